@@ -1,0 +1,114 @@
+// Command berth puts a containerized API on Amazon ECS with EC2 capacity, and runs the
+// same manifest on the local Docker engine.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/berthdev/berth/internal/manifest"
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "berth: %v\n", err)
+	var h interface{ Hint() string }
+	if errors.As(err, &h) && h.Hint() != "" {
+		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
+	}
+	var silent *silentError
+	if errors.As(err, &silent) {
+		return silent.code
+	}
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "berth",
+		Short: "Put a containerized API on Amazon ECS with EC2 capacity, the secure way",
+		Long: `berth deploys one service, described in berth.yml, as an ECS service on EC2 capacity:
+tasks in private subnets with no public IP, an internet-facing Application Load Balancer
+as the only way in, NAT gateways as the only way out. "berth up" runs the same manifest
+on the local Docker engine.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
+	})
+	root.AddCommand(newVersion(), newInit(), newSynth(), newCheck())
+	return root
+}
+
+// usageError is a mistake in how berth was called; it exits 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// silentError has been reported already (a failing check, say): berth exits with code
+// and prints only the message.
+type silentError struct {
+	code int
+	msg  string
+}
+
+func (e *silentError) Error() string { return e.msg }
+
+func isUsage(err error) bool {
+	var u *usageError
+	return errors.As(err, &u) || manifest.IsManifestError(err)
+}
+
+// hinted adds a hint to an error for the user.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+func (h *hinted) Hint() string  { return h.hint }
+
+func withHint(err error, hint string) error { return &hinted{err, hint} }
+
+// loadManifest reads the manifest named by -f, with a hint when it is missing.
+func loadManifest(file string) (*manifest.Manifest, error) {
+	m, err := manifest.Load(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, withHint(&usageError{fmt.Sprintf("no manifest at %s", file)}, "run \"berth init\" to write a starter berth.yml, or point -f at yours")
+	}
+	return m, err
+}
+
+func manifestFlag(c *cobra.Command, file *string) {
+	c.Flags().StringVarP(file, "file", "f", manifest.DefaultFile, "manifest to read")
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/berthdev/berth/internal/synth"
+	"github.com/spf13/cobra"
+)
+
+type synthOptions struct {
+	file, out string
+}
+
+func newSynth() *cobra.Command {
+	o := &synthOptions{}
+	c := &cobra.Command{
+		Use:   "synth",
+		Short: "Write the CloudFormation templates of the manifest",
+		Long: `synth writes network.yml, cluster.yml and service.yml (separate stacks wired by
+parameters, as "berth deploy" deploys them) and parent.yml, which nests the three for
+"sam deploy" or "aws cloudformation package" + "deploy". Nothing is written when the
+manifest is invalid.`,
+		Example: "  berth synth\n  berth synth -f berth.yml -o out",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			m, err := loadManifest(o.file)
+			if err != nil {
+				return err
+			}
+			files, err := synth.Write(m, o.out)
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				fmt.Fprintln(c.OutOrStdout(), f)
+			}
+			return nil
+		},
+	}
+	manifestFlag(c, &o.file)
+	c.Flags().StringVarP(&o.out, "output-dir", "o", "templates", "directory to write the templates to")
+	return c
+}

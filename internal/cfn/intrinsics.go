@@ -1,0 +1,95 @@
+package cfn
+
+import (
+	"gopkg.in/yaml.v3"
+)
+
+// Ref is !Ref NAME.
+type Ref string
+
+// MarshalYAML renders the short form.
+func (r Ref) MarshalYAML() (any, error) { return tagged("!Ref", string(r)), nil }
+
+// GetAtt is !GetAtt RESOURCE.ATTRIBUTE.
+type GetAtt string
+
+// MarshalYAML renders the short form.
+func (g GetAtt) MarshalYAML() (any, error) { return tagged("!GetAtt", string(g)), nil }
+
+// Sub is !Sub 'string with ${Vars}'.
+type Sub string
+
+// MarshalYAML renders the short form; a multi-line string becomes a literal block.
+func (s Sub) MarshalYAML() (any, error) {
+	n := tagged("!Sub", string(s))
+	if len(s) > 0 && s[len(s)-1] == '\n' {
+		n.Style = yaml.LiteralStyle
+	}
+	return n, nil
+}
+
+// Fn is any other intrinsic in its short form, !NAME [args...].
+type Fn struct {
+	Name string
+	Args []any
+}
+
+// MarshalYAML renders a tagged sequence (or a tagged scalar for a single string).
+func (f Fn) MarshalYAML() (any, error) {
+	if len(f.Args) == 1 {
+		if s, ok := f.Args[0].(string); ok {
+			return tagged("!"+f.Name, s), nil
+		}
+	}
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!" + f.Name, Style: yaml.FlowStyle}
+	for _, a := range f.Args {
+		n, err := node(a)
+		if err != nil {
+			return nil, err
+		}
+		seq.Content = append(seq.Content, n)
+	}
+	return seq, nil
+}
+
+// NoValue removes a property when used as its value.
+const NoValue = Ref("AWS::NoValue")
+
+// Select is !Select [index, list].
+func Select(index int, list any) Fn { return Fn{"Select", []any{index, list}} }
+
+// GetAZs is !GetAZs ” (the zones of the stack's region).
+func GetAZs() Fn { return Fn{"GetAZs", []any{""}} }
+
+// If is !If [condition, then, else].
+func If(cond string, then, els any) Fn { return Fn{"If", []any{cond, then, els}} }
+
+// Equals is !Equals [a, b].
+func Equals(a, b any) Fn { return Fn{"Equals", []any{a, b}} }
+
+// Not is !Not [cond].
+func Not(cond any) Fn { return Fn{"Not", []any{cond}} }
+
+// Join is !Join [sep, list].
+func Join(sep string, list any) Fn { return Fn{"Join", []any{sep, list}} }
+
+// Base64 is the long form Fn::Base64: the short tag cannot carry a tagged scalar such
+// as !Sub, since a YAML node has one tag.
+type Base64 struct{ Value any }
+
+// MarshalYAML renders {Fn::Base64: value}.
+func (b Base64) MarshalYAML() (any, error) {
+	v, err := node(b.Value)
+	if err != nil {
+		return nil, err
+	}
+	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "Fn::Base64"}, v}}, nil
+}
+
+func tagged(tag, value string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value}
+	if value == "" {
+		n.Style = yaml.SingleQuotedStyle
+	}
+	return n
+}

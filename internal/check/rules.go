@@ -1,0 +1,310 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/berthdev/berth/internal/cfn"
+)
+
+var rules = []Rule{
+	{"BERTH001", "ECS tasks get no public IP address.", tasksNoPublicIP},
+	{"BERTH002", "Task security groups accept traffic only from the load balancer's security group, and only on the container port.", taskIngress},
+	{"BERTH003", "An internet-facing load balancer is open to the internet only on its listener ports.", loadBalancerIngress},
+	{"BERTH004", "EC2 launch templates require IMDSv2 (session tokens).", imdsV2},
+	{"BERTH005", "EBS volumes of launch templates and standalone volumes are encrypted.", encryptedVolumes},
+	{"BERTH006", "Log groups have a retention period.", logRetention},
+	{"BERTH007", "Roles that ECS tasks assume trust only this account's tasks (aws:SourceAccount or aws:SourceArn).", scopedTaskTrust},
+	{"BERTH008", "ECS services roll back failed deployments (deployment circuit breaker with rollback).", circuitBreaker},
+}
+
+func tasksNoPublicIP(d *cfn.Doc) []Result {
+	var out []Result
+	for _, name := range ofType(d, "AWS::ECS::Service") {
+		cfg := path(d.Resources[name].Properties, "NetworkConfiguration", "AwsvpcConfiguration")
+		switch ip := path(cfg, "AssignPublicIp"); {
+		case cfg == nil:
+			out = append(out, skip(name, "no awsvpc network configuration: the tasks' addresses are not set here"))
+		case ip == nil || ip == "DISABLED":
+			out = append(out, pass(name))
+		default:
+			out = append(out, fail(name, "AssignPublicIp is %v: tasks would be reachable without the load balancer (set DISABLED)", ip))
+		}
+	}
+	return out
+}
+
+// ingressRules gathers a security group's ingress: inline rules and the separate
+// AWS::EC2::SecurityGroupIngress resources that attach to it.
+func ingressRules(d *cfn.Doc, group string) []map[string]any {
+	var out []map[string]any
+	for _, r := range list(d.Resources[group].Properties["SecurityGroupIngress"]) {
+		if m, ok := r.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	for _, name := range ofType(d, "AWS::EC2::SecurityGroupIngress") {
+		p := d.Resources[name].Properties
+		if target(p["GroupId"]) == group || target(p["GroupName"]) == group {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// portRange renders a rule's protocol and ports and reports whether it is exactly
+// TCP on one of the allowed ports.
+func portRange(rule map[string]any, allowed []int) (string, bool) {
+	proto := fmt.Sprint(rule["IpProtocol"])
+	from, okFrom := number(rule["FromPort"])
+	to, okTo := number(rule["ToPort"])
+	desc := fmt.Sprintf("%s %v-%v", proto, rule["FromPort"], rule["ToPort"])
+	if proto == "-1" || proto == "all" {
+		return "every protocol and port", false
+	}
+	if (proto != "tcp" && proto != "6") || !okFrom || !okTo || from != to {
+		return desc, false
+	}
+	return desc, slices.Contains(allowed, from)
+}
+
+func loadBalancerGroups(d *cfn.Doc) map[string]bool {
+	groups := map[string]bool{}
+	for _, lb := range ofType(d, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
+		for _, sg := range list(d.Resources[lb].Properties["SecurityGroups"]) {
+			if t := target(sg); t != "" {
+				groups[t] = true
+			}
+		}
+	}
+	return groups
+}
+
+func taskIngress(d *cfn.Doc) []Result {
+	var out []Result
+	lbGroups := loadBalancerGroups(d)
+	for _, name := range ofType(d, "AWS::ECS::Service") {
+		props := d.Resources[name].Properties
+		var ports []int
+		for _, lb := range list(props["LoadBalancers"]) {
+			if p, ok := number(path(lb, "ContainerPort")); ok {
+				ports = append(ports, p)
+			}
+		}
+		groups := list(path(props, "NetworkConfiguration", "AwsvpcConfiguration", "SecurityGroups"))
+		if len(groups) == 0 {
+			out = append(out, skip(name, "no task security groups in the template"))
+			continue
+		}
+		problem := ""
+		for _, g := range groups {
+			sg := target(g)
+			if d.Resources[sg].Type != "AWS::EC2::SecurityGroup" {
+				problem = fmt.Sprintf("security group %v is not defined in this template", g)
+				break
+			}
+			for _, rule := range ingressRules(d, sg) {
+				src := target(rule["SourceSecurityGroupId"])
+				ports, ok := portRange(rule, ports)
+				switch {
+				case rule["CidrIp"] != nil || rule["CidrIpv6"] != nil || rule["SourcePrefixListId"] != nil:
+					problem = fmt.Sprintf("%s admits an address range (%v) on %s", sg, firstOf(rule, "CidrIp", "CidrIpv6", "SourcePrefixListId"), ports)
+				case !lbGroups[src]:
+					problem = fmt.Sprintf("%s admits %v, which is not a load balancer's security group", sg, rule["SourceSecurityGroupId"])
+				case !ok:
+					problem = fmt.Sprintf("%s admits the load balancer on %s, not only the container port", sg, ports)
+				}
+				if problem != "" {
+					break
+				}
+			}
+			if problem != "" {
+				break
+			}
+		}
+		if problem != "" {
+			out = append(out, Result{Resource: name, Status: statusFor(problem), Reason: problem})
+		} else {
+			out = append(out, pass(name))
+		}
+	}
+	return out
+}
+
+func statusFor(problem string) Status {
+	if strings.Contains(problem, "not defined in this template") {
+		return Skip
+	}
+	return Fail
+}
+
+func firstOf(m map[string]any, keys ...string) any {
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			return v
+		}
+	}
+	return nil
+}
+
+func loadBalancerIngress(d *cfn.Doc) []Result {
+	var out []Result
+	for _, lb := range ofType(d, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
+		props := d.Resources[lb].Properties
+		if s, _ := props["Scheme"].(string); s == "internal" {
+			continue
+		}
+		var listenerPorts []int
+		for _, l := range ofType(d, "AWS::ElasticLoadBalancingV2::Listener") {
+			lp := d.Resources[l].Properties
+			if target(lp["LoadBalancerArn"]) == lb {
+				if p, ok := number(lp["Port"]); ok {
+					listenerPorts = append(listenerPorts, p)
+				}
+			}
+		}
+		problem := ""
+		for _, g := range list(props["SecurityGroups"]) {
+			sg := target(g)
+			if d.Resources[sg].Type != "AWS::EC2::SecurityGroup" {
+				continue
+			}
+			for _, rule := range ingressRules(d, sg) {
+				cidr := firstOf(rule, "CidrIp", "CidrIpv6")
+				if cidr == nil {
+					continue // from another group, not from the internet
+				}
+				if ports, ok := portRange(rule, listenerPorts); !ok {
+					problem = fmt.Sprintf("%s admits %v on %s; listener ports are %v", sg, cidr, ports, listenerPorts)
+					break
+				}
+			}
+			if problem != "" {
+				break
+			}
+		}
+		if problem != "" {
+			out = append(out, fail(lb, "%s", problem))
+		} else {
+			out = append(out, pass(lb))
+		}
+	}
+	return out
+}
+
+func imdsV2(d *cfn.Doc) []Result {
+	var out []Result
+	for _, name := range ofType(d, "AWS::EC2::LaunchTemplate") {
+		tokens := path(d.Resources[name].Properties, "LaunchTemplateData", "MetadataOptions", "HttpTokens")
+		if tokens == "required" {
+			out = append(out, pass(name))
+		} else {
+			out = append(out, fail(name, "MetadataOptions.HttpTokens is %v: instances accept IMDSv1 (set required)", orUnset(tokens)))
+		}
+	}
+	return out
+}
+
+func encryptedVolumes(d *cfn.Doc) []Result {
+	var out []Result
+	for _, name := range ofType(d, "AWS::EC2::LaunchTemplate", "AWS::EC2::Volume") {
+		props := d.Resources[name].Properties
+		if d.Resources[name].Type == "AWS::EC2::Volume" {
+			if isTrue(props["Encrypted"]) {
+				out = append(out, pass(name))
+			} else {
+				out = append(out, fail(name, "Encrypted is %v (set true)", orUnset(props["Encrypted"])))
+			}
+			continue
+		}
+		mappings := list(path(props, "LaunchTemplateData", "BlockDeviceMappings"))
+		if len(mappings) == 0 {
+			out = append(out, fail(name, "no BlockDeviceMappings: the root volume's encryption is left to the account default (declare it with Ebs.Encrypted: true)"))
+			continue
+		}
+		problem := ""
+		for _, bd := range mappings {
+			if ebs := path(bd, "Ebs"); ebs != nil && !isTrue(path(ebs, "Encrypted")) {
+				problem = fmt.Sprintf("%v is not encrypted (set Ebs.Encrypted: true)", path(bd, "DeviceName"))
+				break
+			}
+		}
+		if problem != "" {
+			out = append(out, fail(name, "%s", problem))
+		} else {
+			out = append(out, pass(name))
+		}
+	}
+	return out
+}
+
+func logRetention(d *cfn.Doc) []Result {
+	var out []Result
+	for _, name := range ofType(d, "AWS::Logs::LogGroup") {
+		if d.Resources[name].Properties["RetentionInDays"] != nil {
+			out = append(out, pass(name))
+		} else {
+			out = append(out, fail(name, "no RetentionInDays: logs are kept, and billed, forever"))
+		}
+	}
+	return out
+}
+
+func scopedTaskTrust(d *cfn.Doc) []Result {
+	var out []Result
+	for _, name := range ofType(d, "AWS::IAM::Role") {
+		statements := list(path(d.Resources[name].Properties, "AssumeRolePolicyDocument", "Statement"))
+		trustsTasks, scoped := false, true
+		for _, s := range statements {
+			if path(s, "Effect") != "Allow" || !mentions(path(s, "Principal", "Service"), "ecs-tasks.amazonaws.com") {
+				continue
+			}
+			trustsTasks = true
+			cond := fmt.Sprint(path(s, "Condition"))
+			if !strings.Contains(cond, "aws:SourceAccount") && !strings.Contains(cond, "aws:SourceArn") {
+				scoped = false
+			}
+		}
+		switch {
+		case !trustsTasks:
+		case scoped:
+			out = append(out, pass(name))
+		default:
+			out = append(out, fail(name, "trusts ecs-tasks.amazonaws.com without an aws:SourceAccount or aws:SourceArn condition: any account's tasks could use it"))
+		}
+	}
+	return out
+}
+
+func mentions(v any, want string) bool {
+	if s, ok := v.(string); ok {
+		return s == want
+	}
+	for _, x := range list(v) {
+		if x == want {
+			return true
+		}
+	}
+	return false
+}
+
+func circuitBreaker(d *cfn.Doc) []Result {
+	var out []Result
+	for _, name := range ofType(d, "AWS::ECS::Service") {
+		cb := path(d.Resources[name].Properties, "DeploymentConfiguration", "DeploymentCircuitBreaker")
+		if isTrue(path(cb, "Enable")) && isTrue(path(cb, "Rollback")) {
+			out = append(out, pass(name))
+		} else {
+			out = append(out, fail(name, "DeploymentCircuitBreaker is not enabled with rollback: a failing deployment keeps replacing tasks"))
+		}
+	}
+	return out
+}
+
+func orUnset(v any) any {
+	if v == nil {
+		return "unset"
+	}
+	return v
+}

@@ -1,0 +1,278 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// decode walks the YAML tree by hand rather than unmarshalling into tagged structs:
+// that is what lets every error name the key, its line, and what it accepts.
+func decode(data []byte, m *Manifest) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return syntaxError(m.File, err)
+	}
+	if len(doc.Content) == 0 {
+		return &Error{File: m.File, Line: 1, Msg: "the manifest is empty (at least: name)"}
+	}
+	d := &decoder{m: m}
+	root := doc.Content[0]
+	return d.mapping(root, "", fields{
+		"name":   d.str(&m.Name),
+		"image":  d.object(fields{"location": d.str(&m.Image.Location), "build": d.str(&m.Image.Build)}),
+		"port":   d.int(&m.Port),
+		"cpu":    d.int(&m.CPU),
+		"memory": d.int(&m.Memory),
+		"count":  d.count(&m.Count),
+		"health": d.object(fields{
+			"path":                d.str(&m.Health.Path),
+			"interval":            d.int(&m.Health.Interval),
+			"timeout":             d.int(&m.Health.Timeout),
+			"healthy_threshold":   d.int(&m.Health.HealthyThreshold),
+			"unhealthy_threshold": d.int(&m.Health.UnhealthyThreshold),
+			"grace_period":        d.int(&m.Health.GracePeriod),
+		}),
+		"capacity": d.object(fields{
+			"type":          d.str(&m.Capacity.Type),
+			"instance_type": d.str(&m.Capacity.InstanceType),
+			"desired":       d.int(&m.Capacity.Desired),
+			"max":           d.int(&m.Capacity.Max),
+			"ami":           d.str(&m.Capacity.AMI),
+			"volume_size":   d.int(&m.Capacity.VolumeSize),
+		}),
+		"network": d.object(fields{
+			"cidr":      d.str(&m.Network.CIDR),
+			"azs":       d.int(&m.Network.AZs),
+			"nat":       d.str(&m.Network.NAT),
+			"placement": d.str(&m.Network.Placement),
+		}),
+		"logs": d.object(fields{"retention": d.int(&m.Logs.Retention)}),
+		"env":  d.env(&m.Env),
+		"deployment": d.object(fields{
+			"max_percent":         d.int(&m.Deployment.MaxPercent),
+			"min_healthy_percent": d.int(&m.Deployment.MinHealthyPercent),
+		}),
+		"load_balancer": d.object(fields{
+			"idle_timeout":         d.int(&m.LoadBalancer.IdleTimeout),
+			"deregistration_delay": d.int(&m.LoadBalancer.DeregistrationDelay),
+		}),
+	})
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func syntaxError(file string, err error) error {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{File: file, Line: 1, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+type decoder struct{ m *Manifest }
+
+// a field decodes the value node of one key; key is its dotted path.
+type field func(n *yaml.Node, key string) error
+
+type fields map[string]field
+
+func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) error {
+	return &Error{File: d.m.File, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) mapping(n *yaml.Node, prefix string, fs fields) error {
+	if n.Kind != yaml.MappingNode {
+		what := "the manifest"
+		if prefix != "" {
+			what = prefix
+		}
+		return &Error{File: d.m.File, Line: n.Line, Key: prefix, Msg: fmt.Sprintf("%s must be a mapping of keys, got %s", what, kind(n))}
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := join(prefix, k.Value)
+		f, ok := fs[k.Value]
+		if !ok {
+			return d.fail(k, key, "unknown key%s (allowed: %s)", suggest(k.Value, fs), strings.Join(names(fs), ", "))
+		}
+		if seen[k.Value] {
+			return d.fail(k, key, "set twice")
+		}
+		seen[k.Value] = true
+		d.m.lines[key] = k.Line
+		if err := f(v, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) object(fs fields) field {
+	return func(n *yaml.Node, key string) error { return d.mapping(n, key, fs) }
+}
+
+func (d *decoder) str(dst *string) field {
+	return func(n *yaml.Node, key string) error {
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+			return d.fail(n, key, "must be a string, got %s", kind(n))
+		}
+		*dst = n.Value
+		return nil
+	}
+}
+
+func (d *decoder) int(dst *int) field {
+	return func(n *yaml.Node, key string) error {
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			return d.fail(n, key, "must be a whole number, got %s", kind(n))
+		}
+		v, err := strconv.Atoi(n.Value)
+		if err != nil {
+			return d.fail(n, key, "must be a whole number, got %q", n.Value)
+		}
+		*dst = v
+		return nil
+	}
+}
+
+// count accepts a number (a fixed count) or a range that turns on auto scaling.
+func (d *decoder) count(dst *Count) field {
+	return func(n *yaml.Node, key string) error {
+		if n.Kind == yaml.ScalarNode {
+			var v int
+			if err := d.int(&v)(n, key); err != nil {
+				return d.fail(n, key, "must be a whole number or a range like {min: 2, max: 10, cpu: 70}, got %s", kind(n))
+			}
+			dst.Min, dst.Max = v, v
+			return nil
+		}
+		dst.Min, dst.Max = -1, -1 // so that validation can tell a missing bound from 0
+		err := d.mapping(n, key, fields{
+			"min":      d.int(&dst.Min),
+			"max":      d.int(&dst.Max),
+			"cpu":      d.int(&dst.CPU),
+			"requests": d.int(&dst.Requests),
+		})
+		if err != nil {
+			return err
+		}
+		if dst.Min < 0 {
+			return d.fail(n, key+".min", "required when count is a range")
+		}
+		if dst.Max < 0 {
+			return d.fail(n, key+".max", "required when count is a range")
+		}
+		return nil
+	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (d *decoder) env(dst *map[string]string) field {
+	return func(n *yaml.Node, key string) error {
+		if n.Kind != yaml.MappingNode {
+			return d.fail(n, key, "must be a mapping of NAME: value, got %s", kind(n))
+		}
+		*dst = map[string]string{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			sub := join(key, k.Value)
+			if !envName.MatchString(k.Value) {
+				return d.fail(k, sub, "not a valid variable name (letters, digits and _, not starting with a digit)")
+			}
+			if _, dup := (*dst)[k.Value]; dup {
+				return d.fail(k, sub, "set twice")
+			}
+			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+				return d.fail(v, sub, "must be a string, number or boolean, got %s", kind(v))
+			}
+			d.m.lines[sub] = k.Line
+			(*dst)[k.Value] = v.Value
+		}
+		return nil
+	}
+}
+
+func kind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.Tag {
+	case "!!null":
+		return "nothing"
+	case "!!int", "!!float":
+		return "the number " + n.Value
+	case "!!bool":
+		return "the boolean " + n.Value
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+func names(fs fields) []string {
+	out := make([]string, 0, len(fs))
+	for k := range fs {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// suggest names the closest known key when the unknown one looks like a typo.
+func suggest(got string, fs fields) string {
+	best, dist := "", 3
+	for _, k := range names(fs) {
+		if d := levenshtein(got, k); d < dist {
+			best, dist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(", did you mean %q?", best)
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// IsManifestError reports whether err is a problem with the manifest's content, which
+// the CLI reports as a usage error.
+func IsManifestError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}

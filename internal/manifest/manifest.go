@@ -1,0 +1,185 @@
+// Package manifest loads berth.yml: it decodes strictly, applies the reference defaults
+// of the system berth deploys, and validates every value against what AWS accepts.
+package manifest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// DefaultFile is the manifest every command reads unless told otherwise.
+const DefaultFile = "berth.yml"
+
+// Manifest is one service and the infrastructure it runs on.
+type Manifest struct {
+	Name         string
+	Image        Image
+	Port         int
+	CPU          int // ECS CPU units: 1024 is one vCPU
+	Memory       int // MiB
+	Count        Count
+	Health       Health
+	Capacity     Capacity
+	Network      Network
+	Logs         Logs
+	Env          map[string]string
+	Deployment   Deployment
+	LoadBalancer LoadBalancer
+
+	// Dir is the directory of the manifest file; image.build is relative to it.
+	Dir string
+	// File is the name errors refer to.
+	File string
+
+	lines map[string]int // dotted key -> line, for errors found after decoding
+}
+
+// Image says where the container image comes from: exactly one of the two is set.
+type Image struct {
+	Location string // an image reference, pulled as is
+	Build    string // a directory: a Go main package, or a Dockerfile context
+}
+
+// Count is the number of tasks: fixed (Min == Max, no scaling) or a range kept by
+// target-tracking auto scaling.
+type Count struct {
+	Min, Max int
+	CPU      int // target average CPU percent; 0 when not scaling on CPU
+	Requests int // target requests per task per minute; 0 when not scaling on requests
+}
+
+// Scales reports whether the service gets target-tracking auto scaling.
+func (c Count) Scales() bool { return c.Max > c.Min }
+
+// Health is the load balancer's health check, which the local load balancer mirrors.
+type Health struct {
+	Path               string
+	Interval           int // seconds
+	Timeout            int // seconds
+	HealthyThreshold   int
+	UnhealthyThreshold int
+	GracePeriod        int // seconds ECS ignores failing health checks after a task starts
+}
+
+// Capacity is the EC2 capacity behind the ECS capacity provider.
+type Capacity struct {
+	Type         string // "ec2"; room for "fargate"
+	InstanceType string
+	Desired      int
+	Max          int
+	AMI          string // an SSM parameter path or an ami- id
+	VolumeSize   int    // GiB, root volume
+}
+
+// Network is the VPC berth creates for an environment.
+type Network struct {
+	CIDR      string
+	AZs       int
+	NAT       string // "per-az" or "single"
+	Placement string // "private"; room for "public"
+}
+
+// Logs configures the container log group.
+type Logs struct {
+	Retention int // days
+}
+
+// Deployment bounds a rolling deployment, as ECS does.
+type Deployment struct {
+	MaxPercent        int
+	MinHealthyPercent int
+}
+
+// LoadBalancer holds the settings of the ALB and its target group.
+type LoadBalancer struct {
+	IdleTimeout         int // seconds
+	DeregistrationDelay int // seconds
+}
+
+// EnvNames returns the environment variable names in a stable order.
+func (m *Manifest) EnvNames() []string {
+	names := make([]string, 0, len(m.Env))
+	for k := range m.Env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// BuildDir is image.build resolved against the manifest's directory.
+func (m *Manifest) BuildDir() string {
+	if m.Image.Build == "" || filepath.IsAbs(m.Image.Build) {
+		return m.Image.Build
+	}
+	return filepath.Join(m.Dir, m.Image.Build)
+}
+
+// Load reads, decodes, defaults and validates the manifest at path.
+func Load(path string) (*Manifest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse is Load on bytes already read; file names the manifest in errors and
+// anchors relative paths.
+func Parse(data []byte, file string) (*Manifest, error) {
+	m := &Manifest{File: filepath.Base(file), Dir: filepath.Dir(file), lines: map[string]int{}}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{File: m.File, Line: 1, Msg: "the manifest is empty (at least: name)"}
+	}
+	if err := decode(data, m); err != nil {
+		return nil, err
+	}
+	applyDefaults(m)
+	if err := validate(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Error is a problem with one key of the manifest.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+}
+
+func (m *Manifest) errorf(key, format string, args ...any) error {
+	line := m.lines[key]
+	for k := key; line == 0 && k != ""; {
+		// a defaulted key has no line of its own: point at its parent
+		i := lastDot(k)
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+		line = m.lines[k]
+	}
+	if line == 0 {
+		line = 1
+	}
+	return &Error{File: m.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func lastDot(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '.' {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,56 @@
+package manifest
+
+// Starter is what "berth init" writes: every key with its default, commented.
+const Starter = `# berth.yml: one service on Amazon ECS with EC2 capacity (berth deploy),
+# or on the local Docker engine (berth up). Every key but name is optional;
+# the values shown are the defaults. Reference: docs/manifest.md
+
+name: web                  # 1-20 characters: a-z, 0-9, -
+
+image:
+  location: public.ecr.aws/nginx/nginx:latest   # an image to run as is
+  # build: ./app           # or a directory to build: a Go main package
+                           # (no Dockerfile needed) or one with a Dockerfile
+
+port: 80                   # container port the service listens on
+cpu: 256                   # CPU units, 1024 = 1 vCPU
+memory: 512                # MiB
+count: 2                   # tasks; or a range with target-tracking scaling:
+# count: {min: 2, max: 10, cpu: 70, requests: 1000}
+
+health:
+  path: /
+  interval: 6              # seconds between checks
+  timeout: 5               # seconds
+  healthy_threshold: 2
+  unhealthy_threshold: 10
+  grace_period: 0          # seconds ECS ignores failed checks after a start
+
+# env:
+#   LOG_LEVEL: info
+
+deployment:
+  max_percent: 200         # of count, running during a rollout
+  min_healthy_percent: 75
+
+load_balancer:
+  idle_timeout: 30
+  deregistration_delay: 0
+
+capacity:
+  type: ec2
+  instance_type: c5.xlarge
+  desired: 0               # instances at start: 0 lets the capacity provider launch them
+  max: 100
+  ami: /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id
+  volume_size: 50          # GiB, encrypted gp3
+
+network:
+  cidr: 10.0.0.0/16
+  azs: 2
+  nat: per-az              # or single: one NAT gateway, cheaper, not zone-redundant
+  placement: private
+
+logs:
+  retention: 30            # days
+`

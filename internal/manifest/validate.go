@@ -1,0 +1,261 @@
+package manifest
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Reference defaults (../shared/SYSTEM.md), except where the reference is out of date:
+// log retention (it keeps logs forever) and the AMI (Amazon Linux 2 is past support).
+const (
+	DefaultName         = "web"
+	DefaultImage        = "public.ecr.aws/nginx/nginx:latest"
+	DefaultAMIParameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+	DefaultCPUTarget    = 70
+)
+
+func applyDefaults(m *Manifest) {
+	defStr(m, "name", &m.Name, DefaultName)
+	if m.Image.Location == "" && m.Image.Build == "" {
+		m.Image.Location = DefaultImage
+	}
+	defInt(m, "port", &m.Port, 80)
+	defInt(m, "cpu", &m.CPU, 256)
+	defInt(m, "memory", &m.Memory, 512)
+	if _, set := m.lines["count"]; !set {
+		m.Count = Count{Min: 2, Max: 2}
+	}
+	if m.Count.Scales() && m.Count.CPU == 0 && m.Count.Requests == 0 {
+		m.Count.CPU = DefaultCPUTarget
+	}
+	defStr(m, "health.path", &m.Health.Path, "/")
+	defInt(m, "health.interval", &m.Health.Interval, 6)
+	defInt(m, "health.timeout", &m.Health.Timeout, 5)
+	defInt(m, "health.healthy_threshold", &m.Health.HealthyThreshold, 2)
+	defInt(m, "health.unhealthy_threshold", &m.Health.UnhealthyThreshold, 10)
+	defStr(m, "capacity.type", &m.Capacity.Type, "ec2")
+	defStr(m, "capacity.instance_type", &m.Capacity.InstanceType, "c5.xlarge")
+	defInt(m, "capacity.max", &m.Capacity.Max, 100)
+	defStr(m, "capacity.ami", &m.Capacity.AMI, DefaultAMIParameter)
+	defInt(m, "capacity.volume_size", &m.Capacity.VolumeSize, 50)
+	defStr(m, "network.cidr", &m.Network.CIDR, "10.0.0.0/16")
+	defInt(m, "network.azs", &m.Network.AZs, 2)
+	defStr(m, "network.nat", &m.Network.NAT, "per-az")
+	defStr(m, "network.placement", &m.Network.Placement, "private")
+	defInt(m, "logs.retention", &m.Logs.Retention, 30)
+	defInt(m, "deployment.max_percent", &m.Deployment.MaxPercent, 200)
+	defInt(m, "deployment.min_healthy_percent", &m.Deployment.MinHealthyPercent, 75)
+	defInt(m, "load_balancer.idle_timeout", &m.LoadBalancer.IdleTimeout, 30)
+	if m.Env == nil {
+		m.Env = map[string]string{}
+	}
+}
+
+// defStr and defInt fill a key the user left out; a key that is present keeps its
+// value, even "" or 0, and is validated like any other.
+func defStr(m *Manifest, key string, v *string, def string) {
+	if _, set := m.lines[key]; !set {
+		*v = def
+	}
+}
+
+func defInt(m *Manifest, key string, v *int, def int) {
+	if _, set := m.lines[key]; !set {
+		*v = def
+	}
+}
+
+var (
+	serviceName  = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+	instanceType = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	amiID        = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	ssmPath      = regexp.MustCompile(`^/[A-Za-z0-9_./-]+$`)
+)
+
+// MaxNameLength keeps "<name>-<env>" within the 32 characters AWS allows in a load
+// balancer's name, with env names of up to MaxEnvLength characters.
+const (
+	MaxNameLength = 20
+	MaxEnvLength  = 11
+)
+
+// LogRetentionDays are the values CloudWatch Logs accepts.
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+func validate(m *Manifest) error {
+	checks := []func(*Manifest) error{validateService, validateHealth, validateCapacity, validateNetwork, validateRest}
+	for _, c := range checks {
+		if err := c(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateService(m *Manifest) error {
+	switch {
+	case len(m.Name) > MaxNameLength || !serviceName.MatchString(m.Name):
+		return m.errorf("name", "%q is not a valid service name (1-%d lower-case letters, digits and hyphens, starting with a letter; the load balancer is named <name>-<env> and AWS allows 32 characters)", m.Name, MaxNameLength)
+	case strings.Contains(m.Name, "--"):
+		return m.errorf("name", "%q has two hyphens in a row (AWS load balancer names do not allow it)", m.Name)
+	case m.Image.Location != "" && m.Image.Build != "":
+		return m.errorf("image", "set one of image.location and image.build, not both")
+	case m.Port < 1 || m.Port > 65535:
+		return m.errorf("port", "%d is out of range (1-65535)", m.Port)
+	case m.CPU < 128 || m.CPU > 196608:
+		return m.errorf("cpu", "%d is out of range (128-196608 CPU units; 1024 is one vCPU)", m.CPU)
+	case m.Memory < 128 || m.Memory > 786432:
+		return m.errorf("memory", "%d is out of range (128-786432 MiB)", m.Memory)
+	}
+	if m.Image.Location != "" {
+		if _, err := name.ParseReference(m.Image.Location, name.StrictValidation); err != nil {
+			return m.errorf("image.location", "%q is not an image reference (like public.ecr.aws/nginx/nginx:1.27 or 123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:...)", m.Image.Location)
+		}
+	}
+	if m.Image.Build != "" {
+		if st, err := os.Stat(m.BuildDir()); err != nil || !st.IsDir() {
+			return m.errorf("image.build", "%q is not a directory (a Go main package or a directory with a Dockerfile, relative to the manifest)", m.Image.Build)
+		}
+	}
+	c := m.Count
+	switch {
+	case c.Min < 0 || c.Min > 1000:
+		return m.errorf(countKey(m, "min"), "%d is out of range (0-1000)", c.Min)
+	case c.Max < 0 || c.Max > 1000:
+		return m.errorf(countKey(m, "max"), "%d is out of range (0-1000)", c.Max)
+	case c.Min > c.Max:
+		return m.errorf("count.min", "%d is greater than count.max %d", c.Min, c.Max)
+	case c.Scales() && c.Max < 1:
+		return m.errorf("count.max", "must be at least 1 when count is a range")
+	case c.CPU != 0 && (c.CPU < 10 || c.CPU > 90):
+		return m.errorf("count.cpu", "%d is out of range (10-90 percent average CPU)", c.CPU)
+	case c.Requests < 0 || c.Requests > 1000000:
+		return m.errorf("count.requests", "%d is out of range (1-1000000 requests per task per minute)", c.Requests)
+	case !c.Scales() && (c.CPU != 0 || c.Requests != 0):
+		return m.errorf("count.max", "must be greater than count.min for cpu or requests targets to apply")
+	}
+	return nil
+}
+
+func countKey(m *Manifest, bound string) string {
+	if _, ok := m.lines["count."+bound]; ok {
+		return "count." + bound
+	}
+	return "count"
+}
+
+func validateHealth(m *Manifest) error {
+	h := m.Health
+	switch {
+	case !strings.HasPrefix(h.Path, "/") || len(h.Path) > 1024 || strings.ContainsAny(h.Path, " \t\n"):
+		return m.errorf("health.path", "%q is not a path (starts with /, at most 1024 characters, no spaces)", h.Path)
+	case h.Interval < 5 || h.Interval > 300:
+		return m.errorf("health.interval", "%d is out of range (5-300 seconds)", h.Interval)
+	case h.Timeout < 2 || h.Timeout > 120:
+		return m.errorf("health.timeout", "%d is out of range (2-120 seconds)", h.Timeout)
+	case h.Timeout >= h.Interval:
+		return m.errorf("health.timeout", "%d must be less than health.interval %d", h.Timeout, h.Interval)
+	case h.HealthyThreshold < 2 || h.HealthyThreshold > 10:
+		return m.errorf("health.healthy_threshold", "%d is out of range (2-10)", h.HealthyThreshold)
+	case h.UnhealthyThreshold < 2 || h.UnhealthyThreshold > 10:
+		return m.errorf("health.unhealthy_threshold", "%d is out of range (2-10)", h.UnhealthyThreshold)
+	case h.GracePeriod < 0 || h.GracePeriod > 2147483647:
+		return m.errorf("health.grace_period", "%d is out of range (0-2147483647 seconds)", h.GracePeriod)
+	}
+	return nil
+}
+
+func validateCapacity(m *Manifest) error {
+	c := m.Capacity
+	switch {
+	case c.Type != "ec2":
+		return m.errorf("capacity.type", "%q is not supported (allowed: ec2)", c.Type)
+	case !instanceType.MatchString(c.InstanceType):
+		return m.errorf("capacity.instance_type", "%q is not an EC2 instance type (family.size, like c5.xlarge or m7i.large)", c.InstanceType)
+	case c.Max < 1 || c.Max > 5000:
+		return m.errorf("capacity.max", "%d is out of range (1-5000 instances)", c.Max)
+	case c.Desired < 0 || c.Desired > c.Max:
+		return m.errorf("capacity.desired", "%d is out of range (0-capacity.max, which is %d)", c.Desired, c.Max)
+	case !amiID.MatchString(c.AMI) && !ssmPath.MatchString(c.AMI):
+		return m.errorf("capacity.ami", "%q is neither an AMI id (ami-0123456789abcdef0) nor an SSM parameter path (%s)", c.AMI, DefaultAMIParameter)
+	case c.VolumeSize < 30 || c.VolumeSize > 16384:
+		return m.errorf("capacity.volume_size", "%d is out of range (30-16384 GiB; the ECS-optimized AMI needs 30)", c.VolumeSize)
+	}
+	return nil
+}
+
+func validateNetwork(m *Manifest) error {
+	n := m.Network
+	p, err := netip.ParsePrefix(n.CIDR)
+	switch {
+	case err != nil || !p.Addr().Is4() || p.Masked() != p:
+		return m.errorf("network.cidr", "%q is not an IPv4 network in CIDR form (like 10.0.0.0/16)", n.CIDR)
+	case p.Bits() < 16 || p.Bits() > 24:
+		return m.errorf("network.cidr", "/%d is out of range (a VPC from /16 to /24)", p.Bits())
+	case n.AZs < 2 || n.AZs > 3:
+		return m.errorf("network.azs", "%d is out of range (2-3 availability zones; a load balancer needs 2)", n.AZs)
+	case n.NAT != "per-az" && n.NAT != "single":
+		return m.errorf("network.nat", "%q is not allowed (per-az: one NAT gateway per zone; single: one for all, cheaper, not zone-redundant)", n.NAT)
+	case n.Placement != "private":
+		return m.errorf("network.placement", "%q is not supported (allowed: private)", n.Placement)
+	}
+	return nil
+}
+
+func validateRest(m *Manifest) error {
+	if !contains(LogRetentionDays, m.Logs.Retention) {
+		return m.errorf("logs.retention", "%d days is not accepted by CloudWatch Logs (allowed: %s)", m.Logs.Retention, joinInts(LogRetentionDays))
+	}
+	d := m.Deployment
+	switch {
+	case d.MaxPercent < 100 || d.MaxPercent > 200:
+		return m.errorf("deployment.max_percent", "%d is out of range (100-200)", d.MaxPercent)
+	case d.MinHealthyPercent < 0 || d.MinHealthyPercent > 100:
+		return m.errorf("deployment.min_healthy_percent", "%d is out of range (0-100)", d.MinHealthyPercent)
+	case d.MinHealthyPercent >= d.MaxPercent:
+		return m.errorf("deployment.min_healthy_percent", "%d leaves no room to replace a task under max_percent %d (must be less)", d.MinHealthyPercent, d.MaxPercent)
+	}
+	lb := m.LoadBalancer
+	switch {
+	case lb.IdleTimeout < 1 || lb.IdleTimeout > 4000:
+		return m.errorf("load_balancer.idle_timeout", "%d is out of range (1-4000 seconds)", lb.IdleTimeout)
+	case lb.DeregistrationDelay < 0 || lb.DeregistrationDelay > 3600:
+		return m.errorf("load_balancer.deregistration_delay", "%d is out of range (0-3600 seconds)", lb.DeregistrationDelay)
+	}
+	for _, k := range m.EnvNames() {
+		if strings.HasPrefix(k, "ECS_") || strings.HasPrefix(k, "AWS_") {
+			return m.errorf("env."+k, "names starting with ECS_ or AWS_ are reserved for the platform")
+		}
+	}
+	return nil
+}
+
+// ValidEnv checks an environment name (--env) against the same naming rules.
+func ValidEnv(env string) error {
+	if len(env) > MaxEnvLength || !serviceName.MatchString(env) || strings.Contains(env, "--") {
+		return fmt.Errorf("environment %q: 1-%d lower-case letters, digits and single hyphens, starting with a letter", env, MaxEnvLength)
+	}
+	return nil
+}
+
+func contains(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func joinInts(list []int) string {
+	s := make([]string, len(list))
+	for i, v := range list {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, ", ")
+}

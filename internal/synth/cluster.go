@@ -1,0 +1,185 @@
+package synth
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// cluster is the capacity of one environment: the ECS cluster, EC2 instances in the
+// private subnets launched by an Auto Scaling group that an ECS capacity provider scales.
+//
+// Teardown hazard (SYSTEM.md): managed termination protection can leave instances
+// protected after the service is gone, and the group then never deletes. The reference
+// force-deletes the group from a Lambda custom resource; berth has no Lambda at all:
+// `berth delete` lifts the instances' scale-in protection and empties the group before
+// it deletes this stack (see README, "Teardown").
+func cluster(m *manifest.Manifest) *cfn.Template {
+	t := &cfn.Template{Description: fmt.Sprintf("berth cluster for %s: ECS cluster, EC2 capacity provider over an Auto Scaling group in the private subnets (generated from berth.yml)", m.Name)}
+	t.Parameters.Set(ParamEnv, envParameter())
+	t.Parameters.Set(OutVpcID, cfn.Parameter{Type: "AWS::EC2::VPC::Id", Description: "VPC of the environment (network stack output)"})
+	t.Parameters.Set(OutPrivateSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Private subnets the instances run in (network stack output)"})
+	t.Parameters.Set("InstanceType", cfn.Parameter{
+		Type: "String", Description: "EC2 instance type of the container instances", Default: m.Capacity.InstanceType,
+		AllowedPattern: `^[a-z][a-z0-9-]*\.[a-z0-9]+$`, ConstraintDescription: "an instance type such as c5.xlarge",
+	})
+	t.Parameters.Set("DesiredCapacity", cfn.Parameter{
+		Type: "Number", Description: "Instances to start with; 0 lets the capacity provider launch them when tasks need them", Default: m.Capacity.Desired, MinValue: cfn.Int(0),
+	})
+	t.Parameters.Set("MaxSize", cfn.Parameter{Type: "Number", Description: "Most instances the capacity provider may launch", Default: m.Capacity.Max, MinValue: cfn.Int(1)})
+	t.Parameters.Set("AmiId", amiParameter(m.Capacity.AMI))
+	t.Conditions.Set("HasDesiredCapacity", cfn.Not(cfn.Equals(cfn.Ref("DesiredCapacity"), 0)))
+
+	t.Resources.Set("Cluster", ecsCluster())
+	t.Resources.Set("InstanceRole", instanceRole())
+	t.Resources.Set("InstanceProfile", cfn.Resource{Type: "AWS::IAM::InstanceProfile", Properties: map[string]any{"Roles": []any{cfn.Ref("InstanceRole")}}})
+	t.Resources.Set("HostSecurityGroup", cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
+		"GroupDescription": "berth container instances: no ingress, tasks have their own ENIs and groups",
+		"VpcId":            cfn.Ref(OutVpcID),
+		"Tags":             tags("Name", cfn.Sub("berth-${Env}-hosts")),
+	}})
+	t.Resources.Set("LaunchTemplate", launchTemplate(m))
+	t.Resources.Set("AutoScalingGroup", autoScalingGroup())
+	t.Resources.Set("CapacityProvider", capacityProvider())
+	t.Resources.Set("ClusterCapacityProviders", cfn.Resource{Type: "AWS::ECS::ClusterCapacityProviderAssociations", Properties: map[string]any{
+		"Cluster":           cfn.Ref("Cluster"),
+		"CapacityProviders": []any{cfn.Ref("CapacityProvider")},
+		"DefaultCapacityProviderStrategy": []any{map[string]any{
+			"CapacityProvider": cfn.Ref("CapacityProvider"), "Base": 0, "Weight": 1,
+		}},
+	}})
+	t.Resources.Set("ExecutionRole", executionRole())
+
+	t.Outputs.Set(OutClusterName, output("ECS cluster name", cfn.Ref("Cluster")))
+	t.Outputs.Set(OutExecutionRoleArn, output("Task execution role", cfn.GetAtt("ExecutionRole.Arn")))
+	t.Outputs.Set(OutCapacityProvider, output("Capacity provider name", cfn.Ref("CapacityProvider")))
+	t.Outputs.Set(OutHostSecurityGroup, output("Security group of the container instances", cfn.GetAtt("HostSecurityGroup.GroupId")))
+	t.Outputs.Set(OutAutoScalingGroup, output("Auto Scaling group behind the capacity provider", cfn.Ref("AutoScalingGroup")))
+	return t
+}
+
+func amiParameter(ami string) cfn.Parameter {
+	if strings.HasPrefix(ami, "ami-") {
+		return cfn.Parameter{Type: "AWS::EC2::Image::Id", Description: "AMI of the container instances", Default: ami}
+	}
+	return cfn.Parameter{
+		Type:        "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+		Description: "SSM parameter holding the AMI of the container instances (default: the current ECS-optimized Amazon Linux 2023)",
+		Default:     ami,
+	}
+}
+
+func ecsCluster() cfn.Resource {
+	return cfn.Resource{Type: "AWS::ECS::Cluster", Properties: map[string]any{
+		"ClusterName":     cfn.Sub("berth-${Env}"),
+		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": "enabled"}},
+	}}
+}
+
+func instanceRole() cfn.Resource {
+	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
+		"AssumeRolePolicyDocument": map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": "sts:AssumeRole",
+				"Principal": map[string]any{"Service": "ec2.amazonaws.com"},
+			}},
+		},
+		"ManagedPolicyArns": []any{policyArn("service-role/AmazonEC2ContainerServiceforEC2Role")},
+	}}
+}
+
+// userData joins the instance to the cluster. ECS_AWSVPC_BLOCK_IMDS keeps tasks from
+// borrowing the instance role through the metadata service.
+const userData = `#!/bin/bash
+cat >> /etc/ecs/ecs.config <<'EOF'
+ECS_CLUSTER=${Cluster}
+ECS_AWSVPC_BLOCK_IMDS=true
+EOF
+`
+
+func launchTemplate(m *manifest.Manifest) cfn.Resource {
+	return cfn.Resource{Type: "AWS::EC2::LaunchTemplate", Properties: map[string]any{
+		"LaunchTemplateData": map[string]any{
+			"ImageId":            cfn.Ref("AmiId"),
+			"InstanceType":       cfn.Ref("InstanceType"),
+			"IamInstanceProfile": map[string]any{"Arn": cfn.GetAtt("InstanceProfile.Arn")},
+			"SecurityGroupIds":   []any{cfn.GetAtt("HostSecurityGroup.GroupId")},
+			"UserData":           cfn.Base64{Value: cfn.Sub(userData)},
+			"BlockDeviceMappings": []any{map[string]any{
+				"DeviceName": "/dev/xvda",
+				"Ebs": map[string]any{
+					"VolumeSize": m.Capacity.VolumeSize, "VolumeType": "gp3",
+					"Encrypted": true, "DeleteOnTermination": true,
+				},
+			}},
+			"MetadataOptions": map[string]any{
+				"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 1,
+			},
+			"TagSpecifications": []any{map[string]any{
+				"ResourceType": "instance",
+				"Tags":         tags("Name", cfn.Sub("berth-${Env}-host")),
+			}},
+		},
+	}}
+}
+
+func autoScalingGroup() cfn.Resource {
+	return cfn.Resource{
+		Type: "AWS::AutoScaling::AutoScalingGroup",
+		// a new launch template version replaces the group instead of updating it in place
+		UpdatePolicy: map[string]any{"AutoScalingReplacingUpdate": map[string]any{"WillReplace": true}},
+		Properties: map[string]any{
+			"VPCZoneIdentifier": cfn.Ref(OutPrivateSubnets),
+			"MinSize":           "0",
+			"MaxSize":           cfn.Ref("MaxSize"),
+			// left out unless set: on every stack update CloudFormation would otherwise
+			// reset what the capacity provider has scaled to
+			"DesiredCapacity": cfn.If("HasDesiredCapacity", cfn.Ref("DesiredCapacity"), cfn.NoValue),
+			"LaunchTemplate": map[string]any{
+				"LaunchTemplateId": cfn.Ref("LaunchTemplate"),
+				"Version":          cfn.GetAtt("LaunchTemplate.LatestVersionNumber"),
+			},
+			"NewInstancesProtectedFromScaleIn": true,
+			"Tags": []any{map[string]any{
+				"Key": "Name", "Value": cfn.Sub("berth-${Env}-host"), "PropagateAtLaunch": true,
+			}},
+		},
+	}
+}
+
+func capacityProvider() cfn.Resource {
+	return cfn.Resource{Type: "AWS::ECS::CapacityProvider", Properties: map[string]any{
+		"AutoScalingGroupProvider": map[string]any{
+			"AutoScalingGroupArn": cfn.Ref("AutoScalingGroup"),
+			"ManagedScaling": map[string]any{
+				"Status": "ENABLED", "TargetCapacity": 100,
+				"MinimumScalingStepSize": 1, "MaximumScalingStepSize": 100,
+				"InstanceWarmupPeriod": 60,
+			},
+			"ManagedTerminationProtection": "ENABLED",
+			"ManagedDraining":              "ENABLED",
+		},
+	}}
+}
+
+// executionRole lets ECS pull the image and write logs. Its trust is limited to this
+// account's ECS tasks, so another account's tasks cannot assume it (confused deputy).
+func executionRole() cfn.Resource {
+	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
+		"AssumeRolePolicyDocument": map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": "sts:AssumeRole",
+				"Principal": map[string]any{"Service": "ecs-tasks.amazonaws.com"},
+				"Condition": map[string]any{
+					"StringEquals": map[string]any{"aws:SourceAccount": cfn.Ref("AWS::AccountId")},
+					"ArnLike":      map[string]any{"aws:SourceArn": cfn.Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*")},
+				},
+			}},
+		},
+		"ManagedPolicyArns": []any{policyArn("service-role/AmazonECSTaskExecutionRolePolicy")},
+	}}
+}

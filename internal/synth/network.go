@@ -1,0 +1,129 @@
+package synth
+
+import (
+	"fmt"
+	"math/bits"
+	"net/netip"
+
+	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// network is the VPC of one environment: public subnets with an internet gateway,
+// private subnets whose only way out is a NAT gateway.
+func network(m *manifest.Manifest) *cfn.Template {
+	t := &cfn.Template{Description: fmt.Sprintf("berth network for %s: VPC, public and private subnets over %d zones, internet gateway, NAT (generated from berth.yml)", m.Name, m.Network.AZs)}
+	t.Parameters.Set(ParamEnv, envParameter())
+
+	public, private := SubnetCIDRs(m.Network.CIDR, m.Network.AZs)
+	t.Resources.Set("VPC", vpc(m.Network.CIDR))
+	t.Resources.Set("InternetGateway", cfn.Resource{Type: "AWS::EC2::InternetGateway", Properties: map[string]any{"Tags": tags("Name", cfn.Sub("berth-${Env}"))}})
+	t.Resources.Set("GatewayAttachment", cfn.Resource{Type: "AWS::EC2::VPCGatewayAttachment", Properties: map[string]any{
+		"VpcId": cfn.Ref("VPC"), "InternetGatewayId": cfn.Ref("InternetGateway"),
+	}})
+	t.Resources.Set("PublicRouteTable", routeTable("public"))
+	t.Resources.Set("PublicDefaultRoute", cfn.Resource{Type: "AWS::EC2::Route", DependsOn: []string{"GatewayAttachment"}, Properties: map[string]any{
+		"RouteTableId": cfn.Ref("PublicRouteTable"), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": cfn.Ref("InternetGateway"),
+	}})
+
+	var publicIDs, privateIDs []any
+	for az := range m.Network.AZs {
+		n := az + 1
+		pub, priv := fmt.Sprintf("PublicSubnet%d", n), fmt.Sprintf("PrivateSubnet%d", n)
+		publicIDs, privateIDs = append(publicIDs, cfn.Ref(pub)), append(privateIDs, cfn.Ref(priv))
+
+		t.Resources.Set(pub, subnet(az, public[az], true))
+		t.Resources.Set(pub+"RouteTableAssociation", association(pub, "PublicRouteTable"))
+		if m.Network.NAT == "per-az" || az == 0 {
+			t.Resources.Set(fmt.Sprintf("NatEIP%d", n), natEIP(n))
+			t.Resources.Set(fmt.Sprintf("NatGateway%d", n), natGateway(n, pub))
+		}
+		nat := fmt.Sprintf("NatGateway%d", n)
+		if m.Network.NAT == "single" {
+			nat = "NatGateway1"
+		}
+		rt := fmt.Sprintf("PrivateRouteTable%d", n)
+		t.Resources.Set(priv, subnet(az, private[az], false))
+		t.Resources.Set(rt, routeTable(fmt.Sprintf("private-%d", n)))
+		t.Resources.Set(fmt.Sprintf("PrivateDefaultRoute%d", n), cfn.Resource{Type: "AWS::EC2::Route", Properties: map[string]any{
+			"RouteTableId": cfn.Ref(rt), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": cfn.Ref(nat),
+		}})
+		t.Resources.Set(priv+"RouteTableAssociation", association(priv, rt))
+	}
+
+	t.Outputs.Set(OutVpcID, output("VPC id", cfn.Ref("VPC")))
+	t.Outputs.Set(OutPublicSubnets, output("Public subnet ids, comma-separated: the load balancer's", cfn.Join(",", publicIDs)))
+	t.Outputs.Set(OutPrivateSubnets, output("Private subnet ids, comma-separated: the instances' and tasks'", cfn.Join(",", privateIDs)))
+	return t
+}
+
+func vpc(cidr string) cfn.Resource {
+	return cfn.Resource{Type: "AWS::EC2::VPC", Properties: map[string]any{
+		"CidrBlock":          cidr,
+		"EnableDnsSupport":   true,
+		"EnableDnsHostnames": true,
+		"Tags":               tags("Name", cfn.Sub("berth-${Env}")),
+	}}
+}
+
+func subnet(az int, cidr string, public bool) cfn.Resource {
+	kind := "private"
+	if public {
+		kind = "public"
+	}
+	return cfn.Resource{Type: "AWS::EC2::Subnet", Properties: map[string]any{
+		"VpcId":               cfn.Ref("VPC"),
+		"CidrBlock":           cidr,
+		"AvailabilityZone":    cfn.Select(az, cfn.GetAZs()),
+		"MapPublicIpOnLaunch": public,
+		"Tags":                tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-%d", kind, az+1))),
+	}}
+}
+
+func routeTable(name string) cfn.Resource {
+	return cfn.Resource{Type: "AWS::EC2::RouteTable", Properties: map[string]any{
+		"VpcId": cfn.Ref("VPC"),
+		"Tags":  tags("Name", cfn.Sub("berth-${Env}-"+name)),
+	}}
+}
+
+func association(subnet, table string) cfn.Resource {
+	return cfn.Resource{Type: "AWS::EC2::SubnetRouteTableAssociation", Properties: map[string]any{
+		"SubnetId": cfn.Ref(subnet), "RouteTableId": cfn.Ref(table),
+	}}
+}
+
+func natEIP(n int) cfn.Resource {
+	return cfn.Resource{Type: "AWS::EC2::EIP", DependsOn: []string{"GatewayAttachment"}, Properties: map[string]any{
+		"Domain": "vpc",
+		"Tags":   tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-nat-%d", n))),
+	}}
+}
+
+func natGateway(n int, publicSubnet string) cfn.Resource {
+	return cfn.Resource{Type: "AWS::EC2::NatGateway", Properties: map[string]any{
+		"AllocationId": cfn.GetAtt(fmt.Sprintf("NatEIP%d.AllocationId", n)),
+		"SubnetId":     cfn.Ref(publicSubnet),
+		"Tags":         tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-nat-%d", n))),
+	}}
+}
+
+// SubnetCIDRs splits the VPC range into equal blocks: the public subnets first, then the
+// private ones. With two zones in 10.0.0.0/16 that is the reference layout, four /18s.
+func SubnetCIDRs(vpc string, azs int) (public, private []string) {
+	p := netip.MustParsePrefix(vpc)
+	extra := bits.Len(uint(2*azs - 1)) // bits needed to number 2*azs blocks
+	size := p.Bits() + extra
+	base := p.Addr().As4()
+	start := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+	block := func(i int) string {
+		v := start + uint32(i)<<(32-size)
+		a := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+		return netip.PrefixFrom(a, size).String()
+	}
+	for i := range azs {
+		public = append(public, block(i))
+		private = append(private, block(azs+i))
+	}
+	return public, private
+}

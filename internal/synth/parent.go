@@ -1,0 +1,52 @@
+package synth
+
+import (
+	"fmt"
+
+	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// parent nests the three stacks for people who deploy with `sam deploy` or
+// `aws cloudformation package` + `deploy`. It uses the SAM form of a nested stack,
+// whose local Location both tools upload and rewrite; berth itself deploys the three
+// stacks separately.
+func parent(m *manifest.Manifest) *cfn.Template {
+	t := &cfn.Template{Transform: "AWS::Serverless-2016-10-31", Description: fmt.Sprintf("berth %s: network, cluster and service as nested stacks, for sam deploy / aws cloudformation package (generated from berth.yml)", m.Name)}
+	t.Parameters.Set(ParamEnv, envParameter())
+	image := cfn.Parameter{Type: "String", Description: "Container image of the service"}
+	if m.Image.Location != "" {
+		image.Default = m.Image.Location
+	}
+	t.Parameters.Set(ParamImage, image)
+
+	out := func(stack, name string) cfn.GetAtt { return cfn.GetAtt(stack + ".Outputs." + name) }
+	env := cfn.Ref(ParamEnv)
+	t.Resources.Set("Network", nested(Network, map[string]any{ParamEnv: env}))
+	t.Resources.Set("Cluster", nested(Cluster, map[string]any{
+		ParamEnv:          env,
+		OutVpcID:          out("Network", OutVpcID),
+		OutPrivateSubnets: out("Network", OutPrivateSubnets),
+	}))
+	t.Resources.Set("Service", nested(Service, map[string]any{
+		ParamEnv:            env,
+		ParamImage:          cfn.Ref(ParamImage),
+		OutVpcID:            out("Network", OutVpcID),
+		OutPublicSubnets:    out("Network", OutPublicSubnets),
+		OutPrivateSubnets:   out("Network", OutPrivateSubnets),
+		OutClusterName:      out("Cluster", OutClusterName),
+		OutExecutionRoleArn: out("Cluster", OutExecutionRoleArn),
+		OutCapacityProvider: out("Cluster", OutCapacityProvider),
+	}))
+	t.Outputs.Set(OutURL, output("Where the service answers", out("Service", OutURL)))
+	t.Outputs.Set(OutClusterName, output("ECS cluster name", out("Cluster", OutClusterName)))
+	t.Outputs.Set(OutServiceName, output("ECS service name", out("Service", OutServiceName)))
+	return t
+}
+
+func nested(s Stack, params map[string]any) cfn.Resource {
+	return cfn.Resource{Type: "AWS::Serverless::Application", Properties: map[string]any{
+		"Location":   "./" + s.File(),
+		"Parameters": params,
+	}}
+}
