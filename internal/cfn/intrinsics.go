@@ -7,20 +7,18 @@ import (
 // Ref is !Ref NAME.
 type Ref string
 
-// MarshalYAML renders the short form.
-func (r Ref) MarshalYAML() (any, error) { return tagged("!Ref", string(r)), nil }
+func (r Ref) yamlNode() (*yaml.Node, error) { return tagged("!Ref", string(r)), nil }
 
 // GetAtt is !GetAtt RESOURCE.ATTRIBUTE.
 type GetAtt string
 
-// MarshalYAML renders the short form.
-func (g GetAtt) MarshalYAML() (any, error) { return tagged("!GetAtt", string(g)), nil }
+func (g GetAtt) yamlNode() (*yaml.Node, error) { return tagged("!GetAtt", string(g)), nil }
 
 // Sub is !Sub 'string with ${Vars}'.
 type Sub string
 
-// MarshalYAML renders the short form; a multi-line string becomes a literal block.
-func (s Sub) MarshalYAML() (any, error) {
+// yamlNode renders the short form; a multi-line string becomes a literal block.
+func (s Sub) yamlNode() (*yaml.Node, error) {
 	n := tagged("!Sub", string(s))
 	if len(s) > 0 && s[len(s)-1] == '\n' {
 		n.Style = yaml.LiteralStyle
@@ -34,8 +32,8 @@ type Fn struct {
 	Args []any
 }
 
-// MarshalYAML renders a tagged sequence (or a tagged scalar for a single string).
-func (f Fn) MarshalYAML() (any, error) {
+// yamlNode renders a tagged sequence (or a tagged scalar for a single string).
+func (f Fn) yamlNode() (*yaml.Node, error) {
 	if len(f.Args) == 1 {
 		if s, ok := f.Args[0].(string); ok {
 			return tagged("!"+f.Name, s), nil
@@ -77,8 +75,7 @@ func Join(sep string, list any) Fn { return Fn{"Join", []any{sep, list}} }
 // as !Sub, since a YAML node has one tag.
 type Base64 struct{ Value any }
 
-// MarshalYAML renders {Fn::Base64: value}.
-func (b Base64) MarshalYAML() (any, error) {
+func (b Base64) yamlNode() (*yaml.Node, error) {
 	v, err := node(b.Value)
 	if err != nil {
 		return nil, err

@@ -85,8 +85,8 @@ func (m *Map) Keys() []string { return append([]string(nil), m.keys...) }
 // Len is the number of entries.
 func (m *Map) Len() int { return len(m.keys) }
 
-// MarshalYAML keeps the insertion order.
-func (m Map) MarshalYAML() (any, error) {
+// yamlNode keeps the insertion order.
+func (m Map) yamlNode() (*yaml.Node, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	for _, k := range m.keys {
 		v, err := node(m.vals[k])
@@ -117,19 +117,15 @@ func (t *Template) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	root, err := doc.yamlNode()
+	if err != nil {
+		return nil, err
+	}
+	if err := enc.Encode(root); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func node(v any) (*yaml.Node, error) {
-	var n yaml.Node
-	if err := n.Encode(v); err != nil {
-		return nil, err
-	}
-	return &n, nil
 }

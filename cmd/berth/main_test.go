@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// bin is the real berth binary, built once for the tests that run it as a user would.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "berth-bin")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "berth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func berth(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+const issueExample = `name: orders
+image:
+  location: public.ecr.aws/docker/library/nginx:latest
+port: 8080
+cpu: 512
+memory: 1024
+count: 3
+health:
+  path: /healthz
+capacity:
+  instance_type: m7i.large
+  desired: 0
+  max: 20
+`
+
+func TestSynthWritesFourTemplates(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "berth.yml"), []byte(issueExample), 0o644)
+	r := berth(t, dir, "synth", "-f", "berth.yml", "-o", "out")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "out"))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "cluster.yml network.yml parent.yml service.yml" {
+		t.Errorf("wrote %v", names)
+	}
+	first, _ := os.ReadFile(filepath.Join(dir, "out", "service.yml"))
+	berth(t, dir, "synth", "-o", "again")
+	second, _ := os.ReadFile(filepath.Join(dir, "again", "service.yml"))
+	if !bytes.Equal(first, second) || !bytes.Contains(first, []byte("HealthCheckPath: /healthz")) {
+		t.Error("two runs of synth differ, or the manifest's health path is missing")
+	}
+}
+
+func TestInvalidManifestExits2AndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "berth.yml"), []byte("name: orders\ncapacity:\n  instance_type: large\n"), 0o644)
+	r := berth(t, dir, "synth", "-o", "out")
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2", r.code)
+	}
+	want := `berth: berth.yml:3: capacity.instance_type: "large" is not an EC2 instance type (family.size, like c5.xlarge or m7i.large)` + "\n"
+	if r.stderr != want {
+		t.Errorf("stderr %q\nwant   %q", r.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("synth wrote output for an invalid manifest")
+	}
+}
+
+func TestMissingManifestHints(t *testing.T) {
+	r := berth(t, t.TempDir(), "synth")
+	if r.code != 2 || !strings.Contains(r.stderr, "no manifest at berth.yml") || !strings.Contains(r.stderr, "hint: run \"berth init\"") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestUnknownFlagIsUsage(t *testing.T) {
+	if r := berth(t, t.TempDir(), "synth", "--nope"); r.code != 2 {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestInitThenCheck(t *testing.T) {
+	dir := t.TempDir()
+	if r := berth(t, dir, "init"); r.code != 0 {
+		t.Fatalf("init: %d %s", r.code, r.stderr)
+	}
+	if r := berth(t, dir, "init"); r.code != 2 || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("second init: exit %d %q", r.code, r.stderr)
+	}
+	r := berth(t, dir, "check")
+	if r.code != 0 || !strings.Contains(r.stdout, "fail on 0") || strings.Contains(r.stdout, "  fail") {
+		t.Errorf("check of the starter: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestCheckFailsBadTemplates(t *testing.T) {
+	fixture, _ := filepath.Abs("../../internal/check/testdata/bad-service.yml")
+	r := berth(t, t.TempDir(), "check", fixture)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	for _, id := range []string{"BERTH001", "BERTH002", "BERTH003", "BERTH006", "BERTH007", "BERTH008"} {
+		if !strings.Contains(r.stdout, id) {
+			t.Errorf("output lacks %s", id)
+		}
+	}
+	if !strings.Contains(r.stdout, "  fail    bad-service.yml:") {
+		t.Errorf("no failing line:\n%s", r.stdout)
+	}
+	js := berth(t, t.TempDir(), "check", "-o", "json", fixture)
+	if js.code != 1 || !strings.Contains(js.stdout, `"status":"fail"`) {
+		t.Errorf("json: exit %d\n%s", js.code, js.stdout)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	if r := berth(t, t.TempDir(), "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "berth ") {
+		t.Errorf("%+v", r)
+	}
+}

@@ -1,0 +1,98 @@
+package check
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func results(t *testing.T, file string) map[string]Result {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Template(filepath.Base(file), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]Result{}
+	for _, r := range rs {
+		out[r.Rule+" "+r.Resource] = r
+	}
+	return out
+}
+
+// Every rule fails on a fixture written to break it, with a reason that says why.
+func TestEachRuleCanFail(t *testing.T) {
+	for _, tc := range []struct {
+		file, rule, resource, reason string
+	}{
+		{"bad-service.yml", "BERTH001", "Service", "AssignPublicIp is ENABLED"},
+		{"bad-service.yml", "BERTH002", "Service", "admits the load balancer on tcp 0-65535, not only the container port"},
+		{"bad-service.yml", "BERTH003", "LoadBalancer", "every protocol and port"},
+		{"bad-service.yml", "BERTH006", "LogGroup", "no RetentionInDays"},
+		{"bad-service.yml", "BERTH007", "TaskRole", "without an aws:SourceAccount"},
+		{"bad-service.yml", "BERTH008", "Service", "not enabled with rollback"},
+		{"bad-cluster.json", "BERTH004", "LaunchTemplate", "HttpTokens is optional"},
+		{"bad-cluster.json", "BERTH005", "LaunchTemplate", "/dev/xvda is not encrypted"},
+		{"bad-cluster.json", "BERTH005", "NoMappings", "no BlockDeviceMappings"},
+		{"bad-cluster.json", "BERTH005", "Data", "Encrypted is unset"},
+		{"lb-cidr-on-other-port.yml", "BERTH003", "LoadBalancer", "admits ::/0 on tcp 8080-8080; listener ports are [80]"},
+	} {
+		r, ok := results(t, filepath.Join("testdata", tc.file))[tc.rule+" "+tc.resource]
+		switch {
+		case !ok:
+			t.Errorf("%s: %s has no result for %s", tc.file, tc.rule, tc.resource)
+		case r.Status != Fail:
+			t.Errorf("%s: %s on %s is %s, want fail", tc.file, tc.rule, tc.resource, r.Status)
+		case !strings.Contains(r.Reason, tc.reason):
+			t.Errorf("%s: %s reason %q, want it to contain %q", tc.file, tc.rule, r.Reason, tc.reason)
+		}
+	}
+}
+
+// A separate ingress resource that opens the tasks to an address range fails, even when
+// the inline rules are right.
+func TestTaskIngressFromAddressRange(t *testing.T) {
+	data, _ := os.ReadFile(filepath.Join("testdata", "bad-service.yml"))
+	src := strings.Replace(string(data), "FromPort: 0\n          ToPort: 65535", "FromPort: 8080\n          ToPort: 8080", 1)
+	rs, err := Template("x.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Rule == "BERTH002" && (r.Status != Fail || !strings.Contains(r.Reason, "admits an address range (0.0.0.0/0) on tcp 8080-8080")) {
+			t.Errorf("BERTH002: %s %q", r.Status, r.Reason)
+		}
+	}
+}
+
+// The templates berth writes pass every rule (the golden files of the synth package).
+func TestSynthesizedTemplatesPass(t *testing.T) {
+	files, _ := filepath.Glob("../synth/testdata/*/*.yml")
+	seen := map[string]bool{}
+	for _, f := range files {
+		if filepath.Base(f) == "berth.yml" {
+			continue
+		}
+		for _, r := range results(t, f) {
+			seen[r.Rule] = true
+			if r.Status != Pass {
+				t.Errorf("%s: %s %s: %s %s", f, r.Rule, r.Resource, r.Status, r.Reason)
+			}
+		}
+	}
+	for _, rule := range Rules() {
+		if !seen[rule.ID] {
+			t.Errorf("%s applied to no resource of the synthesized templates", rule.ID)
+		}
+	}
+}
+
+func TestNotATemplate(t *testing.T) {
+	if _, err := Template("x", []byte("just: text\n")); err == nil || !strings.Contains(err.Error(), "no Resources") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -1,0 +1,176 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsFollowTheReference(t *testing.T) {
+	m, err := Parse([]byte("name: orders\n"), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"image", m.Image.Location, DefaultImage},
+		{"port", m.Port, 80},
+		{"cpu", m.CPU, 256},
+		{"memory", m.Memory, 512},
+		{"count", m.Count, Count{Min: 2, Max: 2}},
+		{"health", m.Health, Health{Path: "/", Interval: 6, Timeout: 5, HealthyThreshold: 2, UnhealthyThreshold: 10}},
+		{"capacity", m.Capacity, Capacity{Type: "ec2", InstanceType: "c5.xlarge", Desired: 0, Max: 100, AMI: DefaultAMIParameter, VolumeSize: 50}},
+		{"network", m.Network, Network{CIDR: "10.0.0.0/16", AZs: 2, NAT: "per-az", Placement: "private"}},
+		{"logs", m.Logs.Retention, 30},
+		{"deployment", m.Deployment, Deployment{MaxPercent: 200, MinHealthyPercent: 75}},
+		{"load balancer", m.LoadBalancer, LoadBalancer{IdleTimeout: 30, DeregistrationDelay: 0}},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %+v, want %+v", c.what, c.got, c.want)
+		}
+	}
+}
+
+func TestTheIssueExampleParses(t *testing.T) {
+	m, err := Parse([]byte(`name: orders
+image:
+  location: public.ecr.aws/docker/library/nginx:latest
+port: 8080
+cpu: 512
+memory: 1024
+count: 3
+health:
+  path: /healthz
+capacity:
+  instance_type: m7i.large
+  desired: 0
+  max: 20
+`), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Port != 8080 || m.CPU != 512 || m.Count != (Count{3, 3, 0, 0}) || m.Capacity.Max != 20 || m.Health.Path != "/healthz" {
+		t.Errorf("parsed %+v", m)
+	}
+}
+
+func TestCountRange(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want Count
+	}{
+		{"count: {min: 2, max: 10}", Count{2, 10, DefaultCPUTarget, 0}},
+		{"count: {min: 2, max: 10, cpu: 60}", Count{2, 10, 60, 0}},
+		{"count: {min: 1, max: 4, requests: 500}", Count{1, 4, 0, 500}},
+		{"count: {min: 1, max: 4, cpu: 50, requests: 500}", Count{1, 4, 50, 500}},
+		{"count: 0", Count{0, 0, 0, 0}},
+	} {
+		m, err := Parse([]byte("name: a\n"+tc.src+"\n"), "berth.yml")
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if m.Count != tc.want {
+			t.Errorf("%s: got %+v, want %+v", tc.src, m.Count, tc.want)
+		}
+	}
+}
+
+// Each bad manifest must fail with file:line: key: and a message naming what is allowed.
+func TestInvalidManifests(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"unknown key", "name: a\nimgae:\n  location: x\n", `berth.yml:2: imgae: unknown key, did you mean "image"?`},
+		{"unknown nested key", "name: a\nhealth:\n  pth: /\n", `berth.yml:3: health.pth: unknown key, did you mean "path"?`},
+		{"wrong type", "name: a\nport: eighty\n", `berth.yml:2: port: must be a whole number, got "eighty"`},
+		{"float", "name: a\ncpu: 0.5\n", `berth.yml:2: cpu: must be a whole number, got the number 0.5`},
+		{"string expected", "name: 12\n", `berth.yml:1: name: must be a string, got the number 12`},
+		{"mapping expected", "name: a\nhealth: /x\n", `berth.yml:2: health: health must be a mapping of keys, got "/x"`},
+		{"duplicate", "name: a\nport: 1\nport: 2\n", `berth.yml:3: port: set twice`},
+		{"port range", "name: a\nport: 70000\n", `berth.yml:2: port: 70000 is out of range (1-65535)`},
+		{"zero port", "name: a\nport: 0\n", `berth.yml:2: port: 0 is out of range`},
+		{"cpu low", "name: a\ncpu: 64\n", `berth.yml:2: cpu: 64 is out of range (128-196608`},
+		{"memory low", "name: a\nmemory: 4\n", `berth.yml:2: memory: 4 is out of range (128-786432 MiB)`},
+		{"name too long", "name: a-very-long-service-name-x\n", `berth.yml:1: name: "a-very-long-service-name-x" is not a valid service name (1-20`},
+		{"name upper", "name: Orders\n", `berth.yml:1: name: "Orders" is not a valid service name`},
+		{"name double hyphen", "name: a--b\n", `berth.yml:1: name: "a--b" has two hyphens`},
+		{"image both", "name: a\nimage:\n  location: nginx\n  build: .\n", `berth.yml:2: image: set one of image.location and image.build`},
+		{"image malformed", "name: a\nimage:\n  location: 'Nginx:latest!'\n", `berth.yml:3: image.location: "Nginx:latest!" is not an image reference`},
+		{"image build missing", "name: a\nimage:\n  build: ./nope\n", `berth.yml:3: image.build: "./nope" is not a directory`},
+		{"count min > max", "name: a\ncount:\n  min: 5\n  max: 2\n", `berth.yml:3: count.min: 5 is greater than count.max 2`},
+		{"count min missing", "name: a\ncount: {max: 3}\n", `berth.yml:2: count.min: required when count is a range`},
+		{"count negative", "name: a\ncount: -1\n", `berth.yml:2: count: -1 is out of range (0-1000)`},
+		{"count cpu range", "name: a\ncount: {min: 1, max: 3, cpu: 99}\n", `berth.yml:2: count.cpu: 99 is out of range (10-90`},
+		{"count targets without range", "name: a\ncount: {min: 3, max: 3, cpu: 50}\n", `count.max: must be greater than count.min`},
+		{"count wrong type", "name: a\ncount: many\n", `berth.yml:2: count: must be a whole number or a range`},
+		{"health path", "name: a\nhealth:\n  path: healthz\n", `berth.yml:3: health.path: "healthz" is not a path`},
+		{"health timeout", "name: a\nhealth:\n  interval: 5\n  timeout: 5\n", `berth.yml:4: health.timeout: 5 must be less than health.interval 5`},
+		{"threshold", "name: a\nhealth:\n  unhealthy_threshold: 11\n", `health.unhealthy_threshold: 11 is out of range (2-10)`},
+		{"instance type", "name: a\ncapacity:\n  instance_type: large\n", `berth.yml:3: capacity.instance_type: "large" is not an EC2 instance type`},
+		{"capacity desired > max", "name: a\ncapacity:\n  desired: 5\n  max: 2\n", `berth.yml:3: capacity.desired: 5 is out of range (0-capacity.max, which is 2)`},
+		{"capacity type", "name: a\ncapacity:\n  type: fargate\n", `capacity.type: "fargate" is not supported (allowed: ec2)`},
+		{"ami", "name: a\ncapacity:\n  ami: latest\n", `capacity.ami: "latest" is neither an AMI id`},
+		{"volume", "name: a\ncapacity:\n  volume_size: 8\n", `capacity.volume_size: 8 is out of range (30-16384`},
+		{"cidr", "name: a\nnetwork:\n  cidr: 10.0.0.0/8\n", `berth.yml:3: network.cidr: /8 is out of range (a VPC from /16 to /24)`},
+		{"cidr malformed", "name: a\nnetwork:\n  cidr: 10.0.0.1/16\n", `network.cidr: "10.0.0.1/16" is not an IPv4 network`},
+		{"azs", "name: a\nnetwork:\n  azs: 1\n", `network.azs: 1 is out of range (2-3`},
+		{"nat", "name: a\nnetwork:\n  nat: none\n", `network.nat: "none" is not allowed (per-az`},
+		{"retention", "name: a\nlogs:\n  retention: 10\n", `berth.yml:3: logs.retention: 10 days is not accepted by CloudWatch Logs (allowed: 1, 3, 5`},
+		{"deployment", "name: a\ndeployment:\n  max_percent: 100\n  min_healthy_percent: 100\n", `deployment.min_healthy_percent: 100 leaves no room`},
+		{"idle timeout", "name: a\nload_balancer:\n  idle_timeout: 0\n", `load_balancer.idle_timeout: 0 is out of range (1-4000`},
+		{"env name", "name: a\nenv:\n  1BAD: x\n", `berth.yml:3: env.1BAD: not a valid variable name`},
+		{"env value", "name: a\nenv:\n  A: [1]\n", `berth.yml:3: env.A: must be a string, number or boolean, got a list`},
+		{"env reserved", "name: a\nenv:\n  AWS_REGION: x\n", `berth.yml:3: env.AWS_REGION: names starting with ECS_ or AWS_ are reserved`},
+		{"yaml syntax", "name: a\nport: 1\n  x: 2\n", `berth.yml:3: invalid YAML: mapping values are not allowed`},
+		{"tab", "a: 1\nb: 2\nc:\n\t- x\n", `berth.yml:4: invalid YAML: found character that cannot start any token`},
+		{"empty", "", `berth.yml:1: the manifest is empty`},
+		{"not a mapping", "- a\n", `berth.yml:1: the manifest must be a mapping of keys, got a list`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.src), filepath.Join(t.TempDir(), "berth.yml"))
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), "berth.yml:") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q\n does not contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans several lines: %q", err)
+			}
+			if !IsManifestError(err) {
+				t.Errorf("not a manifest error: %T", err)
+			}
+		})
+	}
+}
+
+func TestImageBuildIsRelativeToTheManifest(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Parse([]byte("name: a\nimage:\n  build: ./app\n"), filepath.Join(dir, "berth.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.BuildDir() != filepath.Join(dir, "app") || m.Image.Location != "" {
+		t.Errorf("build dir %q, location %q", m.BuildDir(), m.Image.Location)
+	}
+}
+
+func TestStarterIsValidAndDefault(t *testing.T) {
+	m, err := Parse([]byte(Starter), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := Parse([]byte("name: web\n"), "berth.yml")
+	m.lines, d.lines = nil, nil
+	if m.Name != d.Name || m.Capacity != d.Capacity || m.Network != d.Network || m.Health != d.Health || m.Count != d.Count {
+		t.Errorf("the starter's values are not the defaults:\n%+v\n%+v", m, d)
+	}
+}

@@ -1,0 +1,186 @@
+package synth
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden templates in testdata")
+
+var cases = []string{"default", "orders", "all-options"}
+
+func load(t testing.TB, name string) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Load(filepath.Join("testdata", name, "berth.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestGolden(t *testing.T) {
+	for _, name := range cases {
+		t.Run(name, func(t *testing.T) {
+			files, err := Render(load(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(files) != 4 {
+				t.Errorf("rendered %d templates, want network, cluster, service, parent", len(files))
+			}
+			for file, got := range files {
+				golden := filepath.Join("testdata", name, file)
+				if *update {
+					if err := os.WriteFile(golden, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./internal/synth -update)", err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s differs from %s (run go test ./internal/synth -update and review the diff)", file, golden)
+				}
+			}
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	m := load(t, "all-options")
+	first, err := Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		again, _ := Render(m)
+		for f := range first {
+			if !bytes.Equal(first[f], again[f]) {
+				t.Fatalf("%s differs between two renders of the same manifest", f)
+			}
+		}
+	}
+}
+
+// TestSystemResources checks that every resource SYSTEM.md describes is there.
+func TestSystemResources(t *testing.T) {
+	want := map[Stack][]string{
+		Network: {"AWS::EC2::VPC", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::Route", "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::EIP", "AWS::EC2::NatGateway"},
+		Cluster: {"AWS::ECS::Cluster", "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::AutoScalingGroup", "AWS::ECS::CapacityProvider", "AWS::ECS::ClusterCapacityProviderAssociations", "AWS::IAM::Role", "AWS::IAM::InstanceProfile", "AWS::EC2::SecurityGroup"},
+		Service: {"AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener", "AWS::EC2::SecurityGroup", "AWS::Logs::LogGroup"},
+	}
+	ts := Build(load(t, "default"))
+	for stack, types := range want {
+		have := types_(ts[stack])
+		for _, ty := range types {
+			if !slices.Contains(have, ty) {
+				t.Errorf("%s template has no %s", stack, ty)
+			}
+		}
+	}
+	if n := count(ts[Network], "AWS::EC2::NatGateway"); n != 2 {
+		t.Errorf("default network has %d NAT gateways, want one per AZ (2)", n)
+	}
+	if n := count(ts[Service], "AWS::ApplicationAutoScaling::ScalingPolicy"); n != 0 {
+		t.Errorf("a fixed count has %d scaling policies", n)
+	}
+	if bytes.Contains(mustMarshal(t, ts[Cluster]), []byte("AWS::Lambda")) {
+		t.Error("the cluster uses Lambda: berth solves the teardown hazard without it")
+	}
+
+	all := Build(load(t, "all-options"))
+	if n := count(all[Network], "AWS::EC2::NatGateway"); n != 1 {
+		t.Errorf("nat: single gave %d NAT gateways", n)
+	}
+	if n := count(all[Network], "AWS::EC2::Subnet"); n != 6 {
+		t.Errorf("azs: 3 gave %d subnets, want 6", n)
+	}
+	if n := count(all[Service], "AWS::ApplicationAutoScaling::ScalingPolicy"); n != 2 {
+		t.Errorf("count with cpu and requests targets gave %d policies, want 2", n)
+	}
+}
+
+func types_(t *cfn.Template) []string {
+	var out []string
+	for _, k := range t.Resources.Keys() {
+		r, _ := t.Resources.Get(k)
+		out = append(out, r.(cfn.Resource).Type)
+	}
+	return out
+}
+
+func count(t *cfn.Template, ty string) int {
+	n := 0
+	for _, have := range types_(t) {
+		if have == ty {
+			n++
+		}
+	}
+	return n
+}
+
+func mustMarshal(t *testing.T, tpl *cfn.Template) []byte {
+	b, err := tpl.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSubnetCIDRs(t *testing.T) {
+	pub, priv := SubnetCIDRs("10.0.0.0/16", 2)
+	if strings.Join(pub, " ") != "10.0.0.0/18 10.0.64.0/18" || strings.Join(priv, " ") != "10.0.128.0/18 10.0.192.0/18" {
+		t.Errorf("two zones: public %v private %v, want the reference layout", pub, priv)
+	}
+	pub, priv = SubnetCIDRs("10.20.0.0/16", 3)
+	if strings.Join(pub, " ") != "10.20.0.0/19 10.20.32.0/19 10.20.64.0/19" || strings.Join(priv, " ") != "10.20.96.0/19 10.20.128.0/19 10.20.160.0/19" {
+		t.Errorf("three zones: public %v private %v", pub, priv)
+	}
+	pub, _ = SubnetCIDRs("192.168.4.0/24", 2)
+	if pub[1] != "192.168.4.64/26" {
+		t.Errorf("/24: %v", pub)
+	}
+}
+
+// TestCfnLint runs cfn-lint on the golden templates: zero findings, warnings included.
+func TestCfnLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed (pip install cfn-lint); .ci/run installs it")
+	}
+	for _, name := range cases {
+		dir := t.TempDir()
+		if _, err := Write(load(t, name), dir); err != nil {
+			t.Fatal(err)
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+		out, err := exec.Command(lint, files...).CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("cfn-lint on %s: %v\n%s", name, err, out)
+		}
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	for _, name := range []string{"default", "all-options"} {
+		m := load(b, name)
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Render(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
