@@ -1,0 +1,245 @@
+package lb
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func testConfig() Config {
+	return Config{HealthPath: "/health", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond,
+		HealthyThreshold: 2, UnhealthyThreshold: 2, IdleTimeout: time.Second, ListenerPort: 8080}
+}
+
+func backend(t *testing.T, name string, healthy *atomic.Bool) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			if healthy != nil && !healthy.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			return
+		}
+		io.WriteString(w, name+" "+r.Header.Get("X-Forwarded-For")+" "+r.Header.Get("X-Forwarded-Proto")+" "+r.Header.Get("X-Forwarded-Port"))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func addr(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
+
+func waitState(t *testing.T, b *Balancer, id string, want State) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if s, _ := b.State(id); s == want {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s, _ := b.State(id)
+	t.Fatalf("%s is %s, want %s", id, s, want)
+}
+
+func get(t *testing.T, h http.Handler) (int, string) {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "http://example/", nil)
+	req.RemoteAddr = "192.0.2.7:5555"
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+func TestRoundRobinOverHealthyTargetsWithForwardedHeaders(t *testing.T) {
+	b := New(testConfig(), nil)
+	defer b.Close()
+	if code, _ := get(t, b); code != http.StatusServiceUnavailable {
+		t.Errorf("no targets: %d, want 503", code)
+	}
+	b.Register("a", addr(backend(t, "a", nil)))
+	b.Register("b", addr(backend(t, "b", nil)))
+	if code, _ := get(t, b); code != http.StatusServiceUnavailable {
+		t.Errorf("initial targets took traffic: %d", code)
+	}
+	waitState(t, b, "a", Healthy)
+	waitState(t, b, "b", Healthy)
+	seen := map[string]int{}
+	for range 10 {
+		code, body := get(t, b)
+		if code != 200 {
+			t.Fatalf("%d %s", code, body)
+		}
+		seen[strings.Fields(body)[0]]++
+		if !strings.HasSuffix(body, " 192.0.2.7 http 8080") {
+			t.Errorf("forwarded headers: %q", body)
+		}
+	}
+	if seen["a"] != 5 || seen["b"] != 5 {
+		t.Errorf("round robin gave %v", seen)
+	}
+}
+
+func TestUnhealthyTargetGetsNoTraffic(t *testing.T) {
+	var ok atomic.Bool
+	ok.Store(true)
+	var changes []State
+	b := New(testConfig(), func(tg Target) {
+		if tg.ID == "sick" {
+			changes = append(changes, tg.State)
+		}
+	})
+	defer b.Close()
+	b.Register("sick", addr(backend(t, "sick", &ok)))
+	b.Register("well", addr(backend(t, "well", nil)))
+	waitState(t, b, "sick", Healthy)
+	waitState(t, b, "well", Healthy)
+	ok.Store(false)
+	waitState(t, b, "sick", Unhealthy)
+	for range 6 {
+		if _, body := get(t, b); !strings.HasPrefix(body, "well") {
+			t.Fatalf("request went to %q", body)
+		}
+	}
+	ts := b.Targets()
+	if ts[0].Reason != "health checks failed with code 503" {
+		t.Errorf("reason %q", ts[0].Reason)
+	}
+	ok.Store(true)
+	waitState(t, b, "sick", Healthy)
+	if strings.Join(stateNames(changes), ",") != "initial,healthy,unhealthy,healthy" {
+		t.Errorf("state changes %v", changes)
+	}
+}
+
+func stateNames(s []State) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = string(x)
+	}
+	return out
+}
+
+// A target that stops listening between health checks costs no request: the connection
+// fails, and the request goes to another target.
+func TestDialFailureIsRetriedElsewhere(t *testing.T) {
+	b := New(testConfig(), nil)
+	defer b.Close()
+	gone := backend(t, "gone", nil)
+	b.Register("gone", addr(gone))
+	b.Register("up", addr(backend(t, "up", nil)))
+	waitState(t, b, "gone", Healthy)
+	waitState(t, b, "up", Healthy)
+	gone.Close()
+	for range 4 {
+		if code, body := get(t, b); code != 200 || !strings.HasPrefix(body, "up") {
+			t.Fatalf("%d %q", code, body)
+		}
+	}
+}
+
+// A target that fails after it has the request is not retried: the client gets a 502.
+func TestNoRetryAfterTheRequestWasSent(t *testing.T) {
+	var hits atomic.Int32
+	hangup := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			return
+		}
+		hits.Add(1)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer hangup.Close()
+	cfg := testConfig()
+	b := New(cfg, nil)
+	defer b.Close()
+	b.Register("hangup", addr(hangup))
+	b.Register("fine", addr(backend(t, "fine", nil)))
+	waitState(t, b, "hangup", Healthy)
+	waitState(t, b, "fine", Healthy)
+	codes := map[int]int{}
+	for range 4 {
+		code, _ := get(t, b)
+		codes[code]++
+	}
+	if codes[502] != 2 || codes[200] != 2 || hits.Load() != 2 {
+		t.Errorf("codes %v, hangup hits %d: want two 502s, not retried", codes, hits.Load())
+	}
+}
+
+func TestDeregisterDrainsInFlight(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			<-release
+			io.WriteString(w, "slow")
+		}
+	}))
+	defer slow.Close()
+	cfg := testConfig()
+	cfg.DeregistrationDelay = 5 * time.Second
+	b := New(cfg, nil)
+	defer b.Close()
+	b.Register("slow", addr(slow))
+	waitState(t, b, "slow", Healthy)
+	got := make(chan string)
+	go func() { _, body := get(t, b); got <- body }()
+	time.Sleep(50 * time.Millisecond)
+	done := make(chan struct{})
+	go func() { b.Deregister(context.Background(), "slow"); close(done) }()
+	time.Sleep(50 * time.Millisecond)
+	if s, _ := b.State("slow"); s != Draining {
+		t.Errorf("state %s, want draining", s)
+	}
+	if code, _ := get(t, b); code != 503 {
+		t.Errorf("a draining target took a new request: %d", code)
+	}
+	select {
+	case <-done:
+		t.Fatal("deregistration finished with a request in flight")
+	default:
+	}
+	close(release)
+	if body := <-got; body != "slow" {
+		t.Errorf("in-flight request got %q", body)
+	}
+	<-done
+	if _, ok := b.State("slow"); ok {
+		t.Error("still registered")
+	}
+}
+
+func TestIdleTimeoutClosesClientConnections(t *testing.T) {
+	cfg := testConfig()
+	cfg.IdleTimeout = 200 * time.Millisecond
+	b := New(cfg, nil)
+	defer b.Close()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := b.Server()
+	go srv.Serve(ln)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 4096)
+	n, _ := conn.Read(buf)
+	if !strings.Contains(string(buf[:n]), "503") {
+		t.Fatalf("response %q", buf[:n])
+	}
+	start := time.Now()
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			break
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("idle connection kept for %s", d)
+	}
+}
