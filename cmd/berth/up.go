@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/manifest"
+	"github.com/spf13/cobra"
+)
+
+type upOptions struct {
+	file, env, listen string
+	watch, viaPorts   bool
+}
+
+func newUp() *cobra.Command {
+	o := &upOptions{}
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Run the service on the local Docker engine behind a local load balancer",
+		Long: `up runs count replicas of the service on a private Docker network behind a load
+balancer on 127.0.0.1:8080 that behaves like the ALB target group: health checks by the
+manifest, traffic only to healthy replicas, drain on deregistration. Replicas that exit
+or stay unhealthy are replaced. Ctrl-C drains and removes everything.
+
+A rollout of a new image (max_percent / min_healthy_percent, like ECS) starts on a
+source change with --watch, or when another shell runs "berth reload" (or sends
+SIGHUP to this process).`,
+		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := manifest.ValidEnv(o.env); err != nil {
+				return usageErrorf("--env: %v", err)
+			}
+			m, err := loadManifest(o.file)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			cli, err := local.Connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer cli.Close()
+			rollouts := make(chan string, 1)
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for range hup {
+					offer(rollouts, "reload requested")
+				}
+			}()
+			if o.watch && m.Image.Build != "" {
+				go watchSources(ctx, m.BuildDir(), rollouts)
+			}
+			return local.Up(ctx, cli, local.Options{
+				Manifest: m, Env: o.env, Listen: o.listen, ViaPorts: o.viaPorts,
+				Out: c.OutOrStdout(), Rollouts: rollouts,
+			})
+		},
+	}
+	manifestFlag(c, &o.file)
+	envFlag(c, &o.env)
+	c.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of the local load balancer")
+	c.Flags().BoolVar(&o.watch, "watch", false, "rebuild and roll out when the sources of image.build change")
+	c.Flags().BoolVar(&o.viaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")
+	return c
+}
+
+func envFlag(c *cobra.Command, env *string) {
+	c.Flags().StringVar(env, "env", "dev", "environment name")
+}
+
+func offer(ch chan string, reason string) {
+	select {
+	case ch <- reason:
+	default: // a rollout is pending already
+	}
+}
+
+// watchSources polls the build directory and asks for a rollout when a file changes.
+// Polling is portable and cheap at this size; a second is the debounce.
+func watchSources(ctx context.Context, dir string, rollouts chan string) {
+	last := fingerprint(dir)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if fp := fingerprint(dir); fp != last {
+				last = fp
+				offer(rollouts, "sources changed")
+			}
+		}
+	}
+}
+
+func fingerprint(dir string) string {
+	h := sha256.New()
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			fmt.Fprintf(h, "%s %d %d\n", path, info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+func newDown() *cobra.Command {
+	var env string
+	var all bool
+	c := &cobra.Command{
+		Use:     "down",
+		Short:   "Remove the containers and network that berth up made",
+		Long:    "down removes, by their labels, the replicas and network of an environment: what Ctrl-C on berth up removes, or what a crashed berth up left behind.",
+		Example: "  berth down\n  berth down --env demo\n  berth down --all",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if all {
+				env = ""
+			}
+			cli, err := local.Connect(c.Context())
+			if err != nil {
+				return err
+			}
+			defer cli.Close()
+			n, nets, err := local.Down(c.Context(), cli, env)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "removed %d container(s) and %d network(s)\n", n, nets)
+			return nil
+		},
+	}
+	envFlag(c, &env)
+	c.Flags().BoolVar(&all, "all", false, "every environment")
+	return c
+}
+
+func newReload() *cobra.Command {
+	var env string
+	c := &cobra.Command{
+		Use:     "reload",
+		Short:   "Rebuild the image and roll it out to a running berth up",
+		Example: "  berth reload\n  berth reload --env demo",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			pid, err := local.Reload(env)
+			if err != nil {
+				return withHint(err, "start one with \"berth up\"")
+			}
+			fmt.Fprintf(c.OutOrStdout(), "asked berth up (pid %d) to roll out; its output shows the progress\n", pid)
+			return nil
+		},
+	}
+	envFlag(c, &env)
+	return c
+}
+
+func printLocalStatus(c *cobra.Command, env, output string) error {
+	cli, err := local.Connect(c.Context())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	st, err := local.Status(c.Context(), cli, env)
+	if err != nil {
+		return err
+	}
+	w := c.OutOrStdout()
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	if len(st.Replicas) == 0 {
+		fmt.Fprintf(w, "nothing runs locally for environment %s (start it with \"berth up\")\n", env)
+		return nil
+	}
+	url := st.URL
+	if url == "" {
+		url = "(no berth up running)"
+	}
+	fmt.Fprintf(w, "service %s, environment %s, %s\n\n", st.Service, env, url)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPLICA\tCONTAINER\tREVISION\tHEALTH\tADDRESS\tDOCKER")
+	for _, r := range st.Replicas {
+		health := r.Health
+		if r.Reason != "" {
+			health += " (" + r.Reason + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Container, r.Revision, health, r.Addr, r.Status)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,232 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/docker/go-connections/nat"
+)
+
+// Labels berth puts on everything it creates, so that "berth down" finds what a
+// crashed "berth up" left behind.
+const (
+	LabelManaged  = "dev.berth.managed"
+	LabelEnv      = "dev.berth.env"
+	LabelService  = "dev.berth.service"
+	LabelRevision = "dev.berth.revision"
+	LabelReplica  = "dev.berth.replica"
+)
+
+// Connect returns a client of the local Docker engine (DOCKER_HOST and friends
+// honoured), negotiating the API version with the engine.
+func Connect(ctx context.Context) (*client.Client, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cli.Ping(ctx); err != nil {
+		cli.Close()
+		return nil, &NoEngineError{err}
+	}
+	return cli, nil
+}
+
+// NoEngineError says that no Docker engine answered.
+type NoEngineError struct{ Err error }
+
+func (e *NoEngineError) Error() string { return "no Docker engine reachable: " + e.Err.Error() }
+
+// Hint tells the user what to do.
+func (e *NoEngineError) Hint() string {
+	return "start Docker (or set DOCKER_HOST), then try again; \"docker info\" shows whether it answers"
+}
+
+func (e *NoEngineError) Unwrap() error { return e.Err }
+
+func networkName(env, service string) string { return "berth-" + env + "-" + service }
+
+func labelFilter(env string) filters.Args {
+	f := filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))
+	if env != "" {
+		f.Add("label", LabelEnv+"="+env)
+	}
+	return f
+}
+
+func ensureNetwork(ctx context.Context, cli *client.Client, env, service string) (string, error) {
+	name := networkName(env, service)
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+	if err != nil {
+		return "", fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets {
+		if n.Name == name {
+			return name, nil
+		}
+	}
+	_, err = cli.NetworkCreate(ctx, name, network.CreateOptions{
+		Driver: "bridge",
+		Labels: map[string]string{LabelManaged: "true", LabelEnv: env, LabelService: service},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create network %s: %w", name, err)
+	}
+	return name, nil
+}
+
+type replicaSpec struct {
+	name, image, network, env, service, revision string
+	port, cpu, memory                            int
+	vars                                         []string
+}
+
+// startContainer creates and starts one replica. Its port is published on the loopback
+// address only: nothing outside this machine can reach a replica, as on AWS nothing
+// outside the VPC reaches a task.
+func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (id, ip, published string, err error) {
+	port := nat.Port(strconv.Itoa(s.port) + "/tcp")
+	cfg := &container.Config{
+		Image:        s.image,
+		Env:          s.vars,
+		ExposedPorts: nat.PortSet{port: {}},
+		Labels: map[string]string{
+			LabelManaged: "true", LabelEnv: s.env, LabelService: s.service,
+			LabelRevision: s.revision, LabelReplica: s.name,
+		},
+	}
+	host := &container.HostConfig{
+		NetworkMode:  container.NetworkMode(s.network),
+		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
+		Resources: container.Resources{
+			NanoCPUs: int64(s.cpu) * 1_000_000_000 / 1024,
+			Memory:   int64(s.memory) << 20,
+		},
+	}
+	netcfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+		s.network: {Aliases: []string{s.name}},
+	}}
+	created, err := cli.ContainerCreate(ctx, cfg, host, netcfg, nil, containerName(s))
+	if err != nil {
+		return "", "", "", fmt.Errorf("create replica %s: %w", s.name, err)
+	}
+	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		cli.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
+		return "", "", "", fmt.Errorf("start replica %s: %w", s.name, err)
+	}
+	info, err := cli.ContainerInspect(ctx, created.ID)
+	if err != nil {
+		return created.ID, "", "", err
+	}
+	if n := info.NetworkSettings.Networks[s.network]; n != nil {
+		ip = n.IPAddress
+	}
+	if b := info.NetworkSettings.Ports[port]; len(b) > 0 {
+		published = b[0].HostIP + ":" + b[0].HostPort
+	}
+	if published == "" {
+		return created.ID, ip, "", errors.New("the engine published no port for " + s.name)
+	}
+	return created.ID, ip, published, nil
+}
+
+func containerName(s replicaSpec) string { return "berth-" + s.env + "-" + s.name }
+
+// removeAll stops and removes every container and network berth made for env.
+func removeAll(ctx context.Context, cli *client.Client, env string) (containers, networks int, err error) {
+	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(env)})
+	if err != nil {
+		return 0, 0, fmt.Errorf("list containers: %w", err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(list))
+	for i, c := range list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			timeout := 10
+			cli.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &timeout})
+			errs[i] = cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, 0, fmt.Errorf("remove containers: %w", err)
+	}
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: labelFilter(env)})
+	if err != nil {
+		return len(list), 0, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets {
+		if err := cli.NetworkRemove(ctx, n.ID); err != nil {
+			return len(list), 0, fmt.Errorf("remove network %s: %w", n.Name, err)
+		}
+	}
+	return len(list), len(nets), nil
+}
+
+// streamLogs copies a replica's output to w, each line prefixed with its name.
+func streamLogs(ctx context.Context, cli *client.Client, id, name string, w *syncWriter) {
+	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+	if err != nil {
+		return
+	}
+	defer rc.Close()
+	pw := &prefixWriter{prefix: fmt.Sprintf("%-10s| ", name), w: w}
+	stdcopy.StdCopy(pw, pw, rc)
+	pw.Flush()
+}
+
+// syncWriter serialises writes from many goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// Printf writes one message line.
+func (s *syncWriter) Printf(format string, args ...any) {
+	s.Write([]byte(fmt.Sprintf(format, args...) + "\n"))
+}
+
+type prefixWriter struct {
+	prefix string
+	w      io.Writer
+	buf    bytes.Buffer
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf.Write(b)
+	for {
+		line, err := p.buf.ReadBytes('\n')
+		if err != nil {
+			p.buf.Write(line) // incomplete: keep for the next write
+			return len(b), nil
+		}
+		p.w.Write(append([]byte(p.prefix), line...))
+	}
+}
+
+func (p *prefixWriter) Flush() {
+	if p.buf.Len() > 0 {
+		sc := bufio.NewScanner(&p.buf)
+		for sc.Scan() {
+			p.w.Write([]byte(p.prefix + sc.Text() + "\n"))
+		}
+	}
+}
