@@ -153,3 +153,10 @@ func TestVersion(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run the real binary against the real Docker engine, on the repository's
+// berth.yml (the example API). They skip when no engine answers.
+
+func needDocker(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the local e2e tests start containers")
+	}
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		t.Skip("no Docker engine reachable (docker info failed): the local e2e tests need one")
+	}
+}
+
+type upProcess struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	url  string
+	env  string
+	done chan struct{} // closed when the process has exited
+	err  error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func startUp(t *testing.T, env string, extra ...string) *upProcess {
+	t.Helper()
+	needDocker(t)
+	port := freePort(t)
+	root, _ := filepath.Abs("../..")
+	args := append([]string{"up", "--env", env, "--listen", fmt.Sprintf("127.0.0.1:%d", port)}, extra...)
+	p := &upProcess{t: t, out: &lockedBuffer{}, url: fmt.Sprintf("http://127.0.0.1:%d", port), env: env, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Dir = root
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-p.done:
+		case <-time.After(40 * time.Second):
+			p.cmd.Process.Kill()
+		}
+		exec.Command(bin, "down", "--env", env).Run()
+		if t.Failed() {
+			t.Logf("berth up output:\n%s", p.out.String())
+		}
+	})
+	start := time.Now()
+	p.waitFor("ready: ", 3*time.Minute) // the first build of a clean machine compiles the API
+	first, _, _ := strings.Cut(p.out.String(), "\n")
+	t.Logf("berth up ready after %s (%s)", time.Since(start).Round(time.Millisecond), first)
+	return p
+}
+
+func (p *upProcess) waitFor(text string, d time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if strings.Contains(p.out.String(), text) {
+			return
+		}
+		select {
+		case <-p.done:
+			p.t.Fatalf("berth up exited (%v) before %q:\n%s", p.err, text, p.out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	p.t.Fatalf("no %q within %s:\n%s", text, d, p.out.String())
+}
+
+type identity struct {
+	Task     string `json:"task"`
+	Revision string `json:"revision"`
+}
+
+func getIdentity(url string) (identity, int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return identity{}, 0, err
+	}
+	defer resp.Body.Close()
+	var id identity
+	body, _ := io.ReadAll(resp.Body)
+	json.Unmarshal(body, &id)
+	return id, resp.StatusCode, nil
+}
+
+// tasks waits until n distinct replicas have answered through the load balancer.
+func tasks(t *testing.T, url string, n int) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(seen) < n && time.Now().Before(deadline) {
+		if id, code, err := getIdentity(url + "/"); err == nil && code == 200 {
+			seen[id.Task] = true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(seen) < n {
+		t.Fatalf("%d distinct replicas answered, want %d", len(seen), n)
+	}
+	return seen
+}
+
+func labelled(t *testing.T, kind, env string) []string {
+	args := []string{kind, "ls", "-q", "--filter", "label=dev.berth.env=" + env}
+	if kind == "container" {
+		args = append(args, "-a")
+	}
+	out, err := exec.Command("docker", args...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestUpServesTwoReplicasAndCleansUp(t *testing.T) {
+	p := startUp(t, "e2e-two")
+	if got := tasks(t, p.url, 2); len(got) != 2 {
+		t.Errorf("replicas %v", got)
+	}
+	ids := labelled(t, "container", p.env)
+	if len(ids) != 2 {
+		t.Fatalf("%d containers, want 2", len(ids))
+	}
+
+	// No replica is reachable on a non-loopback address of the host: its only published
+	// port is bound to 127.0.0.1, and the host side of berth's own network refuses it.
+	for _, id := range ids {
+		out, _ := exec.Command("docker", "inspect", "-f", "{{json .NetworkSettings.Ports}}", id).Output()
+		var ports map[string][]struct{ HostIp, HostPort string }
+		json.Unmarshal(out, &ports)
+		for port, bindings := range ports {
+			for _, b := range bindings {
+				if b.HostIp != "127.0.0.1" {
+					t.Errorf("%s: %s published on %q", id[:12], port, b.HostIp)
+				}
+				gw, _ := exec.Command("docker", "network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "berth-"+p.env+"-api").Output()
+				if g := strings.TrimSpace(string(gw)); g != "" {
+					if c, err := net.DialTimeout("tcp", net.JoinHostPort(g, b.HostPort), time.Second); err == nil {
+						c.Close()
+						t.Errorf("replica port %s answers on the host address %s", b.HostPort, g)
+					}
+				}
+			}
+		}
+	}
+
+	status := berth(t, ".", "status", "--local", "--env", p.env, "-o", "json")
+	if status.code != 0 || strings.Count(status.stdout, `"health": "healthy"`) != 2 || !strings.Contains(status.stdout, p.url) {
+		t.Errorf("status --local: %d\n%s%s", status.code, status.stdout, status.stderr)
+	}
+
+	p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.done:
+	case <-time.After(40 * time.Second):
+		t.Fatal("berth up did not stop within 40 s of Ctrl-C")
+	}
+	if c, n := labelled(t, "container", p.env), labelled(t, "network", p.env); len(c)+len(n) > 0 {
+		t.Errorf("after Ctrl-C: containers %v, networks %v remain", c, n)
+	}
+}
+
+// load sends requests from several clients until stop is closed, and counts failures.
+func load(url string, clients int, stop <-chan struct{}) (ok, failed *atomic.Int64, wait func()) {
+	ok, failed = &atomic.Int64{}, &atomic.Int64{}
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := c.Get(url + "/")
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+				} else {
+					ok.Add(1)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	return ok, failed, wg.Wait
+}
+
+func TestKilledReplicaIsReplaced(t *testing.T) {
+	p := startUp(t, "e2e-kill")
+	tasks(t, p.url, 2)
+	stop := make(chan struct{})
+	const clients = 4
+	ok, failed, wait := load(p.url, clients, stop)
+	time.Sleep(500 * time.Millisecond)
+	victim := labelled(t, "container", p.env)[0]
+	if err := exec.Command("docker", "kill", victim).Run(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	p.waitFor("exited with code", 10*time.Second)
+	p.waitFor("api-3 is healthy", 30*time.Second)
+	replaced := time.Since(killed)
+	time.Sleep(time.Second)
+	close(stop)
+	wait()
+	t.Logf("replacement healthy %s after docker kill; %d requests ok, %d failed", replaced.Round(time.Millisecond), ok.Load(), failed.Load())
+	if failed.Load() > clients {
+		t.Errorf("%d requests failed: more than the %d that can be in flight on the killed replica", failed.Load(), clients)
+	}
+	if replaced > 3*6*time.Second {
+		t.Errorf("replacement took %s, more than three health-check intervals", replaced)
+	}
+	tasks(t, p.url, 2)
+}
+
+func TestRolloutUnderLoadLosesNothing(t *testing.T) {
+	p := startUp(t, "e2e-roll")
+	before := tasks(t, p.url, 2)
+	stop := make(chan struct{})
+	ok, failed, wait := load(p.url, 8, stop)
+	time.Sleep(500 * time.Millisecond)
+	if r := berth(t, ".", "reload", "--env", p.env); r.code != 0 {
+		t.Fatalf("reload: %d %s", r.code, r.stderr)
+	}
+	p.waitFor("rollout complete", 90*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wait()
+	t.Logf("rollout under load: %d requests ok, %d failed", ok.Load(), failed.Load())
+	if failed.Load() != 0 {
+		t.Errorf("%d requests failed during the rollout", failed.Load())
+	}
+	if ok.Load() < 100 {
+		t.Errorf("only %d requests: the load did not run", ok.Load())
+	}
+	after := tasks(t, p.url, 2)
+	for task := range after {
+		if before[task] {
+			t.Errorf("replica %s survived the rollout", task)
+		}
+	}
+}
+
+func TestDownRemovesWhatACrashLeft(t *testing.T) {
+	p := startUp(t, "e2e-down")
+	p.cmd.Process.Kill() // a crash: no drain, no cleanup
+	<-p.done
+	if len(labelled(t, "container", p.env)) != 2 {
+		t.Fatalf("expected the crashed up's 2 containers to remain")
+	}
+	st := berth(t, ".", "status", "--local", "--env", p.env)
+	if !strings.Contains(st.stdout, "no berth up is running") {
+		t.Errorf("status after a crash:\n%s", st.stdout)
+	}
+	r := berth(t, ".", "down", "--env", p.env)
+	if r.code != 0 || !strings.Contains(r.stdout, "removed 2 container(s) and 1 network(s)") {
+		t.Errorf("down: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if c, n := labelled(t, "container", p.env), labelled(t, "network", p.env); len(c)+len(n) > 0 {
+		t.Errorf("after down: containers %v, networks %v", c, n)
+	}
+}
+
+// A missing image.location that cannot be pulled fails in one line.
+func TestUpMissingImageSaysSoInOneLine(t *testing.T) {
+	needDocker(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: ghost\nimage:\n  location: berth.invalid/nothing:here\n")
+	r := berth(t, dir, "up", "--env", "e2e-ghost", "--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	if r.code != 1 || !strings.Contains(r.stderr, "image berth.invalid/nothing:here is not in the local Docker engine and cannot be pulled") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("more than one line:\n%s", r.stderr)
+	}
+}
