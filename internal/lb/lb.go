@@ -150,10 +150,11 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, ErrNoHealthyTarget
 		}
 		tried = append(tried, t)
-		out := req.Clone(req.Context())
-		out.URL.Host = t.addr
+		// the request is the proxy's own copy, made for this round trip: point it at
+		// the target in place rather than copy it again
+		req.URL.Host = t.addr
 		t.inflight.Add(1)
-		resp, err := rt.b.transport.RoundTrip(out)
+		resp, err := rt.b.transport.RoundTrip(req)
 		if err != nil {
 			t.inflight.Add(-1)
 			if isDialError(err) {

@@ -13,9 +13,9 @@ import (
 //
 // Teardown hazard (SYSTEM.md): managed termination protection can leave instances
 // protected after the service is gone, and the group then never deletes. The reference
-// force-deletes the group from a Lambda custom resource; berth has no Lambda at all:
-// `berth delete` lifts the instances' scale-in protection and empties the group before
-// it deletes this stack (see README, "Teardown").
+// force-deletes the group from a Lambda custom resource; berth keeps Lambda out of the
+// template and solves it in the delete path: lift the instances' scale-in protection
+// and empty the group before deleting this stack (README, "Teardown hazard").
 func cluster(m *manifest.Manifest) *cfn.Template {
 	t := &cfn.Template{Description: fmt.Sprintf("berth cluster for %s: ECS cluster, EC2 capacity provider over an Auto Scaling group in the private subnets (generated from berth.yml)", m.Name)}
 	t.Parameters.Set(ParamEnv, envParameter())
