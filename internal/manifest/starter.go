@@ -3,7 +3,7 @@ package manifest
 // Starter is what "berth init" writes: every key with its default, commented.
 const Starter = `# berth.yml: one service on Amazon ECS with EC2 capacity (berth deploy),
 # or on the local Docker engine (berth up). Every key but name is optional;
-# the values shown are the defaults. Reference: docs/manifest.md
+# the values shown are the defaults. Reference: README.md, "The manifest".
 
 name: web                  # 1-20 characters: a-z, 0-9, -
 
