@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/client"
@@ -25,7 +26,7 @@ func Load(ctx context.Context, cli *client.Client, img v1.Image, tag string) (bo
 		return false, err
 	}
 	if have, _, err := cli.ImageInspectWithRaw(ctx, id.String()); err == nil {
-		if contains(have.RepoTags, tag) {
+		if slices.Contains(have.RepoTags, tag) {
 			return false, nil
 		}
 		return false, cli.ImageTag(ctx, id.String(), tag)
@@ -100,13 +101,4 @@ func tarDir(dir string, w io.Writer) error {
 		return err
 	}
 	return tw.Close()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"net/http"
 	"runtime"
 	"strconv"
 	"sync"
@@ -104,7 +103,7 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 
 	events, eventErrs := r.watchExits(ctx)
 	for range m.Count.Min {
-		if err := r.startReplica(ctx, r.image); err != nil {
+		if _, err := r.startReplica(ctx, r.image); err != nil {
 			return err
 		}
 	}
@@ -172,11 +171,11 @@ func (r *Runner) spec(img Image) replicaSpec {
 	}
 }
 
-func (r *Runner) startReplica(ctx context.Context, img Image) error {
+func (r *Runner) startReplica(ctx context.Context, img Image) (*replica, error) {
 	s := r.spec(img)
 	id, ip, published, err := startContainer(ctx, r.cli, s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	addr := net.JoinHostPort(ip, strconv.Itoa(r.m.Port))
 	if r.o.ViaPorts || ip == "" {
@@ -190,11 +189,11 @@ func (r *Runner) startReplica(ctx context.Context, img Image) error {
 	r.lb.Register(s.name, addr)
 	r.out.Printf("%s started (revision %s, %s)", s.name, img.Revision, addr)
 	r.saveState()
-	return nil
+	return rep, nil
 }
 
-// stopReplica drains the replica from the load balancer, then stops (SIGTERM, then
-// SIGKILL after 10 s, like ECS's stop timeout... shortened) and removes it.
+// stopReplica drains the replica from the load balancer, then stops it (SIGTERM, and
+// SIGKILL after 10 s where ECS waits 30 s) and removes it.
 func (r *Runner) stopReplica(ctx context.Context, rep *replica, why string) {
 	r.mu.Lock()
 	if rep.stopping {
@@ -276,7 +275,7 @@ func (r *Runner) schedule(ctx context.Context, exits <-chan events.Message, errs
 		r.replaceUnhealthy(ctx)
 		if missing := r.m.Count.Min - r.live(); missing > 0 && time.Now().After(nextStart) {
 			for range missing {
-				if err := r.startReplica(ctx, r.image); err != nil {
+				if _, err := r.startReplica(ctx, r.image); err != nil {
 					r.out.Printf("start replica: %v", err)
 				}
 			}
@@ -358,21 +357,6 @@ func (r *Runner) teardown() {
 	}
 	r.state.remove()
 	r.out.Printf("stopped: no container or network of berth's is left")
-}
-
-// Get is a small helper for tests and the readiness probe.
-func Get(ctx context.Context, url string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
 }
 
 var errRolloutFailed = errors.New("new replicas did not become healthy: rolled back, the old ones keep serving")

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"time"
 
@@ -34,11 +33,11 @@ func (r *Runner) rollout(ctx context.Context, reason string) error {
 			return ctx.Err()
 		}
 		for len(old)+len(fresh) < maxTotal && len(fresh) < desired {
-			before := r.ids()
-			if err := r.startReplica(ctx, img); err != nil {
+			rep, err := r.startReplica(ctx, img)
+			if err != nil {
 				return err
 			}
-			fresh = append(fresh, r.newest(before))
+			fresh = append(fresh, rep)
 		}
 		healthyFresh := r.countState(fresh, lb.Healthy)
 		healthy := healthyFresh + r.countState(old, lb.Healthy)
@@ -66,23 +65,6 @@ func (r *Runner) rollout(ctx context.Context, reason string) error {
 func (r *Runner) healthDeadline() time.Duration {
 	h := r.m.Health
 	return time.Duration(h.GracePeriod+h.Interval*(h.HealthyThreshold+h.UnhealthyThreshold)+30) * time.Second
-}
-
-func (r *Runner) ids() map[string]bool {
-	out := map[string]bool{}
-	for _, rep := range r.snapshot() {
-		out[rep.id] = true
-	}
-	return out
-}
-
-func (r *Runner) newest(before map[string]bool) *replica {
-	for _, rep := range r.snapshot() {
-		if !before[rep.id] {
-			return rep
-		}
-	}
-	panic(fmt.Sprintf("no new replica after a successful start (had %d)", len(before)))
 }
 
 func (r *Runner) countState(reps []*replica, want lb.State) int {
