@@ -330,3 +330,14 @@ func TestUpMissingImageSaysSoInOneLine(t *testing.T) {
 		t.Errorf("more than one line:\n%s", r.stderr)
 	}
 }
+
+// Where the host cannot reach container addresses (Docker Desktop), the balancer goes
+// through the published loopback ports; the same service answers the same way.
+func TestUpViaPublishedPorts(t *testing.T) {
+	p := startUp(t, "e2e-ports", "--via-published-ports")
+	tasks(t, p.url, 2)
+	st := berth(t, ".", "status", "--local", "--env", p.env, "-o", "json")
+	if strings.Count(st.stdout, `"addr": "127.0.0.1:`) != 2 {
+		t.Errorf("targets are not the published loopback ports:\n%s", st.stdout)
+	}
+}
