@@ -96,3 +96,27 @@ func TestNotATemplate(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A task security group passed in as a parameter cannot be judged from the template:
+// the rule says so instead of passing or failing.
+func TestTaskIngressSkipsGroupsFromParameters(t *testing.T) {
+	src := `Parameters:
+  TaskGroup: {Type: String}
+Resources:
+  Service:
+    Type: AWS::ECS::Service
+    Properties:
+      NetworkConfiguration:
+        AwsvpcConfiguration:
+          SecurityGroups: [!Ref TaskGroup]
+`
+	rs, err := Template("x.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Rule == "BERTH002" && (r.Status != Skip || !strings.Contains(r.Reason, "not defined in this template")) {
+			t.Errorf("BERTH002: %s %q", r.Status, r.Reason)
+		}
+	}
+}

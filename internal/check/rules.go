@@ -85,58 +85,42 @@ func taskIngress(d *cfn.Doc) []Result {
 	var out []Result
 	lbGroups := loadBalancerGroups(d)
 	for _, name := range ofType(d, "AWS::ECS::Service") {
-		props := d.Resources[name].Properties
-		var ports []int
-		for _, lb := range list(props["LoadBalancers"]) {
-			if p, ok := number(path(lb, "ContainerPort")); ok {
-				ports = append(ports, p)
-			}
-		}
-		groups := list(path(props, "NetworkConfiguration", "AwsvpcConfiguration", "SecurityGroups"))
-		if len(groups) == 0 {
-			out = append(out, skip(name, "no task security groups in the template"))
-			continue
-		}
-		problem := ""
-		for _, g := range groups {
-			sg := target(g)
-			if d.Resources[sg].Type != "AWS::EC2::SecurityGroup" {
-				problem = fmt.Sprintf("security group %v is not defined in this template", g)
-				break
-			}
-			for _, rule := range ingressRules(d, sg) {
-				src := target(rule["SourceSecurityGroupId"])
-				ports, ok := portRange(rule, ports)
-				switch {
-				case rule["CidrIp"] != nil || rule["CidrIpv6"] != nil || rule["SourcePrefixListId"] != nil:
-					problem = fmt.Sprintf("%s admits an address range (%v) on %s", sg, firstOf(rule, "CidrIp", "CidrIpv6", "SourcePrefixListId"), ports)
-				case !lbGroups[src]:
-					problem = fmt.Sprintf("%s admits %v, which is not a load balancer's security group", sg, rule["SourceSecurityGroupId"])
-				case !ok:
-					problem = fmt.Sprintf("%s admits the load balancer on %s, not only the container port", sg, ports)
-				}
-				if problem != "" {
-					break
-				}
-			}
-			if problem != "" {
-				break
-			}
-		}
-		if problem != "" {
-			out = append(out, Result{Resource: name, Status: statusFor(problem), Reason: problem})
-		} else {
-			out = append(out, pass(name))
-		}
+		out = append(out, serviceIngress(d, name, lbGroups))
 	}
 	return out
 }
 
-func statusFor(problem string) Status {
-	if strings.Contains(problem, "not defined in this template") {
-		return Skip
+// serviceIngress judges the ingress rules of one service's task security groups.
+func serviceIngress(d *cfn.Doc, service string, lbGroups map[string]bool) Result {
+	props := d.Resources[service].Properties
+	var ports []int
+	for _, lb := range list(props["LoadBalancers"]) {
+		if p, ok := number(path(lb, "ContainerPort")); ok {
+			ports = append(ports, p)
+		}
 	}
-	return Fail
+	groups := list(path(props, "NetworkConfiguration", "AwsvpcConfiguration", "SecurityGroups"))
+	if len(groups) == 0 {
+		return skip(service, "no task security groups in the template")
+	}
+	for _, g := range groups {
+		sg := target(g)
+		if d.Resources[sg].Type != "AWS::EC2::SecurityGroup" {
+			return skip(service, "security group %v is not defined in this template", g)
+		}
+		for _, rule := range ingressRules(d, sg) {
+			desc, onPort := portRange(rule, ports)
+			switch {
+			case rule["CidrIp"] != nil || rule["CidrIpv6"] != nil || rule["SourcePrefixListId"] != nil:
+				return fail(service, "%s admits an address range (%v) on %s", sg, firstOf(rule, "CidrIp", "CidrIpv6", "SourcePrefixListId"), desc)
+			case !lbGroups[target(rule["SourceSecurityGroupId"])]:
+				return fail(service, "%s admits %v, which is not a load balancer's security group", sg, rule["SourceSecurityGroupId"])
+			case !onPort:
+				return fail(service, "%s admits the load balancer on %s, not only the container port", sg, desc)
+			}
+		}
+	}
+	return pass(service)
 }
 
 func firstOf(m map[string]any, keys ...string) any {
@@ -151,46 +135,41 @@ func firstOf(m map[string]any, keys ...string) any {
 func loadBalancerIngress(d *cfn.Doc) []Result {
 	var out []Result
 	for _, lb := range ofType(d, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
-		props := d.Resources[lb].Properties
-		if s, _ := props["Scheme"].(string); s == "internal" {
-			continue
-		}
-		var listenerPorts []int
-		for _, l := range ofType(d, "AWS::ElasticLoadBalancingV2::Listener") {
-			lp := d.Resources[l].Properties
-			if target(lp["LoadBalancerArn"]) == lb {
-				if p, ok := number(lp["Port"]); ok {
-					listenerPorts = append(listenerPorts, p)
-				}
-			}
-		}
-		problem := ""
-		for _, g := range list(props["SecurityGroups"]) {
-			sg := target(g)
-			if d.Resources[sg].Type != "AWS::EC2::SecurityGroup" {
-				continue
-			}
-			for _, rule := range ingressRules(d, sg) {
-				cidr := firstOf(rule, "CidrIp", "CidrIpv6")
-				if cidr == nil {
-					continue // from another group, not from the internet
-				}
-				if ports, ok := portRange(rule, listenerPorts); !ok {
-					problem = fmt.Sprintf("%s admits %v on %s; listener ports are %v", sg, cidr, ports, listenerPorts)
-					break
-				}
-			}
-			if problem != "" {
-				break
-			}
-		}
-		if problem != "" {
-			out = append(out, fail(lb, "%s", problem))
-		} else {
-			out = append(out, pass(lb))
+		if s, _ := d.Resources[lb].Properties["Scheme"].(string); s != "internal" {
+			out = append(out, internetIngress(d, lb))
 		}
 	}
 	return out
+}
+
+// internetIngress judges what an internet-facing load balancer's groups admit from
+// address ranges, against its listeners' ports.
+func internetIngress(d *cfn.Doc, lb string) Result {
+	var listenerPorts []int
+	for _, l := range ofType(d, "AWS::ElasticLoadBalancingV2::Listener") {
+		lp := d.Resources[l].Properties
+		if target(lp["LoadBalancerArn"]) == lb {
+			if p, ok := number(lp["Port"]); ok {
+				listenerPorts = append(listenerPorts, p)
+			}
+		}
+	}
+	for _, g := range list(d.Resources[lb].Properties["SecurityGroups"]) {
+		sg := target(g)
+		if d.Resources[sg].Type != "AWS::EC2::SecurityGroup" {
+			continue
+		}
+		for _, rule := range ingressRules(d, sg) {
+			cidr := firstOf(rule, "CidrIp", "CidrIpv6")
+			if cidr == nil {
+				continue // from another group, not from the internet
+			}
+			if desc, ok := portRange(rule, listenerPorts); !ok {
+				return fail(lb, "%s admits %v on %s; listener ports are %v", sg, cidr, desc, listenerPorts)
+			}
+		}
+	}
+	return pass(lb)
 }
 
 func imdsV2(d *cfn.Doc) []Result {
@@ -209,34 +188,29 @@ func imdsV2(d *cfn.Doc) []Result {
 func encryptedVolumes(d *cfn.Doc) []Result {
 	var out []Result
 	for _, name := range ofType(d, "AWS::EC2::LaunchTemplate", "AWS::EC2::Volume") {
-		props := d.Resources[name].Properties
-		if d.Resources[name].Type == "AWS::EC2::Volume" {
-			if isTrue(props["Encrypted"]) {
-				out = append(out, pass(name))
-			} else {
-				out = append(out, fail(name, "Encrypted is %v (set true)", orUnset(props["Encrypted"])))
-			}
-			continue
-		}
-		mappings := list(path(props, "LaunchTemplateData", "BlockDeviceMappings"))
-		if len(mappings) == 0 {
-			out = append(out, fail(name, "no BlockDeviceMappings: the root volume's encryption is left to the account default (declare it with Ebs.Encrypted: true)"))
-			continue
-		}
-		problem := ""
-		for _, bd := range mappings {
-			if ebs := path(bd, "Ebs"); ebs != nil && !isTrue(path(ebs, "Encrypted")) {
-				problem = fmt.Sprintf("%v is not encrypted (set Ebs.Encrypted: true)", path(bd, "DeviceName"))
-				break
-			}
-		}
-		if problem != "" {
-			out = append(out, fail(name, "%s", problem))
-		} else {
-			out = append(out, pass(name))
-		}
+		out = append(out, volumeEncryption(d, name))
 	}
 	return out
+}
+
+func volumeEncryption(d *cfn.Doc, name string) Result {
+	props := d.Resources[name].Properties
+	if d.Resources[name].Type == "AWS::EC2::Volume" {
+		if isTrue(props["Encrypted"]) {
+			return pass(name)
+		}
+		return fail(name, "Encrypted is %v (set true)", orUnset(props["Encrypted"]))
+	}
+	mappings := list(path(props, "LaunchTemplateData", "BlockDeviceMappings"))
+	if len(mappings) == 0 {
+		return fail(name, "no BlockDeviceMappings: the root volume's encryption is left to the account default (declare it with Ebs.Encrypted: true)")
+	}
+	for _, bd := range mappings {
+		if ebs := path(bd, "Ebs"); ebs != nil && !isTrue(path(ebs, "Encrypted")) {
+			return fail(name, "%v is not encrypted (set Ebs.Encrypted: true)", path(bd, "DeviceName"))
+		}
+	}
+	return pass(name)
 }
 
 func logRetention(d *cfn.Doc) []Result {
