@@ -31,8 +31,8 @@ trust, deployment circuit breaker. With no argument it checks what "berth synth"
 write for the manifest. It exits 1 when any rule fails.`,
 		Example: "  berth check\n  berth check my-stack.yml other.json",
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.output != "text" && o.output != "json" {
-				return usageErrorf("--output %q: allowed: text, json", o.output)
+			if err := validOutput(o.output); err != nil {
+				return err
 			}
 			inputs, err := o.templates(args)
 			if err != nil {

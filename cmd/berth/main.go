@@ -109,6 +109,14 @@ func loadManifest(file string) (*manifest.Manifest, error) {
 	return m, err
 }
 
+// validOutput checks --output, which every command that has it spells the same way.
+func validOutput(o string) error {
+	if o != "text" && o != "json" {
+		return usageErrorf("--output %q: allowed: text, json", o)
+	}
+	return nil
+}
+
 func manifestFlag(c *cobra.Command, file *string) {
 	c.Flags().StringVarP(file, "file", "f", manifest.DefaultFile, "manifest to read")
 }

@@ -47,24 +47,16 @@ func berth(t *testing.T, dir string, args ...string) result {
 	return result{out.String(), errb.String(), code}
 }
 
-const issueExample = `name: orders
-image:
-  location: public.ecr.aws/docker/library/nginx:latest
-port: 8080
-cpu: 512
-memory: 1024
-count: 3
-health:
-  path: /healthz
-capacity:
-  instance_type: m7i.large
-  desired: 0
-  max: 20
-`
+// issueExample is the manifest of issue 2, kept once as a synth test case.
+const issueExample = "../../internal/synth/testdata/orders/berth.yml"
 
 func TestSynthWritesFourTemplates(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "berth.yml"), []byte(issueExample), 0o644)
+	example, err := os.ReadFile(issueExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "berth.yml"), string(example))
 	r := berth(t, dir, "synth", "-f", "berth.yml", "-o", "out")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

@@ -17,8 +17,8 @@ func newStatus() *cobra.Command {
 		Example: "  berth status --local\n  berth status --local -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if o.output != "text" && o.output != "json" {
-				return usageErrorf("--output %q: allowed: text, json", o.output)
+			if err := validOutput(o.output); err != nil {
+				return err
 			}
 			if o.local {
 				return printLocalStatus(c, o.env, o.output)

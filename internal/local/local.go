@@ -260,7 +260,7 @@ func (r *Runner) schedule(ctx context.Context, exits <-chan events.Message, errs
 			r.mu.Lock()
 			rep := r.replicas[ev.Actor.ID]
 			r.mu.Unlock()
-			if rep != nil && !rep.stopping {
+			if rep != nil && !r.isStopping(rep) {
 				code := ev.Actor.Attributes["exitCode"]
 				r.noteFailure(rep)
 				r.stopReplica(ctx, rep, "exited with code "+code)
@@ -307,7 +307,7 @@ func (r *Runner) backoff() time.Duration {
 func (r *Runner) replaceUnhealthy(ctx context.Context) {
 	grace := time.Duration(r.m.Health.GracePeriod) * time.Second
 	for _, rep := range r.snapshot() {
-		if s, _ := r.lb.State(rep.name); s == lb.Unhealthy && time.Since(rep.started) > grace && !rep.stopping {
+		if s, _ := r.lb.State(rep.name); s == lb.Unhealthy && time.Since(rep.started) > grace && !r.isStopping(rep) {
 			r.noteFailure(rep)
 			go r.stopReplica(ctx, rep, "failed its health checks")
 		}
@@ -318,11 +318,18 @@ func (r *Runner) replaceUnhealthy(ctx context.Context) {
 func (r *Runner) live() int {
 	n := 0
 	for _, rep := range r.snapshot() {
-		if !rep.stopping {
+		if !r.isStopping(rep) {
 			n++
 		}
 	}
 	return n
+}
+
+// isStopping reads the flag stopReplica sets, under the lock it sets it with.
+func (r *Runner) isStopping(rep *replica) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return rep.stopping
 }
 
 func (r *Runner) snapshot() []*replica {
