@@ -1,6 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/berthdev/berth/internal/local"
 	"github.com/spf13/cobra"
 )
 
@@ -31,4 +36,41 @@ func newStatus() *cobra.Command {
 	c.Flags().BoolVar(&o.local, "local", false, "the replicas of berth up instead of AWS")
 	c.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
 	return c
+}
+
+func printLocalStatus(c *cobra.Command, env, output string) error {
+	cli, err := local.Connect(c.Context())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	st, err := local.Status(c.Context(), cli, env)
+	if err != nil {
+		return err
+	}
+	w := c.OutOrStdout()
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	if len(st.Replicas) == 0 {
+		fmt.Fprintf(w, "nothing runs locally for environment %s (start it with \"berth up\")\n", env)
+		return nil
+	}
+	url := st.URL
+	if url == "" {
+		url = "(no berth up running)"
+	}
+	fmt.Fprintf(w, "service %s, environment %s, %s\n\n", st.Service, env, url)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPLICA\tCONTAINER\tREVISION\tHEALTH\tADDRESS\tDOCKER")
+	for _, r := range st.Replicas {
+		health := r.Health
+		if r.Reason != "" {
+			health += " (" + r.Reason + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Container, r.Revision, health, r.Addr, r.Status)
+	}
+	return tw.Flush()
 }
