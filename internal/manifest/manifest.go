@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 )
 
@@ -72,6 +73,19 @@ type Capacity struct {
 	Max          int
 	AMI          string // an SSM parameter path or an ami- id
 	VolumeSize   int    // GiB, root volume
+}
+
+// graviton matches the families of AWS Graviton (arm64) instances: a generation digit
+// followed by "g" (m7g, c7gn, r6gd, t4g, g5g).
+var graviton = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)
+
+// Arch is the CPU architecture of the instance type: "arm64" or "amd64". Images built
+// for the service, and the default AMI, follow it.
+func (c Capacity) Arch() string {
+	if graviton.MatchString(c.InstanceType) {
+		return "arm64"
+	}
+	return "amd64"
 }
 
 // Network is the VPC berth creates for an environment.

@@ -174,3 +174,25 @@ func TestStarterIsValidAndDefault(t *testing.T) {
 		t.Errorf("the starter's values are not the defaults:\n%+v\n%+v", m, d)
 	}
 }
+
+func TestArchFollowsTheInstanceType(t *testing.T) {
+	for it, want := range map[string]string{
+		"c5.xlarge": "amd64", "m7i.large": "amd64", "m7i-flex.large": "amd64", "g4dn.xlarge": "amd64",
+		"m7g.large": "arm64", "c7gn.2xlarge": "arm64", "r6gd.large": "arm64", "t4g.small": "arm64", "g5g.xlarge": "arm64",
+	} {
+		m, err := Parse([]byte("name: a\ncapacity:\n  instance_type: "+it+"\n"), "berth.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Capacity.Arch() != want {
+			t.Errorf("%s: %s, want %s", it, m.Capacity.Arch(), want)
+		}
+		wantAMI := DefaultAMIParameter
+		if want == "arm64" {
+			wantAMI = DefaultArm64AMIParameter
+		}
+		if m.Capacity.AMI != wantAMI {
+			t.Errorf("%s: default AMI %s", it, m.Capacity.AMI)
+		}
+	}
+}

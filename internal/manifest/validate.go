@@ -13,10 +13,11 @@ import (
 // Reference defaults (../shared/SYSTEM.md), except where the reference is out of date:
 // log retention (it keeps logs forever) and the AMI (Amazon Linux 2 is past support).
 const (
-	DefaultName         = "web"
-	DefaultImage        = "public.ecr.aws/nginx/nginx:latest"
-	DefaultAMIParameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
-	DefaultCPUTarget    = 70
+	DefaultName              = "web"
+	DefaultImage             = "public.ecr.aws/nginx/nginx:latest"
+	DefaultAMIParameter      = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+	DefaultArm64AMIParameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+	DefaultCPUTarget         = 70
 )
 
 func applyDefaults(m *Manifest) {
@@ -41,7 +42,11 @@ func applyDefaults(m *Manifest) {
 	defStr(m, "capacity.type", &m.Capacity.Type, "ec2")
 	defStr(m, "capacity.instance_type", &m.Capacity.InstanceType, "c5.xlarge")
 	defInt(m, "capacity.max", &m.Capacity.Max, 100)
-	defStr(m, "capacity.ami", &m.Capacity.AMI, DefaultAMIParameter)
+	ami := DefaultAMIParameter
+	if m.Capacity.Arch() == "arm64" {
+		ami = DefaultArm64AMIParameter
+	}
+	defStr(m, "capacity.ami", &m.Capacity.AMI, ami)
 	defInt(m, "capacity.volume_size", &m.Capacity.VolumeSize, 50)
 	defStr(m, "network.cidr", &m.Network.CIDR, "10.0.0.0/16")
 	defInt(m, "network.azs", &m.Network.AZs, 2)
