@@ -1,0 +1,74 @@
+package deploy
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+)
+
+// Event is one stack event, as berth reports it.
+type Event struct {
+	Time     time.Time `json:"time"`
+	Stack    string    `json:"stack"`
+	Resource string    `json:"resource"`
+	Type     string    `json:"type"`
+	Status   string    `json:"status"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+// eventStream reports a stack's events that are newer than what it has seen.
+type eventStream struct {
+	cf    CloudFormation
+	stack string
+	seen  map[string]bool
+	all   []Event // oldest first, for the root cause
+	sink  func(Event)
+}
+
+// newEventStream remembers the events the stack has already, so that only the
+// operation that follows is reported.
+func newEventStream(ctx context.Context, cf CloudFormation, stack string, sink func(Event)) *eventStream {
+	s := &eventStream{cf: cf, stack: stack, seen: map[string]bool{}, sink: sink}
+	s.fetch(ctx, false)
+	return s
+}
+
+func (s *eventStream) poll(ctx context.Context) error { return s.fetch(ctx, true) }
+
+func (s *eventStream) fetch(ctx context.Context, report bool) error {
+	var fresh []Event
+	p := cloudformation.NewDescribeStackEventsPaginator(s.cf, &cloudformation.DescribeStackEventsInput{StackName: aws.String(s.stack)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		done := false
+		for _, e := range page.StackEvents { // newest first
+			id := aws.ToString(e.EventId)
+			if s.seen[id] {
+				done = true
+				break
+			}
+			s.seen[id] = true
+			fresh = append(fresh, Event{
+				Time: aws.ToTime(e.Timestamp), Stack: s.stack, Resource: aws.ToString(e.LogicalResourceId),
+				Type: aws.ToString(e.ResourceType), Status: string(e.ResourceStatus), Reason: aws.ToString(e.ResourceStatusReason),
+			})
+		}
+		if done {
+			break
+		}
+	}
+	for i := len(fresh) - 1; i >= 0; i-- {
+		if report {
+			s.all = append(s.all, fresh[i])
+			if s.sink != nil {
+				s.sink(fresh[i])
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+// Package deploy is berth's AWS path: it puts the templates of a manifest into an
+// account through CloudFormation change sets, shows what changes and what runs, and
+// removes all of it. The AWS SDK sits behind the narrow interfaces of this file and its
+// siblings; *cloudformation.Client and friends satisfy them.
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
+)
+
+// CloudFormation is the part of the CloudFormation API berth uses.
+type CloudFormation interface {
+	DescribeStacks(context.Context, *cloudformation.DescribeStacksInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
+	DescribeStackEvents(context.Context, *cloudformation.DescribeStackEventsInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error)
+	GetTemplate(context.Context, *cloudformation.GetTemplateInput, ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error)
+	CreateChangeSet(context.Context, *cloudformation.CreateChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.CreateChangeSetOutput, error)
+	DescribeChangeSet(context.Context, *cloudformation.DescribeChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeChangeSetOutput, error)
+	ExecuteChangeSet(context.Context, *cloudformation.ExecuteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.ExecuteChangeSetOutput, error)
+	DeleteChangeSet(context.Context, *cloudformation.DeleteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error)
+	DeleteStack(context.Context, *cloudformation.DeleteStackInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error)
+}
+
+// Stack is what berth knows of a deployed stack.
+type Stack struct {
+	Name    string
+	Status  string
+	Reason  string
+	Outputs map[string]string
+	Params  map[string]string
+	Tags    map[string]string
+}
+
+// describeStack returns the stack, or nil when it does not exist.
+func describeStack(ctx context.Context, cf CloudFormation, name string) (*Stack, error) {
+	out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("describe stack %s: %w", name, err)
+	}
+	if len(out.Stacks) == 0 {
+		return nil, nil
+	}
+	s := out.Stacks[0]
+	if s.StackStatus == types.StackStatusDeleteComplete {
+		return nil, nil
+	}
+	st := &Stack{Name: name, Status: string(s.StackStatus), Reason: aws.ToString(s.StackStatusReason),
+		Outputs: map[string]string{}, Params: map[string]string{}, Tags: map[string]string{}}
+	for _, o := range s.Outputs {
+		st.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	for _, p := range s.Parameters {
+		st.Params[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	for _, t := range s.Tags {
+		st.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return st, nil
+}
+
+// isNotFound tells CloudFormation's "does not exist" apart from real failures.
+func isNotFound(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && strings.Contains(api.ErrorMessage(), "does not exist")
+}
+
+// Stack states, by what berth does about them.
+func inProgress(status string) bool { return strings.HasSuffix(status, "_IN_PROGRESS") }
+
+func succeeded(status string) bool {
+	switch status {
+	case "CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE":
+		return true
+	}
+	return false
+}
+
+// waitStable polls the stack until no operation is in progress, reporting new events to
+// the progress sink. It returns the final stack (nil once deleted).
+func waitStable(ctx context.Context, cf CloudFormation, name string, ev *eventStream, poll time.Duration) (*Stack, error) {
+	for {
+		st, err := describeStack(ctx, cf, name)
+		if err != nil {
+			return nil, err
+		}
+		if ev != nil {
+			if err := ev.poll(ctx); err != nil && !isNotFound(err) {
+				return nil, err
+			}
+		}
+		if st == nil || !inProgress(st.Status) {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// Change is one resource change of a change set.
+type Change struct {
+	Stack       string `json:"stack"`
+	Action      string `json:"action"` // Add, Modify, Remove, Import, Dynamic
+	Resource    string `json:"resource"`
+	Type        string `json:"type"`
+	Replacement string `json:"replacement,omitempty"` // True, False, Conditional
+}
+
+// changeSet creates a change set and waits until CloudFormation has computed it. It
+// returns the changes, and an empty id when the stack would not change (the change set
+// is then deleted).
+func changeSet(ctx context.Context, cf CloudFormation, in *cloudformation.CreateChangeSetInput, poll time.Duration) (string, []Change, error) {
+	out, err := cf.CreateChangeSet(ctx, in)
+	if err != nil {
+		return "", nil, fmt.Errorf("create change set for %s: %w", aws.ToString(in.StackName), err)
+	}
+	id := aws.ToString(out.Id)
+	for {
+		d, err := cf.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: aws.String(id), StackName: in.StackName})
+		if err != nil {
+			return "", nil, fmt.Errorf("describe change set for %s: %w", aws.ToString(in.StackName), err)
+		}
+		switch d.Status {
+		case types.ChangeSetStatusCreateComplete:
+			var changes []Change
+			for _, c := range d.Changes {
+				rc := c.ResourceChange
+				if rc == nil {
+					continue
+				}
+				changes = append(changes, Change{
+					Stack: aws.ToString(in.StackName), Action: string(rc.Action), Resource: aws.ToString(rc.LogicalResourceId),
+					Type: aws.ToString(rc.ResourceType), Replacement: string(rc.Replacement),
+				})
+			}
+			return id, changes, nil
+		case types.ChangeSetStatusFailed:
+			reason := aws.ToString(d.StatusReason)
+			if strings.Contains(reason, "didn't contain changes") || strings.Contains(reason, "No updates are to be performed") {
+				cf.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(id), StackName: in.StackName})
+				return "", nil, nil
+			}
+			return "", nil, fmt.Errorf("change set for %s failed: %s", aws.ToString(in.StackName), reason)
+		}
+		select {
+		case <-ctx.Done():
+			return "", nil, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
