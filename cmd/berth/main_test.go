@@ -22,6 +22,7 @@ func TestMain(m *testing.M) {
 		panic(string(out))
 	}
 	code := m.Run()
+	stopMoto()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

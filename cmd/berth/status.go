@@ -10,8 +10,8 @@ import (
 )
 
 type statusOptions struct {
-	file, env, output string
-	local             bool
+	file, env, output, region, profile string
+	local                              bool
 }
 
 func newStatus() *cobra.Command {
@@ -19,13 +19,13 @@ func newStatus() *cobra.Command {
 	c := &cobra.Command{
 		Use:     "status",
 		Short:   "Show what runs: the AWS stacks and service, or with --local the berth up replicas",
-		Example: "  berth status --local\n  berth status --local -o json",
+		Example: "  berth status\n  berth status --env prod -o json\n  berth status --local",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := validOutput(o.output); err != nil {
-				return err
-			}
 			if o.local {
+				if err := validOutput(o.output); err != nil {
+					return err
+				}
 				return printLocalStatus(c, o.env, o.output)
 			}
 			return awsStatus(c, o)
@@ -34,6 +34,8 @@ func newStatus() *cobra.Command {
 	manifestFlag(c, &o.file)
 	envFlag(c, &o.env)
 	c.Flags().BoolVar(&o.local, "local", false, "the replicas of berth up instead of AWS")
+	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
+	c.Flags().StringVar(&o.profile, "profile", "", "AWS profile (default: AWS_PROFILE or default)")
 	c.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
 	return c
 }

@@ -102,3 +102,37 @@ func tarDir(dir string, w io.Writer) error {
 	}
 	return tw.Close()
 }
+
+// FromDockerfile builds dir with the engine and reads the result back as an image that
+// can be pushed, with its short id as the tag.
+func FromDockerfile(ctx context.Context, cli *client.Client, dir, tag string) (v1.Image, string, error) {
+	if err := DockerBuild(ctx, cli, dir, tag, io.Discard); err != nil {
+		return nil, "", err
+	}
+	f, err := os.CreateTemp("", "berth-image-*.tar")
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	rc, err := cli.ImageSave(ctx, []string{tag})
+	if err != nil {
+		return nil, "", fmt.Errorf("read image %s from Docker: %w", tag, err)
+	}
+	defer rc.Close()
+	if _, err := io.Copy(f, rc); err != nil {
+		return nil, "", fmt.Errorf("read image %s from Docker: %w", tag, err)
+	}
+	ref, err := name.NewTag(tag)
+	if err != nil {
+		return nil, "", err
+	}
+	img, err := tarball.ImageFromPath(f.Name(), &ref)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return nil, "", err
+	}
+	return img, id.Hex[:12], nil
+}

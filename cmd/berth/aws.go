@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/image"
+	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/manifest"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// awsOptions are the flags every AWS command shares.
+type awsOptions struct {
+	file, env, region, profile, output string
+	yes                                bool
+}
+
+func (o *awsOptions) flags(c *cobra.Command) {
+	manifestFlag(c, &o.file)
+	envFlag(c, &o.env)
+	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
+	c.Flags().StringVar(&o.profile, "profile", "", "AWS profile (default: AWS_PROFILE or default)")
+	c.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+}
+
+// prepare validates the flags, loads the manifest and connects to AWS.
+func (o *awsOptions) prepare(ctx context.Context) (*manifest.Manifest, *deploy.Clients, deploy.Identity, error) {
+	if err := validOutput(o.output); err != nil {
+		return nil, nil, deploy.Identity{}, err
+	}
+	if err := manifest.ValidEnv(o.env); err != nil {
+		return nil, nil, deploy.Identity{}, usageErrorf("--env: %v", err)
+	}
+	m, err := loadManifest(o.file)
+	if err != nil {
+		return nil, nil, deploy.Identity{}, err
+	}
+	c, err := deploy.Connect(ctx, o.region, o.profile)
+	if err != nil {
+		return nil, nil, deploy.Identity{}, err
+	}
+	id, err := c.WhoAmI(ctx)
+	return m, c, id, err
+}
+
+// poll is how often berth asks CloudFormation for news: an emulator answers at once.
+func poll(c *deploy.Clients) time.Duration {
+	if c.Emulated != "" {
+		return 100 * time.Millisecond
+	}
+	return 2 * time.Second
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// interruptible ends ctx on Ctrl-C.
+func interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+}
+
+func newDeploy() *cobra.Command {
+	o := &awsOptions{}
+	c := &cobra.Command{
+		Use:   "deploy",
+		Short: "Create or update the network, cluster and service stacks in AWS",
+		Long: `deploy builds and pushes the image when the manifest says image.build, uploads the
+templates to the artifact bucket, and brings berth-<env>-network, berth-<env>-cluster and
+berth-<env>-<service> to the manifest through change sets, in that order. A stack with
+no changes is skipped. On a terminal it shows each change set and asks before running
+it, unless --yes; without a terminal it requires --yes.`,
+		Example: "  berth deploy\n  berth deploy --env prod --region eu-west-1 --yes\n  berth deploy -o json --yes",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			interactive := isTerminal(os.Stdin)
+			if !o.yes && !interactive {
+				return withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before changing stacks"), "pass --yes to deploy without confirmation")
+			}
+			ctx, stop := interruptible(c)
+			defer stop()
+			m, clients, id, err := o.prepare(ctx)
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			progress := deploy.NewProgress(out, o.output, o.output == "text" && isTerminal(os.Stdout))
+			progress.Message(deploy.Plan(id, o.env, m.Name))
+			opts := deploy.Options{Manifest: m, Env: o.env, Version: Version(), Progress: progress, Poll: poll(clients)}
+			if !o.yes {
+				opts.Confirm = confirm(c.InOrStdin(), out)
+			}
+			if m.Image.Build != "" {
+				opts.Image = func(ctx context.Context) (v1.Image, string, error) { return buildForAWS(ctx, m) }
+			}
+			res, err := clients.Deploy(ctx, id, opts)
+			if err != nil {
+				return err
+			}
+			if o.output == "json" {
+				return json.NewEncoder(out).Encode(map[string]any{"kind": "result", "data": map[string]any{"url": res.URL, "image": res.Image, "skipped": res.Skipped}})
+			}
+			fmt.Fprintf(out, "\ndeployed %s to %s: %s\nnext: berth verify --env %s\n", m.Name, o.env, res.URL, o.env)
+			return nil
+		},
+	}
+	o.flags(c)
+	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "run the change sets without asking")
+	return c
+}
+
+func confirm(in io.Reader, out io.Writer) func(string, []deploy.Change) (bool, error) {
+	r := bufio.NewReader(in)
+	return func(stack string, _ []deploy.Change) (bool, error) {
+		fmt.Fprintf(out, "execute these changes to %s? [y/N] ", stack)
+		line, err := r.ReadString('\n')
+		if err != nil && line == "" {
+			return false, err
+		}
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "y" || a == "yes", nil
+	}
+}
+
+// buildForAWS builds image.build for the instances' architecture.
+func buildForAWS(ctx context.Context, m *manifest.Manifest) (v1.Image, string, error) {
+	kind, err := image.Detect(m.BuildDir())
+	if err != nil {
+		return nil, "", fmt.Errorf("image.build: %w", err)
+	}
+	if kind == image.Dockerfile {
+		cli, err := local.Connect(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		defer cli.Close()
+		return image.FromDockerfile(ctx, cli, m.BuildDir(), "berth.local/"+m.Name+":deploy")
+	}
+	img, err := image.BuildGo(ctx, image.GoOptions{Dir: m.BuildDir(), Arch: m.Capacity.Arch(), Port: m.Port, Name: m.Name})
+	if err != nil {
+		return nil, "", err
+	}
+	return img, image.Revision(img), nil
+}
+
+func newDiff() *cobra.Command {
+	o := &awsOptions{}
+	c := &cobra.Command{
+		Use:     "diff",
+		Short:   "Show what deploy would change in each stack, without changing anything",
+		Example: "  berth diff\n  berth diff --env prod -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx, stop := interruptible(c)
+			defer stop()
+			m, clients, id, err := o.prepare(ctx)
+			if err != nil {
+				return err
+			}
+			diffs, err := clients.Diff(ctx, id, deploy.Options{Manifest: m, Env: o.env, Version: Version(), Poll: poll(clients)})
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			if o.output == "json" {
+				return json.NewEncoder(out).Encode(diffs)
+			}
+			for _, d := range diffs {
+				fmt.Fprintf(out, "%s: %s", d.Stack, d.Action)
+				if len(d.Changes) > 0 {
+					fmt.Fprintf(out, ", %d change(s)", len(d.Changes))
+				}
+				if d.Note != "" {
+					fmt.Fprintf(out, " (%s)", d.Note)
+				}
+				fmt.Fprintln(out)
+				deploy.NewProgress(out, "text", false).Changes(d.Changes)
+			}
+			return nil
+		},
+	}
+	o.flags(c)
+	return c
+}
+
+func awsStatus(c *cobra.Command, so *statusOptions) error {
+	o := &awsOptions{file: so.file, env: so.env, region: so.region, profile: so.profile, output: so.output}
+	ctx, stop := interruptible(c)
+	defer stop()
+	m, clients, _, err := o.prepare(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := clients.Status(ctx, o.env, m.Name)
+	if err != nil {
+		return err
+	}
+	w := c.OutOrStdout()
+	if o.output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STACK\tSTATUS\tREASON")
+	for _, s := range st.Stacks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, s.Reason)
+	}
+	tw.Flush()
+	if st.URL == "" {
+		return nil
+	}
+	fmt.Fprintf(w, "\nservice %s: desired %d, running %d, pending %d; deployment %s\n", m.Name, st.Desired, st.Running, st.Pending, orDash(st.Deployment))
+	if len(st.Tasks) > 0 {
+		fmt.Fprintln(tw, "\nTASK\tPRIVATE IP\tAZ\tHEALTH\tSTATUS")
+		for _, t := range st.Tasks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.PrivateIP, t.AZ, t.Health, t.LastStatus)
+		}
+		tw.Flush()
+	}
+	if len(st.Targets) > 0 {
+		fmt.Fprintln(tw, "\nTARGET\tSTATE\tREASON")
+		for _, t := range st.Targets {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.State, t.Reason)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "\nurl: %s\n", st.URL)
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newVerify() *cobra.Command {
+	o := &awsOptions{}
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Wait until the service runs its desired count, its targets are healthy and its URL answers 200",
+		Long: `verify is the reference's "test it out": it waits, with backoff, up to --timeout, then
+reports each check as pass, fail or skip. Against an emulator that runs no container
+(moto), the checks that need running tasks are skipped with the reason, not passed.
+It exits 1 when a check fails.`,
+		Example: "  berth verify\n  berth verify --env prod --timeout 15m",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx, stop := interruptible(c)
+			defer stop()
+			m, clients, _, err := o.prepare(ctx)
+			if err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			checks, err := clients.Verify(ctx, o.env, m.Name, deploy.VerifyOptions{Timeout: timeout})
+			if err != nil {
+				return err
+			}
+			failed := 0
+			for _, ch := range checks {
+				if ch.Result == "fail" {
+					failed++
+				}
+				if o.output == "json" {
+					json.NewEncoder(w).Encode(ch)
+				} else {
+					fmt.Fprintf(w, "%-5s %-40s %s\n", ch.Result, ch.Name, ch.Detail)
+				}
+			}
+			if failed > 0 {
+				return &silentError{exitFailure, fmt.Sprintf("%d check(s) failed", failed)}
+			}
+			return nil
+		},
+	}
+	o.flags(c)
+	c.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the service to settle")
+	return c
+}
+
+func newLogs() *cobra.Command {
+	o := &awsOptions{}
+	lo := deploy.LogOptions{}
+	c := &cobra.Command{
+		Use:     "logs",
+		Short:   "Print the service's logs from CloudWatch, every task interleaved by time",
+		Example: "  berth logs\n  berth logs --follow --since 1h",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx, stop := interruptible(c)
+			defer stop()
+			m, clients, _, err := o.prepare(ctx)
+			if err != nil {
+				return err
+			}
+			lo.Poll = poll(clients) * 2
+			return clients.PrintLogs(ctx, o.env, m.Name, lo, c.OutOrStdout())
+		},
+	}
+	o.flags(c)
+	c.Flags().BoolVar(&lo.Follow, "follow", false, "keep printing new events")
+	c.Flags().DurationVar(&lo.Since, "since", 10*time.Minute, "how far back to start")
+	return c
+}
+
+func newDelete() *cobra.Command {
+	o := &awsOptions{}
+	c := &cobra.Command{
+		Use:   "delete",
+		Short: "Remove everything berth deployed for the environment",
+		Long: `delete removes the service, cluster and network stacks in that order, waiting for
+each; before the cluster it empties the Auto Scaling group and lifts the instances'
+scale-in protection, so that the group deletes. Then it removes the environment's
+objects from the artifact bucket (and the bucket when nothing else uses it) and the
+image repository berth created.`,
+		Example: "  berth delete\n  berth delete --env staging --yes",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if !o.yes && !isTerminal(os.Stdin) {
+				return withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before deleting"), "pass --yes to delete without confirmation")
+			}
+			ctx, stop := interruptible(c)
+			defer stop()
+			m, clients, id, err := o.prepare(ctx)
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			progress := deploy.NewProgress(out, o.output, o.output == "text" && isTerminal(os.Stdout))
+			progress.Message(deploy.Plan(id, o.env, m.Name))
+			if !o.yes {
+				ok, err := confirm(c.InOrStdin(), out)("all of environment "+o.env, nil)
+				if err != nil || !ok {
+					return errors.New("nothing deleted")
+				}
+			}
+			if err := clients.Delete(ctx, id, o.env, m.Name, progress, poll(clients)); err != nil {
+				return err
+			}
+			progress.Message("nothing berth made for " + o.env + " remains")
+			return nil
+		},
+	}
+	o.flags(c)
+	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "delete without asking")
+	return c
+}

@@ -1,0 +1,277 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Options configure one deploy or diff.
+type Options struct {
+	Manifest *manifest.Manifest
+	Env      string
+	Version  string // berth's, recorded as a stack tag
+	Progress Progress
+	// Confirm is asked before a change set runs; nil runs it without asking (--yes).
+	Confirm func(stack string, changes []Change) (bool, error)
+	// Image builds the image when the manifest says image.build.
+	Image func(ctx context.Context) (v1.Image, string, error)
+	Poll  time.Duration
+}
+
+// Result is what a deploy leaves.
+type Result struct {
+	Stacks  map[synth.Stack]*Stack
+	Skipped []string
+	URL     string
+	Image   string
+}
+
+// ErrDeclined is returned when the user says no to a change set.
+var ErrDeclined = errors.New("deploy stopped: the change set was not executed")
+
+// Plan says who deploys what where, before anything changes.
+func Plan(id Identity, env, service string) string {
+	var names []string
+	for _, s := range synth.Stacks {
+		names = append(names, StackName(env, service, s))
+	}
+	return fmt.Sprintf("account %s, region %s, as %s\nstacks: %s", id.Account, id.Region, id.ARN, strings.Join(names, ", "))
+}
+
+// Deploy creates or updates network, cluster and service, in that order, each through
+// a change set; the outputs of one are the parameters of the next.
+func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, error) {
+	m := o.Manifest
+	files, err := synth.Render(m)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Stacks: map[synth.Stack]*Stack{}}
+
+	res.Image = m.Image.Location
+	if m.Image.Build != "" {
+		if res.Image, err = c.buildAndPush(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	bucket := BucketName(id.Account, id.Region)
+	created, err := ensureBucket(ctx, c.S3, bucket, id.Region)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		o.Progress.Message("created artifact bucket " + bucket + " (versioned, encrypted, public access blocked)")
+	}
+
+	for _, s := range synth.Stacks {
+		params := c.parameters(s, o.Env, res)
+		if s == synth.Service {
+			params[synth.ParamImage] = res.Image
+			params[synth.ParamDesiredCount] = strconv.Itoa(m.Count.Min)
+		}
+		name := StackName(o.Env, m.Name, s)
+		st, skipped, err := c.deployStack(ctx, o, bucket, s, name, files[s.File()], params)
+		if err != nil {
+			return res, err
+		}
+		if skipped {
+			res.Skipped = append(res.Skipped, name)
+		}
+		res.Stacks[s] = st
+	}
+	res.URL = res.Stacks[synth.Service].Outputs[synth.OutURL]
+	return res, nil
+}
+
+func (c *Clients) buildAndPush(ctx context.Context, o Options) (string, error) {
+	img, tag, err := o.Image(ctx)
+	if err != nil {
+		return "", err
+	}
+	repo := RepositoryName(o.Env, o.Manifest.Name)
+	uri, _, err := ensureRepository(ctx, c.ECR, repo, o.Env)
+	if err != nil {
+		return "", err
+	}
+	ref, err := push(ctx, c.ECR, img, uri, tag)
+	if err != nil {
+		return "", err
+	}
+	o.Progress.Message("pushed image " + ref)
+	return ref, nil
+}
+
+// parameters wires the outputs of the stacks deployed so far into the next one.
+func (c *Clients) parameters(s synth.Stack, env string, res *Result) map[string]string {
+	p := map[string]string{synth.ParamEnv: env}
+	net, cluster := res.Stacks[synth.Network], res.Stacks[synth.Cluster]
+	switch s {
+	case synth.Cluster:
+		p[synth.OutVpcID] = net.Outputs[synth.OutVpcID]
+		p[synth.OutPrivateSubnets] = net.Outputs[synth.OutPrivateSubnets]
+	case synth.Service:
+		for _, k := range []string{synth.OutVpcID, synth.OutPublicSubnets, synth.OutPrivateSubnets} {
+			p[k] = net.Outputs[k]
+		}
+		for _, k := range []string{synth.OutClusterName, synth.OutExecutionRoleArn, synth.OutCapacityProvider} {
+			p[k] = cluster.Outputs[k] // an empty capacity provider uses the cluster's default
+		}
+	}
+	return p
+}
+
+// deployStack brings one stack to the template: skipped when template and parameters
+// are what is deployed already, otherwise through a change set.
+func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s synth.Stack, name string, body []byte, params map[string]string) (*Stack, bool, error) {
+	st, err := describeStack(ctx, c.CF, name)
+	if err != nil {
+		return nil, false, err
+	}
+	if st != nil && inProgress(st.Status) {
+		o.Progress.Message(fmt.Sprintf("%s: waiting for the operation in progress (%s)", name, st.Status))
+		if st, err = waitStable(ctx, c.CF, name, newEventStream(ctx, c.CF, name, o.Progress.Event), o.Poll); err != nil {
+			return nil, false, interrupted(err, name)
+		}
+	}
+	if st != nil && st.Status == string(types.StackStatusRollbackComplete) {
+		o.Progress.Message(fmt.Sprintf("%s: deleting it first: a failed first create left it in ROLLBACK_COMPLETE, which CloudFormation cannot update", name))
+		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
+			return nil, false, err
+		}
+		st = nil
+	}
+	if st != nil && c.unchanged(ctx, name, body, params, st) {
+		o.Progress.Message(name + ": no changes")
+		return st, true, nil
+	}
+
+	url, err := upload(ctx, c.S3, bucket, o.Env, string(s), body)
+	if err != nil {
+		return nil, false, err
+	}
+	kind := types.ChangeSetTypeUpdate
+	if st == nil {
+		kind = types.ChangeSetTypeCreate
+	}
+	id, changes, err := changeSet(ctx, c.CF, c.changeSetInput(o, name, url, kind, params), o.Poll)
+	if err != nil {
+		return nil, false, withHint(err)
+	}
+	if id == "" {
+		o.Progress.Message(name + ": no changes")
+		return st, true, nil
+	}
+	verb := "update"
+	if kind == types.ChangeSetTypeCreate {
+		verb = "create"
+	}
+	o.Progress.Message(fmt.Sprintf("%s: %s, %d change(s):", name, verb, len(changes)))
+	o.Progress.Changes(changes)
+	if o.Confirm != nil {
+		ok, err := o.Confirm(name, changes)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(id), StackName: aws.String(name)})
+			return nil, false, ErrDeclined
+		}
+	}
+	events := newEventStream(ctx, c.CF, name, o.Progress.Event)
+	if _, err := c.CF.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(id), StackName: aws.String(name)}); err != nil {
+		return nil, false, withHint(fmt.Errorf("execute change set of %s: %w", name, err))
+	}
+	st, err = waitStable(ctx, c.CF, name, events, o.Poll)
+	o.Progress.Done()
+	if err != nil {
+		return nil, false, interrupted(err, name)
+	}
+	if st == nil || !succeeded(st.Status) {
+		if f := RootCause(events.all); f != nil {
+			return nil, false, f
+		}
+		status, reason := "DELETED", ""
+		if st != nil {
+			status, reason = st.Status, st.Reason
+		}
+		return nil, false, withHint(fmt.Errorf("stack %s ended %s: %s", name, status, reason))
+	}
+	o.Progress.Message(fmt.Sprintf("%s: %s", name, st.Status))
+	return st, false, nil
+}
+
+func (c *Clients) changeSetInput(o Options, name, url string, kind types.ChangeSetType, params map[string]string) *cloudformation.CreateChangeSetInput {
+	in := &cloudformation.CreateChangeSetInput{
+		StackName:     aws.String(name),
+		ChangeSetName: aws.String(fmt.Sprintf("berth-%d", time.Now().UnixNano())),
+		ChangeSetType: kind,
+		TemplateURL:   aws.String(url),
+		Capabilities:  []types.Capability{types.CapabilityCapabilityIam},
+		Tags: []types.Tag{
+			{Key: aws.String(TagVersion), Value: aws.String(o.Version)},
+			{Key: aws.String(TagEnv), Value: aws.String(o.Env)},
+			{Key: aws.String(TagService), Value: aws.String(o.Manifest.Name)},
+		},
+		Description: aws.String("berth " + o.Version),
+	}
+	for _, k := range sortedKeys(params) {
+		in.Parameters = append(in.Parameters, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(params[k])})
+	}
+	return in
+}
+
+// unchanged reports whether the stack runs this very template with these parameters:
+// then there is nothing to do, and asking CloudFormation for a change set (seconds on
+// AWS) is skipped.
+func (c *Clients) unchanged(ctx context.Context, name string, body []byte, params map[string]string, st *Stack) bool {
+	if !succeeded(st.Status) && st.Status != string(types.StackStatusUpdateRollbackComplete) {
+		return false
+	}
+	for k, v := range params {
+		if st.Params[k] != v {
+			return false
+		}
+	}
+	out, err := c.CF.GetTemplate(ctx, &cloudformation.GetTemplateInput{StackName: aws.String(name), TemplateStage: types.TemplateStageOriginal})
+	return err == nil && aws.ToString(out.TemplateBody) == string(body)
+}
+
+// interrupted turns a cancelled wait into advice: the stack operation goes on.
+func interrupted(err error, stack string) error {
+	if !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &hinted{
+		err: fmt.Errorf("stopped waiting for %s; the stack operation goes on in CloudFormation", stack),
+		hint: fmt.Sprintf("watch it with \"berth status\" or \"aws cloudformation describe-stack-events --stack-name %s\"; "+
+			"to roll an update back: \"aws cloudformation cancel-update-stack --stack-name %s\"", stack, stack),
+	}
+}
+
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+func (h *hinted) Hint() string  { return h.hint }
+
+// withHint attaches the hint for a known cause, if there is one.
+func withHint(err error) error {
+	if h := hintFor(err.Error()); h != "" {
+		return &hinted{err, h}
+	}
+	return err
+}

@@ -1,0 +1,125 @@
+package deploy
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// ECR is the part of the ECR API berth uses.
+type ECR interface {
+	DescribeRepositories(context.Context, *ecr.DescribeRepositoriesInput, ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error)
+	CreateRepository(context.Context, *ecr.CreateRepositoryInput, ...func(*ecr.Options)) (*ecr.CreateRepositoryOutput, error)
+	GetAuthorizationToken(context.Context, *ecr.GetAuthorizationTokenInput, ...func(*ecr.Options)) (*ecr.GetAuthorizationTokenOutput, error)
+	DeleteRepository(context.Context, *ecr.DeleteRepositoryInput, ...func(*ecr.Options)) (*ecr.DeleteRepositoryOutput, error)
+	ListTagsForResource(context.Context, *ecr.ListTagsForResourceInput, ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error)
+}
+
+// RegistryEnv overrides the host images are pushed to, keeping the repository path:
+// for emulators whose ECR API is not a registry (moto, LocalStack), as AWS_ENDPOINT_URL
+// does for the APIs. The templates still name the ECR repository.
+const RegistryEnv = "BERTH_ECR_REGISTRY"
+
+// RepositoryName is the ECR repository of a service in an environment.
+func RepositoryName(env, service string) string { return "berth/" + env + "/" + service }
+
+// ensureRepository finds or creates the repository (immutable tags, scan on push,
+// encrypted, tagged as berth's) and returns its URI and ARN.
+func ensureRepository(ctx context.Context, api ECR, repo, env string) (uri, arn string, err error) {
+	out, err := api.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{repo}})
+	if err == nil && len(out.Repositories) > 0 {
+		r := out.Repositories[0]
+		return aws.ToString(r.RepositoryUri), aws.ToString(r.RepositoryArn), nil
+	}
+	var nf *types.RepositoryNotFoundException
+	if err != nil && !errors.As(err, &nf) {
+		return "", "", fmt.Errorf("describe repository %s: %w", repo, err)
+	}
+	created, err := api.CreateRepository(ctx, &ecr.CreateRepositoryInput{
+		RepositoryName:             aws.String(repo),
+		ImageTagMutability:         types.ImageTagMutabilityImmutable,
+		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true},
+		EncryptionConfiguration:    &types.EncryptionConfiguration{EncryptionType: types.EncryptionTypeAes256},
+		Tags:                       []types.Tag{{Key: aws.String(TagManaged), Value: aws.String("true")}, {Key: aws.String(TagEnv), Value: aws.String(env)}},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("create repository %s: %w", repo, err)
+	}
+	return aws.ToString(created.Repository.RepositoryUri), aws.ToString(created.Repository.RepositoryArn), nil
+}
+
+// push writes img to the repository under tag and returns the reference the service
+// runs: the repository by digest, so that a task never runs a moved tag.
+func push(ctx context.Context, api ECR, img v1.Image, uri, tag string) (string, error) {
+	digest, err := img.Digest()
+	if err != nil {
+		return "", err
+	}
+	target := uri
+	if host := os.Getenv(RegistryEnv); host != "" {
+		_, path, _ := strings.Cut(uri, "/")
+		target = host + "/" + path
+	}
+	ref, err := name.NewTag(target+":"+tag, name.WeakValidation)
+	if err != nil {
+		return "", fmt.Errorf("image reference %s: %w", target, err)
+	}
+	auth, err := ecrAuth(ctx, api)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Write(ref, img, remote.WithAuth(auth), remote.WithContext(ctx)); err != nil {
+		return "", fmt.Errorf("push %s: %w", ref, err)
+	}
+	return uri + "@" + digest.String(), nil
+}
+
+func ecrAuth(ctx context.Context, api ECR) (authn.Authenticator, error) {
+	out, err := api.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return nil, fmt.Errorf("get ECR credentials: %w", err)
+	}
+	if len(out.AuthorizationData) == 0 {
+		return authn.Anonymous, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
+	if err != nil {
+		return nil, fmt.Errorf("decode ECR credentials: %w", err)
+	}
+	user, pass, _ := strings.Cut(string(raw), ":")
+	return &authn.Basic{Username: user, Password: pass}, nil
+}
+
+// deleteRepository removes the repository if berth created it (its tag says so).
+func deleteRepository(ctx context.Context, api ECR, repo string) (bool, error) {
+	out, err := api.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{repo}})
+	if err != nil || len(out.Repositories) == 0 {
+		return false, nil
+	}
+	tags, err := api.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: out.Repositories[0].RepositoryArn})
+	if err != nil {
+		return false, fmt.Errorf("read tags of repository %s: %w", repo, err)
+	}
+	mine := false
+	for _, t := range tags.Tags {
+		mine = mine || (aws.ToString(t.Key) == TagManaged && aws.ToString(t.Value) == "true")
+	}
+	if !mine {
+		return false, nil
+	}
+	if _, err := api.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String(repo), Force: true}); err != nil {
+		return false, fmt.Errorf("delete repository %s: %w", repo, err)
+	}
+	return true, nil
+}

@@ -1,0 +1,187 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/berthdev/berth/internal/synth"
+)
+
+// ECS is the part of the ECS API berth reads.
+type ECS interface {
+	DescribeServices(context.Context, *ecs.DescribeServicesInput, ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	ListTasks(context.Context, *ecs.ListTasksInput, ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
+	DescribeTasks(context.Context, *ecs.DescribeTasksInput, ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	DescribeClusters(context.Context, *ecs.DescribeClustersInput, ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+}
+
+// ELB is the part of the Elastic Load Balancing v2 API berth reads.
+type ELB interface {
+	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
+}
+
+// Status is what runs in one environment.
+type Status struct {
+	Env        string        `json:"env"`
+	Service    string        `json:"service"`
+	Stacks     []StackStatus `json:"stacks"`
+	Desired    int32         `json:"desired"`
+	Running    int32         `json:"running"`
+	Pending    int32         `json:"pending"`
+	Deployment string        `json:"deployment,omitempty"` // the primary deployment's rollout state
+	Tasks      []Task        `json:"tasks"`
+	Targets    []Target      `json:"targets"`
+	URL        string        `json:"url,omitempty"`
+	Capacity   []string      `json:"capacity_providers"`
+
+	cluster, serviceName, targetGroup string
+}
+
+// StackStatus is one stack's state.
+type StackStatus struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Task is one running or pending task.
+type Task struct {
+	ID         string `json:"id"`
+	PrivateIP  string `json:"private_ip"`
+	AZ         string `json:"availability_zone"`
+	Health     string `json:"health"`
+	LastStatus string `json:"last_status"`
+}
+
+// Target is one registered target of the target group.
+type Target struct {
+	ID     string `json:"id"`
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Status reads the stacks, the service, its tasks and its targets.
+func (c *Clients) Status(ctx context.Context, env, service string) (*Status, error) {
+	st := &Status{Env: env, Service: service, Tasks: []Task{}, Targets: []Target{}, Capacity: []string{}}
+	var svc, cluster *Stack
+	for _, s := range synth.Stacks {
+		name := StackName(env, service, s)
+		stack, err := describeStack(ctx, c.CF, name)
+		if err != nil {
+			return nil, err
+		}
+		if stack == nil {
+			st.Stacks = append(st.Stacks, StackStatus{Name: name, Status: "NOT_DEPLOYED"})
+			continue
+		}
+		st.Stacks = append(st.Stacks, StackStatus{Name: name, Status: stack.Status, Reason: stack.Reason})
+		switch s {
+		case synth.Service:
+			svc = stack
+		case synth.Cluster:
+			cluster = stack
+		}
+	}
+	if svc == nil || cluster == nil {
+		return st, nil
+	}
+	st.URL = svc.Outputs[synth.OutURL]
+	st.cluster, st.serviceName, st.targetGroup = cluster.Outputs[synth.OutClusterName], svc.Outputs[synth.OutServiceName], svc.Outputs[synth.OutTargetGroupArn]
+	if st.serviceName == "" {
+		st.serviceName = service
+	}
+	if err := c.readService(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := c.readTasks(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := c.readTargets(ctx, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (c *Clients) readService(ctx context.Context, st *Status) error {
+	out, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(st.cluster), Services: []string{st.serviceName}})
+	if err != nil {
+		return fmt.Errorf("describe service %s: %w", st.serviceName, err)
+	}
+	if len(out.Services) > 0 {
+		s := out.Services[0]
+		st.Desired, st.Running, st.Pending = s.DesiredCount, s.RunningCount, s.PendingCount
+		for _, d := range s.Deployments {
+			if aws.ToString(d.Status) == "PRIMARY" {
+				st.Deployment = string(d.RolloutState)
+			}
+		}
+	}
+	cl, err := c.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{st.cluster}})
+	if err != nil {
+		return fmt.Errorf("describe cluster %s: %w", st.cluster, err)
+	}
+	if len(cl.Clusters) > 0 {
+		st.Capacity = append(st.Capacity, cl.Clusters[0].CapacityProviders...)
+	}
+	return nil
+}
+
+func (c *Clients) readTasks(ctx context.Context, st *Status) error {
+	list, err := c.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(st.cluster), ServiceName: aws.String(st.serviceName)})
+	if err != nil {
+		return fmt.Errorf("list tasks: %w", err)
+	}
+	if len(list.TaskArns) == 0 {
+		return nil
+	}
+	out, err := c.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(st.cluster), Tasks: list.TaskArns})
+	if err != nil {
+		return fmt.Errorf("describe tasks: %w", err)
+	}
+	for _, t := range out.Tasks {
+		task := Task{ID: lastSegment(aws.ToString(t.TaskArn)), AZ: aws.ToString(t.AvailabilityZone),
+			Health: string(t.HealthStatus), LastStatus: aws.ToString(t.LastStatus)}
+		for _, a := range t.Attachments {
+			for _, d := range a.Details {
+				if aws.ToString(d.Name) == "privateIPv4Address" {
+					task.PrivateIP = aws.ToString(d.Value)
+				}
+			}
+		}
+		st.Tasks = append(st.Tasks, task)
+	}
+	return nil
+}
+
+func (c *Clients) readTargets(ctx context.Context, st *Status) error {
+	if st.targetGroup == "" {
+		return nil
+	}
+	out, err := c.ELB.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(st.targetGroup)})
+	if err != nil {
+		return fmt.Errorf("describe target health: %w", err)
+	}
+	for _, d := range out.TargetHealthDescriptions {
+		t := Target{}
+		if d.Target != nil {
+			t.ID = fmt.Sprintf("%s:%d", aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port))
+		}
+		if d.TargetHealth != nil {
+			t.State, t.Reason = string(d.TargetHealth.State), aws.ToString(d.TargetHealth.Description)
+		}
+		st.Targets = append(st.Targets, t)
+	}
+	return nil
+}
+
+func lastSegment(arn string) string {
+	for i := len(arn) - 1; i >= 0; i-- {
+		if arn[i] == '/' {
+			return arn[i+1:]
+		}
+	}
+	return arn
+}
