@@ -234,7 +234,19 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	if !strings.Contains(r.stdout, "berth-e2e-st-network: create, 21 change(s)") || !strings.Contains(r.stdout, "    + NatGateway2") {
 		t.Errorf("diff of a new environment:\n%s", r.stdout)
 	}
-	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-st", "--yes", "-o", "json"), "deploy")
+	r = berthWith(t, dir, env, "deploy", "--env", "e2e-st", "--yes", "-o", "json")
+	mustSucceed(t, r, "deploy -o json")
+	kinds := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var v struct{ Kind string }
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("deploy -o json printed a line that is not JSON: %q", line)
+		}
+		kinds[v.Kind]++
+	}
+	if kinds["event"] < 6 || kinds["changes"] != 3 || kinds["result"] != 1 {
+		t.Errorf("deploy -o json: %v", kinds)
+	}
 
 	r = berthWith(t, dir, env, "diff", "--env", "e2e-st", "-o", "json")
 	mustSucceed(t, r, "diff with no change")

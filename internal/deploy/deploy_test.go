@@ -1,0 +1,105 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// fakeCF is a stack that a failed first create left in ROLLBACK_COMPLETE: moto never
+// produces that state, so this logic is tested on a fake.
+type fakeCF struct {
+	CloudFormation
+	status  types.StackStatus
+	deleted bool
+	calls   []string
+}
+
+func (f *fakeCF) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+	f.calls = append(f.calls, "DescribeStacks")
+	if f.deleted {
+		return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "Stack with id " + *in.StackName + " does not exist"}
+	}
+	return &cloudformation.DescribeStacksOutput{Stacks: []types.Stack{{StackName: in.StackName, StackStatus: f.status}}}, nil
+}
+
+func (f *fakeCF) DescribeStackEvents(context.Context, *cloudformation.DescribeStackEventsInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
+	return &cloudformation.DescribeStackEventsOutput{}, nil
+}
+
+func (f *fakeCF) DeleteStack(context.Context, *cloudformation.DeleteStackInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error) {
+	f.calls = append(f.calls, "DeleteStack")
+	f.deleted = true
+	return &cloudformation.DeleteStackOutput{}, nil
+}
+
+func (f *fakeCF) CreateChangeSet(_ context.Context, in *cloudformation.CreateChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.CreateChangeSetOutput, error) {
+	f.calls = append(f.calls, "CreateChangeSet:"+string(in.ChangeSetType))
+	return nil, &smithy.GenericAPIError{Code: "Stop", Message: "enough"}
+}
+
+func TestRollbackCompleteIsDeletedBeforeRetrying(t *testing.T) {
+	cf := &fakeCF{status: types.StackStatusRollbackComplete}
+	var out bytes.Buffer
+	c := &Clients{CF: cf, S3: uploadOnly{}}
+	o := Options{Env: "dev", Manifest: &manifest.Manifest{Name: "api"}, Progress: NewProgress(&out, "text", false), Poll: time.Millisecond}
+	_, _, err := c.deployStack(context.Background(), o, "bucket", "network", "berth-dev-network", []byte("x"), map[string]string{})
+	if err == nil || !strings.Contains(err.Error(), "enough") {
+		t.Fatalf("err %v", err)
+	}
+	got := strings.Join(cf.calls, " ")
+	if !strings.Contains(got, "DeleteStack") || !strings.HasSuffix(got, "CreateChangeSet:CREATE") {
+		t.Errorf("calls %s: want the stack deleted, then a CREATE change set", got)
+	}
+	if !strings.Contains(out.String(), "ROLLBACK_COMPLETE, which CloudFormation cannot update") {
+		t.Errorf("no message:\n%s", out.String())
+	}
+}
+
+type uploadOnly struct{ S3 }
+
+func (uploadOnly) PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	return &s3.PutObjectOutput{}, nil
+}
+
+func TestProgressViews(t *testing.T) {
+	ev := Event{Stack: "berth-dev-network", Resource: "VPC", Type: "AWS::EC2::VPC", Status: "CREATE_COMPLETE"}
+
+	var plain bytes.Buffer
+	p := NewProgress(&plain, "text", false)
+	p.Event(ev)
+	if strings.Contains(plain.String(), "\x1b[") || !strings.Contains(plain.String(), "VPC") || !strings.Contains(plain.String(), "CREATE_COMPLETE") {
+		t.Errorf("plain: %q", plain.String())
+	}
+
+	var js bytes.Buffer
+	p = NewProgress(&js, "json", false)
+	p.Event(ev)
+	p.Message("hello")
+	for _, line := range strings.Split(strings.TrimSpace(js.String()), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil || v["kind"] == nil {
+			t.Errorf("not a JSON event line: %q", line)
+		}
+	}
+
+	// on a terminal the row of a resource is rewritten in place, not appended
+	var tty bytes.Buffer
+	p = NewProgress(&tty, "text", true)
+	ev.Status = "CREATE_IN_PROGRESS"
+	p.Event(ev)
+	ev.Status = "CREATE_COMPLETE"
+	p.Event(ev)
+	if !strings.Contains(tty.String(), "\x1b[2A") || strings.Count(tty.String(), "CREATE_COMPLETE") != 1 {
+		t.Errorf("tty view did not redraw in place: %q", tty.String())
+	}
+}
