@@ -114,7 +114,7 @@ func (p *ttyProgress) redraw() {
 		case strings.HasSuffix(e.Status, "_FAILED") || strings.Contains(e.Status, "ROLLBACK"):
 			mark = "✘"
 		}
-		line := fmt.Sprintf("  %s %-24s %-32s %-20s %s", mark, e.Resource, e.Type, e.Status, e.Reason)
+		line := fmt.Sprintf("  %s %-36s %-42s %-20s %s", mark, e.Resource, e.Type, e.Status, e.Reason)
 		fmt.Fprintf(p.w, "\x1b[2K%s\n", strings.TrimRight(line, " "))
 	}
 	fmt.Fprintf(p.w, "\x1b[2K%s elapsed\n", elapsed(p.start))
