@@ -57,6 +57,33 @@ func (o *awsOptions) prepare(ctx context.Context) (*manifest.Manifest, *deploy.C
 	return m, c, id, err
 }
 
+// change is the start every command that changes AWS shares: it needs a terminal to
+// ask on or --yes, stops on Ctrl-C, connects, and says who changes what where before
+// anything changes.
+type change struct {
+	ctx      context.Context
+	stop     context.CancelFunc
+	m        *manifest.Manifest
+	clients  *deploy.Clients
+	id       deploy.Identity
+	progress deploy.Progress
+}
+
+func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
+	if !o.yes && !isTerminal(os.Stdin) {
+		return nil, withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before it %s", verb), "pass --yes to go ahead without confirmation")
+	}
+	ctx, stop := interruptible(c)
+	m, clients, id, err := o.prepare(ctx)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	progress := deploy.NewProgress(c.OutOrStdout(), o.output, o.output == "text" && isTerminal(os.Stdout))
+	progress.Message(deploy.Plan(id, o.env, m.Name))
+	return &change{ctx, stop, m, clients, id, progress}, nil
+}
+
 // poll is how often berth asks CloudFormation for news: an emulator answers at once.
 func poll(c *deploy.Clients) time.Duration {
 	if c.Emulated != "" {
@@ -85,27 +112,20 @@ it, unless --yes; without a terminal it requires --yes.`,
 		Example: "  berth deploy\n  berth deploy --env prod --region eu-west-1 --yes\n  berth deploy -o json --yes",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			interactive := isTerminal(os.Stdin)
-			if !o.yes && !interactive {
-				return withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before changing stacks"), "pass --yes to deploy without confirmation")
-			}
-			ctx, stop := interruptible(c)
-			defer stop()
-			m, clients, id, err := o.prepare(ctx)
+			ch, err := o.begin(c, "changes stacks")
 			if err != nil {
 				return err
 			}
-			out := c.OutOrStdout()
-			progress := deploy.NewProgress(out, o.output, o.output == "text" && isTerminal(os.Stdout))
-			progress.Message(deploy.Plan(id, o.env, m.Name))
-			opts := deploy.Options{Manifest: m, Env: o.env, Version: Version(), Progress: progress, Poll: poll(clients)}
+			defer ch.stop()
+			m, out := ch.m, c.OutOrStdout()
+			opts := deploy.Options{Manifest: m, Env: o.env, Version: Version(), Progress: ch.progress, Poll: poll(ch.clients)}
 			if !o.yes {
 				opts.Confirm = confirm(c.InOrStdin(), out)
 			}
 			if m.Image.Build != "" {
 				opts.Image = func(ctx context.Context) (v1.Image, string, error) { return buildForAWS(ctx, m) }
 			}
-			res, err := clients.Deploy(ctx, id, opts)
+			res, err := ch.clients.Deploy(ch.ctx, ch.id, opts)
 			if err != nil {
 				return err
 			}
@@ -332,28 +352,21 @@ image repository berth created.`,
 		Example: "  berth delete\n  berth delete --env staging --yes",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if !o.yes && !isTerminal(os.Stdin) {
-				return withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before deleting"), "pass --yes to delete without confirmation")
-			}
-			ctx, stop := interruptible(c)
-			defer stop()
-			m, clients, id, err := o.prepare(ctx)
+			ch, err := o.begin(c, "deletes")
 			if err != nil {
 				return err
 			}
-			out := c.OutOrStdout()
-			progress := deploy.NewProgress(out, o.output, o.output == "text" && isTerminal(os.Stdout))
-			progress.Message(deploy.Plan(id, o.env, m.Name))
+			defer ch.stop()
 			if !o.yes {
-				ok, err := confirm(c.InOrStdin(), out)("all of environment "+o.env, nil)
+				ok, err := confirm(c.InOrStdin(), c.OutOrStdout())("all of environment "+o.env, nil)
 				if err != nil || !ok {
 					return errors.New("nothing deleted")
 				}
 			}
-			if err := clients.Delete(ctx, id, o.env, m.Name, progress, poll(clients)); err != nil {
+			if err := ch.clients.Delete(ch.ctx, ch.id, o.env, ch.m.Name, ch.progress, poll(ch.clients)); err != nil {
 				return err
 			}
-			progress.Message("nothing berth made for " + o.env + " remains")
+			ch.progress.Message("nothing berth made for " + o.env + " remains")
 			return nil
 		},
 	}

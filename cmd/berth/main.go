@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
@@ -89,17 +90,7 @@ func isUsage(err error) bool {
 	return errors.As(err, &u) || manifest.IsManifestError(err)
 }
 
-// hinted adds a hint to an error for the user.
-type hinted struct {
-	err  error
-	hint string
-}
-
-func (h *hinted) Error() string { return h.err.Error() }
-func (h *hinted) Unwrap() error { return h.err }
-func (h *hinted) Hint() string  { return h.hint }
-
-func withHint(err error, hint string) error { return &hinted{err, hint} }
+func withHint(err error, text string) error { return hint.Wrap(err, text) }
 
 // loadManifest reads the manifest named by -f, with a hint when it is missing.
 func loadManifest(file string) (*manifest.Manifest, error) {

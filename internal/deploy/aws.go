@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/berthdev/berth/internal/hint"
 )
 
 // Tags berth puts on its stacks and the resources it makes outside them.
@@ -63,7 +65,7 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, &configError{"no AWS region configured", "pass --region, set AWS_REGION, or set region in your AWS profile"}
+		return nil, hint.Wrap(errors.New("no AWS region configured"), "pass --region, set AWS_REGION, or set region in your AWS profile")
 	}
 	return &Clients{
 		CF:     cloudformation.NewFromConfig(cfg),
@@ -89,11 +91,6 @@ func endpointOverridden() string {
 	return ""
 }
 
-type configError struct{ msg, hint string }
-
-func (e *configError) Error() string { return e.msg }
-func (e *configError) Hint() string  { return e.hint }
-
 // Identity is the account and caller berth acts as.
 type Identity struct {
 	Account, ARN, Region string
@@ -103,8 +100,8 @@ type Identity struct {
 func (c *Clients) WhoAmI(ctx context.Context) (Identity, error) {
 	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return Identity{}, &configError{fmt.Sprintf("AWS credentials: %v", err),
-			"configure credentials (aws configure, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or pass --profile"}
+		return Identity{}, hint.Wrap(fmt.Errorf("AWS credentials: %w", err),
+			"configure credentials (aws configure, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or pass --profile")
 	}
 	return Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), Region: c.Region}, nil
 }

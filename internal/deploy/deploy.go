@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -252,26 +253,16 @@ func interrupted(err error, stack string) error {
 	if !errors.Is(err, context.Canceled) {
 		return err
 	}
-	return &hinted{
-		err: fmt.Errorf("stopped waiting for %s; the stack operation goes on in CloudFormation", stack),
-		hint: fmt.Sprintf("watch it with \"berth status\" or \"aws cloudformation describe-stack-events --stack-name %s\"; "+
-			"to roll an update back: \"aws cloudformation cancel-update-stack --stack-name %s\"", stack, stack),
-	}
+	return hint.Wrap(
+		fmt.Errorf("stopped waiting for %s; the stack operation goes on in CloudFormation", stack),
+		fmt.Sprintf("watch it with \"berth status\" or \"aws cloudformation describe-stack-events --stack-name %s\"; "+
+			"to roll an update back: \"aws cloudformation cancel-update-stack --stack-name %s\"", stack, stack))
 }
-
-type hinted struct {
-	err  error
-	hint string
-}
-
-func (h *hinted) Error() string { return h.err.Error() }
-func (h *hinted) Unwrap() error { return h.err }
-func (h *hinted) Hint() string  { return h.hint }
 
 // withHint attaches the hint for a known cause, if there is one.
 func withHint(err error) error {
 	if h := hintFor(err.Error()); h != "" {
-		return &hinted{err, h}
+		return hint.Wrap(err, h)
 	}
 	return err
 }

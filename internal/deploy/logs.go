@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/synth"
 )
 
@@ -32,7 +34,7 @@ func (c *Clients) PrintLogs(ctx context.Context, env, service string, o LogOptio
 		return err
 	}
 	if st == nil {
-		return &configError{"the service stack " + StackName(env, service, synth.Service) + " is not deployed", "run \"berth deploy\" first"}
+		return hint.Wrap(errors.New("the service stack "+StackName(env, service, synth.Service)+" is not deployed"), "run \"berth deploy\" first")
 	}
 	group := st.Outputs[synth.OutLogGroupName]
 	start := time.Now().Add(-o.Since).UnixMilli()
