@@ -37,35 +37,46 @@ func (o *awsOptions) flags(c *cobra.Command) {
 	c.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
 }
 
-// prepare validates the flags, loads the manifest and connects to AWS.
-func (o *awsOptions) prepare(ctx context.Context) (*manifest.Manifest, *deploy.Clients, deploy.Identity, error) {
+// session is what every AWS command starts from.
+type session struct {
+	ctx     context.Context
+	stop    context.CancelFunc // call when done: it releases the Ctrl-C handler
+	m       *manifest.Manifest
+	clients *deploy.Clients
+	id      deploy.Identity
+}
+
+// prepare validates the flags, loads the manifest, connects to AWS and asks who the
+// credentials belong to; the session's context ends on Ctrl-C.
+func (o *awsOptions) prepare(c *cobra.Command) (*session, error) {
 	if err := validOutput(o.output); err != nil {
-		return nil, nil, deploy.Identity{}, err
+		return nil, err
 	}
 	if err := manifest.ValidEnv(o.env); err != nil {
-		return nil, nil, deploy.Identity{}, usageErrorf("--env: %v", err)
+		return nil, usageErrorf("--env: %v", err)
 	}
 	m, err := loadManifest(o.file)
 	if err != nil {
-		return nil, nil, deploy.Identity{}, err
+		return nil, err
 	}
-	c, err := deploy.Connect(ctx, o.region, o.profile)
+	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	clients, err := deploy.Connect(ctx, o.region, o.profile)
 	if err != nil {
-		return nil, nil, deploy.Identity{}, err
+		stop()
+		return nil, err
 	}
-	id, err := c.WhoAmI(ctx)
-	return m, c, id, err
+	id, err := clients.WhoAmI(ctx)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &session{ctx, stop, m, clients, id}, nil
 }
 
-// change is the start every command that changes AWS shares: it needs a terminal to
-// ask on or --yes, stops on Ctrl-C, connects, and says who changes what where before
-// anything changes.
+// change is a session that changes AWS: it needs a terminal to ask on or --yes, and it
+// says who changes what where before anything changes.
 type change struct {
-	ctx      context.Context
-	stop     context.CancelFunc
-	m        *manifest.Manifest
-	clients  *deploy.Clients
-	id       deploy.Identity
+	*session
 	progress deploy.Progress
 }
 
@@ -73,15 +84,13 @@ func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
 	if !o.yes && !isTerminal(os.Stdin) {
 		return nil, withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before it %s", verb), "pass --yes to go ahead without confirmation")
 	}
-	ctx, stop := interruptible(c)
-	m, clients, id, err := o.prepare(ctx)
+	s, err := o.prepare(c)
 	if err != nil {
-		stop()
 		return nil, err
 	}
 	progress := deploy.NewProgress(c.OutOrStdout(), o.output, o.output == "text" && isTerminal(os.Stdout))
-	progress.Message(deploy.Plan(id, o.env, m.Name))
-	return &change{ctx, stop, m, clients, id, progress}, nil
+	progress.Message(deploy.Plan(s.id, o.env, s.m.Name))
+	return &change{s, progress}, nil
 }
 
 // poll is how often berth asks CloudFormation for news: an emulator answers at once.
@@ -93,11 +102,6 @@ func poll(c *deploy.Clients) time.Duration {
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
-
-// interruptible ends ctx on Ctrl-C.
-func interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
-}
 
 func newDeploy() *cobra.Command {
 	o := &awsOptions{}
@@ -183,13 +187,12 @@ func newDiff() *cobra.Command {
 		Example: "  berth diff\n  berth diff --env prod -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			ctx, stop := interruptible(c)
-			defer stop()
-			m, clients, id, err := o.prepare(ctx)
+			s, err := o.prepare(c)
 			if err != nil {
 				return err
 			}
-			diffs, err := clients.Diff(ctx, id, deploy.Options{Manifest: m, Env: o.env, Version: Version(), Poll: poll(clients)})
+			defer s.stop()
+			diffs, err := s.clients.Diff(s.ctx, s.id, deploy.Options{Manifest: s.m, Env: o.env, Version: Version(), Poll: poll(s.clients)})
 			if err != nil {
 				return err
 			}
@@ -217,13 +220,13 @@ func newDiff() *cobra.Command {
 
 func awsStatus(c *cobra.Command, so *statusOptions) error {
 	o := &awsOptions{file: so.file, env: so.env, region: so.region, profile: so.profile, output: so.output}
-	ctx, stop := interruptible(c)
-	defer stop()
-	m, clients, _, err := o.prepare(ctx)
+	s, err := o.prepare(c)
 	if err != nil {
 		return err
 	}
-	st, err := clients.Status(ctx, o.env, m.Name)
+	defer s.stop()
+	m := s.m
+	st, err := s.clients.Status(s.ctx, o.env, m.Name)
 	if err != nil {
 		return err
 	}
@@ -281,14 +284,13 @@ It exits 1 when a check fails.`,
 		Example: "  berth verify\n  berth verify --env prod --timeout 15m",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			ctx, stop := interruptible(c)
-			defer stop()
-			m, clients, _, err := o.prepare(ctx)
+			s, err := o.prepare(c)
 			if err != nil {
 				return err
 			}
+			defer s.stop()
 			w := c.OutOrStdout()
-			checks, err := clients.Verify(ctx, o.env, m.Name, deploy.VerifyOptions{Timeout: timeout})
+			checks, err := s.clients.Verify(s.ctx, o.env, s.m.Name, deploy.VerifyOptions{Timeout: timeout})
 			if err != nil {
 				return err
 			}
@@ -323,14 +325,13 @@ func newLogs() *cobra.Command {
 		Example: "  berth logs\n  berth logs --follow --since 1h",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			ctx, stop := interruptible(c)
-			defer stop()
-			m, clients, _, err := o.prepare(ctx)
+			s, err := o.prepare(c)
 			if err != nil {
 				return err
 			}
-			lo.Poll = poll(clients) * 2
-			return clients.PrintLogs(ctx, o.env, m.Name, lo, c.OutOrStdout())
+			defer s.stop()
+			lo.Poll = poll(s.clients) * 2
+			return s.clients.PrintLogs(s.ctx, o.env, s.m.Name, lo, c.OutOrStdout())
 		},
 	}
 	o.flags(c)
