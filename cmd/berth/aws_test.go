@@ -216,6 +216,16 @@ func TestDeployRedeployAndScale(t *testing.T) {
 	}
 }
 
+func artifacts(t *testing.T, c *deploy.Clients, prefix string) int {
+	t.Helper()
+	out, err := c.S3.(*s3.Client).ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{
+		Bucket: aws.String("berth-artifacts-123456789012-us-east-1"), Prefix: aws.String(prefix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Versions)
+}
+
 func mustRead(t *testing.T, path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -260,7 +270,11 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 		}
 	}
 	writeFile(t, filepath.Join(dir, "berth.yml"), strings.Replace(mustRead(t, filepath.Join(dir, "berth.yml")), "cpu: 512", "cpu: 1024", 1))
+	before := artifacts(t, c, "e2e-st/")
 	r = berthWith(t, dir, env, "diff", "--env", "e2e-st")
+	if after := artifacts(t, c, "e2e-st/"); after != before {
+		t.Errorf("diff wrote to the artifact bucket: %d objects, then %d", before, after)
+	}
 	if !strings.Contains(r.stdout, "berth-e2e-st-network: none") || !strings.Contains(r.stdout, "berth-e2e-st-orders: update") {
 		t.Errorf("diff after a cpu change:\n%s", r.stdout)
 	}

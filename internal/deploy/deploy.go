@@ -165,7 +165,7 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s s
 	if st == nil {
 		kind = types.ChangeSetTypeCreate
 	}
-	id, changes, err := changeSet(ctx, c.CF, c.changeSetInput(o, name, url, kind, params), o.Poll)
+	id, changes, err := changeSet(ctx, c.CF, c.changeSetInput(o, name, url, nil, kind, params), o.Poll)
 	if err != nil {
 		return nil, false, withHint(err)
 	}
@@ -212,12 +212,13 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s s
 	return st, false, nil
 }
 
-func (c *Clients) changeSetInput(o Options, name, url string, kind types.ChangeSetType, params map[string]string) *cloudformation.CreateChangeSetInput {
+// changeSetInput asks for a change set of the template at url (uploaded), or, with an
+// empty url, of body passed inline.
+func (c *Clients) changeSetInput(o Options, name, url string, body []byte, kind types.ChangeSetType, params map[string]string) *cloudformation.CreateChangeSetInput {
 	in := &cloudformation.CreateChangeSetInput{
 		StackName:     aws.String(name),
 		ChangeSetName: aws.String(fmt.Sprintf("berth-%d", time.Now().UnixNano())),
 		ChangeSetType: kind,
-		TemplateURL:   aws.String(url),
 		Capabilities:  []types.Capability{types.CapabilityCapabilityIam},
 		Tags: []types.Tag{
 			{Key: aws.String(TagVersion), Value: aws.String(o.Version)},
@@ -225,6 +226,11 @@ func (c *Clients) changeSetInput(o Options, name, url string, kind types.ChangeS
 			{Key: aws.String(TagService), Value: aws.String(o.Manifest.Name)},
 		},
 		Description: aws.String("berth " + o.Version),
+	}
+	if url != "" {
+		in.TemplateURL = aws.String(url)
+	} else {
+		in.TemplateBody = aws.String(string(body))
 	}
 	for _, k := range sortedKeys(params) {
 		in.Parameters = append(in.Parameters, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(params[k])})

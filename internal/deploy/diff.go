@@ -12,6 +12,9 @@ import (
 	"github.com/berthdev/berth/internal/synth"
 )
 
+// maxTemplateBody is the most CloudFormation takes inline.
+const maxTemplateBody = 51200
+
 // StackDiff is what a deploy would do to one stack.
 type StackDiff struct {
 	Stack   string   `json:"stack"`
@@ -60,14 +63,18 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 			out = append(out, StackDiff{Stack: name, Action: "none", Changes: []Change{}})
 			continue
 		}
-		if _, err := ensureBucket(ctx, c.S3, bucket, id.Region); err != nil {
-			return nil, err
+		// inline, so that diff writes nothing to the artifact bucket; the change set is
+		// deleted once read
+		body, url := files[s.File()], ""
+		if len(body) > maxTemplateBody {
+			if _, err := ensureBucket(ctx, c.S3, bucket, id.Region); err != nil {
+				return nil, err
+			}
+			if url, err = upload(ctx, c.S3, bucket, o.Env, string(s), body); err != nil {
+				return nil, err
+			}
 		}
-		url, err := upload(ctx, c.S3, bucket, o.Env, string(s), files[s.File()])
-		if err != nil {
-			return nil, err
-		}
-		csID, changes, err := changeSet(ctx, c.CF, c.changeSetInput(o, name, url, types.ChangeSetTypeUpdate, params), o.Poll)
+		csID, changes, err := changeSet(ctx, c.CF, c.changeSetInput(o, name, url, body, types.ChangeSetTypeUpdate, params), o.Poll)
 		if err != nil {
 			return nil, withHint(err)
 		}

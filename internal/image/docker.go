@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -104,29 +105,26 @@ func tarDir(dir string, w io.Writer) error {
 }
 
 // FromDockerfile builds dir with the engine and reads the result back as an image that
-// can be pushed, with its short id as the tag.
+// can be pushed, with its short id as the tag. The image is held in memory: an API's
+// image is tens of megabytes, and nothing is left on disk.
 func FromDockerfile(ctx context.Context, cli *client.Client, dir, tag string) (v1.Image, string, error) {
 	if err := DockerBuild(ctx, cli, dir, tag, io.Discard); err != nil {
 		return nil, "", err
 	}
-	f, err := os.CreateTemp("", "berth-image-*.tar")
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
 	rc, err := cli.ImageSave(ctx, []string{tag})
 	if err != nil {
 		return nil, "", fmt.Errorf("read image %s from Docker: %w", tag, err)
 	}
 	defer rc.Close()
-	if _, err := io.Copy(f, rc); err != nil {
+	data, err := io.ReadAll(rc)
+	if err != nil {
 		return nil, "", fmt.Errorf("read image %s from Docker: %w", tag, err)
 	}
 	ref, err := name.NewTag(tag)
 	if err != nil {
 		return nil, "", err
 	}
-	img, err := tarball.ImageFromPath(f.Name(), &ref)
+	img, err := tarball.Image(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, &ref)
 	if err != nil {
 		return nil, "", err
 	}

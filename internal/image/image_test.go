@@ -4,7 +4,12 @@ import (
 	"archive/tar"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
+
+	dimage "github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
@@ -61,5 +66,35 @@ func TestDetect(t *testing.T) {
 	}
 	if _, err := Detect(t.TempDir()); err == nil {
 		t.Error("an empty directory was accepted")
+	}
+}
+
+// A directory with a Dockerfile is built by the engine and read back as a pushable image.
+func TestDockerfileImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds with the Docker engine")
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err == nil {
+		_, err = cli.Ping(context.Background())
+	}
+	if err != nil {
+		t.Skip("no Docker engine reachable: the Dockerfile build needs one")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello.txt /hello.txt\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello\n"), 0o644)
+	if k, err := Detect(dir); err != nil || k != Dockerfile {
+		t.Fatalf("detect: %v %v", k, err)
+	}
+	tag := "berth.local/image-test:latest"
+	defer cli.ImageRemove(context.Background(), tag, dimage.RemoveOptions{Force: true})
+	img, id, err := FromDockerfile(context.Background(), cli, dir, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 || len(id) != 12 {
+		t.Errorf("layers %d, id %q, err %v", len(layers), id, err)
 	}
 }
