@@ -21,17 +21,29 @@ func TestDefaultsFollowTheReference(t *testing.T) {
 		{"cpu", m.CPU, 256},
 		{"memory", m.Memory, 512},
 		{"count", m.Count, Count{Min: 2, Max: 2}},
-		{"health", m.Health, Health{Path: "/", Interval: 6, Timeout: 5, HealthyThreshold: 2, UnhealthyThreshold: 10}},
+		// the reference's thresholds, with a grace period so that slow starters live
+		{"health", m.Health, Health{Path: "/", Interval: 6, Timeout: 5, HealthyThreshold: 2, UnhealthyThreshold: 10, GracePeriod: 60}},
 		{"capacity", m.Capacity, Capacity{Type: "ec2", InstanceType: "c5.xlarge", Desired: 0, Max: 100, AMI: DefaultAMIParameter, VolumeSize: 50}},
 		{"network", m.Network, Network{CIDR: "10.0.0.0/16", AZs: 2, NAT: "per-az", Placement: "private"}},
 		{"logs", m.Logs.Retention, 30},
 		{"deployment", m.Deployment, Deployment{MaxPercent: 200, MinHealthyPercent: 75}},
-		{"load balancer", m.LoadBalancer, LoadBalancer{IdleTimeout: 30, DeregistrationDelay: 0}},
+		// a drain that lets requests in flight finish (the reference's 0 cuts them)
+		{"load balancer", m.LoadBalancer, LoadBalancer{IdleTimeout: 30, DeregistrationDelay: 10}},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %+v, want %+v", c.what, c.got, c.want)
 		}
+	}
+}
+
+func TestZeroDrainAndGraceStayAllowed(t *testing.T) {
+	m, err := Parse([]byte("name: a\nhealth:\n  grace_period: 0\nload_balancer:\n  deregistration_delay: 0\n"), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Health.GracePeriod != 0 || m.LoadBalancer.DeregistrationDelay != 0 {
+		t.Errorf("explicit zeros became %d and %d", m.Health.GracePeriod, m.LoadBalancer.DeregistrationDelay)
 	}
 }
 

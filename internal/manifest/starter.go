@@ -24,7 +24,7 @@ health:
   timeout: 5               # seconds
   healthy_threshold: 2
   unhealthy_threshold: 10
-  grace_period: 0          # seconds ECS ignores failed checks after a start
+  grace_period: 60         # seconds failed checks are ignored after a start
 
 # env:
 #   LOG_LEVEL: info
@@ -35,7 +35,7 @@ deployment:
 
 load_balancer:
   idle_timeout: 30
-  deregistration_delay: 0
+  deregistration_delay: 10 # seconds requests in flight get to finish on a drain
 
 capacity:
   type: ec2

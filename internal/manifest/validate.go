@@ -18,6 +18,17 @@ const (
 	DefaultAMIParameter      = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
 	DefaultArm64AMIParameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
 	DefaultCPUTarget         = 70
+	// DefaultGracePeriod lets an ordinary app (a JVM, Rails, Python) start before failed
+	// health checks count against it; the reference has none, so a slow starter is
+	// killed and replaced forever. AWS Copilot defaults to the same 60 s.
+	DefaultGracePeriod = 60
+	// DefaultDeregistrationDelay lets requests in flight finish when a task is drained
+	// (rollouts, scale-in). The reference's 0 cuts them; AWS's ECS best practices guide
+	// suggests 5 s for APIs that answer within a second
+	// (docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/load-balancer-connection-draining.html);
+	// 10 s leaves room for slower requests, and a target with nothing in flight and no
+	// open connection is removed at once anyway.
+	DefaultDeregistrationDelay = 10
 )
 
 func applyDefaults(m *Manifest) {
@@ -39,6 +50,7 @@ func applyDefaults(m *Manifest) {
 	defInt(m, "health.timeout", &m.Health.Timeout, 5)
 	defInt(m, "health.healthy_threshold", &m.Health.HealthyThreshold, 2)
 	defInt(m, "health.unhealthy_threshold", &m.Health.UnhealthyThreshold, 10)
+	defInt(m, "health.grace_period", &m.Health.GracePeriod, DefaultGracePeriod)
 	defStr(m, "capacity.type", &m.Capacity.Type, "ec2")
 	defStr(m, "capacity.instance_type", &m.Capacity.InstanceType, "c5.xlarge")
 	defInt(m, "capacity.max", &m.Capacity.Max, 100)
@@ -56,6 +68,7 @@ func applyDefaults(m *Manifest) {
 	defInt(m, "deployment.max_percent", &m.Deployment.MaxPercent, 200)
 	defInt(m, "deployment.min_healthy_percent", &m.Deployment.MinHealthyPercent, 75)
 	defInt(m, "load_balancer.idle_timeout", &m.LoadBalancer.IdleTimeout, 30)
+	defInt(m, "load_balancer.deregistration_delay", &m.LoadBalancer.DeregistrationDelay, DefaultDeregistrationDelay)
 	if m.Env == nil {
 		m.Env = map[string]string{}
 	}
