@@ -278,8 +278,9 @@ func newVerify() *cobra.Command {
 		Use:   "verify",
 		Short: "Wait until the service runs its desired count, its targets are healthy and its URL answers 200",
 		Long: `verify is the reference's "test it out": it waits, with backoff, up to --timeout, then
-reports each check as pass, fail or skip. Against an emulator that runs no container
-(moto), the checks that need running tasks are skipped with the reason, not passed.
+reports each check as pass, fail or skip. Against an emulator (an endpoint override)
+whose cluster has no container instance, the checks that need running tasks are
+skipped with the reason, not passed.
 It exits 1 when a check fails.`,
 		Example: "  berth verify\n  berth verify --env prod --timeout 15m",
 		Args:    cobra.NoArgs,

@@ -36,6 +36,8 @@ type Status struct {
 	Targets    []Target      `json:"targets"`
 	URL        string        `json:"url,omitempty"`
 	Capacity   []string      `json:"capacity_providers"`
+	// ContainerInstances is how many EC2 instances have joined the cluster.
+	ContainerInstances int32 `json:"container_instances"`
 
 	cluster, serviceName, targetGroup string
 }
@@ -125,6 +127,7 @@ func (c *Clients) readService(ctx context.Context, st *Status) error {
 	}
 	if len(cl.Clusters) > 0 {
 		st.Capacity = append(st.Capacity, cl.Clusters[0].CapacityProviders...)
+		st.ContainerInstances = cl.Clusters[0].RegisteredContainerInstancesCount
 	}
 	return nil
 }

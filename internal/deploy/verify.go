@@ -59,14 +59,18 @@ func (c *Clients) Verify(ctx context.Context, env, service string, o VerifyOptio
 	return checks, nil
 }
 
-// emulatorRunsNothing: the endpoint is not AWS, and the cluster has no capacity
-// provider to run tasks on (moto does not emulate them), so waiting cannot help.
+// emulatorRunsNothing: the endpoint is not AWS and no EC2 instance has joined the
+// cluster, so no task can run and waiting cannot help. An emulator may well model
+// capacity providers (../shared/moto-server does) without ever running an instance:
+// what decides is where the requests go and whether container instances exist. On
+// AWS a cluster without instances is the normal start (the capacity provider launches
+// them for pending tasks), so verify waits there.
 func (c *Clients) emulatorRunsNothing(st *Status) bool {
-	return c.Emulated != "" && len(st.Capacity) == 0 && st.Running == 0
+	return c.Emulated != "" && st.ContainerInstances == 0 && st.Running == 0
 }
 
 func (c *Clients) skipReason() string {
-	return fmt.Sprintf("the endpoint is an emulator (%s) whose cluster has no capacity provider: no task runs there", c.Emulated)
+	return fmt.Sprintf("the endpoint is an emulator (%s) and no container instance has joined the cluster: no task runs there", c.Emulated)
 }
 
 func (c *Clients) countCheck(st *Status) Check {
