@@ -105,13 +105,22 @@ func clients(t *testing.T, env []string) *deploy.Clients {
 	return c
 }
 
+// commandTimeout bounds every run of the binary: a berth that hangs fails its test
+// instead of the whole package.
+const commandTimeout = 3 * time.Minute
+
 func berthWith(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir, cmd.Env = dir, env
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("berth %s did not finish within %s:\n%s%s", strings.Join(args, " "), commandTimeout, out.String(), errb.String())
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -482,3 +491,64 @@ func TestTwoEnvironmentsAndDeleteLeavesNothing(t *testing.T) {
 
 type cwEvent = cwlTypes.InputLogEvent
 type cfnCapability = cfnTypes.Capability
+
+// A CREATE change set leaves the new stack in REVIEW_IN_PROGRESS until it runs. Before,
+// declining the first deploy left that empty stack behind and the next deploy waited
+// on it forever as "an operation in progress".
+func TestDeclinedFirstDeployLeavesNothingAndTheNextOneRuns(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	dir := project(t)
+
+	p := startTTY(t, dir, env, "deploy", "--env", "e2e-decl")
+	p.waitFor("[y/N]", time.Minute)
+	p.send("n\r")
+	if code := p.wait(time.Minute); code != 1 {
+		t.Errorf("declined deploy: exit %d, want 1\n%s", code, p.out.String())
+	}
+	if st, _ := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String("berth-e2e-decl-network")}); st != nil && len(st.Stacks) > 0 && st.Stacks[0].StackStatus != "DELETE_COMPLETE" {
+		t.Errorf("declining left the stack %s", st.Stacks[0].StackStatus)
+	}
+
+	start := time.Now()
+	r := berthWith(t, dir, env, "deploy", "--env", "e2e-decl", "--yes")
+	mustSucceed(t, r, "deploy after a declined one")
+	t.Logf("deploy after a declined first deploy: %s", time.Since(start).Round(time.Millisecond))
+	if strings.Contains(r.stdout, "waiting for the operation in progress") {
+		t.Errorf("the next deploy waited on the declined one:\n%s", r.stdout)
+	}
+}
+
+// A first create whose change set was made but never executed (another tool, a crash,
+// an older berth) is removed, not waited on.
+func TestLeftoverReviewInProgressIsRemoved(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	ctx := context.Background()
+	stuck, _ := os.ReadFile("testdata/stuck.yml")
+	if _, err := c.CF.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{
+		StackName: aws.String("berth-e2e-rev-network"), ChangeSetName: aws.String("left-over"), ChangeSetType: cfnTypes.ChangeSetTypeCreate,
+		TemplateBody: aws.String(string(stuck)), Capabilities: []cfnCapability{"CAPABILITY_IAM"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "deploy", "--env", "e2e-rev", "--yes")
+	cmd.Dir, cmd.Env = project(t), env
+	done := make(chan error, 1)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Start()
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("deploy: %v\n%s", err, out.String())
+		}
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("deploy hung on the REVIEW_IN_PROGRESS stack:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "removing the empty stack an unexecuted first change set left") {
+		t.Errorf("no word about the leftover:\n%s", out.String())
+	}
+}

@@ -152,6 +152,13 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s s
 		}
 		st = nil
 	}
+	if st != nil && st.Status == reviewInProgress {
+		o.Progress.Message(fmt.Sprintf("%s: removing the empty stack an unexecuted first change set left (REVIEW_IN_PROGRESS)", name))
+		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
+			return nil, false, err
+		}
+		st = nil
+	}
 	if st != nil && c.unchanged(ctx, name, body, params, st) {
 		o.Progress.Message(name + ": no changes")
 		return st, true, nil
@@ -186,6 +193,12 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s s
 		}
 		if !ok {
 			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(id), StackName: aws.String(name)})
+			if kind == types.ChangeSetTypeCreate {
+				// the change set made an empty stack (REVIEW_IN_PROGRESS): leave nothing
+				if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
+					return nil, false, errors.Join(ErrDeclined, err)
+				}
+			}
 			return nil, false, ErrDeclined
 		}
 	}

@@ -45,6 +45,9 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 		if err != nil {
 			return nil, err
 		}
+		if st != nil && st.Status == reviewInProgress {
+			st = nil // an unexecuted first change set: nothing is deployed
+		}
 		res.Stacks[s] = st
 		if st == nil || missingUpstream {
 			out = append(out, planFromTemplate(name, files[s.File()], st == nil))

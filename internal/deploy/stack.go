@@ -76,7 +76,17 @@ func isNotFound(err error) bool {
 }
 
 // Stack states, by what berth does about them.
-func inProgress(status string) bool { return strings.HasSuffix(status, "_IN_PROGRESS") }
+
+// reviewInProgress is a stack that a CREATE change set made and nobody executed (the
+// user declined, or the change set failed): it has no template and no resource, and
+// waiting on it would wait forever.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-create.html
+const reviewInProgress = string(types.StackStatusReviewInProgress)
+
+// inProgress is a stack operation that ends by itself.
+func inProgress(status string) bool {
+	return strings.HasSuffix(status, "_IN_PROGRESS") && status != reviewInProgress
+}
 
 func succeeded(status string) bool {
 	switch status {
