@@ -552,3 +552,40 @@ func TestLeftoverReviewInProgressIsRemoved(t *testing.T) {
 		t.Errorf("no word about the leftover:\n%s", out.String())
 	}
 }
+
+// With count as a range, auto scaling owns the desired count once the service exists;
+// before, every deploy passed count.min and scaled a loaded service down.
+func TestAutoScaledCountSurvivesADeploy(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	ctx := context.Background()
+	dir := project(t, "count: 3", "count: {min: 2, max: 8, cpu: 60}")
+	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-as", "--yes"), "first deploy")
+	desired := func() int32 {
+		out, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("berth-e2e-as"), Services: []string{"orders"}})
+		if err != nil || len(out.Services) != 1 {
+			t.Fatalf("describe service: %v", err)
+		}
+		return out.Services[0].DesiredCount
+	}
+	if d := desired(); d != 2 {
+		t.Fatalf("created with desired %d, want count.min 2", d)
+	}
+	// what Application Auto Scaling does under load
+	if _, err := c.ECS.(*ecs.Client).UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("berth-e2e-as"), Service: aws.String("orders"), DesiredCount: aws.Int32(6)}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "berth.yml"), strings.Replace(mustRead(t, filepath.Join(dir, "berth.yml")), "cpu: 512", "cpu: 1024", 1))
+	r := berthWith(t, dir, env, "deploy", "--env", "e2e-as", "--yes")
+	mustSucceed(t, r, "deploy of a cpu change")
+	if !strings.Contains(r.stdout, "berth-e2e-as-orders: UPDATE_COMPLETE") {
+		t.Fatalf("the service stack was not updated:\n%s", r.stdout)
+	}
+	if d := desired(); d != 6 {
+		t.Errorf("desired %d after the deploy, want the 6 auto scaling had set", d)
+	}
+	r = berthWith(t, dir, env, "deploy", "--env", "e2e-as", "--yes")
+	if n := strings.Count(r.stdout, ": no changes"); n != 3 {
+		t.Errorf("a deploy with nothing changed touched a stack (%d skipped):\n%s", n, r.stdout)
+	}
+}

@@ -82,6 +82,15 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 			params[synth.ParamDesiredCount] = strconv.Itoa(m.Count.Min)
 		}
 		name := StackName(o.Env, m.Name, s)
+		if s == synth.Service && m.Count.Scales() {
+			// auto scaling owns the count once the service exists: pass nothing, so that
+			// CloudFormation keeps it (see synth.desiredCountParameter)
+			if live, err := describeStack(ctx, c.CF, name); err != nil {
+				return res, err
+			} else if live != nil && live.Status != reviewInProgress && live.Status != string(types.StackStatusRollbackComplete) {
+				params[synth.ParamDesiredCount] = ""
+			}
+		}
 		st, skipped, err := c.deployStack(ctx, o, bucket, s, name, files[s.File()], params)
 		if err != nil {
 			return res, err
@@ -259,6 +268,9 @@ func (c *Clients) unchanged(ctx context.Context, name string, body []byte, param
 		return false
 	}
 	for k, v := range params {
+		if k == synth.ParamDesiredCount && v == "" {
+			continue // the count is left to auto scaling, whatever the stack last had
+		}
 		if st.Params[k] != v {
 			return false
 		}

@@ -58,6 +58,9 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 		if s == synth.Service {
 			params[synth.ParamImage] = res.Image
 			params[synth.ParamDesiredCount] = strconv.Itoa(m.Count.Min)
+			if m.Count.Scales() {
+				params[synth.ParamDesiredCount] = "" // as deploy passes it to a service that exists
+			}
 			if m.Image.Build != "" {
 				params[synth.ParamImage] = st.Params[synth.ParamImage] // the image is new only once built
 			}

@@ -30,8 +30,9 @@ func service(m *manifest.Manifest) *cfn.Template {
 		image.Default = m.Image.Location
 	}
 	t.Parameters.Set(ParamImage, image)
-	t.Parameters.Set(ParamDesiredCount, cfn.Parameter{Type: "Number", Description: "Tasks to run", Default: m.Count.Min, MinValue: cfn.Int(0)})
+	t.Parameters.Set(ParamDesiredCount, desiredCountParameter(m))
 	t.Conditions.Set("HasCapacityProvider", cfn.Not(cfn.Equals(cfn.Ref(OutCapacityProvider), "")))
+	t.Conditions.Set("HasDesiredCount", cfn.Not(cfn.Equals(cfn.Ref(ParamDesiredCount), "")))
 
 	t.Resources.Set("LogGroup", cfn.Resource{Type: "AWS::Logs::LogGroup", Properties: map[string]any{
 		"LogGroupName":    cfn.Sub(fmt.Sprintf("/berth/${Env}/%s", m.Name)),
@@ -75,6 +76,25 @@ func service(m *manifest.Manifest) *cfn.Template {
 	t.Outputs.Set(OutTargetGroupArn, output("Target group of the tasks", cfn.Ref("TargetGroup")))
 	t.Outputs.Set(OutLogGroupName, output("Log group of the containers", cfn.Ref("LogGroup")))
 	return t
+}
+
+// desiredCountParameter is the task count CloudFormation sets. Left empty, the property
+// is left out, and CloudFormation then keeps the service's current count on an update
+// (and starts a new service with 1): what an auto-scaled service needs, or every deploy
+// would scale it back to count.min under load. AWS changed DesiredCount to optional for
+// this (aws/containers-roadmap#493; "when updating a service, the service ... starts up
+// with the same desired count as it had prior to the deployment", aws/aws-cdk#13130).
+// berth deploy passes count.min when it creates the service and nothing after.
+func desiredCountParameter(m *manifest.Manifest) cfn.Parameter {
+	p := cfn.Parameter{Type: "String", AllowedPattern: "^[0-9]*$", ConstraintDescription: "a whole number, or empty"}
+	if m.Count.Scales() {
+		p.Description = "Tasks to start with; empty keeps the current count, which auto scaling owns (berth deploy passes count.min on create only)"
+		p.Default = ""
+		return p
+	}
+	p.Description = "Tasks to run"
+	p.Default = strconv.Itoa(m.Count.Min)
+	return p
 }
 
 func taskDefinition(m *manifest.Manifest) cfn.Resource {
@@ -169,7 +189,7 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 		"ServiceName":    m.Name,
 		"Cluster":        cfn.Ref(OutClusterName),
 		"TaskDefinition": cfn.Ref("TaskDefinition"),
-		"DesiredCount":   cfn.Ref(ParamDesiredCount),
+		"DesiredCount":   cfn.If("HasDesiredCount", cfn.Ref(ParamDesiredCount), cfn.NoValue),
 		"CapacityProviderStrategy": cfn.If("HasCapacityProvider",
 			[]any{map[string]any{"CapacityProvider": cfn.Ref(OutCapacityProvider), "Base": 0, "Weight": 1}},
 			cfn.NoValue),
