@@ -26,7 +26,7 @@ import (
 // awsOptions are the flags every AWS command shares.
 type awsOptions struct {
 	file, env, region, profile, output string
-	yes                                bool
+	yes, refreshAMI                    bool
 }
 
 func (o *awsOptions) flags(c *cobra.Command) {
@@ -122,7 +122,7 @@ it, unless --yes; without a terminal it requires --yes.`,
 			}
 			defer ch.stop()
 			m, out := ch.m, c.OutOrStdout()
-			opts := deploy.Options{Manifest: m, Env: o.env, Version: Version(), Progress: ch.progress, Poll: poll(ch.clients)}
+			opts := deploy.Options{Manifest: m, Env: o.env, Version: Version(), Progress: ch.progress, Poll: poll(ch.clients), RefreshAMI: o.refreshAMI}
 			if !o.yes {
 				opts.Confirm = confirm(c.InOrStdin(), out)
 			}
@@ -142,6 +142,7 @@ it, unless --yes; without a terminal it requires --yes.`,
 	}
 	o.flags(c)
 	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "run the change sets without asking")
+	c.Flags().BoolVar(&o.refreshAMI, "refresh-ami", false, "read capacity.ami's SSM parameter again and roll the instances to the image it names now")
 	return c
 }
 
@@ -230,6 +231,13 @@ func awsStatus(c *cobra.Command, so *statusOptions) error {
 	if err != nil {
 		return err
 	}
+	note, err := s.clients.AMINote(s.ctx, o.env, m.Name, m.Capacity.AMI)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		st.Notes = append(st.Notes, note)
+	}
 	w := c.OutOrStdout()
 	if o.output == "json" {
 		enc := json.NewEncoder(w)
@@ -261,6 +269,9 @@ func awsStatus(c *cobra.Command, so *statusOptions) error {
 		tw.Flush()
 	}
 	fmt.Fprintf(w, "\nurl: %s\n", st.URL)
+	for _, n := range st.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	return nil
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -587,5 +588,113 @@ func TestAutoScaledCountSurvivesADeploy(t *testing.T) {
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-as", "--yes")
 	if n := strings.Count(r.stdout, ": no changes"); n != 3 {
 		t.Errorf("a deploy with nothing changed touched a stack (%d skipped):\n%s", n, r.stdout)
+	}
+}
+
+func clusterState(t *testing.T, c *deploy.Clients, env string) (providers []string, group string) {
+	t.Helper()
+	ctx := context.Background()
+	cl, err := c.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"berth-" + env}})
+	if err != nil || len(cl.Clusters) != 1 {
+		t.Fatalf("describe cluster: %v", err)
+	}
+	st, err := c.CF.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("berth-" + env + "-cluster")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range st.Stacks[0].Outputs {
+		if aws.ToString(o.OutputKey) == "AutoScalingGroupName" {
+			group = aws.ToString(o.OutputValue)
+		}
+	}
+	return cl.Clusters[0].CapacityProviders, group
+}
+
+// The reference replaced the Auto Scaling group, and with it the capacity provider, on
+// any launch template change; removing the old provider from the cluster then failed
+// while the service used it ("The specified capacity provider is in use and cannot be
+// removed", which moto-server reproduces) and the cluster stack rolled back.
+func TestClusterChangeKeepsTheGroupAndTheProvider(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	dir := project(t)
+	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-it", "--yes"), "first deploy")
+	providers, group := clusterState(t, c, "e2e-it")
+
+	for _, edit := range [][2]string{{"instance_type: m7i.large", "instance_type: m7i.xlarge"}, {"max: 20", "max: 20\n  volume_size: 80"}} {
+		writeFile(t, filepath.Join(dir, "berth.yml"), strings.Replace(mustRead(t, filepath.Join(dir, "berth.yml")), edit[0], edit[1], 1))
+		r := berthWith(t, dir, env, "deploy", "--env", "e2e-it", "--yes")
+		mustSucceed(t, r, "deploy with "+edit[1])
+		if !strings.Contains(r.stdout, "berth-e2e-it-cluster: UPDATE_COMPLETE") {
+			t.Errorf("%s: the cluster stack was not updated:\n%s", edit[1], r.stdout)
+		}
+		if !strings.Contains(r.stdout, "no instance runs yet") {
+			t.Errorf("%s: no word on the instances:\n%s", edit[1], r.stdout)
+		}
+		p, g := clusterState(t, c, "e2e-it")
+		if strings.Join(p, ",") != strings.Join(providers, ",") || g != group {
+			t.Errorf("%s: providers %v group %s, before %v %s: the capacity was replaced", edit[1], p, g, providers, group)
+		}
+	}
+	svc, _ := c.ECS.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String("berth-e2e-it"), Services: []string{"orders"}})
+	if len(svc.Services) != 1 || len(svc.Services[0].CapacityProviderStrategy) == 0 ||
+		aws.ToString(svc.Services[0].CapacityProviderStrategy[0].CapacityProvider) != providers[0] {
+		t.Errorf("the service left its provider: %+v", svc.Services)
+	}
+}
+
+func stackParam(t *testing.T, c *deploy.Clients, stack, key string) string {
+	t.Helper()
+	st, err := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range st.Stacks[0].Parameters {
+		if aws.ToString(p.ParameterKey) == key {
+			return aws.ToString(p.ParameterValue)
+		}
+	}
+	return ""
+}
+
+// An AWS::SSM::Parameter::Value parameter is resolved again on every stack update, so
+// any cluster change after AWS published a new AMI rolled every instance. berth resolves
+// capacity.ami once, keeps it, says when a newer one exists, and takes it on request.
+func TestAMIIsResolvedOnceAndRefreshedOnRequest(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	ctx := context.Background()
+	put := func(v string) {
+		if _, err := c.SSM.(*ssm.Client).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/berth-e2e/ami"), Value: aws.String(v), Type: "String", Overwrite: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const first, second = "ami-0aaaaaaaaaaaaaaa1", "ami-0bbbbbbbbbbbbbbb2"
+	put(first)
+	dir := project(t, "max: 20", "max: 20\n  ami: /berth-e2e/ami")
+	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-ami", "--yes"), "first deploy")
+	if got := stackParam(t, c, "berth-e2e-ami-cluster", "AmiId"); got != first {
+		t.Fatalf("cluster AmiId %q, want the resolved %s", got, first)
+	}
+
+	put(second) // AWS publishes a new image
+	r := berthWith(t, dir, env, "deploy", "--env", "e2e-ami", "--yes")
+	mustSucceed(t, r, "deploy after a new AMI")
+	if n := strings.Count(r.stdout, ": no changes"); n != 3 || !strings.Contains(r.stdout, "now names "+second) || !strings.Contains(r.stdout, "--refresh-ami") {
+		t.Errorf("a new AMI alone changed a stack, or went unmentioned:\n%s", r.stdout)
+	}
+	if got := stackParam(t, c, "berth-e2e-ami-cluster", "AmiId"); got != first {
+		t.Errorf("AmiId %q after a deploy without --refresh-ami, want %s kept", got, first)
+	}
+	for _, cmd := range [][]string{{"diff", "--env", "e2e-ami"}, {"status", "--env", "e2e-ami"}} {
+		if r := berthWith(t, dir, env, cmd...); !strings.Contains(r.stdout, "now names "+second) {
+			t.Errorf("%s does not say a newer AMI exists:\n%s%s", cmd[0], r.stdout, r.stderr)
+		}
+	}
+
+	r = berthWith(t, dir, env, "deploy", "--env", "e2e-ami", "--yes", "--refresh-ami")
+	mustSucceed(t, r, "deploy --refresh-ami")
+	if got := stackParam(t, c, "berth-e2e-ami-cluster", "AmiId"); got != second || !strings.Contains(r.stdout, "berth-e2e-ami-cluster: UPDATE_COMPLETE") {
+		t.Errorf("AmiId %q after --refresh-ami, want %s:\n%s", got, second, r.stdout)
 	}
 }

@@ -31,6 +31,12 @@ func node(v any) (*yaml.Node, error) {
 		return scalar("!!bool", strconv.FormatBool(x)), nil
 	case nil:
 		return scalar("!!null", "null"), nil
+	case map[string]string:
+		m := make(map[string]any, len(x))
+		for k, v := range x {
+			m[k] = v
+		}
+		return node(m)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {

@@ -15,6 +15,7 @@ type Doc struct {
 	Resources map[string]ParsedResource
 	Lines     map[string]int // resource name -> line of its key
 	Order     []string       // resource names as they appear
+	Metadata  map[string]any // the template's Metadata section
 }
 
 // ParsedResource is one resource of a parsed template.
@@ -35,6 +36,14 @@ func Parse(data []byte) (*Doc, error) {
 	doc := &Doc{Resources: map[string]ParsedResource{}, Lines: map[string]int{}}
 	top := root.Content[0]
 	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value == "Metadata" {
+			v, err := plain(top.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			doc.Metadata, _ = v.(map[string]any)
+			continue
+		}
 		if top.Content[i].Value != "Resources" {
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/berthdev/berth/internal/hint"
 )
@@ -43,6 +44,7 @@ type Clients struct {
 	ELB    ELB
 	Logs   Logs
 	ASG    AutoScaling
+	SSM    SSM
 	Region string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
@@ -76,6 +78,7 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 		ELB:    elb.NewFromConfig(cfg),
 		Logs:   cloudwatchlogs.NewFromConfig(cfg),
 		ASG:    autoscaling.NewFromConfig(cfg),
+		SSM:    ssm.NewFromConfig(cfg),
 		Region: cfg.Region, Emulated: endpointOverridden(),
 	}, nil
 }

@@ -7,17 +7,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/berthdev/berth/internal/synth"
 )
-
-// AutoScaling is the part of the Auto Scaling API the teardown needs.
-type AutoScaling interface {
-	DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
-	UpdateAutoScalingGroup(context.Context, *autoscaling.UpdateAutoScalingGroupInput, ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
-	SetInstanceProtection(context.Context, *autoscaling.SetInstanceProtectionInput, ...func(*autoscaling.Options)) (*autoscaling.SetInstanceProtectionOutput, error)
-}
 
 // Delete removes service, cluster and network, waiting for each, then berth's objects
 // in the artifact bucket (and the bucket once empty) and the image repository if berth
@@ -68,41 +60,6 @@ func (c *Clients) deleteStacks(ctx context.Context, env, service string, p Progr
 			return err
 		}
 	}
-	return nil
-}
-
-// releaseInstances is berth's answer to the teardown hazard of SYSTEM.md, without a
-// custom resource: with managed termination protection, instances can stay protected
-// from scale-in after the service is gone, and the group then never deletes. Emptying
-// the group and lifting the protection first lets CloudFormation delete it.
-func (c *Clients) releaseInstances(ctx context.Context, group string, p Progress) error {
-	if group == "" {
-		return nil
-	}
-	out, err := c.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
-	if err != nil {
-		return fmt.Errorf("describe Auto Scaling group %s: %w", group, err)
-	}
-	if len(out.AutoScalingGroups) == 0 {
-		return nil
-	}
-	if _, err := c.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
-		AutoScalingGroupName: aws.String(group), MinSize: aws.Int32(0), DesiredCapacity: aws.Int32(0),
-	}); err != nil {
-		return fmt.Errorf("empty Auto Scaling group %s: %w", group, err)
-	}
-	var ids []string
-	for _, in := range out.AutoScalingGroups[0].Instances {
-		ids = append(ids, aws.ToString(in.InstanceId))
-	}
-	if len(ids) > 0 {
-		if _, err := c.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{
-			AutoScalingGroupName: aws.String(group), InstanceIds: ids, ProtectedFromScaleIn: aws.Bool(false),
-		}); err != nil {
-			return fmt.Errorf("lift scale-in protection in %s: %w", group, err)
-		}
-	}
-	p.Message(fmt.Sprintf("%s: emptied, scale-in protection lifted from %d instance(s)", group, len(ids)))
 	return nil
 }
 

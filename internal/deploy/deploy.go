@@ -28,6 +28,9 @@ type Options struct {
 	// Image builds the image when the manifest says image.build.
 	Image func(ctx context.Context) (v1.Image, string, error)
 	Poll  time.Duration
+	// RefreshAMI reads capacity.ami's SSM parameter again and rolls the instances to
+	// the image it names now; otherwise a deployed cluster keeps its image.
+	RefreshAMI bool
 }
 
 // Result is what a deploy leaves.
@@ -77,6 +80,16 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 
 	for _, s := range synth.Stacks {
 		params := c.parameters(s, o.Env, res)
+		if s == synth.Cluster {
+			ami, err := c.amiFor(ctx, o, StackName(o.Env, m.Name, s))
+			if err != nil {
+				return res, err
+			}
+			params[synth.ParamAmiID] = ami.ID
+			if note := ami.Note(); note != "" {
+				o.Progress.Message(note)
+			}
+		}
 		if s == synth.Service {
 			params[synth.ParamImage] = res.Image
 			params[synth.ParamDesiredCount] = strconv.Itoa(m.Count.Min)
@@ -99,9 +112,34 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 			res.Skipped = append(res.Skipped, name)
 		}
 		res.Stacks[s] = st
+		if s == synth.Cluster && !skipped {
+			if err := c.rollInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress); err != nil {
+				return res, err
+			}
+		}
 	}
 	res.URL = res.Stacks[synth.Service].Outputs[synth.OutURL]
 	return res, nil
+}
+
+// amiFor decides the cluster's image: see chooseAMI.
+func (c *Clients) amiFor(ctx context.Context, o Options, name string) (AMI, error) {
+	st, err := describeStack(ctx, c.CF, name)
+	if err != nil {
+		return AMI{}, err
+	}
+	if st != nil && (st.Status == reviewInProgress || st.Status == string(types.StackStatusRollbackComplete)) {
+		st = nil
+	}
+	var settings map[string]string
+	if st != nil {
+		body, err := deployedTemplate(ctx, c.CF, name)
+		if err != nil {
+			return AMI{}, err
+		}
+		settings = deployedSettings(body)
+	}
+	return c.chooseAMI(ctx, o.Manifest.Capacity.AMI, st, deployedAMISource(st, settings), o.RefreshAMI)
 }
 
 func (c *Clients) buildAndPush(ctx context.Context, o Options) (string, error) {

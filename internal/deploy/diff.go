@@ -55,6 +55,14 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 			continue
 		}
 		params := c.parameters(s, o.Env, res)
+		note := ""
+		if s == synth.Cluster {
+			ami, err := c.amiFor(ctx, o, name)
+			if err != nil {
+				return nil, err
+			}
+			params[synth.ParamAmiID], note = ami.ID, ami.Note()
+		}
 		if s == synth.Service {
 			params[synth.ParamImage] = res.Image
 			params[synth.ParamDesiredCount] = strconv.Itoa(m.Count.Min)
@@ -66,7 +74,7 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 			}
 		}
 		if c.unchanged(ctx, name, files[s.File()], params, st) {
-			out = append(out, StackDiff{Stack: name, Action: "none", Changes: []Change{}})
+			out = append(out, StackDiff{Stack: name, Action: "none", Changes: []Change{}, Note: note})
 			continue
 		}
 		// inline, so that diff writes nothing to the artifact bucket; the change set is
@@ -84,7 +92,7 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 		if err != nil {
 			return nil, withHint(err)
 		}
-		d := StackDiff{Stack: name, Action: "none", Changes: []Change{}}
+		d := StackDiff{Stack: name, Action: "none", Changes: []Change{}, Note: note}
 		if csID != "" {
 			d.Action, d.Changes = "update", changes
 			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(csID), StackName: aws.String(name)})

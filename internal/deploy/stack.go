@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/smithy-go"
+	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/synth"
 )
 
 // CloudFormation is the part of the CloudFormation API berth uses.
@@ -36,7 +38,9 @@ type Stack struct {
 	Reason  string
 	Outputs map[string]string
 	Params  map[string]string
-	Tags    map[string]string
+	// Resolved holds the values CloudFormation resolved for SSM-typed parameters.
+	Resolved map[string]string
+	Tags     map[string]string
 }
 
 // describeStack returns the stack, or nil when it does not exist.
@@ -56,12 +60,15 @@ func describeStack(ctx context.Context, cf CloudFormation, name string) (*Stack,
 		return nil, nil
 	}
 	st := &Stack{Name: name, Status: string(s.StackStatus), Reason: aws.ToString(s.StackStatusReason),
-		Outputs: map[string]string{}, Params: map[string]string{}, Tags: map[string]string{}}
+		Outputs: map[string]string{}, Params: map[string]string{}, Resolved: map[string]string{}, Tags: map[string]string{}}
 	for _, o := range s.Outputs {
 		st.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
 	for _, p := range s.Parameters {
 		st.Params[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+		if p.ResolvedValue != nil {
+			st.Resolved[aws.ToString(p.ParameterKey)] = aws.ToString(p.ResolvedValue)
+		}
 	}
 	for _, t := range s.Tags {
 		st.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
@@ -171,4 +178,30 @@ func changeSet(ctx context.Context, cf CloudFormation, in *cloudformation.Create
 		case <-time.After(poll):
 		}
 	}
+}
+
+// deployedTemplate reads the template a stack runs, as berth wrote it.
+func deployedTemplate(ctx context.Context, cf CloudFormation, name string) ([]byte, error) {
+	out, err := cf.GetTemplate(ctx, &cloudformation.GetTemplateInput{StackName: aws.String(name), TemplateStage: types.TemplateStageOriginal})
+	if err != nil {
+		return nil, fmt.Errorf("read the template of %s: %w", name, err)
+	}
+	return []byte(aws.ToString(out.TemplateBody)), nil
+}
+
+// deployedSettings are the manifest keys a stack berth deployed was made from, as its
+// template's Metadata records them (synth.NetworkSettings, synth.ClusterSettings);
+// empty for a template that records none.
+func deployedSettings(body []byte) map[string]string {
+	out := map[string]string{}
+	doc, err := cfn.Parse(body)
+	if err != nil || doc.Metadata == nil {
+		return out
+	}
+	b, _ := doc.Metadata[synth.MetadataKey].(map[string]any)
+	s, _ := b["settings"].(map[string]any)
+	for k, v := range s {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
 }

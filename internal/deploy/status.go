@@ -38,6 +38,8 @@ type Status struct {
 	Capacity   []string      `json:"capacity_providers"`
 	// ContainerInstances is how many EC2 instances have joined the cluster.
 	ContainerInstances int32 `json:"container_instances"`
+	// Notes are what the user may want to act on (a newer AMI, capacity that fails to launch).
+	Notes []string `json:"notes"`
 
 	cluster, serviceName, targetGroup string
 }
@@ -67,7 +69,7 @@ type Target struct {
 
 // Status reads the stacks, the service, its tasks and its targets.
 func (c *Clients) Status(ctx context.Context, env, service string) (*Status, error) {
-	st := &Status{Env: env, Service: service, Tasks: []Task{}, Targets: []Target{}, Capacity: []string{}}
+	st := &Status{Env: env, Service: service, Tasks: []Task{}, Targets: []Target{}, Capacity: []string{}, Notes: []string{}}
 	var svc, cluster *Stack
 	for _, s := range synth.Stacks {
 		name := StackName(env, service, s)

@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/berthdev/berth/internal/cfn"
@@ -17,7 +16,8 @@ import (
 // template and solves it in the delete path: lift the instances' scale-in protection
 // and empty the group before deleting this stack (README, "Teardown hazard").
 func cluster(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Description: fmt.Sprintf("berth cluster for %s: ECS cluster, EC2 capacity provider over an Auto Scaling group in the private subnets (generated from berth.yml)", m.Name)}
+	t := &cfn.Template{Description: "berth cluster: ECS cluster, EC2 capacity provider over an Auto Scaling group in the private subnets (generated from berth.yml)"}
+	t.Metadata.Set(MetadataKey, map[string]any{"settings": ClusterSettings(m)})
 	t.Parameters.Set(ParamEnv, envParameter())
 	t.Parameters.Set(OutVpcID, cfn.Parameter{Type: "AWS::EC2::VPC::Id", Description: "VPC of the environment (network stack output)"})
 	t.Parameters.Set(OutPrivateSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Private subnets the instances run in (network stack output)"})
@@ -29,7 +29,7 @@ func cluster(m *manifest.Manifest) *cfn.Template {
 		Type: "Number", Description: "Instances to start with; 0 lets the capacity provider launch them when tasks need them", Default: m.Capacity.Desired, MinValue: cfn.Int(0),
 	})
 	t.Parameters.Set("MaxSize", cfn.Parameter{Type: "Number", Description: "Most instances the capacity provider may launch", Default: m.Capacity.Max, MinValue: cfn.Int(1)})
-	t.Parameters.Set("AmiId", amiParameter(m.Capacity.AMI))
+	t.Parameters.Set(ParamAmiID, amiParameter(m.Capacity.AMI))
 	t.Conditions.Set("HasDesiredCapacity", cfn.Not(cfn.Equals(cfn.Ref("DesiredCapacity"), 0)))
 
 	t.Resources.Set("Cluster", ecsCluster())
@@ -41,7 +41,7 @@ func cluster(m *manifest.Manifest) *cfn.Template {
 		"Tags":             tags("Name", cfn.Sub("berth-${Env}-hosts")),
 	}})
 	t.Resources.Set("LaunchTemplate", launchTemplate(m))
-	t.Resources.Set("AutoScalingGroup", autoScalingGroup())
+	t.Resources.Set(ResAutoScalingGroup, autoScalingGroup())
 	t.Resources.Set("CapacityProvider", capacityProvider())
 	t.Resources.Set("ClusterCapacityProviders", cfn.Resource{Type: "AWS::ECS::ClusterCapacityProviderAssociations", Properties: map[string]any{
 		"Cluster":           cfn.Ref("Cluster"),
@@ -60,16 +60,21 @@ func cluster(m *manifest.Manifest) *cfn.Template {
 	return t
 }
 
+// amiParameter is a plain image id. An AWS::SSM::Parameter::Value parameter would be
+// resolved again on every stack update, so any cluster change made after AWS published
+// a new ECS-optimized AMI (every week or two) would roll every instance; berth deploy
+// resolves capacity.ami once, passes the id, and keeps it until --refresh-ami.
+// parent.yml, for sam users, resolves the SSM parameter itself.
 func amiParameter(ami string) cfn.Parameter {
-	if strings.HasPrefix(ami, "ami-") {
-		return cfn.Parameter{Type: "AWS::EC2::Image::Id", Description: "AMI of the container instances", Default: ami}
+	p := cfn.Parameter{Type: "AWS::EC2::Image::Id", Description: "AMI of the container instances; berth deploy resolves " + ami}
+	if IsAMIID(ami) {
+		p.Description, p.Default = "AMI of the container instances", ami
 	}
-	return cfn.Parameter{
-		Type:        "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
-		Description: "SSM parameter holding the AMI of the container instances (default: the current ECS-optimized Amazon Linux 2023)",
-		Default:     ami,
-	}
+	return p
 }
+
+// IsAMIID tells an image id from an SSM parameter path in capacity.ami.
+func IsAMIID(ami string) bool { return strings.HasPrefix(ami, "ami-") }
 
 func ecsCluster() cfn.Resource {
 	return cfn.Resource{Type: "AWS::ECS::Cluster", Properties: map[string]any{
@@ -126,11 +131,18 @@ func launchTemplate(m *manifest.Manifest) cfn.Resource {
 	}}
 }
 
+// autoScalingGroup lives as long as the environment. The reference replaced it
+// (AutoScalingReplacingUpdate) on any launch template change; the capacity provider,
+// whose AutoScalingGroupArn cannot change in place, was then replaced too, and
+// removing the old provider from the cluster fails while a service uses it ("The
+// specified capacity provider is in use and cannot be removed"), so every change of
+// instance type, AMI or volume rolled the cluster stack back. Here a new launch
+// template version updates the group in place; berth deploy then rolls the running
+// instances with an instance refresh, and ECS managed draining moves their tasks
+// (docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-draining.html).
 func autoScalingGroup() cfn.Resource {
 	return cfn.Resource{
 		Type: "AWS::AutoScaling::AutoScalingGroup",
-		// a new launch template version replaces the group instead of updating it in place
-		UpdatePolicy: map[string]any{"AutoScalingReplacingUpdate": map[string]any{"WillReplace": true}},
 		Properties: map[string]any{
 			"VPCZoneIdentifier": cfn.Ref(OutPrivateSubnets),
 			"MinSize":           "0",

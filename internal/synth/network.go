@@ -12,7 +12,8 @@ import (
 // network is the VPC of one environment: public subnets with an internet gateway,
 // private subnets whose only way out is a NAT gateway.
 func network(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Description: fmt.Sprintf("berth network for %s: VPC, public and private subnets over %d zones, internet gateway, NAT (generated from berth.yml)", m.Name, m.Network.AZs)}
+	t := &cfn.Template{Description: fmt.Sprintf("berth network: VPC, public and private subnets over %d zones, internet gateway, NAT (generated from berth.yml)", m.Network.AZs)}
+	t.Metadata.Set(MetadataKey, map[string]any{"settings": NetworkSettings(m)})
 	t.Parameters.Set(ParamEnv, envParameter())
 
 	public, private := SubnetCIDRs(m.Network.CIDR, m.Network.AZs)

@@ -19,6 +19,14 @@ func parent(m *manifest.Manifest) *cfn.Template {
 		image.Default = m.Image.Location
 	}
 	t.Parameters.Set(ParamImage, image)
+	// sam users get the AMI resolved from its SSM parameter at each deploy of the parent
+	// (berth deploy resolves it once and keeps it: see amiParameter)
+	ami := cfn.Parameter{Type: "AWS::EC2::Image::Id", Description: "AMI of the container instances", Default: m.Capacity.AMI}
+	if !IsAMIID(m.Capacity.AMI) {
+		ami.Type = "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
+		ami.Description = "SSM parameter holding the AMI of the container instances, resolved at each stack update"
+	}
+	t.Parameters.Set(ParamAmiID, ami)
 
 	out := func(stack, name string) cfn.GetAtt { return cfn.GetAtt(stack + ".Outputs." + name) }
 	env := cfn.Ref(ParamEnv)
@@ -27,6 +35,7 @@ func parent(m *manifest.Manifest) *cfn.Template {
 		ParamEnv:          env,
 		OutVpcID:          out("Network", OutVpcID),
 		OutPrivateSubnets: out("Network", OutPrivateSubnets),
+		ParamAmiID:        cfn.Ref(ParamAmiID),
 	}))
 	t.Resources.Set("Service", nested(Service, map[string]any{
 		ParamEnv:            env,

@@ -43,6 +43,10 @@ const (
 	OutHostSecurityGroup = "HostSecurityGroup"
 	OutAutoScalingGroup  = "AutoScalingGroupName"
 	ParamImage           = "Image"
+	ParamAmiID           = "AmiId"
+	ResAutoScalingGroup  = "AutoScalingGroup"
+	// MetadataKey holds, in a template's Metadata, what berth records about it.
+	MetadataKey = "berth"
 	ParamDesiredCount    = "DesiredCount"
 	OutURL               = "URL"
 	OutServiceName       = "ServiceName"
