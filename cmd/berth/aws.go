@@ -26,7 +26,10 @@ import (
 // awsOptions are the flags every AWS command shares.
 type awsOptions struct {
 	file, env, region, profile, output string
-	yes, refreshAMI                    bool
+	yes, refreshAMI, updateEnv         bool
+	// manifestOptional lets a command run without a manifest (status of a whole
+	// environment, delete --environment); m is then nil.
+	manifestOptional bool
 }
 
 func (o *awsOptions) flags(c *cobra.Command) {
@@ -55,9 +58,12 @@ func (o *awsOptions) prepare(c *cobra.Command) (*session, error) {
 	if err := manifest.ValidEnv(o.env); err != nil {
 		return nil, usageErrorf("--env: %v", err)
 	}
-	m, err := loadManifest(o.file)
-	if err != nil {
-		return nil, err
+	var m *manifest.Manifest
+	if !o.manifestOptional || c.Flags().Changed("file") || fileExists(o.file) {
+		var err error
+		if m, err = loadManifest(o.file); err != nil {
+			return nil, err
+		}
 	}
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 	clients, err := deploy.Connect(ctx, o.region, o.profile)
@@ -89,8 +95,17 @@ func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
 		return nil, err
 	}
 	progress := deploy.NewProgress(c.OutOrStdout(), o.output, o.output == "text" && isTerminal(os.Stdout))
-	progress.Message(deploy.Plan(s.id, o.env, s.m.Name))
+	service := ""
+	if s.m != nil {
+		service = s.m.Name
+	}
+	progress.Message(deploy.Plan(s.id, o.env, service))
 	return &change{s, progress}, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // poll is how often berth asks CloudFormation for news: an emulator answers at once.
@@ -122,7 +137,8 @@ it, unless --yes; without a terminal it requires --yes.`,
 			}
 			defer ch.stop()
 			m, out := ch.m, c.OutOrStdout()
-			opts := deploy.Options{Manifest: m, Env: o.env, Version: Version(), Progress: ch.progress, Poll: poll(ch.clients), RefreshAMI: o.refreshAMI}
+			opts := deploy.Options{Manifest: m, Env: o.env, Version: Version(), Progress: ch.progress, Poll: poll(ch.clients),
+				RefreshAMI: o.refreshAMI, UpdateEnv: o.updateEnv}
 			if !o.yes {
 				opts.Confirm = confirm(c.InOrStdin(), out)
 			}
@@ -143,6 +159,7 @@ it, unless --yes; without a terminal it requires --yes.`,
 	o.flags(c)
 	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "run the change sets without asking")
 	c.Flags().BoolVar(&o.refreshAMI, "refresh-ami", false, "read capacity.ami's SSM parameter again and roll the instances to the image it names now")
+	c.Flags().BoolVar(&o.updateEnv, "update-env", false, "let this manifest change network or capacity keys that other services of the environment share")
 	return c
 }
 
@@ -220,18 +237,21 @@ func newDiff() *cobra.Command {
 }
 
 func awsStatus(c *cobra.Command, so *statusOptions) error {
-	o := &awsOptions{file: so.file, env: so.env, region: so.region, profile: so.profile, output: so.output}
+	o := &awsOptions{file: so.file, env: so.env, region: so.region, profile: so.profile, output: so.output, manifestOptional: true}
 	s, err := o.prepare(c)
 	if err != nil {
 		return err
 	}
 	defer s.stop()
 	m := s.m
+	if m == nil {
+		return environmentStatus(c, s, o)
+	}
 	st, err := s.clients.Status(s.ctx, o.env, m.Name)
 	if err != nil {
 		return err
 	}
-	note, err := s.clients.AMINote(s.ctx, o.env, m.Name, m.Capacity.AMI)
+	note, err := s.clients.AMINote(s.ctx, o.env, m.Capacity.AMI)
 	if err != nil {
 		return err
 	}
@@ -273,6 +293,37 @@ func awsStatus(c *cobra.Command, so *statusOptions) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// environmentStatus lists an environment's shared stacks and services: what "berth
+// status" shows without a manifest.
+func environmentStatus(c *cobra.Command, s *session, o *awsOptions) error {
+	st, err := s.clients.EnvironmentStatus(s.ctx, o.env)
+	if err != nil {
+		return err
+	}
+	w := c.OutOrStdout()
+	if o.output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "environment %s\n\n", o.env)
+	fmt.Fprintln(tw, "STACK\tSTATUS\tREASON")
+	for _, s := range st.Stacks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, s.Reason)
+	}
+	tw.Flush()
+	if len(st.Services) == 0 {
+		fmt.Fprintf(w, "\nno service is deployed to %s\n", o.env)
+		return nil
+	}
+	fmt.Fprintln(tw, "\nSERVICE\tSTACK\tSTATUS\tDESIRED\tRUNNING\tPENDING\tURL")
+	for _, v := range st.Services {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
+	}
+	return tw.Flush()
 }
 
 func orDash(s string) string {
@@ -353,37 +404,52 @@ func newLogs() *cobra.Command {
 }
 
 func newDelete() *cobra.Command {
-	o := &awsOptions{}
+	o := &awsOptions{manifestOptional: true}
+	var environment, force bool
 	c := &cobra.Command{
 		Use:   "delete",
-		Short: "Remove everything berth deployed for the environment",
-		Long: `delete removes the service, cluster and network stacks in that order, waiting for
-each; before the cluster it empties the Auto Scaling group and lifts the instances'
-scale-in protection, so that the group deletes. Then it removes the environment's
-objects from the artifact bucket (and the bucket when nothing else uses it) and the
-image repository berth created.`,
-		Example: "  berth delete\n  berth delete --env staging --yes",
+		Short: "Remove the manifest's service; the environment goes with its last service",
+		Long: `delete removes the manifest's service: its stack, its templates in the artifact bucket
+and the image repository berth made for it. When no other service remains in the
+environment, the cluster and the network go too: the Auto Scaling group is emptied and
+its instances' scale-in protection lifted first, so that it deletes, and the bucket
+goes once nothing else uses it.
+
+--environment removes the whole environment. It refuses while services still run in it,
+naming them, unless --force, which deletes them first. Without a manifest, --environment
+is required. Deleting what is already gone succeeds.`,
+		Example: "  berth delete\n  berth delete --env staging --yes\n  berth delete --env staging --environment --force --yes",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if force && !environment {
+				return usageErrorf("--force applies to --environment")
+			}
 			ch, err := o.begin(c, "deletes")
 			if err != nil {
 				return err
 			}
 			defer ch.stop()
+			do := deploy.DeleteOptions{Env: o.env, Environment: environment, Force: force, Progress: ch.progress, Poll: poll(ch.clients)}
+			what := "environment " + o.env + " with every service in it"
+			if !environment {
+				if ch.m == nil {
+					return withHint(usageErrorf("no manifest at %s: berth cannot tell which service to delete", o.file),
+						"point -f at the service's manifest, or pass --environment to delete the whole environment")
+				}
+				do.Service, what = ch.m.Name, "service "+ch.m.Name+" of environment "+o.env+" (and the environment, if no other service remains)"
+			}
 			if !o.yes {
-				ok, err := confirm(c.InOrStdin(), c.OutOrStdout())("all of environment "+o.env, nil)
+				ok, err := confirm(c.InOrStdin(), c.OutOrStdout())(what, nil)
 				if err != nil || !ok {
 					return errors.New("nothing deleted")
 				}
 			}
-			if err := ch.clients.Delete(ch.ctx, ch.id, o.env, ch.m.Name, ch.progress, poll(ch.clients)); err != nil {
-				return err
-			}
-			ch.progress.Message("nothing berth made for " + o.env + " remains")
-			return nil
+			return ch.clients.Delete(ch.ctx, ch.id, do)
 		},
 	}
 	o.flags(c)
 	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "delete without asking")
+	c.Flags().BoolVar(&environment, "environment", false, "delete the whole environment: network, cluster and artifacts")
+	c.Flags().BoolVar(&force, "force", false, "with --environment: delete the services still in it too")
 	return c
 }

@@ -173,13 +173,13 @@ func TestDeployRedeployAndScale(t *testing.T) {
 
 	r := berthWith(t, dir, env, "deploy", "--env", "e2e", "--yes")
 	mustSucceed(t, r, "first deploy")
-	for _, want := range []string{"account 123456789012, region us-east-1", "stacks: berth-e2e-network, berth-e2e-cluster, berth-e2e-orders",
-		"berth-e2e-network: create", "+ VPC", "berth-e2e-cluster: CREATE_COMPLETE", "berth-e2e-orders: CREATE_COMPLETE", "deployed orders to e2e: http://"} {
+	for _, want := range []string{"account 123456789012, region us-east-1", "stacks: berth-e2e-network, berth-e2e-cluster, berth-e2e-svc-orders",
+		"berth-e2e-network: create", "+ VPC", "berth-e2e-cluster: CREATE_COMPLETE", "berth-e2e-svc-orders: CREATE_COMPLETE", "deployed orders to e2e: http://"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("deploy output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	st, err := c.CF.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("berth-e2e-orders")})
+	st, err := c.CF.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("berth-e2e-svc-orders")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestDeployRedeployAndScale(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "berth.yml"), strings.Replace(mustRead(t, filepath.Join(dir, "berth.yml")), "count: 3", "count: 5", 1))
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e", "--yes")
 	mustSucceed(t, r, "deploy with count 5")
-	if !strings.Contains(r.stdout, "berth-e2e-network: no changes") || !strings.Contains(r.stdout, "berth-e2e-cluster: no changes") || !strings.Contains(r.stdout, "berth-e2e-orders: UPDATE_COMPLETE") {
+	if !strings.Contains(r.stdout, "berth-e2e-network: no changes") || !strings.Contains(r.stdout, "berth-e2e-cluster: no changes") || !strings.Contains(r.stdout, "berth-e2e-svc-orders: UPDATE_COMPLETE") {
 		t.Errorf("a count change should update only the service stack:\n%s", r.stdout)
 	}
 	if stackEvents(t, c, "berth-e2e-network") != netEvents || stackEvents(t, c, "berth-e2e-cluster") != clusterEvents {
@@ -285,7 +285,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	if after := artifacts(t, c, "e2e-st/"); after != before {
 		t.Errorf("diff wrote to the artifact bucket: %d objects, then %d", before, after)
 	}
-	if !strings.Contains(r.stdout, "berth-e2e-st-network: none") || !strings.Contains(r.stdout, "berth-e2e-st-orders: update") {
+	if !strings.Contains(r.stdout, "berth-e2e-st-network: none") || !strings.Contains(r.stdout, "berth-e2e-st-svc-orders: update") {
 		t.Errorf("diff after a cpu change:\n%s", r.stdout)
 	}
 
@@ -357,7 +357,7 @@ func TestFailedDeployShowsTheCause(t *testing.T) {
 	// CloudFormation's XML protocol) and writes no stack event, so berth can only pass on
 	// what it got; the root cause from stack events is tested on recorded AWS events
 	// (internal/deploy/rootcause_test.go).
-	if !strings.Contains(r.stderr, "berth: execute change set of berth-e2e-fail-orders") || !strings.Contains(r.stderr, "StatusCode: 400") {
+	if !strings.Contains(r.stderr, "berth: execute change set of berth-e2e-fail-svc-orders") || !strings.Contains(r.stderr, "StatusCode: 400") {
 		t.Errorf("stderr does not carry moto's error:\n%s", r.stderr)
 	}
 	if strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
@@ -427,14 +427,14 @@ func TestTwoEnvironmentsAndDeleteLeavesNothing(t *testing.T) {
 	for _, e := range []string{"e2e-stg", "e2e-prd"} {
 		mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", e, "--yes"), "deploy "+e)
 	}
-	for _, stack := range []string{"berth-e2e-stg-network", "berth-e2e-stg-cluster", "berth-e2e-stg-api", "berth-e2e-prd-network", "berth-e2e-prd-cluster", "berth-e2e-prd-api"} {
+	for _, stack := range []string{"berth-e2e-stg-network", "berth-e2e-stg-cluster", "berth-e2e-stg-svc-api", "berth-e2e-prd-network", "berth-e2e-prd-cluster", "berth-e2e-prd-svc-api"} {
 		if _, err := c.CF.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)}); err != nil {
 			t.Errorf("%s: %v", stack, err)
 		}
 	}
 	st, _ := c.Status(ctx, "e2e-stg", "api")
 	image := ""
-	if svc, _ := c.CF.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("berth-e2e-stg-api")}); svc != nil {
+	if svc, _ := c.CF.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("berth-e2e-stg-svc-api")}); svc != nil {
 		for _, p := range svc.Stacks[0].Parameters {
 			if *p.ParameterKey == "Image" {
 				image = *p.ParameterValue
@@ -460,7 +460,7 @@ func TestTwoEnvironmentsAndDeleteLeavesNothing(t *testing.T) {
 	if motoNATGap {
 		t.Log("moto left the NAT and internet gateways of the network stack (no CloudFormation delete for them in moto 5.2.1): the VPC delete failed as it would not on AWS")
 	}
-	for _, want := range []string{"berth-e2e-stg-api: deleted", "scale-in protection lifted", "berth-e2e-stg-cluster: deleted", "artifact object(s) of e2e-stg", "removed the image repository berth/e2e-stg/api"} {
+	for _, want := range []string{"berth-e2e-stg-svc-api: deleted", "scale-in protection lifted", "berth-e2e-stg-cluster: deleted", "artifact object(s) of e2e-stg", "removed the image repository berth/e2e-stg/api"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("delete output lacks %q:\n%s", want, r.stdout)
 		}
@@ -579,7 +579,7 @@ func TestAutoScaledCountSurvivesADeploy(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "berth.yml"), strings.Replace(mustRead(t, filepath.Join(dir, "berth.yml")), "cpu: 512", "cpu: 1024", 1))
 	r := berthWith(t, dir, env, "deploy", "--env", "e2e-as", "--yes")
 	mustSucceed(t, r, "deploy of a cpu change")
-	if !strings.Contains(r.stdout, "berth-e2e-as-orders: UPDATE_COMPLETE") {
+	if !strings.Contains(r.stdout, "berth-e2e-as-svc-orders: UPDATE_COMPLETE") {
 		t.Fatalf("the service stack was not updated:\n%s", r.stdout)
 	}
 	if d := desired(); d != 6 {
@@ -696,5 +696,132 @@ func TestAMIIsResolvedOnceAndRefreshedOnRequest(t *testing.T) {
 	mustSucceed(t, r, "deploy --refresh-ami")
 	if got := stackParam(t, c, "berth-e2e-ami-cluster", "AmiId"); got != second || !strings.Contains(r.stdout, "berth-e2e-ami-cluster: UPDATE_COMPLETE") {
 		t.Errorf("AmiId %q after --refresh-ami, want %s:\n%s", got, second, r.stdout)
+	}
+}
+
+// Changes a deploy cannot apply in place are refused before anything changes, with the
+// key, both values and what to do: a new range is a new VPC (the load balancer cannot
+// move), and a zone count change would pull subnets from under the running services.
+func TestNetworkChangesThatCannotApplyAreRefusedUpFront(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	dir := project(t)
+	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-net", "--yes"), "first deploy")
+	events := map[string]int{}
+	for _, s := range []string{"berth-e2e-net-network", "berth-e2e-net-cluster", "berth-e2e-net-svc-orders"} {
+		events[s] = stackEvents(t, c, s)
+	}
+	for _, tc := range []struct{ edit, want string }{
+		{"max: 20\nnetwork:\n  cidr: 10.20.0.0/16", `berth.yml:15: network.cidr: the environment e2e-net runs 10.0.0.0/16 and this manifest says 10.20.0.0/16`},
+		{"max: 20\nnetwork:\n  azs: 3", `berth.yml:15: network.azs: the environment e2e-net runs 2 and this manifest says 3, and service(s) orders run in it`},
+	} {
+		d := project(t, "max: 20", tc.edit)
+		for _, cmd := range [][]string{{"deploy", "--yes"}, {"diff"}} {
+			r := berthWith(t, d, env, append(cmd, "--env", "e2e-net")...)
+			if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "hint: ") {
+				t.Errorf("%s with %q: exit %d, want 2 and %q\n%s", cmd, tc.edit, r.code, tc.want, r.stderr)
+			}
+		}
+	}
+	for s, n := range events {
+		if got := stackEvents(t, c, s); got != n {
+			t.Errorf("%s changed (%d events, before %d)", s, got, n)
+		}
+	}
+}
+
+// Several services in one environment: they share the network and the cluster, a
+// service's deploy leaves the shared stacks alone unless the environment's settings
+// change, and deleting one service leaves the others and their environment.
+func TestServicesShareAnEnvironment(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	const e = "e2e-mix"
+	deployOK := func(dir, what string) result {
+		t.Helper()
+		r := berthWith(t, dir, env, "deploy", "--env", e, "--yes")
+		mustSucceed(t, r, what)
+		return r
+	}
+	deployOK(project(t, "name: orders", "name: svc-b"), "deploy svc-b")
+	shared := func() [2]int { return [2]int{stackEvents(t, c, "berth-e2e-mix-network"), stackEvents(t, c, "berth-e2e-mix-cluster")} }
+	before := shared()
+
+	// same settings, and a manifest that leaves every environment key out: both inherit
+	lean := t.TempDir()
+	writeFile(t, filepath.Join(lean, "berth.yml"), "name: lean\nimage:\n  location: public.ecr.aws/docker/library/nginx:latest\n")
+	for _, dir := range []string{project(t, "name: orders", "name: svc-c"), lean} {
+		r := deployOK(dir, "deploy another service")
+		if !strings.Contains(r.stdout, "berth-e2e-mix-network: no changes") || !strings.Contains(r.stdout, "berth-e2e-mix-cluster: no changes") {
+			t.Errorf("another service's deploy touched the shared stacks:\n%s", r.stdout)
+		}
+	}
+	// names that were the environment's own stack names before
+	for _, name := range []string{"network", "cluster"} {
+		deployOK(project(t, "name: orders", "name: "+name), "deploy a service named "+name)
+		if _, err := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String("berth-e2e-mix-svc-" + name)}); err != nil {
+			t.Errorf("service %s: %v", name, err)
+		}
+	}
+	if shared() != before {
+		t.Errorf("the shared stacks changed (events %v, before %v)", shared(), before)
+	}
+
+	// a service that disagrees with the environment is refused, nothing changes
+	for _, tc := range []struct {
+		edit [2]string
+		want []string
+	}{
+		{[2]string{"max: 20", "max: 20\nnetwork:\n  cidr: 10.30.0.0/16"}, []string{"network.cidr: the environment e2e-mix runs 10.0.0.0/16 and this manifest says 10.30.0.0/16"}},
+		{[2]string{"instance_type: m7i.large", "instance_type: c6i.large"}, []string{
+			"capacity.instance_type: the environment e2e-mix runs m7i.large and this manifest says c6i.large, and service(s) cluster, lean, network, svc-b share it",
+			"--update-env"}},
+	} {
+		r := berthWith(t, project(t, "name: orders", "name: svc-c", tc.edit[0], tc.edit[1]), env, "deploy", "--env", e, "--yes")
+		for _, want := range tc.want {
+			if r.code != 2 || !strings.Contains(r.stderr, want) {
+				t.Errorf("exit %d, want 2 and %q:\n%s", r.code, want, r.stderr)
+			}
+		}
+	}
+	if shared() != before {
+		t.Errorf("a refused deploy changed the shared stacks")
+	}
+
+	// status without a manifest: the environment and its services
+	r := berthWith(t, t.TempDir(), env, "status", "--env", e)
+	mustSucceed(t, r, "status of the environment")
+	for _, want := range []string{"environment e2e-mix", "berth-e2e-mix-network", "svc-b", "svc-c", "lean", "berth-e2e-mix-svc-network"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("environment status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// deleting one service leaves the others and the environment
+	r = berthWith(t, project(t, "name: orders", "name: svc-b"), env, "delete", "--env", e, "--yes")
+	mustSucceed(t, r, "delete svc-b")
+	if !strings.Contains(r.stdout, "berth-e2e-mix-svc-svc-b: deleted") || !strings.Contains(r.stdout, "environment e2e-mix stays") {
+		t.Errorf("delete svc-b:\n%s", r.stdout)
+	}
+	for _, s := range []string{"berth-e2e-mix-network", "berth-e2e-mix-cluster", "berth-e2e-mix-svc-svc-c"} {
+		st, err := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(s)})
+		if err != nil || string(st.Stacks[0].StackStatus) != "CREATE_COMPLETE" {
+			t.Errorf("%s after deleting svc-b: %v %v", s, st, err)
+		}
+	}
+
+	// the environment goes only when told, and then with every service
+	r = berthWith(t, t.TempDir(), env, "delete", "--env", e, "--environment", "--yes")
+	if r.code != 1 || !strings.Contains(r.stderr, "still runs service(s) cluster, lean, network, svc-c") || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("delete --environment with services: exit %d\n%s", r.code, r.stderr)
+	}
+	r = berthWith(t, t.TempDir(), env, "delete", "--env", e, "--environment", "--force", "--yes")
+	mustSucceed(t, r, "delete --environment --force")
+	if !strings.Contains(r.stdout, "nothing berth made for e2e-mix remains") {
+		t.Errorf("delete --environment --force:\n%s", r.stdout)
+	}
+	r = berthWith(t, t.TempDir(), env, "delete", "--env", e, "--environment", "--yes")
+	if r.code != 0 || !strings.Contains(r.stdout, "nothing to delete") {
+		t.Errorf("deleting a gone environment: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/berthdev/berth/internal/hint"
-	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
 )
 
@@ -82,16 +81,18 @@ func deployedAMISource(cluster *Stack, settings map[string]string) string {
 
 // AMINote says, for a deployed environment, whether AWS recommends a newer image than
 // its instances run ("" when not, or when nothing is deployed).
-func (c *Clients) AMINote(ctx context.Context, env, service, source string) (string, error) {
+func (c *Clients) AMINote(ctx context.Context, env, source string) (string, error) {
 	if synth.IsAMIID(source) {
 		return "", nil
 	}
-	name := StackName(env, service, synth.Cluster)
-	st, err := describeStack(ctx, c.CF, name)
-	if err != nil || st == nil || st.Status == reviewInProgress {
+	e, err := c.Environment(ctx, env)
+	if err != nil || usable(e.Cluster) == nil {
 		return "", err
 	}
-	ami, err := c.amiFor(ctx, Options{Manifest: &manifest.Manifest{Capacity: manifest.Capacity{AMI: source}}}, name)
+	if s := e.Settings["capacity.ami"]; s != "" {
+		source = s // what the environment runs, whatever this manifest says
+	}
+	ami, err := c.chooseAMI(ctx, source, e.Cluster, deployedAMISource(e.Cluster, e.Settings), false)
 	if err != nil {
 		return "", err
 	}

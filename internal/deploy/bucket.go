@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // S3 is the part of the S3 API berth uses for its artifact bucket.
@@ -87,13 +88,18 @@ func ensureBucket(ctx context.Context, api S3, bucket, region string) (bool, err
 // in the stack's region (and the only form moto reads).
 func upload(ctx context.Context, api S3, bucket, env, stack string, body []byte) (string, error) {
 	sum := sha256.Sum256(body)
-	key := fmt.Sprintf("%s/%s/%s.yml", env, stack, hex.EncodeToString(sum[:8]))
+	key := fmt.Sprintf("%s%s.yml", artifactPrefix(env, stack), hex.EncodeToString(sum[:8]))
 	_, err := api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
 	if err != nil {
 		return "", fmt.Errorf("upload %s template: %w", stack, err)
 	}
 	return fmt.Sprintf("https://%s.s3.amazonaws.com/%s", bucket, key), nil
 }
+
+// artifactPrefix is where the templates of one stack go: under the environment, so that
+// deleting an environment empties one prefix, and under the stack, so that deleting one
+// service leaves the others' templates.
+func artifactPrefix(env, stack string) string { return env + "/" + stack + "/" }
 
 // emptyPrefix deletes every version of every object under prefix, and the bucket too
 // when nothing else is left in it. It reports how many objects it removed.
@@ -103,9 +109,8 @@ func emptyPrefix(ctx context.Context, api S3, bucket, prefix string) (int, bool,
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			var nf *types.NoSuchBucket
-			if errors.As(err, &nf) {
-				return 0, false, nil
+			if isNoSuchBucket(err) {
+				return 0, false, nil // nothing left to delete
 			}
 			return removed, false, fmt.Errorf("list artifacts: %w", err)
 		}
@@ -132,4 +137,12 @@ func emptyPrefix(ctx context.Context, api S3, bucket, prefix string) (int, bool,
 		return removed, false, fmt.Errorf("delete artifact bucket: %w", err)
 	}
 	return removed, true, nil
+}
+
+// isNoSuchBucket: S3 models NoSuchBucket as a type for some operations only; the others
+// answer with the bare error code.
+func isNoSuchBucket(err error) bool {
+	var nf *types.NoSuchBucket
+	var api smithy.APIError
+	return errors.As(err, &nf) || errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket"
 }

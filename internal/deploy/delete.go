@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,56 +12,140 @@ import (
 	"github.com/berthdev/berth/internal/synth"
 )
 
-// Delete removes service, cluster and network, waiting for each, then berth's objects
-// in the artifact bucket (and the bucket once empty) and the image repository if berth
-// created it.
-func (c *Clients) Delete(ctx context.Context, id Identity, env, service string, p Progress, poll time.Duration) error {
-	stackErr := c.deleteStacks(ctx, env, service, p, poll)
-	if st, err := describeStack(ctx, c.CF, StackName(env, service, synth.Service)); err != nil || st != nil {
-		return errors.Join(stackErr, err) // the service may still run the image and templates: keep them
-	}
-	// Once the service is gone its image and templates serve nothing, even if a later
-	// stack failed to delete: clean them up and report the failure after.
-	n, gone, err := emptyPrefix(ctx, c.S3, BucketName(id.Account, id.Region), env+"/")
-	if err != nil {
-		return errors.Join(stackErr, err)
-	}
-	p.Message(fmt.Sprintf("removed %d artifact object(s) of %s", n, env))
-	if gone {
-		p.Message("removed the artifact bucket, which nothing else used")
-	}
-	if deleted, err := deleteRepository(ctx, c.ECR, RepositoryName(env, service)); err != nil {
-		return errors.Join(stackErr, err)
-	} else if deleted {
-		p.Message("removed the image repository " + RepositoryName(env, service))
-	}
-	return stackErr
+// DeleteOptions say what to remove.
+type DeleteOptions struct {
+	Env     string
+	Service string // the service to remove; with Environment, ignored
+	// Environment removes the environment's shared network and cluster too, and with
+	// Force every service still in it first; without Force it refuses while services run.
+	Environment, Force bool
+	Progress           Progress
+	Poll               time.Duration
 }
 
-// deleteStacks deletes service, cluster and network, stopping at the first failure:
-// each depends on the one after it.
-func (c *Clients) deleteStacks(ctx context.Context, env, service string, p Progress, poll time.Duration) error {
-	for i := len(synth.Stacks) - 1; i >= 0; i-- {
-		s := synth.Stacks[i]
-		name := StackName(env, service, s)
-		st, err := describeStack(ctx, c.CF, name)
+// ErrServicesRemain refuses to delete an environment that services still use.
+type ErrServicesRemain struct {
+	Env      string
+	Services []string
+}
+
+func (e *ErrServicesRemain) Error() string {
+	return fmt.Sprintf("environment %s still runs service(s) %s", e.Env, strings.Join(e.Services, ", "))
+}
+
+// Hint says what to do.
+func (e *ErrServicesRemain) Hint() string {
+	return fmt.Sprintf("delete them first (berth delete -f THEIR-MANIFEST --env %s), or add --force to delete them with the environment", e.Env)
+}
+
+// Delete removes one service: its stack, its templates in the artifact bucket and the
+// image repository berth made for it. The environment's network and cluster go with
+// its last service, or with Environment. Deleting what is already gone succeeds.
+func (c *Clients) Delete(ctx context.Context, id Identity, o DeleteOptions) error {
+	e, err := c.Environment(ctx, o.Env)
+	if err != nil {
+		return err
+	}
+	services := []string{o.Service}
+	if o.Environment {
+		services = e.ServiceNames()
+		if len(services) > 0 && !o.Force {
+			return &ErrServicesRemain{Env: o.Env, Services: services}
+		}
+	}
+	bucket := BucketName(id.Account, id.Region)
+	removed := 0
+	for _, svc := range services {
+		n, err := c.deleteService(ctx, bucket, e, svc, o)
 		if err != nil {
 			return err
 		}
+		removed += n
+		delete(e.Services, svc)
+	}
+	if len(e.Services) > 0 {
+		if !o.Environment {
+			o.Progress.Message(fmt.Sprintf("environment %s stays: service(s) %s still run in it", o.Env, strings.Join(e.ServiceNames(), ", ")))
+		}
+		if removed == 0 {
+			o.Progress.Message("nothing to delete: " + StackName(o.Env, o.Service, synth.Service) + " is not deployed")
+		}
+		return nil
+	}
+	n, err := c.deleteEnvironment(ctx, bucket, e, o)
+	if removed+n == 0 && err == nil {
+		o.Progress.Message("nothing to delete: nothing berth made for " + o.Env + " is deployed")
+	}
+	return err
+}
+
+// deleteService removes a service's stack, then its templates and image repository;
+// it reports how many things it removed.
+func (c *Clients) deleteService(ctx context.Context, bucket string, e *Environment, service string, o DeleteOptions) (int, error) {
+	name, st, err := c.serviceStack(ctx, o.Env, service)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	if st != nil {
+		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
+			return 0, err // the service may still run the image and templates: keep them
+		}
+		removed++
+	}
+	n, _, err := emptyPrefix(ctx, c.S3, bucket, artifactPrefix(o.Env, name))
+	if err != nil {
+		return removed, err
+	}
+	if n > 0 {
+		o.Progress.Message(fmt.Sprintf("removed %d template object(s) of %s from the artifact bucket", n, name))
+		removed++
+	}
+	if deleted, err := deleteRepository(ctx, c.ECR, RepositoryName(o.Env, service)); err != nil {
+		return removed, err
+	} else if deleted {
+		o.Progress.Message("removed the image repository " + RepositoryName(o.Env, service) + " and its images")
+		removed++
+	}
+	return removed, nil
+}
+
+// deleteEnvironment removes the cluster, then the network, then whatever the
+// environment left in the artifact bucket (and the bucket once empty).
+func (c *Clients) deleteEnvironment(ctx context.Context, bucket string, e *Environment, o DeleteOptions) (int, error) {
+	removed := 0
+	var stackErr error
+	for _, st := range []*Stack{e.Cluster, e.Network} {
 		if st == nil {
-			p.Message(name + ": not found")
 			continue
 		}
-		if s == synth.Cluster {
-			if err := c.releaseInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], p); err != nil {
-				return err
+		if st == e.Cluster {
+			if err := c.releaseInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress); err != nil {
+				return removed, err
 			}
 		}
-		if err := c.deleteStack(ctx, p, name, poll); err != nil {
-			return err
+		if stackErr = c.deleteStack(ctx, o.Progress, st.Name, o.Poll); stackErr != nil {
+			break // the network cannot go before the cluster
 		}
+		removed++
 	}
-	return nil
+	// once its services are gone, the environment's templates serve nothing, even if a
+	// shared stack failed to delete: clean them up and report the failure after
+	n, gone, err := emptyPrefix(ctx, c.S3, bucket, o.Env+"/")
+	if err != nil {
+		return removed, errors.Join(stackErr, err)
+	}
+	if n > 0 {
+		o.Progress.Message(fmt.Sprintf("removed %d artifact object(s) of %s", n, o.Env))
+		removed++
+	}
+	if gone {
+		o.Progress.Message("removed the artifact bucket, which nothing else used")
+	}
+	if stackErr == nil && removed > 0 {
+		o.Progress.Message("nothing berth made for " + o.Env + " remains")
+	}
+	return removed, stackErr
 }
 
 func (c *Clients) deleteStack(ctx context.Context, p Progress, name string, poll time.Duration) error {

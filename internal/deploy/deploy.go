@@ -31,6 +31,9 @@ type Options struct {
 	// RefreshAMI reads capacity.ami's SSM parameter again and rolls the instances to
 	// the image it names now; otherwise a deployed cluster keeps its image.
 	RefreshAMI bool
+	// UpdateEnv lets a manifest change environment keys (network, capacity) that other
+	// services share.
+	UpdateEnv bool
 }
 
 // Result is what a deploy leaves.
@@ -48,23 +51,124 @@ var ErrDeclined = errors.New("deploy stopped: the change set was not executed")
 func Plan(id Identity, env, service string) string {
 	var names []string
 	for _, s := range synth.Stacks {
+		if s == synth.Service && service == "" {
+			names = append(names, "every service of "+env)
+			continue
+		}
 		names = append(names, StackName(env, service, s))
 	}
 	return fmt.Sprintf("account %s, region %s, as %s\nstacks: %s", id.Account, id.Region, id.ARN, strings.Join(names, ", "))
 }
 
-// Deploy creates or updates network, cluster and service, in that order, each through
-// a change set; the outputs of one are the parameters of the next.
-func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, error) {
-	m := o.Manifest
+// target is one stack of a deploy: which part of the environment it is, and the
+// template berth brings it to.
+type target struct {
+	kind synth.Stack
+	name string
+	body []byte
+	tags map[string]string
+	live *Stack // as deployed; nil when it is not
+}
+
+// prepared is what a deploy or a diff knows before it changes anything.
+type prepared struct {
+	m       *manifest.Manifest // as it deploys to the environment: inherited keys filled in
+	env     *Environment
+	ami     AMI
+	targets []*target // network, cluster, service: the deployment order
+}
+
+// prepare reads the environment, refuses a manifest that disagrees with it, fills in
+// what the manifest leaves to the environment, decides the AMI and renders the
+// templates.
+func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
+	env, err := c.Environment(ctx, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	m, err := forEnvironment(o.Manifest, env, o.UpdateEnv)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{m: m, env: env}
+	if p.ami, err = c.chooseAMI(ctx, m.Capacity.AMI, usable(env.Cluster), deployedAMISource(env.Cluster, env.Settings), o.RefreshAMI); err != nil {
+		return nil, err
+	}
 	files, err := synth.Render(m)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Stacks: map[synth.Stack]*Stack{}}
+	svcName, svc, err := c.serviceStack(ctx, o.Env, m.Name)
+	if err != nil {
+		return nil, err
+	}
+	if svcName != StackName(o.Env, m.Name, synth.Service) {
+		o.Progress.Message(fmt.Sprintf("%s: a stack named the way berth named services before; it keeps its name", svcName))
+	}
+	for _, s := range synth.Stacks {
+		t := &target{kind: s, name: StackName(o.Env, m.Name, s), body: files[s.File()],
+			tags: map[string]string{TagVersion: o.Version, TagEnv: o.Env, TagStack: string(s)}}
+		switch s {
+		case synth.Network:
+			t.live = env.Network
+		case synth.Cluster:
+			t.live = env.Cluster
+		case synth.Service:
+			t.name, t.live, t.tags[TagService] = svcName, svc, m.Name
+		}
+		p.targets = append(p.targets, t)
+	}
+	return p, nil
+}
 
-	res.Image = m.Image.Location
-	if m.Image.Build != "" {
+// usable is a deployed stack that holds resources, or nil.
+func usable(st *Stack) *Stack {
+	if st == nil || st.Status == reviewInProgress || st.Status == string(types.StackStatusRollbackComplete) {
+		return nil
+	}
+	return st
+}
+
+// params are the parameters of t: the outputs of the stacks before it (upstream, by
+// kind), and what berth decides for it.
+func (p *prepared) params(t *target, upstream map[synth.Stack]*Stack, image string) map[string]string {
+	params := map[string]string{synth.ParamEnv: t.tags[TagEnv]}
+	net, cluster := upstream[synth.Network], upstream[synth.Cluster]
+	switch t.kind {
+	case synth.Cluster:
+		params[synth.OutVpcID] = net.Outputs[synth.OutVpcID]
+		params[synth.OutPrivateSubnets] = net.Outputs[synth.OutPrivateSubnets]
+		params[synth.ParamAmiID] = p.ami.ID
+	case synth.Service:
+		for _, k := range []string{synth.OutVpcID, synth.OutPublicSubnets, synth.OutPrivateSubnets} {
+			params[k] = net.Outputs[k]
+		}
+		for _, k := range []string{synth.OutClusterName, synth.OutExecutionRoleArn, synth.OutCapacityProvider} {
+			params[k] = cluster.Outputs[k] // an empty capacity provider uses the cluster's default
+		}
+		params[synth.ParamImage] = image
+		params[synth.ParamDesiredCount] = strconv.Itoa(p.m.Count.Min)
+		if p.m.Count.Scales() && usable(t.live) != nil {
+			// auto scaling owns the count once the service exists: pass nothing, so that
+			// CloudFormation keeps it (see synth.desiredCountParameter)
+			params[synth.ParamDesiredCount] = ""
+		}
+	}
+	return params
+}
+
+// Deploy creates or updates network, cluster and service, in that order, each through
+// a change set; the outputs of one are the parameters of the next.
+func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, error) {
+	p, err := c.prepare(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if note := p.ami.Note(); note != "" {
+		o.Progress.Message(note)
+	}
+	res := &Result{Stacks: map[synth.Stack]*Stack{}, Image: p.m.Image.Location}
+	if p.m.Image.Build != "" {
 		if res.Image, err = c.buildAndPush(ctx, o); err != nil {
 			return nil, err
 		}
@@ -77,42 +181,16 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 	if created {
 		o.Progress.Message("created artifact bucket " + bucket + " (versioned, encrypted, public access blocked)")
 	}
-
-	for _, s := range synth.Stacks {
-		params := c.parameters(s, o.Env, res)
-		if s == synth.Cluster {
-			ami, err := c.amiFor(ctx, o, StackName(o.Env, m.Name, s))
-			if err != nil {
-				return res, err
-			}
-			params[synth.ParamAmiID] = ami.ID
-			if note := ami.Note(); note != "" {
-				o.Progress.Message(note)
-			}
-		}
-		if s == synth.Service {
-			params[synth.ParamImage] = res.Image
-			params[synth.ParamDesiredCount] = strconv.Itoa(m.Count.Min)
-		}
-		name := StackName(o.Env, m.Name, s)
-		if s == synth.Service && m.Count.Scales() {
-			// auto scaling owns the count once the service exists: pass nothing, so that
-			// CloudFormation keeps it (see synth.desiredCountParameter)
-			if live, err := describeStack(ctx, c.CF, name); err != nil {
-				return res, err
-			} else if live != nil && live.Status != reviewInProgress && live.Status != string(types.StackStatusRollbackComplete) {
-				params[synth.ParamDesiredCount] = ""
-			}
-		}
-		st, skipped, err := c.deployStack(ctx, o, bucket, s, name, files[s.File()], params)
+	for _, t := range p.targets {
+		st, skipped, err := c.deployStack(ctx, o, bucket, t, p.params(t, res.Stacks, res.Image))
 		if err != nil {
 			return res, err
 		}
 		if skipped {
-			res.Skipped = append(res.Skipped, name)
+			res.Skipped = append(res.Skipped, t.name)
 		}
-		res.Stacks[s] = st
-		if s == synth.Cluster && !skipped {
+		res.Stacks[t.kind] = st
+		if t.kind == synth.Cluster && !skipped {
 			if err := c.rollInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress); err != nil {
 				return res, err
 			}
@@ -120,26 +198,6 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 	}
 	res.URL = res.Stacks[synth.Service].Outputs[synth.OutURL]
 	return res, nil
-}
-
-// amiFor decides the cluster's image: see chooseAMI.
-func (c *Clients) amiFor(ctx context.Context, o Options, name string) (AMI, error) {
-	st, err := describeStack(ctx, c.CF, name)
-	if err != nil {
-		return AMI{}, err
-	}
-	if st != nil && (st.Status == reviewInProgress || st.Status == string(types.StackStatusRollbackComplete)) {
-		st = nil
-	}
-	var settings map[string]string
-	if st != nil {
-		body, err := deployedTemplate(ctx, c.CF, name)
-		if err != nil {
-			return AMI{}, err
-		}
-		settings = deployedSettings(body)
-	}
-	return c.chooseAMI(ctx, o.Manifest.Capacity.AMI, st, deployedAMISource(st, settings), o.RefreshAMI)
 }
 
 func (c *Clients) buildAndPush(ctx context.Context, o Options) (string, error) {
@@ -181,7 +239,8 @@ func (c *Clients) parameters(s synth.Stack, env string, res *Result) map[string]
 
 // deployStack brings one stack to the template: skipped when template and parameters
 // are what is deployed already, otherwise through a change set.
-func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s synth.Stack, name string, body []byte, params map[string]string) (*Stack, bool, error) {
+func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, t *target, params map[string]string) (*Stack, bool, error) {
+	name, body := t.name, t.body
 	st, err := describeStack(ctx, c.CF, name)
 	if err != nil {
 		return nil, false, err
@@ -211,7 +270,7 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s s
 		return st, true, nil
 	}
 
-	url, err := upload(ctx, c.S3, bucket, o.Env, string(s), body)
+	url, err := upload(ctx, c.S3, bucket, o.Env, t.name, body)
 	if err != nil {
 		return nil, false, err
 	}
@@ -219,7 +278,7 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s s
 	if st == nil {
 		kind = types.ChangeSetTypeCreate
 	}
-	id, changes, err := changeSet(ctx, c.CF, c.changeSetInput(o, name, url, nil, kind, params), o.Poll)
+	id, changes, err := changeSet(ctx, c.CF, changeSetInput(t, o.Version, url, nil, kind, params), o.Poll)
 	if err != nil {
 		return nil, false, withHint(err)
 	}
@@ -272,20 +331,18 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, s s
 	return st, false, nil
 }
 
-// changeSetInput asks for a change set of the template at url (uploaded), or, with an
+// changeSetInput asks for a change set of t's template at url (uploaded), or, with an
 // empty url, of body passed inline.
-func (c *Clients) changeSetInput(o Options, name, url string, body []byte, kind types.ChangeSetType, params map[string]string) *cloudformation.CreateChangeSetInput {
+func changeSetInput(t *target, version, url string, body []byte, kind types.ChangeSetType, params map[string]string) *cloudformation.CreateChangeSetInput {
 	in := &cloudformation.CreateChangeSetInput{
-		StackName:     aws.String(name),
+		StackName:     aws.String(t.name),
 		ChangeSetName: aws.String(fmt.Sprintf("berth-%d", time.Now().UnixNano())),
 		ChangeSetType: kind,
 		Capabilities:  []types.Capability{types.CapabilityCapabilityIam},
-		Tags: []types.Tag{
-			{Key: aws.String(TagVersion), Value: aws.String(o.Version)},
-			{Key: aws.String(TagEnv), Value: aws.String(o.Env)},
-			{Key: aws.String(TagService), Value: aws.String(o.Manifest.Name)},
-		},
-		Description: aws.String("berth " + o.Version),
+		Description:   aws.String("berth " + version),
+	}
+	for _, k := range sortedKeys(t.tags) {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(t.tags[k])})
 	}
 	if url != "" {
 		in.TemplateURL = aws.String(url)

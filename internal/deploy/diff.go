@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -27,75 +26,55 @@ type StackDiff struct {
 // inputs come from a stack not deployed yet is shown from its template: every resource
 // would be added.
 func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff, error) {
-	m := o.Manifest
-	files, err := synth.Render(m)
+	p, err := c.prepare(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Stacks: map[synth.Stack]*Stack{}, Image: m.Image.Location}
-	if m.Image.Build != "" {
-		res.Image = "(built at deploy)"
-	}
+	m := p.m
 	bucket := BucketName(id.Account, id.Region)
+	upstream := map[synth.Stack]*Stack{}
 	var out []StackDiff
 	missingUpstream := false
-	for _, s := range synth.Stacks {
-		name := StackName(o.Env, m.Name, s)
-		st, err := describeStack(ctx, c.CF, name)
-		if err != nil {
-			return nil, err
-		}
-		if st != nil && st.Status == reviewInProgress {
-			st = nil // an unexecuted first change set: nothing is deployed
-		}
-		res.Stacks[s] = st
+	for _, t := range p.targets {
+		st := usable(t.live)
+		upstream[t.kind] = st
 		if st == nil || missingUpstream {
-			out = append(out, planFromTemplate(name, files[s.File()], st == nil))
+			out = append(out, planFromTemplate(t.name, t.body, st == nil))
 			missingUpstream = missingUpstream || st == nil
 			continue
 		}
-		params := c.parameters(s, o.Env, res)
+		image := m.Image.Location
+		if m.Image.Build != "" {
+			image = st.Params[synth.ParamImage] // the image is new only once built
+		}
+		params := p.params(t, upstream, image)
 		note := ""
-		if s == synth.Cluster {
-			ami, err := c.amiFor(ctx, o, name)
-			if err != nil {
-				return nil, err
-			}
-			params[synth.ParamAmiID], note = ami.ID, ami.Note()
+		if t.kind == synth.Cluster {
+			note = p.ami.Note()
 		}
-		if s == synth.Service {
-			params[synth.ParamImage] = res.Image
-			params[synth.ParamDesiredCount] = strconv.Itoa(m.Count.Min)
-			if m.Count.Scales() {
-				params[synth.ParamDesiredCount] = "" // as deploy passes it to a service that exists
-			}
-			if m.Image.Build != "" {
-				params[synth.ParamImage] = st.Params[synth.ParamImage] // the image is new only once built
-			}
-		}
-		if c.unchanged(ctx, name, files[s.File()], params, st) {
-			out = append(out, StackDiff{Stack: name, Action: "none", Changes: []Change{}, Note: note})
+		if c.unchanged(ctx, t.name, t.body, params, st) {
+			out = append(out, StackDiff{Stack: t.name, Action: "none", Changes: []Change{}, Note: note})
 			continue
 		}
 		// inline, so that diff writes nothing to the artifact bucket; the change set is
 		// deleted once read
-		body, url := files[s.File()], ""
+		body, url := t.body, ""
 		if len(body) > maxTemplateBody {
 			if _, err := ensureBucket(ctx, c.S3, bucket, id.Region); err != nil {
 				return nil, err
 			}
-			if url, err = upload(ctx, c.S3, bucket, o.Env, string(s), body); err != nil {
+			if url, err = upload(ctx, c.S3, bucket, o.Env, t.name, body); err != nil {
 				return nil, err
 			}
 		}
-		csID, changes, err := changeSet(ctx, c.CF, c.changeSetInput(o, name, url, body, types.ChangeSetTypeUpdate, params), o.Poll)
+		csID, changes, err := changeSet(ctx, c.CF, changeSetInput(t, o.Version, url, body, types.ChangeSetTypeUpdate, params), o.Poll)
 		if err != nil {
 			return nil, withHint(err)
 		}
-		d := StackDiff{Stack: name, Action: "none", Changes: []Change{}, Note: note}
+		d := StackDiff{Stack: t.name, Action: "none", Changes: []Change{}, Note: note}
 		if csID != "" {
 			d.Action, d.Changes = "update", changes
-			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(csID), StackName: aws.String(name)})
+			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(csID), StackName: aws.String(t.name)})
 		}
 		out = append(out, d)
 	}

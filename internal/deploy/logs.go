@@ -29,12 +29,12 @@ type LogOptions struct {
 // PrintLogs prints the service's log events, every stream interleaved by time, each line
 // prefixed with its task. With Follow it keeps printing until ctx ends.
 func (c *Clients) PrintLogs(ctx context.Context, env, service string, o LogOptions, w io.Writer) error {
-	st, err := describeStack(ctx, c.CF, StackName(env, service, synth.Service))
+	name, st, err := c.serviceStack(ctx, env, service)
 	if err != nil {
 		return err
 	}
 	if st == nil {
-		return hint.Wrap(errors.New("the service stack "+StackName(env, service, synth.Service)+" is not deployed"), "run \"berth deploy\" first")
+		return hint.Wrap(errors.New("the service stack "+name+" is not deployed"), "run \"berth deploy\" first")
 	}
 	group := st.Outputs[synth.OutLogGroupName]
 	start := time.Now().Add(-o.Since).UnixMilli()

@@ -55,26 +55,10 @@ func describeStack(ctx context.Context, cf CloudFormation, name string) (*Stack,
 	if len(out.Stacks) == 0 {
 		return nil, nil
 	}
-	s := out.Stacks[0]
-	if s.StackStatus == types.StackStatusDeleteComplete {
-		return nil, nil
-	}
-	st := &Stack{Name: name, Status: string(s.StackStatus), Reason: aws.ToString(s.StackStatusReason),
-		Outputs: map[string]string{}, Params: map[string]string{}, Resolved: map[string]string{}, Tags: map[string]string{}}
-	for _, o := range s.Outputs {
-		st.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
-	}
-	for _, p := range s.Parameters {
-		st.Params[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
-		if p.ResolvedValue != nil {
-			st.Resolved[aws.ToString(p.ParameterKey)] = aws.ToString(p.ResolvedValue)
-		}
-	}
-	for _, t := range s.Tags {
-		st.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return st, nil
+	return stackOf(out.Stacks[0]), nil
 }
+
+type cloudformationStack = types.Stack
 
 // isNotFound tells CloudFormation's "does not exist" apart from real failures.
 func isNotFound(err error) bool {

@@ -74,6 +74,9 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 	for _, s := range synth.Stacks {
 		name := StackName(env, service, s)
 		stack, err := describeStack(ctx, c.CF, name)
+		if s == synth.Service {
+			name, stack, err = c.serviceStack(ctx, env, service)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -189,4 +192,66 @@ func lastSegment(arn string) string {
 		}
 	}
 	return arn
+}
+
+// ServiceSummary is one service of an environment, as "berth status" lists them.
+type ServiceSummary struct {
+	Name    string `json:"name"`
+	Stack   string `json:"stack"`
+	Status  string `json:"status"`
+	Desired int32  `json:"desired"`
+	Running int32  `json:"running"`
+	Pending int32  `json:"pending"`
+	URL     string `json:"url,omitempty"`
+}
+
+// EnvironmentStatus is an environment at a glance: its shared stacks and its services.
+type EnvironmentStatus struct {
+	Env      string            `json:"env"`
+	Stacks   []StackStatus     `json:"stacks"`
+	Services []ServiceSummary  `json:"services"`
+	Settings map[string]string `json:"settings"`
+}
+
+// EnvironmentStatus lists what runs in env.
+func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*EnvironmentStatus, error) {
+	e, err := c.Environment(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, Settings: e.Settings}
+	for _, p := range []struct {
+		name string
+		st   *Stack
+	}{{StackName(env, "", synth.Network), e.Network}, {StackName(env, "", synth.Cluster), e.Cluster}} {
+		if p.st == nil {
+			out.Stacks = append(out.Stacks, StackStatus{Name: p.name, Status: "NOT_DEPLOYED"})
+		} else {
+			out.Stacks = append(out.Stacks, StackStatus{Name: p.name, Status: p.st.Status, Reason: p.st.Reason})
+		}
+	}
+	names := e.ServiceNames()
+	for _, n := range names {
+		st := e.Services[n]
+		out.Services = append(out.Services, ServiceSummary{Name: n, Stack: st.Name, Status: st.Status, URL: st.Outputs[synth.OutURL]})
+	}
+	if e.Cluster == nil || len(names) == 0 {
+		return out, nil
+	}
+	cluster := e.Cluster.Outputs[synth.OutClusterName]
+	for i := 0; i < len(names); i += 10 { // DescribeServices takes ten at a time
+		batch := names[i:min(i+10, len(names))]
+		svcs, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
+		if err != nil {
+			return nil, fmt.Errorf("describe the services of %s: %w", env, err)
+		}
+		for _, s := range svcs.Services {
+			for j := range out.Services {
+				if out.Services[j].Name == aws.ToString(s.ServiceName) {
+					out.Services[j].Desired, out.Services[j].Running, out.Services[j].Pending = s.DesiredCount, s.RunningCount, s.PendingCount
+				}
+			}
+		}
+	}
+	return out, nil
 }

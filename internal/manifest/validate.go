@@ -258,8 +258,16 @@ func ValidEnv(env string) error {
 	if len(env) > MaxEnvLength || !serviceName.MatchString(env) || strings.Contains(env, "--") {
 		return fmt.Errorf("environment %q: 1-%d lower-case letters, digits and single hyphens, starting with a letter", env, MaxEnvLength)
 	}
+	for _, part := range strings.Split(env, "-") {
+		if part == ReservedEnvWord {
+			return fmt.Errorf("environment %q: %q is reserved (berth names service stacks berth-<env>-%s-<service>, so that no service name can collide with an environment's stacks)", env, part, part)
+		}
+	}
 	return nil
 }
+
+// ReservedEnvWord marks, in a service stack's name, where the environment's name ends.
+const ReservedEnvWord = "svc"
 
 func contains(list []int, v int) bool {
 	for _, x := range list {
