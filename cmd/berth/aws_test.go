@@ -744,7 +744,9 @@ func TestServicesShareAnEnvironment(t *testing.T) {
 		return r
 	}
 	deployOK(project(t, "name: orders", "name: svc-b"), "deploy svc-b")
-	shared := func() [2]int { return [2]int{stackEvents(t, c, "berth-e2e-mix-network"), stackEvents(t, c, "berth-e2e-mix-cluster")} }
+	shared := func() [2]int {
+		return [2]int{stackEvents(t, c, "berth-e2e-mix-network"), stackEvents(t, c, "berth-e2e-mix-cluster")}
+	}
 	before := shared()
 
 	// same settings, and a manifest that leaves every environment key out: both inherit

@@ -46,14 +46,14 @@ const (
 	ParamAmiID           = "AmiId"
 	ResAutoScalingGroup  = "AutoScalingGroup"
 	// MetadataKey holds, in a template's Metadata, what berth records about it.
-	MetadataKey = "berth"
-	ParamDesiredCount    = "DesiredCount"
-	OutURL               = "URL"
-	OutServiceName       = "ServiceName"
-	OutTargetGroupArn    = "TargetGroupArn"
-	OutLogGroupName      = "LogGroupName"
-	OutLoadBalancerDNS   = "LoadBalancerDNS"
-	DefaultEnv           = "dev"
+	MetadataKey        = "berth"
+	ParamDesiredCount  = "DesiredCount"
+	OutURL             = "URL"
+	OutServiceName     = "ServiceName"
+	OutTargetGroupArn  = "TargetGroupArn"
+	OutLogGroupName    = "LogGroupName"
+	OutLoadBalancerDNS = "LoadBalancerDNS"
+	DefaultEnv         = "dev"
 )
 
 // Templates are the four templates of one manifest.
