@@ -98,7 +98,13 @@ func desiredCountParameter(m *manifest.Manifest) cfn.Parameter {
 }
 
 func taskDefinition(m *manifest.Manifest) cfn.Resource {
-	var env []any
+	// Tasks cannot ask the instance metadata service for their region (berth blocks it
+	// for tasks), and the ECS agent on EC2 does not always set it, so every container
+	// gets it here; the AWS SDKs read either name. berth reserves AWS_* in env for this.
+	env := []any{
+		map[string]any{"Name": "AWS_DEFAULT_REGION", "Value": cfn.Ref("AWS::Region")},
+		map[string]any{"Name": "AWS_REGION", "Value": cfn.Ref("AWS::Region")},
+	}
 	for _, k := range m.EnvNames() {
 		env = append(env, map[string]any{"Name": k, "Value": m.Env[k]})
 	}
@@ -120,9 +126,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 			},
 		},
 	}
-	if len(env) > 0 {
-		container["Environment"] = env
-	}
+	container["Environment"] = env
 	return cfn.Resource{Type: "AWS::ECS::TaskDefinition", Properties: map[string]any{
 		"Family":                  cfn.Sub(fmt.Sprintf("%s-${Env}", m.Name)),
 		"NetworkMode":             "awsvpc",

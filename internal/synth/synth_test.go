@@ -184,3 +184,27 @@ func BenchmarkRender(b *testing.B) {
 		})
 	}
 }
+
+// IMDS is blocked for tasks, so the region reaches the SDKs in the container only
+// through the environment.
+func TestEveryContainerKnowsItsRegion(t *testing.T) {
+	for _, name := range cases {
+		doc, err := cfn.Parse(mustMarshal(t, Build(load(t, name))[Service]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		containers, _ := doc.Resources["TaskDefinition"].Properties["ContainerDefinitions"].([]any)
+		container, _ := containers[0].(map[string]any)
+		env, _ := container["Environment"].([]any)
+		got := map[string]any{}
+		for _, e := range env {
+			kv := e.(map[string]any)
+			got[kv["Name"].(string)] = kv["Value"]
+		}
+		for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+			if ref, _ := got[k].(map[string]any); ref["Ref"] != "AWS::Region" {
+				t.Errorf("%s: %s = %v, want the stack's region", name, k, got[k])
+			}
+		}
+	}
+}
