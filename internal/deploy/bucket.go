@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/berthdev/berth/internal/hint"
 )
 
 // S3 is the part of the S3 API berth uses for its artifact bucket.
@@ -34,66 +36,121 @@ func BucketName(account, region string) string {
 	return fmt.Sprintf("berth-artifacts-%s-%s", account, region)
 }
 
-// ensureBucket creates the bucket if it is missing: versioned, encrypted, with public
-// access blocked. It reports whether it created it.
-func ensureBucket(ctx context.Context, api S3, bucket, region string) (bool, error) {
-	if _, err := api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+// artifacts is the artifact bucket of one account and region. Its name is predictable,
+// so another account could create it first: every call names the owner berth expects
+// (ExpectedBucketOwner), and S3 refuses the call rather than let berth write templates
+// into, or read them from, somebody else's bucket.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+type artifacts struct {
+	api            S3
+	bucket, owner  string
+	region         string
+	emulated       bool // an endpoint override: template URLs take the form emulators read
+	endpointForURL func(bucket, region string) (string, error)
+}
+
+func (c *Clients) artifacts(id Identity) *artifacts {
+	return &artifacts{api: c.S3, bucket: BucketName(id.Account, id.Region), owner: id.Account, region: id.Region,
+		emulated: c.Emulated != "", endpointForURL: regionalEndpoint}
+}
+
+// ensure creates the bucket if it is missing: versioned, encrypted, with public access
+// blocked. It reports whether it created it.
+func (a *artifacts) ensure(ctx context.Context) (bool, error) {
+	_, err := a.api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: aws.String(a.owner)})
+	if err == nil {
 		return false, nil
 	}
-	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
-	if region != "us-east-1" {
-		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(region)}
+	if isForbidden(err) {
+		return false, a.squatted(err)
 	}
-	if _, err := api.CreateBucket(ctx, in); err != nil {
+	in := &s3.CreateBucketInput{Bucket: aws.String(a.bucket)}
+	if a.region != "us-east-1" {
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(a.region)}
+	}
+	if _, err := a.api.CreateBucket(ctx, in); err != nil {
 		var owned *types.BucketAlreadyOwnedByYou
-		if !errors.As(err, &owned) {
-			return false, fmt.Errorf("create artifact bucket %s: %w", bucket, err)
+		var taken *types.BucketAlreadyExists
+		switch {
+		case errors.As(err, &taken):
+			return false, a.squatted(err)
+		case !errors.As(err, &owned):
+			return false, fmt.Errorf("create artifact bucket %s: %w", a.bucket, err)
 		}
 	}
+	owner := aws.String(a.owner)
 	steps := []func() error{
 		func() error {
-			_, err := api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(bucket),
+			_, err := a.api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner,
 				PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
 					BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
 					BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}})
 			return err
 		},
 		func() error {
-			_, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String(bucket),
+			_, err := a.api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner,
 				ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
 					ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256}}}}})
 			return err
 		},
 		func() error {
-			_, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
+			_, err := a.api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner,
 				VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
 			return err
 		},
 		func() error {
-			_, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(bucket),
+			_, err := a.api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner,
 				Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String(TagManaged), Value: aws.String("true")}}}})
 			return err
 		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return true, fmt.Errorf("configure artifact bucket %s: %w", bucket, err)
+			return true, fmt.Errorf("configure artifact bucket %s: %w", a.bucket, err)
 		}
 	}
 	return true, nil
 }
 
+func (a *artifacts) squatted(err error) error {
+	return hint.Wrap(fmt.Errorf("the artifact bucket %s is not this account's to use: another account owns it, or the credentials may not read it (%w)", a.bucket, err),
+		"berth writes nothing to a bucket that account "+a.owner+" does not own; if this account owns it, grant s3:ListBucket on it")
+}
+
 // upload puts a template under a content-addressed key and returns its TemplateURL.
-// The URL is the virtual-hosted global form, which CloudFormation accepts for a bucket
-// in the stack's region (and the only form moto reads).
-func upload(ctx context.Context, api S3, bucket, env, stack string, body []byte) (string, error) {
+func (a *artifacts) upload(ctx context.Context, env, stack string, body []byte) (string, error) {
 	sum := sha256.Sum256(body)
 	key := fmt.Sprintf("%s%s.yml", artifactPrefix(env, stack), hex.EncodeToString(sum[:8]))
-	_, err := api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+	_, err := a.api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), Body: bytes.NewReader(body),
+		ExpectedBucketOwner: aws.String(a.owner)})
 	if err != nil {
 		return "", fmt.Errorf("upload %s template: %w", stack, err)
 	}
-	return fmt.Sprintf("https://%s.s3.amazonaws.com/%s", bucket, key), nil
+	return a.templateURL(key)
+}
+
+// templateURL is the virtual-hosted URL of the regional endpoint, in the partition's
+// domain (amazonaws.com.cn in China), as the SDK's endpoint rules resolve it. The global
+// s3.amazonaws.com form fails in opt-in regions and outside the aws partition, and can
+// be redirected right after a bucket is created; emulators read only that form.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
+func (a *artifacts) templateURL(key string) (string, error) {
+	if a.emulated {
+		return fmt.Sprintf("https://%s.s3.amazonaws.com/%s", a.bucket, key), nil
+	}
+	base, err := a.endpointForURL(a.bucket, a.region)
+	if err != nil {
+		return "", fmt.Errorf("the S3 endpoint of %s in %s: %w", a.bucket, a.region, err)
+	}
+	return strings.TrimSuffix(base, "/") + "/" + key, nil
+}
+
+func regionalEndpoint(bucket, region string) (string, error) {
+	e, err := s3.NewDefaultEndpointResolverV2().ResolveEndpoint(context.Background(), s3.EndpointParameters{Bucket: aws.String(bucket), Region: aws.String(region)})
+	if err != nil {
+		return "", err
+	}
+	return e.URI.String(), nil
 }
 
 // artifactPrefix is where the templates of one stack go: under the environment, so that
@@ -103,14 +160,18 @@ func artifactPrefix(env, stack string) string { return env + "/" + stack + "/" }
 
 // emptyPrefix deletes every version of every object under prefix, and the bucket too
 // when nothing else is left in it. It reports how many objects it removed.
-func emptyPrefix(ctx context.Context, api S3, bucket, prefix string) (int, bool, error) {
+func (a *artifacts) emptyPrefix(ctx context.Context, prefix string) (int, bool, error) {
 	removed := 0
-	p := s3.NewListObjectVersionsPaginator(api, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	owner := aws.String(a.owner)
+	p := s3.NewListObjectVersionsPaginator(a.api, &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix), ExpectedBucketOwner: owner})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			if isNoSuchBucket(err) {
 				return 0, false, nil // nothing left to delete
+			}
+			if isForbidden(err) {
+				return 0, false, a.squatted(err)
 			}
 			return removed, false, fmt.Errorf("list artifacts: %w", err)
 		}
@@ -124,16 +185,17 @@ func emptyPrefix(ctx context.Context, api S3, bucket, prefix string) (int, bool,
 		if len(ids) == 0 {
 			continue
 		}
-		if _, err := api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket), Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
+		if _, err := a.api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner,
+			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
 			return removed, false, fmt.Errorf("delete artifacts: %w", err)
 		}
 		removed += len(ids)
 	}
-	rest, err := api.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), MaxKeys: aws.Int32(1)})
+	rest, err := a.api.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), MaxKeys: aws.Int32(1), ExpectedBucketOwner: owner})
 	if err != nil || len(rest.Versions)+len(rest.DeleteMarkers) > 0 {
 		return removed, false, nil // other environments still use it
 	}
-	if _, err := api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := a.api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner}); err != nil {
 		return removed, false, fmt.Errorf("delete artifact bucket: %w", err)
 	}
 	return removed, true, nil
@@ -145,4 +207,18 @@ func isNoSuchBucket(err error) bool {
 	var nf *types.NoSuchBucket
 	var api smithy.APIError
 	return errors.As(err, &nf) || errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket"
+}
+
+// isForbidden is S3's answer to a call whose ExpectedBucketOwner is not the bucket's
+// owner (403 Access Denied).
+func isForbidden(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "AccessDenied", "Forbidden", "403":
+		return true
+	}
+	return false
 }

@@ -53,7 +53,7 @@ func (c *Clients) Delete(ctx context.Context, id Identity, o DeleteOptions) erro
 			return &ErrServicesRemain{Env: o.Env, Services: services}
 		}
 	}
-	bucket := BucketName(id.Account, id.Region)
+	bucket := c.artifacts(id)
 	removed := 0
 	for _, svc := range services {
 		n, err := c.deleteService(ctx, bucket, e, svc, o)
@@ -81,7 +81,7 @@ func (c *Clients) Delete(ctx context.Context, id Identity, o DeleteOptions) erro
 
 // deleteService removes a service's stack, then its templates and image repository;
 // it reports how many things it removed.
-func (c *Clients) deleteService(ctx context.Context, bucket string, e *Environment, service string, o DeleteOptions) (int, error) {
+func (c *Clients) deleteService(ctx context.Context, bucket *artifacts, e *Environment, service string, o DeleteOptions) (int, error) {
 	name, st, err := c.serviceStack(ctx, o.Env, service)
 	if err != nil {
 		return 0, err
@@ -93,7 +93,7 @@ func (c *Clients) deleteService(ctx context.Context, bucket string, e *Environme
 		}
 		removed++
 	}
-	n, _, err := emptyPrefix(ctx, c.S3, bucket, artifactPrefix(o.Env, name))
+	n, _, err := bucket.emptyPrefix(ctx, artifactPrefix(o.Env, name))
 	if err != nil {
 		return removed, err
 	}
@@ -112,7 +112,7 @@ func (c *Clients) deleteService(ctx context.Context, bucket string, e *Environme
 
 // deleteEnvironment removes the cluster, then the network, then whatever the
 // environment left in the artifact bucket (and the bucket once empty).
-func (c *Clients) deleteEnvironment(ctx context.Context, bucket string, e *Environment, o DeleteOptions) (int, error) {
+func (c *Clients) deleteEnvironment(ctx context.Context, bucket *artifacts, e *Environment, o DeleteOptions) (int, error) {
 	removed := 0
 	var stackErr error
 	for _, st := range []*Stack{e.Cluster, e.Network} {
@@ -131,7 +131,7 @@ func (c *Clients) deleteEnvironment(ctx context.Context, bucket string, e *Envir
 	}
 	// once its services are gone, the environment's templates serve nothing, even if a
 	// shared stack failed to delete: clean them up and report the failure after
-	n, gone, err := emptyPrefix(ctx, c.S3, bucket, o.Env+"/")
+	n, gone, err := bucket.emptyPrefix(ctx, o.Env+"/")
 	if err != nil {
 		return removed, errors.Join(stackErr, err)
 	}

@@ -173,13 +173,13 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 			return nil, err
 		}
 	}
-	bucket := BucketName(id.Account, id.Region)
-	created, err := ensureBucket(ctx, c.S3, bucket, id.Region)
+	bucket := c.artifacts(id)
+	created, err := bucket.ensure(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if created {
-		o.Progress.Message("created artifact bucket " + bucket + " (versioned, encrypted, public access blocked)")
+		o.Progress.Message("created artifact bucket " + bucket.bucket + " (versioned, encrypted, public access blocked)")
 	}
 	for _, t := range p.targets {
 		st, skipped, err := c.deployStack(ctx, o, bucket, t, p.params(t, res.Stacks, res.Image))
@@ -239,7 +239,7 @@ func (c *Clients) parameters(s synth.Stack, env string, res *Result) map[string]
 
 // deployStack brings one stack to the template: skipped when template and parameters
 // are what is deployed already, otherwise through a change set.
-func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, t *target, params map[string]string) (*Stack, bool, error) {
+func (c *Clients) deployStack(ctx context.Context, o Options, bucket *artifacts, t *target, params map[string]string) (*Stack, bool, error) {
 	name, body := t.name, t.body
 	st, err := describeStack(ctx, c.CF, name)
 	if err != nil {
@@ -270,7 +270,7 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket string, t *
 		return st, true, nil
 	}
 
-	url, err := upload(ctx, c.S3, bucket, o.Env, t.name, body)
+	url, err := bucket.upload(ctx, o.Env, t.name, body)
 	if err != nil {
 		return nil, false, err
 	}

@@ -52,7 +52,7 @@ func TestRollbackCompleteIsDeletedBeforeRetrying(t *testing.T) {
 	var out bytes.Buffer
 	c := &Clients{CF: cf, S3: uploadOnly{}}
 	o := Options{Env: "dev", Manifest: &manifest.Manifest{Name: "api"}, Progress: NewProgress(&out, "text", false), Poll: time.Millisecond}
-	_, _, err := c.deployStack(context.Background(), o, "bucket", &target{kind: "network", name: "berth-dev-network", body: []byte("x")}, map[string]string{})
+	_, _, err := c.deployStack(context.Background(), o, &artifacts{api: uploadOnly{}, bucket: "b", owner: "1", emulated: true}, &target{kind: "network", name: "berth-dev-network", body: []byte("x")}, map[string]string{})
 	if err == nil || !strings.Contains(err.Error(), "enough") {
 		t.Fatalf("err %v", err)
 	}

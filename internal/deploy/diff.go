@@ -31,7 +31,7 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 		return nil, err
 	}
 	m := p.m
-	bucket := BucketName(id.Account, id.Region)
+	bucket := c.artifacts(id)
 	upstream := map[synth.Stack]*Stack{}
 	var out []StackDiff
 	missingUpstream := false
@@ -60,10 +60,10 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 		// deleted once read
 		body, url := t.body, ""
 		if len(body) > maxTemplateBody {
-			if _, err := ensureBucket(ctx, c.S3, bucket, id.Region); err != nil {
+			if _, err := bucket.ensure(ctx); err != nil {
 				return nil, err
 			}
-			if url, err = upload(ctx, c.S3, bucket, o.Env, t.name, body); err != nil {
+			if url, err = bucket.upload(ctx, o.Env, t.name, body); err != nil {
 				return nil, err
 			}
 		}
