@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -18,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/berthdev/berth/internal/hint"
 )
 
@@ -62,7 +68,13 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
+	opts = append(opts, config.WithHTTPClient(httpClient()))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	var noProfile config.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		return nil, hint.Wrap(fmt.Errorf("AWS profile %q is not in your AWS config or credentials files", noProfile.Profile),
+			"list the profiles with \"aws configure list-profiles\", or create it with \"aws configure --profile "+noProfile.Profile+"\"")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
@@ -83,6 +95,25 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 	}, nil
 }
 
+// Timeouts of every AWS call: an endpoint that accepts a connection and never answers
+// fails the call instead of hanging berth. Each API call is retried by the SDK (three
+// attempts), so a dead endpoint costs at most about a minute mid-session; the first call,
+// WhoAmI, is bounded as a whole by identityTimeout.
+const (
+	dialTimeout     = 5 * time.Second
+	headerTimeout   = 20 * time.Second
+	identityTimeout = 15 * time.Second
+)
+
+func httpClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
+		WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = 10 * time.Second
+			t.ResponseHeaderTimeout = headerTimeout
+		})
+}
+
 // endpointOverridden names the endpoint override in force, if any.
 func endpointOverridden() string {
 	for _, kv := range os.Environ() {
@@ -99,12 +130,64 @@ type Identity struct {
 	Account, ARN, Region string
 }
 
-// WhoAmI asks STS who the credentials belong to.
+// WhoAmI asks STS who the credentials belong to. It is every AWS command's first call,
+// so it is where an unreachable endpoint shows: that is told apart from missing or
+// refused credentials, which need another remedy.
 func (c *Clients) WhoAmI(ctx context.Context) (Identity, error) {
+	ctx, cancel := context.WithTimeout(ctx, identityTimeout)
+	defer cancel()
 	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return Identity{}, hint.Wrap(fmt.Errorf("AWS credentials: %w", err),
-			"configure credentials (aws configure, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or pass --profile")
+		return Identity{}, identityError(err, c.stsEndpoint(), c.Emulated)
 	}
 	return Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), Region: c.Region}, nil
+}
+
+func identityError(err error, endpoint, override string) error {
+	h := "check the network and any proxy (HTTPS_PROXY)"
+	if override != "" {
+		h = "check the endpoint override " + override + ": is the emulator running there?"
+	}
+	var api smithy.APIError
+	var send *smithyhttp.RequestSendError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return hint.Wrap(fmt.Errorf("the AWS endpoint %s did not answer within %s", endpoint, identityTimeout), h)
+	case errors.As(err, &send):
+		return hint.Wrap(fmt.Errorf("the AWS endpoint %s could not be reached: %w", endpoint, rootCause(err)), h)
+	case errors.As(err, &api):
+		return hint.Wrap(fmt.Errorf("AWS credentials: %w", err),
+			"the credentials were refused: refresh them (aws sso login, aws configure), or pass --profile")
+	}
+	return hint.Wrap(fmt.Errorf("AWS credentials: %w", err),
+		"configure credentials (aws configure, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or pass --profile")
+}
+
+// stsEndpoint is where WhoAmI asks, for messages.
+func (c *Clients) stsEndpoint() string {
+	for _, k := range []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "https://sts." + c.Region + ".amazonaws.com"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// rootCause is the innermost error: the SDK's wrapping says nothing the message does
+// not already say.
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }

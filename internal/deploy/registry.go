@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -79,7 +81,7 @@ func push(ctx context.Context, api ECR, img v1.Image, uri, tag string) (string, 
 	if err != nil {
 		return "", err
 	}
-	if err := remote.Write(ref, img, remote.WithAuth(auth), remote.WithContext(ctx)); err != nil {
+	if err := remote.Write(ref, img, remote.WithAuth(auth), remote.WithContext(ctx), remote.WithTransport(registryTransport())); err != nil {
 		return "", fmt.Errorf("push %s: %w", ref, err)
 	}
 	return uri + "@" + digest.String(), nil
@@ -122,4 +124,16 @@ func deleteRepository(ctx context.Context, api ECR, repo string) (bool, error) {
 		return false, fmt.Errorf("delete repository %s: %w", repo, err)
 	}
 	return true, nil
+}
+
+// registryTransport is go-containerregistry's, with a bound on how long the registry may
+// take to start answering: a registry that accepts and never answers fails the push.
+func registryTransport() http.RoundTripper {
+	t, ok := remote.DefaultTransport.(*http.Transport)
+	if !ok {
+		return remote.DefaultTransport
+	}
+	t = t.Clone()
+	t.ResponseHeaderTimeout = time.Minute
+	return t
 }
