@@ -26,6 +26,7 @@ import (
 	cwlTypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/berthdev/berth/internal/deploy"
@@ -189,6 +190,12 @@ func TestDeployRedeployAndScale(t *testing.T) {
 	}
 	if tags["berth:env"] != "e2e" || tags["berth:service"] != "orders" || tags["berth:version"] == "" {
 		t.Errorf("stack tags %v", tags)
+	}
+	// a fresh account has no ECS service-linked role: berth made it before the cluster
+	// (moto names it AWSServiceRoleForecs where AWS says AWSServiceRoleForECS: found by path)
+	roles, err := c.IAM.(*iam.Client).ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String("/aws-service-role/ecs.amazonaws.com/")})
+	if err != nil || len(roles.Roles) != 1 || !strings.Contains(r.stdout, "created the ECS service-linked role") {
+		t.Errorf("the ECS service-linked role: %v %v", roles, err)
 	}
 	bucket := "berth-artifacts-123456789012-us-east-1"
 	if v, err := c.S3.(*s3.Client).GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)}); err != nil || v.Status != "Enabled" {

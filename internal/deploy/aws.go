@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -51,6 +52,7 @@ type Clients struct {
 	Logs   Logs
 	ASG    AutoScaling
 	SSM    SSM
+	IAM    IAM
 	Region string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
@@ -91,6 +93,7 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 		Logs:   cloudwatchlogs.NewFromConfig(cfg),
 		ASG:    autoscaling.NewFromConfig(cfg),
 		SSM:    ssm.NewFromConfig(cfg),
+		IAM:    iam.NewFromConfig(cfg),
 		Region: cfg.Region, Emulated: endpointOverridden(),
 	}, nil
 }

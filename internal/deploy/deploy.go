@@ -173,6 +173,11 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 			return nil, err
 		}
 	}
+	if p.env.Cluster == nil {
+		if err := c.ensureECSServiceRole(ctx, o.Progress); err != nil {
+			return nil, err
+		}
+	}
 	bucket := c.artifacts(id)
 	created, err := bucket.ensure(ctx)
 	if err != nil {
