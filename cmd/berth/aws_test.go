@@ -61,7 +61,7 @@ func awsEnv(t *testing.T) []string {
 	}
 	return append(os.Environ(), "AWS_ENDPOINT_URL="+moto.endpoint, "AWS_ACCESS_KEY_ID=testing",
 		"AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1", "AWS_PROFILE=", "AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null", deploy.APILogEnv+"="+apiLog)
 }
 
 func startMoto() {
@@ -98,6 +98,9 @@ func clients(t *testing.T, env []string) *deploy.Clients {
 	t.Helper()
 	for _, kv := range env[len(os.Environ()):] {
 		k, v, _ := strings.Cut(kv, "=")
+		if k == deploy.APILogEnv {
+			continue // the test's own calls are not berth's
+		}
 		t.Setenv(k, v)
 	}
 	c, err := deploy.Connect(context.Background(), "us-east-1", "")

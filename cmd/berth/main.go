@@ -63,7 +63,7 @@ on the local Docker engine.`,
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newVersion(), newInit(), newSynth(), newCheck(), newUp(), newDown(), newReload(), newStatus(),
-		newDeploy(), newDiff(), newVerify(), newLogs(), newDelete())
+		newDeploy(), newDiff(), newVerify(), newLogs(), newDelete(), newIAMPolicy())
 	return root
 }
 

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berthdev/berth/internal/deploy"
 )
 
 // bin is the real berth binary, built once for the tests that run it as a user would.
@@ -21,10 +24,43 @@ func TestMain(m *testing.M) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		panic(string(out))
 	}
+	apiLog = filepath.Join(dir, "api.log")
 	code := m.Run()
 	stopMoto()
+	if code == 0 {
+		code = checkAPICalls()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// apiLog is where every berth run against moto records the AWS calls it made.
+var apiLog string
+
+// checkAPICalls fails the package when berth made an AWS call that "berth iam-policy"
+// does not grant: the policy is only least privilege if it is also enough.
+func checkAPICalls() int {
+	data, err := os.ReadFile(apiLog)
+	if err != nil {
+		return 0 // no AWS test ran
+	}
+	seen := map[string]bool{}
+	missing := 0
+	for _, call := range strings.Fields(string(data)) {
+		if seen[call] {
+			continue
+		}
+		seen[call] = true
+		if !deploy.Granted(call) {
+			fmt.Fprintf(os.Stderr, "FAIL: berth called %s, which berth iam-policy does not grant\n", call)
+			missing++
+		}
+	}
+	fmt.Printf("the AWS tests made %d distinct calls, all granted by berth iam-policy: %v\n", len(seen), missing == 0)
+	if missing > 0 {
+		return 1
+	}
+	return 0
 }
 
 type result struct {

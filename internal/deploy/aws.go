@@ -80,6 +80,9 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	if file := os.Getenv(APILogEnv); file != "" {
+		cfg.APIOptions = append(cfg.APIOptions, apiLogger(file))
+	}
 	if cfg.Region == "" {
 		return nil, hint.Wrap(errors.New("no AWS region configured"), "pass --region, set AWS_REGION, or set region in your AWS profile")
 	}

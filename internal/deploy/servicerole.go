@@ -38,9 +38,13 @@ func (c *Clients) ensureECSServiceRole(ctx context.Context, p Progress) error {
 		return fmt.Errorf("look for the ECS service-linked role: %w", err)
 	}
 	_, err = c.IAM.CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("ecs.amazonaws.com")})
+	// AWS answers InvalidInput "...has been taken in this account" when it exists (moto:
+	// EntityAlreadyExists): made meanwhile, or under a name GetRole did not find; what
+	// matters is that it exists
 	var invalid *types.InvalidInputException
-	if errors.As(err, &invalid) && strings.Contains(aws.ToString(invalid.Message), "has been taken") {
-		return nil // made meanwhile: what matters is that it exists
+	var exists *types.EntityAlreadyExistsException
+	if errors.As(err, &exists) || errors.As(err, &invalid) && strings.Contains(aws.ToString(invalid.Message), "has been taken") {
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("create the ECS service-linked role (aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com): %w", err)

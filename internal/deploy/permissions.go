@@ -1,0 +1,270 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// The least-privilege IAM policy berth needs. CloudFormation acts with the caller's
+// credentials, so the caller needs what berth calls itself (apiActions: every call is
+// recorded in the end-to-end tests and checked against this list) and what creating,
+// updating and deleting the templates' resources takes (ResourceActions: every
+// resource type the templates hold must be listed). Policy renders both.
+
+// apiActions are the IAM actions of the calls berth makes through the SDK, and of the
+// image push, which speaks the registry protocol to ECR.
+var apiActions = []string{
+	"sts:GetCallerIdentity",
+	"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplate",
+	"cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
+	"cloudformation:DeleteChangeSet", "cloudformation:DeleteStack",
+	"s3:ListBucket", "s3:CreateBucket", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
+	"s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion",
+	"s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket",
+	"ecr:DescribeRepositories", "ecr:CreateRepository", "ecr:TagResource", "ecr:ListTagsForResource", "ecr:DeleteRepository",
+	"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+	"ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
+	"ecs:DescribeServices", "ecs:DescribeClusters", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListAccountSettings",
+	"elasticloadbalancing:DescribeTargetHealth",
+	"logs:FilterLogEvents",
+	"autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "autoscaling:SetInstanceProtection",
+	"autoscaling:StartInstanceRefresh", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeInstanceRefreshes",
+	"ssm:GetParameter",
+	"iam:GetRole", "iam:CreateServiceLinkedRole",
+}
+
+// ResourceActions are, per resource type of berth's templates, what CloudFormation needs
+// of the caller to create, update and delete it.
+var ResourceActions = map[string][]string{
+	"AWS::EC2::VPC":                         {"ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:Describe*", "ec2:CreateTags", "ec2:DeleteTags"},
+	"AWS::EC2::InternetGateway":             {"ec2:CreateInternetGateway", "ec2:DeleteInternetGateway", "ec2:Describe*", "ec2:CreateTags"},
+	"AWS::EC2::VPCGatewayAttachment":        {"ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:Describe*"},
+	"AWS::EC2::Subnet":                      {"ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute", "ec2:Describe*", "ec2:CreateTags"},
+	"AWS::EC2::RouteTable":                  {"ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:Describe*", "ec2:CreateTags"},
+	"AWS::EC2::Route":                       {"ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:Describe*"},
+	"AWS::EC2::SubnetRouteTableAssociation": {"ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:ReplaceRouteTableAssociation", "ec2:Describe*"},
+	"AWS::EC2::EIP":                         {"ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DisassociateAddress", "ec2:Describe*", "ec2:CreateTags"},
+	"AWS::EC2::NatGateway":                  {"ec2:CreateNatGateway", "ec2:DeleteNatGateway", "ec2:Describe*", "ec2:CreateTags"},
+	"AWS::EC2::SecurityGroup": {"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+		"ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:Describe*", "ec2:CreateTags"},
+	"AWS::EC2::SecurityGroupEgress":  {"ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:Describe*"},
+	"AWS::EC2::SecurityGroupIngress": {"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:Describe*"},
+	// an Auto Scaling group launches from the template with the caller's rights to run
+	// instances and pass the instance role
+	"AWS::EC2::LaunchTemplate": {"ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplate",
+		"ec2:Describe*", "ec2:CreateTags", "ec2:RunInstances", "iam:PassRole"},
+	"AWS::AutoScaling::AutoScalingGroup": {"autoscaling:CreateAutoScalingGroup", "autoscaling:UpdateAutoScalingGroup",
+		"autoscaling:DeleteAutoScalingGroup", "autoscaling:Describe*", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
+		"ec2:RunInstances", "ec2:CreateTags", "iam:PassRole", "iam:CreateServiceLinkedRole"},
+	"AWS::ECS::Cluster": {"ecs:CreateCluster", "ecs:DeleteCluster", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
+		"ecs:DescribeClusters", "ecs:TagResource", "ecs:UntagResource", "iam:CreateServiceLinkedRole"},
+	"AWS::ECS::CapacityProvider": {"ecs:CreateCapacityProvider", "ecs:UpdateCapacityProvider", "ecs:DeleteCapacityProvider",
+		"ecs:DescribeCapacityProviders", "ecs:TagResource", "autoscaling:CreateOrUpdateTags"},
+	"AWS::ECS::ClusterCapacityProviderAssociations": {"ecs:PutClusterCapacityProviders", "ecs:DescribeClusters"},
+	"AWS::ECS::TaskDefinition": {"ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition",
+		"ecs:TagResource", "iam:PassRole"},
+	"AWS::ECS::Service": {"ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:DescribeServices", "ecs:TagResource",
+		"ecs:UntagResource"},
+	"AWS::IAM::Role": {"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+		"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
+		"iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole"},
+	"AWS::IAM::InstanceProfile": {"iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile",
+		"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:PassRole"},
+	"AWS::Logs::LogGroup": {"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+		"logs:DescribeLogGroups", "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource"},
+	"AWS::ElasticLoadBalancingV2::LoadBalancer": {"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer",
+		"elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+		"elasticloadbalancing:Describe*", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags", "iam:CreateServiceLinkedRole"},
+	"AWS::ElasticLoadBalancingV2::TargetGroup": {"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteTargetGroup",
+		"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:Describe*",
+		"elasticloadbalancing:AddTags"},
+	"AWS::ElasticLoadBalancingV2::Listener": {"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
+		"elasticloadbalancing:ModifyListener", "elasticloadbalancing:Describe*", "elasticloadbalancing:AddTags"},
+	"AWS::ApplicationAutoScaling::ScalableTarget": {"application-autoscaling:RegisterScalableTarget",
+		"application-autoscaling:DeregisterScalableTarget", "application-autoscaling:Describe*", "application-autoscaling:TagResource",
+		"iam:CreateServiceLinkedRole"},
+	// target tracking makes its CloudWatch alarms with the caller's rights
+	"AWS::ApplicationAutoScaling::ScalingPolicy": {"application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+		"application-autoscaling:Describe*", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"},
+}
+
+// PolicyOptions scope the policy.
+type PolicyOptions struct {
+	Partition string // aws, aws-cn, aws-us-gov
+}
+
+// PartitionOf is the partition of a region.
+func PartitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+type statement struct {
+	Sid       string         `json:"Sid"`
+	Effect    string         `json:"Effect"`
+	Action    []string       `json:"Action"`
+	Resource  any            `json:"Resource"`
+	Condition map[string]any `json:"Condition,omitempty"`
+}
+
+// scopes narrow some actions to what berth names: its stacks, its bucket, its
+// repositories, its roles and log groups. Every other action, and list calls that
+// cannot be scoped, applies to "*".
+type scope struct {
+	sid       string
+	match     func(action string) bool
+	resources func(p string) []string
+	condition map[string]any
+}
+
+var scopes = []scope{
+	{"BerthStacks", func(a string) bool {
+		return strings.HasPrefix(a, "cloudformation:") && a != "cloudformation:DescribeStacks" // listing the environment's stacks takes *
+	}, func(p string) []string {
+		return []string{"arn:" + p + ":cloudformation:*:*:stack/berth-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
+	}, nil},
+	{"ArtifactBucket", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(p string) []string {
+		return []string{"arn:" + p + ":s3:::berth-artifacts-*", "arn:" + p + ":s3:::berth-artifacts-*/*"}
+	}, nil},
+	{"ImageRepositories", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(p string) []string {
+		return []string{"arn:" + p + ":ecr:*:*:repository/berth/*"}
+	}, nil},
+	{"LogGroups", func(a string) bool { return strings.HasPrefix(a, "logs:") && a != "logs:DescribeLogGroups" }, func(p string) []string {
+		return []string{"arn:" + p + ":logs:*:*:log-group:/berth/*", "arn:" + p + ":logs:*:*:log-group:/berth/*:*"}
+	}, nil},
+	// CloudFormation names the roles and instance profiles after the stack: berth-<env>-...
+	{"Roles", func(a string) bool {
+		return strings.HasPrefix(a, "iam:") && a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" && a != "iam:GetRole"
+	}, func(p string) []string {
+		return []string{"arn:" + p + ":iam::*:role/berth-*", "arn:" + p + ":iam::*:instance-profile/berth-*"}
+	}, nil},
+	{"PassRolesToInstancesAndTasks", func(a string) bool { return a == "iam:PassRole" }, func(p string) []string {
+		return []string{"arn:" + p + ":iam::*:role/berth-*"}
+	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com"}}}},
+	{"ServiceLinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(p string) []string {
+		return []string{"arn:" + p + ":iam::*:role/aws-service-role/*", "arn:" + p + ":iam::*:role/berth-*"}
+	}, nil},
+}
+
+// Actions lists every action the policy grants, sorted, without duplicates.
+func Actions() []string {
+	set := map[string]bool{}
+	for _, a := range apiActions {
+		set[a] = true
+	}
+	for _, list := range ResourceActions {
+		for _, a := range list {
+			set[a] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for a := range set {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Policy is the IAM policy document berth needs, as JSON.
+func Policy(o PolicyOptions) ([]byte, error) {
+	if o.Partition == "" {
+		o.Partition = "aws"
+	}
+	byScope := map[string][]string{}
+	var rest []string
+	for _, a := range Actions() {
+		placed := false
+		for _, s := range scopes {
+			if s.match(a) {
+				byScope[s.sid] = append(byScope[s.sid], a)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			rest = append(rest, a)
+		}
+	}
+	doc := struct {
+		Version   string      `json:"Version"`
+		Statement []statement `json:"Statement"`
+	}{Version: "2012-10-17"}
+	for _, s := range scopes {
+		if acts := byScope[s.sid]; len(acts) > 0 {
+			doc.Statement = append(doc.Statement, statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o.Partition), Condition: s.condition})
+		}
+	}
+	doc.Statement = append(doc.Statement, statement{Sid: "InfrastructureOfTheTemplates", Effect: "Allow", Action: rest, Resource: "*"})
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// Granted reports whether the policy's actions cover action, wildcards included.
+func Granted(action string) bool {
+	for _, a := range Actions() {
+		if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(action)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// IAMAction is the IAM action of one SDK call: mostly "service:Operation", with the
+// exceptions where the API and IAM name them differently.
+func IAMAction(serviceID, operation string) string {
+	prefix := map[string]string{
+		"CloudFormation": "cloudformation", "S3": "s3", "ECR": "ecr", "STS": "sts", "ECS": "ecs",
+		"Elastic Load Balancing v2": "elasticloadbalancing", "CloudWatch Logs": "logs", "Auto Scaling": "autoscaling",
+		"SSM": "ssm", "IAM": "iam",
+	}[serviceID]
+	if prefix == "" {
+		prefix = strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))
+	}
+	renamed := map[string]string{
+		"s3:HeadBucket": "s3:ListBucket", "s3:ListObjectVersions": "s3:ListBucketVersions",
+		"s3:PutBucketEncryption": "s3:PutEncryptionConfiguration", "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+		"s3:DeleteObjects": "s3:DeleteObject", "s3:HeadObject": "s3:GetObject",
+	}
+	a := prefix + ":" + operation
+	if r, ok := renamed[a]; ok {
+		return r
+	}
+	return a
+}
+
+// APILogEnv names a file to which berth appends every AWS call it makes, one
+// "service:operation" per line: to see what a command does to an account, and how the
+// tests prove the IAM policy covers every call.
+const APILogEnv = "BERTH_API_LOG"
+
+var apiLogMu sync.Mutex
+
+// apiLogger is an SDK middleware that records each call's IAM action.
+func apiLogger(file string) func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("berthAPILog",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				line := IAMAction(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)) + "\n"
+				apiLogMu.Lock()
+				if f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+					fmt.Fprint(f, line)
+					f.Close()
+				}
+				apiLogMu.Unlock()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	}
+}
