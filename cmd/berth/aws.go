@@ -143,7 +143,7 @@ it, unless --yes; without a terminal it requires --yes.`,
 				opts.Confirm = confirm(c.InOrStdin(), out)
 			}
 			if m.Image.Build != "" {
-				opts.Image = func(ctx context.Context) (v1.Image, string, error) { return buildForAWS(ctx, m) }
+				opts.Image = func(ctx context.Context, arch string) (v1.Image, error) { return buildForAWS(ctx, m, arch) }
 			}
 			res, err := ch.clients.Deploy(ch.ctx, ch.id, opts)
 			if err != nil {
@@ -176,25 +176,22 @@ func confirm(in io.Reader, out io.Writer) func(string, []deploy.Change) (bool, e
 	}
 }
 
-// buildForAWS builds image.build for the instances' architecture.
-func buildForAWS(ctx context.Context, m *manifest.Manifest) (v1.Image, string, error) {
+// buildForAWS builds image.build for the instances' CPU architecture.
+func buildForAWS(ctx context.Context, m *manifest.Manifest, arch string) (v1.Image, error) {
 	kind, err := image.Detect(m.BuildDir())
 	if err != nil {
-		return nil, "", fmt.Errorf("image.build: %w", err)
+		return nil, fmt.Errorf("image.build: %w", err)
 	}
 	if kind == image.Dockerfile {
 		cli, err := local.Connect(ctx)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		defer cli.Close()
-		return image.FromDockerfile(ctx, cli, m.BuildDir(), "berth.local/"+m.Name+":deploy")
+		img, _, err := image.FromDockerfile(ctx, cli, m.BuildDir(), "berth.local/"+m.Name+":deploy", "linux/"+arch)
+		return img, err
 	}
-	img, err := image.BuildGo(ctx, image.GoOptions{Dir: m.BuildDir(), Arch: m.Capacity.Arch(), Port: m.Port, Name: m.Name})
-	if err != nil {
-		return nil, "", err
-	}
-	return img, image.Revision(img), nil
+	return image.BuildGo(ctx, image.GoOptions{Dir: m.BuildDir(), Arch: arch, Port: m.Port, Name: m.Name})
 }
 
 func newDiff() *cobra.Command {

@@ -912,3 +912,44 @@ func TestABadProfileSaysSo(t *testing.T) {
 		t.Errorf("exit %d:\n%s", r.code, r.stderr)
 	}
 }
+
+// A Dockerfile service is built for the instances' CPU, not the engine's: built on an
+// Apple Silicon laptop for c5 instances, it was arm64 and its tasks died with "exec
+// format error". Here the engine's CPU is the other one of the instances'.
+func TestDockerfileImageIsBuiltForTheInstances(t *testing.T) {
+	env := awsEnv(t)
+	needDocker(t)
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "http://")
+	env = append(env, deploy.RegistryEnv+"="+host)
+	c := clients(t, env)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app", "Dockerfile"), "FROM scratch\nCOPY hello.txt /hello.txt\n")
+	writeFile(t, filepath.Join(dir, "app", "hello.txt"), "hello "+t.Name()+"\n")
+	instance, want := "m7g.large", "arm64"
+	if out, _ := exec.Command("docker", "version", "-f", "{{.Server.Arch}}").Output(); strings.TrimSpace(string(out)) == "arm64" {
+		instance, want = "c5.large", "amd64"
+	}
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: cpu\nimage:\n  build: ./app\ncapacity:\n  instance_type: "+instance+"\n")
+	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-cpu", "--yes"), "deploy")
+	image := stackParam(t, c, "berth-e2e-cpu-svc-cpu", "Image")
+	_, path, _ := strings.Cut(image, "/")
+	ref, err := name.NewDigest(host + "/" + path)
+	if err != nil {
+		t.Fatalf("image %q: %v", image, err)
+	}
+	img, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf, err := img.ConfigFile(); err != nil || cf.Architecture != want {
+		t.Errorf("pushed a %s image for %s instances (%v)", cf.Architecture, instance, err)
+	}
+	// tagged by content: the tag is the image's own digest
+	tags, err := remote.List(ref.Context())
+	d, _ := img.Digest()
+	if err != nil || len(tags) != 1 || tags[0] != "sha256-"+d.Hex[:16] {
+		t.Errorf("tags %v (%v), want the content's", tags, err)
+	}
+}

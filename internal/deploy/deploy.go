@@ -25,8 +25,9 @@ type Options struct {
 	Progress Progress
 	// Confirm is asked before a change set runs; nil runs it without asking (--yes).
 	Confirm func(stack string, changes []Change) (bool, error)
-	// Image builds the image when the manifest says image.build.
-	Image func(ctx context.Context) (v1.Image, string, error)
+	// Image builds the image when the manifest says image.build, for a CPU
+	// architecture (amd64, arm64): the instances'.
+	Image func(ctx context.Context, arch string) (v1.Image, error)
 	Poll  time.Duration
 	// RefreshAMI reads capacity.ami's SSM parameter again and rolls the instances to
 	// the image it names now; otherwise a deployed cluster keeps its image.
@@ -169,7 +170,7 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 	}
 	res := &Result{Stacks: map[synth.Stack]*Stack{}, Image: p.m.Image.Location}
 	if p.m.Image.Build != "" {
-		if res.Image, err = c.buildAndPush(ctx, o); err != nil {
+		if res.Image, err = c.buildAndPush(ctx, o, p.m.Capacity.Arch()); err != nil {
 			return nil, err
 		}
 	}
@@ -205,8 +206,15 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 	return res, nil
 }
 
-func (c *Clients) buildAndPush(ctx context.Context, o Options) (string, error) {
-	img, tag, err := o.Image(ctx)
+func (c *Clients) buildAndPush(ctx context.Context, o Options, arch string) (string, error) {
+	img, err := o.Image(ctx, arch)
+	if err != nil {
+		return "", err
+	}
+	if err := checkArch(img, arch, o.Manifest); err != nil {
+		return "", err
+	}
+	tag, err := contentTag(img)
 	if err != nil {
 		return "", err
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -136,4 +138,31 @@ func registryTransport() http.RoundTripper {
 	t = t.Clone()
 	t.ResponseHeaderTimeout = time.Minute
 	return t
+}
+
+// contentTag names an image by its content. ECR tags are immutable (berth makes the
+// repository so), and a tag must therefore never name two images: one derived from the
+// image's digest cannot, whichever machine rebuilt it.
+func contentTag(img v1.Image) (string, error) {
+	d, err := img.Digest()
+	if err != nil {
+		return "", err
+	}
+	return "sha256-" + d.Hex[:16], nil
+}
+
+// checkArch refuses an image the instances cannot run: a Dockerfile built on an Apple
+// Silicon laptop is arm64, a c5 instance is amd64, and the tasks would die with "exec
+// format error" only once deployed.
+func checkArch(img v1.Image, arch string, m *manifest.Manifest) error {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("read the image's configuration: %w", err)
+	}
+	if cf.Architecture == arch && (cf.OS == "linux" || cf.OS == "") {
+		return nil
+	}
+	return hint.Wrap(fmt.Errorf("the image is built for %s/%s, but %s instances run linux/%s: the tasks would fail with \"exec format error\"",
+		cf.OS, cf.Architecture, m.Capacity.InstanceType, arch),
+		"build it for linux/"+arch+" (a FROM image that has that platform, or FROM --platform=linux/"+arch+"), or choose an instance type of the image's architecture")
 }

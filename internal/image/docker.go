@@ -1,14 +1,15 @@
 package image
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/client"
@@ -16,6 +17,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/moby/go-archive"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // Load puts img into the Docker engine under tag, unless the engine has it already: the
@@ -50,11 +54,20 @@ func Load(ctx context.Context, cli *client.Client, img v1.Image, tag string) (bo
 	return true, nil
 }
 
-// DockerBuild builds dir with its Dockerfile on the engine and tags the result.
-func DockerBuild(ctx context.Context, cli *client.Client, dir, tag string, out io.Writer) error {
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tarDir(dir, pw)) }()
-	resp, err := cli.ImageBuild(ctx, pr, build.ImageBuildOptions{Tags: []string{tag}, Remove: true, Dockerfile: "Dockerfile"})
+// DockerBuild builds dir with its Dockerfile on the engine for platform (linux/amd64,
+// say; "" for the engine's own) and tags the result.
+func DockerBuild(ctx context.Context, cli *client.Client, dir, tag, platform string, out io.Writer) error {
+	return dockerBuild(ctx, cli, dir, tag, platform, false, out)
+}
+
+func dockerBuild(ctx context.Context, cli *client.Client, dir, tag, platform string, noCache bool, out io.Writer) error {
+	buildCtx, err := Context(dir)
+	if err != nil {
+		return fmt.Errorf("docker build %s: %w", dir, err)
+	}
+	defer buildCtx.Close()
+	resp, err := cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{Tags: []string{tag}, Remove: true, Dockerfile: "Dockerfile",
+		Platform: platform, NoCache: noCache})
 	if err != nil {
 		return fmt.Errorf("docker build %s: %w", dir, err)
 	}
@@ -65,51 +78,55 @@ func DockerBuild(ctx context.Context, cli *client.Client, dir, tag string, out i
 	return nil
 }
 
-// tarDir sends a build context, leaving out what .dockerignore would usually hold.
-func tarDir(dir string, w io.Writer) error {
-	tw := tar.NewWriter(w)
-	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		if rel == "." {
-			return nil
-		}
-		if info.IsDir() && (info.Name() == ".git" || info.Name() == "node_modules") {
-			return filepath.SkipDir
-		}
-		hdr, err := tar.FileInfoHeader(info, "")
-		if err != nil {
-			return err
-		}
-		hdr.Name = filepath.ToSlash(rel)
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
-		return err
-	})
+// Context is the build context "docker build" would send for dir: without what
+// .dockerignore excludes, matched by the same library the Docker CLI uses, with the
+// Dockerfile and .dockerignore kept even where excluded (as the CLI keeps them), and
+// symlinks sent as symlinks. A .env or secrets/ that the user keeps out of their images
+// must never reach one through berth.
+func Context(dir string) (io.ReadCloser, error) {
+	excludes, err := dockerignore(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return tw.Close()
+	for _, always := range []string{".dockerignore", "Dockerfile"} {
+		if out, _ := patternmatcher.MatchesOrParentMatches(always, excludes); out {
+			excludes = append(excludes, "!"+always)
+		}
+	}
+	return archive.TarWithOptions(dir, &archive.TarOptions{ExcludePatterns: excludes, ChownOpts: &archive.ChownOpts{UID: 0, GID: 0}})
+}
+
+func dockerignore(dir string) ([]string, error) {
+	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	return patterns, nil
 }
 
 // FromDockerfile builds dir with the engine and reads the result back as an image that
 // can be pushed, with its short id as the tag. The image is held in memory: an API's
 // image is tens of megabytes, and nothing is left on disk.
-func FromDockerfile(ctx context.Context, cli *client.Client, dir, tag string) (v1.Image, string, error) {
-	if err := DockerBuild(ctx, cli, dir, tag, io.Discard); err != nil {
+func FromDockerfile(ctx context.Context, cli *client.Client, dir, tag, platform string) (v1.Image, string, error) {
+	if err := DockerBuild(ctx, cli, dir, tag, platform, io.Discard); err != nil {
 		return nil, "", err
+	}
+	// the classic builder's cache does not key on the platform: a step built for another
+	// one is reused as is, so a mismatch is built once more without the cache
+	if _, arch, ok := strings.Cut(platform, "/"); ok {
+		if info, _, err := cli.ImageInspectWithRaw(ctx, tag); err == nil && info.Architecture != arch {
+			if err := dockerBuild(ctx, cli, dir, tag, platform, true, io.Discard); err != nil {
+				return nil, "", err
+			}
+		}
 	}
 	rc, err := cli.ImageSave(ctx, []string{tag})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	dimage "github.com/docker/docker/api/types/image"
@@ -89,12 +90,74 @@ func TestDockerfileImage(t *testing.T) {
 	}
 	tag := "berth.local/image-test:latest"
 	defer cli.ImageRemove(context.Background(), tag, dimage.RemoveOptions{Force: true})
-	img, id, err := FromDockerfile(context.Background(), cli, dir, tag)
+	img, id, err := FromDockerfile(context.Background(), cli, dir, tag, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	layers, err := img.Layers()
 	if err != nil || len(layers) != 1 || len(id) != 12 {
 		t.Errorf("layers %d, id %q, err %v", len(layers), id, err)
+	}
+
+	// for the instances' CPU, whatever the engine's: the engine pulls base images for
+	// that platform and labels the result so, even where its build cache holds the same
+	// steps built for another platform (the classic builder's cache ignores it)
+	for _, arch := range []string{"arm64", "amd64", "arm64"} {
+		img, _, err := FromDockerfile(context.Background(), cli, dir, tag, "linux/"+arch)
+		if err != nil {
+			t.Fatalf("%s: %v", arch, err)
+		}
+		if cf, err := img.ConfigFile(); err != nil || cf.Architecture != arch || cf.OS != "linux" {
+			t.Errorf("built for linux/%s, got %s/%s (%v)", arch, cf.OS, cf.Architecture, err)
+		}
+	}
+}
+
+// The build context is what docker build would send: .dockerignore honoured with
+// Docker's own matcher, the Dockerfile and .dockerignore always sent, symlinks kept.
+// Before, berth sent .env and secrets/ that .dockerignore keeps out, and failed on
+// symlinks.
+func TestBuildContextHonoursDockerignore(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"Dockerfile": "FROM scratch\nCOPY . /\n", ".dockerignore": "# secrets stay home\n.env\nsecrets/\n*.log\n!keep.log\nDockerfile\n",
+		".env": "DB_PASSWORD=hunter2\n", "secrets/key.pem": "KEY", "app/main.go": "package main", "debug.log": "x", "keep.log": "y",
+	}
+	for name, content := range files {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	if err := os.Symlink("app/main.go", filepath.Join(dir, "link.go")); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := Context(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got := map[string]byte{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[strings.TrimSuffix(h.Name, "/")] = h.Typeflag
+	}
+	for _, want := range []string{"Dockerfile", ".dockerignore", "app/main.go", "keep.log", "link.go"} {
+		if _, ok := got[want]; !ok {
+			t.Errorf("the context lacks %s (has %v)", want, got)
+		}
+	}
+	for _, never := range []string{".env", "secrets/key.pem", "secrets", "debug.log"} {
+		if _, ok := got[never]; ok {
+			t.Errorf("the context holds %s, which .dockerignore excludes", never)
+		}
+	}
+	if got["link.go"] != tar.TypeSymlink {
+		t.Errorf("link.go went in as type %c, not as a symlink", got["link.go"])
 	}
 }

@@ -33,7 +33,7 @@ func Resolve(ctx context.Context, cli *client.Client, m *manifest.Manifest, out 
 	}
 	if kind == image.Dockerfile {
 		tag := "berth.local/" + m.Name + ":latest"
-		if err := image.DockerBuild(ctx, cli, dir, tag, io.Discard); err != nil {
+		if err := image.DockerBuild(ctx, cli, dir, tag, "", io.Discard); err != nil {
 			return Image{}, err
 		}
 		return locate(ctx, cli, tag)
