@@ -953,3 +953,13 @@ func TestDockerfileImageIsBuiltForTheInstances(t *testing.T) {
 		t.Errorf("tags %v (%v), want the content's", tags, err)
 	}
 }
+
+func TestDeployWarnsWhenTasksCannotFit(t *testing.T) {
+	env := awsEnv(t)
+	r := berthWith(t, project(t, "count: 3", "count: 8", "max: 20", "max: 2"), env, "deploy", "--env", "e2e-room", "--yes")
+	mustSucceed(t, r, "deploy")
+	if !strings.Contains(r.stdout, "warning: a rollout runs up to 16 task(s)") || !strings.Contains(r.stdout, "m7i.large holds 2 awsvpc task(s)") ||
+		!strings.Contains(r.stdout, "ENI trunking is off for this account") {
+		t.Errorf("no warning:\n%s", r.stdout)
+	}
+}

@@ -181,3 +181,17 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// With awsvpc, a task takes a network interface: synth says when count cannot fit.
+func TestSynthWarnsWhenTasksCannotFit(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: big\ncount: 8\ncapacity:\n  max: 2\n")
+	r := berth(t, dir, "synth", "-o", "out")
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: a rollout runs up to 16 task(s) (count 8 at max_percent 200), but capacity.max 2 instance(s) hold 6: c5.xlarge holds 3 awsvpc task(s)") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+	example, _ := filepath.Abs(issueExample)
+	if r := berth(t, dir, "synth", "-f", example, "-o", "out2"); r.code != 0 || r.stderr != "" {
+		t.Errorf("a manifest that fits got: %s", r.stderr)
+	}
+}

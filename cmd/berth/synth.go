@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 
+	"github.com/berthdev/berth/internal/instances"
+	"github.com/berthdev/berth/internal/manifest"
+
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
 )
@@ -34,10 +37,18 @@ manifest is invalid.`,
 			for _, f := range files {
 				fmt.Fprintln(c.OutOrStdout(), f)
 			}
+			warnRoom(c, m)
 			return nil
 		},
 	}
 	manifestFlag(c, &o.file)
 	c.Flags().StringVarP(&o.out, "output-dir", "o", "templates", "directory to write the templates to")
 	return c
+}
+
+// warnRoom says when the service's tasks cannot all be placed on capacity.max instances.
+func warnRoom(c *cobra.Command, m *manifest.Manifest) {
+	if w := instances.Room(m.Capacity.InstanceType, m.CPU, m.Memory, m.Count.Max, m.Deployment.MaxPercent, m.Capacity.Max); w != "" {
+		fmt.Fprintf(c.ErrOrStderr(), "warning: %s\n", w)
+	}
 }

@@ -11,6 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/berthdev/berth/internal/instances"
+	"github.com/berthdev/berth/internal/manifest"
 )
 
 // AutoScaling is the part of the Auto Scaling API berth uses on the group behind the
@@ -203,4 +207,37 @@ func (c *Clients) failedLaunches(ctx context.Context, group string, since time.T
 		}
 	}
 	return msgs, nil
+}
+
+// trunking reports whether ENI trunking is on for the account's container instances,
+// which multiplies the awsvpc tasks an instance holds.
+func (c *Clients) trunking(ctx context.Context) (bool, error) {
+	out, err := c.ECS.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{Name: ecstypes.SettingNameAwsvpcTrunking, EffectiveSettings: true})
+	if err != nil {
+		return false, fmt.Errorf("read the account's awsvpcTrunking setting: %w", err)
+	}
+	for _, s := range out.Settings {
+		if strings.EqualFold(aws.ToString(s.Value), "enabled") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// roomNote warns, before a deploy, when the service's tasks cannot all be placed on
+// capacity.max instances (awsvpc takes a network interface per task), and says whether
+// ENI trunking, which lifts that bound, is on.
+func (c *Clients) roomNote(ctx context.Context, m *manifest.Manifest) (string, error) {
+	w := instances.Room(m.Capacity.InstanceType, m.CPU, m.Memory, m.Count.Max, m.Deployment.MaxPercent, m.Capacity.Max)
+	if w == "" {
+		return "", nil
+	}
+	on, err := c.trunking(ctx)
+	if err != nil {
+		return "", err
+	}
+	if on {
+		return w + " (ENI trunking is on for this account: the bound is higher than this, if the instances support it)", nil
+	}
+	return w + " (ENI trunking is off for this account)", nil
 }

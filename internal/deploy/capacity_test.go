@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -122,5 +123,31 @@ func TestReleaseInstancesLiftsProtectionFirstAndRetries(t *testing.T) {
 	want := "Describe Protect:i-a,i-b Describe Protect:i-b Describe Empty"
 	if got := strings.Join(f.calls, " "); got != want {
 		t.Errorf("calls %s\nwant  %s", got, want)
+	}
+}
+
+func (f *fakeASG) DescribeScalingActivities(context.Context, *autoscaling.DescribeScalingActivitiesInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeScalingActivitiesOutput, error) {
+	now := time.Now()
+	return &autoscaling.DescribeScalingActivitiesOutput{Activities: []types.Activity{
+		{StatusCode: types.ScalingActivityStatusCodeFailed, StartTime: aws.Time(now.Add(-time.Minute)),
+			StatusMessage: aws.String("You have requested more vCPU capacity than your current vCPU limit of 32 allows for the instance bucket that the specified instance type belongs to. Launching EC2 instance failed.")},
+		{StatusCode: types.ScalingActivityStatusCodeFailed, StartTime: aws.Time(now.Add(-2 * time.Minute)),
+			StatusMessage: aws.String("You have requested more vCPU capacity than your current vCPU limit of 32 allows for the instance bucket that the specified instance type belongs to. Launching EC2 instance failed.")},
+		{StatusCode: types.ScalingActivityStatusCodeSuccessful, StartTime: aws.Time(now.Add(-3 * time.Minute)), StatusMessage: aws.String("")},
+		{StatusCode: types.ScalingActivityStatusCodeFailed, StartTime: aws.Time(now.Add(-3 * time.Hour)), StatusMessage: aws.String("an old failure")},
+	}}, nil
+}
+
+// Tasks that stay PROVISIONING are explained by what the group failed to launch (an
+// activity as AWS records a vCPU quota), once, and only recent failures.
+func TestCapacityThatNeverArrivesIsExplained(t *testing.T) {
+	c := &Clients{ASG: &fakeASG{}}
+	got, err := c.failedLaunches(context.Background(), "asg", time.Now().Add(-time.Hour))
+	if err != nil || len(got) != 1 || !strings.Contains(got[0], "vCPU limit of 32") {
+		t.Fatalf("failed launches %q %v", got, err)
+	}
+	check := c.countCheck(&Status{Desired: 2, Pending: 2, Launches: got})
+	if check.Result != "fail" || !strings.Contains(check.Detail, "could not launch instances: You have requested more vCPU capacity") {
+		t.Errorf("check %+v", check)
 	}
 }

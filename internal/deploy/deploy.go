@@ -168,6 +168,11 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 	if note := p.ami.Note(); note != "" {
 		o.Progress.Message(note)
 	}
+	if note, err := c.roomNote(ctx, p.m); err != nil {
+		return nil, err
+	} else if note != "" {
+		o.Progress.Message("warning: " + note)
+	}
 	res := &Result{Stacks: map[synth.Stack]*Stack{}, Image: p.m.Image.Location}
 	if p.m.Image.Build != "" {
 		if res.Image, err = c.buildAndPush(ctx, o, p.m.Capacity.Arch()); err != nil {

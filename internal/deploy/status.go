@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -16,6 +17,7 @@ type ECS interface {
 	ListTasks(context.Context, *ecs.ListTasksInput, ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(context.Context, *ecs.DescribeTasksInput, ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeClusters(context.Context, *ecs.DescribeClustersInput, ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	ListAccountSettings(context.Context, *ecs.ListAccountSettingsInput, ...func(*ecs.Options)) (*ecs.ListAccountSettingsOutput, error)
 }
 
 // ELB is the part of the Elastic Load Balancing v2 API berth reads.
@@ -40,6 +42,9 @@ type Status struct {
 	ContainerInstances int32 `json:"container_instances"`
 	// Notes are what the user may want to act on (a newer AMI, capacity that fails to launch).
 	Notes []string `json:"notes"`
+	// Launches are the reasons the Auto Scaling group failed to launch instances in the
+	// last hour, while tasks wait for capacity.
+	Launches []string `json:"failed_launches"`
 
 	cluster, serviceName, targetGroup string
 }
@@ -69,7 +74,7 @@ type Target struct {
 
 // Status reads the stacks, the service, its tasks and its targets.
 func (c *Clients) Status(ctx context.Context, env, service string) (*Status, error) {
-	st := &Status{Env: env, Service: service, Tasks: []Task{}, Targets: []Target{}, Capacity: []string{}, Notes: []string{}}
+	st := &Status{Env: env, Service: service, Tasks: []Task{}, Targets: []Target{}, Capacity: []string{}, Notes: []string{}, Launches: []string{}}
 	var svc, cluster *Stack
 	for _, s := range synth.Stacks {
 		name := StackName(env, service, s)
@@ -108,6 +113,17 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 	}
 	if err := c.readTargets(ctx, st); err != nil {
 		return nil, err
+	}
+	if st.Running < st.Desired {
+		// tasks wait in PROVISIONING: say why the capacity does not come, if the group knows
+		failed, err := c.failedLaunches(ctx, cluster.Outputs[synth.OutAutoScalingGroup], time.Now().Add(-time.Hour))
+		if err != nil {
+			return nil, err
+		}
+		st.Launches = failed
+		for _, f := range failed {
+			st.Notes = append(st.Notes, "the Auto Scaling group could not launch an instance: "+f)
+		}
 	}
 	return st, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -80,6 +81,9 @@ func (c *Clients) countCheck(st *Status) Check {
 		return Check{"running == desired", "pass", detail}
 	case c.emulatorRunsNothing(st):
 		return Check{"running == desired", "skip", detail + "; " + c.skipReason()}
+	}
+	if len(st.Launches) > 0 {
+		return Check{"running == desired", "fail", detail + "; the Auto Scaling group could not launch instances: " + strings.Join(st.Launches, "; ")}
 	}
 	return Check{"running == desired", "fail", detail + "; tasks wait in PROVISIONING until the capacity provider has launched instances"}
 }
