@@ -963,3 +963,24 @@ func TestDeployWarnsWhenTasksCannotFit(t *testing.T) {
 		t.Errorf("no warning:\n%s", r.stdout)
 	}
 }
+
+// diff tells what changes and what is replaced from the templates, where moto's change
+// sets list few changes and no Replacement: a port change replaces the target group.
+func TestDiffShowsPropertiesAndReplacements(t *testing.T) {
+	env := awsEnv(t)
+	dir := project(t)
+	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-dp", "--yes"), "deploy")
+	writeFile(t, filepath.Join(dir, "berth.yml"), strings.NewReplacer("port: 8080", "port: 9090", "count: 3", "count: 4").Replace(mustRead(t, filepath.Join(dir, "berth.yml"))))
+	r := berthWith(t, dir, env, "diff", "--env", "e2e-dp")
+	mustSucceed(t, r, "diff")
+	for _, want := range []string{
+		"~ TargetGroup                          AWS::ElasticLoadBalancingV2::TargetGroup  (replaced)",
+		"Port: 8080 → 9090  (replaces)",
+		"~ Service                              AWS::ECS::Service",
+		"DesiredCount: 3 → 4",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("diff lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

@@ -16,6 +16,8 @@ type Doc struct {
 	Lines     map[string]int // resource name -> line of its key
 	Order     []string       // resource names as they appear
 	Metadata  map[string]any // the template's Metadata section
+	// Conditions and Parameters are those sections as plain values.
+	Conditions, Parameters map[string]any
 }
 
 // ParsedResource is one resource of a parsed template.
@@ -36,12 +38,20 @@ func Parse(data []byte) (*Doc, error) {
 	doc := &Doc{Resources: map[string]ParsedResource{}, Lines: map[string]int{}}
 	top := root.Content[0]
 	for i := 0; i+1 < len(top.Content); i += 2 {
-		if top.Content[i].Value == "Metadata" {
+		if sect := top.Content[i].Value; sect == "Metadata" || sect == "Conditions" || sect == "Parameters" {
 			v, err := plain(top.Content[i+1])
 			if err != nil {
 				return nil, err
 			}
-			doc.Metadata, _ = v.(map[string]any)
+			m, _ := v.(map[string]any)
+			switch sect {
+			case "Metadata":
+				doc.Metadata = m
+			case "Conditions":
+				doc.Conditions = m
+			default:
+				doc.Parameters = m
+			}
 			continue
 		}
 		if top.Content[i].Value != "Resources" {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
@@ -110,10 +111,12 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 		t := &target{kind: s, name: StackName(o.Env, m.Name, s), body: files[s.File()],
 			tags: map[string]string{TagVersion: o.Version, TagEnv: o.Env, TagStack: string(s)}}
 		switch s {
-		case synth.Network:
-			t.live = env.Network
-		case synth.Cluster:
-			t.live = env.Cluster
+		case synth.Network, synth.Cluster:
+			// described by name: a listing of every stack is not as exact (moto renders
+			// list parameters there as Python lists)
+			if t.live, err = describeStack(ctx, c.CF, t.name); err != nil {
+				return nil, err
+			}
 		case synth.Service:
 			t.name, t.live, t.tags[TagService] = svcName, svc, m.Name
 		}
@@ -307,6 +310,10 @@ func (c *Clients) deployStack(ctx context.Context, o Options, bucket *artifacts,
 	verb := "update"
 	if kind == types.ChangeSetTypeCreate {
 		verb = "create"
+	} else if fromTemplates, err := c.templateChanges(ctx, t, st, params); err != nil {
+		return nil, false, err
+	} else {
+		changes = mergeChanges(name, fromTemplates, changes)
 	}
 	o.Progress.Message(fmt.Sprintf("%s: %s, %d change(s):", name, verb, len(changes)))
 	o.Progress.Changes(changes)
@@ -409,4 +416,29 @@ func withHint(err error) error {
 		return hint.Wrap(err, h)
 	}
 	return err
+}
+
+// templateChanges compares the template and parameters a stack runs with the ones a
+// deploy brings (cfn.Compare).
+func (c *Clients) templateChanges(ctx context.Context, t *target, live *Stack, params map[string]string) ([]cfn.ResourceChange, error) {
+	body, err := deployedTemplate(ctx, c.CF, t.name)
+	if err != nil {
+		return nil, err
+	}
+	before, err := cfn.Parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("read the template of %s: %w", t.name, err)
+	}
+	after, err := cfn.Parse(t.body)
+	if err != nil {
+		return nil, fmt.Errorf("read the new template of %s: %w", t.name, err)
+	}
+	now := make(map[string]string, len(params))
+	for k, v := range params {
+		now[k] = v
+	}
+	if v, ok := now[synth.ParamDesiredCount]; ok && v == "" {
+		now[synth.ParamDesiredCount] = live.Params[synth.ParamDesiredCount] // left to auto scaling: unchanged
+	}
+	return cfn.Compare(before, after, live.Params, now), nil
 }

@@ -73,8 +73,12 @@ func (c *Clients) Diff(ctx context.Context, id Identity, o Options) ([]StackDiff
 		}
 		d := StackDiff{Stack: t.name, Action: "none", Changes: []Change{}, Note: note}
 		if csID != "" {
-			d.Action, d.Changes = "update", changes
 			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(csID), StackName: aws.String(t.name)})
+			fromTemplates, err := c.templateChanges(ctx, t, st, params)
+			if err != nil {
+				return nil, err
+			}
+			d.Action, d.Changes = "update", mergeChanges(t.name, fromTemplates, changes)
 		}
 		out = append(out, d)
 	}

@@ -49,7 +49,8 @@ func (p *plainProgress) Message(m string)    { fmt.Fprintf(p.w, "%s  %s\n", elap
 func (p *plainProgress) Changes(cs []Change) { writeChanges(p.w, cs) }
 func (p *plainProgress) Done()               {}
 
-// writeChanges prints a change set the way a reviewer reads it.
+// writeChanges prints the changes the way a reviewer reads them: a line per resource,
+// then what changes in it.
 func writeChanges(w io.Writer, cs []Change) {
 	for _, c := range cs {
 		sign := map[string]string{"Add": "+", "Modify": "~", "Remove": "-", "Import": "<", "Dynamic": "?"}[c.Action]
@@ -61,7 +62,41 @@ func writeChanges(w io.Writer, cs []Change) {
 			line += "  (may be replaced)"
 		}
 		fmt.Fprintln(w, line)
+		if c.Reason != "" && len(c.Properties) == 0 {
+			fmt.Fprintf(w, "        %s\n", c.Reason)
+		}
+		for _, p := range c.Properties {
+			mark := ""
+			if p.Replaces {
+				mark = "  (replaces)"
+			}
+			fmt.Fprintf(w, "        %s: %s → %s%s\n", p.Path, shown(p.Old), shown(p.New), mark)
+		}
 	}
+}
+
+// shown renders a property value on one line: text as is, structures as JSON, absent as
+// "(none)", and long values cut in the middle.
+func shown(v any) string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return "(none)"
+	case string:
+		s = x
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			s = fmt.Sprint(x)
+		} else {
+			s = string(b)
+		}
+	}
+	const most = 90
+	if r := []rune(s); len(r) > most {
+		s = string(r[:most/2-1]) + "…" + string(r[len(r)-most/2:])
+	}
+	return s
 }
 
 type jsonProgress struct {

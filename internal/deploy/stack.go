@@ -111,13 +111,43 @@ func waitStable(ctx context.Context, cf CloudFormation, name string, ev *eventSt
 	}
 }
 
-// Change is one resource change of a change set.
+// Change is one resource change of an update: from the change set, and from comparing
+// the deployed template with the new one (which also tells the properties).
 type Change struct {
-	Stack       string `json:"stack"`
-	Action      string `json:"action"` // Add, Modify, Remove, Import, Dynamic
-	Resource    string `json:"resource"`
-	Type        string `json:"type"`
-	Replacement string `json:"replacement,omitempty"` // True, False, Conditional
+	Stack       string               `json:"stack"`
+	Action      string               `json:"action"` // Add, Modify, Remove, Import, Dynamic
+	Resource    string               `json:"resource"`
+	Type        string               `json:"type"`
+	Replacement string               `json:"replacement,omitempty"` // True, False, Conditional
+	Reason      string               `json:"reason,omitempty"`
+	Properties  []cfn.PropertyChange `json:"properties,omitempty"`
+}
+
+// mergeChanges puts what the templates tell (properties, replacements CloudFormation
+// knows from them) together with what the change set tells: a replacement either one
+// knows is shown, and a change only the change set lists is kept.
+func mergeChanges(stack string, fromTemplates []cfn.ResourceChange, fromChangeSet []Change) []Change {
+	out := make([]Change, 0, len(fromTemplates)+len(fromChangeSet))
+	at := map[string]int{}
+	for _, r := range fromTemplates {
+		c := Change{Stack: stack, Action: r.Action, Resource: r.Resource, Type: r.Type, Reason: r.Reason, Properties: r.Properties}
+		if r.Replaced {
+			c.Replacement = "True"
+		}
+		at[r.Resource] = len(out)
+		out = append(out, c)
+	}
+	for _, c := range fromChangeSet {
+		i, ok := at[c.Resource]
+		if !ok {
+			out = append(out, c)
+			continue
+		}
+		if out[i].Replacement == "" || c.Replacement == "True" {
+			out[i].Replacement = c.Replacement
+		}
+	}
+	return out
 }
 
 // changeSet creates a change set and waits until CloudFormation has computed it. It
