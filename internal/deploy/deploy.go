@@ -204,7 +204,7 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 			res.Skipped = append(res.Skipped, t.name)
 		}
 		res.Stacks[t.kind] = st
-		if t.kind == synth.Cluster && !skipped {
+		if t.kind == synth.Cluster && !skipped && usable(t.live) != nil { // an update: instances may run the old template
 			if err := c.rollInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress); err != nil {
 				return res, err
 			}
