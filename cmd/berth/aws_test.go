@@ -177,8 +177,8 @@ func TestDeployRedeployAndScale(t *testing.T) {
 
 	r := berthWith(t, dir, env, "deploy", "--env", "e2e", "--yes")
 	mustSucceed(t, r, "first deploy")
-	for _, want := range []string{"account 123456789012, region us-east-1", "stacks: berth-e2e-network, berth-e2e-cluster, berth-e2e-svc-orders",
-		"berth-e2e-network: create", "+ VPC", "berth-e2e-cluster: CREATE_COMPLETE", "berth-e2e-svc-orders: CREATE_COMPLETE", "deployed orders to e2e: http://"} {
+	for _, want := range []string{"account 123456789012, region us-east-1",
+		"berth-e2e-network: create", "+ VPC", "berth-e2e-cluster: CREATE_COMPLETE", "berth-e2e-svc-orders: CREATE_COMPLETE", "deployed orders to e2e in ", ": http://", "the first tasks take a few minutes"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("deploy output lacks %q:\n%s", want, r.stdout)
 		}
@@ -268,23 +268,33 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	mustSucceed(t, r, "deploy -o json")
 	kinds := map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		var v struct{ Kind string }
+		var v map[string]any
 		if err := json.Unmarshal([]byte(line), &v); err != nil {
 			t.Fatalf("deploy -o json printed a line that is not JSON: %q", line)
 		}
-		kinds[v.Kind]++
+		kind, _ := v["kind"].(string)
+		kinds[kind]++
+		if kind == "identity" && (v["account"] != "123456789012" || v["region"] != "us-east-1" || v["caller"] == nil) {
+			t.Errorf("identity without its fields: %q", line)
+		}
+		if e, ok := v["elapsed"].(float64); ok && e*10 != float64(int(e*10)) {
+			t.Errorf("elapsed not rounded: %q", line)
+		}
+		if strings.Contains(line, ":null") {
+			t.Errorf("a null in %q", line)
+		}
 	}
-	if kinds["event"] < 6 || kinds["changes"] != 3 || kinds["result"] != 1 {
+	if kinds["identity"] != 1 || kinds["plan"] != 1 || kinds["event"] < 6 || kinds["stack"] < 6 || kinds["result"] != 1 {
 		t.Errorf("deploy -o json: %v", kinds)
 	}
 
 	r = berthWith(t, dir, env, "diff", "--env", "e2e-st", "-o", "json")
 	mustSucceed(t, r, "diff with no change")
-	var diffs []deploy.StackDiff
-	if err := json.Unmarshal([]byte(r.stdout), &diffs); err != nil || len(diffs) != 3 {
+	var plan deploy.Plan
+	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil || len(plan.Stacks) != 3 || plan.Image.Changed {
 		t.Fatalf("diff json: %v\n%s", err, r.stdout)
 	}
-	for _, d := range diffs {
+	for _, d := range plan.Stacks {
 		if d.Action != "none" {
 			t.Errorf("%s: %s, want none", d.Stack, d.Action)
 		}
@@ -295,7 +305,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	if after := artifacts(t, c, "e2e-st/"); after != before {
 		t.Errorf("diff wrote to the artifact bucket: %d objects, then %d", before, after)
 	}
-	if !strings.Contains(r.stdout, "berth-e2e-st-network: none") || !strings.Contains(r.stdout, "berth-e2e-st-svc-orders: update") {
+	if !strings.Contains(r.stdout, "berth-e2e-st-network: no changes") || !strings.Contains(r.stdout, "berth-e2e-st-svc-orders: update") {
 		t.Errorf("diff after a cpu change:\n%s", r.stdout)
 	}
 
@@ -501,6 +511,9 @@ func TestTwoEnvironmentsAndDeleteLeavesNothing(t *testing.T) {
 }
 
 type cwEvent = cwlTypes.InputLogEvent
+type cwClient = cloudwatchlogs.Client
+type cwCreateStream = cloudwatchlogs.CreateLogStreamInput
+type cwPut = cloudwatchlogs.PutLogEventsInput
 type cfnCapability = cfnTypes.Capability
 
 // A CREATE change set leaves the new stack in REVIEW_IN_PROGRESS until it runs. Before,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
@@ -58,7 +59,9 @@ as the only way in, NAT gateways as the only way out. "berth up" runs the same m
 on the local Docker engine.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("berth {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
@@ -87,7 +90,15 @@ func (e *silentError) Error() string { return e.msg }
 
 func isUsage(err error) bool {
 	var u *usageError
-	return errors.As(err, &u) || manifest.IsManifestError(err)
+	return errors.As(err, &u) || manifest.IsManifestError(err) || cobraUsage(err)
+}
+
+// cobraUsage tells cobra's own complaints about how berth was called (an unknown
+// command, arguments a command does not take) from failures.
+func cobraUsage(err error) bool {
+	m := err.Error()
+	return strings.HasPrefix(m, "unknown command ") || strings.HasPrefix(m, "accepts ") || strings.HasPrefix(m, "requires at least ") ||
+		strings.HasPrefix(m, "unknown shorthand flag") || strings.HasPrefix(m, "unknown flag")
 }
 
 func withHint(err error, text string) error { return hint.Wrap(err, text) }

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,11 +48,16 @@ func startTTY(t *testing.T, dir string, env []string, args ...string) *ttyProces
 	return p
 }
 
+// text is what the terminal shows, without its colours.
+func (p *ttyProcess) text() string { return sgr.ReplaceAllString(p.out.String(), "") }
+
+var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
 // waitFor waits until the terminal shows text.
 func (p *ttyProcess) waitFor(text string, d time.Duration) {
 	p.t.Helper()
 	deadline := time.Now().Add(d)
-	for !strings.Contains(p.out.String(), text) {
+	for !strings.Contains(p.text(), text) {
 		if time.Now().After(deadline) {
 			p.t.Fatalf("no %q on the terminal within %s:\n%s", text, d, p.out.String())
 		}

@@ -3,35 +3,89 @@ package main
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
-// version is set at release time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// Set at release time: -ldflags "-X main.version=v1.2.3 -X main.commit=... -X main.date=...".
+var version, commit, date string
 
-// Version is berth's version, with the VCS revision when the binary was built from a
-// checkout.
+// Version is berth's version: the release, or the module version "go install" recorded,
+// or dev with the commit for a build from a checkout. Stacks are tagged with it.
 func Version() string {
-	v := version
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 && v == "dev" {
-				v += "+" + s.Value[:12]
+	v, c, _, dirty := buildInfo()
+	if v != "" {
+		return v
+	}
+	if c == "" {
+		return "dev"
+	}
+	if dirty {
+		return "dev+" + c + "-dirty"
+	}
+	return "dev+" + c
+}
+
+// versionLine says which berth this is: release, commit and date.
+func versionLine() string {
+	v, c, d, dirty := buildInfo()
+	if v == "" {
+		v = "dev"
+	}
+	var parts []string
+	if c != "" {
+		if dirty {
+			c += ", modified"
+		}
+		parts = append(parts, "commit "+c)
+	}
+	if d != "" {
+		parts = append(parts, "built "+d)
+	}
+	if len(parts) == 0 {
+		return v
+	}
+	return fmt.Sprintf("%s (%s)", v, strings.Join(parts, ", "))
+}
+
+// buildInfo reads what the release stamped, else what the Go toolchain recorded: the
+// module version for "go install ...@v1.2.3", the VCS revision and time for a build
+// from a checkout.
+func buildInfo() (ver, rev, when string, dirty bool) {
+	ver, rev, when = version, commit, date
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	if ver == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		ver = info.Main.Version
+	}
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			if rev == "" && len(s.Value) >= 12 {
+				rev = s.Value[:12]
 			}
+		case "vcs.time":
+			if when == "" {
+				when = s.Value
+			}
+		case "vcs.modified":
+			dirty = s.Value == "true" && commit == ""
 		}
 	}
-	return v
+	return
 }
 
 func newVersion() *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
-		Short:   "Print berth's version",
+		Short:   "Print berth's version: release, commit and build date",
 		Args:    cobra.NoArgs,
-		Example: "  berth version",
+		Example: "  berth version\n  berth --version",
 		RunE: func(c *cobra.Command, _ []string) error {
-			fmt.Fprintf(c.OutOrStdout(), "berth %s\n", Version())
+			fmt.Fprintf(c.OutOrStdout(), "berth %s\n", versionLine())
 			return nil
 		},
 	}

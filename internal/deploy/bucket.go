@@ -222,3 +222,27 @@ func isForbidden(err error) bool {
 	}
 	return false
 }
+
+// count is how many object versions lie under prefix ("" for the whole bucket); 0 when
+// the bucket does not exist.
+func (a *artifacts) count(ctx context.Context, prefix string) (int, error) {
+	n := 0
+	p := s3.NewListObjectVersionsPaginator(a.api, &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix), ExpectedBucketOwner: aws.String(a.owner)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			if isNoSuchBucket(err) {
+				return 0, nil
+			}
+			return 0, fmt.Errorf("list artifacts: %w", err)
+		}
+		n += len(page.Versions) + len(page.DeleteMarkers)
+	}
+	return n, nil
+}
+
+// exists reports whether the bucket exists and is the account's.
+func (a *artifacts) exists(ctx context.Context) (bool, error) {
+	_, err := a.api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: aws.String(a.owner)})
+	return err == nil, nil
+}

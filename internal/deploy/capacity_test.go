@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"github.com/berthdev/berth/internal/style"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +70,7 @@ func TestRollInstancesRefreshesOnlyOutdatedOnesWithProtectionReplaced(t *testing
 		instance("i-new", "3", types.LifecycleStateInService, true))}}
 	var out bytes.Buffer
 	c := &Clients{ASG: f}
-	if err := c.rollInstances(context.Background(), "asg", NewProgress(&out, "text", false)); err != nil {
+	if err := c.rollInstances(context.Background(), "asg", NewProgress(&out, "text", false, style.Plain())); err != nil {
 		t.Fatal(err)
 	}
 	if f.refresh == nil {
@@ -86,7 +87,7 @@ func TestRollInstancesRefreshesOnlyOutdatedOnesWithProtectionReplaced(t *testing
 
 	// nothing outdated: nothing to do
 	f = &fakeASG{states: []types.AutoScalingGroup{group("3", instance("i-new", "3", types.LifecycleStateInService, true))}}
-	(&Clients{ASG: f}).rollInstances(context.Background(), "asg", NewProgress(&out, "text", false))
+	(&Clients{ASG: f}).rollInstances(context.Background(), "asg", NewProgress(&out, "text", false, style.Plain()))
 	if f.refresh != nil {
 		t.Error("refreshed a group whose instances all run the current version")
 	}
@@ -95,7 +96,7 @@ func TestRollInstancesRefreshesOnlyOutdatedOnesWithProtectionReplaced(t *testing
 	f = &fakeASG{states: []types.AutoScalingGroup{group("4", instance("i-old", "2", types.LifecycleStateInService, true))},
 		errs: map[string][]error{"Refresh": {&types.InstanceRefreshInProgressFault{Message: aws.String("An Instance Refresh is already in progress")}}}}
 	out.Reset()
-	if err := (&Clients{ASG: f}).rollInstances(context.Background(), "asg", NewProgress(&out, "text", false)); err != nil || !strings.Contains(out.String(), "already in progress") {
+	if err := (&Clients{ASG: f}).rollInstances(context.Background(), "asg", NewProgress(&out, "text", false, style.Plain())); err != nil || !strings.Contains(out.String(), "already in progress") {
 		t.Errorf("err %v, output %s", err, out.String())
 	}
 }
@@ -117,7 +118,7 @@ func TestReleaseInstancesLiftsProtectionFirstAndRetries(t *testing.T) {
 		errs: map[string][]error{"Protect:i-a,i-b": {refused}},
 	}
 	var out bytes.Buffer
-	if err := (&Clients{ASG: f}).releaseInstances(context.Background(), "asg", NewProgress(&out, "text", false)); err != nil {
+	if err := (&Clients{ASG: f}).releaseInstances(context.Background(), "asg", NewProgress(&out, "text", false, style.Plain())); err != nil {
 		t.Fatal(err)
 	}
 	want := "Describe Protect:i-a,i-b Describe Protect:i-b Describe Empty"

@@ -38,6 +38,95 @@ func (e *ErrServicesRemain) Hint() string {
 	return fmt.Sprintf("delete them first (berth delete -f THEIR-MANIFEST --env %s), or add --force to delete them with the environment", e.Env)
 }
 
+// Removal is what a delete removes, listed before anything goes.
+type Removal struct {
+	Env          string        `json:"env"`
+	Services     []string      `json:"services"`
+	Stacks       []string      `json:"stacks"`
+	Repositories []RepoRemoval `json:"repositories"`
+	LogGroups    []string      `json:"log_groups"`
+	Artifacts    int           `json:"artifact_objects"` // template objects, every version
+	Bucket       string        `json:"bucket,omitempty"` // the artifact bucket, when nothing else uses it
+	Remaining    []string      `json:"remaining_services"`
+}
+
+// RepoRemoval is an image repository and how many images go with it.
+type RepoRemoval struct {
+	Name   string `json:"name"`
+	Images int    `json:"images"`
+}
+
+// Empty reports whether there is nothing to remove.
+func (r *Removal) Empty() bool {
+	return len(r.Stacks) == 0 && len(r.Repositories) == 0 && r.Artifacts == 0 && r.Bucket == ""
+}
+
+// PlanDelete lists what Delete would remove, without removing anything.
+func (c *Clients) PlanDelete(ctx context.Context, id Identity, o DeleteOptions) (*Removal, error) {
+	e, err := c.Environment(ctx, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	r := &Removal{Env: o.Env, Services: []string{}, Stacks: []string{}, Repositories: []RepoRemoval{}, LogGroups: []string{}, Remaining: []string{}}
+	services := []string{o.Service}
+	if o.Environment {
+		services = e.ServiceNames()
+		if len(services) > 0 && !o.Force {
+			return nil, &ErrServicesRemain{Env: o.Env, Services: services}
+		}
+	}
+	bucket := c.artifacts(id)
+	gone := map[string]bool{}
+	for _, svc := range services {
+		name, st, err := c.serviceStack(ctx, o.Env, svc)
+		if err != nil {
+			return nil, err
+		}
+		gone[svc] = true
+		if st != nil {
+			r.Services = append(r.Services, svc)
+			r.Stacks = append(r.Stacks, name)
+			if g := st.Outputs[synth.OutLogGroupName]; g != "" {
+				r.LogGroups = append(r.LogGroups, g)
+			}
+		}
+		if n, ok, err := repositoryImages(ctx, c.ECR, RepositoryName(o.Env, svc)); err != nil {
+			return nil, err
+		} else if ok {
+			r.Repositories = append(r.Repositories, RepoRemoval{Name: RepositoryName(o.Env, svc), Images: n})
+		}
+		n, err := bucket.count(ctx, artifactPrefix(o.Env, name))
+		if err != nil {
+			return nil, err
+		}
+		r.Artifacts += n
+	}
+	for _, svc := range e.ServiceNames() {
+		if !gone[svc] {
+			r.Remaining = append(r.Remaining, svc)
+		}
+	}
+	if len(r.Remaining) > 0 {
+		return r, nil
+	}
+	for _, st := range []*Stack{e.Cluster, e.Network} {
+		if st != nil {
+			r.Stacks = append(r.Stacks, st.Name)
+		}
+	}
+	n, err := bucket.count(ctx, o.Env+"/")
+	if err != nil {
+		return nil, err
+	}
+	r.Artifacts = n
+	if all, err := bucket.count(ctx, ""); err == nil && all == n && (all > 0 || len(r.Stacks) > 0) {
+		if exists, _ := bucket.exists(ctx); exists {
+			r.Bucket = bucket.bucket
+		}
+	}
+	return r, nil
+}
+
 // Delete removes one service: its stack, its templates in the artifact bucket and the
 // image repository berth made for it. The environment's network and cluster go with
 // its last service, or with Environment. Deleting what is already gone succeeds.

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
-	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
@@ -24,8 +22,9 @@ type Options struct {
 	Env      string
 	Version  string // berth's, recorded as a stack tag
 	Progress Progress
-	// Confirm is asked before a change set runs; nil runs it without asking (--yes).
-	Confirm func(stack string, changes []Change) (bool, error)
+	// Confirm is asked once, with the whole plan, before anything changes; nil goes
+	// ahead without asking (--yes).
+	Confirm func(context.Context, *Plan) (bool, error)
 	// Image builds the image when the manifest says image.build, for a CPU
 	// architecture (amd64, arm64): the instances'.
 	Image func(ctx context.Context, arch string) (v1.Image, error)
@@ -40,188 +39,141 @@ type Options struct {
 
 // Result is what a deploy leaves.
 type Result struct {
-	Stacks  map[synth.Stack]*Stack
-	Skipped []string
-	URL     string
-	Image   string
+	Stacks   map[synth.Stack]*Stack `json:"-"`
+	Skipped  []string               `json:"skipped"`
+	URL      string                 `json:"url"`
+	Image    string                 `json:"image"`
+	Created  bool                   `json:"created"` // the service is new: its first tasks wait for instances
+	Desired  int                    `json:"desired"`
+	Changed  bool                   `json:"changed"` // false when the plan had nothing to do
+	Service  string                 `json:"service"`
+	Env      string                 `json:"env"`
+	Duration float64                `json:"seconds"`
 }
 
-// ErrDeclined is returned when the user says no to a change set.
-var ErrDeclined = errors.New("deploy stopped: the change set was not executed")
+// ErrDeclined is returned when the user says no to the plan.
+var ErrDeclined = errors.New("deploy stopped: nothing was changed")
 
-// Plan says who deploys what where, before anything changes.
-func Plan(id Identity, env, service string) string {
-	var names []string
-	for _, s := range synth.Stacks {
-		if s == synth.Service && service == "" {
-			names = append(names, "every service of "+env)
-			continue
-		}
-		names = append(names, StackName(env, service, s))
-	}
-	return fmt.Sprintf("account %s, region %s, as %s\nstacks: %s", id.Account, id.Region, id.ARN, strings.Join(names, ", "))
-}
-
-// target is one stack of a deploy: which part of the environment it is, and the
-// template berth brings it to.
-type target struct {
-	kind synth.Stack
-	name string
-	body []byte
-	tags map[string]string
-	live *Stack // as deployed; nil when it is not
-}
-
-// prepared is what a deploy or a diff knows before it changes anything.
-type prepared struct {
-	m       *manifest.Manifest // as it deploys to the environment: inherited keys filled in
-	env     *Environment
-	ami     AMI
-	targets []*target // network, cluster, service: the deployment order
-}
-
-// prepare reads the environment, refuses a manifest that disagrees with it, fills in
-// what the manifest leaves to the environment, decides the AMI and renders the
-// templates.
-func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
-	env, err := c.Environment(ctx, o.Env)
-	if err != nil {
-		return nil, err
-	}
-	m, err := forEnvironment(o.Manifest, env, o.UpdateEnv)
-	if err != nil {
-		return nil, err
-	}
-	p := &prepared{m: m, env: env}
-	if p.ami, err = c.chooseAMI(ctx, m.Capacity.AMI, usable(env.Cluster), deployedAMISource(env.Cluster, env.Settings), o.RefreshAMI); err != nil {
-		return nil, err
-	}
-	files, err := synth.Render(m)
-	if err != nil {
-		return nil, err
-	}
-	svcName, svc, err := c.serviceStack(ctx, o.Env, m.Name)
-	if err != nil {
-		return nil, err
-	}
-	if svcName != StackName(o.Env, m.Name, synth.Service) {
-		o.Progress.Message(fmt.Sprintf("%s: a stack named the way berth named services before; it keeps its name", svcName))
-	}
-	for _, s := range synth.Stacks {
-		t := &target{kind: s, name: StackName(o.Env, m.Name, s), body: files[s.File()],
-			tags: map[string]string{TagVersion: o.Version, TagEnv: o.Env, TagStack: string(s)}}
-		switch s {
-		case synth.Network, synth.Cluster:
-			// described by name: a listing of every stack is not as exact (moto renders
-			// list parameters there as Python lists)
-			if t.live, err = describeStack(ctx, c.CF, t.name); err != nil {
-				return nil, err
-			}
-		case synth.Service:
-			t.name, t.live, t.tags[TagService] = svcName, svc, m.Name
-		}
-		p.targets = append(p.targets, t)
-	}
-	return p, nil
-}
-
-// usable is a deployed stack that holds resources, or nil.
-func usable(st *Stack) *Stack {
-	if st == nil || st.Status == reviewInProgress || st.Status == string(types.StackStatusRollbackComplete) {
-		return nil
-	}
-	return st
-}
-
-// params are the parameters of t: the outputs of the stacks before it (upstream, by
-// kind), and what berth decides for it.
-func (p *prepared) params(t *target, upstream map[synth.Stack]*Stack, image string) map[string]string {
-	params := map[string]string{synth.ParamEnv: t.tags[TagEnv]}
-	net, cluster := upstream[synth.Network], upstream[synth.Cluster]
-	switch t.kind {
-	case synth.Cluster:
-		params[synth.OutVpcID] = net.Outputs[synth.OutVpcID]
-		params[synth.OutPrivateSubnets] = net.Outputs[synth.OutPrivateSubnets]
-		params[synth.ParamAmiID] = p.ami.ID
-	case synth.Service:
-		for _, k := range []string{synth.OutVpcID, synth.OutPublicSubnets, synth.OutPrivateSubnets} {
-			params[k] = net.Outputs[k]
-		}
-		for _, k := range []string{synth.OutClusterName, synth.OutExecutionRoleArn, synth.OutCapacityProvider} {
-			params[k] = cluster.Outputs[k] // an empty capacity provider uses the cluster's default
-		}
-		params[synth.ParamImage] = image
-		params[synth.ParamDesiredCount] = strconv.Itoa(p.m.Count.Min)
-		if p.m.Count.Scales() && usable(t.live) != nil {
-			// auto scaling owns the count once the service exists: pass nothing, so that
-			// CloudFormation keeps it (see synth.desiredCountParameter)
-			params[synth.ParamDesiredCount] = ""
-		}
-	}
-	return params
-}
-
-// Deploy creates or updates network, cluster and service, in that order, each through
-// a change set; the outputs of one are the parameters of the next.
+// Deploy shows the plan, asks once, then brings network, cluster and service to the
+// manifest in that order, each through a change set; the outputs of one are the
+// parameters of the next.
 func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, error) {
-	p, err := c.prepare(ctx, o)
+	pl, err := c.plan(ctx, id, o)
 	if err != nil {
 		return nil, err
 	}
-	if note := p.ami.Note(); note != "" {
-		o.Progress.Message(note)
+	o.Progress.Plan(pl)
+	res := &Result{Stacks: map[synth.Stack]*Stack{}, Skipped: []string{}, Image: pl.Image.New, Service: pl.Service, Env: o.Env, Desired: pl.prep.m.Count.Min}
+	if !pl.Changes() {
+		res.URL = urlOf(pl)
+		return res, nil
 	}
-	if note, err := c.roomNote(ctx, p.m); err != nil {
-		return nil, err
-	} else if note != "" {
-		o.Progress.Message("warning: " + note)
+	if o.Confirm != nil {
+		ok, err := o.Confirm(ctx, pl)
+		if err != nil || !ok {
+			// the question was not answered yes: leave nothing behind, even after Ctrl-C
+			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			pl.discard(cleanup, c)
+			if err != nil {
+				return nil, fmt.Errorf("%w (%v)", ErrDeclined, err)
+			}
+			return nil, ErrDeclined
+		}
+		o.Progress.Restart() // the clock counts the deploy, not the time at the question
 	}
-	res := &Result{Stacks: map[synth.Stack]*Stack{}, Image: p.m.Image.Location}
-	if p.m.Image.Build != "" {
-		if res.Image, err = c.buildAndPush(ctx, o, p.m.Capacity.Arch()); err != nil {
-			return nil, err
+	start := time.Now()
+	res.Changed = true
+	err = c.apply(ctx, id, o, pl, res)
+	res.Duration = math.Round(time.Since(start).Seconds()*10) / 10
+	if err != nil {
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		pl.discard(cleanup, c)
+	}
+	return res, err
+}
+
+// urlOf is the service's URL as deployed.
+func urlOf(pl *Plan) string {
+	if svc := usable(pl.prep.targets[len(pl.prep.targets)-1].live); svc != nil {
+		return svc.Outputs[synth.OutURL]
+	}
+	return ""
+}
+
+// apply carries the plan out.
+func (c *Clients) apply(ctx context.Context, id Identity, o Options, pl *Plan, res *Result) error {
+	if pl.built != nil {
+		ref, err := c.pushImage(ctx, o, pl.built)
+		if err != nil {
+			return err
+		}
+		if ref != pl.Image.New {
+			return fmt.Errorf("pushed %s, but the plan was made for %s", ref, pl.Image.New)
 		}
 	}
-	if p.env.Cluster == nil {
+	if pl.prep.env.Cluster == nil {
 		if err := c.ensureECSServiceRole(ctx, o.Progress); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	bucket := c.artifacts(id)
 	created, err := bucket.ensure(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if created {
 		o.Progress.Message("created artifact bucket " + bucket.bucket + " (versioned, encrypted, public access blocked)")
 	}
-	for _, t := range p.targets {
-		st, skipped, err := c.deployStack(ctx, o, bucket, t, p.params(t, res.Stacks, res.Image))
-		if err != nil {
-			return res, err
-		}
-		if skipped {
+	for i := range pl.Stacks {
+		sp := &pl.Stacks[i]
+		t := sp.target
+		params := pl.prep.params(t, res.Stacks, pl.Image.New)
+		if sp.Action == "none" && !(t.kind == synth.Service && pl.Image.Changed) {
+			res.Stacks[t.kind] = usable(t.live)
 			res.Skipped = append(res.Skipped, t.name)
+			continue
+		}
+		if sp.changeSet != "" && !sameParams(sp.params, params) {
+			// an upstream stack's update changed its outputs: the prepared change set is stale
+			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(sp.changeSet), StackName: aws.String(t.name)})
+			sp.changeSet = ""
+		}
+		st, err := c.applyStack(ctx, o, bucket, sp, params)
+		if err != nil {
+			return err
 		}
 		res.Stacks[t.kind] = st
-		if t.kind == synth.Cluster && !skipped && usable(t.live) != nil { // an update: instances may run the old template
+		if t.kind == synth.Service && usable(t.live) == nil {
+			res.Created = true
+		}
+		if t.kind == synth.Cluster && usable(t.live) != nil { // an update: instances may run the old template
 			if err := c.rollInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress); err != nil {
-				return res, err
+				return err
 			}
 		}
 	}
-	res.URL = res.Stacks[synth.Service].Outputs[synth.OutURL]
-	return res, nil
+	if svc := res.Stacks[synth.Service]; svc != nil {
+		res.URL = svc.Outputs[synth.OutURL]
+	}
+	return nil
 }
 
-func (c *Clients) buildAndPush(ctx context.Context, o Options, arch string) (string, error) {
-	img, err := o.Image(ctx, arch)
-	if err != nil {
-		return "", err
+func sameParams(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	if err := checkArch(img, arch, o.Manifest); err != nil {
-		return "", err
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
 	}
+	return true
+}
+
+// pushImage puts the built image in the service's repository, tagged by its content.
+func (c *Clients) pushImage(ctx context.Context, o Options, img v1.Image) (string, error) {
 	tag, err := contentTag(img)
 	if err != nil {
 		return "", err
@@ -233,127 +185,88 @@ func (c *Clients) buildAndPush(ctx context.Context, o Options, arch string) (str
 	}
 	ref, err := push(ctx, c.ECR, img, uri, tag)
 	if err != nil {
-		return "", err
+		return "", c.registryHint(err)
 	}
 	o.Progress.Message("pushed image " + ref)
 	return ref, nil
 }
 
-// parameters wires the outputs of the stacks deployed so far into the next one.
-func (c *Clients) parameters(s synth.Stack, env string, res *Result) map[string]string {
-	p := map[string]string{synth.ParamEnv: env}
-	net, cluster := res.Stacks[synth.Network], res.Stacks[synth.Cluster]
-	switch s {
-	case synth.Cluster:
-		p[synth.OutVpcID] = net.Outputs[synth.OutVpcID]
-		p[synth.OutPrivateSubnets] = net.Outputs[synth.OutPrivateSubnets]
-	case synth.Service:
-		for _, k := range []string{synth.OutVpcID, synth.OutPublicSubnets, synth.OutPrivateSubnets} {
-			p[k] = net.Outputs[k]
-		}
-		for _, k := range []string{synth.OutClusterName, synth.OutExecutionRoleArn, synth.OutCapacityProvider} {
-			p[k] = cluster.Outputs[k] // an empty capacity provider uses the cluster's default
-		}
-	}
-	return p
-}
-
-// deployStack brings one stack to the template: skipped when template and parameters
-// are what is deployed already, otherwise through a change set.
-func (c *Clients) deployStack(ctx context.Context, o Options, bucket *artifacts, t *target, params map[string]string) (*Stack, bool, error) {
-	name, body := t.name, t.body
+// applyStack brings one stack to its plan: waits for an operation in progress, clears
+// what a failed first create left, then executes the prepared change set or makes one.
+func (c *Clients) applyStack(ctx context.Context, o Options, bucket *artifacts, sp *StackPlan, params map[string]string) (*Stack, error) {
+	t := sp.target
+	name := t.name
 	st, err := describeStack(ctx, c.CF, name)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if st != nil && inProgress(st.Status) {
 		o.Progress.Message(fmt.Sprintf("%s: waiting for the operation in progress (%s)", name, st.Status))
 		if st, err = waitStable(ctx, c.CF, name, newEventStream(ctx, c.CF, name, o.Progress.Event), o.Poll); err != nil {
-			return nil, false, interrupted(err, name)
+			return nil, interrupted(err, name)
 		}
+		sp.changeSet = "" // planned before that operation ended
 	}
 	if st != nil && st.Status == string(types.StackStatusRollbackComplete) {
 		o.Progress.Message(fmt.Sprintf("%s: deleting it first: a failed first create left it in ROLLBACK_COMPLETE, which CloudFormation cannot update", name))
 		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		st = nil
 	}
 	if st != nil && st.Status == reviewInProgress {
 		o.Progress.Message(fmt.Sprintf("%s: removing the empty stack an unexecuted first change set left (REVIEW_IN_PROGRESS)", name))
 		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		st = nil
 	}
-	if st != nil && c.unchanged(ctx, name, body, params, st) {
-		o.Progress.Message(name + ": no changes")
-		return st, true, nil
-	}
-
-	url, err := bucket.upload(ctx, o.Env, t.name, body)
+	url, err := bucket.upload(ctx, o.Env, name, t.body) // kept, versioned, whichever way the change set reads it
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	kind := types.ChangeSetTypeUpdate
-	if st == nil {
-		kind = types.ChangeSetTypeCreate
-	}
-	id, changes, err := changeSet(ctx, c.CF, changeSetInput(t, o.Version, url, nil, kind, params), o.Poll)
-	if err != nil {
-		return nil, false, withHint(err)
-	}
+	id := sp.changeSet
 	if id == "" {
-		o.Progress.Message(name + ": no changes")
-		return st, true, nil
-	}
-	verb := "update"
-	if kind == types.ChangeSetTypeCreate {
-		verb = "create"
-	} else if fromTemplates, err := c.templateChanges(ctx, t, st, params); err != nil {
-		return nil, false, err
-	} else {
-		changes = mergeChanges(name, fromTemplates, changes)
-	}
-	o.Progress.Message(fmt.Sprintf("%s: %s, %d change(s):", name, verb, len(changes)))
-	o.Progress.Changes(changes)
-	if o.Confirm != nil {
-		ok, err := o.Confirm(name, changes)
-		if err != nil {
-			return nil, false, err
+		if st != nil && c.unchanged(ctx, name, t.body, params, st) {
+			o.Progress.Stack(name, "no changes", 0)
+			return st, nil
 		}
-		if !ok {
-			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(id), StackName: aws.String(name)})
-			if kind == types.ChangeSetTypeCreate {
-				// the change set made an empty stack (REVIEW_IN_PROGRESS): leave nothing
-				if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
-					return nil, false, errors.Join(ErrDeclined, err)
-				}
-			}
-			return nil, false, ErrDeclined
+		kind := types.ChangeSetTypeUpdate
+		if st == nil {
+			kind = types.ChangeSetTypeCreate
+		}
+		if id, _, err = changeSet(ctx, c.CF, changeSetInput(t, o.Version, url, nil, kind, params), o.Poll); err != nil {
+			return nil, withHint(err)
+		}
+		if id == "" {
+			o.Progress.Stack(name, "no changes", 0)
+			return st, nil
 		}
 	}
+	sp.changeSet = ""
 	events := newEventStream(ctx, c.CF, name, o.Progress.Event)
+	o.Progress.Stack(name, "started", len(sp.Changes))
 	if _, err := c.CF.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(id), StackName: aws.String(name)}); err != nil {
-		return nil, false, withHint(fmt.Errorf("execute change set of %s: %w", name, err))
+		return nil, withHint(fmt.Errorf("execute change set of %s: %w", name, err))
 	}
 	st, err = waitStable(ctx, c.CF, name, events, o.Poll)
-	o.Progress.Done()
 	if err != nil {
-		return nil, false, interrupted(err, name)
+		o.Progress.Done()
+		return nil, interrupted(err, name)
 	}
 	if st == nil || !succeeded(st.Status) {
+		o.Progress.Done()
 		if f := RootCause(events.all); f != nil {
-			return nil, false, f
+			return nil, f
 		}
 		status, reason := "DELETED", ""
 		if st != nil {
 			status, reason = st.Status, st.Reason
 		}
-		return nil, false, withHint(fmt.Errorf("stack %s ended %s: %s", name, status, reason))
+		return nil, withHint(fmt.Errorf("stack %s ended %s: %s", name, status, reason))
 	}
-	o.Progress.Message(fmt.Sprintf("%s: %s", name, st.Status))
-	return st, false, nil
+	o.Progress.Stack(name, st.Status, len(sp.Changes))
+	return st, nil
 }
 
 // changeSetInput asks for a change set of t's template at url (uploaded), or, with an
@@ -380,25 +293,6 @@ func changeSetInput(t *target, version, url string, body []byte, kind types.Chan
 	return in
 }
 
-// unchanged reports whether the stack runs this very template with these parameters:
-// then there is nothing to do, and asking CloudFormation for a change set (seconds on
-// AWS) is skipped.
-func (c *Clients) unchanged(ctx context.Context, name string, body []byte, params map[string]string, st *Stack) bool {
-	if !succeeded(st.Status) && st.Status != string(types.StackStatusUpdateRollbackComplete) {
-		return false
-	}
-	for k, v := range params {
-		if k == synth.ParamDesiredCount && v == "" {
-			continue // the count is left to auto scaling, whatever the stack last had
-		}
-		if st.Params[k] != v {
-			return false
-		}
-	}
-	out, err := c.CF.GetTemplate(ctx, &cloudformation.GetTemplateInput{StackName: aws.String(name), TemplateStage: types.TemplateStageOriginal})
-	return err == nil && aws.ToString(out.TemplateBody) == string(body)
-}
-
 // interrupted turns a cancelled wait into advice: the stack operation goes on.
 func interrupted(err error, stack string) error {
 	if !errors.Is(err, context.Canceled) {
@@ -416,29 +310,4 @@ func withHint(err error) error {
 		return hint.Wrap(err, h)
 	}
 	return err
-}
-
-// templateChanges compares the template and parameters a stack runs with the ones a
-// deploy brings (cfn.Compare).
-func (c *Clients) templateChanges(ctx context.Context, t *target, live *Stack, params map[string]string) ([]cfn.ResourceChange, error) {
-	body, err := deployedTemplate(ctx, c.CF, t.name)
-	if err != nil {
-		return nil, err
-	}
-	before, err := cfn.Parse(body)
-	if err != nil {
-		return nil, fmt.Errorf("read the template of %s: %w", t.name, err)
-	}
-	after, err := cfn.Parse(t.body)
-	if err != nil {
-		return nil, fmt.Errorf("read the new template of %s: %w", t.name, err)
-	}
-	now := make(map[string]string, len(params))
-	for k, v := range params {
-		now[k] = v
-	}
-	if v, ok := now[synth.ParamDesiredCount]; ok && v == "" {
-		now[synth.ParamDesiredCount] = live.Params[synth.ParamDesiredCount] // left to auto scaling: unchanged
-	}
-	return cfn.Compare(before, after, live.Params, now), nil
 }

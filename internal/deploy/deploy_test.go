@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/berthdev/berth/internal/style"
 	"strings"
 	"testing"
 	"time"
@@ -51,8 +52,9 @@ func TestRollbackCompleteIsDeletedBeforeRetrying(t *testing.T) {
 	cf := &fakeCF{status: types.StackStatusRollbackComplete}
 	var out bytes.Buffer
 	c := &Clients{CF: cf, S3: uploadOnly{}}
-	o := Options{Env: "dev", Manifest: &manifest.Manifest{Name: "api"}, Progress: NewProgress(&out, "text", false), Poll: time.Millisecond}
-	_, _, err := c.deployStack(context.Background(), o, &artifacts{api: uploadOnly{}, bucket: "b", owner: "1", emulated: true}, &target{kind: "network", name: "berth-dev-network", body: []byte("x")}, map[string]string{})
+	o := Options{Env: "dev", Manifest: &manifest.Manifest{Name: "api"}, Progress: NewProgress(&out, "text", false, style.Plain()), Poll: time.Millisecond}
+	sp := &StackPlan{target: &target{kind: "network", name: "berth-dev-network", body: []byte("x")}}
+	_, err := c.applyStack(context.Background(), o, &artifacts{api: uploadOnly{}, bucket: "b", owner: "1", emulated: true}, sp, map[string]string{})
 	if err == nil || !strings.Contains(err.Error(), "enough") {
 		t.Fatalf("err %v", err)
 	}
@@ -75,14 +77,14 @@ func TestProgressViews(t *testing.T) {
 	ev := Event{Stack: "berth-dev-network", Resource: "VPC", Type: "AWS::EC2::VPC", Status: "CREATE_COMPLETE"}
 
 	var plain bytes.Buffer
-	p := NewProgress(&plain, "text", false)
+	p := NewProgress(&plain, "text", false, style.Plain())
 	p.Event(ev)
 	if strings.Contains(plain.String(), "\x1b[") || !strings.Contains(plain.String(), "VPC") || !strings.Contains(plain.String(), "CREATE_COMPLETE") {
 		t.Errorf("plain: %q", plain.String())
 	}
 
 	var js bytes.Buffer
-	p = NewProgress(&js, "json", false)
+	p = NewProgress(&js, "json", false, style.Plain())
 	p.Event(ev)
 	p.Message("hello")
 	for _, line := range strings.Split(strings.TrimSpace(js.String()), "\n") {
@@ -92,15 +94,28 @@ func TestProgressViews(t *testing.T) {
 		}
 	}
 
-	// on a terminal the row of a resource is rewritten in place, not appended
+	// JSON lines carry fields, not prose
+	var idl bytes.Buffer
+	NewProgress(&idl, "json", false, style.Plain()).Identity(Identity{Account: "123456789012", Region: "eu-west-1", ARN: "arn:aws:iam::123456789012:user/a"})
+	var id map[string]any
+	if err := json.Unmarshal(idl.Bytes(), &id); err != nil || id["account"] != "123456789012" || id["region"] != "eu-west-1" || id["caller"] == nil {
+		t.Errorf("identity line %s", idl.String())
+	}
+
+	// on a terminal a stack is one line redrawn in place, counting its resources
 	var tty bytes.Buffer
-	p = NewProgress(&tty, "text", true)
+	p = NewProgress(&tty, "text", true, style.Plain())
+	p.Stack("berth-dev-network", "started", 2)
 	ev.Status = "CREATE_IN_PROGRESS"
 	p.Event(ev)
 	ev.Status = "CREATE_COMPLETE"
 	p.Event(ev)
-	if !strings.Contains(tty.String(), "\x1b[2A") || strings.Count(tty.String(), "CREATE_COMPLETE") != 1 {
-		t.Errorf("tty view did not redraw in place: %q", tty.String())
+	p.Event(Event{Stack: "berth-dev-network", Resource: "Subnet", Type: "AWS::EC2::Subnet", Status: "CREATE_COMPLETE"})
+	p.Stack("berth-dev-network", "CREATE_COMPLETE", 2)
+	out := tty.String()
+	if !strings.Contains(out, "\r\x1b[2K") || !strings.Contains(out, "1/2 resources") || !strings.Contains(out, "2/2 resources") ||
+		strings.Count(out, "\n") != 1 || strings.Contains(out, "AWS::EC2::VPC") {
+		t.Errorf("tty view is not one line per stack redrawn in place: %q", out)
 	}
 }
 

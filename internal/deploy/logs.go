@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -19,25 +18,37 @@ type Logs interface {
 	FilterLogEvents(context.Context, *cloudwatchlogs.FilterLogEventsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
 }
 
-// LogOptions select what to print.
+// LogOptions select what to read.
 type LogOptions struct {
-	Since  time.Duration
+	Since  time.Time
 	Follow bool
 	Poll   time.Duration
 }
 
-// PrintLogs prints the service's log events, every stream interleaved by time, each line
-// prefixed with its task. With Follow it keeps printing until ctx ends.
-func (c *Clients) PrintLogs(ctx context.Context, env, service string, o LogOptions, w io.Writer) error {
+// LogEvent is one line a task wrote.
+type LogEvent struct {
+	Time    time.Time `json:"time"`
+	Task    string    `json:"task"` // the task id's first characters
+	Stream  string    `json:"stream"`
+	Message string    `json:"message"`
+}
+
+// LogGroup is the service's log group, for messages about where berth looked.
+func (c *Clients) LogGroup(ctx context.Context, env, service string) (string, error) {
 	name, st, err := c.serviceStack(ctx, env, service)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if st == nil {
-		return hint.Wrap(errors.New("the service stack "+name+" is not deployed"), "run \"berth deploy\" first")
+		return "", hint.Wrap(errors.New("the service stack "+name+" is not deployed"), "run \"berth deploy\" first")
 	}
-	group := st.Outputs[synth.OutLogGroupName]
-	start := time.Now().Add(-o.Since).UnixMilli()
+	return st.Outputs[synth.OutLogGroupName], nil
+}
+
+// ReadLogs hands emit the log events of group since o.Since, every stream interleaved by
+// time. With Follow it keeps polling for new ones until ctx ends.
+func (c *Clients) ReadLogs(ctx context.Context, group string, o LogOptions, emit func(LogEvent)) error {
+	start := o.Since.UnixMilli()
 	seen := map[string]bool{}
 	for {
 		in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), StartTime: aws.Int64(start), Interleaved: aws.Bool(true)}
@@ -56,8 +67,9 @@ func (c *Clients) PrintLogs(ctx context.Context, env, service string, o LogOptio
 					continue
 				}
 				seen[id] = true
-				ts := time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC().Format("15:04:05.000")
-				fmt.Fprintf(w, "%s %-12s %s\n", ts, taskOf(aws.ToString(e.LogStreamName)), strings.TrimRight(aws.ToString(e.Message), "\n"))
+				stream := aws.ToString(e.LogStreamName)
+				emit(LogEvent{Time: time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC(), Task: taskOf(stream), Stream: stream,
+					Message: strings.TrimRight(aws.ToString(e.Message), "\n")})
 				if t := aws.ToInt64(e.Timestamp); t > start {
 					start = t // the next poll asks from here; seen drops repeats of the same millisecond
 				}

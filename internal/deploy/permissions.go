@@ -30,7 +30,7 @@ var apiActions = []string{
 	"s3:ListBucket", "s3:CreateBucket", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
 	"s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion",
 	"s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket",
-	"ecr:DescribeRepositories", "ecr:CreateRepository", "ecr:TagResource", "ecr:ListTagsForResource", "ecr:DeleteRepository",
+	"ecr:DescribeRepositories", "ecr:CreateRepository", "ecr:TagResource", "ecr:ListTagsForResource", "ecr:DeleteRepository", "ecr:ListImages",
 	"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
 	"ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
 	"ecs:DescribeServices", "ecs:DescribeClusters", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListAccountSettings",

@@ -28,6 +28,7 @@ type ECR interface {
 	GetAuthorizationToken(context.Context, *ecr.GetAuthorizationTokenInput, ...func(*ecr.Options)) (*ecr.GetAuthorizationTokenOutput, error)
 	DeleteRepository(context.Context, *ecr.DeleteRepositoryInput, ...func(*ecr.Options)) (*ecr.DeleteRepositoryOutput, error)
 	ListTagsForResource(context.Context, *ecr.ListTagsForResourceInput, ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error)
+	ListImages(context.Context, *ecr.ListImagesInput, ...func(*ecr.Options)) (*ecr.ListImagesOutput, error)
 }
 
 // RegistryEnv overrides the host images are pushed to, keeping the repository path:
@@ -105,8 +106,25 @@ func ecrAuth(ctx context.Context, api ECR) (authn.Authenticator, error) {
 	return &authn.Basic{Username: user, Password: pass}, nil
 }
 
-// deleteRepository removes the repository if berth created it (its tag says so).
-func deleteRepository(ctx context.Context, api ECR, repo string) (bool, error) {
+// repositoryImages counts the images of the repository, if berth created it.
+func repositoryImages(ctx context.Context, api ECR, repo string) (int, bool, error) {
+	if mine, err := berthRepository(ctx, api, repo); err != nil || !mine {
+		return 0, false, err
+	}
+	n := 0
+	p := ecr.NewListImagesPaginator(api, &ecr.ListImagesInput{RepositoryName: aws.String(repo)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, true, fmt.Errorf("list the images of %s: %w", repo, err)
+		}
+		n += len(page.ImageIds)
+	}
+	return n, true, nil
+}
+
+// berthRepository reports whether repo exists and berth made it (its tag says so).
+func berthRepository(ctx context.Context, api ECR, repo string) (bool, error) {
 	out, err := api.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{repo}})
 	if err != nil || len(out.Repositories) == 0 {
 		return false, nil
@@ -115,12 +133,18 @@ func deleteRepository(ctx context.Context, api ECR, repo string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read tags of repository %s: %w", repo, err)
 	}
-	mine := false
 	for _, t := range tags.Tags {
-		mine = mine || (aws.ToString(t.Key) == TagManaged && aws.ToString(t.Value) == "true")
+		if aws.ToString(t.Key) == TagManaged && aws.ToString(t.Value) == "true" {
+			return true, nil
+		}
 	}
-	if !mine {
-		return false, nil
+	return false, nil
+}
+
+// deleteRepository removes the repository if berth created it (its tag says so).
+func deleteRepository(ctx context.Context, api ECR, repo string) (bool, error) {
+	if mine, err := berthRepository(ctx, api, repo); err != nil || !mine {
+		return false, err
 	}
 	if _, err := api.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String(repo), Force: true}); err != nil {
 		return false, fmt.Errorf("delete repository %s: %w", repo, err)
@@ -165,4 +189,32 @@ func checkArch(img v1.Image, arch string, m *manifest.Manifest) error {
 	return hint.Wrap(fmt.Errorf("the image is built for %s/%s, but %s instances run linux/%s: the tasks would fail with \"exec format error\"",
 		cf.OS, cf.Architecture, m.Capacity.InstanceType, arch),
 		"build it for linux/"+arch+" (a FROM image that has that platform, or FROM --platform=linux/"+arch+"), or choose an instance type of the image's architecture")
+}
+
+// repositoryURI is the repository's URI: as ECR gives it when the repository exists,
+// else as ECR will (account.dkr.ecr.region.<the partition's domain>/name), so that a
+// plan can name the image before anything is created.
+func (c *Clients) repositoryURI(ctx context.Context, id Identity, repo string) (string, error) {
+	out, err := c.ECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{repo}})
+	if err == nil && len(out.Repositories) > 0 {
+		return aws.ToString(out.Repositories[0].RepositoryUri), nil
+	}
+	var nf *types.RepositoryNotFoundException
+	if err != nil && !errors.As(err, &nf) {
+		return "", fmt.Errorf("describe repository %s: %w", repo, err)
+	}
+	domain := "amazonaws.com"
+	if PartitionOf(id.Region) == "aws-cn" {
+		domain = "amazonaws.com.cn"
+	}
+	return fmt.Sprintf("%s.dkr.ecr.%s.%s/%s", id.Account, id.Region, domain, repo), nil
+}
+
+// registryHint explains a push that fails against an emulator, whose ECR API has no
+// registry behind it.
+func (c *Clients) registryHint(err error) error {
+	if c.Emulated != "" && os.Getenv(RegistryEnv) == "" {
+		return hint.Wrap(err, "the endpoint override ("+c.Emulated+") has an ECR API but no image registry: set "+RegistryEnv+"=host:port to push to a registry of your own")
+	}
+	return err
 }

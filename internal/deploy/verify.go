@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -19,16 +20,47 @@ type Check struct {
 // VerifyOptions bound the wait.
 type VerifyOptions struct {
 	Timeout time.Duration
-	Report  func(Check) // hears each check as it settles
-	HTTP    *http.Client
+	// Progress hears each look at the service while verify waits.
+	Progress func(VerifyProgress)
+	HTTP     *http.Client
 }
 
-// Verify is the reference's "test it out": it waits (with backoff, up to the timeout)
-// until the service runs its desired count, every target is healthy, and the URL
-// answers 200. Against an emulator that runs no container, the checks that need real
-// compute are skipped with the reason.
-func (c *Clients) Verify(ctx context.Context, env, service string, o VerifyOptions) ([]Check, error) {
-	deadline := time.Now().Add(o.Timeout)
+// VerifyProgress is where the wait stands.
+type VerifyProgress struct {
+	Running  int32         `json:"running"`
+	Desired  int32         `json:"desired"`
+	Healthy  int           `json:"healthy"`
+	Targets  int           `json:"targets"`
+	Elapsed  time.Duration `json:"-"`
+	Timeout  time.Duration `json:"-"`
+	Seconds  float64       `json:"seconds"`
+	Deadline float64       `json:"timeout_seconds"`
+}
+
+// Verification is the outcome: each check, and a note that holds for all of them.
+type Verification struct {
+	Checks []Check `json:"checks"`
+	Note   string  `json:"note,omitempty"`
+}
+
+// Count tells how many checks ended so.
+func (v *Verification) Count(result string) int {
+	n := 0
+	for _, c := range v.Checks {
+		if c.Result == result {
+			n++
+		}
+	}
+	return n
+}
+
+// Verify is the reference's "test it out": it waits (with backoff, never past the
+// timeout) until the service runs its desired count, every target is healthy, and the
+// URL answers 200. Against an emulator that runs no container, the checks that need
+// real compute are skipped, and the note says why.
+func (c *Clients) Verify(ctx context.Context, env, service string, o VerifyOptions) (*Verification, error) {
+	start := time.Now()
+	deadline := start.Add(o.Timeout)
 	var st *Status
 	var err error
 	wait := time.Second
@@ -38,26 +70,36 @@ func (c *Clients) Verify(ctx context.Context, env, service string, o VerifyOptio
 			return nil, err
 		}
 		if st.URL == "" {
-			return []Check{{"deployed", "fail", "the service stack is not deployed: run \"berth deploy\""}}, nil
+			return &Verification{Checks: []Check{{"deployed", "fail", "the service stack is not deployed: run \"berth deploy\""}}}, nil
+		}
+		if o.Progress != nil {
+			healthy := 0
+			for _, t := range st.Targets {
+				if t.State == "healthy" {
+					healthy++
+				}
+			}
+			el := time.Since(start)
+			o.Progress(VerifyProgress{Running: st.Running, Desired: st.Desired, Healthy: healthy, Targets: len(st.Targets),
+				Elapsed: el, Timeout: o.Timeout, Seconds: math.Round(el.Seconds()*10) / 10, Deadline: o.Timeout.Seconds()})
 		}
 		ready := st.Desired > 0 && st.Running == st.Desired && allHealthy(st.Targets)
-		if ready || time.Now().After(deadline) || c.emulatorRunsNothing(st) {
+		left := time.Until(deadline)
+		if ready || left <= 0 || c.emulatorRunsNothing(st) {
 			break
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(wait):
+		case <-time.After(min(wait, left)):
 		}
 		wait = min(wait*2, 15*time.Second)
 	}
-	checks := []Check{c.countCheck(st), c.targetCheck(st), c.urlCheck(ctx, st, o)}
-	for _, ch := range checks {
-		if o.Report != nil {
-			o.Report(ch)
-		}
+	v := &Verification{Checks: []Check{c.countCheck(st), c.targetCheck(st), c.urlCheck(ctx, st, o, time.Until(deadline))}}
+	if c.emulatorRunsNothing(st) {
+		v.Note = c.skipReason()
 	}
-	return checks, nil
+	return v, nil
 }
 
 // emulatorRunsNothing: the endpoint is not AWS and no EC2 instance has joined the
@@ -80,7 +122,7 @@ func (c *Clients) countCheck(st *Status) Check {
 	case st.Desired > 0 && st.Running == st.Desired:
 		return Check{"running == desired", "pass", detail}
 	case c.emulatorRunsNothing(st):
-		return Check{"running == desired", "skip", detail + "; " + c.skipReason()}
+		return Check{"running == desired", "skip", detail}
 	}
 	if len(st.Launches) > 0 {
 		return Check{"running == desired", "fail", detail + "; the Auto Scaling group could not launch instances: " + strings.Join(st.Launches, "; ")}
@@ -109,19 +151,20 @@ func (c *Clients) targetCheck(st *Status) Check {
 	case allHealthy(st.Targets):
 		return Check{"targets healthy", "pass", detail}
 	case c.emulatorRunsNothing(st):
-		return Check{"targets healthy", "skip", detail + "; " + c.skipReason()}
+		return Check{"targets healthy", "skip", detail}
 	}
 	return Check{"targets healthy", "fail", detail}
 }
 
-func (c *Clients) urlCheck(ctx context.Context, st *Status, o VerifyOptions) Check {
+func (c *Clients) urlCheck(ctx context.Context, st *Status, o VerifyOptions, left time.Duration) Check {
 	name := "GET " + st.URL
 	if c.emulatorRunsNothing(st) {
-		return Check{name, "skip", "the emulator's load balancer name does not resolve to anything that serves; " + c.skipReason()}
+		return Check{name, "skip", "the emulator's load balancer name does not resolve to anything that serves"}
 	}
 	client := o.HTTP
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		// whatever is left of the timeout, but a moment at least to ask at all
+		client = &http.Client{Timeout: min(10*time.Second, max(left, 2*time.Second))}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, st.URL, nil)
 	if err != nil {

@@ -1,0 +1,384 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Plan is what a deploy will do, known before anything changes: every stack with every
+// change, the image, and what the user should know first. deploy shows it and asks
+// once; diff shows it and stops.
+type Plan struct {
+	Account string      `json:"account"`
+	Region  string      `json:"region"`
+	Caller  string      `json:"caller"`
+	Env     string      `json:"env"`
+	Service string      `json:"service"`
+	Image   ImagePlan   `json:"image"`
+	Stacks  []StackPlan `json:"stacks"`
+	Notes   []string    `json:"notes"`
+
+	prep  *prepared
+	built v1.Image // the image to push, when one was built and changed
+}
+
+// ImagePlan is the image the service will run, against the one it runs.
+type ImagePlan struct {
+	Deployed string `json:"deployed,omitempty"`
+	New      string `json:"new"`
+	Changed  bool   `json:"changed"`
+	Why      string `json:"why,omitempty"` // "sources changed", "image.location changed"
+}
+
+// StackPlan is one stack of the plan.
+type StackPlan struct {
+	Stack   string   `json:"stack"`
+	Part    string   `json:"part"`   // network, cluster, service
+	Action  string   `json:"action"` // create, update, none
+	Changes []Change `json:"changes"`
+	Note    string   `json:"note,omitempty"`
+
+	target    *target
+	changeSet string            // prepared: executed as is when its inputs did not change
+	params    map[string]string // what the prepared change set was made with
+}
+
+// Changes reports whether the plan changes anything.
+func (p *Plan) Changes() bool {
+	if p.Image.Changed {
+		return true
+	}
+	for _, s := range p.Stacks {
+		if s.Action != "none" {
+			return true
+		}
+	}
+	return false
+}
+
+// Count is the number of resource changes over every stack.
+func (p *Plan) Count() int {
+	n := 0
+	for _, s := range p.Stacks {
+		n += len(s.Changes)
+	}
+	return n
+}
+
+// target is one stack of a deploy: which part of the environment it is, and the
+// template berth brings it to.
+type target struct {
+	kind synth.Stack
+	name string
+	body []byte
+	tags map[string]string
+	live *Stack // as deployed; nil when it is not
+}
+
+// prepared is what berth reads and decides before it plans anything.
+type prepared struct {
+	m       *manifest.Manifest // as it deploys to the environment: inherited keys filled in
+	env     *Environment
+	ami     AMI
+	targets []*target // network, cluster, service: the deployment order
+}
+
+// prepare reads the environment, refuses a manifest that disagrees with it, fills in
+// what the manifest leaves to the environment, decides the AMI and renders the
+// templates.
+func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
+	env, err := c.Environment(ctx, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	m, err := forEnvironment(o.Manifest, env, o.UpdateEnv)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{m: m, env: env}
+	if p.ami, err = c.chooseAMI(ctx, m.Capacity.AMI, usable(env.Cluster), deployedAMISource(env.Cluster, env.Settings), o.RefreshAMI); err != nil {
+		return nil, err
+	}
+	files, err := synth.Render(m)
+	if err != nil {
+		return nil, err
+	}
+	svcName, svc, err := c.serviceStack(ctx, o.Env, m.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range synth.Stacks {
+		t := &target{kind: s, name: StackName(o.Env, m.Name, s), body: files[s.File()],
+			tags: map[string]string{TagVersion: o.Version, TagEnv: o.Env, TagStack: string(s)}}
+		switch s {
+		case synth.Network, synth.Cluster:
+			// described by name: a listing of every stack is not as exact (moto renders
+			// list parameters there as Python lists)
+			if t.live, err = describeStack(ctx, c.CF, t.name); err != nil {
+				return nil, err
+			}
+		case synth.Service:
+			t.name, t.live, t.tags[TagService] = svcName, svc, m.Name
+		}
+		p.targets = append(p.targets, t)
+	}
+	return p, nil
+}
+
+// usable is a deployed stack that holds resources, or nil.
+func usable(st *Stack) *Stack {
+	if st == nil || st.Status == reviewInProgress || st.Status == string(types.StackStatusRollbackComplete) {
+		return nil
+	}
+	return st
+}
+
+// params are the parameters of t: the outputs of the stacks before it (upstream, by
+// kind), and what berth decides for it.
+func (p *prepared) params(t *target, upstream map[synth.Stack]*Stack, image string) map[string]string {
+	params := map[string]string{synth.ParamEnv: t.tags[TagEnv]}
+	net, cluster := upstream[synth.Network], upstream[synth.Cluster]
+	switch t.kind {
+	case synth.Cluster:
+		params[synth.OutVpcID] = net.Outputs[synth.OutVpcID]
+		params[synth.OutPrivateSubnets] = net.Outputs[synth.OutPrivateSubnets]
+		params[synth.ParamAmiID] = p.ami.ID
+	case synth.Service:
+		for _, k := range []string{synth.OutVpcID, synth.OutPublicSubnets, synth.OutPrivateSubnets} {
+			params[k] = net.Outputs[k]
+		}
+		for _, k := range []string{synth.OutClusterName, synth.OutExecutionRoleArn, synth.OutCapacityProvider} {
+			params[k] = cluster.Outputs[k] // an empty capacity provider uses the cluster's default
+		}
+		params[synth.ParamImage] = image
+		params[synth.ParamDesiredCount] = strconv.Itoa(p.m.Count.Min)
+		if p.m.Count.Scales() && usable(t.live) != nil {
+			// auto scaling owns the count once the service exists: pass nothing, so that
+			// CloudFormation keeps it (see synth.desiredCountParameter)
+			params[synth.ParamDesiredCount] = ""
+		}
+	}
+	return params
+}
+
+// plan reads what is deployed and works out everything a deploy would change. It builds
+// the image (without pushing it) to know whether the sources changed, and for each
+// deployed stack whose inputs are known asks CloudFormation for a change set, which it
+// keeps for the deploy to execute; the caller deletes them if it does not (discard).
+func (c *Clients) plan(ctx context.Context, id Identity, o Options) (*Plan, error) {
+	prep, err := c.prepare(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	m := prep.m
+	pl := &Plan{Account: id.Account, Region: id.Region, Caller: id.ARN, Env: o.Env, Service: m.Name, Stacks: []StackPlan{}, Notes: []string{}, prep: prep}
+	if note := prep.ami.Note(); note != "" {
+		pl.Notes = append(pl.Notes, note)
+	}
+	if note, err := c.roomNote(ctx, m); err != nil {
+		return nil, err
+	} else if note != "" {
+		pl.Notes = append(pl.Notes, "warning: "+note)
+	}
+	svc := prep.targets[len(prep.targets)-1]
+	if svc.name != StackName(o.Env, m.Name, synth.Service) {
+		pl.Notes = append(pl.Notes, svc.name+" was named the way berth named service stacks before; it keeps its name")
+	}
+	if err := c.planImage(ctx, id, o, pl, usable(svc.live)); err != nil {
+		return nil, err
+	}
+
+	upstream := map[synth.Stack]*Stack{}
+	missing := false // a stack before this one is not deployed: its outputs are not known
+	for _, t := range prep.targets {
+		live := usable(t.live)
+		upstream[t.kind] = live
+		sp := StackPlan{Stack: t.name, Part: string(t.kind), Action: "none", Changes: []Change{}, target: t}
+		if t.kind == synth.Cluster {
+			sp.Note = prep.ami.Note()
+		}
+		if live == nil || missing {
+			sp.Action, sp.Changes = "create", addsOf(t.name, t.body)
+			if live != nil {
+				sp.Action, sp.Changes, sp.Note = "update", []Change{}, "its inputs come from a stack deployed first: the changes are known after that one"
+			}
+			missing = missing || live == nil
+			pl.Stacks = append(pl.Stacks, sp)
+			continue
+		}
+		sp.params = prep.params(t, upstream, pl.Image.New)
+		if c.unchanged(ctx, t.name, t.body, sp.params, live) {
+			pl.Stacks = append(pl.Stacks, sp)
+			continue
+		}
+		if err := c.planUpdate(ctx, id, o, t, live, &sp); err != nil {
+			pl.discard(ctx, c)
+			return nil, err
+		}
+		pl.Stacks = append(pl.Stacks, sp)
+	}
+	return pl, nil
+}
+
+// planUpdate asks for the change set of a deployed stack and reads the templates'
+// differences; a stack with neither stays "none".
+func (c *Clients) planUpdate(ctx context.Context, id Identity, o Options, t *target, live *Stack, sp *StackPlan) error {
+	if inProgress(live.Status) {
+		sp.Action, sp.Note = "update", fmt.Sprintf("an operation is in progress (%s): the deploy waits for it, then plans this stack", live.Status)
+		return nil
+	}
+	body, url := t.body, ""
+	if len(body) > maxTemplateBody { // more than CloudFormation takes inline
+		bucket := c.artifacts(id)
+		if _, err := bucket.ensure(ctx); err != nil {
+			return err
+		}
+		var err error
+		if url, err = bucket.upload(ctx, o.Env, t.name, body); err != nil {
+			return err
+		}
+	}
+	csID, changes, err := changeSet(ctx, c.CF, changeSetInput(t, o.Version, url, body, types.ChangeSetTypeUpdate, sp.params), o.Poll)
+	if err != nil {
+		return withHint(err)
+	}
+	fromTemplates, err := c.templateChanges(ctx, t, live, sp.params)
+	if err != nil {
+		return err
+	}
+	sp.changeSet, sp.Changes = csID, mergeChanges(t.name, fromTemplates, changes)
+	if csID != "" || len(sp.Changes) > 0 {
+		sp.Action = "update"
+	}
+	return nil
+}
+
+// discard deletes the change sets a plan prepared and no deploy executed.
+func (p *Plan) discard(ctx context.Context, c *Clients) {
+	for i := range p.Stacks {
+		s := &p.Stacks[i]
+		if s.changeSet == "" {
+			continue
+		}
+		c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(s.changeSet), StackName: aws.String(s.Stack)})
+		s.changeSet = ""
+	}
+}
+
+// maxTemplateBody is the most CloudFormation takes inline.
+const maxTemplateBody = 51200
+
+// addsOf lists a new stack's resources, all to be added.
+func addsOf(stack string, body []byte) []Change {
+	doc, err := cfn.Parse(body)
+	if err != nil {
+		return []Change{}
+	}
+	out := make([]Change, 0, len(doc.Order))
+	for _, r := range doc.Order {
+		out = append(out, Change{Stack: stack, Action: "Add", Resource: r, Type: doc.Resources[r].Type})
+	}
+	return out
+}
+
+// unchanged reports whether the stack runs this very template with these parameters:
+// then there is nothing to do, and asking CloudFormation for a change set (seconds on
+// AWS) is skipped.
+func (c *Clients) unchanged(ctx context.Context, name string, body []byte, params map[string]string, st *Stack) bool {
+	if !succeeded(st.Status) && st.Status != string(types.StackStatusUpdateRollbackComplete) {
+		return false
+	}
+	for k, v := range params {
+		if k == synth.ParamDesiredCount && v == "" {
+			continue // the count is left to auto scaling, whatever the stack last had
+		}
+		if st.Params[k] != v {
+			return false
+		}
+	}
+	deployed, err := deployedTemplate(ctx, c.CF, name)
+	return err == nil && string(deployed) == string(body)
+}
+
+// templateChanges compares the template and parameters a stack runs with the ones a
+// deploy brings (cfn.Compare).
+func (c *Clients) templateChanges(ctx context.Context, t *target, live *Stack, params map[string]string) ([]cfn.ResourceChange, error) {
+	body, err := deployedTemplate(ctx, c.CF, t.name)
+	if err != nil {
+		return nil, err
+	}
+	before, err := cfn.Parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("read the template of %s: %w", t.name, err)
+	}
+	after, err := cfn.Parse(t.body)
+	if err != nil {
+		return nil, fmt.Errorf("read the new template of %s: %w", t.name, err)
+	}
+	now := make(map[string]string, len(params))
+	for k, v := range params {
+		now[k] = v
+	}
+	if v, ok := now[synth.ParamDesiredCount]; ok && v == "" {
+		now[synth.ParamDesiredCount] = live.Params[synth.ParamDesiredCount] // left to auto scaling: unchanged
+	}
+	return cfn.Compare(before, after, live.Params, now), nil
+}
+
+// planImage decides the image the service will run. A built image is compared by
+// content with the deployed one, so that new code shows in the plan (and an unchanged
+// build pushes nothing).
+func (c *Clients) planImage(ctx context.Context, id Identity, o Options, pl *Plan, svc *Stack) error {
+	m := pl.prep.m
+	if svc != nil {
+		pl.Image.Deployed = svc.Params[synth.ParamImage]
+	}
+	if m.Image.Build == "" {
+		pl.Image.New = m.Image.Location
+		pl.Image.Changed = svc != nil && pl.Image.Deployed != pl.Image.New
+		if pl.Image.Changed {
+			pl.Image.Why = "image.location changed"
+		}
+		return nil
+	}
+	if o.Image == nil {
+		return fmt.Errorf("image.build: no builder")
+	}
+	arch := m.Capacity.Arch()
+	img, err := o.Image(ctx, arch)
+	if err != nil {
+		return err
+	}
+	if err := checkArch(img, arch, m); err != nil {
+		return err
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return err
+	}
+	uri, err := c.repositoryURI(ctx, id, RepositoryName(o.Env, o.Manifest.Name))
+	if err != nil {
+		return err
+	}
+	pl.Image.New = uri + "@" + digest.String()
+	pl.Image.Changed = pl.Image.New != pl.Image.Deployed
+	switch {
+	case pl.Image.Changed && pl.Image.Deployed == "":
+		pl.Image.Why = "built from " + o.Manifest.Image.Build
+	case pl.Image.Changed:
+		pl.Image.Why = "sources changed"
+	}
+	if pl.Image.Changed || svc == nil {
+		pl.built = img
+	}
+	return nil
+}
