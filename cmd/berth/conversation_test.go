@@ -258,4 +258,3 @@ func putLogs(t *testing.T, c *deploy.Clients, group, stream, message string) {
 		t.Fatal(err)
 	}
 }
-
