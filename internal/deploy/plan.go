@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,6 +83,9 @@ type target struct {
 	body []byte
 	tags map[string]string
 	live *Stack // as deployed; nil when it is not
+	// declared are the parameters the template takes; berth passes those it has a value
+	// for, and the others keep the template's default (the manifest's value)
+	declared []string
 }
 
 // prepared is what berth reads and decides before it plans anything.
@@ -119,6 +123,14 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 	for _, s := range synth.Stacks {
 		t := &target{kind: s, name: StackName(o.Env, m.Name, s), body: files[s.File()],
 			tags: map[string]string{TagVersion: o.Version, TagEnv: o.Env, TagStack: string(s)}}
+		doc, err := cfn.Parse(t.body)
+		if err != nil {
+			return nil, fmt.Errorf("read the %s template: %w", s, err)
+		}
+		for name := range doc.Parameters {
+			t.declared = append(t.declared, name)
+		}
+		sort.Strings(t.declared)
 		switch s {
 		case synth.Network, synth.Cluster:
 			// described by name: a listing of every stack is not as exact (moto renders
@@ -142,29 +154,34 @@ func usable(st *Stack) *Stack {
 	return st
 }
 
-// params are the parameters of t: the outputs of the stacks before it (upstream, by
-// kind), and what berth decides for it.
+// params are the parameters of t, exactly those its template declares: the outputs of
+// the stacks before it (upstream, by kind) under the same names, and what berth decides
+// (the environment, the AMI, the image, the count).
 func (p *prepared) params(t *target, upstream map[synth.Stack]*Stack, image string) map[string]string {
-	params := map[string]string{synth.ParamEnv: t.tags[TagEnv]}
-	net, cluster := upstream[synth.Network], upstream[synth.Cluster]
-	switch t.kind {
-	case synth.Cluster:
-		params[synth.OutVpcID] = net.Outputs[synth.OutVpcID]
-		params[synth.OutPrivateSubnets] = net.Outputs[synth.OutPrivateSubnets]
-		params[synth.ParamAmiID] = p.ami.ID
-	case synth.Service:
-		for _, k := range []string{synth.OutVpcID, synth.OutPublicSubnets, synth.OutPrivateSubnets} {
-			params[k] = net.Outputs[k]
-		}
-		for _, k := range []string{synth.OutClusterName, synth.OutExecutionRoleArn, synth.OutCapacityProvider} {
-			params[k] = cluster.Outputs[k] // an empty capacity provider uses the cluster's default
-		}
-		params[synth.ParamImage] = image
-		params[synth.ParamDesiredCount] = strconv.Itoa(p.m.Count.Min)
-		if p.m.Count.Scales() && usable(t.live) != nil {
-			// auto scaling owns the count once the service exists: pass nothing, so that
-			// CloudFormation keeps it (see synth.desiredCountParameter)
-			params[synth.ParamDesiredCount] = ""
+	params := map[string]string{}
+	for _, name := range t.declared {
+		switch name {
+		case synth.ParamEnv:
+			params[name] = t.tags[TagEnv]
+		case synth.ParamAmiID:
+			params[name] = p.ami.ID
+		case synth.ParamImage:
+			params[name] = image
+		case synth.ParamDesiredCount:
+			params[name] = strconv.Itoa(p.m.Count.Min)
+			if p.m.Count.Scales() && usable(t.live) != nil {
+				// auto scaling owns the count once the service exists: pass nothing, so
+				// that CloudFormation keeps it (see synth.desiredCountParameter)
+				params[name] = ""
+			}
+		default:
+			for _, up := range []synth.Stack{synth.Network, synth.Cluster} {
+				if st := upstream[up]; st != nil && up != t.kind {
+					if v, ok := st.Outputs[name]; ok {
+						params[name] = v
+					}
+				}
+			}
 		}
 	}
 	return params

@@ -45,6 +45,7 @@ func decode(data []byte, m *Manifest) error {
 			"max":           d.int(&m.Capacity.Max),
 			"ami":           d.str(&m.Capacity.AMI),
 			"volume_size":   d.int(&m.Capacity.VolumeSize),
+			"arch":          d.str(&m.Capacity.CPUArch),
 		}),
 		"network": d.object(fields{
 			"cidr":      d.str(&m.Network.CIDR),

@@ -65,23 +65,42 @@ type Health struct {
 	GracePeriod        int // seconds ECS ignores failing health checks after a task starts
 }
 
-// Capacity is the EC2 capacity behind the ECS capacity provider.
+// Capacity is what the tasks run on: EC2 instances behind an ECS capacity provider
+// (the reference), or AWS Fargate.
 type Capacity struct {
-	Type         string // "ec2"; room for "fargate"
-	InstanceType string
-	Desired      int
-	Max          int
-	AMI          string // an SSM parameter path or an ami- id
-	VolumeSize   int    // GiB, root volume
+	Type         string // ec2, fargate or fargate-spot
+	InstanceType string // ec2
+	Desired      int    // ec2
+	Max          int    // ec2
+	AMI          string // ec2: an SSM parameter path or an ami- id
+	VolumeSize   int    // ec2: GiB, root volume
+	CPUArch      string // capacity.arch: amd64 or arm64; on EC2 it follows the instance type
 }
+
+// Capacity types.
+const (
+	EC2         = "ec2"
+	Fargate     = "fargate"
+	FargateSpot = "fargate-spot"
+)
+
+// IsFargate reports whether the tasks run on Fargate (on demand or spot).
+func (c Capacity) IsFargate() bool { return c.Type == Fargate || c.Type == FargateSpot }
 
 // graviton matches the families of AWS Graviton (arm64) instances: a generation digit
 // followed by "g" (m7g, c7gn, r6gd, t4g, g5g).
 var graviton = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)
 
-// Arch is the CPU architecture of the instance type: "arm64" or "amd64". Images built
-// for the service, and the default AMI, follow it.
+// Arch is the tasks' CPU architecture, "arm64" or "amd64": on Fargate capacity.arch
+// (amd64 unless said), on EC2 the instance type's. Images built for the service, and
+// the default AMI, follow it.
 func (c Capacity) Arch() string {
+	if c.IsFargate() {
+		if c.CPUArch != "" {
+			return c.CPUArch
+		}
+		return "amd64"
+	}
 	if graviton.MatchString(c.InstanceType) {
 		return "arm64"
 	}
@@ -92,9 +111,12 @@ func (c Capacity) Arch() string {
 type Network struct {
 	CIDR      string
 	AZs       int
-	NAT       string // "per-az" or "single"
-	Placement string // "private"; room for "public"
+	NAT       string // "per-az" or "single"; private placement only
+	Placement string // "private" (tasks behind NAT) or "public" (tasks in the public subnets)
 }
+
+// Public reports whether the tasks run in the public subnets, without NAT gateways.
+func (n Network) Public() bool { return n.Placement == "public" }
 
 // Logs configures the container log group.
 type Logs struct {

@@ -125,7 +125,15 @@ func TestInvalidManifests(t *testing.T) {
 		{"threshold", "name: a\nhealth:\n  unhealthy_threshold: 11\n", `health.unhealthy_threshold: 11 is out of range (2-10)`},
 		{"instance type", "name: a\ncapacity:\n  instance_type: large\n", `berth.yml:3: capacity.instance_type: "large" is not an EC2 instance type`},
 		{"capacity desired > max", "name: a\ncapacity:\n  desired: 5\n  max: 2\n", `berth.yml:3: capacity.desired: 5 is out of range (0-capacity.max, which is 2)`},
-		{"capacity type", "name: a\ncapacity:\n  type: fargate\n", `capacity.type: "fargate" is not supported (allowed: ec2)`},
+		{"capacity type", "name: a\ncapacity:\n  type: lambda\n", `berth.yml:3: capacity.type: "lambda" is not allowed (ec2: EC2 instances`},
+		{"fargate cpu", "name: a\ncpu: 300\ncapacity:\n  type: fargate\n", `berth.yml:2: cpu: 300 is not a Fargate task size (allowed: 256, 512, 1024, 2048, 4096, 8192, 16384)`},
+		{"fargate pair", "name: a\ncpu: 1024\nmemory: 512\ncapacity:\n  type: fargate\n", `berth.yml:3: memory: 512 MiB does not go with cpu 1024 on Fargate (allowed with cpu 1024: 2048-8192 in steps of 1024 MiB)`},
+		{"fargate small pair", "name: a\nmemory: 4096\ncapacity:\n  type: fargate\n", `memory: 4096 MiB does not go with cpu 256 on Fargate (allowed with cpu 256: 512, 1024, 2048 MiB)`},
+		{"fargate instance", "name: a\ncapacity:\n  type: fargate\n  instance_type: c5.large\n", `berth.yml:4: capacity.instance_type: applies to capacity.type ec2 only`},
+		{"fargate spot arm", "name: a\ncapacity:\n  type: fargate-spot\n  arch: arm64\n", `berth.yml:4: capacity.arch: arm64 does not run on Fargate Spot`},
+		{"arch vs instance", "name: a\ncapacity:\n  instance_type: c5.large\n  arch: arm64\n", `capacity.arch: "arm64" does not match capacity.instance_type c5.large, which is amd64`},
+		{"placement", "name: a\nnetwork:\n  placement: dmz\n", `network.placement: "dmz" is not allowed (private:`},
+		{"nat with public", "name: a\nnetwork:\n  placement: public\n  nat: single\n", `berth.yml:4: network.nat: applies to private placement only`},
 		{"ami", "name: a\ncapacity:\n  ami: latest\n", `capacity.ami: "latest" is neither an AMI id`},
 		{"volume", "name: a\ncapacity:\n  volume_size: 8\n", `capacity.volume_size: 8 is out of range (30-16384`},
 		{"cidr", "name: a\nnetwork:\n  cidr: 10.0.0.0/8\n", `berth.yml:3: network.cidr: /8 is out of range (a VPC from /16 to /24)`},
@@ -184,6 +192,24 @@ func TestStarterIsValidAndDefault(t *testing.T) {
 	m.lines, d.lines = nil, nil
 	if m.Name != d.Name || m.Capacity != d.Capacity || m.Network != d.Network || m.Health != d.Health || m.Count != d.Count {
 		t.Errorf("the starter's values are not the defaults:\n%+v\n%+v", m, d)
+	}
+}
+
+func TestFargateVariants(t *testing.T) {
+	for text, arch := range map[string]string{
+		"name: a\ncapacity:\n  type: fargate\n":                                  "amd64",
+		"name: a\ncapacity:\n  type: fargate\n  arch: arm64\n":                   "arm64",
+		"name: a\ncpu: 16384\nmemory: 122880\ncapacity:\n  type: fargate-spot\n": "amd64",
+		"name: a\nnetwork:\n  placement: public\ncapacity:\n  type: fargate\n":   "amd64",
+	} {
+		m, err := Parse([]byte(text), "berth.yml")
+		if err != nil {
+			t.Errorf("%q: %v", text, err)
+			continue
+		}
+		if m.Capacity.Arch() != arch || !m.Capacity.IsFargate() {
+			t.Errorf("%q: arch %s", text, m.Capacity.Arch())
+		}
 	}
 }
 

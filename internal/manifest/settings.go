@@ -104,6 +104,8 @@ func (m *Manifest) settingField(key string) (*string, *int) {
 		return &m.Capacity.AMI, nil
 	case "capacity.volume_size":
 		return nil, &m.Capacity.VolumeSize
+	case "capacity.arch":
+		return &m.Capacity.CPUArch, nil
 	}
 	return nil, nil
 }

@@ -190,9 +190,18 @@ func validateHealth(m *Manifest) error {
 
 func validateCapacity(m *Manifest) error {
 	c := m.Capacity
+	switch c.Type {
+	case EC2:
+		return validateEC2(m)
+	case Fargate, FargateSpot:
+		return validateFargate(m)
+	}
+	return m.errorf("capacity.type", "%q is not allowed (ec2: EC2 instances behind a capacity provider; fargate; fargate-spot: Fargate on spare capacity, interruptible, cheaper)", c.Type)
+}
+
+func validateEC2(m *Manifest) error {
+	c := m.Capacity
 	switch {
-	case c.Type != "ec2":
-		return m.errorf("capacity.type", "%q is not supported (allowed: ec2)", c.Type)
 	case !instanceType.MatchString(c.InstanceType):
 		return m.errorf("capacity.instance_type", "%q is not an EC2 instance type (family.size, like c5.xlarge or m7i.large)", c.InstanceType)
 	case c.Max < 1 || c.Max > 5000:
@@ -203,8 +212,72 @@ func validateCapacity(m *Manifest) error {
 		return m.errorf("capacity.ami", "%q is neither an AMI id (ami-0123456789abcdef0) nor an SSM parameter path (%s)", c.AMI, DefaultAMIParameter)
 	case c.VolumeSize < 30 || c.VolumeSize > 16384:
 		return m.errorf("capacity.volume_size", "%d is out of range (30-16384 GiB; the ECS-optimized AMI needs 30)", c.VolumeSize)
+	case c.CPUArch != "" && c.CPUArch != c.Arch():
+		return m.errorf("capacity.arch", "%q does not match capacity.instance_type %s, which is %s (on EC2 the instance type decides: Graviton types such as m7g are arm64)", c.CPUArch, c.InstanceType, c.Arch())
 	}
 	return nil
+}
+
+// ec2Keys apply to EC2 capacity only: Fargate chooses the machines.
+var ec2Keys = []string{"capacity.instance_type", "capacity.desired", "capacity.max", "capacity.ami", "capacity.volume_size"}
+
+func validateFargate(m *Manifest) error {
+	c := m.Capacity
+	for _, k := range ec2Keys {
+		if m.IsSet(k) {
+			return m.errorf(k, "applies to capacity.type ec2 only (on %s AWS chooses the machines)", c.Type)
+		}
+	}
+	switch {
+	case c.CPUArch != "" && c.CPUArch != "amd64" && c.CPUArch != "arm64":
+		return m.errorf("capacity.arch", "%q is not allowed (amd64, or arm64 for Graviton)", c.CPUArch)
+	case c.Type == FargateSpot && c.CPUArch == "arm64":
+		// docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+		return m.errorf("capacity.arch", "arm64 does not run on Fargate Spot, which runs only X86_64 Linux tasks (use capacity.type fargate for Graviton)")
+	}
+	if mems, ok := FargateMemory[m.CPU]; !ok {
+		return m.errorf("cpu", "%d is not a Fargate task size (allowed: 256, 512, 1024, 2048, 4096, 8192, 16384)", m.CPU)
+	} else if !containsInt(mems, m.Memory) {
+		return m.errorf("memory", "%d MiB does not go with cpu %d on Fargate (allowed with cpu %d: %s MiB)", m.Memory, m.CPU, m.CPU, ranges(mems))
+	}
+	return nil
+}
+
+// FargateMemory lists, by task CPU units, the memory sizes (MiB) Fargate runs, from the
+// task size table of the ECS developer guide (fargate-tasks-services.html#fargate-tasks-size).
+var FargateMemory = map[int][]int{
+	256:   {512, 1024, 2048},
+	512:   steps(1024, 4096, 1024),
+	1024:  steps(2048, 8192, 1024),
+	2048:  steps(4096, 16384, 1024),
+	4096:  steps(8192, 30720, 1024),
+	8192:  steps(16384, 61440, 4096),
+	16384: steps(32768, 122880, 8192),
+}
+
+func steps(from, to, by int) []int {
+	var out []int
+	for v := from; v <= to; v += by {
+		out = append(out, v)
+	}
+	return out
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// ranges renders a list of sizes: "512, 1024, 2048" or "2048-8192 in steps of 1024".
+func ranges(list []int) string {
+	if len(list) > 3 {
+		return fmt.Sprintf("%d-%d in steps of %d", list[0], list[len(list)-1], list[1]-list[0])
+	}
+	return joinInts(list)
 }
 
 func validateNetwork(m *Manifest) error {
@@ -217,10 +290,12 @@ func validateNetwork(m *Manifest) error {
 		return m.errorf("network.cidr", "/%d is out of range (a VPC from /16 to /24)", p.Bits())
 	case n.AZs < 2 || n.AZs > 3:
 		return m.errorf("network.azs", "%d is out of range (2-3 availability zones; a load balancer needs 2)", n.AZs)
+	case n.Placement != "private" && n.Placement != "public":
+		return m.errorf("network.placement", "%q is not allowed (private: tasks in private subnets, out through NAT gateways; public: tasks in the public subnets, no NAT, for egress-heavy services)", n.Placement)
+	case n.Public() && m.IsSet("network.nat"):
+		return m.errorf("network.nat", "applies to private placement only (with placement public there is no NAT gateway)")
 	case n.NAT != "per-az" && n.NAT != "single":
 		return m.errorf("network.nat", "%q is not allowed (per-az: one NAT gateway per zone; single: one for all, cheaper, not zone-redundant)", n.NAT)
-	case n.Placement != "private":
-		return m.errorf("network.placement", "%q is not supported (allowed: private)", n.Placement)
 	}
 	return nil
 }

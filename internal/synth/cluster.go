@@ -1,26 +1,40 @@
 package synth
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
-// cluster is the capacity of one environment: the ECS cluster, EC2 instances in the
-// private subnets launched by an Auto Scaling group that an ECS capacity provider scales.
+// cluster is the capacity of one environment: the ECS cluster and either EC2 instances
+// launched by an Auto Scaling group that an ECS capacity provider scales (the
+// reference), or AWS Fargate's capacity providers.
+func cluster(m *manifest.Manifest) *cfn.Template {
+	if m.Capacity.IsFargate() {
+		return fargateCluster(m)
+	}
+	return ec2Cluster(m)
+}
+
+// ec2Cluster runs the tasks on EC2 instances in the tasks' subnets.
 //
 // Teardown hazard (SYSTEM.md): managed termination protection can leave instances
 // protected after the service is gone, and the group then never deletes. The reference
 // force-deletes the group from a Lambda custom resource; berth keeps Lambda out of the
 // template and solves it in the delete path: lift the instances' scale-in protection
 // and empty the group before deleting this stack (README, "Teardown hazard").
-func cluster(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Description: "berth cluster: ECS cluster, EC2 capacity provider over an Auto Scaling group in the private subnets (generated from berth.yml)"}
+func ec2Cluster(m *manifest.Manifest) *cfn.Template {
+	where := "the private subnets"
+	if m.Network.Public() {
+		where = "the public subnets"
+	}
+	t := &cfn.Template{Description: "berth cluster: ECS cluster, EC2 capacity provider over an Auto Scaling group in " + where + " (generated from berth.yml)"}
 	t.Metadata.Set(MetadataKey, map[string]any{"settings": ClusterSettings(m)})
 	t.Parameters.Set(ParamEnv, envParameter())
 	t.Parameters.Set(OutVpcID, cfn.Parameter{Type: "AWS::EC2::VPC::Id", Description: "VPC of the environment (network stack output)"})
-	t.Parameters.Set(OutPrivateSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Private subnets the instances run in (network stack output)"})
+	t.Parameters.Set(OutTaskSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Subnets the instances run in (network stack output)"})
 	t.Parameters.Set("InstanceType", cfn.Parameter{
 		Type: "String", Description: "EC2 instance type of the container instances", Default: m.Capacity.InstanceType,
 		AllowedPattern: `^[a-z][a-z0-9-]*\.[a-z0-9]+$`, ConstraintDescription: "an instance type such as c5.xlarge",
@@ -35,21 +49,11 @@ func cluster(m *manifest.Manifest) *cfn.Template {
 	t.Resources.Set("Cluster", ecsCluster())
 	t.Resources.Set("InstanceRole", instanceRole())
 	t.Resources.Set("InstanceProfile", cfn.Resource{Type: "AWS::IAM::InstanceProfile", Properties: map[string]any{"Roles": []any{cfn.Ref("InstanceRole")}}})
-	t.Resources.Set("HostSecurityGroup", cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
-		"GroupDescription": "berth container instances: no ingress, tasks have their own ENIs and groups",
-		"VpcId":            cfn.Ref(OutVpcID),
-		"Tags":             tags("Name", cfn.Sub("berth-${Env}-hosts")),
-	}})
+	t.Resources.Set("HostSecurityGroup", hostSecurityGroup(m))
 	t.Resources.Set("LaunchTemplate", launchTemplate(m))
 	t.Resources.Set(ResAutoScalingGroup, autoScalingGroup())
 	t.Resources.Set("CapacityProvider", capacityProvider())
-	t.Resources.Set("ClusterCapacityProviders", cfn.Resource{Type: "AWS::ECS::ClusterCapacityProviderAssociations", Properties: map[string]any{
-		"Cluster":           cfn.Ref("Cluster"),
-		"CapacityProviders": []any{cfn.Ref("CapacityProvider")},
-		"DefaultCapacityProviderStrategy": []any{map[string]any{
-			"CapacityProvider": cfn.Ref("CapacityProvider"), "Base": 0, "Weight": 1,
-		}},
-	}})
+	t.Resources.Set("ClusterCapacityProviders", associations([]any{cfn.Ref("CapacityProvider")}, cfn.Ref("CapacityProvider")))
 	t.Resources.Set("ExecutionRole", executionRole())
 
 	t.Outputs.Set(OutClusterName, output("ECS cluster name", cfn.Ref("Cluster")))
@@ -58,6 +62,67 @@ func cluster(m *manifest.Manifest) *cfn.Template {
 	t.Outputs.Set(OutHostSecurityGroup, output("Security group of the container instances", cfn.GetAtt("HostSecurityGroup.GroupId")))
 	t.Outputs.Set(OutAutoScalingGroup, output("Auto Scaling group behind the capacity provider", cfn.Ref("AutoScalingGroup")))
 	return t
+}
+
+// fargateCluster runs the tasks on AWS Fargate: no instance, launch template, Auto
+// Scaling group or instance role. The cluster gets both Fargate capacity providers,
+// which every account has and which only need associating, with the manifest's as the
+// default strategy (docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html).
+func fargateCluster(m *manifest.Manifest) *cfn.Template {
+	provider := FargateProvider(m)
+	t := &cfn.Template{Description: "berth cluster: ECS cluster on AWS Fargate (" + provider + ") (generated from berth.yml)"}
+	t.Metadata.Set(MetadataKey, map[string]any{"settings": ClusterSettings(m)})
+	t.Parameters.Set(ParamEnv, envParameter())
+	t.Resources.Set("Cluster", ecsCluster())
+	t.Resources.Set("ClusterCapacityProviders", associations([]any{"FARGATE", "FARGATE_SPOT"}, provider))
+	t.Resources.Set("ExecutionRole", executionRole())
+	t.Outputs.Set(OutClusterName, output("ECS cluster name", cfn.Ref("Cluster")))
+	t.Outputs.Set(OutExecutionRoleArn, output("Task execution role", cfn.GetAtt("ExecutionRole.Arn")))
+	t.Outputs.Set(OutCapacityProvider, output("Capacity provider name", provider))
+	return t
+}
+
+// FargateProvider is the Fargate capacity provider the manifest's tasks run on.
+func FargateProvider(m *manifest.Manifest) string {
+	if m.Capacity.Type == manifest.FargateSpot {
+		return "FARGATE_SPOT"
+	}
+	return "FARGATE"
+}
+
+// associations gives the cluster its capacity providers and the default strategy.
+func associations(providers []any, def any) cfn.Resource {
+	return cfn.Resource{Type: "AWS::ECS::ClusterCapacityProviderAssociations", Properties: map[string]any{
+		"Cluster":           cfn.Ref("Cluster"),
+		"CapacityProviders": providers,
+		"DefaultCapacityProviderStrategy": []any{map[string]any{
+			"CapacityProvider": def, "Base": 0, "Weight": 1,
+		}},
+	}}
+}
+
+// The host port range the ECS agent maps bridge-mode containers to
+// (ECS_DYNAMIC_HOST_PORT_RANGE, set in the user data), and the only ports the load
+// balancer may reach on public instances.
+const (
+	DynamicPortFrom = 32768
+	DynamicPortTo   = 61000
+)
+
+// hostSecurityGroup is the instances'. With private placement tasks have network
+// interfaces and groups of their own, and the instances take no traffic; with public
+// placement the tasks share the instance's interface (bridge mode), and each service
+// stack lets its load balancer in on the dynamic port range.
+func hostSecurityGroup(m *manifest.Manifest) cfn.Resource {
+	desc := "berth container instances: no ingress, tasks have their own ENIs and groups"
+	if m.Network.Public() {
+		desc = "berth container instances: the load balancer groups on the dynamic host ports only (rules in the service stacks)"
+	}
+	return cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
+		"GroupDescription": desc,
+		"VpcId":            cfn.Ref(OutVpcID),
+		"Tags":             tags("Name", cfn.Sub("berth-${Env}-hosts")),
+	}}
 }
 
 // amiParameter is a plain image id. An AWS::SSM::Parameter::Value parameter would be
@@ -96,8 +161,9 @@ func instanceRole() cfn.Resource {
 	}}
 }
 
-// userData joins the instance to the cluster. ECS_AWSVPC_BLOCK_IMDS keeps tasks from
-// borrowing the instance role through the metadata service.
+// userData joins the instance to the cluster. ECS_AWSVPC_BLOCK_IMDS keeps awsvpc tasks
+// from borrowing the instance role through the metadata service (bridge-mode tasks are
+// kept out by the hop limit of 1).
 const userData = `#!/bin/bash
 cat >> /etc/ecs/ecs.config <<'EOF'
 ECS_CLUSTER=${Cluster}
@@ -105,30 +171,48 @@ ECS_AWSVPC_BLOCK_IMDS=true
 EOF
 `
 
+// publicUserData also fixes the dynamic host port range, so that the security groups
+// can name it.
+var publicUserData = strings.Replace(userData, "ECS_AWSVPC_BLOCK_IMDS=true\n",
+	fmt.Sprintf("ECS_AWSVPC_BLOCK_IMDS=true\nECS_DYNAMIC_HOST_PORT_RANGE=%d-%d\n", DynamicPortFrom, DynamicPortTo), 1)
+
 func launchTemplate(m *manifest.Manifest) cfn.Resource {
-	return cfn.Resource{Type: "AWS::EC2::LaunchTemplate", Properties: map[string]any{
-		"LaunchTemplateData": map[string]any{
-			"ImageId":            cfn.Ref("AmiId"),
-			"InstanceType":       cfn.Ref("InstanceType"),
-			"IamInstanceProfile": map[string]any{"Arn": cfn.GetAtt("InstanceProfile.Arn")},
-			"SecurityGroupIds":   []any{cfn.GetAtt("HostSecurityGroup.GroupId")},
-			"UserData":           cfn.Base64{Value: cfn.Sub(userData)},
-			"BlockDeviceMappings": []any{map[string]any{
-				"DeviceName": "/dev/xvda",
-				"Ebs": map[string]any{
-					"VolumeSize": m.Capacity.VolumeSize, "VolumeType": "gp3",
-					"Encrypted": true, "DeleteOnTermination": true,
-				},
-			}},
-			"MetadataOptions": map[string]any{
-				"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 1,
+	data := launchTemplateData(m)
+	if m.Network.Public() {
+		// in a public subnet with no NAT the instance needs an address of its own to
+		// reach ECS and the registry, and the subnets give none by themselves
+		delete(data, "SecurityGroupIds")
+		data["NetworkInterfaces"] = []any{map[string]any{
+			"DeviceIndex": 0, "AssociatePublicIpAddress": true, "DeleteOnTermination": true,
+			"Groups": []any{cfn.GetAtt("HostSecurityGroup.GroupId")},
+		}}
+		data["UserData"] = cfn.Base64{Value: cfn.Sub(publicUserData)}
+	}
+	return cfn.Resource{Type: "AWS::EC2::LaunchTemplate", Properties: map[string]any{"LaunchTemplateData": data}}
+}
+
+func launchTemplateData(m *manifest.Manifest) map[string]any {
+	return map[string]any{
+		"ImageId":            cfn.Ref("AmiId"),
+		"InstanceType":       cfn.Ref("InstanceType"),
+		"IamInstanceProfile": map[string]any{"Arn": cfn.GetAtt("InstanceProfile.Arn")},
+		"SecurityGroupIds":   []any{cfn.GetAtt("HostSecurityGroup.GroupId")},
+		"UserData":           cfn.Base64{Value: cfn.Sub(userData)},
+		"BlockDeviceMappings": []any{map[string]any{
+			"DeviceName": "/dev/xvda",
+			"Ebs": map[string]any{
+				"VolumeSize": m.Capacity.VolumeSize, "VolumeType": "gp3",
+				"Encrypted": true, "DeleteOnTermination": true,
 			},
-			"TagSpecifications": []any{map[string]any{
-				"ResourceType": "instance",
-				"Tags":         tags("Name", cfn.Sub("berth-${Env}-host")),
-			}},
+		}},
+		"MetadataOptions": map[string]any{
+			"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 1,
 		},
-	}}
+		"TagSpecifications": []any{map[string]any{
+			"ResourceType": "instance",
+			"Tags":         tags("Name", cfn.Sub("berth-${Env}-host")),
+		}},
+	}
 }
 
 // autoScalingGroup lives as long as the environment. The reference replaced it
@@ -144,7 +228,7 @@ func autoScalingGroup() cfn.Resource {
 	return cfn.Resource{
 		Type: "AWS::AutoScaling::AutoScalingGroup",
 		Properties: map[string]any{
-			"VPCZoneIdentifier": cfn.Ref(OutPrivateSubnets),
+			"VPCZoneIdentifier": cfn.Ref(OutTaskSubnets),
 			"MinSize":           "0",
 			"MaxSize":           cfn.Ref("MaxSize"),
 			// left out unless set: on every stack update CloudFormation would otherwise

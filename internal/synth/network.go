@@ -9,10 +9,16 @@ import (
 	"github.com/berthdev/berth/internal/manifest"
 )
 
-// network is the VPC of one environment: public subnets with an internet gateway,
-// private subnets whose only way out is a NAT gateway.
+// network is the VPC of one environment: public subnets with an internet gateway and,
+// with private placement (the reference), private subnets whose only way out is a NAT
+// gateway. With public placement the tasks run in the public subnets and go out
+// through the internet gateway: no NAT gateway bills per GB of their traffic.
 func network(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Description: fmt.Sprintf("berth network: VPC, public and private subnets over %d zones, internet gateway, NAT (generated from berth.yml)", m.Network.AZs)}
+	what := fmt.Sprintf("public and private subnets over %d zones, internet gateway, NAT", m.Network.AZs)
+	if m.Network.Public() {
+		what = fmt.Sprintf("public subnets over %d zones, internet gateway", m.Network.AZs)
+	}
+	t := &cfn.Template{Description: "berth network: VPC, " + what + " (generated from berth.yml)"}
 	t.Metadata.Set(MetadataKey, map[string]any{"settings": NetworkSettings(m)})
 	t.Parameters.Set(ParamEnv, envParameter())
 
@@ -31,10 +37,13 @@ func network(m *manifest.Manifest) *cfn.Template {
 	for az := range m.Network.AZs {
 		n := az + 1
 		pub, priv := fmt.Sprintf("PublicSubnet%d", n), fmt.Sprintf("PrivateSubnet%d", n)
-		publicIDs, privateIDs = append(publicIDs, cfn.Ref(pub)), append(privateIDs, cfn.Ref(priv))
-
-		t.Resources.Set(pub, subnet(az, public[az], true))
+		publicIDs = append(publicIDs, cfn.Ref(pub))
+		t.Resources.Set(pub, subnet(az, public[az], "public"))
 		t.Resources.Set(pub+"RouteTableAssociation", association(pub, "PublicRouteTable"))
+		if m.Network.Public() {
+			continue
+		}
+		privateIDs = append(privateIDs, cfn.Ref(priv))
 		if m.Network.NAT == "per-az" || az == 0 {
 			t.Resources.Set(fmt.Sprintf("NatEIP%d", n), natEIP(n))
 			t.Resources.Set(fmt.Sprintf("NatGateway%d", n), natGateway(n, pub))
@@ -44,7 +53,7 @@ func network(m *manifest.Manifest) *cfn.Template {
 			nat = "NatGateway1"
 		}
 		rt := fmt.Sprintf("PrivateRouteTable%d", n)
-		t.Resources.Set(priv, subnet(az, private[az], false))
+		t.Resources.Set(priv, subnet(az, private[az], "private"))
 		t.Resources.Set(rt, routeTable(fmt.Sprintf("private-%d", n)))
 		t.Resources.Set(fmt.Sprintf("PrivateDefaultRoute%d", n), cfn.Resource{Type: "AWS::EC2::Route", Properties: map[string]any{
 			"RouteTableId": cfn.Ref(rt), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": cfn.Ref(nat),
@@ -54,7 +63,11 @@ func network(m *manifest.Manifest) *cfn.Template {
 
 	t.Outputs.Set(OutVpcID, output("VPC id", cfn.Ref("VPC")))
 	t.Outputs.Set(OutPublicSubnets, output("Public subnet ids, comma-separated: the load balancer's", cfn.Join(",", publicIDs)))
-	t.Outputs.Set(OutPrivateSubnets, output("Private subnet ids, comma-separated: the instances' and tasks'", cfn.Join(",", privateIDs)))
+	if m.Network.Public() {
+		t.Outputs.Set(OutTaskSubnets, output("Subnet ids the tasks and instances run in, comma-separated: the public ones (placement public)", cfn.Join(",", publicIDs)))
+	} else {
+		t.Outputs.Set(OutTaskSubnets, output("Subnet ids the tasks and instances run in, comma-separated: the private ones", cfn.Join(",", privateIDs)))
+	}
 	return t
 }
 
@@ -67,16 +80,15 @@ func vpc(cidr string) cfn.Resource {
 	}}
 }
 
-func subnet(az int, cidr string, public bool) cfn.Resource {
-	kind := "private"
-	if public {
-		kind = "public"
-	}
+// subnet is one subnet. No subnet gives a public address to whatever is launched in it:
+// the load balancer and the NAT gateways have their own, and a public instance or task
+// asks for one explicitly (its launch template, AssignPublicIp).
+func subnet(az int, cidr, kind string) cfn.Resource {
 	return cfn.Resource{Type: "AWS::EC2::Subnet", Properties: map[string]any{
 		"VpcId":               cfn.Ref("VPC"),
 		"CidrBlock":           cidr,
 		"AvailabilityZone":    cfn.Select(az, cfn.GetAZs()),
-		"MapPublicIpOnLaunch": public,
+		"MapPublicIpOnLaunch": false,
 		"Tags":                tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-%d", kind, az+1))),
 	}}
 }

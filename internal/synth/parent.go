@@ -19,34 +19,40 @@ func parent(m *manifest.Manifest) *cfn.Template {
 		image.Default = m.Image.Location
 	}
 	t.Parameters.Set(ParamImage, image)
-	// sam users get the AMI resolved from its SSM parameter at each deploy of the parent
-	// (berth deploy resolves it once and keeps it: see amiParameter)
-	ami := cfn.Parameter{Type: "AWS::EC2::Image::Id", Description: "AMI of the container instances", Default: m.Capacity.AMI}
-	if !IsAMIID(m.Capacity.AMI) {
-		ami.Type = "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
-		ami.Description = "SSM parameter holding the AMI of the container instances, resolved at each stack update"
+	if !m.Capacity.IsFargate() {
+		// sam users get the AMI resolved from its SSM parameter at each deploy of the
+		// parent (berth deploy resolves it once and keeps it: see amiParameter)
+		ami := cfn.Parameter{Type: "AWS::EC2::Image::Id", Description: "AMI of the container instances", Default: m.Capacity.AMI}
+		if !IsAMIID(m.Capacity.AMI) {
+			ami.Type = "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
+			ami.Description = "SSM parameter holding the AMI of the container instances, resolved at each stack update"
+		}
+		t.Parameters.Set(ParamAmiID, ami)
 	}
-	t.Parameters.Set(ParamAmiID, ami)
 
+	// each nested stack gets exactly the parameters its template declares: the parent's
+	// own, or the outputs of the stacks before it under the same names
 	out := func(stack, name string) cfn.GetAtt { return cfn.GetAtt(stack + ".Outputs." + name) }
-	env := cfn.Ref(ParamEnv)
-	t.Resources.Set("Network", nested(Network, map[string]any{ParamEnv: env}))
-	t.Resources.Set("Cluster", nested(Cluster, map[string]any{
-		ParamEnv:          env,
-		OutVpcID:          out("Network", OutVpcID),
-		OutPrivateSubnets: out("Network", OutPrivateSubnets),
-		ParamAmiID:        cfn.Ref(ParamAmiID),
-	}))
-	t.Resources.Set("Service", nested(Service, map[string]any{
-		ParamEnv:            env,
-		ParamImage:          cfn.Ref(ParamImage),
-		OutVpcID:            out("Network", OutVpcID),
-		OutPublicSubnets:    out("Network", OutPublicSubnets),
-		OutPrivateSubnets:   out("Network", OutPrivateSubnets),
-		OutClusterName:      out("Cluster", OutClusterName),
-		OutExecutionRoleArn: out("Cluster", OutExecutionRoleArn),
-		OutCapacityProvider: out("Cluster", OutCapacityProvider),
-	}))
+	from := map[string]any{ParamEnv: cfn.Ref(ParamEnv), ParamImage: cfn.Ref(ParamImage), ParamAmiID: cfn.Ref(ParamAmiID)}
+	for _, o := range []string{OutVpcID, OutPublicSubnets, OutTaskSubnets} {
+		from[o] = out("Network", o)
+	}
+	for _, o := range []string{OutClusterName, OutExecutionRoleArn, OutCapacityProvider, OutHostSecurityGroup} {
+		from[o] = out("Cluster", o)
+	}
+	for _, c := range []struct {
+		name  string
+		stack Stack
+		tmpl  *cfn.Template
+	}{{"Network", Network, network(m)}, {"Cluster", Cluster, cluster(m)}, {"Service", Service, service(m)}} {
+		params := map[string]any{}
+		for _, p := range c.tmpl.Parameters.Keys() {
+			if v, ok := from[p]; ok {
+				params[p] = v
+			}
+		}
+		t.Resources.Set(c.name, nested(c.stack, params))
+	}
 	t.Outputs.Set(OutURL, output("Where the service answers", out("Service", OutURL)))
 	t.Outputs.Set(OutClusterName, output("ECS cluster name", out("Cluster", OutClusterName)))
 	t.Outputs.Set(OutServiceName, output("ECS service name", out("Service", OutServiceName)))

@@ -11,14 +11,24 @@ import (
 // ListenerPort is the load balancer's one listener: plain HTTP until HTTPS lands.
 const ListenerPort = 80
 
-// service is one API: its task definition and ECS service in the private subnets,
-// behind an internet-facing Application Load Balancer in the public subnets.
+// service is one API: its task definition and ECS service, behind an internet-facing
+// Application Load Balancer in the public subnets. The tasks run in the private subnets
+// with network interfaces of their own (awsvpc, the reference), or with public
+// placement in the public subnets: on Fargate still with their own interfaces, which
+// then get public addresses to reach the internet without NAT; on EC2 in bridge mode,
+// on the instance's interface and its public address, since ECS gives an awsvpc task on
+// EC2 no public address (the reference's public EC2 variant does the same; README).
 func service(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Description: fmt.Sprintf("berth service %s: ECS service on EC2 capacity in private subnets behind an internet-facing Application Load Balancer (generated from berth.yml)", m.Name)}
+	t := &cfn.Template{Description: fmt.Sprintf("berth service %s: ECS service on %s in %s subnets behind an internet-facing Application Load Balancer (generated from berth.yml)",
+		m.Name, capacityWords(m), m.Network.Placement)}
 	t.Parameters.Set(ParamEnv, envParameter())
 	t.Parameters.Set(OutVpcID, cfn.Parameter{Type: "AWS::EC2::VPC::Id", Description: "VPC of the environment (network stack output)"})
 	t.Parameters.Set(OutPublicSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Public subnets of the load balancer (network stack output)"})
-	t.Parameters.Set(OutPrivateSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Private subnets of the tasks (network stack output)"})
+	if Bridge(m) {
+		t.Parameters.Set(OutHostSecurityGroup, cfn.Parameter{Type: "AWS::EC2::SecurityGroup::Id", Description: "Security group of the container instances (cluster stack output)"})
+	} else {
+		t.Parameters.Set(OutTaskSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Subnets of the tasks (network stack output)"})
+	}
 	t.Parameters.Set(OutClusterName, cfn.Parameter{Type: "String", Description: "ECS cluster (cluster stack output)"})
 	t.Parameters.Set(OutExecutionRoleArn, cfn.Parameter{Type: "String", Description: "Task execution role ARN (cluster stack output)"})
 	t.Parameters.Set(OutCapacityProvider, cfn.Parameter{
@@ -40,23 +50,11 @@ func service(m *manifest.Manifest) *cfn.Template {
 	}})
 	t.Resources.Set("TaskDefinition", taskDefinition(m))
 	t.Resources.Set("LoadBalancerSecurityGroup", loadBalancerSecurityGroup())
-	t.Resources.Set("LoadBalancerToService", cfn.Resource{Type: "AWS::EC2::SecurityGroupEgress", Properties: map[string]any{
-		"Description":                "to the tasks, on the container port only",
-		"GroupId":                    cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
-		"IpProtocol":                 "tcp",
-		"FromPort":                   m.Port,
-		"ToPort":                     m.Port,
-		"DestinationSecurityGroupId": cfn.GetAtt("ServiceSecurityGroup.GroupId"),
-	}})
-	t.Resources.Set("ServiceSecurityGroup", cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
-		"GroupDescription": fmt.Sprintf("berth %s tasks: the container port, from the load balancer only", m.Name),
-		"VpcId":            cfn.Ref(OutVpcID),
-		"SecurityGroupIngress": []any{map[string]any{
-			"Description": "from the load balancer", "IpProtocol": "tcp", "FromPort": m.Port, "ToPort": m.Port,
-			"SourceSecurityGroupId": cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
-		}},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
-	}})
+	if Bridge(m) {
+		addHostIngress(t)
+	} else {
+		addServiceSecurityGroup(t, m)
+	}
 	t.Resources.Set("LoadBalancer", loadBalancer(m))
 	t.Resources.Set("TargetGroup", targetGroup(m))
 	t.Resources.Set("Listener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
@@ -97,6 +95,65 @@ func desiredCountParameter(m *manifest.Manifest) cfn.Parameter {
 	return p
 }
 
+// Bridge reports whether the tasks run in bridge mode, on their instance's network
+// interface: EC2 capacity with public placement.
+func Bridge(m *manifest.Manifest) bool { return m.Network.Public() && !m.Capacity.IsFargate() }
+
+func capacityWords(m *manifest.Manifest) string {
+	switch m.Capacity.Type {
+	case manifest.Fargate:
+		return "AWS Fargate"
+	case manifest.FargateSpot:
+		return "AWS Fargate Spot"
+	}
+	return "EC2 capacity"
+}
+
+// addServiceSecurityGroup gives awsvpc tasks a group of their own that admits the load
+// balancer's group on the container port and nothing else, and lets the load balancer
+// send there and nowhere else.
+func addServiceSecurityGroup(t *cfn.Template, m *manifest.Manifest) {
+	t.Resources.Set("LoadBalancerToService", cfn.Resource{Type: "AWS::EC2::SecurityGroupEgress", Properties: map[string]any{
+		"Description":                "to the tasks, on the container port only",
+		"GroupId":                    cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
+		"IpProtocol":                 "tcp",
+		"FromPort":                   m.Port,
+		"ToPort":                     m.Port,
+		"DestinationSecurityGroupId": cfn.GetAtt("ServiceSecurityGroup.GroupId"),
+	}})
+	t.Resources.Set("ServiceSecurityGroup", cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
+		"GroupDescription": fmt.Sprintf("berth %s tasks: the container port, from the load balancer only", m.Name),
+		"VpcId":            cfn.Ref(OutVpcID),
+		"SecurityGroupIngress": []any{map[string]any{
+			"Description": "from the load balancer", "IpProtocol": "tcp", "FromPort": m.Port, "ToPort": m.Port,
+			"SourceSecurityGroupId": cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
+		}},
+		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+	}})
+}
+
+// addHostIngress is the bridge-mode counterpart: the containers listen on dynamic host
+// ports of their instance, so the instances' group admits this load balancer's group on
+// that range only, and the load balancer may send there and nowhere else.
+func addHostIngress(t *cfn.Template) {
+	t.Resources.Set("LoadBalancerToHosts", cfn.Resource{Type: "AWS::EC2::SecurityGroupEgress", Properties: map[string]any{
+		"Description":                "to the container instances, on the dynamic host ports only",
+		"GroupId":                    cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
+		"IpProtocol":                 "tcp",
+		"FromPort":                   DynamicPortFrom,
+		"ToPort":                     DynamicPortTo,
+		"DestinationSecurityGroupId": cfn.Ref(OutHostSecurityGroup),
+	}})
+	t.Resources.Set("HostsFromLoadBalancer", cfn.Resource{Type: "AWS::EC2::SecurityGroupIngress", Properties: map[string]any{
+		"Description":           "bridge-mode tasks: from this service's load balancer, on the dynamic host ports",
+		"GroupId":               cfn.Ref(OutHostSecurityGroup),
+		"IpProtocol":            "tcp",
+		"FromPort":              DynamicPortFrom,
+		"ToPort":                DynamicPortTo,
+		"SourceSecurityGroupId": cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
+	}})
+}
+
 func taskDefinition(m *manifest.Manifest) cfn.Resource {
 	// Tasks cannot ask the instance metadata service for their region (berth blocks it
 	// for tasks), and the ECS agent on EC2 does not always set it, so every container
@@ -114,7 +171,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 		"Essential":    true,
 		"Cpu":          m.CPU,
 		"Memory":       m.Memory,
-		"PortMappings": []any{map[string]any{"ContainerPort": m.Port, "Protocol": "tcp"}},
+		"PortMappings": []any{portMapping(m)},
 		"LogConfiguration": map[string]any{
 			"LogDriver": "awslogs",
 			"Options": map[string]any{
@@ -127,7 +184,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 		},
 	}
 	container["Environment"] = env
-	return cfn.Resource{Type: "AWS::ECS::TaskDefinition", Properties: map[string]any{
+	props := map[string]any{
 		"Family":                  cfn.Sub(fmt.Sprintf("%s-${Env}", m.Name)),
 		"NetworkMode":             "awsvpc",
 		"RequiresCompatibilities": []any{"EC2"},
@@ -135,7 +192,29 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 		"Memory":                  strconv.Itoa(m.Memory),
 		"ExecutionRoleArn":        cfn.Ref(OutExecutionRoleArn),
 		"ContainerDefinitions":    []any{container},
-	}}
+	}
+	switch {
+	case m.Capacity.IsFargate():
+		arch := "X86_64"
+		if m.Capacity.Arch() == "arm64" {
+			arch = "ARM64"
+		}
+		props["RequiresCompatibilities"] = []any{"FARGATE"}
+		props["RuntimePlatform"] = map[string]any{"CpuArchitecture": arch, "OperatingSystemFamily": "LINUX"}
+	case Bridge(m):
+		props["NetworkMode"] = "bridge"
+	}
+	return cfn.Resource{Type: "AWS::ECS::TaskDefinition", Properties: props}
+}
+
+// portMapping maps the container port: in bridge mode to a dynamic host port (0), so
+// that several tasks share an instance; with awsvpc every task has the port to itself.
+func portMapping(m *manifest.Manifest) map[string]any {
+	p := map[string]any{"ContainerPort": m.Port, "Protocol": "tcp"}
+	if Bridge(m) {
+		p["HostPort"] = 0
+	}
+	return p
 }
 
 // loadBalancerSecurityGroup opens the listener port to the internet and nothing else.
@@ -172,8 +251,8 @@ func loadBalancer(m *manifest.Manifest) cfn.Resource {
 
 func targetGroup(m *manifest.Manifest) cfn.Resource {
 	h := m.Health
-	return cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::TargetGroup", Properties: map[string]any{
-		"TargetType":                 "ip",
+	tg := cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::TargetGroup", Properties: map[string]any{
+		"TargetType":                 targetType(m),
 		"Protocol":                   "HTTP",
 		"Port":                       m.Port,
 		"VpcId":                      cfn.Ref(OutVpcID),
@@ -186,6 +265,19 @@ func targetGroup(m *manifest.Manifest) cfn.Resource {
 			"Key": "deregistration_delay.timeout_seconds", "Value": strconv.Itoa(m.LoadBalancer.DeregistrationDelay),
 		}},
 	}}
+	if Bridge(m) {
+		tg.Properties["HealthCheckPort"] = "traffic-port" // each task's own dynamic host port
+	}
+	return tg
+}
+
+// targetType: awsvpc tasks register by their own address, bridge tasks by instance and
+// host port.
+func targetType(m *manifest.Manifest) string {
+	if Bridge(m) {
+		return "instance"
+	}
+	return "ip"
 }
 
 func ecsService(m *manifest.Manifest) cfn.Resource {
@@ -197,15 +289,6 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 		"CapacityProviderStrategy": cfn.If("HasCapacityProvider",
 			[]any{map[string]any{"CapacityProvider": cfn.Ref(OutCapacityProvider), "Base": 0, "Weight": 1}},
 			cfn.NoValue),
-		"NetworkConfiguration": map[string]any{"AwsvpcConfiguration": map[string]any{
-			"AssignPublicIp": "DISABLED",
-			"Subnets":        cfn.Ref(OutPrivateSubnets),
-			"SecurityGroups": []any{cfn.GetAtt("ServiceSecurityGroup.GroupId")},
-		}},
-		"PlacementStrategies": []any{
-			map[string]any{"Type": "spread", "Field": "attribute:ecs.availability-zone"},
-			map[string]any{"Type": "binpack", "Field": "cpu"},
-		},
 		"DeploymentConfiguration": map[string]any{
 			"MaximumPercent":           m.Deployment.MaxPercent,
 			"MinimumHealthyPercent":    m.Deployment.MinHealthyPercent,
@@ -219,6 +302,25 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 	}
 	if m.Health.GracePeriod > 0 {
 		props["HealthCheckGracePeriodSeconds"] = m.Health.GracePeriod
+	}
+	if !Bridge(m) {
+		// a Fargate task in a public subnet needs a public address to pull its image and
+		// reach the internet without NAT; its group still admits only the load balancer
+		public := "DISABLED"
+		if m.Network.Public() {
+			public = "ENABLED"
+		}
+		props["NetworkConfiguration"] = map[string]any{"AwsvpcConfiguration": map[string]any{
+			"AssignPublicIp": public,
+			"Subnets":        cfn.Ref(OutTaskSubnets),
+			"SecurityGroups": []any{cfn.GetAtt("ServiceSecurityGroup.GroupId")},
+		}}
+	}
+	if !m.Capacity.IsFargate() { // Fargate places tasks itself and takes no strategy
+		props["PlacementStrategies"] = []any{
+			map[string]any{"Type": "spread", "Field": "attribute:ecs.availability-zone"},
+			map[string]any{"Type": "binpack", "Field": "cpu"},
+		}
 	}
 	// the target group must be attached to a listener before a service can use it
 	return cfn.Resource{Type: "AWS::ECS::Service", DependsOn: []string{"Listener"}, Properties: props}

@@ -1,13 +1,27 @@
 package synth
 
-import "github.com/berthdev/berth/internal/manifest"
+import (
+	"slices"
+
+	"github.com/berthdev/berth/internal/manifest"
+)
 
 // NetworkSettings are the manifest keys the network stack is made from. They are
 // recorded in the template's Metadata, so that a later deploy can tell what the
 // environment runs without the manifest that made it.
-func NetworkSettings(m *manifest.Manifest) map[string]string { return m.Settings(manifest.NetworkKeys) }
+func NetworkSettings(m *manifest.Manifest) map[string]string {
+	keys := manifest.NetworkKeys
+	if m.Network.Public() { // no NAT gateway to say anything of
+		keys = slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "network.nat" })
+	}
+	return m.Settings(keys)
+}
 
-// ClusterSettings are the manifest keys the cluster stack is made from.
+// ClusterSettings are the manifest keys the cluster stack is made from: on Fargate only
+// the type, since AWS chooses the machines.
 func ClusterSettings(m *manifest.Manifest) map[string]string {
+	if m.Capacity.IsFargate() {
+		return m.Settings([]string{"capacity.type"})
+	}
 	return m.Settings(manifest.CapacityKeys)
 }

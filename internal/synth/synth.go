@@ -36,7 +36,7 @@ const (
 	ParamEnv             = "Env"
 	OutVpcID             = "VpcId"
 	OutPublicSubnets     = "PublicSubnets"
-	OutPrivateSubnets    = "PrivateSubnets"
+	OutTaskSubnets       = "TaskSubnets"
 	OutClusterName       = "ClusterName"
 	OutExecutionRoleArn  = "ExecutionRoleArn"
 	OutCapacityProvider  = "CapacityProviderName"
