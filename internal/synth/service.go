@@ -80,7 +80,7 @@ func service(m *manifest.Manifest) *cfn.Template {
 func taskDefinition(m *manifest.Manifest) cfn.Resource {
 	var env []any
 	for _, k := range m.EnvNames() {
-		env = append(env, map[string]any{"Name": k, "Value": m.Env[k]})
+		env = append(env, map[string]any{"Name": k, "Value": cfn.Text(m.Env[k])})
 	}
 	container := map[string]any{
 		"Name":         m.Name,
