@@ -5,6 +5,7 @@ package manifest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,9 +132,19 @@ func (m *Manifest) BuildDir() string {
 	return filepath.Join(m.Dir, m.Image.Build)
 }
 
-// Load reads, decodes, defaults and validates the manifest at path.
+// MaxSize bounds the manifest, and so the memory berth spends on it: a manifest is a
+// few hundred bytes, one with an environment at MaxEnvSize under 64 KiB.
+const MaxSize = 256 << 10
+
+// Load reads, decodes, defaults and validates the manifest at path. It reads at most
+// one byte past MaxSize, so that -f /dev/zero fails instead of eating the machine.
 func Load(path string) (*Manifest, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
@@ -144,6 +155,9 @@ func Load(path string) (*Manifest, error) {
 // anchors relative paths.
 func Parse(data []byte, file string) (*Manifest, error) {
 	m := &Manifest{File: filepath.Base(file), Dir: filepath.Dir(file), lines: map[string]int{}}
+	if len(data) > MaxSize {
+		return nil, &Error{File: m.File, Line: 1, Msg: fmt.Sprintf("the manifest is larger than %d KiB", MaxSize>>10)}
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: m.File, Line: 1, Msg: "the manifest is empty (at least: name)"}
 	}
