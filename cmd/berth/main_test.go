@@ -142,3 +142,49 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// Issue 10, case 9: -f naming a directory, an empty -o and -o /dev/null exited 1; they are
+// usage errors.
+func TestSynthBadPathsAreUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: orders\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"synth", "-f", "."}, "berth: . is a directory, not a manifest\nhint: point -f at the manifest file, such as berth.yml\n"},
+		{[]string{"check", "-f", dir}, "is a directory, not a manifest"},
+		{[]string{"synth", "-o", ""}, "berth: --output-dir is empty: name the directory to write the templates to\n"},
+		{[]string{"synth", "-o", "/dev/null"}, "berth: --output-dir /dev/null is not a directory\n"},
+		{[]string{"synth", "-o", "berth.yml"}, "--output-dir berth.yml is not a directory"},
+	} {
+		r := berth(t, dir, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("berth %q: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "berth.yml")); string(b) != "name: orders\n" {
+		t.Errorf("the manifest was overwritten: %q", b)
+	}
+}
+
+// Issue 10, cases 3, 4 and 7 through the CLI: exit 2, one line naming the line and key,
+// nothing written.
+func TestInvalidInputExits2(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"name: orders\n---\nport: 8080\n", "berth: berth.yml:2: a second YAML document starts here"},
+		{"name: orders\nimage:\n  build: ''\n", "berth: berth.yml:3: image.build: must not be empty"},
+		{"name: orders\nenv:\n  A: !Ref X\n", "berth: berth.yml:3: env.A: the YAML tag !Ref is not supported"},
+		{"name: orders\nhealth:\n  path: \"/\\r\"\n", `berth: berth.yml:3: health.path: "/\r" is not a URI path`},
+	} {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "berth.yml"), tc.src)
+		r := berth(t, dir, "synth", "-o", "out")
+		if r.code != 2 || !strings.HasPrefix(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.src, r.code, r.stderr, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+			t.Errorf("%q: synth wrote output", tc.src)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
@@ -23,6 +24,9 @@ manifest is invalid.`,
 		Example: "  berth synth\n  berth synth -f berth.yml -o out",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := validOutputDir(o.out); err != nil {
+				return err
+			}
 			m, err := loadManifest(o.file)
 			if err != nil {
 				return err
@@ -40,4 +44,16 @@ manifest is invalid.`,
 	manifestFlag(c, &o.file)
 	c.Flags().StringVarP(&o.out, "output-dir", "o", "templates", "directory to write the templates to")
 	return c
+}
+
+// validOutputDir refuses, as a usage error, an --output-dir that cannot be a directory
+// of templates: empty, or something that exists and is not a directory (/dev/null).
+func validOutputDir(dir string) error {
+	if dir == "" {
+		return usageErrorf("--output-dir is empty: name the directory to write the templates to")
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return usageErrorf("--output-dir %s is not a directory", dir)
+	}
+	return nil
 }
