@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -185,6 +187,41 @@ func TestInvalidInputExits2(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
 			t.Errorf("%q: synth wrote output", tc.src)
+		}
+	}
+}
+
+// Issue 10, case 2: berth check, meant for contributed templates in CI, expanded YAML
+// aliases without limit (a 538-byte template reached 3 GB). Hostile templates now fail
+// clearly, as other bad templates do (exit 1), within bounded memory.
+func TestCheckRefusesHostileTemplates(t *testing.T) {
+	dir := t.TempDir()
+	var bomb strings.Builder
+	bomb.WriteString("Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      l0: &l0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 9; i++ {
+		p := fmt.Sprintf("*l%d", i-1)
+		fmt.Fprintf(&bomb, "      l%d: &l%d [%s]\n", i, i, strings.Repeat(p+", ", 8)+p)
+	}
+	writeFile(t, filepath.Join(dir, "bomb.yml"), bomb.String())
+	for _, tc := range []struct{ file, want string }{
+		{"bomb.yml", "berth: bomb.yml: line 5: YAML aliases expand the template past 250000 values"},
+		{"/dev/zero", "berth: /dev/zero: the template is larger than 1024 KiB (CloudFormation's limit is 1 MB)"},
+	} {
+		cmd := exec.Command(bin, "check", tc.file)
+		cmd.Dir = dir
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := cmd.ProcessState.ExitCode()
+		if err != nil && code < 0 {
+			t.Fatal(err)
+		}
+		if code != 1 || !strings.HasPrefix(stderr.String(), tc.want) {
+			t.Errorf("check %s: exit %d, stderr %q; want 1 and %q", tc.file, code, stderr.String(), tc.want)
+		}
+		// a memory bound, not a timing: the bomb took 1.9 GB before the fix
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 256<<10 {
+			t.Errorf("check %s: peak memory %d MiB, want under 256 MiB", tc.file, ru.Maxrss>>10)
 		}
 	}
 }
