@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
 // DefaultFile is the manifest every command reads unless told otherwise.
@@ -183,7 +186,11 @@ func (e *Error) Error() string {
 	if e.Key == "" {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+	key := e.Key
+	if strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		key = strconv.Quote(key) // a key the user wrote in quotes, with a line break, say
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, key, e.Msg)
 }
 
 func (m *Manifest) errorf(key, format string, args ...any) error {

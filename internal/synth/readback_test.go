@@ -100,17 +100,21 @@ func at(v any, path string) (any, error) {
 	return v, nil
 }
 
-// pyYAML reads the templates of files with PyYAML, in one process.
+// pyYAML reads the templates of files (keyed by relative path) with PyYAML, in one
+// process, and returns a loader that serves them by the same keys.
 func pyYAML(t *testing.T, files map[string][]byte) loader {
 	t.Helper()
 	dir := t.TempDir()
-	var paths []string
+	var names, paths []string
 	for name, data := range files {
 		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		paths = append(paths, p)
+		names, paths = append(names, name), append(paths, p)
 	}
 	docs, ok, err := cfntest.PyYAML(paths...)
 	if !ok {
@@ -120,13 +124,38 @@ func pyYAML(t *testing.T, files map[string][]byte) loader {
 		t.Fatal(err)
 	}
 	return func(file string, _ []byte) (map[string]any, error) {
-		for i, p := range paths {
-			if filepath.Base(p) == file {
+		for i, name := range names {
+			if name == file {
 				doc, _ := docs[i].(map[string]any)
 				return doc, nil
 			}
 		}
 		return nil, fmt.Errorf("not read")
+	}
+}
+
+// lintAll runs cfn-lint once, with flags, over files (keyed by relative path), written
+// under dir: zero findings, warnings included.
+func lintAll(t *testing.T, dir string, files map[string][]byte, flags ...string) {
+	t.Helper()
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed (pip install cfn-lint); .ci/run installs it")
+	}
+	args := append([]string{}, flags...)
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, p)
+	}
+	out, err := exec.Command(lint, args...).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("cfn-lint: %v\n%s", err, out)
 	}
 }
 
@@ -171,17 +200,9 @@ func TestManifestStringsReadBackUnderYAML11(t *testing.T) {
 // Issue 10, case 9: env values holding ${...} made cfn-lint report E1029 (a substitution
 // outside Fn::Sub); the README promises lint-clean output for every valid manifest.
 func TestTrickyManifestLintsClean(t *testing.T) {
-	lint, err := exec.LookPath("cfn-lint")
+	files, err := Render(trickyManifest(t))
 	if err != nil {
-		t.Skip("cfn-lint is not installed (pip install cfn-lint); .ci/run installs it")
-	}
-	dir := t.TempDir()
-	if _, err := Write(trickyManifest(t), dir); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
-	out, err := exec.Command(lint, files...).CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("cfn-lint: %v\n%s", err, out)
-	}
+	lintAll(t, t.TempDir(), files)
 }

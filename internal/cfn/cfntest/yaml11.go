@@ -33,6 +33,10 @@ var resolvers = []struct {
 // Resolve11 is the type a YAML 1.1 reader gives a plain (unquoted, untagged) scalar:
 // "str", or bool, float, int, merge, null, timestamp or value.
 func Resolve11(plain string) string {
+	// as PyYAML does, only scalars starting like some implicit type are matched
+	if plain != "" && !strings.ContainsRune("yYnNtTfFoO-+0123456789.<~=", rune(plain[0])) {
+		return "str"
+	}
 	for _, r := range resolvers {
 		if r.re.MatchString(plain) {
 			return r.tag
