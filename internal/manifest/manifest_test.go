@@ -173,6 +173,8 @@ func TestInvalidManifests(t *testing.T) {
 		{"tag in list", "name: a\nx: [a, !t b]\n", `berth.yml:2: x[1]: the YAML tag !t is not supported`},
 		{"core tag", "name: a\nport: !!int \"80\"\n", `berth.yml:2: port: the YAML tag !!int is not supported`},
 		{"local tag on name", "name: !Sub a\n", `berth.yml:1: name: the YAML tag !Sub is not supported`},
+		// found by fuzzing: a key with a line break made a two-line error
+		{"key with line break", "name: a\n\"x\\ny\": 1\n", `berth.yml:2: "x\ny": unknown key`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.src), filepath.Join(t.TempDir(), "berth.yml"))
