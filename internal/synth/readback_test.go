@@ -104,18 +104,7 @@ func at(v any, path string) (any, error) {
 // process, and returns a loader that serves them by the same keys.
 func pyYAML(t *testing.T, files map[string][]byte) loader {
 	t.Helper()
-	dir := t.TempDir()
-	var names, paths []string
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		names, paths = append(names, name), append(paths, p)
-	}
+	names, paths := writeTree(t, t.TempDir(), files)
 	docs, ok, err := cfntest.PyYAML(paths...)
 	if !ok {
 		t.Skip("python3 with PyYAML is absent")
@@ -142,7 +131,17 @@ func lintAll(t *testing.T, dir string, files map[string][]byte, flags ...string)
 	if err != nil {
 		t.Skip("cfn-lint is not installed (pip install cfn-lint); .ci/run installs it")
 	}
-	args := append([]string{}, flags...)
+	_, paths := writeTree(t, dir, files)
+	out, err := exec.Command(lint, append(flags, paths...)...).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("cfn-lint: %v\n%s", err, out)
+	}
+}
+
+// writeTree writes files (keyed by relative path) under dir, and returns their names
+// and paths in the same order.
+func writeTree(t *testing.T, dir string, files map[string][]byte) (names, paths []string) {
+	t.Helper()
 	for name, data := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -151,12 +150,9 @@ func lintAll(t *testing.T, dir string, files map[string][]byte, flags ...string)
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		args = append(args, p)
+		names, paths = append(names, name), append(paths, p)
 	}
-	out, err := exec.Command(lint, args...).CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("cfn-lint: %v\n%s", err, out)
-	}
+	return names, paths
 }
 
 // envValues are values YAML 1.1 readers take for booleans, nulls, numbers and dates,
