@@ -9,6 +9,7 @@ import (
 	"sort"
 	"text/tabwriter"
 
+	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/check"
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
@@ -75,9 +76,9 @@ type namedTemplate struct {
 func (o *checkOptions) templates(args []string) ([]namedTemplate, error) {
 	var out []namedTemplate
 	for _, a := range args {
-		data, err := os.ReadFile(a)
+		data, err := readTemplate(a)
 		if err != nil {
-			return nil, fmt.Errorf("read template: %w", err)
+			return nil, err
 		}
 		out = append(out, namedTemplate{a, data})
 	}
@@ -96,6 +97,21 @@ func (o *checkOptions) templates(args []string) ([]namedTemplate, error) {
 		out = append(out, namedTemplate{s.File(), files[s.File()]})
 	}
 	return out, nil
+}
+
+// readTemplate reads at most one byte past cfn.MaxTemplateSize, which cfn.Parse then
+// refuses: a template named /dev/zero fails instead of filling the memory.
+func readTemplate(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, cfn.MaxTemplateSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read template %s: %w", path, err)
+	}
+	return data, nil
 }
 
 func printResults(w io.Writer, results []check.Result) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"path/filepath"
 
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
@@ -105,6 +106,9 @@ func withHint(err error, text string) error { return hint.Wrap(err, text) }
 
 // loadManifest reads the manifest named by -f, with a hint when it is missing.
 func loadManifest(file string) (*manifest.Manifest, error) {
+	if st, err := os.Stat(file); err == nil && st.IsDir() {
+		return nil, withHint(usageErrorf("%s is a directory, not a manifest", file), fmt.Sprintf("point -f at the manifest file, such as %s", filepath.Join(file, manifest.DefaultFile)))
+	}
 	m, err := manifest.Load(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, withHint(&usageError{fmt.Sprintf("no manifest at %s", file)}, "run \"berth init\" to write a starter berth.yml, or point -f at yours")

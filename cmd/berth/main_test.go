@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/berthdev/berth/internal/deploy"
@@ -193,5 +194,86 @@ func TestSynthWarnsWhenTasksCannotFit(t *testing.T) {
 	example, _ := filepath.Abs(issueExample)
 	if r := berth(t, dir, "synth", "-f", example, "-o", "out2"); r.code != 0 || r.stderr != "" {
 		t.Errorf("a manifest that fits got: %s", r.stderr)
+	}
+}
+
+// Issue 10, case 9: -f naming a directory, an empty -o and -o /dev/null exited 1; they are
+// usage errors.
+func TestSynthBadPathsAreUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: orders\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"synth", "-f", "."}, "berth: . is a directory, not a manifest\nhint: point -f at the manifest file, such as berth.yml\n"},
+		{[]string{"check", "-f", dir}, "is a directory, not a manifest"},
+		{[]string{"synth", "-o", ""}, "berth: --output-dir is empty: name the directory to write the templates to\n"},
+		{[]string{"synth", "-o", "/dev/null"}, "berth: --output-dir /dev/null is not a directory\n"},
+		{[]string{"synth", "-o", "berth.yml"}, "--output-dir berth.yml is not a directory"},
+	} {
+		r := berth(t, dir, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("berth %q: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "berth.yml")); string(b) != "name: orders\n" {
+		t.Errorf("the manifest was overwritten: %q", b)
+	}
+}
+
+// Issue 10, cases 3, 4 and 7 through the CLI: exit 2, one line naming the line and key,
+// nothing written.
+func TestInvalidInputExits2(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"name: orders\n---\nport: 8080\n", "berth: berth.yml:2: a second YAML document starts here"},
+		{"name: orders\nimage:\n  build: ''\n", "berth: berth.yml:3: image.build: must not be empty"},
+		{"name: orders\nenv:\n  A: !Ref X\n", "berth: berth.yml:3: env.A: the YAML tag !Ref is not supported"},
+		{"name: orders\nhealth:\n  path: \"/\\r\"\n", `berth: berth.yml:3: health.path: "/\r" is not a URI path`},
+	} {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "berth.yml"), tc.src)
+		r := berth(t, dir, "synth", "-o", "out")
+		if r.code != 2 || !strings.HasPrefix(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.src, r.code, r.stderr, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+			t.Errorf("%q: synth wrote output", tc.src)
+		}
+	}
+}
+
+// Issue 10, case 2: berth check, meant for contributed templates in CI, expanded YAML
+// aliases without limit (a 538-byte template reached 3 GB). Hostile templates now fail
+// clearly, as other bad templates do (exit 1), within bounded memory.
+func TestCheckRefusesHostileTemplates(t *testing.T) {
+	dir := t.TempDir()
+	var bomb strings.Builder
+	bomb.WriteString("Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      l0: &l0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 9; i++ {
+		p := fmt.Sprintf("*l%d", i-1)
+		fmt.Fprintf(&bomb, "      l%d: &l%d [%s]\n", i, i, strings.Repeat(p+", ", 8)+p)
+	}
+	writeFile(t, filepath.Join(dir, "bomb.yml"), bomb.String())
+	for _, tc := range []struct{ file, want string }{
+		{"bomb.yml", "berth: bomb.yml: line 5: YAML aliases expand the template past 250000 values"},
+		{"/dev/zero", "berth: /dev/zero: the template is larger than 1024 KiB (CloudFormation's limit is 1 MB)"},
+	} {
+		cmd := exec.Command(bin, "check", tc.file)
+		cmd.Dir = dir
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := cmd.ProcessState.ExitCode()
+		if err != nil && code < 0 {
+			t.Fatal(err)
+		}
+		if code != 1 || !strings.HasPrefix(stderr.String(), tc.want) {
+			t.Errorf("check %s: exit %d, stderr %q; want 1 and %q", tc.file, code, stderr.String(), tc.want)
+		}
+		// a memory bound, not a timing: the bomb took 1.9 GB before the fix
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 256<<10 {
+			t.Errorf("check %s: peak memory %d MiB, want under 256 MiB", tc.file, ru.Maxrss>>10)
+		}
 	}
 }

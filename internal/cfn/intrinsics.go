@@ -1,6 +1,8 @@
 package cfn
 
 import (
+	"strings"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -89,4 +91,29 @@ func tagged(tag, value string) *yaml.Node {
 		n.Style = yaml.SingleQuotedStyle
 	}
 	return n
+}
+
+// Text is a string from the user that CloudFormation must pass on as written. Outside
+// Fn::Sub, CloudFormation leaves "${Name}" alone, but cfn-lint takes it for a forgotten
+// !Sub (E1029). So text holding "${" is split with Fn::Join into parts none of which
+// holds it: CloudFormation joins them back into exactly the text.
+type Text string
+
+func (t Text) yamlNode() (*yaml.Node, error) {
+	s := string(t)
+	if !strings.Contains(s, "${") {
+		return str(s), nil
+	}
+	split := strings.Split(s, "${")
+	parts := make([]any, len(split))
+	for i, p := range split {
+		if i > 0 {
+			p = "{" + p
+		}
+		if i < len(split)-1 {
+			p += "$"
+		}
+		parts[i] = p
+	}
+	return Join("", parts).yamlNode()
 }

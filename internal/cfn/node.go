@@ -3,9 +3,11 @@ package cfn
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -24,7 +26,7 @@ func node(v any) (*yaml.Node, error) {
 	case *yaml.Node:
 		return x, nil
 	case string:
-		return scalar("!!str", x), nil
+		return str(x), nil
 	case int:
 		return scalar("!!int", strconv.Itoa(x)), nil
 	case bool:
@@ -49,7 +51,7 @@ func node(v any) (*yaml.Node, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
-			n.Content = append(n.Content, scalar("!!str", k), c)
+			n.Content = append(n.Content, str(k), c)
 		}
 		return n, nil
 	case []any:
@@ -62,6 +64,54 @@ func node(v any) (*yaml.Node, error) {
 
 func scalar(tag, value string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value}
+}
+
+// str is every string the template holds, keys included. yaml.v3 quotes a string only
+// when a YAML 1.2 reader would take it for something else, but CloudFormation reads
+// YAML 1.1, where yes, no, on, off, y, n, 0777, 1:20 and 1_000 are booleans and numbers:
+// unquoted, "yes" would reach a container as true. So a string that any YAML version
+// could resolve to another type is double-quoted, and so is one holding characters that
+// YAML 1.1 and 1.2 read differently (NEL, LS and PS are line breaks only in 1.1), or
+// one starting with a line break, which yaml.v3's literal block style loses.
+func str(s string) *yaml.Node {
+	n := scalar("!!str", s)
+	if ambiguous(s) || hasSpecialRunes(s) || strings.HasPrefix(s, "\n") {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+var (
+	// words YAML 1.1 or 1.2 resolve to a boolean, a null, infinity or not-a-number; any
+	// case, although the specifications list only some spellings, since quoting costs
+	// nothing and readers differ
+	specialWord = regexp.MustCompile(`(?i)^(?:y|n|yes|no|true|false|on|off|~|null|[-+]?\.inf|[-+]?\.nan|<<|=)$`)
+	// anything that starts like a number and is made only of what YAML 1.1 and 1.2 write
+	// numbers with: digits, signs, dots, underscores, sexagesimal colons, exponents and
+	// the 0x, 0o and 0b prefixes. A superset of both versions' int and float forms (the
+	// 1.1 float pattern even matches "." and "1.2.3").
+	numberLike = regexp.MustCompile(`^[-+]?[0-9._][0-9a-fA-F_.:+\-xXoO]*$`)
+	// YAML 1.1 timestamps, 2001-12-14 and longer forms
+	timestampLike = regexp.MustCompile(`^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}`)
+)
+
+// ambiguous reports whether s, written as a plain scalar, could read back as anything
+// but the string s under YAML 1.1 or 1.2.
+func ambiguous(s string) bool {
+	return s == "" || specialWord.MatchString(s) || numberLike.MatchString(s) || timestampLike.MatchString(s)
+}
+
+// hasSpecialRunes reports characters the emitter could write raw but YAML 1.1 and 1.2
+// read differently, or that no reader takes raw: in double quotes they are escaped.
+func hasSpecialRunes(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == '\n':
+		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f, r == 0x2028, r == 0x2029, r == 0xfeff, r == utf8.RuneError:
+			return true
+		}
+	}
+	return false
 }
 
 func sequence(n int, at func(int) any) (*yaml.Node, error) {
@@ -102,7 +152,7 @@ func structNode(v reflect.Value) (*yaml.Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		n.Content = append(n.Content, scalar("!!str", name), c)
+		n.Content = append(n.Content, str(name), c)
 	}
 	return n, nil
 }

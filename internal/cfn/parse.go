@@ -26,8 +26,21 @@ type ParsedResource struct {
 	Properties map[string]any
 }
 
-// Parse reads a template in YAML or JSON.
+// MaxTemplateSize is the largest template Parse reads: CloudFormation takes at most
+// 1 MB from S3 (51,200 bytes inline), so nothing larger is a template.
+const MaxTemplateSize = 1 << 20
+
+// MaxAliasValues bounds the values YAML aliases may add to a template. Each alias is
+// expanded where it is used, so without a bound a few hundred bytes of nested aliases
+// ("billion laughs") expand to billions of values; real templates reuse a handful.
+const MaxAliasValues = 250_000
+
+// Parse reads a template in YAML or JSON. Time and memory are bounded by
+// MaxTemplateSize and MaxAliasValues, whatever the input.
 func Parse(data []byte) (*Doc, error) {
+	if len(data) > MaxTemplateSize {
+		return nil, fmt.Errorf("the template is larger than %d KiB (CloudFormation's limit is 1 MB)", MaxTemplateSize>>10)
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, err
@@ -36,10 +49,11 @@ func Parse(data []byte) (*Doc, error) {
 		return nil, fmt.Errorf("not a CloudFormation template: the document is not a mapping")
 	}
 	doc := &Doc{Resources: map[string]ParsedResource{}, Lines: map[string]int{}}
+	r := &reader{}
 	top := root.Content[0]
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		if sect := top.Content[i].Value; sect == "Metadata" || sect == "Conditions" || sect == "Parameters" {
-			v, err := plain(top.Content[i+1])
+			v, err := r.plain(top.Content[i+1])
 			if err != nil {
 				return nil, err
 			}
@@ -63,18 +77,18 @@ func Parse(data []byte) (*Doc, error) {
 		}
 		for j := 0; j+1 < len(res.Content); j += 2 {
 			name := res.Content[j].Value
-			v, err := plain(res.Content[j+1])
+			v, err := r.plain(res.Content[j+1])
 			if err != nil {
 				return nil, err
 			}
 			body, _ := v.(map[string]any)
-			r := ParsedResource{}
-			r.Type, _ = body["Type"].(string)
-			r.Properties, _ = body["Properties"].(map[string]any)
-			if r.Properties == nil {
-				r.Properties = map[string]any{}
+			pr := ParsedResource{}
+			pr.Type, _ = body["Type"].(string)
+			pr.Properties, _ = body["Properties"].(map[string]any)
+			if pr.Properties == nil {
+				pr.Properties = map[string]any{}
 			}
-			doc.Resources[name] = r
+			doc.Resources[name] = pr
 			doc.Lines[name] = res.Content[j].Line
 			doc.Order = append(doc.Order, name)
 		}
@@ -85,8 +99,20 @@ func Parse(data []byte) (*Doc, error) {
 	return doc, nil
 }
 
-func plain(n *yaml.Node) (any, error) {
-	v, err := plainUntagged(n)
+// reader turns YAML nodes into plain values, counting what aliases add.
+type reader struct {
+	inAlias   int                // aliases being expanded around the current node
+	aliased   int                // values made while expanding aliases
+	expanding map[*yaml.Node]int // anchored nodes being expanded, to refuse cycles
+}
+
+func (r *reader) plain(n *yaml.Node) (any, error) {
+	if r.inAlias > 0 {
+		if r.aliased++; r.aliased > MaxAliasValues {
+			return nil, fmt.Errorf("line %d: YAML aliases expand the template past %d values; a template cannot need that many (a \"billion laughs\" expansion?)", n.Line, MaxAliasValues)
+		}
+	}
+	v, err := r.plainUntagged(n)
 	if err != nil || !strings.HasPrefix(n.Tag, "!") || strings.HasPrefix(n.Tag, "!!") {
 		return v, err
 	}
@@ -107,14 +133,23 @@ func plain(n *yaml.Node) (any, error) {
 	return map[string]any{"Fn::" + name: v}, nil
 }
 
-func plainUntagged(n *yaml.Node) (any, error) {
+func (r *reader) plainUntagged(n *yaml.Node) (any, error) {
 	switch n.Kind {
 	case yaml.AliasNode:
-		return plain(n.Alias)
+		if r.expanding == nil {
+			r.expanding = map[*yaml.Node]int{}
+		}
+		if r.expanding[n.Alias] > 0 {
+			return nil, fmt.Errorf("line %d: the alias *%s refers to a value that contains it", n.Line, n.Value)
+		}
+		r.inAlias++
+		r.expanding[n.Alias]++
+		defer func() { r.inAlias--; r.expanding[n.Alias]-- }()
+		return r.plain(n.Alias)
 	case yaml.MappingNode:
 		m := map[string]any{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := plain(n.Content[i+1])
+			v, err := r.plain(n.Content[i+1])
 			if err != nil {
 				return nil, err
 			}
@@ -124,7 +159,7 @@ func plainUntagged(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		list := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := plain(c)
+			v, err := r.plain(c)
 			if err != nil {
 				return nil, err
 			}

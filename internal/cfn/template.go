@@ -93,7 +93,7 @@ func (m Map) yamlNode() (*yaml.Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
-		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, v)
+		n.Content = append(n.Content, str(k), v)
 	}
 	return n, nil
 }

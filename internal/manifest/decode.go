@@ -1,12 +1,15 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -14,15 +17,25 @@ import (
 // decode walks the YAML tree by hand rather than unmarshalling into tagged structs:
 // that is what lets every error name the key, its line, and what it accepts.
 func decode(data []byte, m *Manifest) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err == io.EOF {
+		return &Error{File: m.File, Line: 1, Msg: "the manifest is empty (at least: name)"}
+	} else if err != nil {
 		return syntaxError(m.File, err)
 	}
-	if len(doc.Content) == 0 {
-		return &Error{File: m.File, Line: 1, Msg: "the manifest is empty (at least: name)"}
+	// a second document would be ignored, and what it says silently lost
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return &Error{File: m.File, Line: next.Line, Msg: "a second YAML document starts here; the manifest is one document (remove the --- or merge what follows into the first)"}
+	} else if err != io.EOF {
+		return syntaxError(m.File, err)
 	}
 	d := &decoder{m: m}
 	root := doc.Content[0]
+	if err := d.refuseTags(root, ""); err != nil {
+		return err
+	}
 	return d.mapping(root, "", fields{
 		"name":   d.str(&m.Name),
 		"image":  d.object(fields{"location": d.str(&m.Image.Location), "build": d.str(&m.Image.Build)}),
@@ -119,10 +132,43 @@ func (d *decoder) object(fs fields) field {
 	return func(n *yaml.Node, key string) error { return d.mapping(n, key, fs) }
 }
 
+// refuseTags stops at the first explicit YAML tag under n. berth defines none: a tag
+// such as !Ref would otherwise be dropped and its value used as plain text. !!str, which
+// only says "this is a string", is allowed on scalars.
+func (d *decoder) refuseTags(n *yaml.Node, key string) error {
+	if n.Style&yaml.TaggedStyle != 0 && (n.Kind != yaml.ScalarNode || n.Tag != "!!str") {
+		return d.fail(n, key, "the YAML tag %s is not supported: berth.yml holds plain values (quote text that starts with !)", n.Tag)
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := join(key, n.Content[i].Value)
+			if err := d.refuseTags(n.Content[i], k); err != nil {
+				return err
+			}
+			if err := d.refuseTags(n.Content[i+1], k); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := d.refuseTags(c, fmt.Sprintf("%s[%d]", key, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// str decodes a string that must have a value: a key that is present is validated like
+// any other, and "" is never what a user means (leaving the key out gives the default).
 func (d *decoder) str(dst *string) field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
 			return d.fail(n, key, "must be a string, got %s", kind(n))
+		}
+		if n.Value == "" {
+			return d.fail(n, key, "must not be empty (leave the key out for the default)")
 		}
 		*dst = n.Value
 		return nil
@@ -176,12 +222,18 @@ func (d *decoder) count(dst *Count) field {
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// MaxEnvSize bounds the environment as ECS receives it: names and values, counted as
+// JSON (quotes and escapes included). ECS refuses a task definition larger than 64 KiB;
+// this leaves 16 KiB for the rest of it.
+const MaxEnvSize = 48 << 10
+
 func (d *decoder) env(dst *map[string]string) field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.MappingNode {
 			return d.fail(n, key, "must be a mapping of NAME: value, got %s", kind(n))
 		}
 		*dst = map[string]string{}
+		size := 0
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			sub := join(key, k.Value)
@@ -194,11 +246,40 @@ func (d *decoder) env(dst *map[string]string) field {
 			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
 				return d.fail(v, sub, "must be a string, number or boolean, got %s", kind(v))
 			}
+			if strings.ContainsRune(v.Value, 0) {
+				return d.fail(v, sub, "holds a NUL character, which no process environment can carry")
+			}
+			// checked as the entries come, so that a huge environment stops early
+			if size += envEntrySize(k.Value, v.Value); size > MaxEnvSize {
+				return d.fail(k, sub, "the environment is larger than %d KiB with this variable (ECS takes task definitions of at most 64 KiB; keep large configuration elsewhere, such as in a file in the image)", MaxEnvSize>>10)
+			}
 			d.m.lines[sub] = k.Line
 			(*dst)[k.Value] = v.Value
 		}
 		return nil
 	}
+}
+
+// envEntrySize is the size of {"name":"K","value":"V"}, in the JSON of a task definition.
+func envEntrySize(name, value string) int {
+	const overhead = len(`{"name":"","value":""},`)
+	return overhead + jsonLen(name) + jsonLen(value)
+}
+
+// jsonLen is the length of s in a JSON string, without the quotes.
+func jsonLen(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t' || r == '\b' || r == '\f':
+			n += 2
+		case r < 0x20:
+			n += 6 // \u00XX
+		default:
+			n += utf8.RuneLen(r)
+		}
+	}
+	return n
 }
 
 func kind(n *yaml.Node) string {

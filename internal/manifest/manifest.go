@@ -5,10 +5,14 @@ package manifest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
 // DefaultFile is the manifest every command reads unless told otherwise.
@@ -153,9 +157,19 @@ func (m *Manifest) BuildDir() string {
 	return filepath.Join(m.Dir, m.Image.Build)
 }
 
-// Load reads, decodes, defaults and validates the manifest at path.
+// MaxSize bounds the manifest, and so the memory berth spends on it: a manifest is a
+// few hundred bytes, one with an environment at MaxEnvSize under 64 KiB.
+const MaxSize = 256 << 10
+
+// Load reads, decodes, defaults and validates the manifest at path. It reads at most
+// one byte past MaxSize, so that -f /dev/zero fails instead of eating the machine.
 func Load(path string) (*Manifest, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
@@ -166,6 +180,9 @@ func Load(path string) (*Manifest, error) {
 // anchors relative paths.
 func Parse(data []byte, file string) (*Manifest, error) {
 	m := &Manifest{File: filepath.Base(file), Dir: filepath.Dir(file), lines: map[string]int{}}
+	if len(data) > MaxSize {
+		return nil, &Error{File: m.File, Line: 1, Msg: fmt.Sprintf("the manifest is larger than %d KiB", MaxSize>>10)}
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: m.File, Line: 1, Msg: "the manifest is empty (at least: name)"}
 	}
@@ -191,7 +208,11 @@ func (e *Error) Error() string {
 	if e.Key == "" {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+	key := e.Key
+	if strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		key = strconv.Quote(key) // a key the user wrote in quotes, with a line break, say
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, key, e.Msg)
 }
 
 func (m *Manifest) errorf(key, format string, args ...any) error {

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,6 +151,38 @@ func TestInvalidManifests(t *testing.T) {
 		{"tab", "a: 1\nb: 2\nc:\n\t- x\n", `berth.yml:4: invalid YAML: found character that cannot start any token`},
 		{"empty", "", `berth.yml:1: the manifest is empty`},
 		{"not a mapping", "- a\n", `berth.yml:1: the manifest must be a mapping of keys, got a list`},
+		// issue 10, case 3: what follows a second document was silently ignored
+		{"second document", "name: a\n---\nport: 80\n", `berth.yml:2: a second YAML document starts here`},
+		{"empty second document", "name: a\n---\n", `berth.yml:2: a second YAML document starts here`},
+		{"bad second document", "name: a\n---\nx: [\n", `berth.yml:3: invalid YAML`},
+		// issue 10, case 4: an empty image.build or image.location deployed public nginx
+		{"empty build", "name: a\nimage:\n  build: \"\"\n", `berth.yml:3: image.build: must not be empty (leave the key out for the default)`},
+		{"empty location", "name: a\nimage:\n  location: ''\n", `berth.yml:3: image.location: must not be empty`},
+		{"empty name", "name: ''\n", `berth.yml:1: name: must not be empty`},
+		// issue 10, case 5: no limit on env
+		{"env too large", "name: a\nenv:\n  A: x\n  B: " + strings.Repeat("x", MaxEnvSize) + "\n", `berth.yml:4: env.B: the environment is larger than 48 KiB with this variable (ECS takes task definitions of at most 64 KiB`},
+		{"env too many", "name: a\nenv:\n" + manyVars(3000), `berth.yml:1296: env.V1293: the environment is larger than 48 KiB`},
+		{"env escapes count", "name: a\nenv:\n  A: \"" + strings.Repeat(`\x01`, MaxEnvSize/6) + "\"\n", `env.A: the environment is larger than 48 KiB`},
+		{"env NUL", "name: a\nenv:\n  A: \"x\\0y\"\n", `berth.yml:3: env.A: holds a NUL character`},
+		{"manifest too large", "name: a\n#" + strings.Repeat("x", MaxSize) + "\n", `berth.yml:1: the manifest is larger than 256 KiB`},
+		// issue 10, case 6: control characters in health.path failed every check forever
+		{"health path CR", "name: a\nhealth:\n  path: \"/a\\rb\"\n", `berth.yml:3: health.path: "/a\rb" is not a URI path: '\r' at byte 3 must be percent-encoded`},
+		{"health path NUL", "name: a\nhealth:\n  path: \"/\\0\"\n", `health.path: "/\x00" is not a URI path: '\x00' at byte 2 must be percent-encoded`},
+		{"health path FF", "name: a\nhealth:\n  path: \"/\\f\"\n", `'\f' at byte 2 must be percent-encoded`},
+		{"health path NBSP", "name: a\nhealth:\n  path: \"/a\\u00a0\"\n", `'\u00a0' at byte 3 must be percent-encoded`},
+		{"health path LS", "name: a\nhealth:\n  path: \"/\\u2028\"\n", `'\u2028' at byte 2 must be percent-encoded`},
+		{"health path space", "name: a\nhealth:\n  path: /a b\n", `' ' at byte 3 must be percent-encoded`},
+		{"health path brace", "name: a\nhealth:\n  path: /${x}\n", `'{' at byte 3 must be percent-encoded`},
+		{"health path bad escape", "name: a\nhealth:\n  path: /a%zz\n", `% at byte 3 does not start a %XX escape`},
+		// issue 10, case 7: tags were dropped, !Ref X became the string X
+		{"tag on env", "name: a\nenv:\n  A: !Ref X\n", `berth.yml:3: env.A: the YAML tag !Ref is not supported: berth.yml holds plain values`},
+		{"tag on key", "name: a\n!k port: 80\n", `berth.yml:2: port: the YAML tag !k is not supported`},
+		{"tag on mapping", "name: a\nhealth: !h\n  path: /\n", `berth.yml:2: health: the YAML tag !h is not supported`},
+		{"tag in list", "name: a\nx: [a, !t b]\n", `berth.yml:2: x[1]: the YAML tag !t is not supported`},
+		{"core tag", "name: a\nport: !!int \"80\"\n", `berth.yml:2: port: the YAML tag !!int is not supported`},
+		{"local tag on name", "name: !Sub a\n", `berth.yml:1: name: the YAML tag !Sub is not supported`},
+		// found by fuzzing: a key with a line break made a two-line error
+		{"key with line break", "name: a\n\"x\\ny\": 1\n", `berth.yml:2: "x\ny": unknown key`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.src), filepath.Join(t.TempDir(), "berth.yml"))
@@ -232,5 +265,42 @@ func TestArchFollowsTheInstanceType(t *testing.T) {
 		if m.Capacity.AMI != wantAMI {
 			t.Errorf("%s: default AMI %s", it, m.Capacity.AMI)
 		}
+	}
+}
+
+func manyVars(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  V%04d: value-%04d\n", i, i)
+	}
+	return b.String()
+}
+
+// A present !!str tag only says "string": it stays allowed, and env values keep any
+// text, empty included.
+func TestStrTagAndEmptyEnvValue(t *testing.T) {
+	m, err := Parse([]byte("name: !!str web\nenv:\n  A: ''\n  B: !!str yes\n"), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "web" || m.Env["A"] != "" || m.Env["B"] != "yes" {
+		t.Errorf("name %q env %q", m.Name, m.Env)
+	}
+}
+
+// A health path that is a valid URI path and query, escapes included, is accepted.
+func TestHealthPathURI(t *testing.T) {
+	for _, p := range []string{"/", "/healthz", "/a/b-c_d.e~f", "/h?full=1&x=y", "/%E2%9C%93", "/a:b@c!$&'()*+,;="} {
+		if _, err := Parse([]byte(fmt.Sprintf("name: a\nhealth:\n  path: %q\n", p)), "berth.yml"); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+// Issue 10, case 5: reading the manifest is bounded by its size, whatever -f names.
+func TestLoadReadsABoundedAmount(t *testing.T) {
+	_, err := Load("/dev/zero")
+	if err == nil || !strings.Contains(err.Error(), "larger than 256 KiB") || !IsManifestError(err) {
+		t.Errorf("Load(/dev/zero): %v", err)
 	}
 }

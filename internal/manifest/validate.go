@@ -170,8 +170,10 @@ func countKey(m *Manifest, bound string) string {
 func validateHealth(m *Manifest) error {
 	h := m.Health
 	switch {
-	case !strings.HasPrefix(h.Path, "/") || len(h.Path) > 1024 || strings.ContainsAny(h.Path, " \t\n"):
-		return m.errorf("health.path", "%q is not a path (starts with /, at most 1024 characters, no spaces)", h.Path)
+	case !strings.HasPrefix(h.Path, "/") || len(h.Path) > 1024:
+		return m.errorf("health.path", "%q is not a path (starts with /, at most 1024 characters)", h.Path)
+	case !healthPath.MatchString(h.Path):
+		return m.errorf("health.path", "%q is not a URI path: %s (the load balancer sends it as written; allowed: letters, digits, - . _ ~ ! $ & ' ( ) * + , ; = : @ / ? and %%XX escapes)", h.Path, badPathChar(h.Path))
 	case h.Interval < 5 || h.Interval > 300:
 		return m.errorf("health.interval", "%d is out of range (5-300 seconds)", h.Interval)
 	case h.Timeout < 2 || h.Timeout > 120:
@@ -186,6 +188,31 @@ func validateHealth(m *Manifest) error {
 		return m.errorf("health.grace_period", "%d is out of range (0-2147483647 seconds)", h.GracePeriod)
 	}
 	return nil
+}
+
+// healthPath is a path and query as RFC 3986 writes them, which is what the load
+// balancer puts in its request line: anything else (spaces, control characters,
+// non-ASCII) must be percent-encoded, or the local balancer cannot send the request.
+var healthPath = regexp.MustCompile(`^/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$`)
+
+// badPathChar names the first character of p that healthPath refuses.
+func badPathChar(p string) string {
+	for i, r := range p {
+		if r == '%' {
+			if i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]) {
+				continue
+			}
+			return fmt.Sprintf("%% at byte %d does not start a %%XX escape", i+1)
+		}
+		if r > 0x7e || !healthPath.MatchString("/"+string(r)) {
+			return fmt.Sprintf("%q at byte %d must be percent-encoded", r, i+1)
+		}
+	}
+	return "it does not start with /"
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func validateCapacity(m *Manifest) error {

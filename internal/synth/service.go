@@ -163,7 +163,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 		map[string]any{"Name": "AWS_REGION", "Value": cfn.Ref("AWS::Region")},
 	}
 	for _, k := range m.EnvNames() {
-		env = append(env, map[string]any{"Name": k, "Value": m.Env[k]})
+		env = append(env, map[string]any{"Name": k, "Value": cfn.Text(m.Env[k])})
 	}
 	container := map[string]any{
 		"Name":         m.Name,

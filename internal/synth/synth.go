@@ -4,7 +4,9 @@
 package synth
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -82,7 +84,11 @@ func Render(m *manifest.Manifest) (map[string][]byte, error) {
 	return out, nil
 }
 
-// Write renders the templates into dir, creating it if needed.
+// Write renders the templates into dir, creating it if needed. It writes all four or
+// none: each template goes to a new file in a private staging directory inside dir,
+// then replaces its destination by rename, so a symlink in place of a template is
+// replaced, never followed. Should a rename fail, the templates already replaced are
+// put back.
 func Write(m *manifest.Manifest, dir string) ([]string, error) {
 	files, err := Render(m)
 	if err != nil {
@@ -91,15 +97,69 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
-	var written []string
-	for _, s := range append(append([]Stack{}, Stacks...), Parent) {
-		path := filepath.Join(dir, s.File())
-		if err := os.WriteFile(path, files[s.File()], 0o644); err != nil {
-			return nil, fmt.Errorf("write %s: %w", path, err)
+	stage, err := os.MkdirTemp(dir, ".berth-synth-")
+	if err != nil {
+		return nil, fmt.Errorf("write templates: %w", err)
+	}
+	defer os.RemoveAll(stage)
+	order := append(append([]Stack{}, Stacks...), Parent)
+	for _, s := range order {
+		if err := writeNew(filepath.Join(stage, s.File()), files[s.File()]); err != nil {
+			return nil, err
 		}
+		if st, err := os.Lstat(filepath.Join(dir, s.File())); err == nil && st.IsDir() {
+			return nil, fmt.Errorf("write %s: it is a directory", filepath.Join(dir, s.File()))
+		}
+	}
+	var written []string
+	var undo []func()
+	for _, s := range order {
+		path, old := filepath.Join(dir, s.File()), filepath.Join(stage, s.File()+".old")
+		restore := func() { os.Remove(path) }
+		if err := rename(path, old); err == nil {
+			restore = func() { os.Rename(old, path) }
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, rollback(undo, fmt.Errorf("write %s: %w", path, err))
+		}
+		if err := rename(filepath.Join(stage, s.File()), path); err != nil {
+			restore()
+			return nil, rollback(undo, fmt.Errorf("write %s: %w", path, err))
+		}
+		undo = append(undo, restore)
 		written = append(written, path)
 	}
 	return written, nil
+}
+
+// rename is os.Rename; tests make it fail to see a failed write undone.
+var rename = os.Rename
+
+// writeNew creates path, which must not exist, with data, flushed to disk before the
+// rename that publishes it.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("write templates: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write templates: %w", err)
+	}
+	return nil
+}
+
+// rollback undoes the renames done so far, newest first, and returns err.
+func rollback(undo []func(), err error) error {
+	for i := len(undo) - 1; i >= 0; i-- {
+		undo[i]()
+	}
+	return err
 }
 
 // envParameter is the environment name; names of AWS resources that must be unique

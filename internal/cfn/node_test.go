@@ -1,0 +1,128 @@
+package cfn
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berthdev/berth/internal/cfn/cfntest"
+)
+
+// Strings that YAML 1.1 or 1.2 read as something else when written bare, and strings
+// whose characters the two versions read differently.
+var trickyStrings = []string{
+	"y", "Y", "n", "N", "yes", "Yes", "YES", "yEs", "no", "No", "NO", "on", "On", "ON", "oN",
+	"off", "Off", "OFF", "true", "True", "TRUE", "tRUE", "false", "False", "FALSE",
+	"null", "Null", "NULL", "nULL", "~", "", "<<", "=",
+	"0", "1", "-1", "+1", "007", "0777", "-0777", "0o17", "0x1F", "0X1f", "0b101", "1_000", "+1_0",
+	"1:20", "-1:20", "190:20:30.15", "1.5", ".5", "-.5", "1.", "1e5", "1E+5", "1.0e+5", "1.2.3", ".", "..",
+	".inf", "-.Inf", "+.INF", ".NaN", ".nan", "2001-12-14", "2001-1-4", "2001-12-14t21:59:43.10-05:00",
+	"2001-12-14 21:59:43.10 -5", "2002-12-14 extra",
+	"a: b", "- x", "-", "#x", "a #b", " lead", "trail ", "multi\nline", "multi\nline\n", "\nlead break",
+	"tab\there", "x\u2028y", "x\u0085y", "x\u2029", "\ufeffbom", "nul\x00", "del\x7f", "bell\a", "cr\rlf",
+	"\u00a0nbsp", "emoji 😀", "'", "\"", "\\", "!Ref x", "&a", "*a", "%x", "@x", "`x", "{x}", "[x]",
+	"x, y", "?", ":", "|", ">", "0.0.0.0/0", "25m", "c5.xlarge", "${Env}", "a${!B}c",
+}
+
+func TestEveryStringReadsBackAsItself(t *testing.T) {
+	props := map[string]any{}
+	var keys Map
+	for i, s := range trickyStrings {
+		props[fmt.Sprintf("P%03d", i)] = s
+		keys.Set(s, i)
+	}
+	tpl := &Template{Description: "tricky"}
+	tpl.Resources.Set("R", Resource{Type: "AWS::SNS::Topic", Properties: props})
+	tpl.Metadata.Set("Keys", keys)
+	data, err := tpl.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := cfntest.Load(data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	check := func(reader string, doc map[string]any) {
+		t.Helper()
+		res := doc["Resources"].(map[string]any)["R"].(map[string]any)["Properties"].(map[string]any)
+		for i, s := range trickyStrings {
+			if v := res[fmt.Sprintf("P%03d", i)]; v != s {
+				t.Errorf("%s reads %q back as %#v", reader, s, v)
+			}
+		}
+		meta := doc["Metadata"].(map[string]any)["Keys"].(map[string]any)
+		for _, s := range trickyStrings {
+			if _, ok := meta[s]; !ok {
+				t.Errorf("%s: key %q does not read back", reader, s)
+			}
+		}
+	}
+	check("YAML 1.1 (Go)", got)
+
+	file := filepath.Join(t.TempDir(), "t.yml")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	docs, ok, err := cfntest.PyYAML(file)
+	switch {
+	case !ok:
+		t.Log("python3 with PyYAML is absent: checked with the Go reader only")
+	case err != nil:
+		t.Fatal(err)
+	default:
+		check("PyYAML", docs[0].(map[string]any))
+	}
+}
+
+// The quoting stays out of the way of strings that need none: templates stay readable.
+func TestOrdinaryStringsStayBare(t *testing.T) {
+	bare := []string{"web", "c5.xlarge", "0.0.0.0/0", "25m", "AWS::ECS::Service", "/healthz", "non-blocking", "10.0.0.0/16"}
+	props := map[string]any{}
+	for i, s := range bare {
+		props[fmt.Sprintf("P%d", i)] = s
+	}
+	tpl := &Template{Description: "bare"}
+	tpl.Resources.Set("R", Resource{Type: "AWS::SNS::Topic", Properties: props})
+	data, err := tpl.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range bare {
+		if line := fmt.Sprintf("P%d: %s\n", i, s); !strings.Contains(string(data), line) {
+			t.Errorf("no line %q in\n%s", line, data)
+		}
+	}
+}
+
+// Text that looks like a substitution reaches the resource as written, and no string in
+// the template holds "${" outside Fn::Sub (cfn-lint E1029).
+func TestTextIsNeverSubstituted(t *testing.T) {
+	texts := []string{"plain", "a${B}c", "${Env}", "${AWS::Region}", "${!Literal}", "$${x}", "${", "x${", "${}", "yes${x}no", "${a}${b}", "0${x}", "\n${x}\n"}
+	props := map[string]any{}
+	for i, s := range texts {
+		props[fmt.Sprintf("P%02d", i)] = Text(s)
+	}
+	tpl := &Template{Description: "text"}
+	tpl.Resources.Set("R", Resource{Type: "AWS::SNS::Topic", Properties: props})
+	data, err := tpl.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := cfntest.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := doc["Resources"].(map[string]any)["R"].(map[string]any)["Properties"].(map[string]any)
+	for i, s := range texts {
+		v := res[fmt.Sprintf("P%02d", i)]
+		if got, ok := cfntest.Text(v); !ok || got != s {
+			t.Errorf("%q reads back as %#v", s, v)
+		}
+		if strings.Contains(fmt.Sprint(v), "${") {
+			t.Errorf("%q is written with ${ in a string: %#v", s, v)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package synth
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/berthdev/berth/internal/manifest"
+	"gopkg.in/yaml.v3"
+)
+
+// manifestError is what the CLI prints, after "berth: ", for a manifest it refuses
+// with exit code 2.
+var manifestError = regexp.MustCompile(`^berth\.yml:[1-9][0-9]*: [^\n]+$`)
+
+// seeds are manifests for both fuzz targets: the examples, and the inputs of issue 10.
+var seeds = []string{
+	"name: web\n",
+	"name: orders\nimage:\n  location: public.ecr.aws/docker/library/nginx:latest\nport: 8080\ncount: 3\nhealth:\n  path: /healthz\n",
+	"name: \"no\"\nenv:\n  FLAG: \"yes\"\n  MODE: \"off\"\n  N: 0777\n  T: \"${Env}\"\n  D: 2001-12-14\n",
+	"name: a\nenv:\n  A: !Ref X\n",
+	"name: a\n---\nport: 80\n",
+	"name: a\nimage:\n  build: \"\"\n",
+	"name: a\nimage:\n  location: ''\n",
+	"name: a\nhealth:\n  path: \"/a\\r\\0\\f\\u00a0\"\n",
+	"name: a\nenv: &e {A: x}\nx: *e\n",
+	"name: a\nimage:\n  build: ./app\ncount: {min: 1, max: 4, cpu: 50, requests: 500}\ncapacity:\n  instance_type: m7g.large\n  ami: ami-0123456789abcdef0\nnetwork:\n  cidr: 10.1.0.0/16\n  azs: 3\n  nat: single\nlogs:\n  retention: 7\n",
+}
+
+// checkManifest is the property both fuzz targets hold berth to: a manifest is refused
+// with a berth.yml:LINE: message, or its templates read back under YAML 1.1 to exactly
+// the manifest's values.
+func checkManifest(t *testing.T, dir string, data []byte) {
+	m, err := manifest.Parse(data, filepath.Join(dir, manifest.DefaultFile))
+	if err != nil {
+		var me *manifest.Error
+		if !errors.As(err, &me) || !manifestError.MatchString(err.Error()) {
+			t.Fatalf("%T %q is not a berth.yml:LINE: error", err, err)
+		}
+		return
+	}
+	files, err := Render(m)
+	if err != nil {
+		t.Fatalf("valid manifest, no templates: %v", err)
+	}
+	for name, b := range files {
+		if len(b) > 460800 {
+			t.Fatalf("%s is %d bytes, over the smallest template limit CloudFormation has had", name, len(b))
+		}
+	}
+	if err := readsBack(m, files, goYAML11); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fuzzDir is a manifest directory with the ./app that image.build seeds name.
+func fuzzDir(f *testing.F) string {
+	dir := f.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "app"), 0o755); err != nil {
+		f.Fatal(err)
+	}
+	return dir
+}
+
+// FuzzManifest feeds arbitrary bytes to the manifest decoder and synthesis.
+func FuzzManifest(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	dir := fuzzDir(f)
+	f.Fuzz(func(t *testing.T, data []byte) { checkManifest(t, dir, data) })
+}
+
+// FuzzManifestStrings puts arbitrary strings where a manifest takes text (name, image,
+// health path, instance type, AMI, env names and values), so that mutation works on
+// the strings rather than on the YAML around them. Each string goes into a manifest of
+// its own, so that one invalid string does not hide what the others do.
+func FuzzManifestStrings(f *testing.F) {
+	f.Add("web", "public.ecr.aws/nginx/nginx:latest", "/", "c5.xlarge", "ami-0123456789abcdef0", "FLAG", "yes")
+	f.Add("no", "nginx", "/h?x=1", "m7g.large", "/aws/service/x", "A", "${Env}")
+	f.Add("on", "a/b:1", "/%41", "t4g.nano", "/p", "B_1", "0777\n1:20\u2028.inf")
+	dir := fuzzDir(f)
+	f.Fuzz(func(t *testing.T, name, image, path, instanceType, ami, envName, envValue string) {
+		for _, data := range stringsManifests(name, image, path, instanceType, ami, envName, envValue) {
+			checkManifest(t, dir, data)
+		}
+	})
+}
+
+// stringsManifests are the manifests FuzzManifestStrings builds from its strings;
+// strings YAML cannot hold (invalid UTF-8) make none.
+func stringsManifests(name, image, path, instanceType, ami, envName, envValue string) [][]byte {
+	var out [][]byte
+	for _, doc := range []map[string]any{
+		{"name": name},
+		{"image": map[string]any{"location": image}},
+		{"health": map[string]any{"path": path}},
+		{"capacity": map[string]any{"instance_type": instanceType, "ami": ami}},
+		{"env": map[string]any{envName: envValue, "OTHER": envValue + "x"}},
+		{"env": map[string]any{"VALUE": envValue}},
+	} {
+		if data, err := yaml.Marshal(doc); err == nil && utf8.Valid(data) && !bytes.Contains(data, []byte("!!binary")) {
+			out = append(out, data)
+		}
+	}
+	return out
+}
+
+// TestFuzzCorpusReadsBackAndLints runs the outside readers over the manifests of the
+// checked-in fuzz corpora, which the fuzz loop cannot afford per input: every valid
+// manifest's templates read back through PyYAML to the manifest's values, and cfn-lint
+// reports nothing on them.
+func TestFuzzCorpusReadsBackAndLints(t *testing.T) {
+	var inputs [][]byte
+	for _, target := range []string{"FuzzManifest", "FuzzManifestStrings"} {
+		entries, _ := filepath.Glob(filepath.Join("testdata", "fuzz", target, "*"))
+		for _, e := range entries {
+			args := corpusEntry(t, e)
+			if len(args) == 1 {
+				inputs = append(inputs, []byte(args[0]))
+			} else {
+				inputs = append(inputs, stringsManifests(args[0], args[1], args[2], args[3], args[4], args[5], args[6])...)
+			}
+		}
+	}
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "app"), 0o755)
+	var manifests []*manifest.Manifest
+	all := map[string][]byte{}
+	for _, data := range inputs {
+		m, err := manifest.Parse(data, filepath.Join(dir, manifest.DefaultFile))
+		if err != nil {
+			continue
+		}
+		files, err := Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, b := range files {
+			all[fmt.Sprintf("m%03d/%s", len(manifests), name)] = b
+		}
+		manifests = append(manifests, m)
+	}
+	if len(manifests) < 10 {
+		t.Fatalf("only %d valid manifests in the corpora", len(manifests))
+	}
+	read := pyYAML(t, all)
+	for i, m := range manifests {
+		prefix := fmt.Sprintf("m%03d/", i)
+		files := map[string][]byte{}
+		for name, b := range all {
+			if strings.HasPrefix(name, prefix) {
+				files[strings.TrimPrefix(name, prefix)] = b
+			}
+		}
+		err := readsBack(m, files, func(file string, data []byte) (map[string]any, error) { return read(prefix+file, data) })
+		if err != nil {
+			t.Errorf("manifest %d (%q): PyYAML: %v", i, m.Name, err)
+		}
+	}
+	// cfn-lint takes about a second per ten templates: lint a sample of 10 manifests.
+	// W1030 is cfn-lint's stale instance-type list, which berth deliberately does not
+	// follow (SYSTEM.md): a well-shaped type it does not know, a8x.huge say, is valid.
+	sample := map[string][]byte{}
+	step := max(1, len(manifests)/10)
+	for i := 0; i < len(manifests); i += step {
+		prefix := fmt.Sprintf("m%03d/", i)
+		for name, b := range all {
+			if strings.HasPrefix(name, prefix) {
+				sample[name] = b
+			}
+		}
+	}
+	lintAll(t, t.TempDir(), sample, "--ignore-checks=W1030")
+	t.Logf("%d of %d corpus manifests valid: all read back through PyYAML, %d templates lint clean", len(manifests), len(inputs), len(sample))
+}
+
+// corpusEntry reads the arguments of one fuzz corpus file ("go test fuzz v1", one
+// string(...) or []byte(...) literal a line).
+func corpusEntry(t *testing.T, file string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) < 2 || lines[0] != "go test fuzz v1" {
+		t.Fatalf("%s: not a fuzz corpus entry", file)
+	}
+	var args []string
+	for _, l := range lines[1:] {
+		lit, ok := strings.CutPrefix(l, "string(")
+		if !ok {
+			lit, ok = strings.CutPrefix(l, "[]byte(")
+		}
+		s, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
+		if !ok || err != nil {
+			t.Fatalf("%s: cannot read %q", file, l)
+		}
+		args = append(args, s)
+	}
+	return args
+}
