@@ -40,6 +40,10 @@ func TestEachRuleCanFail(t *testing.T) {
 		{"bad-cluster.json", "BERTH005", "NoMappings", "no BlockDeviceMappings"},
 		{"bad-cluster.json", "BERTH005", "Data", "Encrypted is unset"},
 		{"lb-cidr-on-other-port.yml", "BERTH003", "LoadBalancer", "admits ::/0 on tcp 8080-8080; listener ports are [80]"},
+		{"bad-public.yml", "BERTH001", "PublicFargate", "AssignPublicIp is ENABLED and the tasks' groups do not admit the load balancer only"},
+		{"bad-public.yml", "BERTH002", "PublicFargate", "OpenTasks admits an address range (0.0.0.0/0)"},
+		{"bad-public.yml", "BERTH001", "BridgeService", "bridge-mode tasks on instances with a public address: HostsFromEverywhere admits an address range"},
+		{"bad-public.yml", "BERTH002", "BridgeService", "HostsFromEverywhere admits an address range (0.0.0.0/0) to the instances"},
 	} {
 		r, ok := results(t, filepath.Join("testdata", tc.file))[tc.rule+" "+tc.resource]
 		switch {

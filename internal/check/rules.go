@@ -9,7 +9,7 @@ import (
 )
 
 var rules = []Rule{
-	{"BERTH001", "ECS tasks get no public IP address.", tasksNoPublicIP},
+	{"BERTH001", "ECS tasks get no public IP address, unless their security groups admit only the load balancer (public placement).", tasksNoPublicIP},
 	{"BERTH002", "Task security groups accept traffic only from the load balancer's security group, and only on the container port.", taskIngress},
 	{"BERTH003", "An internet-facing load balancer is open to the internet only on its listener ports.", loadBalancerIngress},
 	{"BERTH004", "EC2 launch templates require IMDSv2 (session tokens).", imdsV2},
@@ -19,17 +19,33 @@ var rules = []Rule{
 	{"BERTH008", "ECS services roll back failed deployments (deployment circuit breaker with rollback).", circuitBreaker},
 }
 
+// tasksNoPublicIP: a task with a public address is reachable from the internet unless
+// its security groups admit only the load balancer. The public placement variant gives
+// Fargate tasks an address on purpose (to reach the internet without NAT) and keeps
+// them behind the load balancer that way, so that passes; an open group does not.
 func tasksNoPublicIP(d *cfn.Doc) []Result {
 	var out []Result
+	lbGroups := loadBalancerGroups(d)
 	for _, name := range ofType(d, "AWS::ECS::Service") {
 		cfg := path(d.Resources[name].Properties, "NetworkConfiguration", "AwsvpcConfiguration")
 		switch ip := path(cfg, "AssignPublicIp"); {
+		case cfg == nil && d.Resources[target(d.Resources[name].Properties["TaskDefinition"])].Properties["NetworkMode"] == "bridge":
+			// bridge-mode tasks have their instance's address: what counts is what reaches it
+			if r := serviceIngress(d, name, lbGroups); r.Status == Fail {
+				out = append(out, fail(name, "bridge-mode tasks on instances with a public address: %s", r.Reason))
+			} else {
+				out = append(out, Result{Resource: name, Status: r.Status, Reason: r.Reason})
+			}
 		case cfg == nil:
 			out = append(out, skip(name, "no awsvpc network configuration: the tasks' addresses are not set here"))
 		case ip == nil || ip == "DISABLED":
 			out = append(out, pass(name))
 		default:
-			out = append(out, fail(name, "AssignPublicIp is %v: tasks would be reachable without the load balancer (set DISABLED)", ip))
+			if r := serviceIngress(d, name, lbGroups); r.Status == Pass {
+				out = append(out, pass(name))
+			} else {
+				out = append(out, fail(name, "AssignPublicIp is %v and the tasks' groups do not admit the load balancer only (%s): the tasks would be reachable without it", ip, r.Reason))
+			}
 		}
 	}
 	return out
@@ -101,6 +117,9 @@ func serviceIngress(d *cfn.Doc, service string, lbGroups map[string]bool) Result
 	}
 	groups := list(path(props, "NetworkConfiguration", "AwsvpcConfiguration", "SecurityGroups"))
 	if len(groups) == 0 {
+		if td := d.Resources[target(props["TaskDefinition"])]; td.Properties["NetworkMode"] == "bridge" {
+			return bridgeIngress(d, service, td, lbGroups)
+		}
 		return skip(service, "no task security groups in the template")
 	}
 	for _, g := range groups {
@@ -119,6 +138,51 @@ func serviceIngress(d *cfn.Doc, service string, lbGroups map[string]bool) Result
 				return fail(service, "%s admits the load balancer on %s, not only the container port", sg, desc)
 			}
 		}
+	}
+	return pass(service)
+}
+
+// bridgeIngress judges a bridge-mode service, whose containers listen on ports of their
+// instance: every rule the template adds to a group it takes as a parameter (the
+// instances' group) must admit a load balancer's group only, on the containers' host
+// ports: the dynamic range (32768-65535 at most) for host port 0, else that port.
+func bridgeIngress(d *cfn.Doc, service string, td cfn.ParsedResource, lbGroups map[string]bool) Result {
+	var fixed []int
+	dynamic := false
+	for _, c := range list(td.Properties["ContainerDefinitions"]) {
+		for _, pm := range list(path(c, "PortMappings")) {
+			if hp, ok := number(path(pm, "HostPort")); ok && hp != 0 {
+				fixed = append(fixed, hp)
+			} else {
+				dynamic = true
+			}
+		}
+	}
+	judged := 0
+	for _, name := range ofType(d, "AWS::EC2::SecurityGroupIngress") {
+		p := d.Resources[name].Properties
+		if _, defined := d.Resources[target(p["GroupId"])]; defined {
+			continue // a group of this template: not the instances'
+		}
+		judged++
+		from, okFrom := number(p["FromPort"])
+		to, okTo := number(p["ToPort"])
+		proto := fmt.Sprint(p["IpProtocol"])
+		switch {
+		case p["CidrIp"] != nil || p["CidrIpv6"] != nil || p["SourcePrefixListId"] != nil:
+			return fail(service, "%s admits an address range (%v) to the instances", name, firstOf(p, "CidrIp", "CidrIpv6", "SourcePrefixListId"))
+		case !lbGroups[target(p["SourceSecurityGroupId"])]:
+			return fail(service, "%s admits %v to the instances, which is not a load balancer's security group", name, p["SourceSecurityGroupId"])
+		case (proto != "tcp" && proto != "6") || !okFrom || !okTo:
+			return fail(service, "%s admits %s %v-%v, not the containers' host ports", name, proto, p["FromPort"], p["ToPort"])
+		case dynamic && from >= 32768 && to <= 65535 && from <= to:
+		case from == to && slices.Contains(fixed, from):
+		default:
+			return fail(service, "%s admits the load balancer on %d-%d, not only the containers' host ports", name, from, to)
+		}
+	}
+	if judged == 0 {
+		return skip(service, "bridge-mode tasks take traffic on their instances' group, to which this template adds no rule")
 	}
 	return pass(service)
 }
