@@ -52,7 +52,7 @@ manifest is invalid.`,
 
 // warnRoom says when the service's tasks cannot all be placed on capacity.max instances.
 func warnRoom(c *cobra.Command, m *manifest.Manifest) {
-	if w := instances.Room(m.Capacity.InstanceType, m.CPU, m.Memory, m.Count.Max, m.Deployment.MaxPercent, m.Capacity.Max); w != "" {
+	if w := instances.RoomFor(m); w != "" {
 		fmt.Fprintf(c.ErrOrStderr(), "warning: %s\n", w)
 	}
 }

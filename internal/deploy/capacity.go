@@ -228,7 +228,7 @@ func (c *Clients) trunking(ctx context.Context) (bool, error) {
 // capacity.max instances (awsvpc takes a network interface per task), and says whether
 // ENI trunking, which lifts that bound, is on.
 func (c *Clients) roomNote(ctx context.Context, m *manifest.Manifest) (string, error) {
-	w := instances.Room(m.Capacity.InstanceType, m.CPU, m.Memory, m.Count.Max, m.Deployment.MaxPercent, m.Capacity.Max)
+	w := instances.RoomFor(m)
 	if w == "" {
 		return "", nil
 	}

@@ -155,8 +155,8 @@ func (c *Clients) serviceStack(ctx context.Context, env, service string) (string
 // service takes the environment's value (manifest.Inherit).
 //   - network.cidr: a VPC's range cannot change, and load balancers cannot move to
 //     another VPC: never in place.
-//   - network.azs while services run: subnets would be removed from under them (or a
-//     half-applied update left), so it is refused.
+//   - network.azs, network.placement, capacity.type while services run: their subnets
+//     or capacity would be removed from under them (or a half-applied update left).
 //   - any other environment key, when other services share the environment: changing it
 //     changes their capacity too, so it takes --update-env.
 func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) error {
@@ -174,16 +174,24 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 		case key == "network.cidr":
 			return conflict(m, key, runs+": a VPC's range cannot change, and load balancers cannot move to another VPC",
 				"remove network.cidr to use the environment's, or deploy to a new environment (--env NAME) and delete this one")
-		case key == "network.azs" && len(e.Services) > 0:
-			return conflict(m, key, fmt.Sprintf("%s, and service(s) %s run in it: changing the zones would remove or add subnets under them",
-				runs, strings.Join(e.ServiceNames(), ", ")),
-				"remove network.azs to use the environment's; to change it, delete the services first (berth delete), or deploy to a new environment")
+		case movesTasks[key] != "" && len(e.Services) > 0:
+			return conflict(m, key, fmt.Sprintf("%s, and service(s) %s run in it: %s", runs, strings.Join(e.ServiceNames(), ", "), movesTasks[key]),
+				fmt.Sprintf("remove %s to use the environment's; to change it, delete the services first (berth delete), or deploy to a new environment", key))
 		case len(others) > 0 && !updateEnv:
 			return conflict(m, key, fmt.Sprintf("%s, and service(s) %s share it", runs, strings.Join(others, ", ")),
 				fmt.Sprintf("remove %s to use the environment's value, or pass --update-env to change it for every service in %s", key, e.Name))
 		}
 	}
 	return nil
+}
+
+// movesTasks are the environment keys whose change takes the ground from under running
+// tasks: CloudFormation would remove subnets, or a capacity provider the services use,
+// while they run, and leave a half-applied update.
+var movesTasks = map[string]string{
+	"network.azs":       "changing the zones would remove or add subnets under them",
+	"network.placement": "the tasks' subnets (and the NAT gateways of private placement) would go from under them",
+	"capacity.type":     "their capacity provider would be removed while they use it",
 }
 
 func conflict(m *manifest.Manifest, key, msg, what string) error {

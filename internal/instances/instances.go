@@ -4,9 +4,12 @@ package instances
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/berthdev/berth/internal/manifest"
 )
 
 // Type is what an instance type offers ECS.
@@ -82,8 +85,11 @@ const agentReserve = 512
 // without ENI trunking an instance holds one task per interface but its primary one,
 // whatever its CPU and memory would allow (3 on a c5.xlarge).
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html
-func (t Type) TasksPerInstance(cpu, memory int) Fit {
-	fit := Fit{Tasks: t.ENIs - 1, Bound: "network interfaces"}
+func (t Type) TasksPerInstance(cpu, memory int, awsvpc bool) Fit {
+	fit := Fit{Tasks: math.MaxInt, Bound: "ports"}
+	if awsvpc {
+		fit = Fit{Tasks: t.ENIs - 1, Bound: "network interfaces"}
+	}
 	if n := t.VCPUs * 1024 / cpu; n < fit.Tasks {
 		fit = Fit{n, "CPU"}
 	}
@@ -108,12 +114,12 @@ func (t Type) Describe(f Fit) string {
 // Room says, when the tasks cannot all be placed, why and what to do. tasks is the most
 // the service runs at once: count (count.max when it scales) times max_percent during a
 // rollout. It says nothing for instance types it has no figures for.
-func Room(instanceType string, cpu, memory, count, maxPercent, maxInstances int) string {
+func Room(instanceType string, cpu, memory, count, maxPercent, maxInstances int, awsvpc bool) string {
 	t, ok := Lookup(instanceType)
 	if !ok {
 		return ""
 	}
-	fit := t.TasksPerInstance(cpu, memory)
+	fit := t.TasksPerInstance(cpu, memory, awsvpc)
 	tasks := (count*maxPercent + 99) / 100
 	if fit.Tasks >= 1 && tasks <= fit.Tasks*maxInstances {
 		return ""
@@ -121,6 +127,21 @@ func Room(instanceType string, cpu, memory, count, maxPercent, maxInstances int)
 	if fit.Tasks < 1 {
 		return fmt.Sprintf("capacity.instance_type: %s cannot hold one task of cpu %d and memory %d: %s; choose a larger instance type", instanceType, cpu, memory, t.Describe(fit))
 	}
-	return fmt.Sprintf("a rollout runs up to %d task(s) (count %d at max_percent %d), but capacity.max %d instance(s) hold %d: %s; raise capacity.max, choose a larger instance type, or turn on ENI trunking (aws ecs put-account-setting-default --name awsvpcTrunking --value enabled)",
+	w := fmt.Sprintf("a rollout runs up to %d task(s) (count %d at max_percent %d), but capacity.max %d instance(s) hold %d: %s; raise capacity.max, choose a larger instance type",
 		tasks, count, maxPercent, maxInstances, fit.Tasks*maxInstances, t.Describe(fit))
+	if fit.Bound == "network interfaces" {
+		w += ", or turn on ENI trunking (aws ecs put-account-setting-default --name awsvpcTrunking --value enabled)"
+	}
+	return w
+}
+
+// RoomFor is Room for a manifest: nothing on Fargate, where AWS places the tasks, and
+// no network-interface bound in bridge mode (EC2 with public placement), where the
+// tasks share their instance's.
+func RoomFor(m *manifest.Manifest) string {
+	if m.Capacity.IsFargate() {
+		return ""
+	}
+	c := m.Capacity
+	return Room(c.InstanceType, m.CPU, m.Memory, m.Count.Max, m.Deployment.MaxPercent, c.Max, !m.Network.Public())
 }

@@ -30,29 +30,34 @@ func TestLookup(t *testing.T) {
 // at 200 % of it does not, on one instance.
 func TestTasksPerInstance(t *testing.T) {
 	c5, _ := Lookup("c5.xlarge")
-	if f := c5.TasksPerInstance(256, 512); f.Tasks != 3 || f.Bound != "network interfaces" {
+	if f := c5.TasksPerInstance(256, 512, true); f.Tasks != 3 || f.Bound != "network interfaces" {
 		t.Errorf("c5.xlarge, 256/512: %+v", f)
 	}
-	if f := c5.TasksPerInstance(2048, 1024); f.Tasks != 2 || f.Bound != "CPU" {
+	if f := c5.TasksPerInstance(2048, 1024, true); f.Tasks != 2 || f.Bound != "CPU" {
 		t.Errorf("c5.xlarge, 2048 CPU: %+v", f)
 	}
-	if f := c5.TasksPerInstance(256, 4096); f.Tasks != 1 || f.Bound != "memory" {
+	if f := c5.TasksPerInstance(256, 4096, true); f.Tasks != 1 || f.Bound != "memory" {
 		t.Errorf("c5.xlarge, 4 GiB: %+v", f)
 	}
 }
 
 func TestRoom(t *testing.T) {
-	if w := Room("c5.xlarge", 256, 512, 2, 200, 100); w != "" {
+	if w := Room("c5.xlarge", 256, 512, 2, 200, 100, true); w != "" {
 		t.Errorf("the reference's defaults: %s", w)
 	}
-	w := Room("c5.xlarge", 256, 512, 4, 200, 2)
+	w := Room("c5.xlarge", 256, 512, 4, 200, 2, true)
 	if !strings.Contains(w, "up to 8 task(s)") || !strings.Contains(w, "capacity.max 2 instance(s) hold 6") || !strings.Contains(w, "awsvpcTrunking") {
 		t.Errorf("8 tasks on two c5.xlarge: %q", w)
 	}
-	if w := Room("t3.micro", 256, 2048, 1, 200, 10); !strings.Contains(w, "cannot hold one task") {
+	if w := Room("t3.micro", 256, 2048, 1, 200, 10, true); !strings.Contains(w, "cannot hold one task") {
 		t.Errorf("2 GiB task on t3.micro: %q", w)
 	}
-	if w := Room("p4d.24xlarge", 256, 512, 1000, 200, 1); w != "" {
+	// bridge mode (public placement on EC2) shares the instance's interface: only CPU
+	// and memory bound it
+	if w := Room("c5.xlarge", 256, 512, 4, 200, 2, false); w != "" {
+		t.Errorf("bridge mode got a network interface bound: %s", w)
+	}
+	if w := Room("p4d.24xlarge", 256, 512, 1000, 200, 1, true); w != "" {
 		t.Errorf("an unknown type got a warning: %s", w)
 	}
 }

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+)
+
+// The reference's variants deploy and delete on the emulator (issue 14): Fargate behind
+// NAT, EC2 in the public subnets (bridge mode), Fargate in the public subnets.
+func TestVariantsDeployAndDelete(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		variant, env                  string
+		launchType, network, provider string
+	}{
+		{"fargate", "e2e-fg", "FARGATE", "awsvpc", "FARGATE"},
+		{"ec2-public", "e2e-ec2p", "EC2", "bridge", ""},
+		{"fargate-public", "e2e-fgp", "FARGATE", "awsvpc", "FARGATE"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("../../internal/synth/testdata", tc.variant, "berth.yml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "berth.yml"), string(src))
+			mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", tc.env, "--yes"), "deploy")
+			name := strings.TrimPrefix(strings.Split(string(src), "name: ")[1], "")
+			name = strings.TrimSpace(strings.SplitN(name, "\n", 2)[0])
+
+			svc, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("berth-" + tc.env), Services: []string{name}})
+			if err != nil || len(svc.Services) != 1 {
+				t.Fatalf("service: %v", err)
+			}
+			s := svc.Services[0]
+			td, err := c.ECS.(*ecs.Client).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: s.TaskDefinition})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(td.TaskDefinition.NetworkMode) != tc.network || len(td.TaskDefinition.RequiresCompatibilities) != 1 ||
+				string(td.TaskDefinition.RequiresCompatibilities[0]) != tc.launchType {
+				t.Errorf("task definition: %s, %v", td.TaskDefinition.NetworkMode, td.TaskDefinition.RequiresCompatibilities)
+			}
+			if tc.provider != "" && (len(s.CapacityProviderStrategy) != 1 || aws.ToString(s.CapacityProviderStrategy[0].CapacityProvider) != tc.provider) {
+				t.Errorf("strategy %+v", s.CapacityProviderStrategy)
+			}
+			public := strings.Contains(tc.variant, "public")
+			if cfg := s.NetworkConfiguration; tc.network == "awsvpc" && (cfg == nil || (cfg.AwsvpcConfiguration.AssignPublicIp == "ENABLED") != public) {
+				t.Errorf("network configuration %+v", cfg)
+			}
+			tgs, err := c.ELB.(*elb.Client).DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{aws.ToString(s.LoadBalancers[0].TargetGroupArn)}})
+			if want := map[string]string{"awsvpc": "ip", "bridge": "instance"}[tc.network]; err != nil || string(tgs.TargetGroups[0].TargetType) != want {
+				t.Errorf("target type %v (%v), want %s", tgs, err, want)
+			}
+			if r := berthWith(t, dir, env, "deploy", "--env", tc.env, "--yes"); !strings.Contains(r.stdout, "no changes") {
+				t.Errorf("a second deploy changed something:\n%s", r.stdout)
+			}
+			r := berthWith(t, dir, env, "delete", "--env", tc.env, "--yes")
+			mustSucceed(t, r, "delete")
+			if !strings.Contains(r.stdout, "nothing berth made for "+tc.env+" remains") {
+				t.Errorf("delete:\n%s", r.stdout)
+			}
+		})
+	}
+}
