@@ -7,14 +7,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
 func testConfig() Config {
-	return Config{HealthPath: "/health", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond,
-		HealthyThreshold: 2, UnhealthyThreshold: 2, IdleTimeout: time.Second, ListenerPort: 8080}
+	return Config{
+		Health: HealthCheck{Path: "/health", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond,
+			HealthyThreshold: 2, UnhealthyThreshold: 2},
+		IdleTimeout: time.Second, ListenerPort: 8080,
+	}
 }
 
 func backend(t *testing.T, name string, healthy *atomic.Bool) *httptest.Server {
@@ -86,10 +90,13 @@ func TestRoundRobinOverHealthyTargetsWithForwardedHeaders(t *testing.T) {
 func TestUnhealthyTargetGetsNoTraffic(t *testing.T) {
 	var ok atomic.Bool
 	ok.Store(true)
+	var mu sync.Mutex
 	var changes []State
 	b := New(testConfig(), func(tg Target) {
 		if tg.ID == "sick" {
+			mu.Lock()
 			changes = append(changes, tg.State)
+			mu.Unlock()
 		}
 	})
 	defer b.Close()
@@ -105,11 +112,13 @@ func TestUnhealthyTargetGetsNoTraffic(t *testing.T) {
 		}
 	}
 	ts := b.Targets()
-	if ts[0].Reason != "health checks failed with code 503" {
+	if ts[0].Reason != "Target.ResponseCodeMismatch: GET /health answered 503, want 200" {
 		t.Errorf("reason %q", ts[0].Reason)
 	}
 	ok.Store(true)
 	waitState(t, b, "sick", Healthy)
+	mu.Lock()
+	defer mu.Unlock()
 	if strings.Join(stateNames(changes), ",") != "initial,healthy,unhealthy,healthy" {
 		t.Errorf("state changes %v", changes)
 	}
@@ -241,5 +250,70 @@ func TestIdleTimeoutClosesClientConnections(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("idle connection kept for %s", d)
+	}
+}
+
+// The ALB's clock for failures: with the manifest's defaults (every 6 s, unhealthy
+// after 10), a target that never passes is unhealthy after 9 intervals, however often
+// the fast initial checks run; one passing check makes a new target healthy.
+func TestInitialFailuresCountOnTheALBClock(t *testing.T) {
+	hc := HealthCheck{Interval: 6 * time.Second, HealthyThreshold: 2, UnhealthyThreshold: 10, InitialInterval: 250 * time.Millisecond}
+	t0 := time.Unix(1000, 0)
+	h := newHealth(t0)
+	var unhealthyAt time.Duration
+	for at := time.Duration(0); at <= 2*time.Minute; at += h.wait(hc) {
+		if h.observe(hc, t0.Add(at), false, "Target.FailedHealthChecks: connection refused") && h.state == Unhealthy {
+			unhealthyAt = at
+			break
+		}
+		if at < 54*time.Second && h.state != Initial {
+			t.Fatalf("%s after registration: %s, want initial", at, h.state)
+		}
+	}
+	if unhealthyAt != 54*time.Second {
+		t.Errorf("unhealthy after %s, want 54s (10 failures, 6 s apart, the first at registration)", unhealthyAt)
+	}
+	if h.reason != "Target.FailedHealthChecks: connection refused" {
+		t.Errorf("reason %q", h.reason)
+	}
+
+	// a slow starter: refused for 4 s, then passing
+	h = newHealth(t0)
+	at := time.Duration(0)
+	for ; at < 4*time.Second; at += h.wait(hc) {
+		h.observe(hc, t0.Add(at), false, "Target.FailedHealthChecks: connection refused")
+	}
+	if h.state != Initial || h.failRun != 1 {
+		t.Errorf("after 4 s of fast failing checks: %s with %d counted failures, want initial with 1", h.state, h.failRun)
+	}
+	if !h.observe(hc, t0.Add(at), true, "") || h.state != Healthy {
+		t.Errorf("a passing check left a new target %s", h.state)
+	}
+	if at > 4250*time.Millisecond {
+		t.Errorf("healthy %s after registration, want within one fast interval of the app listening", at)
+	}
+	if h.wait(hc) != hc.Interval {
+		t.Errorf("a healthy target is checked every %s, want the interval", h.wait(hc))
+	}
+}
+
+// Once in service, a target needs unhealthy_threshold consecutive failures to leave and
+// healthy_threshold consecutive passes to come back; a pass resets the failures.
+func TestThresholdsAfterTheFirstPass(t *testing.T) {
+	hc := HealthCheck{Interval: time.Second, HealthyThreshold: 3, UnhealthyThreshold: 2}
+	t0 := time.Unix(1000, 0)
+	h := newHealth(t0)
+	steps := []struct {
+		ok   bool
+		want State
+	}{
+		{true, Healthy}, {false, Healthy}, {true, Healthy}, {false, Healthy}, {false, Unhealthy},
+		{true, Unhealthy}, {true, Unhealthy}, {false, Unhealthy}, {true, Unhealthy}, {true, Unhealthy}, {true, Healthy},
+	}
+	for i, s := range steps {
+		h.observe(hc, t0.Add(time.Duration(i)*time.Second), s.ok, "Target.Timeout: no answer")
+		if h.state != s.want {
+			t.Fatalf("check %d (%v): %s, want %s", i+1, s.ok, h.state, s.want)
+		}
 	}
 }

@@ -116,15 +116,17 @@ func lbConfig(m *manifest.Manifest, ln net.Listener) lb.Config {
 	h := m.Health
 	port := ln.Addr().(*net.TCPAddr).Port
 	return lb.Config{
-		HealthPath:          h.Path,
-		Interval:            time.Duration(h.Interval) * time.Second,
-		Timeout:             time.Duration(h.Timeout) * time.Second,
-		HealthyThreshold:    h.HealthyThreshold,
-		UnhealthyThreshold:  h.UnhealthyThreshold,
+		Health: lb.HealthCheck{
+			Path:               h.Path,
+			Interval:           time.Duration(h.Interval) * time.Second,
+			Timeout:            time.Duration(h.Timeout) * time.Second,
+			HealthyThreshold:   h.HealthyThreshold,
+			UnhealthyThreshold: h.UnhealthyThreshold,
+			InitialInterval:    250 * time.Millisecond,
+		},
 		IdleTimeout:         time.Duration(m.LoadBalancer.IdleTimeout) * time.Second,
 		DeregistrationDelay: time.Duration(m.LoadBalancer.DeregistrationDelay) * time.Second,
 		ListenerPort:        port,
-		InitialInterval:     250 * time.Millisecond,
 	}
 }
 
