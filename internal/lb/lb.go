@@ -61,7 +61,6 @@ type Balancer struct {
 	idleTimeout time.Duration
 	dialer      *net.Dialer
 	checks      *http.Client
-	upgrades    http.Handler // requests that switch protocols (WebSocket)
 
 	hc    atomic.Pointer[HealthCheck]
 	drain atomic.Int64 // deregistration delay, ns
@@ -89,7 +88,6 @@ func New(cfg Config, onChange func(Target)) *Balancer {
 			return http.ErrUseLastResponse
 		},
 	}
-	b.upgrades = b.upgradeProxy()
 	return b
 }
 
@@ -102,11 +100,6 @@ func (b *Balancer) HealthCheck() HealthCheck { return *b.hc.Load() }
 
 // SetDeregistrationDelay changes how long deregistrations from now on may drain.
 func (b *Balancer) SetDeregistrationDelay(d time.Duration) { b.drain.Store(int64(d)) }
-
-// Server is an http.Server for the balancer with the configured idle timeout.
-func (b *Balancer) Server() *http.Server {
-	return &http.Server{Handler: b, IdleTimeout: b.idleTimeout, ReadHeaderTimeout: time.Minute}
-}
 
 // pick chooses the next healthy target round-robin, skipping those already tried.
 func (b *Balancer) pick(skip []*target) *target {

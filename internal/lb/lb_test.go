@@ -50,35 +50,52 @@ func waitState(t *testing.T, b *Balancer, id string, want State) {
 	t.Fatalf("%s is %s, want %s", id, s, want)
 }
 
-func get(t *testing.T, h http.Handler) (int, string) {
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("GET", "http://example/", nil)
-	req.RemoteAddr = "192.0.2.7:5555"
-	h.ServeHTTP(rec, req)
-	return rec.Code, rec.Body.String()
+// front serves the balancer on a loopback listener and returns its URL.
+func front(t *testing.T, b *Balancer) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := b.Server()
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 func TestRoundRobinOverHealthyTargetsWithForwardedHeaders(t *testing.T) {
 	b := New(testConfig(), nil)
 	defer b.Close()
-	if code, _ := get(t, b); code != http.StatusServiceUnavailable {
+	url := front(t, b)
+	if code, _ := get(t, url); code != http.StatusServiceUnavailable {
 		t.Errorf("no targets: %d, want 503", code)
 	}
 	b.Register("a", addr(backend(t, "a", nil)))
 	b.Register("b", addr(backend(t, "b", nil)))
-	if code, _ := get(t, b); code != http.StatusServiceUnavailable {
+	if code, _ := get(t, url); code != http.StatusServiceUnavailable {
 		t.Errorf("initial targets took traffic: %d", code)
 	}
 	waitState(t, b, "a", Healthy)
 	waitState(t, b, "b", Healthy)
 	seen := map[string]int{}
 	for range 10 {
-		code, body := get(t, b)
+		code, body := get(t, url)
 		if code != 200 {
 			t.Fatalf("%d %s", code, body)
 		}
 		seen[strings.Fields(body)[0]]++
-		if !strings.HasSuffix(body, " 192.0.2.7 http 8080") {
+		if !strings.HasSuffix(body, " 127.0.0.1 http 8080") {
 			t.Errorf("forwarded headers: %q", body)
 		}
 	}
@@ -100,6 +117,7 @@ func TestUnhealthyTargetGetsNoTraffic(t *testing.T) {
 		}
 	})
 	defer b.Close()
+	url := front(t, b)
 	b.Register("sick", addr(backend(t, "sick", &ok)))
 	b.Register("well", addr(backend(t, "well", nil)))
 	waitState(t, b, "sick", Healthy)
@@ -107,7 +125,7 @@ func TestUnhealthyTargetGetsNoTraffic(t *testing.T) {
 	ok.Store(false)
 	waitState(t, b, "sick", Unhealthy)
 	for range 6 {
-		if _, body := get(t, b); !strings.HasPrefix(body, "well") {
+		if _, body := get(t, url); !strings.HasPrefix(body, "well") {
 			t.Fatalf("request went to %q", body)
 		}
 	}
@@ -137,6 +155,7 @@ func stateNames(s []State) []string {
 func TestDialFailureIsRetriedElsewhere(t *testing.T) {
 	b := New(testConfig(), nil)
 	defer b.Close()
+	url := front(t, b)
 	gone := backend(t, "gone", nil)
 	b.Register("gone", addr(gone))
 	b.Register("up", addr(backend(t, "up", nil)))
@@ -144,7 +163,7 @@ func TestDialFailureIsRetriedElsewhere(t *testing.T) {
 	waitState(t, b, "up", Healthy)
 	gone.Close()
 	for range 4 {
-		if code, body := get(t, b); code != 200 || !strings.HasPrefix(body, "up") {
+		if code, body := get(t, url); code != 200 || !strings.HasPrefix(body, "up") {
 			t.Fatalf("%d %q", code, body)
 		}
 	}
@@ -165,13 +184,14 @@ func TestNoRetryAfterTheRequestWasSent(t *testing.T) {
 	cfg := testConfig()
 	b := New(cfg, nil)
 	defer b.Close()
+	url := front(t, b)
 	b.Register("hangup", addr(hangup))
 	b.Register("fine", addr(backend(t, "fine", nil)))
 	waitState(t, b, "hangup", Healthy)
 	waitState(t, b, "fine", Healthy)
 	codes := map[int]int{}
 	for range 4 {
-		code, _ := get(t, b)
+		code, _ := get(t, url)
 		codes[code]++
 	}
 	if codes[502] != 2 || codes[200] != 2 || hits.Load() != 2 {
@@ -192,10 +212,11 @@ func TestDeregisterDrainsInFlight(t *testing.T) {
 	cfg.DeregistrationDelay = 5 * time.Second
 	b := New(cfg, nil)
 	defer b.Close()
+	url := front(t, b)
 	b.Register("slow", addr(slow))
 	waitState(t, b, "slow", Healthy)
 	got := make(chan string)
-	go func() { _, body := get(t, b); got <- body }()
+	go func() { _, body := get(t, url); got <- body }()
 	time.Sleep(50 * time.Millisecond)
 	done := make(chan struct{})
 	go func() { b.Deregister(context.Background(), "slow"); close(done) }()
@@ -203,7 +224,7 @@ func TestDeregisterDrainsInFlight(t *testing.T) {
 	if s, _ := b.State("slow"); s != Draining {
 		t.Errorf("state %s, want draining", s)
 	}
-	if code, _ := get(t, b); code != 503 {
+	if code, _ := get(t, url); code != 503 {
 		t.Errorf("a draining target took a new request: %d", code)
 	}
 	select {

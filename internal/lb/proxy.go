@@ -2,7 +2,6 @@ package lb
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -17,77 +16,84 @@ import (
 
 // The request path is written for the cost per request, which on a laptop shares its
 // cores with the client and the replicas: each request is forwarded in the goroutine
-// that serves it, over a pooled keep-alive connection to the target, with no
-// goroutines or channels in between (net/http's Transport uses two goroutines per
-// connection and hands every request and response across them). Requests that switch
-// protocols (WebSocket) take the general path in upgrade.go.
+// that read it, over a pooled keep-alive connection to the target, with no goroutines
+// or channels in between (net/http's Transport uses two goroutines per connection and
+// hands every request and response across them).
 
-// ServeHTTP proxies one request. A request whose connection to a target could not be
-// established is retried on another target, since that target never saw it; a request
-// that was sent is not, since the target may have acted on it.
-func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header["Upgrade"] != nil {
-		b.upgrades.ServeHTTP(w, r)
-		return
+// serve proxies one request and reports whether the client's connection may carry
+// another; keep says whether the client asked for that. A request whose connection to
+// a target could not be established is retried on another target, since that target
+// never saw it; a request that was sent is not, since the target may have acted on it.
+func (b *Balancer) serve(cc *clientConn, r *http.Request, keep bool) bool {
+	if isUpgrade(r) {
+		b.tunnel(cc, r)
+		return false
 	}
 	var buf [4]*target
 	tried := buf[:0]
 	for {
 		t := b.pick(tried)
 		if t == nil {
-			if len(tried) > 0 {
-				http.Error(w, "502 Bad Gateway: could not connect to any target", http.StatusBadGateway)
-				return
-			}
-			http.Error(w, "503 Service Unavailable: no healthy target", http.StatusServiceUnavailable)
-			return
+			return b.noTarget(cc, len(tried) > 0, keep)
 		}
 		tried = append(tried, t)
-		if b.forward(w, r, t) {
-			return
+		if done, k := b.forward(cc, r, t, keep); done {
+			return k
 		}
 	}
 }
 
-// forward sends r to t and relays the answer; false means no connection to t could
-// be established, so r can go elsewhere.
-func (b *Balancer) forward(w http.ResponseWriter, r *http.Request, t *target) bool {
+func (b *Balancer) noTarget(cc *clientConn, tried, keep bool) bool {
+	if tried {
+		return writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway: could not connect to any target", keep) == nil && keep
+	}
+	return writeError(cc.bw, http.StatusServiceUnavailable, "503 Service Unavailable: no healthy target", keep) == nil && keep
+}
+
+// forward sends r to t and relays the answer. done is false when no connection to t
+// could be established, so r can go elsewhere.
+func (b *Balancer) forward(cc *clientConn, r *http.Request, t *target, keep bool) (done, keepAlive bool) {
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
 	for {
 		bc := t.conns.get()
 		if bc == nil {
-			c, err := b.dialer.DialContext(r.Context(), "tcp", t.addr)
+			c, err := b.dialer.Dial("tcp", t.addr)
 			if err != nil {
-				return r.Context().Err() != nil // a client that left needs no retry
+				return false, false
 			}
-			bc = &backendConn{Conn: c, br: bufio.NewReaderSize(c, 4<<10), bw: bufio.NewWriterSize(c, 4<<10)}
+			bc = newBackendConn(c)
 		}
-		// a client that goes away takes its request to the target with it
-		stop := context.AfterFunc(r.Context(), func() { bc.SetDeadline(time.Unix(1, 0)) })
-		resp, err := b.roundTrip(bc, r)
+		resp, err := b.roundTrip(cc, bc, r, false)
 		if err != nil {
-			stop()
 			bc.Close()
 			if bc.reused && stale(err) && replayable(r) {
 				// the target closed an idle connection as the request went out: like
 				// net/http's Transport, try once more on a new connection
 				continue
 			}
-			if r.Context().Err() == nil {
-				http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
-			}
-			return true
+			return true, writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", keep) == nil && keep
 		}
-		b.relay(w, resp, bc, t, stop)
-		return true
+		return true, b.relay(cc, r, resp, bc, t, keep)
 	}
 }
 
+func newBackendConn(c net.Conn) *backendConn {
+	return &backendConn{Conn: c, br: bufio.NewReaderSize(c, 4<<10), bw: bufio.NewWriterSize(c, 4<<10)}
+}
+
 // roundTrip writes r to the target and reads the answer's head.
-func (b *Balancer) roundTrip(bc *backendConn, r *http.Request) (*http.Response, error) {
-	b.writeHead(bc.bw, r)
-	werr := writeBody(bc.bw, r)
+func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, r *http.Request, upgrade bool) (*http.Response, error) {
+	b.writeHead(bc.bw, r, cc.clientIP, upgrade)
+	var werr error
+	if r.ContentLength != 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		// the client waits for this before it sends the body
+		cc.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+		werr = cc.bw.Flush()
+	}
+	if werr == nil {
+		werr = writeBody(bc.bw, r)
+	}
 	if werr == nil {
 		werr = bc.bw.Flush()
 	}
@@ -102,7 +108,7 @@ func (b *Balancer) roundTrip(bc *backendConn, r *http.Request) (*http.Response, 
 		if resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue // 1xx informational (103 Early Hints): the final answer follows
 		}
-		if resp.StatusCode == http.StatusSwitchingProtocols {
+		if resp.StatusCode == http.StatusSwitchingProtocols && !upgrade {
 			return nil, errors.New("target switched protocols on a request that did not ask to")
 		}
 		return resp, nil
@@ -112,7 +118,7 @@ func (b *Balancer) roundTrip(bc *backendConn, r *http.Request) (*http.Response, 
 // writeHead writes the request line and headers as the target gets them: hop-by-hop
 // headers dropped, X-Forwarded-For extended with the client's address,
 // X-Forwarded-Proto and -Port set to the listener's, as the ALB does.
-func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request) {
+func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request, clientIP string, upgrade bool) {
 	uri := r.RequestURI
 	if uri == "" || uri[0] != '/' && uri != "*" {
 		uri = r.URL.RequestURI() // absolute-form: the target gets origin-form
@@ -128,26 +134,22 @@ func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request) {
 		if skipRequestHeader(k) || named != nil && listed(named, k) {
 			continue
 		}
-		for _, v := range vv {
-			bw.WriteString(k)
-			bw.WriteString(": ")
-			bw.WriteString(v)
-			bw.WriteString("\r\n")
-		}
+		writeField(bw, k, vv)
 	}
 	bw.WriteString("X-Forwarded-For: ")
 	for _, v := range r.Header["X-Forwarded-For"] {
 		bw.WriteString(v)
 		bw.WriteString(", ")
 	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		bw.WriteString(host)
-	} else {
-		bw.WriteString(r.RemoteAddr)
-	}
+	bw.WriteString(clientIP)
 	bw.WriteString("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
 	bw.WriteString(b.port)
 	bw.WriteString("\r\n")
+	if upgrade {
+		bw.WriteString("Connection: Upgrade\r\nUpgrade: ")
+		bw.WriteString(r.Header.Get("Upgrade"))
+		bw.WriteString("\r\n")
+	}
 	switch {
 	case r.ContentLength > 0:
 		bw.WriteString("Content-Length: ")
@@ -159,6 +161,15 @@ func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request) {
 		bw.WriteString("Content-Length: 0\r\n")
 	}
 	bw.WriteString("\r\n")
+}
+
+func writeField(bw *bufio.Writer, k string, vv []string) {
+	for _, v := range vv {
+		bw.WriteString(k)
+		bw.WriteString(": ")
+		bw.WriteString(v)
+		bw.WriteString("\r\n")
+	}
 }
 
 // writeBody streams the request body: as is with a length, re-chunked without one.
@@ -181,57 +192,96 @@ func writeBody(bw *bufio.Writer, r *http.Request) error {
 	return nil
 }
 
-// relay copies the answer to the client and gives the connection back to the pool
-// when the answer was read to its end and the target keeps it open.
-func (b *Balancer) relay(w http.ResponseWriter, resp *http.Response, bc *backendConn, t *target, stop func() bool) {
-	h := w.Header()
+// relay writes the answer to the client, and gives the connection to the target back
+// to the pool when the answer was read to its end and the target keeps it open. It
+// reports whether the client's connection may carry another request.
+func (b *Balancer) relay(cc *clientConn, r *http.Request, resp *http.Response, bc *backendConn, t *target, keep bool) bool {
+	bw := cc.bw
+	hasBody := r.Method != http.MethodHead && bodyAllowed(resp.StatusCode)
+	// without a length the body may be a stream (server-sent events, a long download
+	// written as it is made): it is chunked to HTTP/1.1 clients, each piece sent as it
+	// comes; an HTTP/1.0 client gets it until the connection closes
+	chunked := hasBody && resp.ContentLength < 0 && r.ProtoAtLeast(1, 1)
+	if hasBody && resp.ContentLength < 0 && !chunked {
+		keep = false
+	}
+	bw.WriteString("HTTP/1.1 ")
+	bw.WriteString(resp.Status)
+	bw.WriteString("\r\n")
 	named := resp.Header["Connection"]
 	for k, vv := range resp.Header {
 		if skipResponseHeader(k) || named != nil && listed(named, k) {
 			continue
 		}
-		h[k] = vv
+		writeField(bw, k, vv)
 	}
-	for k := range resp.Trailer {
-		h.Add("Trailer", k)
+	if chunked {
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+		if len(resp.Trailer) > 0 {
+			names := make([]string, 0, len(resp.Trailer))
+			for k := range resp.Trailer {
+				names = append(names, k)
+			}
+			bw.WriteString("Trailer: " + strings.Join(names, ", ") + "\r\n")
+		}
 	}
-	w.WriteHeader(resp.StatusCode)
-	// without a length the body may be a stream (server-sent events, a long download
-	// written as it is made): each piece goes out as soon as it comes in
-	streaming := resp.ContentLength < 0
-	bufp := buffers.Get().(*[]byte)
-	err := copyBody(w, resp.Body, *bufp, streaming)
-	buffers.Put(bufp)
-	reusable := stop() && err == nil && !resp.Close
+	switch {
+	case !keep:
+		bw.WriteString("Connection: close\r\n")
+	case !r.ProtoAtLeast(1, 1):
+		bw.WriteString("Connection: keep-alive\r\n")
+	}
+	bw.WriteString("\r\n")
+
+	var err error
+	if hasBody {
+		bufp := buffers.Get().(*[]byte)
+		err = copyBody(bw, resp.Body, *bufp, chunked, resp.ContentLength < 0)
+		buffers.Put(bufp)
+	}
+	if err == nil && chunked {
+		bw.WriteString("0\r\n")
+		for k, vv := range resp.Trailer {
+			writeField(bw, k, vv)
+		}
+		bw.WriteString("\r\n")
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err != nil {
-		bc.Close()
-		// the client has part of an answer: cut its connection rather than let a
+		// the client has part of an answer: its connection is cut rather than let a
 		// truncated body pass for a whole one
-		panic(http.ErrAbortHandler)
-	}
-	for k, vv := range resp.Trailer {
-		h[http.TrailerPrefix+k] = vv
-	}
-	if reusable {
-		t.conns.put(bc)
-	} else {
 		bc.Close()
+		return false
 	}
+	if resp.Close {
+		bc.Close()
+	} else {
+		t.conns.put(bc)
+	}
+	return keep
 }
 
-func copyBody(w http.ResponseWriter, body io.Reader, buf []byte, flush bool) error {
-	var f http.Flusher
-	if flush {
-		f, _ = w.(http.Flusher)
-	}
+// copyBody copies a body to the client; a stream is flushed piece by piece.
+func copyBody(bw *bufio.Writer, body io.Reader, buf []byte, chunked, stream bool) error {
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
-			if _, err := w.Write(buf[:n]); err != nil {
+			if chunked {
+				bw.WriteString(strconv.FormatInt(int64(n), 16))
+				bw.WriteString("\r\n")
+			}
+			if _, err := bw.Write(buf[:n]); err != nil {
 				return err
 			}
-			if f != nil {
-				f.Flush()
+			if chunked {
+				bw.WriteString("\r\n")
+			}
+			if stream {
+				if err := bw.Flush(); err != nil {
+					return err
+				}
 			}
 		}
 		if rerr == io.EOF {
@@ -243,9 +293,71 @@ func copyBody(w http.ResponseWriter, body io.Reader, buf []byte, flush bool) err
 	}
 }
 
+// bodyAllowed is RFC 9110's rule: 1xx, 204 and 304 answers have no body.
+func bodyAllowed(code int) bool {
+	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Header["Upgrade"] != nil && listed(r.Header["Connection"], "Upgrade")
+}
+
+// tunnel serves a request that switches protocols (WebSocket, which the ALB
+// supports): once the target answers 101, bytes flow both ways until either side
+// closes.
+func (b *Balancer) tunnel(cc *clientConn, r *http.Request) {
+	var buf [4]*target
+	tried := buf[:0]
+	var t *target
+	var bc *backendConn
+	for bc == nil {
+		if t = b.pick(tried); t == nil {
+			b.noTarget(cc, len(tried) > 0, false)
+			return
+		}
+		tried = append(tried, t)
+		if c, err := b.dialer.Dial("tcp", t.addr); err == nil {
+			bc = newBackendConn(c)
+		}
+	}
+	t.inflight.Add(1)
+	defer t.inflight.Add(-1)
+	defer bc.Close()
+	resp, err := b.roundTrip(cc, bc, r, true)
+	if err != nil {
+		writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", false)
+		return
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		resp.Close = true // this connection asked for an upgrade: not for the pool
+		b.relay(cc, r, resp, bc, t, false)
+		return
+	}
+	cc.bw.WriteString("HTTP/1.1 ")
+	cc.bw.WriteString(resp.Status)
+	cc.bw.WriteString("\r\n")
+	for k, vv := range resp.Header {
+		writeField(cc.bw, k, vv)
+	}
+	cc.bw.WriteString("\r\n")
+	if cc.bw.Flush() != nil {
+		return
+	}
+	cc.c.SetReadDeadline(time.Time{})
+	done := make(chan struct{})
+	go func() {
+		io.Copy(bc.Conn, cc.br) // what the client sent after its request, then the rest
+		bc.Conn.(interface{ CloseWrite() error }).CloseWrite()
+		close(done)
+	}()
+	io.Copy(cc.c, bc.br)
+	cc.c.Close()
+	<-done
+}
+
 // skipRequestHeader drops the hop-by-hop headers (RFC 9110 7.6.1), what the balancer
-// writes itself, and Expect: the client's 100-continue is answered by this server when
-// the body is read, so the target gets the body without waiting.
+// writes itself, and Expect: the balancer answers 100-continue itself, so the target
+// gets the body without waiting.
 func skipRequestHeader(k string) bool {
 	switch k {
 	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
@@ -265,7 +377,7 @@ func skipResponseHeader(k string) bool {
 	return false
 }
 
-// listed reports whether a Connection header names k as hop-by-hop.
+// listed reports whether a Connection header names k.
 func listed(connection []string, k string) bool {
 	for _, v := range connection {
 		for f := range strings.SplitSeq(v, ",") {
@@ -298,8 +410,3 @@ func replayable(r *http.Request) bool {
 }
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-func isDialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}

@@ -2,6 +2,7 @@ package lb
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -189,5 +190,94 @@ func TestUpgradeSwitchesProtocols(t *testing.T) {
 	io.WriteString(conn, "ping\n")
 	if line, _ := br.ReadString('\n'); line != "echo: ping\n" {
 		t.Errorf("after the upgrade: %q", line)
+	}
+}
+
+// Two requests written back to back on one connection get their answers in order; an
+// HTTP/1.0 client gets a body of unknown length until the connection closes.
+func TestPipeliningAndHTTP10(t *testing.T) {
+	url, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.(http.Flusher).Flush() // no length: chunked from the target
+		io.WriteString(w, "path "+r.URL.Path)
+	})
+	hostport := strings.TrimPrefix(url, "http://")
+	conn, err := net.Dial("tcp", hostport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(conn, "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(conn)
+	for _, want := range []string{"path /one", "path /two"} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != want || resp.TransferEncoding == nil {
+			t.Errorf("got %q (%v), want %q chunked", b, resp.TransferEncoding, want)
+		}
+	}
+
+	old, err := net.Dial("tcp", hostport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	old.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(old, "GET /old HTTP/1.0\r\n\r\n")
+	all, _ := io.ReadAll(old) // ends when the balancer closes
+	if !strings.HasSuffix(string(all), "\r\n\r\npath /old") || !strings.Contains(string(all), "Connection: close") {
+		t.Errorf("HTTP/1.0 answer %q", all)
+	}
+}
+
+// Shutdown refuses new connections and waits for the request in flight.
+func TestShutdownWaitsForRequestsInFlight(t *testing.T) {
+	release := make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			<-release
+			io.WriteString(w, "finished")
+		}
+	}))
+	defer backend.Close()
+	b := New(testConfig(), nil)
+	defer b.Close()
+	b.Register("t", addr(backend))
+	waitState(t, b, "t", Healthy)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := b.Server()
+	go srv.Serve(ln)
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		got <- string(body)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(context.Background()) }()
+	time.Sleep(100 * time.Millisecond)
+	if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Error("a new connection was accepted during shutdown")
+	}
+	select {
+	case <-done:
+		t.Fatal("shutdown returned with a request in flight")
+	default:
+	}
+	close(release)
+	if body := <-got; body != "finished" {
+		t.Errorf("the request in flight got %q", body)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
@@ -142,7 +141,7 @@ func stopped(ctx context.Context, err error) error {
 // drainListener stops accepting connections and lets the requests in flight finish,
 // up to the deregistration delay, before the replicas are stopped: what the ALB does
 // for a target that is deregistered, done here for all of them at once.
-func (r *Runner) drainListener(srv *http.Server) {
+func (r *Runner) drainListener(srv *lb.Server) {
 	delay := time.Duration(r.m.LoadBalancer.DeregistrationDelay) * time.Second
 	r.out.Printf("stopping: no new connections; requests in flight get up to %s", delay)
 	ctx, cancel := context.WithTimeout(context.Background(), delay)
