@@ -52,6 +52,11 @@ func waitState(t *testing.T, b *Balancer, id string, want State) {
 
 // front serves the balancer on a loopback listener and returns its URL.
 func front(t *testing.T, b *Balancer) string {
+	url, _ := frontServer(t, b)
+	return url
+}
+
+func frontServer(t *testing.T, b *Balancer) (string, *Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,7 +65,20 @@ func front(t *testing.T, b *Balancer) string {
 	srv := b.Server()
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), srv
+}
+
+// blocking is a target whose answers, but to health checks, wait for release.
+func blocking(t *testing.T) (backend *httptest.Server, release chan struct{}) {
+	release = make(chan struct{})
+	backend = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			<-release
+			io.WriteString(w, "finished")
+		}
+	}))
+	t.Cleanup(backend.Close)
+	return backend, release
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -200,14 +218,7 @@ func TestNoRetryAfterTheRequestWasSent(t *testing.T) {
 }
 
 func TestDeregisterDrainsInFlight(t *testing.T) {
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/health" {
-			<-release
-			io.WriteString(w, "slow")
-		}
-	}))
-	defer slow.Close()
+	slow, release := blocking(t)
 	cfg := testConfig()
 	cfg.DeregistrationDelay = 5 * time.Second
 	b := New(cfg, nil)
@@ -233,7 +244,7 @@ func TestDeregisterDrainsInFlight(t *testing.T) {
 	default:
 	}
 	close(release)
-	if body := <-got; body != "slow" {
+	if body := <-got; body != "finished" {
 		t.Errorf("in-flight request got %q", body)
 	}
 	<-done

@@ -129,13 +129,7 @@ func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request, clientIP string,
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
 	bw.WriteString(r.Host)
 	bw.WriteString("\r\n")
-	named := r.Header["Connection"]
-	for k, vv := range r.Header {
-		if skipRequestHeader(k) || named != nil && listed(named, k) {
-			continue
-		}
-		writeField(bw, k, vv)
-	}
+	writeHeader(bw, r.Header, skipRequestHeader)
 	bw.WriteString("X-Forwarded-For: ")
 	for _, v := range r.Header["X-Forwarded-For"] {
 		bw.WriteString(v)
@@ -161,6 +155,18 @@ func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request, clientIP string,
 		bw.WriteString("Content-Length: 0\r\n")
 	}
 	bw.WriteString("\r\n")
+}
+
+// writeHeader writes the fields of h that stay on this hop: neither skipped nor named
+// by the Connection header.
+func writeHeader(bw *bufio.Writer, h http.Header, skip func(string) bool) {
+	named := h["Connection"]
+	for k, vv := range h {
+		if skip(k) || named != nil && listed(named, k) {
+			continue
+		}
+		writeField(bw, k, vv)
+	}
 }
 
 func writeField(bw *bufio.Writer, k string, vv []string) {
@@ -208,13 +214,7 @@ func (b *Balancer) relay(cc *clientConn, r *http.Request, resp *http.Response, b
 	bw.WriteString("HTTP/1.1 ")
 	bw.WriteString(resp.Status)
 	bw.WriteString("\r\n")
-	named := resp.Header["Connection"]
-	for k, vv := range resp.Header {
-		if skipResponseHeader(k) || named != nil && listed(named, k) {
-			continue
-		}
-		writeField(bw, k, vv)
-	}
+	writeHeader(bw, resp.Header, skipResponseHeader)
 	if chunked {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
 		if len(resp.Trailer) > 0 {

@@ -28,14 +28,7 @@ func serve(t *testing.T, h http.HandlerFunc) (url string, backend *httptest.Serv
 	t.Cleanup(b.Close)
 	b.Register("t", addr(backend))
 	waitState(t, b, "t", Healthy)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := b.Server()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String(), backend
+	return front(t, b), backend
 }
 
 // A body written piece by piece reaches the client piece by piece.
@@ -235,24 +228,16 @@ func TestPipeliningAndHTTP10(t *testing.T) {
 
 // Shutdown refuses new connections and waits for the request in flight.
 func TestShutdownWaitsForRequestsInFlight(t *testing.T) {
-	release := make(chan struct{})
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/health" {
-			<-release
-			io.WriteString(w, "finished")
-		}
-	}))
-	defer backend.Close()
+	backend, release := blocking(t)
 	b := New(testConfig(), nil)
 	defer b.Close()
 	b.Register("t", addr(backend))
 	waitState(t, b, "t", Healthy)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	srv := b.Server()
-	go srv.Serve(ln)
+	url, srv := frontServer(t, b)
+	hostport := strings.TrimPrefix(url, "http://")
 	got := make(chan string, 1)
 	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		resp, err := http.Get(url + "/slow")
 		if err != nil {
 			got <- err.Error()
 			return
@@ -264,7 +249,7 @@ func TestShutdownWaitsForRequestsInFlight(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Shutdown(context.Background()) }()
 	time.Sleep(100 * time.Millisecond)
-	if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", hostport, time.Second); err == nil {
 		c.Close()
 		t.Error("a new connection was accepted during shutdown")
 	}
