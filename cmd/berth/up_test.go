@@ -549,3 +549,30 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// cpu valid on AWS but above what the engine has is capped, said once; with --watch an
+// edit of berth.yml is applied without a reload.
+func TestUpCapsCPUAndWatchAppliesTheManifest(t *testing.T) {
+	dir := testApp(t, "big", "count: 1\ncpu: 196608\n")
+	manifest := filepath.Join(dir, "berth.yml")
+	p := launchUp(t, dir, "e2e-watch", "--watch")
+	p.waitFor("ready: ", 3*time.Minute)
+	out, err := exec.Command("docker", "info", "-f", "{{.NCPU}}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ncpu := strings.TrimSpace(string(out))
+	p.waitFor("cpu 196608 is 192 vCPUs, more than the Docker engine's "+ncpu, time.Second)
+	id := labelled(t, "container", p.env)[0]
+	nano, _ := exec.Command("docker", "inspect", "-f", "{{.HostConfig.NanoCpus}}", id).Output()
+	if got := strings.TrimSpace(string(nano)); got != ncpu+"000000000" {
+		t.Errorf("NanoCpus %s, want the engine's %s CPUs", got, ncpu)
+	}
+
+	writeFile(t, manifest, strings.Replace(readFile(t, manifest), "count: 1", "count: 2", 1))
+	p.waitFor("reload: applied count 1 -> 2", 15*time.Second)
+	p.waitFor("big-2 is healthy", 30*time.Second)
+	if n := strings.Count(p.out.String(), "more than the Docker engine's"); n != 1 {
+		t.Errorf("the cpu cap was said %d times, want once", n)
+	}
+}
