@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,22 +27,26 @@ type Server struct {
 	b           *Balancer
 	idleTimeout time.Duration
 
+	// stopping and each connection's busy flag are atomics, read on every request;
+	// the lock is for the set of connections, which changes per connection.
+	stopping atomic.Bool
 	mu       sync.Mutex
 	ln       net.Listener
-	conns    map[*clientConn]bool // true while a request is being served
-	stopping bool
+	conns    map[*clientConn]struct{}
 	done     chan struct{} // closed when the last connection is gone after Shutdown
 }
 
 // Server makes the balancer's listener side with the configured idle timeout.
 func (b *Balancer) Server() *Server {
-	return &Server{b: b, idleTimeout: b.idleTimeout, conns: map[*clientConn]bool{}}
+	return &Server{b: b, idleTimeout: b.idleTimeout, conns: map[*clientConn]struct{}{}}
 }
 
 // maxHeaderBytes bounds a request's line and headers, as net/http's default does.
 const maxHeaderBytes = 1 << 20
 
 type clientConn struct {
+	busy     atomic.Bool // a request is being served
+	deadline time.Time   // the read deadline last set
 	c        net.Conn
 	lr       limitedReader
 	br       *bufio.Reader
@@ -73,19 +78,15 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.ln = ln
-	stopping := s.stopping
 	s.mu.Unlock()
-	if stopping {
+	if s.stopping.Load() {
 		ln.Close()
 		return http.ErrServerClosed
 	}
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			s.mu.Lock()
-			stopping := s.stopping
-			s.mu.Unlock()
-			if stopping {
+			if s.stopping.Load() {
 				return http.ErrServerClosed
 			}
 			var ne net.Error
@@ -96,30 +97,30 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		cc := &clientConn{c: c}
-		if !s.track(cc, false) {
-			c.Close()
+		s.mu.Lock()
+		s.conns[cc] = struct{}{}
+		s.mu.Unlock()
+		if s.stopping.Load() {
+			s.forget(cc)
 			continue
 		}
 		go s.serveConn(cc)
 	}
 }
 
-// track records a connection's state; false when the server is stopping and the
-// connection should not start (another) request.
-func (s *Server) track(cc *clientConn, busy bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopping {
-		return false
-	}
-	s.conns[cc] = busy
-	return true
+// setBusy records whether a request is being served; false when the server is
+// stopping and the connection should not start (another) request. Shutdown sets
+// stopping before it reads busy, and a connection sets busy before it reads stopping,
+// so one of the two sees the other.
+func (s *Server) setBusy(cc *clientConn, busy bool) bool {
+	cc.busy.Store(busy)
+	return !s.stopping.Load()
 }
 
 func (s *Server) forget(cc *clientConn) {
 	s.mu.Lock()
 	delete(s.conns, cc)
-	if s.stopping && len(s.conns) == 0 && s.done != nil {
+	if len(s.conns) == 0 && s.done != nil {
 		close(s.done)
 		s.done = nil
 	}
@@ -149,15 +150,21 @@ func (s *Server) serveConn(cc *clientConn) {
 		cc.clientIP = host
 	}
 	for {
-		// the ALB's idle timeout: a connection that sends nothing for that long is closed
+		// the ALB's idle timeout: a connection that sends nothing for that long is
+		// closed. The deadline is moved only when it is more than an eighth of the
+		// timeout (at most a second) stale, since each move costs a timer update: a
+		// connection may stay that much longer.
 		if s.idleTimeout > 0 {
-			cc.c.SetReadDeadline(time.Now().Add(s.idleTimeout))
+			if now := time.Now(); cc.deadline.Sub(now) < s.idleTimeout {
+				cc.deadline = now.Add(s.idleTimeout + min(s.idleTimeout/8, time.Second))
+				cc.c.SetReadDeadline(cc.deadline)
+			}
 		}
 		cc.lr.remain = maxHeaderBytes
 		if _, err := cc.br.Peek(1); err != nil {
 			return
 		}
-		if !s.track(cc, true) {
+		if !s.setBusy(cc, true) {
 			return
 		}
 		req, err := http.ReadRequest(cc.br)
@@ -172,6 +179,7 @@ func (s *Server) serveConn(cc *clientConn) {
 		cc.lr.remain = math.MaxInt64
 		if req.ContentLength != 0 {
 			cc.c.SetReadDeadline(time.Time{}) // a body may take its time
+			cc.deadline = time.Time{}
 		}
 		keep := s.b.serve(cc, req, wantsKeepAlive(req) && !s.isStopping())
 		if keep && req.Body != http.NoBody {
@@ -179,7 +187,7 @@ func (s *Server) serveConn(cc *clientConn) {
 			n, _ := io.CopyN(io.Discard, req.Body, 256<<10+1)
 			keep = n <= 256<<10
 		}
-		if !keep || !s.track(cc, false) {
+		if !keep || !s.setBusy(cc, false) {
 			return
 		}
 	}
@@ -210,13 +218,13 @@ func wantsKeepAlive(r *http.Request) bool {
 // until the requests in flight are answered or ctx ends; then it returns ctx's error
 // and the rest stay open for Close.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopping.Store(true)
 	s.mu.Lock()
-	s.stopping = true
 	if s.ln != nil {
 		s.ln.Close()
 	}
-	for cc, busy := range s.conns {
-		if !busy {
+	for cc := range s.conns {
+		if !cc.busy.Load() {
 			cc.c.Close() // its loop wakes, finds the server stopping, and forgets it
 		}
 	}
@@ -237,8 +245,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops the server at once, cutting the connections it has.
 func (s *Server) Close() error {
+	s.stopping.Store(true)
 	s.mu.Lock()
-	s.stopping = true
 	if s.ln != nil {
 		s.ln.Close()
 	}
@@ -251,11 +259,7 @@ func (s *Server) Close() error {
 
 // stopping reports whether the server is shutting down, so that answers say
 // "Connection: close".
-func (s *Server) isStopping() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stopping
-}
+func (s *Server) isStopping() bool { return s.stopping.Load() }
 
 // writeError answers with a short text body.
 func writeError(bw *bufio.Writer, code int, text string, keep bool) error {
