@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Measures berth up: time to the first 200 with a warm build cache, and the local load
-# balancer's throughput and latency against the same replicas reached directly and
-# through nginx (reverse proxy with upstream keep-alive). Everything is on loopback and
-# on the Docker network berth up creates.
+# balancer's throughput, latency and CPU per request against the same replicas reached
+# directly and through nginx (reverse proxy with upstream keep-alive). Everything is on
+# loopback and on the Docker network berth up creates.
 #
-#   scripts/bench-local.sh [seconds per run, default 10]
+#   scripts/bench-local.sh [seconds per run, default 10] [rounds, default 3]
+#
+# The paths are measured in interleaved rounds (direct, berth, nginx, then again), so
+# that a neighbour's load hits them alike, after one warm-up run each; each figure is
+# the median over the rounds. CPU per request is the proxy process's user + system time
+# (/proc/PID/stat; nginx: its worker processes) over the requests wrk completed.
+# The machine's load is printed before and after: compare runs made when it was quiet.
 #
 # Needs: docker, wrk and nginx (apt-get install wrk nginx-light).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
+rounds=${2:-3}
 env=bench
 lbport=18080
 ngport=18081
-for tool in wrk nginx docker; do
-  command -v "$tool" >/dev/null || { echo "need $tool (apt-get install wrk nginx-light)" >&2; exit 2; }
+for tool in wrk nginx docker curl; do
+  command -v "$tool" >/dev/null || { echo "need $tool (apt-get install wrk nginx-light curl)" >&2; exit 2; }
 done
 work=$(mktemp -d)
 go build -o "$work/berth" ./cmd/berth
@@ -36,7 +43,7 @@ start=$(date +%s%N)
 uppid=$!
 until curl -sf "http://127.0.0.1:$lbport/" >/dev/null; do sleep 0.02; done
 first=$(( ($(date +%s%N) - start) / 1000000 ))
-sleep 2  # both replicas healthy
+until [ "$(grep -c ' is healthy' "$work/up.log")" -ge 2 ]; do sleep 0.1; done
 
 mapfile -t targets < <(docker ps --filter "label=dev.berth.env=$env" --format '{{.ID}}' |
   xargs docker inspect -f "{{(index .NetworkSettings.Networks \"berth-$env-api\").IPAddress}}:8080")
@@ -50,25 +57,55 @@ mapfile -t targets < <(docker ps --filter "label=dev.berth.env=$env" --format '{
 nginx -c "$work/nginx.conf" -p "$work" &
 ngpid=$!
 sleep 0.5
+ngworkers=$(pgrep -P "$ngpid" | tr '\n' ' ')
+hz=$(getconf CLK_TCK)
 
-run() { # name url -> "rps p50 p99" (latency in ms)
-  wrk -t2 -c64 -d"${secs}s" --latency "$2" | awk -v name="$1" '
-    /Requests\/sec/ {rps=$2}
-    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    END {printf "%s %.0f %.2f %.2f\n", name, rps, ms(p50), ms(p99)}'
+ticks() { # pids... -> user+system clock ticks
+  local sum=0 p
+  for p in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo $sum
 }
-direct=$(run direct "http://${targets[0]}/")
-berth=$(run berth "http://127.0.0.1:$lbport/")
-ngx=$(run nginx "http://127.0.0.1:$ngport/")
+run() { # name url secs pids... -> "name rps p50 p99 cpu_us_per_request" (latency in ms)
+  local name=$1 url=$2 d=$3; shift 3
+  local before after out
+  before=$( [ $# -gt 0 ] && ticks "$@" || echo 0)
+  out=$(wrk -t2 -c64 -d"${d}s" --latency "$url")
+  after=$( [ $# -gt 0 ] && ticks "$@" || echo 0)
+  awk -v name="$name" -v t=$((after - before)) -v hz="$hz" -v has=$# '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /requests in/ {n=$1} /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)}
+    END {cpu = has ? sprintf("%.0f", t / hz * 1e6 / n) : "-"; printf "%s %.0f %.2f %.2f %s\n", name, rps, p50, p99, cpu}' <<<"$out"
+}
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; $(nproc) CPUs)"
+for p in "direct http://${targets[0]}/" "berth http://127.0.0.1:$lbport/ $uppid" "nginx http://127.0.0.1:$ngport/ $ngworkers"; do
+  set -- $p; name=$1 url=$2; shift 2
+  run "$name" "$url" 5 "$@" >/dev/null   # warm-up: connection pools, heaps
+done
+: >"$work/runs"
+for round in $(seq "$rounds"); do
+  run direct "http://${targets[0]}/" "$secs" >>"$work/runs"
+  run berth "http://127.0.0.1:$lbport/" "$secs" $uppid >>"$work/runs"
+  run nginx "http://127.0.0.1:$ngport/" "$secs" $ngworkers >>"$work/runs"
+done
+echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 echo "time from berth up to the first 200 (warm build cache): ${first} ms"
 echo
-printf '| path | requests/s | p50 ms | p99 ms |\n|---|---|---|---|\n'
-for r in "$direct" "$berth" "$ngx"; do set -- $r; printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; done
-set -- $berth; b_rps=$2; b_p99=$4
-set -- $ngx; n_rps=$2; n_p99=$4
+echo "each run (path, requests/s, p50 ms, p99 ms, proxy CPU us per request):"
+sed 's/^/  /' "$work/runs"
 echo
-awk -v br="$b_rps" -v nr="$n_rps" -v bp="$b_p99" -v np="$n_p99" \
-  'BEGIN {printf "berth / nginx: %.2f x the requests per second, %.2f x the p99 latency\n", br/nr, bp/np}'
-echo "(wrk -t2 -c64 -d${secs}s; direct is one replica without a proxy)"
+printf '| path | requests/s | p50 ms | p99 ms | proxy CPU per request |\n|---|---|---|---|---|\n'
+for name in direct berth nginx; do
+  col() { awk -v n="$name" -v c="$1" '$1 == n {print $c}' "$work/runs" | median; }
+  rps=$(col 2); p50=$(col 3); p99=$(col 4)
+  cpu=$([ $name = direct ] && echo "-" || echo "$(col 5) µs")
+  printf '| %s | %.0f | %.2f | %.2f | %s |\n' "$name" "$rps" "$p50" "$p99" "$cpu"
+  eval "${name}_rps=$rps ${name}_p99=$p99 ${name}_cpu=$( [ $name = direct ] && echo 0 || col 5)"
+done
+echo
+awk -v br="$berth_rps" -v nr="$nginx_rps" -v bp="$berth_p99" -v np="$nginx_p99" -v bc="$berth_cpu" -v nc="$nginx_cpu" \
+  'BEGIN {printf "berth / nginx: %.2f x the requests per second, %.2f x the p99 latency, %.2f x the CPU per request\n", br/nr, bp/np, bc/nc}'
+echo "(medians of $rounds interleaved runs of wrk -t2 -c64 -d${secs}s; direct is one replica without a proxy)"

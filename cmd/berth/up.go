@@ -29,11 +29,15 @@ func newUp() *cobra.Command {
 		Long: `up runs count replicas of the service on a private Docker network behind a load
 balancer on 127.0.0.1:8080 that behaves like the ALB target group: health checks by the
 manifest, traffic only to healthy replicas, drain on deregistration. Replicas that exit
-or stay unhealthy are replaced. Ctrl-C drains and removes everything.
+or stay unhealthy past the grace period are replaced, with a backoff. Ctrl-C stops
+accepting connections, lets requests in flight finish (up to deregistration_delay),
+then removes everything; a second Ctrl-C quits at once ("berth down" cleans up).
 
-A rollout of a new image (max_percent / min_healthy_percent, like ECS) starts on a
-source change with --watch, or when another shell runs "berth reload" (or sends
-SIGHUP to this process).`,
+"berth reload" from another shell (or SIGHUP to this process) reads berth.yml again,
+rebuilds, applies count, health and deployment settings at once and rolls out new
+replicas (max_percent / min_healthy_percent, like ECS) for a new image, env, cpu or
+memory; it says what needs a restart (name, port). --watch does the same when berth.yml
+or the sources of image.build change.`,
 		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -46,33 +50,38 @@ SIGHUP to this process).`,
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			go func() {
+				<-ctx.Done()
+				stop() // a second Ctrl-C quits at once
+			}()
 			cli, err := local.Connect(ctx)
 			if err != nil {
 				return err
 			}
 			defer cli.Close()
-			rollouts := make(chan string, 1)
+			reloads := make(chan local.Reload, 1)
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
 			go func() {
 				for range hup {
-					offer(rollouts, "reload requested")
+					offer(reloads, local.Reload{Why: "reload requested", Force: true})
 				}
 			}()
-			if o.watch && m.Image.Build != "" {
-				go watchSources(ctx, m.BuildDir(), rollouts)
+			if o.watch {
+				go watchSources(ctx, o.file, m.BuildDir(), reloads)
 			}
 			return local.Up(ctx, cli, local.Options{
-				Manifest: m, Env: o.env, Listen: o.listen, ViaPorts: o.viaPorts,
-				Out: c.OutOrStdout(), Rollouts: rollouts,
+				Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(o.file) },
+				Env: o.env, Listen: o.listen, ViaPorts: o.viaPorts,
+				Out: c.OutOrStdout(), Reloads: reloads,
 			})
 		},
 	}
 	manifestFlag(c, &o.file)
 	envFlag(c, &o.env)
 	c.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of the local load balancer")
-	c.Flags().BoolVar(&o.watch, "watch", false, "rebuild and roll out when the sources of image.build change")
+	c.Flags().BoolVar(&o.watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
 	c.Flags().BoolVar(&o.viaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")
 	return c
 }
@@ -81,17 +90,17 @@ func envFlag(c *cobra.Command, env *string) {
 	c.Flags().StringVar(env, "env", "dev", "environment name")
 }
 
-func offer(ch chan string, reason string) {
+func offer(ch chan local.Reload, r local.Reload) {
 	select {
-	case ch <- reason:
-	default: // a rollout is pending already
+	case ch <- r:
+	default: // a reload is pending already: it will read everything as it is then
 	}
 }
 
-// watchSources polls the build directory and asks for a rollout when a file changes.
-// Polling is portable and cheap at this size; a second is the debounce.
-func watchSources(ctx context.Context, dir string, rollouts chan string) {
-	last := fingerprint(dir)
+// watchSources polls the manifest and the build directory and asks for a reload when a
+// file changes. Polling is portable and cheap at this size; a second is the debounce.
+func watchSources(ctx context.Context, file, dir string, reloads chan local.Reload) {
+	last := fingerprint(file, dir)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -99,16 +108,22 @@ func watchSources(ctx context.Context, dir string, rollouts chan string) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if fp := fingerprint(dir); fp != last {
+			if fp := fingerprint(file, dir); fp != last {
 				last = fp
-				offer(rollouts, "sources changed")
+				offer(reloads, local.Reload{Why: "files changed"})
 			}
 		}
 	}
 }
 
-func fingerprint(dir string) string {
+func fingerprint(file, dir string) string {
 	h := sha256.New()
+	if info, err := os.Stat(file); err == nil {
+		fmt.Fprintf(h, "%s %d %d\n", file, info.Size(), info.ModTime().UnixNano())
+	}
+	if dir == "" {
+		return fmt.Sprintf("%x", h.Sum(nil))
+	}
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
@@ -156,15 +171,15 @@ func newReload() *cobra.Command {
 	var env string
 	c := &cobra.Command{
 		Use:     "reload",
-		Short:   "Rebuild the image and roll it out to a running berth up",
+		Short:   "Make a running berth up apply berth.yml again: rebuild, apply, roll out",
 		Example: "  berth reload\n  berth reload --env demo",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			pid, err := local.Reload(env)
+			pid, err := local.RequestReload(env)
 			if err != nil {
 				return withHint(err, "start one with \"berth up\"")
 			}
-			fmt.Fprintf(c.OutOrStdout(), "asked berth up (pid %d) to roll out; its output shows the progress\n", pid)
+			fmt.Fprintf(c.OutOrStdout(), "asked berth up (pid %d) to apply berth.yml and roll out; its output shows the progress\n", pid)
 			return nil
 		},
 	}

@@ -6,12 +6,8 @@ package lb
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,18 +27,10 @@ const (
 
 // Config mirrors the manifest's health check and load balancer settings.
 type Config struct {
-	HealthPath          string
-	Interval            time.Duration
-	Timeout             time.Duration
-	HealthyThreshold    int
-	UnhealthyThreshold  int
+	Health              HealthCheck
 	IdleTimeout         time.Duration
 	DeregistrationDelay time.Duration
 	ListenerPort        int // reported in X-Forwarded-Port
-	// InitialInterval paces the checks of a target that has not passed yet, so that a
-	// fresh replica takes traffic in well under a second instead of Interval x
-	// HealthyThreshold; 0 uses Interval, as an ALB does.
-	InitialInterval time.Duration
 }
 
 // Target is a snapshot of one target.
@@ -57,22 +45,25 @@ type Target struct {
 type target struct {
 	id, addr string
 	inflight atomic.Int64
-	stop     chan struct{}
+	// healthy mirrors health.state == Healthy for the request path, which reads it
+	// on every request and should not take the lock for it.
+	healthy atomic.Bool
+	stop    chan struct{}
+	conns   connPool
 
-	mu         sync.Mutex
-	state      State
-	reason     string
-	okRun      int
-	failRun    int
-	everPassed bool
+	mu     sync.Mutex
+	health health
 }
 
 // Balancer routes requests to healthy targets.
 type Balancer struct {
-	cfg       Config
-	transport *http.Transport
-	checks    *http.Client
-	proxy     *httputil.ReverseProxy
+	port        string // X-Forwarded-Port
+	idleTimeout time.Duration
+	dialer      *net.Dialer
+	checks      *http.Client
+
+	hc    atomic.Pointer[HealthCheck]
+	drain atomic.Int64 // deregistration delay, ns
 
 	mu       sync.Mutex
 	targets  []*target
@@ -82,107 +73,33 @@ type Balancer struct {
 
 // New makes a balancer; onChange, if set, hears every state change.
 func New(cfg Config, onChange func(Target)) *Balancer {
-	b := &Balancer{cfg: cfg, onChange: onChange}
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	b.transport = &http.Transport{
-		DialContext:         dialer.DialContext,
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: 512,
-		IdleConnTimeout:     cfg.IdleTimeout,
+	b := &Balancer{
+		port:        strconv.Itoa(cfg.ListenerPort),
+		idleTimeout: cfg.IdleTimeout,
+		dialer:      &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
+		onChange:    onChange,
 	}
+	b.SetHealthCheck(cfg.Health)
+	b.SetDeregistrationDelay(cfg.DeregistrationDelay)
 	b.checks = &http.Client{
-		Timeout:   cfg.Timeout,
-		Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true},
+		// the ALB closes the connection after each check
+		Transport: &http.Transport{DialContext: b.dialer.DialContext, DisableKeepAlives: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
-	b.proxy = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Scheme = "http"
-			pr.Out.URL.Host = "target" // replaced by the chosen target in RoundTrip
-			pr.SetXForwarded()
-			pr.Out.Host = pr.In.Host
-			pr.Out.Header.Set("X-Forwarded-Port", strconv.Itoa(cfg.ListenerPort))
-		},
-		Transport:    roundTripper{b},
-		BufferPool:   bufferPool{},
-		ErrorHandler: b.proxyError,
-	}
 	return b
 }
 
-// ErrNoHealthyTarget is what a request gets when no target is healthy.
-var ErrNoHealthyTarget = errors.New("no healthy target")
+// SetHealthCheck changes the health check of every target from its next check on, as
+// modifying an ALB target group's health check does.
+func (b *Balancer) SetHealthCheck(hc HealthCheck) { b.hc.Store(&hc) }
 
-func (b *Balancer) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, ErrNoHealthyTarget) {
-		http.Error(w, "503 Service Unavailable: no healthy target", http.StatusServiceUnavailable)
-		return
-	}
-	if errors.Is(err, context.Canceled) {
-		return // the client went away
-	}
-	http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
-}
+// HealthCheck is the health check in force.
+func (b *Balancer) HealthCheck() HealthCheck { return *b.hc.Load() }
 
-// ServeHTTP proxies one request.
-func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.proxy.ServeHTTP(w, r) }
-
-// Server is an http.Server for the balancer with the configured idle timeout.
-func (b *Balancer) Server() *http.Server {
-	return &http.Server{Handler: b, IdleTimeout: b.cfg.IdleTimeout, ReadHeaderTimeout: time.Minute}
-}
-
-type roundTripper struct{ b *Balancer }
-
-// RoundTrip sends the request to a healthy target. A failure to connect is retried on
-// another target, since the target never saw the request; any later failure is not,
-// since the target may have acted on it.
-func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	var tried []*target
-	for {
-		t := rt.b.pick(tried)
-		if t == nil {
-			if len(tried) > 0 {
-				return nil, fmt.Errorf("connect to %d target(s): %w", len(tried), ErrNoHealthyTarget)
-			}
-			return nil, ErrNoHealthyTarget
-		}
-		tried = append(tried, t)
-		// the request is the proxy's own copy, made for this round trip: point it at
-		// the target in place rather than copy it again
-		req.URL.Host = t.addr
-		t.inflight.Add(1)
-		resp, err := rt.b.transport.RoundTrip(req)
-		if err != nil {
-			t.inflight.Add(-1)
-			if isDialError(err) {
-				continue
-			}
-			return nil, err
-		}
-		resp.Body = &countedBody{ReadCloser: resp.Body, t: t}
-		return resp, nil
-	}
-}
-
-func isDialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
-type countedBody struct {
-	io.ReadCloser
-	t    *target
-	once sync.Once
-}
-
-func (c *countedBody) Close() error {
-	err := c.ReadCloser.Close()
-	c.once.Do(func() { c.t.inflight.Add(-1) })
-	return err
-}
+// SetDeregistrationDelay changes how long deregistrations from now on may drain.
+func (b *Balancer) SetDeregistrationDelay(d time.Duration) { b.drain.Store(int64(d)) }
 
 // pick chooses the next healthy target round-robin, skipping those already tried.
 func (b *Balancer) pick(skip []*target) *target {
@@ -190,11 +107,12 @@ func (b *Balancer) pick(skip []*target) *target {
 	defer b.mu.Unlock()
 	n := len(b.targets)
 	for i := range n {
-		t := b.targets[(int(b.next)+i)%n]
-		if t.current() != Healthy || containsTarget(skip, t) {
+		j := (int(b.next) + i) % n
+		t := b.targets[j]
+		if !t.healthy.Load() || containsTarget(skip, t) {
 			continue
 		}
-		b.next = uint64((int(b.next) + i + 1) % n)
+		b.next = uint64((j + 1) % n)
 		return t
 	}
 	return nil
@@ -212,18 +130,19 @@ func containsTarget(list []*target, t *target) bool {
 func (t *target) current() State {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.state
+	return t.health.state
 }
 
 func (t *target) snapshot() Target {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return Target{ID: t.id, Addr: t.addr, State: t.state, Reason: t.reason, InFlight: t.inflight.Load()}
+	return Target{ID: t.id, Addr: t.addr, State: t.health.state, Reason: t.health.reason, InFlight: t.inflight.Load()}
 }
 
 // Register adds a target in the initial state and starts checking it.
 func (b *Balancer) Register(id, addr string) {
-	t := &target{id: id, addr: addr, state: Initial, stop: make(chan struct{})}
+	t := &target{id: id, addr: addr, stop: make(chan struct{}), health: newHealth(time.Now())}
+	t.conns.maxIdle, t.conns.idleTimeout = 512, b.idleTimeout
 	b.mu.Lock()
 	b.targets = append(b.targets, t)
 	b.mu.Unlock()
@@ -232,21 +151,24 @@ func (b *Balancer) Register(id, addr string) {
 }
 
 // Deregister stops sending new requests to the target, waits until its requests in
-// flight are done or the deregistration delay has passed, and removes it.
+// flight are done or the deregistration delay has passed, and removes it. A target
+// with nothing in flight leaves at once, as on the ALB.
 func (b *Balancer) Deregister(ctx context.Context, id string) {
 	t := b.find(id)
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
-	t.state, t.reason = Draining, "deregistration in progress"
+	t.health.state, t.health.reason = Draining, "Target.DeregistrationInProgress"
+	t.healthy.Store(false)
 	t.mu.Unlock()
 	b.notify(t)
-	deadline := time.Now().Add(b.cfg.DeregistrationDelay)
+	deadline := time.Now().Add(time.Duration(b.drain.Load()))
 	for t.inflight.Load() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
 	close(t.stop)
+	t.conns.close()
 	b.mu.Lock()
 	for i, x := range b.targets {
 		if x == t {
@@ -288,6 +210,14 @@ func (b *Balancer) State(id string) (State, bool) {
 	return "", false
 }
 
+// Target reports one target, and whether it is registered.
+func (b *Balancer) Target(id string) (Target, bool) {
+	if t := b.find(id); t != nil {
+		return t.snapshot(), true
+	}
+	return Target{}, false
+}
+
 // Close stops health checks and closes idle connections to targets.
 func (b *Balancer) Close() {
 	b.mu.Lock()
@@ -297,21 +227,17 @@ func (b *Balancer) Close() {
 		default:
 			close(t.stop)
 		}
+		t.conns.close()
 	}
 	b.targets = nil
 	b.mu.Unlock()
-	b.transport.CloseIdleConnections()
 }
 
 func (b *Balancer) notify(t *target) {
+	t.mu.Lock()
+	t.healthy.Store(t.health.state == Healthy)
+	t.mu.Unlock()
 	if b.onChange != nil {
 		b.onChange(t.snapshot())
 	}
 }
-
-type bufferPool struct{}
-
-var buffers = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
-
-func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
-func (bufferPool) Put(b []byte) { buffers.Put(&b) }

@@ -7,14 +7,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
 func testConfig() Config {
-	return Config{HealthPath: "/health", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond,
-		HealthyThreshold: 2, UnhealthyThreshold: 2, IdleTimeout: time.Second, ListenerPort: 8080}
+	return Config{
+		Health: HealthCheck{Path: "/health", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond,
+			HealthyThreshold: 2, UnhealthyThreshold: 2},
+		IdleTimeout: time.Second, ListenerPort: 8080,
+	}
 }
 
 func backend(t *testing.T, name string, healthy *atomic.Bool) *httptest.Server {
@@ -46,35 +50,70 @@ func waitState(t *testing.T, b *Balancer, id string, want State) {
 	t.Fatalf("%s is %s, want %s", id, s, want)
 }
 
-func get(t *testing.T, h http.Handler) (int, string) {
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("GET", "http://example/", nil)
-	req.RemoteAddr = "192.0.2.7:5555"
-	h.ServeHTTP(rec, req)
-	return rec.Code, rec.Body.String()
+// front serves the balancer on a loopback listener and returns its URL.
+func front(t *testing.T, b *Balancer) string {
+	url, _ := frontServer(t, b)
+	return url
+}
+
+func frontServer(t *testing.T, b *Balancer) (string, *Server) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := b.Server()
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String(), srv
+}
+
+// blocking is a target whose answers, but to health checks, wait for release.
+func blocking(t *testing.T) (backend *httptest.Server, release chan struct{}) {
+	release = make(chan struct{})
+	backend = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			<-release
+			io.WriteString(w, "finished")
+		}
+	}))
+	t.Cleanup(backend.Close)
+	return backend, release
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 func TestRoundRobinOverHealthyTargetsWithForwardedHeaders(t *testing.T) {
 	b := New(testConfig(), nil)
 	defer b.Close()
-	if code, _ := get(t, b); code != http.StatusServiceUnavailable {
+	url := front(t, b)
+	if code, _ := get(t, url); code != http.StatusServiceUnavailable {
 		t.Errorf("no targets: %d, want 503", code)
 	}
 	b.Register("a", addr(backend(t, "a", nil)))
 	b.Register("b", addr(backend(t, "b", nil)))
-	if code, _ := get(t, b); code != http.StatusServiceUnavailable {
+	if code, _ := get(t, url); code != http.StatusServiceUnavailable {
 		t.Errorf("initial targets took traffic: %d", code)
 	}
 	waitState(t, b, "a", Healthy)
 	waitState(t, b, "b", Healthy)
 	seen := map[string]int{}
 	for range 10 {
-		code, body := get(t, b)
+		code, body := get(t, url)
 		if code != 200 {
 			t.Fatalf("%d %s", code, body)
 		}
 		seen[strings.Fields(body)[0]]++
-		if !strings.HasSuffix(body, " 192.0.2.7 http 8080") {
+		if !strings.HasSuffix(body, " 127.0.0.1 http 8080") {
 			t.Errorf("forwarded headers: %q", body)
 		}
 	}
@@ -86,13 +125,17 @@ func TestRoundRobinOverHealthyTargetsWithForwardedHeaders(t *testing.T) {
 func TestUnhealthyTargetGetsNoTraffic(t *testing.T) {
 	var ok atomic.Bool
 	ok.Store(true)
+	var mu sync.Mutex
 	var changes []State
 	b := New(testConfig(), func(tg Target) {
 		if tg.ID == "sick" {
+			mu.Lock()
 			changes = append(changes, tg.State)
+			mu.Unlock()
 		}
 	})
 	defer b.Close()
+	url := front(t, b)
 	b.Register("sick", addr(backend(t, "sick", &ok)))
 	b.Register("well", addr(backend(t, "well", nil)))
 	waitState(t, b, "sick", Healthy)
@@ -100,16 +143,18 @@ func TestUnhealthyTargetGetsNoTraffic(t *testing.T) {
 	ok.Store(false)
 	waitState(t, b, "sick", Unhealthy)
 	for range 6 {
-		if _, body := get(t, b); !strings.HasPrefix(body, "well") {
+		if _, body := get(t, url); !strings.HasPrefix(body, "well") {
 			t.Fatalf("request went to %q", body)
 		}
 	}
 	ts := b.Targets()
-	if ts[0].Reason != "health checks failed with code 503" {
+	if ts[0].Reason != "Target.ResponseCodeMismatch: GET /health answered 503, want 200" {
 		t.Errorf("reason %q", ts[0].Reason)
 	}
 	ok.Store(true)
 	waitState(t, b, "sick", Healthy)
+	mu.Lock()
+	defer mu.Unlock()
 	if strings.Join(stateNames(changes), ",") != "initial,healthy,unhealthy,healthy" {
 		t.Errorf("state changes %v", changes)
 	}
@@ -128,6 +173,7 @@ func stateNames(s []State) []string {
 func TestDialFailureIsRetriedElsewhere(t *testing.T) {
 	b := New(testConfig(), nil)
 	defer b.Close()
+	url := front(t, b)
 	gone := backend(t, "gone", nil)
 	b.Register("gone", addr(gone))
 	b.Register("up", addr(backend(t, "up", nil)))
@@ -135,7 +181,7 @@ func TestDialFailureIsRetriedElsewhere(t *testing.T) {
 	waitState(t, b, "up", Healthy)
 	gone.Close()
 	for range 4 {
-		if code, body := get(t, b); code != 200 || !strings.HasPrefix(body, "up") {
+		if code, body := get(t, url); code != 200 || !strings.HasPrefix(body, "up") {
 			t.Fatalf("%d %q", code, body)
 		}
 	}
@@ -156,13 +202,14 @@ func TestNoRetryAfterTheRequestWasSent(t *testing.T) {
 	cfg := testConfig()
 	b := New(cfg, nil)
 	defer b.Close()
+	url := front(t, b)
 	b.Register("hangup", addr(hangup))
 	b.Register("fine", addr(backend(t, "fine", nil)))
 	waitState(t, b, "hangup", Healthy)
 	waitState(t, b, "fine", Healthy)
 	codes := map[int]int{}
 	for range 4 {
-		code, _ := get(t, b)
+		code, _ := get(t, url)
 		codes[code]++
 	}
 	if codes[502] != 2 || codes[200] != 2 || hits.Load() != 2 {
@@ -171,22 +218,16 @@ func TestNoRetryAfterTheRequestWasSent(t *testing.T) {
 }
 
 func TestDeregisterDrainsInFlight(t *testing.T) {
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/health" {
-			<-release
-			io.WriteString(w, "slow")
-		}
-	}))
-	defer slow.Close()
+	slow, release := blocking(t)
 	cfg := testConfig()
 	cfg.DeregistrationDelay = 5 * time.Second
 	b := New(cfg, nil)
 	defer b.Close()
+	url := front(t, b)
 	b.Register("slow", addr(slow))
 	waitState(t, b, "slow", Healthy)
 	got := make(chan string)
-	go func() { _, body := get(t, b); got <- body }()
+	go func() { _, body := get(t, url); got <- body }()
 	time.Sleep(50 * time.Millisecond)
 	done := make(chan struct{})
 	go func() { b.Deregister(context.Background(), "slow"); close(done) }()
@@ -194,7 +235,7 @@ func TestDeregisterDrainsInFlight(t *testing.T) {
 	if s, _ := b.State("slow"); s != Draining {
 		t.Errorf("state %s, want draining", s)
 	}
-	if code, _ := get(t, b); code != 503 {
+	if code, _ := get(t, url); code != 503 {
 		t.Errorf("a draining target took a new request: %d", code)
 	}
 	select {
@@ -203,7 +244,7 @@ func TestDeregisterDrainsInFlight(t *testing.T) {
 	default:
 	}
 	close(release)
-	if body := <-got; body != "slow" {
+	if body := <-got; body != "finished" {
 		t.Errorf("in-flight request got %q", body)
 	}
 	<-done
@@ -241,5 +282,70 @@ func TestIdleTimeoutClosesClientConnections(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("idle connection kept for %s", d)
+	}
+}
+
+// The ALB's clock for failures: with the manifest's defaults (every 6 s, unhealthy
+// after 10), a target that never passes is unhealthy after 9 intervals, however often
+// the fast initial checks run; one passing check makes a new target healthy.
+func TestInitialFailuresCountOnTheALBClock(t *testing.T) {
+	hc := HealthCheck{Interval: 6 * time.Second, HealthyThreshold: 2, UnhealthyThreshold: 10, InitialInterval: 250 * time.Millisecond}
+	t0 := time.Unix(1000, 0)
+	h := newHealth(t0)
+	var unhealthyAt time.Duration
+	for at := time.Duration(0); at <= 2*time.Minute; at += h.wait(hc) {
+		if h.observe(hc, t0.Add(at), false, "Target.FailedHealthChecks: connection refused") && h.state == Unhealthy {
+			unhealthyAt = at
+			break
+		}
+		if at < 54*time.Second && h.state != Initial {
+			t.Fatalf("%s after registration: %s, want initial", at, h.state)
+		}
+	}
+	if unhealthyAt != 54*time.Second {
+		t.Errorf("unhealthy after %s, want 54s (10 failures, 6 s apart, the first at registration)", unhealthyAt)
+	}
+	if h.reason != "Target.FailedHealthChecks: connection refused" {
+		t.Errorf("reason %q", h.reason)
+	}
+
+	// a slow starter: refused for 4 s, then passing
+	h = newHealth(t0)
+	at := time.Duration(0)
+	for ; at < 4*time.Second; at += h.wait(hc) {
+		h.observe(hc, t0.Add(at), false, "Target.FailedHealthChecks: connection refused")
+	}
+	if h.state != Initial || h.failRun != 1 {
+		t.Errorf("after 4 s of fast failing checks: %s with %d counted failures, want initial with 1", h.state, h.failRun)
+	}
+	if !h.observe(hc, t0.Add(at), true, "") || h.state != Healthy {
+		t.Errorf("a passing check left a new target %s", h.state)
+	}
+	if at > 4250*time.Millisecond {
+		t.Errorf("healthy %s after registration, want within one fast interval of the app listening", at)
+	}
+	if h.wait(hc) != hc.Interval {
+		t.Errorf("a healthy target is checked every %s, want the interval", h.wait(hc))
+	}
+}
+
+// Once in service, a target needs unhealthy_threshold consecutive failures to leave and
+// healthy_threshold consecutive passes to come back; a pass resets the failures.
+func TestThresholdsAfterTheFirstPass(t *testing.T) {
+	hc := HealthCheck{Interval: time.Second, HealthyThreshold: 3, UnhealthyThreshold: 2}
+	t0 := time.Unix(1000, 0)
+	h := newHealth(t0)
+	steps := []struct {
+		ok   bool
+		want State
+	}{
+		{true, Healthy}, {false, Healthy}, {true, Healthy}, {false, Healthy}, {false, Unhealthy},
+		{true, Unhealthy}, {true, Unhealthy}, {false, Unhealthy}, {true, Unhealthy}, {true, Unhealthy}, {true, Healthy},
+	}
+	for i, s := range steps {
+		h.observe(hc, t0.Add(time.Duration(i)*time.Second), s.ok, "Target.Timeout: no answer")
+		if h.state != s.want {
+			t.Fatalf("check %d (%v): %s, want %s", i+1, s.ok, h.state, s.want)
+		}
 	}
 }

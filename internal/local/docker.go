@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,14 +92,24 @@ func ensureNetwork(ctx context.Context, cli *client.Client, env, service string)
 
 type replicaSpec struct {
 	name, image, network, env, service, revision string
-	port, cpu, memory                            int
+	port, memory                                 int
+	nanoCPUs                                     int64
 	vars                                         []string
+}
+
+// started is what the engine says of a replica it has just started.
+type started struct {
+	id, ip, published string
+	// exited is set when the app was gone before it could be inspected: a crash at
+	// start, which has no addresses any more.
+	exited   bool
+	exitCode int
 }
 
 // startContainer creates and starts one replica. Its port is published on the loopback
 // address only: nothing outside this machine can reach a replica, as on AWS nothing
 // outside the VPC reaches a task.
-func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (id, ip, published string, err error) {
+func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (started, error) {
 	port := nat.Port(strconv.Itoa(s.port) + "/tcp")
 	cfg := &container.Config{
 		Image:        s.image,
@@ -113,7 +124,7 @@ func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (id,
 		NetworkMode:  container.NetworkMode(s.network),
 		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
 		Resources: container.Resources{
-			NanoCPUs: int64(s.cpu) * 1_000_000_000 / 1024,
+			NanoCPUs: s.nanoCPUs,
 			Memory:   int64(s.memory) << 20,
 		},
 	}
@@ -122,26 +133,56 @@ func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (id,
 	}}
 	created, err := cli.ContainerCreate(ctx, cfg, host, netcfg, nil, containerName(s))
 	if err != nil {
-		return "", "", "", fmt.Errorf("create replica %s: %w", s.name, err)
+		return started{}, fmt.Errorf("create replica %s: %w", s.name, err)
 	}
+	st := started{id: created.ID}
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		cli.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
-		return "", "", "", fmt.Errorf("start replica %s: %w", s.name, err)
+		return started{}, fmt.Errorf("start replica %s: %w", s.name, err)
 	}
 	info, err := cli.ContainerInspect(ctx, created.ID)
 	if err != nil {
-		return created.ID, "", "", err
+		return st, fmt.Errorf("inspect replica %s: %w", s.name, err)
+	}
+	if info.State != nil && !info.State.Running {
+		// The app exited between start and inspect, and the engine has taken its
+		// address and port back (what "the engine published no port" was): a crash at
+		// start, for the scheduler to report and back off from, like any other exit.
+		st.exited, st.exitCode = true, info.State.ExitCode
+		return st, nil
 	}
 	if n := info.NetworkSettings.Networks[s.network]; n != nil {
-		ip = n.IPAddress
+		st.ip = n.IPAddress
 	}
 	if b := info.NetworkSettings.Ports[port]; len(b) > 0 {
-		published = b[0].HostIP + ":" + b[0].HostPort
+		st.published = b[0].HostIP + ":" + b[0].HostPort
 	}
-	if published == "" {
-		return created.ID, ip, "", errors.New("the engine published no port for " + s.name)
+	return st, nil
+}
+
+// engineCPUs is how many CPUs the Docker engine has, 0 when it does not say.
+func engineCPUs(ctx context.Context, cli *client.Client) int {
+	info, err := cli.Info(ctx)
+	if err != nil {
+		return 0
 	}
-	return created.ID, ip, published, nil
+	return info.NCPU
+}
+
+// tailLogs returns the last n lines a replica wrote, for the report of its exit.
+func tailLogs(ctx context.Context, cli *client.Client, id string, n int) []string {
+	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	stdcopy.StdCopy(&buf, &buf, io.LimitReader(rc, 64<<10))
+	text := strings.TrimRight(buf.String(), "\n")
+	if text == "" {
+		return nil
+	}
+	return strings.Split(text, "\n")
 }
 
 func containerName(s replicaSpec) string { return "berth-" + s.env + "-" + s.name }

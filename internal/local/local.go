@@ -9,32 +9,35 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/client"
 )
 
 // Options configure one "berth up".
 type Options struct {
 	Manifest *manifest.Manifest
-	Env      string
-	Listen   string // the load balancer's address, 127.0.0.1:8080 by default
+	// Load reads the manifest again for a reload; nil keeps Manifest.
+	Load   func() (*manifest.Manifest, error)
+	Env    string
+	Listen string // the load balancer's address, 127.0.0.1:8080 by default
 	// ViaPorts reaches replicas through their published loopback ports rather than
 	// their container addresses; required where the host cannot reach container
 	// addresses (Docker Desktop), and the default there.
 	ViaPorts bool
 	Out      io.Writer // progress and replica logs
-	// Rollouts asks for a rebuild and rollout (SIGHUP, --watch); nil for none.
-	Rollouts <-chan string
+	// Reloads asks to read the manifest again, rebuild, and apply what changed (SIGHUP,
+	// "berth reload", --watch). Nil for none. How a request arrives is the caller's
+	// business: this package only acts on it.
+	Reloads <-chan Reload
 	// Ready, if set, is closed once the first replicas are healthy.
 	Ready chan<- string
 }
@@ -43,33 +46,47 @@ type Options struct {
 func DefaultViaPorts() bool { return runtime.GOOS != "linux" }
 
 type replica struct {
-	name, id, addr, revision string
-	started                  time.Time
-	stopping                 bool
+	name, id, addr string
+	dep            *deployment
+	started        time.Time
+	stopping       bool
 }
 
 // Runner is one running "berth up".
 type Runner struct {
 	o       Options
-	m       *manifest.Manifest
 	cli     *client.Client
 	out     *syncWriter
 	lb      *lb.Balancer
 	network string
-	image   Image
 	state   *stateFile
+	cpus    int // the engine's, for capping replicas' CPU limits
+
+	// m is the service as applied: count, health, deployment and load balancer
+	// settings. What a replica is started with (image, env, cpu, memory) belongs to its
+	// deployment.
+	m *manifest.Manifest
 
 	mu       sync.Mutex
 	replicas map[string]*replica // by container id
 	serial   int
-	failures int // consecutive replicas that failed before they were healthy
-	changed  chan struct{}
+	primary  *deployment // what replicas are started from
+	// previous is the last deployment that completed, while a newer one rolls out:
+	// what the circuit breaker rolls back to. Nil when nothing rolls out.
+	previous    *deployment
+	deployments int // how many were made
+	changed     chan struct{}
+	stops       sync.WaitGroup
+	warned      map[string]bool
+	progress    progressLog
 }
 
-// Up runs the service until ctx ends, then drains and removes everything it made.
+// Up runs the service until ctx ends, then drains and removes everything it made. A
+// stop by ctx is a clean stop: Up returns nil.
 func Up(ctx context.Context, cli *client.Client, o Options) error {
 	m := o.Manifest
-	r := &Runner{o: o, m: m, cli: cli, out: &syncWriter{w: o.Out}, replicas: map[string]*replica{}, changed: make(chan struct{}, 1)}
+	r := &Runner{o: o, m: m, cli: cli, out: &syncWriter{w: o.Out}, replicas: map[string]*replica{},
+		changed: make(chan struct{}, 1), warned: map[string]bool{}}
 
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -79,52 +96,80 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	url := "http://" + ln.Addr().String()
 	r.state = newStateFile(o.Env, m.Name, url)
 
-	started := time.Now()
-	r.image, err = Resolve(ctx, cli, m, r.out)
+	begun := time.Now()
+	img, err := Resolve(ctx, cli, m, r.out)
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
-	r.out.Printf("image %s (revision %s) ready in %s", r.image.Ref, r.image.Revision, time.Since(started).Round(time.Millisecond))
+	r.out.Printf("image %s (revision %s) ready in %s", img.Ref, img.Revision, time.Since(begun).Round(time.Millisecond))
+	r.primary, r.deployments = &deployment{id: 1, img: img, m: m}, 1
+	r.cpus = engineCPUs(ctx, cli)
 
 	if n, _, err := removeAll(ctx, cli, o.Env); err != nil {
-		return err
+		return stopped(ctx, err)
 	} else if n > 0 {
 		r.out.Printf("removed %d replica(s) left behind by an earlier run", n)
 	}
 	if r.network, err = ensureNetwork(ctx, cli, o.Env, m.Name); err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	defer r.teardown()
 
 	r.lb = lb.New(lbConfig(m, ln), r.onTargetChange)
 	srv := r.lb.Server()
 	go srv.Serve(ln)
-	defer srv.Close()
 
-	events, eventErrs := r.watchExits(ctx)
-	for range m.Count.Min {
-		if _, err := r.startReplica(ctx, r.image); err != nil {
-			return err
-		}
-	}
+	exits, exitErrs := r.watchExits(ctx)
 	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
 	go r.announceReady(ctx, url)
-	return r.schedule(ctx, events, eventErrs)
+	err = r.schedule(ctx, exits, exitErrs)
+	r.drainListener(srv)
+	return stopped(ctx, err)
+}
+
+// stopped turns what an interrupted start returns into the clean stop it is.
+func stopped(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	if ctx.Err() != nil && err == nil {
+		return nil
+	}
+	return err
+}
+
+// drainListener stops accepting connections and lets the requests in flight finish,
+// up to the deregistration delay, before the replicas are stopped: what the ALB does
+// for a target that is deregistered, done here for all of them at once.
+func (r *Runner) drainListener(srv *lb.Server) {
+	delay := time.Duration(r.m.LoadBalancer.DeregistrationDelay) * time.Second
+	r.out.Printf("stopping: no new connections; requests in flight get up to %s", delay)
+	ctx, cancel := context.WithTimeout(context.Background(), delay)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close() // the delay is over: cut what is left, as the ALB does
+		r.out.Printf("deregistration delay over: requests still in flight were cut")
+	}
 }
 
 func lbConfig(m *manifest.Manifest, ln net.Listener) lb.Config {
-	h := m.Health
-	port := ln.Addr().(*net.TCPAddr).Port
 	return lb.Config{
-		HealthPath:          h.Path,
-		Interval:            time.Duration(h.Interval) * time.Second,
-		Timeout:             time.Duration(h.Timeout) * time.Second,
-		HealthyThreshold:    h.HealthyThreshold,
-		UnhealthyThreshold:  h.UnhealthyThreshold,
+		Health:              healthCheck(m),
 		IdleTimeout:         time.Duration(m.LoadBalancer.IdleTimeout) * time.Second,
 		DeregistrationDelay: time.Duration(m.LoadBalancer.DeregistrationDelay) * time.Second,
-		ListenerPort:        port,
-		InitialInterval:     250 * time.Millisecond,
+		ListenerPort:        ln.Addr().(*net.TCPAddr).Port,
+	}
+}
+
+func healthCheck(m *manifest.Manifest) lb.HealthCheck {
+	h := m.Health
+	return lb.HealthCheck{
+		Path:               h.Path,
+		Interval:           time.Duration(h.Interval) * time.Second,
+		Timeout:            time.Duration(h.Timeout) * time.Second,
+		HealthyThreshold:   h.HealthyThreshold,
+		UnhealthyThreshold: h.UnhealthyThreshold,
+		InitialInterval:    250 * time.Millisecond,
 	}
 }
 
@@ -156,53 +201,107 @@ func (r *Runner) announceReady(ctx context.Context, url string) {
 	}
 }
 
-func (r *Runner) spec(img Image) replicaSpec {
+func (r *Runner) spec(dep *deployment) replicaSpec {
 	r.mu.Lock()
 	r.serial++
 	n := r.serial
 	r.mu.Unlock()
-	vars := []string{"BERTH_SERVICE=" + r.m.Name, "BERTH_ENV=" + r.o.Env}
-	for _, k := range r.m.EnvNames() {
-		vars = append(vars, k+"="+r.m.Env[k])
+	m := dep.m
+	vars := []string{"BERTH_SERVICE=" + m.Name, "BERTH_ENV=" + r.o.Env}
+	for _, k := range m.EnvNames() {
+		vars = append(vars, k+"="+m.Env[k])
 	}
 	return replicaSpec{
-		name: r.m.Name + "-" + strconv.Itoa(n), image: img.Ref, network: r.network, env: r.o.Env,
-		service: r.m.Name, revision: img.Revision, port: r.m.Port, cpu: r.m.CPU, memory: r.m.Memory, vars: vars,
+		name: m.Name + "-" + strconv.Itoa(n), image: dep.img.Ref, network: r.network, env: r.o.Env,
+		service: m.Name, revision: dep.img.Revision, port: m.Port, nanoCPUs: r.nanoCPUs(m.CPU),
+		memory: m.Memory, vars: vars,
 	}
 }
 
-func (r *Runner) startReplica(ctx context.Context, img Image) (*replica, error) {
-	s := r.spec(img)
-	id, ip, published, err := startContainer(ctx, r.cli, s)
+// nanoCPUs is the replica's CPU limit. ECS CPU units that exceed what the engine has
+// are valid on AWS (a c5.xlarge has 4 vCPUs) but make the engine refuse the container:
+// they are capped to the engine's CPUs, which is what the replica could use anyway.
+func (r *Runner) nanoCPUs(units int) int64 {
+	nano := int64(units) * 1_000_000_000 / 1024
+	if r.cpus > 0 && nano > int64(r.cpus)*1_000_000_000 {
+		r.warnOnce(fmt.Sprintf("cpu %d", units), "cpu %d is %.4g vCPUs, more than the Docker engine's %d: replicas are limited to %d CPUs here (AWS gets %d units)",
+			units, float64(units)/1024, r.cpus, r.cpus, units)
+		return int64(r.cpus) * 1_000_000_000
+	}
+	return nano
+}
+
+func (r *Runner) warnOnce(key, format string, args ...any) {
+	r.mu.Lock()
+	seen := r.warned[key]
+	r.warned[key] = true
+	r.mu.Unlock()
+	if !seen {
+		r.out.Printf(format, args...)
+	}
+}
+
+// startReplica starts one replica of dep and registers it with the load balancer. A
+// replica that is gone before it could be registered is reported like any other exit.
+func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, error) {
+	s := r.spec(dep)
+	st, err := startContainer(ctx, r.cli, s)
 	if err != nil {
+		if st.id != "" {
+			r.cli.ContainerRemove(context.Background(), st.id, container.RemoveOptions{Force: true})
+		}
 		return nil, err
 	}
-	addr := net.JoinHostPort(ip, strconv.Itoa(r.m.Port))
-	if r.o.ViaPorts || ip == "" {
-		addr = published
+	addr := net.JoinHostPort(st.ip, strconv.Itoa(dep.m.Port))
+	if r.o.ViaPorts || st.ip == "" {
+		addr = st.published
 	}
-	rep := &replica{name: s.name, id: id, addr: addr, revision: img.Revision, started: time.Now()}
+	rep := &replica{name: s.name, id: st.id, addr: addr, dep: dep, started: time.Now()}
 	r.mu.Lock()
-	r.replicas[id] = rep
+	r.replicas[st.id] = rep
 	r.mu.Unlock()
-	go streamLogs(context.Background(), r.cli, id, s.name, r.out)
+	go streamLogs(context.Background(), r.cli, st.id, s.name, r.out)
+	if st.exited {
+		r.exited(rep, strconv.Itoa(st.exitCode))
+		return rep, nil
+	}
+	if addr == "" {
+		r.failed(rep, "the engine gave it no address to reach it at")
+		return rep, nil
+	}
 	r.lb.Register(s.name, addr)
-	r.out.Printf("%s started (revision %s, %s)", s.name, img.Revision, addr)
+	r.out.Printf("%s started (revision %s, %s)", s.name, dep.img.Revision, addr)
 	r.saveState()
 	return rep, nil
 }
 
-// stopReplica drains the replica from the load balancer, then stops it (SIGTERM, and
-// SIGKILL after 10 s where ECS waits 30 s) and removes it.
-func (r *Runner) stopReplica(ctx context.Context, rep *replica, why string) {
+// markStopping claims the replica for stopping; false when it is on its way out already.
+func (r *Runner) markStopping(rep *replica) bool {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if rep.stopping {
-		r.mu.Unlock()
-		return
+		return false
 	}
 	rep.stopping = true
-	r.mu.Unlock()
+	return true
+}
+
+// stop drains and removes the replica in the background.
+func (r *Runner) stop(rep *replica, why string) {
+	if !r.markStopping(rep) {
+		return
+	}
 	r.out.Printf("%s stopping: %s", rep.name, why)
+	r.stops.Add(1)
+	go func() {
+		defer r.stops.Done()
+		r.remove(context.Background(), rep)
+	}()
+}
+
+// remove drains the replica from the load balancer, then stops it (SIGTERM, and SIGKILL
+// after 10 s where ECS waits 30 s) and removes it.
+func (r *Runner) remove(ctx context.Context, rep *replica) {
 	r.lb.Deregister(ctx, rep.name)
 	timeout := 10
 	r.cli.ContainerStop(context.Background(), rep.id, container.StopOptions{Timeout: &timeout})
@@ -211,13 +310,77 @@ func (r *Runner) stopReplica(ctx context.Context, rep *replica, why string) {
 	delete(r.replicas, rep.id)
 	r.mu.Unlock()
 	r.saveState()
+	r.poke()
+}
+
+// exited handles a replica that exited on its own: it is reported with its exit code
+// and last lines, counted as a failure if it never became healthy, and removed.
+func (r *Runner) exited(rep *replica, code string) {
+	if !r.markStopping(rep) {
+		return
+	}
+	wasHealthy := r.noteFailure(rep)
+	r.stops.Add(1)
+	go func() {
+		defer r.stops.Done()
+		lines := tailLogs(context.Background(), r.cli, rep.id, 10)
+		when := "before it was healthy"
+		if wasHealthy {
+			when = "while healthy"
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s exited with code %s %s, %s after it started", rep.name, code, when, time.Since(rep.started).Round(100*time.Millisecond))
+		if len(lines) == 0 {
+			b.WriteString("; it wrote nothing")
+		} else {
+			b.WriteString("; its last lines:")
+			for _, l := range lines {
+				b.WriteString("\n    | " + l)
+			}
+		}
+		r.out.Printf("%s", b.String())
+		r.remove(context.Background(), rep)
+	}()
+}
+
+// failed replaces a replica that cannot serve (ECS stops a task that fails its load
+// balancer health checks), counting the failure.
+func (r *Runner) failed(rep *replica, why string) {
+	r.mu.Lock()
+	stopping := rep.stopping
+	r.mu.Unlock()
+	if stopping {
+		return
+	}
+	r.noteFailure(rep)
+	r.stop(rep, why)
+}
+
+// noteFailure counts a replica that ends before ever being healthy against its
+// deployment (for the backoff and the circuit breaker), and reports whether it was
+// healthy.
+func (r *Runner) noteFailure(rep *replica) bool {
+	if s, _ := r.lb.State(rep.name); s == lb.Healthy {
+		return true
+	}
+	r.mu.Lock()
+	rep.dep.failures++
+	rep.dep.failed++
+	rep.dep.nextStart = time.Now().Add(backoff(rep.dep.failures))
+	r.mu.Unlock()
+	r.poke()
+	return false
 }
 
 func (r *Runner) onTargetChange(t lb.Target) {
 	r.saveState()
 	if t.State == lb.Healthy {
 		r.mu.Lock()
-		r.failures = 0
+		for _, rep := range r.replicas {
+			if rep.name == t.ID {
+				rep.dep.failures = 0
+			}
+		}
 		r.mu.Unlock()
 	}
 	if t.State == lb.Healthy || t.State == lb.Unhealthy {
@@ -227,109 +390,28 @@ func (r *Runner) onTargetChange(t lb.Target) {
 		}
 		r.out.Printf("%s", msg)
 	}
+	r.poke()
+}
+
+// poke wakes the scheduler.
+func (r *Runner) poke() {
 	select {
 	case r.changed <- struct{}{}:
 	default:
 	}
 }
 
-// watchExits reports the containers of this environment that exit.
-func (r *Runner) watchExits(ctx context.Context) (<-chan events.Message, <-chan error) {
-	f := labelFilter(r.o.Env)
-	f.Add("type", "container")
-	f.Add("event", "die")
-	return r.cli.Events(ctx, events.ListOptions{Filters: f})
-}
-
-// schedule is the service scheduler: it replaces replicas that exit or stay unhealthy
-// past the grace period, keeps the count, and runs rollouts, until ctx ends.
-func (r *Runner) schedule(ctx context.Context, exits <-chan events.Message, errs <-chan error) error {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var nextStart time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-errs:
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("watch Docker events: %w", err)
-		case ev := <-exits:
-			r.mu.Lock()
-			rep := r.replicas[ev.Actor.ID]
-			r.mu.Unlock()
-			if rep != nil && !r.isStopping(rep) {
-				code := ev.Actor.Attributes["exitCode"]
-				r.noteFailure(rep)
-				r.stopReplica(ctx, rep, "exited with code "+code)
-			}
-		case reason := <-r.o.Rollouts:
-			if err := r.rollout(ctx, reason); err != nil {
-				r.out.Printf("rollout failed: %v", err)
-			}
-		case <-r.changed:
-		case <-tick.C:
-		}
-		r.replaceUnhealthy(ctx)
-		if missing := r.m.Count.Min - r.live(); missing > 0 && time.Now().After(nextStart) {
-			for range missing {
-				if _, err := r.startReplica(ctx, r.image); err != nil {
-					r.out.Printf("start replica: %v", err)
-				}
-			}
-			nextStart = time.Now().Add(r.backoff())
-		}
-	}
-}
-
-// noteFailure counts a replica that died before ever being healthy, for the backoff.
-func (r *Runner) noteFailure(rep *replica) {
-	if s, _ := r.lb.State(rep.name); s != lb.Healthy {
-		r.mu.Lock()
-		r.failures++
-		r.mu.Unlock()
-	}
-}
-
-// backoff throttles replacements of replicas that keep failing, as ECS does: 0 after a
-// healthy replica, then doubling from one second to at most a minute.
-func (r *Runner) backoff() time.Duration {
+// live lists the replicas that are not on their way out.
+func (r *Runner) live() []*replica {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.failures == 0 {
-		return 0
-	}
-	return time.Duration(math.Min(60, math.Pow(2, float64(r.failures-1)))) * time.Second
-}
-
-func (r *Runner) replaceUnhealthy(ctx context.Context) {
-	grace := time.Duration(r.m.Health.GracePeriod) * time.Second
-	for _, rep := range r.snapshot() {
-		if s, _ := r.lb.State(rep.name); s == lb.Unhealthy && time.Since(rep.started) > grace && !r.isStopping(rep) {
-			r.noteFailure(rep)
-			go r.stopReplica(ctx, rep, "failed its health checks")
+	out := make([]*replica, 0, len(r.replicas))
+	for _, rep := range r.replicas {
+		if !rep.stopping {
+			out = append(out, rep)
 		}
 	}
-}
-
-// live counts the replicas that are not on their way out.
-func (r *Runner) live() int {
-	n := 0
-	for _, rep := range r.snapshot() {
-		if !r.isStopping(rep) {
-			n++
-		}
-	}
-	return n
-}
-
-// isStopping reads the flag stopReplica sets, under the lock it sets it with.
-func (r *Runner) isStopping(rep *replica) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return rep.stopping
+	return out
 }
 
 func (r *Runner) snapshot() []*replica {
@@ -344,18 +426,19 @@ func (r *Runner) snapshot() []*replica {
 
 // teardown drains and removes every replica, then the network.
 func (r *Runner) teardown() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	reps := r.snapshot()
+	reps := r.live()
 	if len(reps) > 0 {
-		r.out.Printf("draining %d replica(s)", len(reps))
+		r.out.Printf("stopping %d replica(s)", len(reps))
 	}
-	var wg sync.WaitGroup
 	for _, rep := range reps {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.stopReplica(ctx, rep, "berth up is stopping") }()
+		if r.markStopping(rep) {
+			r.stops.Add(1)
+			go func() { defer r.stops.Done(); r.remove(ctx, rep) }()
+		}
 	}
-	wg.Wait()
+	r.stops.Wait()
 	if r.lb != nil {
 		r.lb.Close()
 	}
@@ -365,5 +448,3 @@ func (r *Runner) teardown() {
 	r.state.remove()
 	r.out.Printf("stopped: no container or network of berth's is left")
 }
-
-var errRolloutFailed = errors.New("new replicas did not become healthy: rolled back, the old ones keep serving")

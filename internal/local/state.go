@@ -68,7 +68,7 @@ func (r *Runner) saveState() {
 	var reps []ReplicaState
 	for _, rep := range r.snapshot() {
 		h := health[rep.name]
-		reps = append(reps, ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.revision, Health: h[0], Reason: h[1]})
+		reps = append(reps, ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.dep.img.Revision, Health: h[0], Reason: h[1]})
 	}
 	sort.Slice(reps, func(i, j int) bool { return reps[i].Name < reps[j].Name })
 	s := r.state
@@ -120,8 +120,9 @@ func Status(ctx context.Context, cli *client.Client, env string) (State, error) 
 	return st, nil
 }
 
-// Reload asks the "berth up" running for env to rebuild and roll out.
-func Reload(env string) (int, error) {
+// RequestReload asks the "berth up" running for env to apply its manifest again: the
+// trigger only (a SIGHUP to the PID in the state file); Runner.reload does the work.
+func RequestReload(env string) (int, error) {
 	b, err := os.ReadFile(statePath(env))
 	if err != nil {
 		return 0, errors.New("no berth up is running for environment " + env)

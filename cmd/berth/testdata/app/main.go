@@ -1,0 +1,69 @@
+// Command app is the test service of the local e2e tests, built by berth up like any
+// image.build Go package. Its environment makes it misbehave as real apps do:
+//
+//	APP_START_DELAY  seconds to wait before listening (a JVM, a Rails app)
+//	APP_CRASH_CODE   exit at once with this code, after a few lines of output
+//	APP_HEALTH_CODE  status of GET /health (200 by default)
+//	APP_GREETING     what GET / says, with the replica's host name
+//
+// GET /slow?ms=N answers after N milliseconds.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if code, err := strconv.Atoi(os.Getenv("APP_CRASH_CODE")); err == nil {
+		fmt.Println("app: starting")
+		fmt.Fprintln(os.Stderr, "app: fatal: cannot open /etc/app/config.toml")
+		os.Exit(code)
+	}
+	if s, err := strconv.ParseFloat(os.Getenv("APP_START_DELAY"), 64); err == nil {
+		fmt.Printf("app: warming up for %gs\n", s)
+		time.Sleep(time.Duration(s * float64(time.Second)))
+	}
+	health := 200
+	if c, err := strconv.Atoi(os.Getenv("APP_HEALTH_CODE")); err == nil {
+		health = c
+	}
+	host, _ := os.Hostname()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(health) })
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "%s from %s\n", os.Getenv("APP_GREETING"), host)
+	})
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		fmt.Fprintf(w, "slow answer after %d ms from %s\n", ms, host)
+	})
+	srv := &http.Server{Addr: ":" + envOr("PORT", "8080"), Handler: mux}
+	go func() {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	fmt.Println("app: listening on", srv.Addr)
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, "app:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,279 @@
+package lb
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Server is the balancer's listener side: HTTP/1.x with keep-alive and pipelining,
+// the idle timeout, and a graceful shutdown.
+//
+// It is not net/http's Server because of what that costs per request on a laptop's
+// shared cores: a goroutine reading in the background while each request is handled,
+// and the read deadlines that stop it, roughly a third of the proxy's CPU under wrk.
+// Parsing stays net/http's (http.ReadRequest, http.ReadResponse); what is here is the
+// connection loop and the writing of answers.
+type Server struct {
+	b           *Balancer
+	idleTimeout time.Duration
+
+	// stopping and each connection's busy flag are atomics, read on every request;
+	// the lock is for the set of connections, which changes per connection.
+	stopping atomic.Bool
+	mu       sync.Mutex
+	ln       net.Listener
+	conns    map[*clientConn]struct{}
+	done     chan struct{} // closed when the last connection is gone after Shutdown
+}
+
+// Server makes the balancer's listener side with the configured idle timeout.
+func (b *Balancer) Server() *Server {
+	return &Server{b: b, idleTimeout: b.idleTimeout, conns: map[*clientConn]struct{}{}}
+}
+
+// maxHeaderBytes bounds a request's line and headers, as net/http's default does.
+const maxHeaderBytes = 1 << 20
+
+type clientConn struct {
+	busy     atomic.Bool // a request is being served
+	deadline time.Time   // the read deadline last set
+	c        net.Conn
+	lr       limitedReader
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	clientIP string
+}
+
+// limitedReader lets the request head be bounded without a new reader per request.
+type limitedReader struct {
+	r      io.Reader
+	remain int64
+}
+
+var errHeaderTooLarge = errors.New("request header too large")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.remain <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > l.remain {
+		p = p[:l.remain]
+	}
+	n, err := l.r.Read(p)
+	l.remain -= int64(n)
+	return n, err
+}
+
+// Serve accepts connections on ln until Shutdown or Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	if s.stopping.Load() {
+		ln.Close()
+		return http.ErrServerClosed
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.stopping.Load() {
+				return http.ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		cc := &clientConn{c: c}
+		s.mu.Lock()
+		s.conns[cc] = struct{}{}
+		s.mu.Unlock()
+		if s.stopping.Load() {
+			s.forget(cc)
+			continue
+		}
+		go s.serveConn(cc)
+	}
+}
+
+// setBusy records whether a request is being served; false when the server is
+// stopping and the connection should not start (another) request. Shutdown sets
+// stopping before it reads busy, and a connection sets busy before it reads stopping,
+// so one of the two sees the other.
+func (s *Server) setBusy(cc *clientConn, busy bool) bool {
+	cc.busy.Store(busy)
+	return !s.stopping.Load()
+}
+
+func (s *Server) forget(cc *clientConn) {
+	s.mu.Lock()
+	delete(s.conns, cc)
+	if len(s.conns) == 0 && s.done != nil {
+		close(s.done)
+		s.done = nil
+	}
+	s.mu.Unlock()
+	cc.c.Close()
+}
+
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+)
+
+func (s *Server) serveConn(cc *clientConn) {
+	defer s.forget(cc)
+	cc.lr.r = cc.c
+	cc.br = readers.Get().(*bufio.Reader)
+	cc.br.Reset(&cc.lr)
+	cc.bw = writers.Get().(*bufio.Writer)
+	cc.bw.Reset(cc.c)
+	defer func() {
+		cc.br.Reset(nil)
+		readers.Put(cc.br)
+		cc.bw.Reset(nil)
+		writers.Put(cc.bw)
+	}()
+	if host, _, err := net.SplitHostPort(cc.c.RemoteAddr().String()); err == nil {
+		cc.clientIP = host
+	}
+	for {
+		// the ALB's idle timeout: a connection that sends nothing for that long is
+		// closed. The deadline is moved only when it is more than an eighth of the
+		// timeout (at most a second) stale, since each move costs a timer update: a
+		// connection may stay that much longer.
+		if s.idleTimeout > 0 {
+			if now := time.Now(); cc.deadline.Sub(now) < s.idleTimeout {
+				cc.deadline = now.Add(s.idleTimeout + min(s.idleTimeout/8, time.Second))
+				cc.c.SetReadDeadline(cc.deadline)
+			}
+		}
+		cc.lr.remain = maxHeaderBytes
+		if _, err := cc.br.Peek(1); err != nil {
+			return
+		}
+		if !s.setBusy(cc, true) {
+			return
+		}
+		req, err := http.ReadRequest(cc.br)
+		if err != nil {
+			if errors.Is(err, errHeaderTooLarge) {
+				writeError(cc.bw, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large", false)
+			} else if !errors.Is(err, io.EOF) && !isTimeout(err) {
+				writeError(cc.bw, http.StatusBadRequest, "400 Bad Request", false)
+			}
+			return
+		}
+		cc.lr.remain = math.MaxInt64
+		if req.ContentLength != 0 {
+			cc.c.SetReadDeadline(time.Time{}) // a body may take its time
+			cc.deadline = time.Time{}
+		}
+		keep := s.b.serve(cc, req, wantsKeepAlive(req) && !s.isStopping())
+		if keep && req.Body != http.NoBody {
+			// what the target did not read of the body stands before the next request
+			n, _ := io.CopyN(io.Discard, req.Body, 256<<10+1)
+			keep = n <= 256<<10
+		}
+		if !keep || !s.setBusy(cc, false) {
+			return
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// wantsKeepAlive is HTTP/1.1's default, or HTTP/1.0's explicit keep-alive.
+func wantsKeepAlive(r *http.Request) bool {
+	if r.Close {
+		return false
+	}
+	if r.ProtoAtLeast(1, 1) {
+		return true
+	}
+	for _, v := range r.Header["Connection"] {
+		if strings.EqualFold(strings.TrimSpace(v), "keep-alive") {
+			return true
+		}
+	}
+	return false
+}
+
+// Shutdown stops accepting connections, closes those waiting for a request, and waits
+// until the requests in flight are answered or ctx ends; then it returns ctx's error
+// and the rest stay open for Close.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopping.Store(true)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for cc := range s.conns {
+		if !cc.busy.Load() {
+			cc.c.Close() // its loop wakes, finds the server stopping, and forgets it
+		}
+	}
+	done := make(chan struct{})
+	if len(s.conns) == 0 {
+		close(done)
+	} else {
+		s.done = done
+	}
+	s.mu.Unlock()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the server at once, cutting the connections it has.
+func (s *Server) Close() error {
+	s.stopping.Store(true)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for cc := range s.conns {
+		cc.c.Close()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// stopping reports whether the server is shutting down, so that answers say
+// "Connection: close".
+func (s *Server) isStopping() bool { return s.stopping.Load() }
+
+// writeError answers with a short text body.
+func writeError(bw *bufio.Writer, code int, text string, keep bool) error {
+	bw.WriteString("HTTP/1.1 ")
+	bw.WriteString(strconv.Itoa(code))
+	bw.WriteByte(' ')
+	bw.WriteString(http.StatusText(code))
+	bw.WriteString("\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ")
+	bw.WriteString(strconv.Itoa(len(text) + 1))
+	if !keep {
+		bw.WriteString("\r\nConnection: close")
+	}
+	bw.WriteString("\r\n\r\n")
+	bw.WriteString(text)
+	bw.WriteByte('\n')
+	return bw.Flush()
+}

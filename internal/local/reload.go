@@ -1,0 +1,163 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// Reload is a request to apply the manifest as it is now.
+type Reload struct {
+	Why string // for messages: "reload requested", "sources changed"
+	// Force rolls out new replicas even when nothing changed, like ECS's
+	// --force-new-deployment ("berth reload" restarts the app; --watch does not).
+	Force bool
+}
+
+// changes sorts what differs between the running manifest and the one read now by how
+// it can be applied.
+type changes struct {
+	service []string // applied at once: count, health check, deployment, drain
+	task    []string // need new replicas: a rollout
+	restart []string // need a new berth up: not applied
+	aws     []string // not used by berth up
+	// applied is the new manifest with what needs a restart kept as it runs.
+	applied *manifest.Manifest
+}
+
+func diff(cur, next *manifest.Manifest) changes {
+	c := changes{}
+	note := func(list *[]string, key string, a, b any) {
+		if a != b {
+			*list = append(*list, fmt.Sprintf("%s %v -> %v", key, a, b))
+		}
+	}
+	note(&c.restart, "name", cur.Name, next.Name)
+	note(&c.restart, "port", cur.Port, next.Port)
+	note(&c.restart, "load_balancer.idle_timeout", cur.LoadBalancer.IdleTimeout, next.LoadBalancer.IdleTimeout)
+
+	note(&c.service, "count", cur.Count.Min, next.Count.Min)
+	h, nh := cur.Health, next.Health
+	note(&c.service, "health.path", h.Path, nh.Path)
+	note(&c.service, "health.interval", h.Interval, nh.Interval)
+	note(&c.service, "health.timeout", h.Timeout, nh.Timeout)
+	note(&c.service, "health.healthy_threshold", h.HealthyThreshold, nh.HealthyThreshold)
+	note(&c.service, "health.unhealthy_threshold", h.UnhealthyThreshold, nh.UnhealthyThreshold)
+	note(&c.service, "health.grace_period", h.GracePeriod, nh.GracePeriod)
+	note(&c.service, "deployment.max_percent", cur.Deployment.MaxPercent, next.Deployment.MaxPercent)
+	note(&c.service, "deployment.min_healthy_percent", cur.Deployment.MinHealthyPercent, next.Deployment.MinHealthyPercent)
+	note(&c.service, "load_balancer.deregistration_delay", cur.LoadBalancer.DeregistrationDelay, next.LoadBalancer.DeregistrationDelay)
+
+	note(&c.task, "image.build", cur.Image.Build, next.Image.Build)
+	note(&c.task, "image.location", cur.Image.Location, next.Image.Location)
+	note(&c.task, "cpu", cur.CPU, next.CPU)
+	note(&c.task, "memory", cur.Memory, next.Memory)
+	for _, k := range envKeys(cur, next) {
+		if a, b := cur.Env[k], next.Env[k]; a != b {
+			c.task = append(c.task, "env."+k)
+		}
+	}
+
+	if cur.Count.Scales() || next.Count.Scales() {
+		// a range runs its minimum here; auto scaling is AWS's
+		note(&c.aws, "count.max", cur.Count.Max, next.Count.Max)
+		note(&c.aws, "count.cpu", cur.Count.CPU, next.Count.CPU)
+		note(&c.aws, "count.requests", cur.Count.Requests, next.Count.Requests)
+	}
+	if cur.Capacity != next.Capacity {
+		c.aws = append(c.aws, "capacity")
+	}
+	if cur.Network != next.Network {
+		c.aws = append(c.aws, "network")
+	}
+	if cur.Logs != next.Logs {
+		c.aws = append(c.aws, "logs")
+	}
+
+	applied := *next
+	applied.Name, applied.Port = cur.Name, cur.Port
+	applied.LoadBalancer.IdleTimeout = cur.LoadBalancer.IdleTimeout
+	c.applied = &applied
+	return c
+}
+
+func envKeys(a, b *manifest.Manifest) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, m := range []*manifest.Manifest{a, b} {
+		for _, k := range m.EnvNames() {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// reload reads the manifest again, rebuilds the image, applies at once what the
+// service can change in place, and rolls out new replicas when what they run changed.
+// A manifest that does not load, or an image that does not build, changes nothing.
+func (r *Runner) reload(ctx context.Context, req Reload) {
+	next := r.m
+	if r.o.Load != nil {
+		m, err := r.o.Load()
+		if err != nil {
+			r.out.Printf("reload (%s): %v; nothing changed, the running configuration stays", req.Why, err)
+			return
+		}
+		next = m
+	}
+	c := diff(r.m, next)
+	for _, s := range c.restart {
+		r.out.Printf("reload: %s needs a restart of berth up (Ctrl-C, then berth up): not applied", s)
+	}
+	if len(c.aws) > 0 {
+		r.out.Printf("reload: %s: used on AWS only (berth deploy), nothing to apply locally", strings.Join(c.aws, ", "))
+	}
+	begun := time.Now()
+	img, err := Resolve(ctx, r.cli, c.applied, r.out)
+	if err != nil {
+		r.out.Printf("reload (%s): %v; nothing changed, the running replicas stay", req.Why, err)
+		return
+	}
+	if len(c.service) > 0 {
+		r.m = c.applied
+		r.lb.SetHealthCheck(healthCheck(c.applied))
+		r.lb.SetDeregistrationDelay(time.Duration(c.applied.LoadBalancer.DeregistrationDelay) * time.Second)
+		r.out.Printf("reload: applied %s", strings.Join(c.service, ", "))
+	}
+	task := c.task
+	if img.Revision != r.primary.img.Revision {
+		task = append(task, "image revision "+r.primary.img.Revision+" -> "+img.Revision)
+	}
+	if len(task) == 0 && (!req.Force || len(c.service) > 0) {
+		if len(c.service) == 0 {
+			r.out.Printf("reload (%s): nothing changed", req.Why)
+		}
+		return
+	}
+	r.m = c.applied
+	what := strings.Join(task, ", ")
+	if what == "" {
+		what = "nothing changed: new replicas of the same revision"
+	}
+	r.deployments++
+	dep := &deployment{id: r.deployments, img: img, m: c.applied, changes: what}
+	r.rollOut(dep)
+	r.out.Printf("rollout to %s (%s, image ready in %s): %s", dep, req.Why, time.Since(begun).Round(time.Millisecond), what)
+}
+
+// rollOut makes dep primary: new replicas start under max_percent, the old ones drain
+// as new ones become healthy. A rollout in progress is superseded; what the circuit
+// breaker returns to stays the last one that completed.
+func (r *Runner) rollOut(dep *deployment) {
+	if r.previous == nil {
+		r.previous = r.primary
+	}
+	r.primary = dep
+	r.progress = progressLog{}
+}

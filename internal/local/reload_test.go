@@ -1,0 +1,60 @@
+package local
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+func parse(t *testing.T, text string) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Parse([]byte(text), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A reload sorts each change by how it applies, and keeps what needs a restart as it runs.
+func TestReloadSortsChanges(t *testing.T) {
+	cur := parse(t, "name: api\nport: 8080\ncount: 2\nenv:\n  A: one\n")
+	next := parse(t, "name: api\nport: 9090\ncount: 3\ncpu: 512\nhealth:\n  interval: 10\nenv:\n  A: two\n  B: new\ncapacity:\n  max: 5\n")
+	c := diff(cur, next)
+	got := map[string]string{
+		"service": strings.Join(c.service, "; "), "task": strings.Join(c.task, "; "),
+		"restart": strings.Join(c.restart, "; "), "aws": strings.Join(c.aws, "; "),
+	}
+	want := map[string]string{
+		"service": "count 2 -> 3; health.interval 6 -> 10",
+		"task":    "cpu 256 -> 512; env.A; env.B",
+		"restart": "port 8080 -> 9090",
+		"aws":     "capacity",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %q, want %q", k, got[k], w)
+		}
+	}
+	if c.applied.Port != 8080 || c.applied.Count.Min != 3 || c.applied.CPU != 512 {
+		t.Errorf("applied port %d count %d cpu %d", c.applied.Port, c.applied.Count.Min, c.applied.CPU)
+	}
+	if same := diff(cur, cur); len(same.service)+len(same.task)+len(same.restart)+len(same.aws) != 0 {
+		t.Errorf("no change reported as %+v", same)
+	}
+}
+
+// The circuit breaker's threshold and the backoff follow ECS.
+func TestBreakerThresholdAndBackoff(t *testing.T) {
+	for desired, want := range map[int]int{1: 3, 2: 3, 6: 3, 7: 4, 100: 50, 1000: 200} {
+		if got := breakerThreshold(desired); got != want {
+			t.Errorf("threshold for %d: %d, want %d", desired, got, want)
+		}
+	}
+	for failures, want := range map[int]time.Duration{0: 0, 1: time.Second, 2: 2 * time.Second, 4: 8 * time.Second, 7: time.Minute, 30: time.Minute} {
+		if got := backoff(failures); got != want {
+			t.Errorf("backoff after %d: %s, want %s", failures, got, want)
+		}
+	}
+}
