@@ -264,6 +264,9 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	if !strings.Contains(r.stdout, "berth-e2e-st-network: create, 21 change(s)") || !strings.Contains(r.stdout, "    + NatGateway2") {
 		t.Errorf("diff of a new environment:\n%s", r.stdout)
 	}
+	if !strings.Contains(r.stdout, "estimate: $257.73 a month (nothing of it runs yet) before traffic, at on-demand prices in us-east-1") {
+		t.Errorf("diff of a new environment without its estimate:\n%s", r.stdout)
+	}
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-st", "--yes", "-o", "json")
 	mustSucceed(t, r, "deploy -o json")
 	kinds := map[string]int{}
@@ -307,6 +310,10 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "berth-e2e-st-network: no changes") || !strings.Contains(r.stdout, "berth-e2e-st-svc-orders: update") {
 		t.Errorf("diff after a cpu change:\n%s", r.stdout)
+	}
+	// 3 tasks of 1 vCPU still fit 2 m7i.large (2 vCPU each): the bill does not move.
+	if !strings.Contains(r.stdout, "estimate: $257.73 a month (unchanged)") {
+		t.Errorf("diff after a cpu change does not say what it costs:\n%s", r.stdout)
 	}
 
 	r = berthWith(t, dir, env, "status", "--env", "e2e-st", "-o", "json")

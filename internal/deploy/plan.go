@@ -27,6 +27,7 @@ type Plan struct {
 	Image   ImagePlan   `json:"image"`
 	Stacks  []StackPlan `json:"stacks"`
 	Notes   []string    `json:"notes"`
+	Cost    *CostChange `json:"cost,omitempty"`
 
 	prep  *prepared
 	built v1.Image // the image to push, when one was built and changed
@@ -213,6 +214,7 @@ func (c *Clients) plan(ctx context.Context, id Identity, o Options) (*Plan, erro
 	if err := c.planImage(ctx, id, o, pl, usable(svc.live)); err != nil {
 		return nil, err
 	}
+	pl.Cost = c.planCost(ctx, id.Region, prep)
 
 	upstream := map[synth.Stack]*Stack{}
 	missing := false // a stack before this one is not deployed: its outputs are not known

@@ -98,10 +98,32 @@ func WritePlan(w io.Writer, pl *Plan, st style.Style) {
 		}
 		writeChanges(w, s.Changes, st)
 	}
+	if c := pl.Cost; c != nil {
+		est := fmt.Sprintf("$%.2f a month", c.After)
+		switch {
+		case c.Before == nil:
+			est += " (nothing of it runs yet)"
+		case c.Difference() != 0:
+			est += fmt.Sprintf(" (was $%.2f: %s)", *c.Before, signed(c.Difference()))
+		default:
+			est += " (unchanged)"
+		}
+		if !c.Complete {
+			est += ", some prices unknown"
+		}
+		fmt.Fprintf(w, "  estimate: %s before traffic, at on-demand prices in %s (berth cost)\n", est, c.Region)
+	}
 	for _, n := range pl.Notes {
 		fmt.Fprintf(w, "  %s\n", n)
 	}
 	fmt.Fprintln(w)
+}
+
+func signed(d float64) string {
+	if d < 0 {
+		return fmt.Sprintf("-$%.2f", -d)
+	}
+	return fmt.Sprintf("+$%.2f", d)
 }
 
 // writeChanges prints the changes of a stack: a line per resource, then what changes

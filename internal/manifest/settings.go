@@ -109,3 +109,21 @@ func (m *Manifest) settingField(key string) (*string, *int) {
 	}
 	return nil, nil
 }
+
+// SetSetting sets an environment key from its text, as a deployed environment records it.
+func (m *Manifest) SetSetting(key, value string) error {
+	s, i := m.settingField(key)
+	switch {
+	case s != nil:
+		*s = value
+	case i != nil:
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			return fmt.Errorf("%s = %q is not a number", key, value)
+		}
+		*i = n
+	default:
+		return fmt.Errorf("%s is not an environment key", key)
+	}
+	return nil
+}

@@ -1,0 +1,270 @@
+// Package cost estimates what a manifest costs a month on AWS, line by line, from a
+// price table compiled into berth (prices.go), and sets the reference's variants side by
+// side so that the trade-off between them shows before anything is deployed.
+package cost
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/berthdev/berth/internal/instances"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// Line is one item of an estimate.
+type Line struct {
+	Item     string  `json:"item"`
+	Quantity string  `json:"quantity"`
+	Monthly  float64 `json:"monthly"`           // US dollars a month; 0 for a per-use line
+	PerUse   string  `json:"per_use,omitempty"` // what it costs by use, beyond the monthly part
+	Unknown  bool    `json:"unknown,omitempty"` // no price in the table: not in the total
+}
+
+// Estimate is a manifest's monthly cost in one region.
+type Estimate struct {
+	Region   string  `json:"region"`
+	Variant  string  `json:"variant"` // e.g. "ec2, private, NAT per AZ"
+	Lines    []Line  `json:"lines"`
+	Total    float64 `json:"total"`
+	Complete bool    `json:"complete"` // every line had a price
+	// NATPerGB is what each GB the tasks send out costs on top, through NAT gateways.
+	NATPerGB float64 `json:"nat_per_gb"`
+	// PricesChecked says the region's figures were checked against a published source.
+	PricesChecked bool `json:"prices_checked"`
+}
+
+// UnknownRegionError says the table has no prices for a region.
+type UnknownRegionError struct{ Region string }
+
+func (e *UnknownRegionError) Error() string {
+	return fmt.Sprintf("berth has no prices for region %q", e.Region)
+}
+
+// Hint names the regions it has.
+func (e *UnknownRegionError) Hint() string {
+	return "the price table covers " + strings.Join(Regions(), ", ") + " (compiled " + PricesDate + "); for another region use the AWS Pricing Calculator"
+}
+
+// Regions lists the regions of the table.
+func Regions() []string {
+	out := make([]string, 0, len(Table))
+	for r := range Table {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Of estimates m in region: the environment's share (NAT gateways, addresses,
+// instances) as if the service were alone in it, and the service's.
+func Of(m *manifest.Manifest, region string) (*Estimate, error) {
+	p, ok := Table[region]
+	if !ok {
+		return nil, &UnknownRegionError{region}
+	}
+	e := &Estimate{Region: region, Variant: Variant(m), Complete: true, PricesChecked: p.Checked}
+	month := func(hourly float64) float64 { return hourly * HoursPerMonth }
+	add := func(l Line) {
+		e.Lines = append(e.Lines, l)
+		if l.Unknown {
+			e.Complete = false
+		}
+		e.Total += l.Monthly
+	}
+	azs, tasks := m.Network.AZs, m.Count.Min // a scaling service at its minimum
+
+	nats := 0
+	if !m.Network.Public() {
+		nats = azs
+		if m.Network.NAT == "single" {
+			nats = 1
+		}
+		add(Line{Item: "NAT gateways", Quantity: fmt.Sprintf("%d × $%.3f/hour", nats, p.NATHour), Monthly: float64(nats) * month(p.NATHour),
+			PerUse: fmt.Sprintf("$%.3f per GB the tasks send or receive through them", p.NATGB)})
+		e.NATPerGB = p.NATGB
+	}
+	add(Line{Item: "Application Load Balancer", Quantity: fmt.Sprintf("$%.4f/hour + 1 LCU at $%.4f/hour", p.ALBHour, p.LCUHour),
+		Monthly: month(p.ALBHour + p.LCUHour), PerUse: "LCUs grow with new connections, active connections, bytes and rule evaluations"})
+
+	var computeIPs int
+	switch {
+	case m.Capacity.IsFargate():
+		add(fargateLine(m, p, tasks))
+		if m.Network.Public() {
+			computeIPs = tasks // each task has its own public address
+		}
+	default:
+		n, why := instancesFor(m, tasks)
+		line := Line{Item: m.Capacity.InstanceType + " instances", Quantity: fmt.Sprintf("%d (%s)", n, why)}
+		if hourly, ok := p.Instance(m.Capacity.InstanceType); ok {
+			line.Quantity = fmt.Sprintf("%d × $%.4f/hour (%s)", n, hourly, why)
+			line.Monthly = float64(n) * month(hourly)
+		} else {
+			line.Unknown = true
+			line.Quantity += fmt.Sprintf("; no price for %s in %s", m.Capacity.InstanceType, region)
+		}
+		add(line)
+		add(Line{Item: "gp3 root volumes", Quantity: fmt.Sprintf("%d × %d GiB × $%.4f/GB-month", n, m.Capacity.VolumeSize, p.GP3GBMonth),
+			Monthly: float64(n*m.Capacity.VolumeSize) * p.GP3GBMonth})
+		if m.Network.Public() {
+			computeIPs = n // each instance has its own public address
+		}
+	}
+	// public IPv4: the NAT gateways' addresses, one per load balancer node (one per
+	// zone), and the instances' or tasks' own with public placement
+	ips := nats + azs + computeIPs
+	add(Line{Item: "public IPv4 addresses", Quantity: fmt.Sprintf("%d × $%.3f/hour (%s)", ips, p.IPv4Hour, ipWhy(nats, azs, computeIPs, m)),
+		Monthly: float64(ips) * month(p.IPv4Hour)})
+	add(Line{Item: "CloudWatch Logs", Quantity: fmt.Sprintf("kept %d days", m.Logs.Retention),
+		PerUse: fmt.Sprintf("$%.2f per GB the containers write", p.LogsGB)})
+	e.Total = math.Round(e.Total*100) / 100
+	return e, nil
+}
+
+// Instance is the hourly price of an instance type, if the table has it.
+func (p Prices) Instance(instanceType string) (float64, bool) {
+	family, size, ok := strings.Cut(instanceType, ".")
+	if !ok {
+		return 0, false
+	}
+	large, ok := p.Large[family]
+	mult, okSize := Size[size]
+	if !ok || !okSize {
+		return 0, false
+	}
+	return large * mult, true
+}
+
+func fargateLine(m *manifest.Manifest, p Prices, tasks int) Line {
+	vcpu, gb := p.FargateVCPU, p.FargGB
+	arch := "x86"
+	if m.Capacity.Arch() == "arm64" {
+		vcpu, gb, arch = p.ArmVCPU, p.ArmGB, "ARM"
+	}
+	share, what := 1.0, "Fargate"
+	if m.Capacity.Type == manifest.FargateSpot {
+		share, what = FargateSpotShare, "Fargate Spot (estimated at 30 % of on-demand; it varies)"
+	}
+	cpus, mem := float64(m.CPU)/1024, float64(m.Memory)/1024
+	hourly := (cpus*vcpu + mem*gb) * share
+	return Line{Item: what + " tasks (" + arch + ")", Quantity: fmt.Sprintf("%d × (%.2f vCPU × $%.5f + %.1f GB × $%.6f)/hour", tasks, cpus, vcpu, mem, gb),
+		Monthly: float64(tasks) * hourly * HoursPerMonth}
+}
+
+// instancesFor is how many instances the capacity provider runs for tasks: what their
+// size and (with awsvpc) network interfaces need, and one per zone the placement spreads
+// them over; capacity.desired when more.
+func instancesFor(m *manifest.Manifest, tasks int) (int, string) {
+	if tasks == 0 {
+		return m.Capacity.Desired, "no task"
+	}
+	perInstance := 1
+	if t, ok := instances.Lookup(m.Capacity.InstanceType); ok {
+		perInstance = max(t.TasksPerInstance(m.CPU, m.Memory, !m.Network.Public()).Tasks, 1)
+	}
+	n := (tasks + perInstance - 1) / perInstance
+	why := fmt.Sprintf("%d task(s), %d per instance", tasks, perInstance)
+	if spread := min(tasks, m.Network.AZs); spread > n {
+		n, why = spread, fmt.Sprintf("%d task(s) spread over %d zones", tasks, spread)
+	}
+	if m.Capacity.Desired > n {
+		n, why = m.Capacity.Desired, "capacity.desired"
+	}
+	return n, why
+}
+
+func ipWhy(nats, azs, compute int, m *manifest.Manifest) string {
+	parts := []string{}
+	if nats > 0 {
+		parts = append(parts, fmt.Sprintf("%d NAT", nats))
+	}
+	parts = append(parts, fmt.Sprintf("%d load balancer", azs))
+	if compute > 0 {
+		what := "instance"
+		if m.Capacity.IsFargate() {
+			what = "task"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", compute, what))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Variant names a manifest's capacity and placement.
+func Variant(m *manifest.Manifest) string {
+	v := m.Capacity.Type + ", " + m.Network.Placement
+	if !m.Network.Public() {
+		v += ", NAT " + m.Network.NAT
+	}
+	return v
+}
+
+// Alternative is the same service on another variant.
+type Alternative struct {
+	Variant    string  `json:"variant"`
+	Total      float64 `json:"total"`
+	Difference float64 `json:"difference"` // against the manifest's own
+	NATPerGB   float64 `json:"nat_per_gb"`
+	Complete   bool    `json:"complete"`
+	Note       string  `json:"note,omitempty"`
+}
+
+// Alternatives estimates the manifest on every capacity type and placement (NAT as the
+// manifest says), the manifest's own first. The service keeps its size; on Fargate it
+// takes the nearest task size Fargate runs.
+func Alternatives(m *manifest.Manifest, region string, own *Estimate) []Alternative {
+	var out []Alternative
+	for _, typ := range []string{manifest.EC2, manifest.Fargate, manifest.FargateSpot} {
+		for _, placement := range []string{"private", "public"} {
+			v := variantOf(m, typ, placement)
+			e, err := Of(v, region)
+			if err != nil {
+				continue
+			}
+			a := Alternative{Variant: e.Variant, Total: e.Total, Difference: math.Round((e.Total-own.Total)*100) / 100, NATPerGB: e.NATPerGB, Complete: e.Complete}
+			if v.CPU != m.CPU || v.Memory != m.Memory {
+				a.Note = fmt.Sprintf("as a %d CPU / %d MiB Fargate task", v.CPU, v.Memory)
+			}
+			out = append(out, a)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Variant == own.Variant && out[j].Variant != own.Variant })
+	return out
+}
+
+func variantOf(m *manifest.Manifest, typ, placement string) *manifest.Manifest {
+	v := *m
+	v.Capacity.Type, v.Network.Placement = typ, placement
+	if typ != manifest.EC2 {
+		v.CPU, v.Memory = FargateSize(m.CPU, m.Memory)
+		if typ == manifest.FargateSpot {
+			v.Capacity.CPUArch = "amd64"
+		} else if m.Capacity.Arch() == "arm64" {
+			v.Capacity.CPUArch = "arm64"
+		}
+	}
+	return &v
+}
+
+// FargateSize is the smallest Fargate task size that holds cpu and memory.
+func FargateSize(cpu, memory int) (int, int) {
+	cpus := make([]int, 0, len(manifest.FargateMemory))
+	for c := range manifest.FargateMemory {
+		cpus = append(cpus, c)
+	}
+	sort.Ints(cpus)
+	for _, c := range cpus {
+		if c < cpu {
+			continue
+		}
+		for _, mem := range manifest.FargateMemory[c] {
+			if mem >= memory {
+				return c, mem
+			}
+		}
+	}
+	c := cpus[len(cpus)-1]
+	mems := manifest.FargateMemory[c]
+	return c, mems[len(mems)-1]
+}

@@ -1,0 +1,100 @@
+package cost
+
+import (
+	"math"
+	"testing"
+
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+func parse(t *testing.T, text string) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Parse([]byte(text), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 0.005 }
+
+// The default manifest in us-east-1, by hand: 2 NAT gateways 2 × 0.045 × 730 = 65.70;
+// the load balancer and one LCU (0.0225 + 0.008) × 730 = 22.265; 2 tasks spread over 2
+// zones need 2 c5.xlarge, 2 × 0.17 × 730 = 248.20; 2 × 50 GiB gp3 × 0.08 = 8.00;
+// 4 public addresses (2 NAT, 2 load balancer nodes) 4 × 0.005 × 730 = 14.60.
+func TestDefaultManifestByHand(t *testing.T) {
+	e, err := Of(parse(t, "name: web\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"NAT gateways": 65.70, "Application Load Balancer": 22.265, "c5.xlarge instances": 248.20,
+		"gp3 root volumes": 8.00, "public IPv4 addresses": 14.60, "CloudWatch Logs": 0}
+	for _, l := range e.Lines {
+		if w, ok := want[l.Item]; !ok || !near(l.Monthly, w) {
+			t.Errorf("%s: $%.3f, want $%.3f", l.Item, l.Monthly, w)
+		}
+		delete(want, l.Item)
+	}
+	if len(want) > 0 {
+		t.Errorf("lines missing: %v", want)
+	}
+	if !near(e.Total, 358.77) || !e.Complete || e.NATPerGB != 0.045 {
+		t.Errorf("total $%.2f complete %v NAT per GB %v, want $358.77", e.Total, e.Complete, e.NATPerGB)
+	}
+}
+
+// Fargate Graviton in eu-west-1, by hand: 2 tasks of 0.5 vCPU and 2 GB at
+// 0.03238 and 0.00356 an hour: 2 × (0.5 × 0.03238 + 2 × 0.00356) × 730 = 34.0308.
+func TestFargateVariantByHand(t *testing.T) {
+	e, err := Of(parse(t, "name: api\ncpu: 512\nmemory: 2048\ncapacity:\n  type: fargate\n  arch: arm64\n"), "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range e.Lines {
+		if l.Item == "Fargate tasks (ARM)" && !near(l.Monthly, 34.0308) {
+			t.Errorf("tasks: $%.4f, want $34.0308", l.Monthly)
+		}
+		if l.Item == "NAT gateways" && !near(l.Monthly, 2*0.048*730) {
+			t.Errorf("NAT: $%.2f", l.Monthly)
+		}
+	}
+}
+
+// Public placement saves exactly the NAT gateways (the public addresses only move from
+// the gateways to the instances or tasks), plus their per-GB processing.
+func TestPublicPlacementSavesTheNATGateways(t *testing.T) {
+	for _, typ := range []string{"ec2", "fargate"} {
+		private, _ := Of(parse(t, "name: web\ncapacity:\n  type: "+typ+"\n"), "us-east-1")
+		public, _ := Of(parse(t, "name: web\ncapacity:\n  type: "+typ+"\nnetwork:\n  placement: public\n"), "us-east-1")
+		if !near(private.Total-public.Total, 65.70) || public.NATPerGB != 0 {
+			t.Errorf("%s: private $%.2f, public $%.2f: want a difference of the 2 NAT gateways, $65.70", typ, private.Total, public.Total)
+		}
+		alts := Alternatives(parse(t, "name: web\ncapacity:\n  type: "+typ+"\n"), "us-east-1", private)
+		if len(alts) != 6 || alts[0].Variant != private.Variant || alts[0].Difference != 0 {
+			t.Errorf("alternatives %+v", alts)
+		}
+	}
+}
+
+func TestUnknownRegionAndInstanceTypeSaySo(t *testing.T) {
+	if _, err := Of(parse(t, "name: web\n"), "ap-south-2"); err == nil {
+		t.Error("a region without prices was estimated")
+	}
+	e, err := Of(parse(t, "name: web\ncapacity:\n  instance_type: x2iedn.xlarge\n"), "us-east-1")
+	if err != nil || e.Complete {
+		t.Fatalf("unknown instance type: complete %v, %v", e.Complete, err)
+	}
+	for _, l := range e.Lines {
+		if l.Item == "x2iedn.xlarge instances" && (!l.Unknown || l.Monthly != 0) {
+			t.Errorf("guessed a price: %+v", l)
+		}
+	}
+}
+
+func TestFargateSize(t *testing.T) {
+	for in, want := range map[[2]int][2]int{{256, 512}: {256, 512}, {300, 512}: {512, 1024}, {1024, 1000}: {1024, 2048}, {256, 3000}: {512, 3072}} {
+		if c, m := FargateSize(in[0], in[1]); [2]int{c, m} != want {
+			t.Errorf("%v: %d/%d, want %v", in, c, m, want)
+		}
+	}
+}
