@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 )
 
-// The reference's variants deploy and delete on the emulator (issue 14): Fargate behind
-// NAT, EC2 in the public subnets (bridge mode), Fargate in the public subnets.
+// The reference's variants deploy and delete on the emulator (issue 14): every capacity
+// type in every placement, NAT per AZ and single; EC2 in the public subnets runs in
+// bridge mode (an awsvpc task on EC2 gets no public IP).
 func TestVariantsDeployAndDelete(t *testing.T) {
 	env := awsEnv(t)
 	c := clients(t, env)
@@ -21,10 +23,16 @@ func TestVariantsDeployAndDelete(t *testing.T) {
 	for _, tc := range []struct {
 		variant, env                  string
 		launchType, network, provider string
+		extra                         string // appended to the manifest
 	}{
-		{"fargate", "e2e-fg", "FARGATE", "awsvpc", "FARGATE"},
-		{"ec2-public", "e2e-ec2p", "EC2", "bridge", ""},
-		{"fargate-public", "e2e-fgp", "FARGATE", "awsvpc", "FARGATE"},
+		{"orders", "e2e-ec2s", "EC2", "awsvpc", "", "network:\n  nat: single\n"},
+		{"ec2-public", "e2e-ec2p", "EC2", "bridge", "", ""},
+		{"fargate", "e2e-fg", "FARGATE", "awsvpc", "FARGATE", ""},
+		{"fargate-single", "e2e-fgs", "FARGATE", "awsvpc", "FARGATE", ""},
+		{"fargate-public", "e2e-fgp", "FARGATE", "awsvpc", "FARGATE", ""},
+		{"fargate-spot", "e2e-fsp", "FARGATE", "awsvpc", "FARGATE_SPOT", ""},
+		{"fargate-spot-single", "e2e-fsps", "FARGATE", "awsvpc", "FARGATE_SPOT", ""},
+		{"fargate-spot-public", "e2e-fspp", "FARGATE", "awsvpc", "FARGATE_SPOT", ""},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			src, err := os.ReadFile(filepath.Join("../../internal/synth/testdata", tc.variant, "berth.yml"))
@@ -32,7 +40,8 @@ func TestVariantsDeployAndDelete(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			writeFile(t, filepath.Join(dir, "berth.yml"), string(src))
+			text := string(src) + tc.extra
+			writeFile(t, filepath.Join(dir, "berth.yml"), text)
 			mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", tc.env, "--yes"), "deploy")
 			name := strings.TrimPrefix(strings.Split(string(src), "name: ")[1], "")
 			name = strings.TrimSpace(strings.SplitN(name, "\n", 2)[0])
@@ -60,6 +69,23 @@ func TestVariantsDeployAndDelete(t *testing.T) {
 			tgs, err := c.ELB.(*elb.Client).DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{aws.ToString(s.LoadBalancers[0].TargetGroupArn)}})
 			if want := map[string]string{"awsvpc": "ip", "bridge": "instance"}[tc.network]; err != nil || string(tgs.TargetGroups[0].TargetType) != want {
 				t.Errorf("target type %v (%v), want %s", tgs, err, want)
+			}
+			nats := 0
+			res, err := c.CF.(*cloudformation.Client).ListStackResources(ctx, &cloudformation.ListStackResourcesInput{StackName: aws.String("berth-" + tc.env + "-network")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res.StackResourceSummaries {
+				if aws.ToString(r.ResourceType) == "AWS::EC2::NatGateway" {
+					nats++
+				}
+			}
+			wantNATs := map[bool]int{false: 2, true: 0}[public]
+			if strings.Contains(text, "nat: single") {
+				wantNATs = 1
+			}
+			if nats != wantNATs {
+				t.Errorf("%d NAT gateways, want %d", nats, wantNATs)
 			}
 			if r := berthWith(t, dir, env, "deploy", "--env", tc.env, "--yes"); !strings.Contains(r.stdout, "no changes") {
 				t.Errorf("a second deploy changed something:\n%s", r.stdout)
