@@ -85,16 +85,18 @@ func printEstimate(w io.Writer, service string, e *cost.Estimate, alts []cost.Al
 		} else if l.Monthly == 0 && l.PerUse != "" {
 			amount = "by use"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Item, l.Quantity, amount)
+		// the amount before the working, so that the per-use lines, which are each
+		// table line's last cell, do not end the table's columns
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Item, amount, l.Quantity)
 		if l.PerUse != "" {
-			fmt.Fprintf(tw, "  \t  + %s\n", l.PerUse)
+			fmt.Fprintf(tw, "  \t\t+ %s\n", l.PerUse)
 		}
 	}
-	total := fmt.Sprintf("$%.2f a month before traffic", e.Total)
+	rest := "a month before traffic"
 	if !e.Complete {
-		total += " and the lines marked unknown"
+		rest += " and the lines marked unknown"
 	}
-	fmt.Fprintf(tw, "  %s\t\t%s\n", st.Bold("total"), st.Bold(total))
+	fmt.Fprintf(tw, "  %s\t%s\t%s\n", st.Bold("total"), st.Bold(fmt.Sprintf("$%.2f", e.Total)), rest)
 	tw.Flush()
 
 	fmt.Fprintf(w, "\n%s\n", st.Bold("the same service on each variant:"))

@@ -23,7 +23,7 @@ func TestCostPricesTheManifestAndEachVariant(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{
-		"NAT gateways", "$65.70", "$0.045 per GB", "m7i.large instances", "$147.17", "total", "$257.73 a month",
+		"NAT gateways", "$65.70", "$0.045 per GB", "m7i.large instances", "$147.17", "total", "$257.73  a month before traffic",
 		"ec2, public", "-$65.70 a month, and no $0.045 per GB of NAT processing", "fargate-spot, public",
 		"Check the AWS Pricing Calculator",
 	} {
