@@ -107,8 +107,8 @@ func (c *Clients) rollInstances(ctx context.Context, group string, p Progress) e
 	return nil
 }
 
-// releaseInstances is berth's answer to the teardown hazard of SYSTEM.md, without a
-// custom resource: with managed termination protection, instances can stay protected
+// releaseInstances is berth's answer to the reference's teardown hazard
+// (docs/architecture.md), without a custom resource: with managed termination protection, instances can stay protected
 // from scale-in after the service is gone, and the group then never deletes. So: lift
 // the protection of every instance that can take it, from a fresh description each
 // time (an instance that started terminating meanwhile refuses it, and is simply not

@@ -37,8 +37,10 @@ load_balancer:
   idle_timeout: 30
   deregistration_delay: 10 # seconds requests in flight get to finish on a drain
 
-capacity:
-  type: ec2
+capacity:                  # the environment's, shared by its services; berth cost
+                           # prices each choice
+  type: ec2                # or fargate, fargate-spot (then no keys below but arch)
+  # arch: arm64            # Graviton; on ec2 the instance type decides
   instance_type: c5.xlarge
   desired: 0               # instances at start: 0 lets the capacity provider launch them
   max: 100
@@ -49,7 +51,8 @@ network:
   cidr: 10.0.0.0/16
   azs: 2
   nat: per-az              # or single: one NAT gateway, cheaper, not zone-redundant
-  placement: private
+  placement: private       # or public: tasks in the public subnets, no NAT
+                           # gateway (cheaper for heavy outbound traffic)
 
 logs:
   retention: 30            # days

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
-// Reference defaults (../shared/SYSTEM.md), except where the reference is out of date:
+// Reference defaults (docs/architecture.md), except where the reference is out of date:
 // log retention (it keeps logs forever) and the AMI (Amazon Linux 2 is past support).
 const (
 	DefaultName              = "web"

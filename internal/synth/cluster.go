@@ -20,7 +20,7 @@ func cluster(m *manifest.Manifest) *cfn.Template {
 
 // ec2Cluster runs the tasks on EC2 instances in the tasks' subnets.
 //
-// Teardown hazard (SYSTEM.md): managed termination protection can leave instances
+// Teardown hazard (docs/architecture.md): managed termination protection can leave instances
 // protected after the service is gone, and the group then never deletes. The reference
 // force-deletes the group from a Lambda custom resource; berth keeps Lambda out of the
 // template and solves it in the delete path: lift the instances' scale-in protection

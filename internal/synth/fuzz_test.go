@@ -167,7 +167,7 @@ func TestFuzzCorpusReadsBackAndLints(t *testing.T) {
 	}
 	// cfn-lint takes about a second per ten templates: lint a sample of 10 manifests.
 	// W1030 is cfn-lint's stale instance-type list, which berth deliberately does not
-	// follow (SYSTEM.md): a well-shaped type it does not know, a8x.huge say, is valid.
+	// follow (docs/architecture.md): a well-shaped type it does not know, a8x.huge say, is valid.
 	sample := map[string][]byte{}
 	step := max(1, len(manifests)/10)
 	for i := 0; i < len(manifests); i += step {

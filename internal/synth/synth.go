@@ -1,5 +1,5 @@
 // Package synth turns a manifest into the CloudFormation templates of the system in
-// ../shared/SYSTEM.md: network, cluster and service as separate stacks wired by
+// docs/architecture.md: network, cluster and service as separate stacks wired by
 // parameters, and a parent that nests the three. It is a pure function of the manifest.
 package synth
 

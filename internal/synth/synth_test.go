@@ -73,7 +73,7 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestSystemResources checks that every resource SYSTEM.md describes is there.
+// TestSystemResources checks that every resource of the reference architecture (docs/architecture.md) is there.
 func TestSystemResources(t *testing.T) {
 	want := map[Stack][]string{
 		Network: {"AWS::EC2::VPC", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::Route", "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::EIP", "AWS::EC2::NatGateway"},
