@@ -166,6 +166,10 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 	others := e.Others(m.Name)
 	for _, key := range append(append([]string{}, manifest.NetworkKeys...), manifest.CapacityKeys...) {
 		deployed, ok := e.Settings[key]
+		if key == "network.flow_logs" && !ok && e.Network != nil {
+			// recorded only when on: an environment without the key has none
+			deployed, ok = "off", true
+		}
 		if !ok || !m.IsSet(key) || m.Setting(key) == deployed {
 			continue
 		}

@@ -63,8 +63,10 @@ func decode(data []byte, m *Manifest) error {
 		"network": d.object(fields{
 			"cidr":      d.str(&m.Network.CIDR),
 			"azs":       d.int(&m.Network.AZs),
-			"nat":       d.str(&m.Network.NAT),
-			"placement": d.str(&m.Network.Placement),
+			"nat":                 d.str(&m.Network.NAT),
+			"placement":           d.str(&m.Network.Placement),
+			"flow_logs":           d.str(&m.Network.FlowLogs),
+			"flow_logs_retention": d.int(&m.Network.FlowLogsRetention),
 		}),
 		"logs": d.object(fields{"retention": d.int(&m.Logs.Retention)}),
 		"env":  d.env(&m.Env),
@@ -75,7 +77,11 @@ func decode(data []byte, m *Manifest) error {
 		"load_balancer": d.object(fields{
 			"idle_timeout":         d.int(&m.LoadBalancer.IdleTimeout),
 			"deregistration_delay": d.int(&m.LoadBalancer.DeregistrationDelay),
+			"access_logs":          d.days(&m.LoadBalancer.AccessLogs, DefaultAccessLogDays),
+			"waf":                  d.boolean(&m.LoadBalancer.WAF),
+			"rate_limit":           d.int(&m.LoadBalancer.RateLimit),
 		}),
+		"domain": d.domain(&m.Domain),
 	})
 }
 
@@ -186,6 +192,60 @@ func (d *decoder) int(dst *int) field {
 		}
 		*dst = v
 		return nil
+	}
+}
+
+func (d *decoder) boolean(dst *bool) field {
+	return func(n *yaml.Node, key string) error {
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			return d.fail(n, key, "must be true or false, got %s", kind(n))
+		}
+		*dst = n.Value == "true" || n.Value == "True" || n.Value == "TRUE"
+		return nil
+	}
+}
+
+// days accepts a number of days, true for def days, or false for none (0).
+func (d *decoder) days(dst *int, def int) field {
+	return func(n *yaml.Node, key string) error {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+			var on bool
+			d.boolean(&on)(n, key)
+			*dst = 0
+			if on {
+				*dst = def
+			}
+			return nil
+		}
+		if err := d.int(dst)(n, key); err != nil {
+			return d.fail(n, key, "must be the number of days to keep them, true (%d days) or false, got %s", def, kind(n))
+		}
+		if *dst < 1 {
+			return d.fail(n, key, "%d is out of range (1-3653 days; false for none)", *dst)
+		}
+		return nil
+	}
+}
+
+// domain accepts a name (api.example.com) or {name, zone, certificate}.
+func (d *decoder) domain(dst *Domain) field {
+	return func(n *yaml.Node, key string) error {
+		if n.Kind == yaml.ScalarNode {
+			if err := d.str(&dst.Name)(n, key); err != nil {
+				return d.fail(n, key, "must be a domain name like api.example.com, or {name, zone, certificate}, got %s", kind(n))
+			}
+			d.m.lines[key+".name"] = n.Line
+			return nil
+		}
+		err := d.mapping(n, key, fields{
+			"name":        d.str(&dst.Name),
+			"zone":        d.str(&dst.Zone),
+			"certificate": d.str(&dst.Certificate),
+		})
+		if err == nil && dst.Name == "" {
+			return &Error{File: d.m.File, Line: d.m.lines[key], Key: key + ".name", Msg: "required: the name the service answers on, like api.example.com"}
+		}
+		return err
 	}
 }
 

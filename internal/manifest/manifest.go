@@ -33,6 +33,7 @@ type Manifest struct {
 	Env          map[string]string
 	Deployment   Deployment
 	LoadBalancer LoadBalancer
+	Domain       Domain
 
 	// Dir is the directory of the manifest file; image.build is relative to it.
 	Dir string
@@ -117,7 +118,20 @@ type Network struct {
 	AZs       int
 	NAT       string // "per-az" or "single"; private placement only
 	Placement string // "private" (tasks behind NAT) or "public" (tasks in the public subnets)
+	// FlowLogs is the traffic VPC flow logs record to CloudWatch Logs: "" (none),
+	// "rejected" or "all"; kept FlowLogsRetention days.
+	FlowLogs          string
+	FlowLogsRetention int
 }
+
+// FlowLogs values: which traffic VPC flow logs record.
+const (
+	FlowLogsRejected = "rejected"
+	FlowLogsAll      = "all"
+)
+
+// FlowLogsOn reports whether the VPC records flow logs.
+func (n Network) FlowLogsOn() bool { return n.FlowLogs == FlowLogsRejected || n.FlowLogs == FlowLogsAll }
 
 // Public reports whether the tasks run in the public subnets, without NAT gateways.
 func (n Network) Public() bool { return n.Placement == "public" }
@@ -137,7 +151,25 @@ type Deployment struct {
 type LoadBalancer struct {
 	IdleTimeout         int // seconds
 	DeregistrationDelay int // seconds
+	// AccessLogs is how many days the load balancer's access logs are kept in an S3
+	// bucket of the service's; 0: no access logs.
+	AccessLogs int
+	// WAF puts an AWS WAF web ACL in front of the load balancer: AWS managed rule
+	// groups and a limit of RateLimit requests per client address in 5 minutes.
+	WAF       bool
+	RateLimit int
 }
+
+// Domain is the name the service answers on over HTTPS. Without a Name the service is
+// plain HTTP on the load balancer's own DNS name.
+type Domain struct {
+	Name        string // api.example.com
+	Zone        string // the Route 53 public hosted zone: a name (example.com) or an id (Z...); "" finds it
+	Certificate string // an ACM certificate ARN; "" requests one, validated through the zone
+}
+
+// HTTPS reports whether the service is served over HTTPS on its own domain.
+func (m *Manifest) HTTPS() bool { return m.Domain.Name != "" }
 
 // EnvNames returns the environment variable names in a stable order.
 func (m *Manifest) EnvNames() []string {

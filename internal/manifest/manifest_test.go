@@ -181,6 +181,26 @@ func TestInvalidManifests(t *testing.T) {
 		{"tag in list", "name: a\nx: [a, !t b]\n", `berth.yml:2: x[1]: the YAML tag !t is not supported`},
 		{"core tag", "name: a\nport: !!int \"80\"\n", `berth.yml:2: port: the YAML tag !!int is not supported`},
 		{"local tag on name", "name: !Sub a\n", `berth.yml:1: name: the YAML tag !Sub is not supported`},
+		// issue 13: the domain and the edge options
+		{"domain upper", "name: a\ndomain: API.example.com\n", `berth.yml:2: domain.name: "API.example.com" is not a domain name (lower-case labels`},
+		{"domain one label", "name: a\ndomain: localhost\n", `domain.name: "localhost" is not a domain name`},
+		{"domain wildcard", "name: a\ndomain: '*.example.com'\n", `domain.name: "*.example.com" is not a domain name`},
+		{"domain trailing dot", "name: a\ndomain: api.example.com.\n", `is not a domain name`},
+		{"domain number", "name: a\ndomain: 12\n", `berth.yml:2: domain: must be a domain name like api.example.com, or {name, zone, certificate}, got the number 12`},
+		{"domain without name", "name: a\ndomain:\n  zone: example.com\n", `berth.yml:2: domain.name: required`},
+		{"domain unknown key", "name: a\ndomain:\n  name: api.example.com\n  certficate: x\n", `berth.yml:4: domain.certficate: unknown key, did you mean "certificate"?`},
+		{"domain too long for ACM", "name: a\ndomain: " + strings.Repeat("a", 60) + ".example.com\n", `longer than the 64 characters ACM allows in a certificate's first name`},
+		{"zone not a parent", "name: a\ndomain:\n  name: api.example.com\n  zone: example.org\n", `berth.yml:4: domain.zone: "example.org" is neither a hosted zone id (Z...) nor a zone api.example.com is in (like example.com)`},
+		{"zone suffix is not a parent", "name: a\ndomain:\n  name: api.myexample.com\n  zone: example.com\n", `domain.zone: "example.com" is neither`},
+		{"certificate", "name: a\ndomain:\n  name: api.example.com\n  certificate: my-cert\n", `berth.yml:4: domain.certificate: "my-cert" is not an ACM certificate ARN`},
+		{"access logs zero", "name: a\nload_balancer:\n  access_logs: 0\n", `berth.yml:3: load_balancer.access_logs: 0 is out of range (1-3653 days; false for none)`},
+		{"access logs text", "name: a\nload_balancer:\n  access_logs: yes please\n", `load_balancer.access_logs: must be the number of days to keep them, true (90 days) or false`},
+		{"waf not bool", "name: a\nload_balancer:\n  waf: on\n", `berth.yml:3: load_balancer.waf: must be true or false, got "on"`},
+		{"rate limit without waf", "name: a\nload_balancer:\n  rate_limit: 500\n", `berth.yml:3: load_balancer.rate_limit: applies only with load_balancer.waf: true`},
+		{"rate limit low", "name: a\nload_balancer:\n  waf: true\n  rate_limit: 50\n", `berth.yml:4: load_balancer.rate_limit: 50 is out of range (100-2000000000`},
+		{"flow logs", "name: a\nnetwork:\n  flow_logs: accepted\n", `berth.yml:3: network.flow_logs: "accepted" is not allowed (rejected:`},
+		{"flow logs retention alone", "name: a\nnetwork:\n  flow_logs_retention: 14\n", `network.flow_logs_retention: applies only with network.flow_logs rejected or all`},
+		{"flow logs retention", "name: a\nnetwork:\n  flow_logs: all\n  flow_logs_retention: 10\n", `berth.yml:4: network.flow_logs_retention: 10 days is not accepted by CloudWatch Logs`},
 		// found by fuzzing: a key with a line break made a two-line error
 		{"key with line break", "name: a\n\"x\\ny\": 1\n", `berth.yml:2: "x\ny": unknown key`},
 	} {
@@ -278,6 +298,34 @@ func manyVars(n int) string {
 
 // A present !!str tag only says "string": it stays allowed, and env values keep any
 // text, empty included.
+func TestDomainAndEdgeForms(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want func(*Manifest) bool
+	}{
+		{"domain: api.example.com\n", func(m *Manifest) bool { return m.Domain == Domain{Name: "api.example.com"} && m.HTTPS() }},
+		{"domain:\n  name: api.example.com\n  zone: Z0123456789ABC\n  certificate: arn:aws:acm:eu-west-1:123456789012:certificate/0b6d7f0e-8a8e-4f1c-9b1a-2c3d4e5f6a7b\n",
+			func(m *Manifest) bool { return m.Domain.Zone == "Z0123456789ABC" && m.Domain.Certificate != "" }},
+		{"domain:\n  name: example.com\n  zone: example.com.\n", func(m *Manifest) bool { return m.Domain.Name == "example.com" }},
+		{"load_balancer:\n  access_logs: true\n", func(m *Manifest) bool { return m.LoadBalancer.AccessLogs == DefaultAccessLogDays }},
+		{"load_balancer:\n  access_logs: 7\n", func(m *Manifest) bool { return m.LoadBalancer.AccessLogs == 7 }},
+		{"load_balancer:\n  access_logs: false\n", func(m *Manifest) bool { return m.LoadBalancer.AccessLogs == 0 }},
+		{"load_balancer:\n  waf: true\n", func(m *Manifest) bool { return m.LoadBalancer.WAF && m.LoadBalancer.RateLimit == DefaultRateLimit }},
+		{"network:\n  flow_logs: rejected\n", func(m *Manifest) bool {
+			return m.Network.FlowLogsOn() && m.Network.FlowLogsRetention == DefaultFlowLogsRetention
+		}},
+		{"network:\n  flow_logs: 'off'\n", func(m *Manifest) bool { return !m.Network.FlowLogsOn() && m.IsSet("network.flow_logs") }},
+		{"name: a\n", func(m *Manifest) bool {
+			return !m.HTTPS() && m.LoadBalancer.AccessLogs == 0 && !m.LoadBalancer.WAF && !m.Network.FlowLogsOn()
+		}},
+	} {
+		m, err := Parse([]byte(tc.src), filepath.Join(t.TempDir(), "berth.yml"))
+		if err != nil || !tc.want(m) {
+			t.Errorf("%q: %v %+v %+v", tc.src, err, m.Domain, m.LoadBalancer)
+		}
+	}
+}
+
 func TestStrTagAndEmptyEnvValue(t *testing.T) {
 	m, err := Parse([]byte("name: !!str web\nenv:\n  A: ''\n  B: !!str yes\n"), "berth.yml")
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 // The keys that belong to the environment rather than to the service: one network and
 // one cluster serve every service deployed to an environment.
 var (
-	NetworkKeys  = []string{"network.cidr", "network.azs", "network.nat", "network.placement"}
+	NetworkKeys  = []string{"network.cidr", "network.azs", "network.nat", "network.placement", "network.flow_logs", "network.flow_logs_retention"}
 	CapacityKeys = []string{"capacity.type", "capacity.instance_type", "capacity.desired", "capacity.max", "capacity.ami", "capacity.volume_size"}
 )
 
@@ -92,6 +92,10 @@ func (m *Manifest) settingField(key string) (*string, *int) {
 		return &m.Network.NAT, nil
 	case "network.placement":
 		return &m.Network.Placement, nil
+	case "network.flow_logs":
+		return &m.Network.FlowLogs, nil
+	case "network.flow_logs_retention":
+		return nil, &m.Network.FlowLogsRetention
 	case "capacity.type":
 		return &m.Capacity.Type, nil
 	case "capacity.instance_type":

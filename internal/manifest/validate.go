@@ -29,6 +29,14 @@ const (
 	// 10 s leaves room for slower requests, and a target with nothing in flight and no
 	// open connection is removed at once anyway.
 	DefaultDeregistrationDelay = 10
+	// DefaultAccessLogDays is how long load_balancer.access_logs: true keeps them.
+	DefaultAccessLogDays = 90
+	// DefaultRateLimit is the requests one client address may make in 5 minutes
+	// (about 6.7 a second) before the WAF blocks it for a while; AWS WAF counts over a
+	// 5-minute window by default.
+	DefaultRateLimit = 2000
+	// DefaultFlowLogsRetention is how long VPC flow logs are kept.
+	DefaultFlowLogsRetention = 30
 )
 
 func applyDefaults(m *Manifest) {
@@ -69,6 +77,12 @@ func applyDefaults(m *Manifest) {
 	defInt(m, "deployment.min_healthy_percent", &m.Deployment.MinHealthyPercent, 75)
 	defInt(m, "load_balancer.idle_timeout", &m.LoadBalancer.IdleTimeout, 30)
 	defInt(m, "load_balancer.deregistration_delay", &m.LoadBalancer.DeregistrationDelay, DefaultDeregistrationDelay)
+	if m.LoadBalancer.WAF {
+		defInt(m, "load_balancer.rate_limit", &m.LoadBalancer.RateLimit, DefaultRateLimit)
+	}
+	if m.Network.FlowLogsOn() {
+		defInt(m, "network.flow_logs_retention", &m.Network.FlowLogsRetention, DefaultFlowLogsRetention)
+	}
 	if m.Env == nil {
 		m.Env = map[string]string{}
 	}
@@ -323,6 +337,12 @@ func validateNetwork(m *Manifest) error {
 		return m.errorf("network.nat", "applies to private placement only (with placement public there is no NAT gateway)")
 	case n.NAT != "per-az" && n.NAT != "single":
 		return m.errorf("network.nat", "%q is not allowed (per-az: one NAT gateway per zone; single: one for all, cheaper, not zone-redundant)", n.NAT)
+	case m.IsSet("network.flow_logs") && n.FlowLogs != FlowLogsRejected && n.FlowLogs != FlowLogsAll && n.FlowLogs != "off":
+		return m.errorf("network.flow_logs", "%q is not allowed (rejected: the connections the security groups and network ACLs refuse; all: every connection; off)", n.FlowLogs)
+	case m.IsSet("network.flow_logs_retention") && !n.FlowLogsOn():
+		return m.errorf("network.flow_logs_retention", "applies only with network.flow_logs rejected or all")
+	case n.FlowLogsOn() && !contains(LogRetentionDays, n.FlowLogsRetention):
+		return m.errorf("network.flow_logs_retention", "%d days is not accepted by CloudWatch Logs (allowed: %s)", n.FlowLogsRetention, joinInts(LogRetentionDays))
 	}
 	return nil
 }
@@ -346,6 +366,16 @@ func validateRest(m *Manifest) error {
 		return m.errorf("load_balancer.idle_timeout", "%d is out of range (1-4000 seconds)", lb.IdleTimeout)
 	case lb.DeregistrationDelay < 0 || lb.DeregistrationDelay > 3600:
 		return m.errorf("load_balancer.deregistration_delay", "%d is out of range (0-3600 seconds)", lb.DeregistrationDelay)
+	case lb.AccessLogs > 3653:
+		return m.errorf("load_balancer.access_logs", "%d is out of range (1-3653 days; false for none)", lb.AccessLogs)
+	case m.IsSet("load_balancer.rate_limit") && !lb.WAF:
+		return m.errorf("load_balancer.rate_limit", "applies only with load_balancer.waf: true (the limit is a rule of the web ACL)")
+	case lb.WAF && (lb.RateLimit < 100 || lb.RateLimit > 2000000000):
+		// AWS WAF's rate-based rule: RateBasedStatement Limit
+		return m.errorf("load_balancer.rate_limit", "%d is out of range (100-2000000000 requests per client address in 5 minutes)", lb.RateLimit)
+	}
+	if err := validateDomain(m); err != nil {
+		return err
 	}
 	for _, k := range m.EnvNames() {
 		if strings.HasPrefix(k, "ECS_") || strings.HasPrefix(k, "AWS_") {
@@ -353,6 +383,46 @@ func validateRest(m *Manifest) error {
 		}
 	}
 	return nil
+}
+
+var (
+	// hostname is a DNS name of at least two labels, in lower case (ACM and Route 53
+	// keep names in lower case; a name typed otherwise would never match).
+	hostname    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	zoneID      = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	acmARN      = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:acm:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}$`)
+	maxCertName = 64
+)
+
+func validateDomain(m *Manifest) error {
+	d := m.Domain
+	if d.Name == "" {
+		return nil
+	}
+	switch {
+	case len(d.Name) > 253 || !hostname.MatchString(d.Name):
+		return m.errorf("domain.name", "%q is not a domain name (lower-case labels of letters, digits and hyphens separated by dots, like api.example.com; no wildcard, no trailing dot)", d.Name)
+	case d.Certificate == "" && len(d.Name) > maxCertName:
+		// ACM: the first name of a certificate is at most 64 characters
+		return m.errorf("domain.name", "%q is longer than the %d characters ACM allows in a certificate's first name: bring a certificate that covers it (domain.certificate)", d.Name, maxCertName)
+	case d.Zone != "" && !zoneID.MatchString(d.Zone) && !inZone(d.Name, strings.TrimSuffix(d.Zone, ".")):
+		return m.errorf("domain.zone", "%q is neither a hosted zone id (Z...) nor a zone %s is in (like %s)", d.Zone, d.Name, parentOf(d.Name))
+	case d.Certificate != "" && !acmARN.MatchString(d.Certificate):
+		return m.errorf("domain.certificate", "%q is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)", d.Certificate)
+	}
+	return nil
+}
+
+// inZone reports whether name is zone or one of its subdomains.
+func inZone(name, zone string) bool {
+	return name == zone || strings.HasSuffix(name, "."+zone)
+}
+
+func parentOf(name string) string {
+	if _, rest, ok := strings.Cut(name, "."); ok && strings.Contains(rest, ".") {
+		return rest
+	}
+	return name
 }
 
 // ValidEnv checks an environment name (--env) against the same naming rules.

@@ -10,10 +10,15 @@ import (
 // recorded in the template's Metadata, so that a later deploy can tell what the
 // environment runs without the manifest that made it.
 func NetworkSettings(m *manifest.Manifest) map[string]string {
-	keys := manifest.NetworkKeys
-	if m.Network.Public() { // no NAT gateway to say anything of
-		keys = slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "network.nat" })
-	}
+	keys := slices.DeleteFunc(slices.Clone(manifest.NetworkKeys), func(k string) bool {
+		switch k {
+		case "network.nat": // no NAT gateway to say anything of
+			return m.Network.Public()
+		case "network.flow_logs", "network.flow_logs_retention": // recorded when on only, as before they existed
+			return !m.Network.FlowLogsOn()
+		}
+		return false
+	})
 	return m.Settings(keys)
 }
 
