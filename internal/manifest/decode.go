@@ -61,8 +61,8 @@ func decode(data []byte, m *Manifest) error {
 			"arch":          d.str(&m.Capacity.CPUArch),
 		}),
 		"network": d.object(fields{
-			"cidr":      d.str(&m.Network.CIDR),
-			"azs":       d.int(&m.Network.AZs),
+			"cidr":                d.str(&m.Network.CIDR),
+			"azs":                 d.int(&m.Network.AZs),
 			"nat":                 d.str(&m.Network.NAT),
 			"placement":           d.str(&m.Network.Placement),
 			"flow_logs":           d.str(&m.Network.FlowLogs),

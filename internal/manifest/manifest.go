@@ -131,7 +131,9 @@ const (
 )
 
 // FlowLogsOn reports whether the VPC records flow logs.
-func (n Network) FlowLogsOn() bool { return n.FlowLogs == FlowLogsRejected || n.FlowLogs == FlowLogsAll }
+func (n Network) FlowLogsOn() bool {
+	return n.FlowLogs == FlowLogsRejected || n.FlowLogs == FlowLogsAll
+}
 
 // Public reports whether the tasks run in the public subnets, without NAT gateways.
 func (n Network) Public() bool { return n.Placement == "public" }
