@@ -67,6 +67,14 @@ func If(cond string, then, els any) Fn { return Fn{"If", []any{cond, then, els}}
 // Equals is !Equals [a, b].
 func Equals(a, b any) Fn { return Fn{"Equals", []any{a, b}} }
 
+// Or is !Or [conds...]; CloudFormation takes 2 to 10.
+func Or(conds ...any) Fn { return Fn{"Or", conds} }
+
+// FindInMap is !FindInMap [map, key, second key].
+func FindInMap(mapName string, key, second any) Fn {
+	return Fn{"FindInMap", []any{mapName, key, second}}
+}
+
 // Not is !Not [cond].
 func Not(cond any) Fn { return Fn{"Not", []any{cond}} }
 

@@ -17,6 +17,7 @@ type Template struct {
 	Description string
 	Metadata    Map
 	Parameters  Map
+	Mappings    Map
 	Conditions  Map
 	Resources   Map
 	Outputs     Map
@@ -109,7 +110,7 @@ func (t *Template) Marshal() ([]byte, error) {
 	for _, s := range []struct {
 		name string
 		m    Map
-	}{{"Metadata", t.Metadata}, {"Parameters", t.Parameters}, {"Conditions", t.Conditions}, {"Resources", t.Resources}, {"Outputs", t.Outputs}} {
+	}{{"Metadata", t.Metadata}, {"Parameters", t.Parameters}, {"Mappings", t.Mappings}, {"Conditions", t.Conditions}, {"Resources", t.Resources}, {"Outputs", t.Outputs}} {
 		if s.m.Len() > 0 {
 			doc.Set(s.name, s.m)
 		}

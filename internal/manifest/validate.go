@@ -413,6 +413,9 @@ func validateDomain(m *Manifest) error {
 	return nil
 }
 
+// IsZoneID tells a Route 53 hosted zone id from a zone name in domain.zone.
+func IsZoneID(s string) bool { return zoneID.MatchString(s) }
+
 // inZone reports whether name is zone or one of its subdomains.
 func inZone(name, zone string) bool {
 	return name == zone || strings.HasSuffix(name, "."+zone)

@@ -61,6 +61,10 @@ func network(m *manifest.Manifest) *cfn.Template {
 		t.Resources.Set(priv+"RouteTableAssociation", association(priv, rt))
 	}
 
+	if m.Network.FlowLogsOn() {
+		addFlowLogs(t, m)
+	}
+
 	t.Outputs.Set(OutVpcID, output("VPC id", cfn.Ref("VPC")))
 	t.Outputs.Set(OutPublicSubnets, output("Public subnet ids, comma-separated: the load balancer's", cfn.Join(",", publicIDs)))
 	if m.Network.Public() {
@@ -69,6 +73,54 @@ func network(m *manifest.Manifest) *cfn.Template {
 		t.Outputs.Set(OutTaskSubnets, output("Subnet ids the tasks and instances run in, comma-separated: the private ones", cfn.Join(",", privateIDs)))
 	}
 	return t
+}
+
+// addFlowLogs records the VPC's traffic (rejected, or all) in a log group of its own,
+// through a role only the flow logs of this account can assume, that may write only
+// to that group.
+func addFlowLogs(t *cfn.Template, m *manifest.Manifest) {
+	t.Resources.Set("FlowLogGroup", cfn.Resource{Type: "AWS::Logs::LogGroup", Properties: map[string]any{
+		"LogGroupName":    cfn.Sub("/berth/${Env}/vpc-flow-logs"),
+		"RetentionInDays": m.Network.FlowLogsRetention,
+	}})
+	t.Resources.Set("FlowLogRole", cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
+		"AssumeRolePolicyDocument": map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": "sts:AssumeRole",
+				"Principal": map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
+				// the confused-deputy guard AWS documents for flow logs
+				"Condition": map[string]any{
+					"StringEquals": map[string]any{"aws:SourceAccount": cfn.Ref("AWS::AccountId")},
+					"ArnLike":      map[string]any{"aws:SourceArn": cfn.Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*")},
+				},
+			}},
+		},
+		"Policies": []any{map[string]any{
+			"PolicyName": "write-flow-logs",
+			"PolicyDocument": map[string]any{
+				"Version": "2012-10-17",
+				"Statement": []any{map[string]any{
+					"Effect":   "Allow",
+					"Action":   []any{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+					"Resource": []any{cfn.GetAtt("FlowLogGroup.Arn"), cfn.Sub("${FlowLogGroup.Arn}:*")},
+				}},
+			},
+		}},
+	}})
+	traffic := "REJECT"
+	if m.Network.FlowLogs == manifest.FlowLogsAll {
+		traffic = "ALL"
+	}
+	t.Resources.Set("FlowLog", cfn.Resource{Type: "AWS::EC2::FlowLog", Properties: map[string]any{
+		"ResourceId":               cfn.Ref("VPC"),
+		"ResourceType":             "VPC",
+		"TrafficType":              traffic,
+		"LogDestinationType":       "cloud-watch-logs",
+		"LogGroupName":             cfn.Ref("FlowLogGroup"),
+		"DeliverLogsPermissionArn": cfn.GetAtt("FlowLogRole.Arn"),
+		"Tags":                     tags("Name", cfn.Sub("berth-${Env}")),
+	}})
 }
 
 func vpc(cidr string) cfn.Resource {

@@ -30,10 +30,14 @@ func parent(m *manifest.Manifest) *cfn.Template {
 		t.Parameters.Set(ParamAmiID, ami)
 	}
 
+	if m.HTTPS() {
+		t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
+	}
+
 	// each nested stack gets exactly the parameters its template declares: the parent's
 	// own, or the outputs of the stacks before it under the same names
 	out := func(stack, name string) cfn.GetAtt { return cfn.GetAtt(stack + ".Outputs." + name) }
-	from := map[string]any{ParamEnv: cfn.Ref(ParamEnv), ParamImage: cfn.Ref(ParamImage), ParamAmiID: cfn.Ref(ParamAmiID)}
+	from := map[string]any{ParamEnv: cfn.Ref(ParamEnv), ParamImage: cfn.Ref(ParamImage), ParamAmiID: cfn.Ref(ParamAmiID), ParamHostedZone: cfn.Ref(ParamHostedZone)}
 	for _, o := range []string{OutVpcID, OutPublicSubnets, OutTaskSubnets} {
 		from[o] = out("Network", o)
 	}

@@ -8,7 +8,8 @@ import (
 	"github.com/berthdev/berth/internal/manifest"
 )
 
-// ListenerPort is the load balancer's one listener: plain HTTP until HTTPS lands.
+// ListenerPort is the load balancer's HTTP listener: it forwards to the tasks, or with
+// a domain redirects to HTTPS.
 const ListenerPort = 80
 
 // service is one API: its task definition and ECS service, behind an internet-facing
@@ -49,26 +50,41 @@ func service(m *manifest.Manifest) *cfn.Template {
 		"RetentionInDays": m.Logs.Retention,
 	}})
 	t.Resources.Set("TaskDefinition", taskDefinition(m))
-	t.Resources.Set("LoadBalancerSecurityGroup", loadBalancerSecurityGroup())
+	t.Resources.Set("LoadBalancerSecurityGroup", loadBalancerSecurityGroup(m))
 	if Bridge(m) {
 		addHostIngress(t)
 	} else {
 		addServiceSecurityGroup(t, m)
 	}
+	if m.LoadBalancer.AccessLogs > 0 {
+		addAccessLogs(t, m)
+	}
 	t.Resources.Set("LoadBalancer", loadBalancer(m))
 	t.Resources.Set("TargetGroup", targetGroup(m))
+	http := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}}
+	if m.HTTPS() {
+		http = redirectToHTTPS()
+	}
 	t.Resources.Set("Listener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
 		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
 		"Port":            ListenerPort,
 		"Protocol":        "HTTP",
-		"DefaultActions":  []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}},
+		"DefaultActions":  http,
 	}})
+	var url any = cfn.Sub("http://${LoadBalancer.DNSName}")
+	if m.HTTPS() {
+		addDomain(t, m)
+		url = "https://" + m.Domain.Name
+	}
+	if m.LoadBalancer.WAF {
+		addWAF(t, m)
+	}
 	t.Resources.Set("Service", ecsService(m))
 	if m.Count.Scales() {
 		addAutoScaling(t, m)
 	}
 
-	t.Outputs.Set(OutURL, output("Where the service answers", cfn.Sub("http://${LoadBalancer.DNSName}")))
+	t.Outputs.Set(OutURL, output("Where the service answers", url))
 	t.Outputs.Set(OutLoadBalancerDNS, output("Public DNS name of the load balancer", cfn.GetAtt("LoadBalancer.DNSName")))
 	t.Outputs.Set(OutServiceName, output("ECS service name", cfn.GetAtt("Service.Name")))
 	t.Outputs.Set(OutTargetGroupArn, output("Target group of the tasks", cfn.Ref("TargetGroup")))
@@ -220,13 +236,21 @@ func portMapping(m *manifest.Manifest) map[string]any {
 // loadBalancerSecurityGroup opens the listener port to the internet and nothing else.
 // Its one inline egress rule matches no traffic: it replaces the default allow-all rule,
 // and the only real egress is LoadBalancerToService.
-func loadBalancerSecurityGroup() cfn.Resource {
+func loadBalancerSecurityGroup(m *manifest.Manifest) cfn.Resource {
+	ingress := []any{map[string]any{
+		"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": ListenerPort, "ToPort": ListenerPort, "CidrIp": "0.0.0.0/0",
+	}}
+	desc := "berth load balancer: the listener port from the internet"
+	if m.HTTPS() {
+		desc = "berth load balancer: HTTPS, and HTTP that redirects to it, from the internet"
+		ingress = append(ingress, map[string]any{
+			"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": HTTPSPort, "ToPort": HTTPSPort, "CidrIp": "0.0.0.0/0",
+		})
+	}
 	return cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
-		"GroupDescription": "berth load balancer: the listener port from the internet",
-		"VpcId":            cfn.Ref(OutVpcID),
-		"SecurityGroupIngress": []any{map[string]any{
-			"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": ListenerPort, "ToPort": ListenerPort, "CidrIp": "0.0.0.0/0",
-		}},
+		"GroupDescription":     desc,
+		"VpcId":                cfn.Ref(OutVpcID),
+		"SecurityGroupIngress": ingress,
 		"SecurityGroupEgress": []any{map[string]any{
 			"Description": "no traffic: replaces the default allow-all egress",
 			"IpProtocol":  "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32",
@@ -236,17 +260,28 @@ func loadBalancerSecurityGroup() cfn.Resource {
 }
 
 func loadBalancer(m *manifest.Manifest) cfn.Resource {
-	return cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::LoadBalancer", Properties: map[string]any{
+	attrs := []any{
+		map[string]any{"Key": "idle_timeout.timeout_seconds", "Value": strconv.Itoa(m.LoadBalancer.IdleTimeout)},
+		map[string]any{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+	}
+	if m.LoadBalancer.AccessLogs > 0 {
+		attrs = append(attrs,
+			map[string]any{"Key": "access_logs.s3.enabled", "Value": "true"},
+			map[string]any{"Key": "access_logs.s3.bucket", "Value": cfn.Ref("AccessLogBucket")})
+	}
+	lb := cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::LoadBalancer", Properties: map[string]any{
 		"Name":           cfn.Sub(fmt.Sprintf("%s-${Env}", m.Name)),
 		"Type":           "application",
 		"Scheme":         "internet-facing",
 		"Subnets":        cfn.Ref(OutPublicSubnets),
 		"SecurityGroups": []any{cfn.GetAtt("LoadBalancerSecurityGroup.GroupId")},
-		"LoadBalancerAttributes": []any{
-			map[string]any{"Key": "idle_timeout.timeout_seconds", "Value": strconv.Itoa(m.LoadBalancer.IdleTimeout)},
-			map[string]any{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
-		},
+		"LoadBalancerAttributes": attrs,
 	}}
+	if m.LoadBalancer.AccessLogs > 0 {
+		// ELB checks that it may write to the bucket when logging is turned on
+		lb.DependsOn = []string{"AccessLogBucketPolicy"}
+	}
+	return lb
 }
 
 func targetGroup(m *manifest.Manifest) cfn.Resource {
@@ -323,7 +358,11 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 		}
 	}
 	// the target group must be attached to a listener before a service can use it
-	return cfn.Resource{Type: "AWS::ECS::Service", DependsOn: []string{"Listener"}, Properties: props}
+	after := []string{"Listener"}
+	if m.HTTPS() {
+		after = append(after, "HTTPSListener")
+	}
+	return cfn.Resource{Type: "AWS::ECS::Service", DependsOn: after, Properties: props}
 }
 
 // addAutoScaling keeps the task count between count.min and count.max by target
