@@ -270,11 +270,11 @@ func loadBalancer(m *manifest.Manifest) cfn.Resource {
 			map[string]any{"Key": "access_logs.s3.bucket", "Value": cfn.Ref("AccessLogBucket")})
 	}
 	lb := cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::LoadBalancer", Properties: map[string]any{
-		"Name":           cfn.Sub(fmt.Sprintf("%s-${Env}", m.Name)),
-		"Type":           "application",
-		"Scheme":         "internet-facing",
-		"Subnets":        cfn.Ref(OutPublicSubnets),
-		"SecurityGroups": []any{cfn.GetAtt("LoadBalancerSecurityGroup.GroupId")},
+		"Name":                   cfn.Sub(fmt.Sprintf("%s-${Env}", m.Name)),
+		"Type":                   "application",
+		"Scheme":                 "internet-facing",
+		"Subnets":                cfn.Ref(OutPublicSubnets),
+		"SecurityGroups":         []any{cfn.GetAtt("LoadBalancerSecurityGroup.GroupId")},
 		"LoadBalancerAttributes": attrs,
 	}}
 	if m.LoadBalancer.AccessLogs > 0 {
