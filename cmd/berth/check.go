@@ -18,6 +18,7 @@ import (
 type checkOptions struct {
 	file   string
 	output string
+	ignore []string
 }
 
 func newCheck() *cobra.Command {
@@ -28,9 +29,10 @@ func newCheck() *cobra.Command {
 		Long: `check evaluates named rules on CloudFormation templates (YAML or JSON): tasks without
 public IP, task ingress only from the load balancer on the container port, load balancer
 open only on listener ports, IMDSv2, encrypted volumes, log retention, scoped task-role
-trust, deployment circuit breaker. With no argument it checks what "berth synth" would
-write for the manifest. It exits 1 when any rule fails.`,
-		Example: "  berth check\n  berth check my-stack.yml other.json",
+trust, deployment circuit breaker, HTTPS only. With no argument it checks what "berth
+synth" would write for the manifest. It exits 1 when any rule fails, except the rules
+named with --ignore, whose failures are listed as ignored.`,
+		Example: "  berth check\n  berth check my-stack.yml other.json\n  berth check --ignore BERTH009   # plain HTTP, knowingly (no domain yet)",
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := validOutput(o.output); err != nil {
 				return err
@@ -46,6 +48,9 @@ write for the manifest. It exits 1 when any rule fails.`,
 					return err
 				}
 				results = append(results, r...)
+			}
+			if err := check.Ignore(results, o.ignore); err != nil {
+				return usageErrorf("--ignore: %v", err)
 			}
 			if o.output == "json" {
 				enc := json.NewEncoder(c.OutOrStdout())
@@ -65,6 +70,7 @@ write for the manifest. It exits 1 when any rule fails.`,
 	}
 	manifestFlag(c, &o.file)
 	c.Flags().StringVarP(&o.output, "output", "o", "text", "text or json (one result per line)")
+	c.Flags().StringSliceVar(&o.ignore, "ignore", nil, "rule IDs whose failures do not count (repeat, or separate with commas)")
 	return c
 }
 
@@ -135,5 +141,9 @@ func printResults(w io.Writer, results []check.Result) {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nrules pass on %d resource(s), fail on %d, skipped on %d\n", counts[check.Pass], counts[check.Fail], counts[check.Skip])
+	summary := fmt.Sprintf("\nrules pass on %d resource(s), fail on %d, skipped on %d", counts[check.Pass], counts[check.Fail], counts[check.Skip])
+	if n := counts[check.Ignored]; n > 0 {
+		summary += fmt.Sprintf(", failures ignored on %d", n)
+	}
+	fmt.Fprintln(w, summary)
 }

@@ -141,9 +141,18 @@ func TestInitThenCheck(t *testing.T) {
 	if r := berth(t, dir, "init"); r.code != 2 || !strings.Contains(r.stderr, "--force") {
 		t.Errorf("second init: exit %d %q", r.code, r.stderr)
 	}
+	// the starter has no domain: every rule passes but HTTPS-only, which says what to do
 	r := berth(t, dir, "check")
-	if r.code != 0 || !strings.Contains(r.stdout, "fail on 0") || strings.Contains(r.stdout, "  fail") {
+	if r.code != 1 || !strings.Contains(r.stdout, "fail on 1,") || strings.Count(r.stdout, "  fail") != 1 ||
+		!strings.Contains(r.stdout, "serves plain HTTP on port 80; serve HTTPS and redirect HTTP to it (berth does with domain: in berth.yml)") {
 		t.Errorf("check of the starter: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = berth(t, dir, "check", "--ignore", "BERTH009")
+	if r.code != 0 || !strings.Contains(r.stdout, "fail on 0, skipped on 0, failures ignored on 1") {
+		t.Errorf("check --ignore BERTH009: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := berth(t, dir, "check", "--ignore", "BERTH999"); r.code != 2 || !strings.Contains(r.stderr, `no rule "BERTH999"`) {
+		t.Errorf("check --ignore of an unknown rule: exit %d %s", r.code, r.stderr)
 	}
 }
 

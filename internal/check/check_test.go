@@ -44,6 +44,9 @@ func TestEachRuleCanFail(t *testing.T) {
 		{"bad-public.yml", "BERTH002", "PublicFargate", "OpenTasks admits an address range (0.0.0.0/0)"},
 		{"bad-public.yml", "BERTH001", "BridgeService", "bridge-mode tasks on instances with a public address: HostsFromEverywhere admits an address range"},
 		{"bad-public.yml", "BERTH002", "BridgeService", "HostsFromEverywhere admits an address range (0.0.0.0/0) to the instances"},
+		{"bad-service.yml", "BERTH009", "Listener", "serves plain HTTP on port 80"},
+		{"plain-http.yml", "BERTH009", "Forwards", "serves plain HTTP on port 8080; serve HTTPS"},
+		{"plain-http.yml", "BERTH009", "RedirectsToHTTP", "serves plain HTTP on port 80"},
 	} {
 		r, ok := results(t, filepath.Join("testdata", tc.file))[tc.rule+" "+tc.resource]
 		switch {
@@ -59,6 +62,28 @@ func TestEachRuleCanFail(t *testing.T) {
 
 // A separate ingress resource that opens the tasks to an address range fails, even when
 // the inline rules are right.
+// BERTH009 passes HTTPS and a redirect to it, leaves internal load balancers alone, and
+// cannot judge a listener whose load balancer is elsewhere.
+func TestHTTPSOnlyVerdicts(t *testing.T) {
+	rs := results(t, filepath.Join("testdata", "plain-http.yml"))
+	if r := rs["BERTH009 Secure"]; r.Status != Pass {
+		t.Errorf("HTTPS listener: %+v", r)
+	}
+	if r, ok := rs["BERTH009 InsideOnly"]; ok {
+		t.Errorf("a listener of an internal load balancer was judged: %+v", r)
+	}
+	if r := rs["BERTH009 Elsewhere"]; r.Status != Skip {
+		t.Errorf("listener of a load balancer outside the template: %+v", r)
+	}
+	all := []Result{rs["BERTH009 Forwards"], rs["BERTH003 LoadBalancer"]}
+	if err := Ignore(all, []string{"BERTH009"}); err != nil || all[0].Status != Ignored || Failed(all) != 0 {
+		t.Errorf("ignore: %v %+v", err, all)
+	}
+	if err := Ignore(all, []string{"BERTH099"}); err == nil || !strings.Contains(err.Error(), "BERTH001 to BERTH009") {
+		t.Errorf("ignoring an unknown rule: %v", err)
+	}
+}
+
 func TestTaskIngressFromAddressRange(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join("testdata", "bad-service.yml"))
 	src := strings.Replace(string(data), "FromPort: 0\n          ToPort: 65535", "FromPort: 8080\n          ToPort: 8080", 1)
@@ -81,8 +106,17 @@ func TestSynthesizedTemplatesPass(t *testing.T) {
 		if filepath.Base(f) == "berth.yml" {
 			continue
 		}
+		manifest, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "berth.yml"))
+		plainHTTP := !strings.Contains(string(manifest), "\ndomain:")
 		for _, r := range results(t, f) {
 			seen[r.Rule] = true
+			if r.Rule == "BERTH009" && plainHTTP {
+				// without a domain berth serves plain HTTP, and says so
+				if r.Status != Fail {
+					t.Errorf("%s: %s %s is %s, want fail (no domain)", f, r.Rule, r.Resource, r.Status)
+				}
+				continue
+			}
 			if r.Status != Pass {
 				t.Errorf("%s: %s %s: %s %s", f, r.Rule, r.Resource, r.Status, r.Reason)
 			}

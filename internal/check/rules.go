@@ -17,6 +17,51 @@ var rules = []Rule{
 	{"BERTH006", "Log groups have a retention period.", logRetention},
 	{"BERTH007", "Roles that ECS tasks assume trust only this account's tasks (aws:SourceAccount or aws:SourceArn).", scopedTaskTrust},
 	{"BERTH008", "ECS services roll back failed deployments (deployment circuit breaker with rollback).", circuitBreaker},
+	{"BERTH009", "An internet-facing load balancer serves HTTPS, and its HTTP listeners only redirect to HTTPS.", httpsOnly},
+}
+
+// httpsOnly: a listener of an internet-facing load balancer either terminates TLS or
+// answers plain HTTP with a redirect to HTTPS; one that forwards plain HTTP carries
+// every request, credentials and tokens included, in the clear.
+func httpsOnly(d *cfn.Doc) []Result {
+	var out []Result
+	for _, l := range ofType(d, "AWS::ElasticLoadBalancingV2::Listener") {
+		p := d.Resources[l].Properties
+		lb := target(p["LoadBalancerArn"])
+		if r, ok := d.Resources[lb]; !ok || r.Type != "AWS::ElasticLoadBalancingV2::LoadBalancer" {
+			out = append(out, skip(l, "its load balancer is not in this template"))
+			continue
+		} else if s, _ := r.Properties["Scheme"].(string); s == "internal" {
+			continue
+		} else if t, _ := r.Properties["Type"].(string); t == "network" || t == "gateway" {
+			continue
+		}
+		switch proto, _ := p["Protocol"].(string); proto {
+		case "HTTPS":
+			out = append(out, pass(l))
+		case "HTTP":
+			if redirectsToHTTPS(p["DefaultActions"]) {
+				out = append(out, pass(l))
+			} else {
+				out = append(out, fail(l, "serves plain HTTP on port %v; serve HTTPS and redirect HTTP to it (berth does with domain: in berth.yml)", p["Port"]))
+			}
+		default:
+			out = append(out, skip(l, "the protocol is not written in the template"))
+		}
+	}
+	return out
+}
+
+// redirectsToHTTPS reports whether a listener's default actions are one redirect to
+// HTTPS (rules could still forward some paths in plain HTTP; berth writes none).
+func redirectsToHTTPS(actions any) bool {
+	as := list(actions)
+	if len(as) != 1 {
+		return false
+	}
+	a, _ := as[0].(map[string]any)
+	proto, _ := path(a, "RedirectConfig", "Protocol").(string)
+	return a["Type"] == "redirect" && proto == "HTTPS"
 }
 
 // tasksNoPublicIP: a task with a public address is reachable from the internet unless
