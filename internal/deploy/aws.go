@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -53,7 +55,10 @@ type Clients struct {
 	ASG    AutoScaling
 	SSM    SSM
 	IAM    IAM
-	Region string
+	// Route53 and ACM serve a service's domain.
+	Route53 Route53
+	ACM     ACM
+	Region  string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
 	Emulated string
@@ -97,7 +102,10 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 		ASG:    autoscaling.NewFromConfig(cfg),
 		SSM:    ssm.NewFromConfig(cfg),
 		IAM:    iam.NewFromConfig(cfg),
-		Region: cfg.Region, Emulated: endpointOverridden(),
+		// Route 53 is a global service: the SDK resolves its one endpoint from any region
+		Route53: route53.NewFromConfig(cfg),
+		ACM:     acm.NewFromConfig(cfg),
+		Region:  cfg.Region, Emulated: endpointOverridden(),
 	}, nil
 }
 

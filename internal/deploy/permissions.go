@@ -40,6 +40,12 @@ var apiActions = []string{
 	"autoscaling:StartInstanceRefresh", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeInstanceRefreshes",
 	"ssm:GetParameter",
 	"iam:GetRole", "iam:CreateServiceLinkedRole",
+	// a service's domain: its hosted zone and certificate before a deploy, the
+	// validation record after a delete
+	"route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets",
+	"acm:DescribeCertificate", "acm:ListCertificates",
+	// emptying an access log bucket before its stack goes
+	"s3:ListBucket", "s3:DeleteObject", "elasticloadbalancing:ModifyLoadBalancerAttributes",
 }
 
 // ResourceActions are, per resource type of berth's templates, what CloudFormation needs
@@ -88,7 +94,24 @@ var ResourceActions = map[string][]string{
 		"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:Describe*",
 		"elasticloadbalancing:AddTags"},
 	"AWS::ElasticLoadBalancingV2::Listener": {"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
-		"elasticloadbalancing:ModifyListener", "elasticloadbalancing:Describe*", "elasticloadbalancing:AddTags"},
+		"elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:Describe*",
+		"elasticloadbalancing:AddTags"},
+	// the certificate's handler writes the DNS validation record and waits for it
+	"AWS::CertificateManager::Certificate": {"acm:RequestCertificate", "acm:DescribeCertificate", "acm:DeleteCertificate",
+		"acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm:ListTagsForCertificate",
+		"route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets"},
+	"AWS::Route53::RecordSet": {"route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets",
+		"route53:GetHostedZone"},
+	"AWS::S3::Bucket": {"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucket*", "s3:PutEncryptionConfiguration",
+		"s3:GetEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
+		"s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration", "s3:PutBucketTagging"},
+	"AWS::S3::BucketPolicy": {"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetBucketPolicy"},
+	"AWS::WAFv2::WebACL": {"wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:GetWebACL",
+		"wafv2:TagResource", "wafv2:UntagResource", "wafv2:ListTagsForResource"},
+	// associating a web ACL with a load balancer is also an action on the load balancer
+	"AWS::WAFv2::WebACLAssociation": {"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource",
+		"wafv2:GetWebACL", "elasticloadbalancing:SetWebACL"},
+	"AWS::EC2::FlowLog": {"ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:Describe*", "ec2:CreateTags", "iam:PassRole"},
 	"AWS::ApplicationAutoScaling::ScalableTarget": {"application-autoscaling:RegisterScalableTarget",
 		"application-autoscaling:DeregisterScalableTarget", "application-autoscaling:Describe*", "application-autoscaling:TagResource",
 		"iam:CreateServiceLinkedRole"},
@@ -132,15 +155,17 @@ type scope struct {
 }
 
 var scopes = []scope{
-	{"BerthStacks", func(a string) bool {
+	{"Stacks", func(a string) bool {
 		return strings.HasPrefix(a, "cloudformation:") && a != "cloudformation:DescribeStacks" // listing the environment's stacks takes *
 	}, func(p string) []string {
 		return []string{"arn:" + p + ":cloudformation:*:*:stack/berth-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
 	}, nil},
-	{"ArtifactBucket", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(p string) []string {
-		return []string{"arn:" + p + ":s3:::berth-artifacts-*", "arn:" + p + ":s3:::berth-artifacts-*/*"}
+	// the artifact bucket (berth-artifacts-...) and the buckets of berth's stacks, which
+	// CloudFormation names after them (berth-<env>-...)
+	{"Buckets", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(p string) []string {
+		return []string{"arn:" + p + ":s3:::berth-*", "arn:" + p + ":s3:::berth-*/*"}
 	}, nil},
-	{"ImageRepositories", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(p string) []string {
+	{"Repos", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(p string) []string {
 		return []string{"arn:" + p + ":ecr:*:*:repository/berth/*"}
 	}, nil},
 	{"LogGroups", func(a string) bool { return strings.HasPrefix(a, "logs:") && a != "logs:DescribeLogGroups" }, func(p string) []string {
@@ -152,10 +177,10 @@ var scopes = []scope{
 	}, func(p string) []string {
 		return []string{"arn:" + p + ":iam::*:role/berth-*", "arn:" + p + ":iam::*:instance-profile/berth-*"}
 	}, nil},
-	{"PassRolesToInstancesAndTasks", func(a string) bool { return a == "iam:PassRole" }, func(p string) []string {
+	{"PassRoles", func(a string) bool { return a == "iam:PassRole" }, func(p string) []string {
 		return []string{"arn:" + p + ":iam::*:role/berth-*"}
-	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com"}}}},
-	{"ServiceLinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(p string) []string {
+	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"}}}},
+	{"LinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(p string) []string {
 		return []string{"arn:" + p + ":iam::*:role/aws-service-role/*", "arn:" + p + ":iam::*:role/berth-*"}
 	}, nil},
 }
@@ -208,8 +233,47 @@ func Policy(o PolicyOptions) ([]byte, error) {
 			doc.Statement = append(doc.Statement, statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o.Partition), Condition: s.condition})
 		}
 	}
-	doc.Statement = append(doc.Statement, statement{Sid: "InfrastructureOfTheTemplates", Effect: "Allow", Action: rest, Resource: "*"})
+	doc.Statement = append(doc.Statement, statement{Sid: "Infrastructure", Effect: "Allow", Action: collapseReads(rest), Resource: "*"})
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// harmlessReads are the services whose Describe, Get and List actions reveal nothing
+// berth's stacks would not show anyway (no secret values, no object contents): each
+// verb is granted as a wildcard, which keeps the policy within the 6,144 characters of
+// a managed policy. Every write stays named.
+var harmlessReads = map[string]bool{
+	"ec2": true, "elasticloadbalancing": true, "autoscaling": true, "application-autoscaling": true, "cloudwatch": true,
+	"acm": true, "route53": true, "wafv2": true,
+}
+
+// The load balancer's settings: Modify* on any load balancer adds nothing to what
+// this statement grants already (creating and deleting them).
+var collapsedWrites = map[string]string{"elasticloadbalancing:Modify": "elasticloadbalancing:Modify*"}
+
+func collapseReads(actions []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range actions {
+		for prefix, wildcard := range collapsedWrites {
+			if strings.HasPrefix(a, prefix) {
+				a = wildcard
+			}
+		}
+		service, op, _ := strings.Cut(a, ":")
+		if harmlessReads[service] {
+			for _, verb := range []string{"Describe", "Get", "List"} {
+				if strings.HasPrefix(op, verb) {
+					a = service + ":" + verb + "*"
+					break
+				}
+			}
+		}
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Granted reports whether the policy's actions cover action, wildcards included.

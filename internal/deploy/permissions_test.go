@@ -63,7 +63,7 @@ func TestPolicyFitsAManagedPolicy(t *testing.T) {
 		if n > 6144 {
 			t.Errorf("%s: the policy has %d characters, more than a managed policy takes", p, n)
 		}
-		if !strings.Contains(string(doc), "arn:"+p+":s3:::berth-artifacts-*") {
+		if !strings.Contains(string(doc), "arn:"+p+":s3:::berth-*") {
 			t.Errorf("%s: the bucket is not scoped to the partition", p)
 		}
 	}

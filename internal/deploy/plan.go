@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -94,6 +95,7 @@ type prepared struct {
 	m       *manifest.Manifest // as it deploys to the environment: inherited keys filled in
 	env     *Environment
 	ami     AMI
+	zone    Zone      // of the service's domain; empty without one
 	targets []*target // network, cluster, service: the deployment order
 }
 
@@ -110,6 +112,16 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 		return nil, err
 	}
 	p := &prepared{m: m, env: env}
+	if m.HTTPS() {
+		if p.zone, err = c.hostedZone(ctx, m); err != nil {
+			return nil, err
+		}
+		if m.Domain.Certificate != "" {
+			if err := c.checkCertificate(ctx, m, time.Now()); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if p.ami, err = c.chooseAMI(ctx, m.Capacity.AMI, usable(env.Cluster), deployedAMISource(env.Cluster, env.Settings), o.RefreshAMI); err != nil {
 		return nil, err
 	}
@@ -168,6 +180,8 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*Stack, image stri
 			params[name] = p.ami.ID
 		case synth.ParamImage:
 			params[name] = image
+		case synth.ParamHostedZone:
+			params[name] = p.zone.ID
 		case synth.ParamDesiredCount:
 			params[name] = strconv.Itoa(p.m.Count.Min)
 			if p.m.Count.Scales() && usable(t.live) != nil {
@@ -201,6 +215,11 @@ func (c *Clients) plan(ctx context.Context, id Identity, o Options) (*Plan, erro
 	pl := &Plan{Account: id.Account, Region: id.Region, Caller: id.ARN, Env: o.Env, Service: m.Name, Stacks: []StackPlan{}, Notes: []string{}, prep: prep}
 	if note := prep.ami.Note(); note != "" {
 		pl.Notes = append(pl.Notes, note)
+	}
+	if m.HTTPS() {
+		pl.Notes = append(pl.Notes, fmt.Sprintf("https://%s: hosted zone %s (%s)", m.Domain.Name, prep.zone.Name, prep.zone.ID))
+	} else {
+		pl.Notes = append(pl.Notes, PlainHTTPNote)
 	}
 	if note, err := c.roomNote(ctx, m); err != nil {
 		return nil, err
