@@ -45,16 +45,16 @@ type STS interface {
 
 // Clients are the AWS APIs berth talks to.
 type Clients struct {
-	CF     CloudFormation
-	S3     S3
-	ECR    ECR
-	STS    STS
-	ECS    ECS
-	ELB    ELB
-	Logs   Logs
-	ASG    AutoScaling
-	SSM    SSM
-	IAM    IAM
+	CF   CloudFormation
+	S3   S3
+	ECR  ECR
+	STS  STS
+	ECS  ECS
+	ELB  ELB
+	Logs Logs
+	ASG  AutoScaling
+	SSM  SSM
+	IAM  IAM
 	// Route53 and ACM serve a service's domain.
 	Route53 Route53
 	ACM     ACM
@@ -92,16 +92,16 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 		return nil, hint.Wrap(errors.New("no AWS region configured"), "pass --region, set AWS_REGION, or set region in your AWS profile")
 	}
 	return &Clients{
-		CF:     cloudformation.NewFromConfig(cfg),
-		S3:     s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = endpointOverridden() != "" }),
-		ECR:    ecr.NewFromConfig(cfg),
-		STS:    sts.NewFromConfig(cfg),
-		ECS:    ecs.NewFromConfig(cfg),
-		ELB:    elb.NewFromConfig(cfg),
-		Logs:   cloudwatchlogs.NewFromConfig(cfg),
-		ASG:    autoscaling.NewFromConfig(cfg),
-		SSM:    ssm.NewFromConfig(cfg),
-		IAM:    iam.NewFromConfig(cfg),
+		CF:   cloudformation.NewFromConfig(cfg),
+		S3:   s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = endpointOverridden() != "" }),
+		ECR:  ecr.NewFromConfig(cfg),
+		STS:  sts.NewFromConfig(cfg),
+		ECS:  ecs.NewFromConfig(cfg),
+		ELB:  elb.NewFromConfig(cfg),
+		Logs: cloudwatchlogs.NewFromConfig(cfg),
+		ASG:  autoscaling.NewFromConfig(cfg),
+		SSM:  ssm.NewFromConfig(cfg),
+		IAM:  iam.NewFromConfig(cfg),
 		// Route 53 is a global service: the SDK resolves its one endpoint from any region
 		Route53: route53.NewFromConfig(cfg),
 		ACM:     acm.NewFromConfig(cfg),
