@@ -177,10 +177,20 @@ func (c *Clients) deleteService(ctx context.Context, bucket *artifacts, e *Envir
 	}
 	removed := 0
 	if st != nil {
+		if err := c.releaseAccessLogs(ctx, st, bucket.owner, o.Progress); err != nil {
+			return 0, err
+		}
+		certARN, records, err := c.certificateRecords(ctx, st)
+		if err != nil {
+			return 0, err
+		}
 		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
 			return 0, err // the service may still run the image and templates: keep them
 		}
 		removed++
+		if err := c.removeValidationRecords(ctx, st.Params[synth.ParamHostedZone], certARN, records, o.Progress); err != nil {
+			return removed, err
+		}
 	}
 	n, _, err := bucket.emptyPrefix(ctx, artifactPrefix(o.Env, name))
 	if err != nil {

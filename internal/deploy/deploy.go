@@ -140,6 +140,12 @@ func (c *Clients) apply(ctx context.Context, id Identity, o Options, pl *Plan, r
 			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(sp.changeSet), StackName: aws.String(t.name)})
 			sp.changeSet = ""
 		}
+		if live := usable(t.live); t.kind == synth.Service && live != nil && pl.prep.m.LoadBalancer.AccessLogs == 0 {
+			// the update deletes the access log bucket, which must be empty by then
+			if err := c.releaseAccessLogs(ctx, live, bucket.owner, o.Progress); err != nil {
+				return err
+			}
+		}
 		st, err := c.applyStack(ctx, o, bucket, sp, params)
 		if err != nil {
 			return err

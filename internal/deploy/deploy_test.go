@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/berthdev/berth/internal/style"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berthdev/berth/internal/style"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -35,6 +37,10 @@ func (f *fakeCF) DescribeStacks(_ context.Context, in *cloudformation.DescribeSt
 
 func (f *fakeCF) DescribeStackEvents(context.Context, *cloudformation.DescribeStackEventsInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
 	return &cloudformation.DescribeStackEventsOutput{}, nil
+}
+
+func (f *fakeCF) DescribeStackResource(context.Context, *cloudformation.DescribeStackResourceInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStackResourceOutput, error) {
+	return nil, errors.New("Resource does not exist")
 }
 
 func (f *fakeCF) DeleteStack(context.Context, *cloudformation.DeleteStackInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error) {

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,7 @@ type ECS interface {
 // ELB is the part of the Elastic Load Balancing v2 API berth reads.
 type ELB interface {
 	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
+	ModifyLoadBalancerAttributes(context.Context, *elb.ModifyLoadBalancerAttributesInput, ...func(*elb.Options)) (*elb.ModifyLoadBalancerAttributesOutput, error)
 }
 
 // Status is what runs in one environment.
@@ -101,6 +103,9 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 		return st, nil
 	}
 	st.URL = svc.Outputs[synth.OutURL]
+	if strings.HasPrefix(st.URL, "http://") {
+		st.Notes = append(st.Notes, PlainHTTPNote)
+	}
 	st.cluster, st.serviceName, st.targetGroup = cluster.Outputs[synth.OutClusterName], svc.Outputs[synth.OutServiceName], svc.Outputs[synth.OutTargetGroupArn]
 	if st.serviceName == "" {
 		st.serviceName = service

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"math"
@@ -98,6 +99,9 @@ func (c *Clients) Verify(ctx context.Context, env, service string, o VerifyOptio
 		wait = min(wait*2, 15*time.Second)
 	}
 	v := &Verification{Checks: []Check{c.countCheck(st), c.targetCheck(st), c.urlCheck(ctx, st, o, time.Until(deadline))}}
+	if strings.HasPrefix(st.URL, "https://") {
+		v.Checks = append(v.Checks, c.redirectCheck(ctx, st, o, time.Until(deadline)))
+	}
 	if c.emulatorRunsNothing(st) {
 		v.Note = c.skipReason()
 	}
@@ -176,6 +180,7 @@ func (c *Clients) urlCheck(ctx context.Context, st *Status, o VerifyOptions, lef
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		// over HTTPS this is also where a certificate that is not valid for the name fails
 		return Check{name, "fail", err.Error()}
 	}
 	io.Copy(io.Discard, resp.Body)
@@ -183,7 +188,55 @@ func (c *Clients) urlCheck(ctx context.Context, st *Status, o VerifyOptions, lef
 	if resp.StatusCode != http.StatusOK {
 		return Check{name, "fail", resp.Status}
 	}
-	return Check{name, "pass", resp.Status}
+	detail := resp.Status
+	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		cert := resp.TLS.PeerCertificates[0]
+		detail += fmt.Sprintf(", %s, certificate valid for %s until %s", tlsVersion(resp.TLS.Version), req.URL.Hostname(), cert.NotAfter.Format("2006-01-02"))
+	}
+	return Check{name, "pass", detail}
+}
+
+// redirectCheck: plain HTTP on the service's domain answers with a permanent redirect
+// to the same place over HTTPS, and nothing else.
+func (c *Clients) redirectCheck(ctx context.Context, st *Status, o VerifyOptions, left time.Duration) Check {
+	u, _ := url.Parse(st.URL)
+	plain := "http://" + u.Host + "/"
+	name := "GET " + plain + " redirects to HTTPS"
+	if c.emulatorRunsNothing(st) || c.Emulated != "" && !loopback(st.URL) {
+		return Check{name, "skip", "the endpoint is an emulator, and " + u.Host + " is not a name that serves"}
+	}
+	client := &http.Client{Timeout: min(10*time.Second, max(left, 2*time.Second))}
+	if o.HTTP != nil {
+		cp := *o.HTTP
+		client = &cp
+	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, plain, nil)
+	if err != nil {
+		return Check{name, "fail", err.Error()}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return Check{name, "fail", err.Error()}
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	// the load balancer writes the port it redirects to: https://host:443/
+	want := "https://" + u.Host + "/"
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently || loc != want && loc != "https://"+u.Host+":443/" {
+		return Check{name, "fail", fmt.Sprintf("%s, Location %q; want 301 to %s", resp.Status, loc, want)}
+	}
+	return Check{name, "pass", resp.Status + " to " + resp.Header.Get("Location")}
+}
+
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLS 1.3"
+	case tls.VersionTLS12:
+		return "TLS 1.2"
+	}
+	return fmt.Sprintf("TLS 0x%04x", v)
 }
 
 // loopback reports whether a URL's host is this machine.
