@@ -57,10 +57,16 @@ func TestVerifyChecksHTTPSAndTheRedirect(t *testing.T) {
 
 func TestVerifyFailsPlainHTTPThatDoesNotRedirect(t *testing.T) {
 	for name, handler := range map[string]http.HandlerFunc{
-		"serves":       func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("plain")) },
-		"temporary":    func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "https://example.com/", http.StatusFound) },
-		"to elsewhere": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "https://evil.example/", http.StatusMovedPermanently) },
-		"to http":      func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "http://example.com:8080/", http.StatusMovedPermanently) },
+		"serves": func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("plain")) },
+		"temporary": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://example.com/", http.StatusFound)
+		},
+		"to elsewhere": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://evil.example/", http.StatusMovedPermanently)
+		},
+		"to http": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://example.com:8080/", http.StatusMovedPermanently)
+		},
 	} {
 		client := httpsSite(t, handler)
 		r := (&Clients{}).redirectCheck(context.Background(), &Status{URL: "https://example.com"}, VerifyOptions{HTTP: client}, time.Minute)
