@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -39,8 +38,8 @@ func (f *fakeCF) DescribeStackEvents(context.Context, *cloudformation.DescribeSt
 	return &cloudformation.DescribeStackEventsOutput{}, nil
 }
 
-func (f *fakeCF) DescribeStackResource(context.Context, *cloudformation.DescribeStackResourceInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStackResourceOutput, error) {
-	return nil, errors.New("Resource does not exist")
+func (f *fakeCF) ListStackResources(context.Context, *cloudformation.ListStackResourcesInput, ...func(*cloudformation.Options)) (*cloudformation.ListStackResourcesOutput, error) {
+	return &cloudformation.ListStackResourcesOutput{}, nil
 }
 
 func (f *fakeCF) DeleteStack(context.Context, *cloudformation.DeleteStackInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,7 +172,12 @@ func (c *Clients) checkCertificate(ctx context.Context, m *manifest.Manifest, no
 		return fmt.Errorf("describe certificate %s: %w", certARN, err)
 	}
 	cert := out.Certificate
-	names := append([]string{aws.ToString(cert.DomainName)}, cert.SubjectAlternativeNames...)
+	names := []string{aws.ToString(cert.DomainName)}
+	for _, n := range cert.SubjectAlternativeNames {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
 	switch {
 	case cert.Status != acmtypes.CertificateStatusIssued:
 		return domainError(m, "domain.certificate", fmt.Sprintf("the certificate is %s, not ISSUED", cert.Status),

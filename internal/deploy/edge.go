@@ -24,16 +24,23 @@ import (
 // DNS record that validated its certificate (CloudFormation creates it and never
 // deletes it: aws-cloudformation/cloudformation-coverage-roadmap#1603).
 
-// physicalID is the physical id of one resource of a stack; "" when it has none.
+// physicalID is the physical id of one resource of a stack; "" when it has none. It
+// lists the stack's resources (ListStackResources) rather than describing the one:
+// moto answers DescribeStackResource with a server error.
 func (c *Clients) physicalID(ctx context.Context, stack, logical string) (string, error) {
-	out, err := c.CF.DescribeStackResource(ctx, &cloudformation.DescribeStackResourceInput{StackName: aws.String(stack), LogicalResourceId: aws.String(logical)})
-	if err != nil {
-		if strings.Contains(err.Error(), "does not exist") {
-			return "", nil
+	pages := cloudformation.NewListStackResourcesPaginator(c.CF, &cloudformation.ListStackResourcesInput{StackName: aws.String(stack)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("list the resources of %s: %w", stack, err)
 		}
-		return "", fmt.Errorf("describe %s of %s: %w", logical, stack, err)
+		for _, r := range page.StackResourceSummaries {
+			if aws.ToString(r.LogicalResourceId) == logical {
+				return aws.ToString(r.PhysicalResourceId), nil
+			}
+		}
 	}
-	return aws.ToString(out.StackResourceDetail.PhysicalResourceId), nil
+	return "", nil
 }
 
 // releaseAccessLogs stops the load balancer writing access logs, then empties their

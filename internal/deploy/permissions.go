@@ -24,7 +24,7 @@ import (
 // image push, which speaks the registry protocol to ECR.
 var apiActions = []string{
 	"sts:GetCallerIdentity",
-	"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplate",
+	"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplate", "cloudformation:ListStackResources",
 	"cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
 	"cloudformation:DeleteChangeSet", "cloudformation:DeleteStack",
 	"s3:ListBucket", "s3:CreateBucket", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
