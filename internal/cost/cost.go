@@ -119,8 +119,40 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 		Monthly: float64(ips) * month(p.IPv4Hour)})
 	add(Line{Item: "CloudWatch Logs", Quantity: fmt.Sprintf("kept %d days", m.Logs.Retention),
 		PerUse: fmt.Sprintf("$%.2f per GB the containers write", p.LogsGB)})
+	addEdge(m, p, add)
 	e.Total = math.Round(e.Total*100) / 100
 	return e, nil
+}
+
+// Prices of the edge options, the same in every region of the table: Route 53 and AWS
+// WAF price regional resources alike, and ACM's public certificates are free.
+const (
+	HostedZoneMonth = 0.50 // a public hosted zone, the first 25 of an account
+	WebACLMonth     = 5.00 // an AWS WAF web ACL
+	WAFRuleMonth    = 1.00 // each rule or rule group in it
+	WAFPerMillion   = 0.60 // requests it inspects
+	S3GBMonth       = 0.023
+)
+
+// addEdge prices the options in front of the load balancer and in the VPC.
+func addEdge(m *manifest.Manifest, p Prices, add func(Line)) {
+	if m.HTTPS() {
+		add(Line{Item: "Route 53 hosted zone", Quantity: "1 (if berth's is the only use of it); the ACM certificate is free", Monthly: HostedZoneMonth,
+			PerUse: "alias queries to the load balancer are free"})
+	}
+	if m.LoadBalancer.WAF {
+		rules := 4 // the rate limit and three AWS managed rule groups
+		add(Line{Item: "AWS WAF web ACL", Quantity: fmt.Sprintf("$%.2f + %d rules × $%.2f", WebACLMonth, rules, WAFRuleMonth),
+			Monthly: WebACLMonth + float64(rules)*WAFRuleMonth, PerUse: fmt.Sprintf("$%.2f per million requests", WAFPerMillion)})
+	}
+	if d := m.LoadBalancer.AccessLogs; d > 0 {
+		add(Line{Item: "load balancer access logs", Quantity: fmt.Sprintf("kept %d days in S3", d),
+			PerUse: fmt.Sprintf("about $%.3f per GB-month stored (S3 Standard, us-east-1)", S3GBMonth)})
+	}
+	if m.Network.FlowLogsOn() {
+		add(Line{Item: "VPC flow logs (" + m.Network.FlowLogs + ")", Quantity: fmt.Sprintf("kept %d days", m.Network.FlowLogsRetention),
+			PerUse: fmt.Sprintf("$%.2f per GB recorded (CloudWatch Logs vended logs)", p.LogsGB)})
+	}
 }
 
 // Instance is the hourly price of an instance type, if the table has it.

@@ -98,3 +98,28 @@ func TestFargateSize(t *testing.T) {
 		}
 	}
 }
+
+// The edge options by hand: a hosted zone $0.50; a web ACL $5 with the rate limit and
+// three managed rule groups at $1 each, $9; access and flow logs cost by use only.
+func TestEdgeOptionsByHand(t *testing.T) {
+	plain, err := Of(parse(t, "name: web\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge, err := Of(parse(t, "name: web\ndomain: api.example.com\nload_balancer:\n  waf: true\n  access_logs: true\nnetwork:\n  flow_logs: all\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Round((edge.Total-plain.Total)*100) / 100; d != 9.50 {
+		t.Errorf("the edge adds $%.2f a month, want $9.50", d)
+	}
+	byUse := 0
+	for _, l := range edge.Lines {
+		if l.Monthly == 0 && l.PerUse != "" {
+			byUse++
+		}
+	}
+	if byUse != 3 { // container logs, access logs, flow logs
+		t.Errorf("%d lines by use, want 3: %+v", byUse, edge.Lines)
+	}
+}
