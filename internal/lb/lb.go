@@ -5,6 +5,7 @@
 package lb
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"net/http"
@@ -30,7 +31,8 @@ type Config struct {
 	Health              HealthCheck
 	IdleTimeout         time.Duration
 	DeregistrationDelay time.Duration
-	ListenerPort        int // reported in X-Forwarded-Port
+	ListenerPort        int    // reported in X-Forwarded-Port
+	Proto               string // reported in X-Forwarded-Proto: "http" (the default) or "https"
 }
 
 // Target is a snapshot of one target.
@@ -58,6 +60,7 @@ type target struct {
 // Balancer routes requests to healthy targets.
 type Balancer struct {
 	port        string // X-Forwarded-Port
+	proto       string // X-Forwarded-Proto
 	idleTimeout time.Duration
 	dialer      *net.Dialer
 	checks      *http.Client
@@ -75,6 +78,7 @@ type Balancer struct {
 func New(cfg Config, onChange func(Target)) *Balancer {
 	b := &Balancer{
 		port:        strconv.Itoa(cfg.ListenerPort),
+		proto:       cmp.Or(cfg.Proto, "http"),
 		idleTimeout: cfg.IdleTimeout,
 		dialer:      &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
 		onChange:    onChange,

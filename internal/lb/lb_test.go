@@ -349,3 +349,18 @@ func TestThresholdsAfterTheFirstPass(t *testing.T) {
 		}
 	}
 }
+
+// Behind an HTTPS listener the target hears the request came in over HTTPS, on the
+// listener's port, as behind the ALB's 443 listener.
+func TestForwardedProtoFollowsTheListener(t *testing.T) {
+	cfg := testConfig()
+	cfg.Proto, cfg.ListenerPort = "https", 8443
+	b := New(cfg, nil)
+	defer b.Close()
+	url := front(t, b)
+	b.Register("a", addr(backend(t, "a", nil)))
+	waitState(t, b, "a", Healthy)
+	if code, body := get(t, url); code != 200 || !strings.HasSuffix(body, " 127.0.0.1 https 8443") {
+		t.Errorf("%d %q", code, body)
+	}
+}

@@ -136,7 +136,9 @@ func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request, clientIP string,
 		bw.WriteString(", ")
 	}
 	bw.WriteString(clientIP)
-	bw.WriteString("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
+	bw.WriteString("\r\nX-Forwarded-Proto: ")
+	bw.WriteString(b.proto)
+	bw.WriteString("\r\nX-Forwarded-Port: ")
 	bw.WriteString(b.port)
 	bw.WriteString("\r\n")
 	if upgrade {
