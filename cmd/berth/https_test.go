@@ -233,11 +233,7 @@ network:
 		t.Fatal("no access log bucket in the outputs")
 	}
 	s3api := c.S3.(*s3.Client)
-	for i := range 3 {
-		if _, err := s3api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("AWSLogs/123456789012/elasticloadbalancing/log-%d.gz", i)), Body: strings.NewReader("log")}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeAccessLogs(t, s3api, bucket)
 	r = berthWith(t, dir, env, "status", "--env", "e2e-tls")
 	if strings.Contains(r.stdout, "plain HTTP") || !strings.Contains(r.stdout, "https://api.shop.example") {
 		t.Errorf("status of an HTTPS service:\n%s", r.stdout)
@@ -266,11 +262,7 @@ network:
 			bucket = aws.ToString(o.OutputValue)
 		}
 	}
-	for i := range 3 {
-		if _, err := s3api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("AWSLogs/123456789012/elasticloadbalancing/log-%d.gz", i)), Body: strings.NewReader("log")}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeAccessLogs(t, s3api, bucket)
 
 	r = berthWith(t, dir, env, "delete", "--env", "e2e-tls", "--yes")
 	mustSucceed(t, r, "delete")
@@ -295,6 +287,17 @@ network:
 	groups, err := c.Logs.(*cloudwatchlogs.Client).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/berth/e2e-tls/")})
 	if err != nil || len(groups.LogGroups) != 0 {
 		t.Errorf("log groups left: %v %v", err, groups)
+	}
+}
+
+// writeAccessLogs puts three objects in the bucket, as the load balancer would.
+func writeAccessLogs(t *testing.T, api *s3.Client, bucket string) {
+	t.Helper()
+	for i := range 3 {
+		key := fmt.Sprintf("AWSLogs/123456789012/elasticloadbalancing/log-%d.gz", i)
+		if _, err := api.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("log")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

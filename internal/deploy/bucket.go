@@ -161,19 +161,39 @@ func artifactPrefix(env, stack string) string { return env + "/" + stack + "/" }
 // emptyPrefix deletes every version of every object under prefix, and the bucket too
 // when nothing else is left in it. It reports how many objects it removed.
 func (a *artifacts) emptyPrefix(ctx context.Context, prefix string) (int, bool, error) {
-	removed := 0
 	owner := aws.String(a.owner)
-	p := s3.NewListObjectVersionsPaginator(a.api, &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix), ExpectedBucketOwner: owner})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	removed, err := deleteVersions(ctx, a.api, a.bucket, prefix, a.owner)
+	switch {
+	case isNoSuchBucket(err):
+		return 0, false, nil // nothing left to delete
+	case isForbidden(err):
+		return 0, false, a.squatted(err)
+	case err != nil:
+		return removed, false, fmt.Errorf("delete artifacts: %w", err)
+	}
+	rest, err := a.api.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), MaxKeys: aws.Int32(1), ExpectedBucketOwner: owner})
+	if err != nil || len(rest.Versions)+len(rest.DeleteMarkers) > 0 {
+		return removed, false, nil // other environments still use it
+	}
+	if _, err := a.api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner}); err != nil {
+		return removed, false, fmt.Errorf("delete artifact bucket: %w", err)
+	}
+	return removed, true, nil
+}
+
+// deleteVersions deletes every version and delete marker under prefix ("" for the
+// whole bucket), a page at a time, and reports how many it deleted.
+func deleteVersions(ctx context.Context, api S3, bucket, prefix, owner string) (int, error) {
+	var expected *string
+	if owner != "" {
+		expected = aws.String(owner)
+	}
+	n := 0
+	pages := s3.NewListObjectVersionsPaginator(api, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix), ExpectedBucketOwner: expected})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
 		if err != nil {
-			if isNoSuchBucket(err) {
-				return 0, false, nil // nothing left to delete
-			}
-			if isForbidden(err) {
-				return 0, false, a.squatted(err)
-			}
-			return removed, false, fmt.Errorf("list artifacts: %w", err)
+			return n, err
 		}
 		var ids []types.ObjectIdentifier
 		for _, v := range page.Versions {
@@ -185,20 +205,13 @@ func (a *artifacts) emptyPrefix(ctx context.Context, prefix string) (int, bool, 
 		if len(ids) == 0 {
 			continue
 		}
-		if _, err := a.api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner,
+		if _, err := api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket), ExpectedBucketOwner: expected,
 			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
-			return removed, false, fmt.Errorf("delete artifacts: %w", err)
+			return n, err
 		}
-		removed += len(ids)
+		n += len(ids)
 	}
-	rest, err := a.api.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), MaxKeys: aws.Int32(1), ExpectedBucketOwner: owner})
-	if err != nil || len(rest.Versions)+len(rest.DeleteMarkers) > 0 {
-		return removed, false, nil // other environments still use it
-	}
-	if _, err := a.api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(a.bucket), ExpectedBucketOwner: owner}); err != nil {
-		return removed, false, fmt.Errorf("delete artifact bucket: %w", err)
-	}
-	return removed, true, nil
+	return n, nil
 }
 
 // isNoSuchBucket: S3 models NoSuchBucket as a type for some operations only; the others

@@ -14,8 +14,6 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/berthdev/berth/internal/synth"
 )
 
@@ -73,37 +71,11 @@ func (c *Clients) releaseAccessLogs(ctx context.Context, st *Stack, account stri
 
 // emptyBucket deletes every version of every object in a bucket of the account.
 func emptyBucket(ctx context.Context, api S3, bucket, owner string) (int, error) {
-	var expected *string
-	if owner != "" {
-		expected = aws.String(owner)
+	n, err := deleteVersions(ctx, api, bucket, "", owner)
+	if isNoSuchBucket(err) {
+		return n, nil
 	}
-	n := 0
-	pages := s3.NewListObjectVersionsPaginator(api, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), ExpectedBucketOwner: expected})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if isNoSuchBucket(err) {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-		var ids []s3types.ObjectIdentifier
-		for _, v := range page.Versions {
-			ids = append(ids, s3types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
-		}
-		for _, m := range page.DeleteMarkers {
-			ids = append(ids, s3types.ObjectIdentifier{Key: m.Key, VersionId: m.VersionId})
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		if _, err := api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket), ExpectedBucketOwner: expected,
-			Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
-			return n, err
-		}
-		n += len(ids)
-	}
-	return n, nil
+	return n, err
 }
 
 // validationRecord is the DNS record ACM validated a certificate with.

@@ -169,29 +169,18 @@ func (c *Clients) urlCheck(ctx context.Context, st *Status, o VerifyOptions, lef
 		// for it would only send a DNS query out of the machine
 		return Check{name, "skip", "the endpoint is an emulator, and its load balancer's name (" + st.URL + ") is not one that serves"}
 	}
-	client := o.HTTP
-	if client == nil {
-		// whatever is left of the timeout, but a moment at least to ask at all
-		client = &http.Client{Timeout: min(10*time.Second, max(left, 2*time.Second))}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, st.URL, nil)
-	if err != nil {
-		return Check{name, "fail", err.Error()}
-	}
-	resp, err := client.Do(req)
+	resp, err := get(ctx, verifyClient(o, left, false), st.URL)
 	if err != nil {
 		// over HTTPS this is also where a certificate that is not valid for the name fails
 		return Check{name, "fail", err.Error()}
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return Check{name, "fail", resp.Status}
 	}
 	detail := resp.Status
 	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
 		cert := resp.TLS.PeerCertificates[0]
-		detail += fmt.Sprintf(", %s, certificate valid for %s until %s", tlsVersion(resp.TLS.Version), req.URL.Hostname(), cert.NotAfter.Format("2006-01-02"))
+		detail += fmt.Sprintf(", %s, certificate valid for %s until %s", tlsVersion(resp.TLS.Version), resp.Request.URL.Hostname(), cert.NotAfter.Format("2006-01-02"))
 	}
 	return Check{name, "pass", detail}
 }
@@ -205,28 +194,45 @@ func (c *Clients) redirectCheck(ctx context.Context, st *Status, o VerifyOptions
 	if c.emulatorRunsNothing(st) || c.Emulated != "" && !loopback(st.URL) {
 		return Check{name, "skip", "the endpoint is an emulator, and " + u.Host + " is not a name that serves"}
 	}
-	client := &http.Client{Timeout: min(10*time.Second, max(left, 2*time.Second))}
-	if o.HTTP != nil {
-		cp := *o.HTTP
-		client = &cp
-	}
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, plain, nil)
+	resp, err := get(ctx, verifyClient(o, left, true), plain)
 	if err != nil {
 		return Check{name, "fail", err.Error()}
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return Check{name, "fail", err.Error()}
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	// the load balancer writes the port it redirects to: https://host:443/
 	want := "https://" + u.Host + "/"
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently || loc != want && loc != "https://"+u.Host+":443/" {
 		return Check{name, "fail", fmt.Sprintf("%s, Location %q; want 301 to %s", resp.Status, loc, want)}
 	}
 	return Check{name, "pass", resp.Status + " to " + resp.Header.Get("Location")}
+}
+
+// verifyClient is the caller's client, or one bounded by what is left of the timeout
+// (a moment at least, to ask at all); noRedirect makes it stop at a redirect.
+func verifyClient(o VerifyOptions, left time.Duration, noRedirect bool) *http.Client {
+	client := &http.Client{Timeout: min(10*time.Second, max(left, 2*time.Second))}
+	if o.HTTP != nil {
+		cp := *o.HTTP
+		client = &cp
+	}
+	if noRedirect {
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return client
+}
+
+// get reads a URL's status and headers, and drops its body.
+func get(ctx context.Context, client *http.Client, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp, nil
 }
 
 func tlsVersion(v uint16) string {
