@@ -28,7 +28,8 @@ func newCheck() *cobra.Command {
 		Long: `check evaluates named rules on CloudFormation templates (YAML or JSON): tasks without
 public IP, task ingress only from the load balancer on the container port, load balancer
 open only on listener ports, IMDSv2, encrypted volumes, log retention, scoped task-role
-trust, deployment circuit breaker. With no argument it checks what "berth synth" would
+trust, deployment circuit breaker, no credentials in a task's plain environment. With
+no argument it checks what "berth synth" would
 write for the manifest. It exits 1 when any rule fails.`,
 		Example: "  berth check\n  berth check my-stack.yml other.json",
 		RunE: func(c *cobra.Command, args []string) error {
