@@ -21,6 +21,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -52,6 +53,7 @@ type Clients struct {
 	Logs   Logs
 	ASG    AutoScaling
 	SSM    SSM
+	SM     SecretsManager
 	IAM    IAM
 	Region string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
@@ -96,6 +98,7 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 		Logs:   cloudwatchlogs.NewFromConfig(cfg),
 		ASG:    autoscaling.NewFromConfig(cfg),
 		SSM:    ssm.NewFromConfig(cfg),
+		SM:     secretsmanager.NewFromConfig(cfg),
 		IAM:    iam.NewFromConfig(cfg),
 		Region: cfg.Region, Emulated: endpointOverridden(),
 	}, nil
