@@ -156,6 +156,25 @@ func TestInitThenCheck(t *testing.T) {
 	}
 }
 
+// A password in a manifest's env is plain text in the task definition: berth check
+// says so, naming the variable and not its value, and the same service with the value
+// in secrets passes.
+func TestCheckFailsAPasswordInEnv(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: orders\nenv:\n  DB_PASSWORD: hunter2-in-plain-text\n")
+	r := berth(t, dir, "check")
+	if r.code != 1 || !strings.Contains(r.stdout, "fail    service.yml:") || !strings.Contains(r.stdout, "DB_PASSWORD (its name)") {
+		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "hunter2") {
+		t.Errorf("berth check printed the value:\n%s", r.stdout)
+	}
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: orders\nsecrets:\n  DB_PASSWORD: ssm:/orders/db-password\n")
+	if r := berth(t, dir, "check"); r.code != 0 || !strings.Contains(r.stdout, "BERTH010") {
+		t.Errorf("with secrets: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 func TestCheckFailsBadTemplates(t *testing.T) {
 	fixture, _ := filepath.Abs("../../internal/check/testdata/bad-service.yml")
 	r := berth(t, t.TempDir(), "check", fixture)

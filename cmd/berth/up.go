@@ -19,6 +19,7 @@ import (
 type upOptions struct {
 	file, env, listen string
 	watch, viaPorts   bool
+	awsProfile        string
 }
 
 func newUp() *cobra.Command {
@@ -37,8 +38,13 @@ then removes everything; a second Ctrl-C quits at once ("berth down" cleans up).
 rebuilds, applies count, health and deployment settings at once and rolls out new
 replicas (max_percent / min_healthy_percent, like ECS) for a new image, env, cpu or
 memory; it says what needs a restart (name, port). --watch does the same when berth.yml
-or the sources of image.build change.`,
-		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo",
+or the sources of image.build change.
+
+Secrets take their values from the environment, then from berth.secrets.env next to
+berth.yml (NAME=value lines), which never goes into an image; a missing one stops berth
+up. Replicas get no AWS credentials unless --aws-profile names a profile: then
+short-lived ones, as the SDK resolves them.`,
+		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo\n  berth up --aws-profile dev",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := manifest.ValidEnv(o.env); err != nil {
@@ -54,6 +60,13 @@ or the sources of image.build change.`,
 				<-ctx.Done()
 				stop() // a second Ctrl-C quits at once
 			}()
+			extra, err := newReplicaEnv(ctx, o.awsProfile)
+			if err != nil {
+				return err
+			}
+			if err := extra.describe(ctx, c.OutOrStdout(), m); err != nil {
+				return err
+			}
 			cli, err := local.Connect(ctx)
 			if err != nil {
 				return err
@@ -74,7 +87,7 @@ or the sources of image.build change.`,
 			return local.Up(ctx, cli, local.Options{
 				Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(o.file) },
 				Env: o.env, Listen: o.listen, ViaPorts: o.viaPorts,
-				Out: c.OutOrStdout(), Reloads: reloads,
+				Out: c.OutOrStdout(), Reloads: reloads, ReplicaEnv: extra.vars,
 			})
 		},
 	}
@@ -83,6 +96,7 @@ or the sources of image.build change.`,
 	c.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of the local load balancer")
 	c.Flags().BoolVar(&o.watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
 	c.Flags().BoolVar(&o.viaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")
+	c.Flags().StringVar(&o.awsProfile, "aws-profile", "", "give the replicas short-lived AWS credentials of this profile (none without it)")
 	return c
 }
 

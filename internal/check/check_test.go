@@ -47,6 +47,8 @@ func TestEachRuleCanFail(t *testing.T) {
 		{"bad-service.yml", "BERTH009", "Listener", "serves plain HTTP on port 80"},
 		{"plain-http.yml", "BERTH009", "Forwards", "serves plain HTTP on port 8080; serve HTTPS"},
 		{"plain-http.yml", "BERTH009", "RedirectsToHTTP", "serves plain HTTP on port 80"},
+		{"bad-secrets.yml", "BERTH010", "TaskDefinition", "Environment holds what looks like a credential: DB_PASSWORD (its name), UPLOADS (an AWS access key id), " +
+			"DATABASE_URL (a URL with a password), STRIPE_KEY (a dynamic reference to a secret, which CloudFormation resolves into the plain value); pass it in Secrets"},
 	} {
 		r, ok := results(t, filepath.Join("testdata", tc.file))[tc.rule+" "+tc.resource]
 		switch {
@@ -79,7 +81,7 @@ func TestHTTPSOnlyVerdicts(t *testing.T) {
 	if err := Ignore(all, []string{"BERTH009"}); err != nil || all[0].Status != Ignored || Failed(all) != 0 {
 		t.Errorf("ignore: %v %+v", err, all)
 	}
-	if err := Ignore(all, []string{"BERTH099"}); err == nil || !strings.Contains(err.Error(), "BERTH001 to BERTH009") {
+	if err := Ignore(all, []string{"BERTH099"}); err == nil || !strings.Contains(err.Error(), "the rules are BERTH001 to") {
 		t.Errorf("ignoring an unknown rule: %v", err)
 	}
 }
@@ -155,6 +157,41 @@ Resources:
 	for _, r := range rs {
 		if r.Rule == "BERTH002" && (r.Status != Skip || !strings.Contains(r.Reason, "not defined in this template")) {
 			t.Errorf("BERTH002: %s %q", r.Status, r.Reason)
+		}
+	}
+}
+
+// BERTH010 names the variables, never their values, and passes a task definition
+// whose Environment only talks about credentials (SECRET_NAME, PASSWORD_MIN_LENGTH) and
+// whose secrets are Secrets.
+func TestPlainCredentialsAreNamedNotShown(t *testing.T) {
+	rs := results(t, filepath.Join("testdata", "bad-secrets.yml"))
+	bad := rs["BERTH010 TaskDefinition"]
+	for _, v := range []string{"AKIAIOSFODNN7EXAMPLE", "hunter2", "stripe:SecretString"} {
+		if strings.Contains(bad.Reason, v) {
+			t.Errorf("the reason shows a value (%s): %s", v, bad.Reason)
+		}
+	}
+	for _, n := range []string{"LOG_LEVEL", "TOKEN_TTL", "API_KEY", "SESSION_SECRET"} {
+		if strings.Contains(bad.Reason, n) {
+			t.Errorf("%s is named, but holds no credential in Environment: %s", n, bad.Reason)
+		}
+	}
+	if r := rs["BERTH010 CleanTaskDefinition"]; r.Status != Pass {
+		t.Errorf("CleanTaskDefinition: %s %s", r.Status, r.Reason)
+	}
+}
+
+// Container definitions that the template does not spell out cannot be judged.
+func TestPlainCredentialsSkipsDefinitionsFromParameters(t *testing.T) {
+	src := "Parameters:\n  Defs: {Type: String}\nResources:\n  TaskDefinition:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ContainerDefinitions: !Ref Defs\n"
+	rs, err := Template("x.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Rule == "BERTH010" && (r.Status != Skip || !strings.Contains(r.Reason, "not written in the template")) {
+			t.Errorf("BERTH010: %s %q", r.Status, r.Reason)
 		}
 	}
 }

@@ -11,9 +11,11 @@ import (
 )
 
 // SSM is the part of the Systems Manager API berth reads: the public parameter that
-// names the current ECS-optimized AMI.
+// names the current ECS-optimized AMI, and whether the manifest's secret parameters
+// exist (their names and types, never their values).
 type SSM interface {
 	GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+	DescribeParameters(context.Context, *ssm.DescribeParametersInput, ...func(*ssm.Options)) (*ssm.DescribeParametersOutput, error)
 }
 
 // AMI is the image the container instances run, as a deploy decides it.

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -54,6 +55,7 @@ type Clients struct {
 	Logs Logs
 	ASG  AutoScaling
 	SSM  SSM
+	SM   SecretsManager
 	IAM  IAM
 	// Route53 and ACM serve a service's domain.
 	Route53 Route53
@@ -101,6 +103,7 @@ func Connect(ctx context.Context, region, profile string) (*Clients, error) {
 		Logs: cloudwatchlogs.NewFromConfig(cfg),
 		ASG:  autoscaling.NewFromConfig(cfg),
 		SSM:  ssm.NewFromConfig(cfg),
+		SM:   secretsmanager.NewFromConfig(cfg),
 		IAM:  iam.NewFromConfig(cfg),
 		// Route 53 is a global service: the SDK resolves its one endpoint from any region
 		Route53: route53.NewFromConfig(cfg),

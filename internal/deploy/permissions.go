@@ -39,6 +39,7 @@ var apiActions = []string{
 	"autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "autoscaling:SetInstanceProtection",
 	"autoscaling:StartInstanceRefresh", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeInstanceRefreshes",
 	"ssm:GetParameter",
+	"ssm:DescribeParameters", "secretsmanager:DescribeSecret", // that the manifest's secrets exist, without reading them
 	"iam:GetRole", "iam:CreateServiceLinkedRole",
 	// a service's domain: its hosted zone and certificate before a deploy, the
 	// validation record after a delete
@@ -292,7 +293,7 @@ func IAMAction(serviceID, operation string) string {
 	prefix := map[string]string{
 		"CloudFormation": "cloudformation", "S3": "s3", "ECR": "ecr", "STS": "sts", "ECS": "ecs",
 		"Elastic Load Balancing v2": "elasticloadbalancing", "CloudWatch Logs": "logs", "Auto Scaling": "autoscaling",
-		"SSM": "ssm", "IAM": "iam",
+		"SSM": "ssm", "IAM": "iam", "Secrets Manager": "secretsmanager",
 	}[serviceID]
 	if prefix == "" {
 		prefix = strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))

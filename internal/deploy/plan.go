@@ -213,6 +213,11 @@ func (c *Clients) plan(ctx context.Context, id Identity, o Options) (*Plan, erro
 	}
 	m := prep.m
 	pl := &Plan{Account: id.Account, Region: id.Region, Caller: id.ARN, Env: o.Env, Service: m.Name, Stacks: []StackPlan{}, Notes: []string{}, prep: prep}
+	notes, err := c.checkSecrets(ctx, id, m)
+	if err != nil {
+		return nil, err
+	}
+	pl.Notes = append(pl.Notes, notes...)
 	if note := prep.ami.Note(); note != "" {
 		pl.Notes = append(pl.Notes, note)
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/berthdev/berth/internal/secrets"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
@@ -82,7 +83,8 @@ func dockerBuild(ctx context.Context, cli *client.Client, dir, tag, platform str
 // .dockerignore excludes, matched by the same library the Docker CLI uses, with the
 // Dockerfile and .dockerignore kept even where excluded (as the CLI keeps them), and
 // symlinks sent as symlinks. A .env or secrets/ that the user keeps out of their images
-// must never reach one through berth.
+// must never reach one through berth; berth's own secrets file (secrets.File) never
+// does, at any depth, without a .dockerignore or despite one.
 func Context(dir string) (io.ReadCloser, error) {
 	excludes, err := dockerignore(dir)
 	if err != nil {
@@ -93,6 +95,8 @@ func Context(dir string) (io.ReadCloser, error) {
 			excludes = append(excludes, "!"+always)
 		}
 	}
+	// last, so that no "!" pattern of the user's brings it back
+	excludes = append(excludes, secrets.File, "**/"+secrets.File)
 	return archive.TarWithOptions(dir, &archive.TarOptions{ExcludePatterns: excludes, ChownOpts: &archive.ChownOpts{UID: 0, GID: 0}})
 }
 

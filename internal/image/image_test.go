@@ -161,3 +161,41 @@ func TestBuildContextHonoursDockerignore(t *testing.T) {
 		t.Errorf("link.go went in as type %c, not as a symlink", got["link.go"])
 	}
 }
+
+// berth up's secrets file stays out of every build context, at any depth, with no
+// .dockerignore and even when one names it with "!".
+func TestBuildContextNeverHoldsTheSecretsFile(t *testing.T) {
+	for _, ignore := range []string{"", "!berth.secrets.env\n!**/berth.secrets.env\n"} {
+		dir := t.TempDir()
+		files := map[string]string{"Dockerfile": "FROM scratch\nCOPY . /\n", "berth.secrets.env": "DB_PASSWORD=hunter2\n",
+			"sub/deeper/berth.secrets.env": "X=y\n", "berth.yml": "name: a\n", "sub/deeper/keep.txt": "k"}
+		if ignore != "" {
+			files[".dockerignore"] = ignore
+		}
+		for name, content := range files {
+			os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+			os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600)
+		}
+		rc, err := Context(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		tr := tar.NewReader(rc)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, strings.TrimSuffix(h.Name, "/"))
+		}
+		rc.Close()
+		all := strings.Join(names, " ")
+		if strings.Contains(all, "berth.secrets.env") || !strings.Contains(all, "berth.yml") || !strings.Contains(all, "sub/deeper/keep.txt") {
+			t.Errorf(".dockerignore %q: the context holds %s", ignore, all)
+		}
+	}
+}

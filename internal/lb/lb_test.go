@@ -99,11 +99,16 @@ func TestRoundRobinOverHealthyTargetsWithForwardedHeaders(t *testing.T) {
 	if code, _ := get(t, url); code != http.StatusServiceUnavailable {
 		t.Errorf("no targets: %d, want 503", code)
 	}
-	b.Register("a", addr(backend(t, "a", nil)))
-	b.Register("b", addr(backend(t, "b", nil)))
+	// the targets fail their checks until the test has asked once: a target passes
+	// its first check within milliseconds, and the question is whether one that has
+	// not passed yet takes traffic
+	var up atomic.Bool
+	b.Register("a", addr(backend(t, "a", &up)))
+	b.Register("b", addr(backend(t, "b", &up)))
 	if code, _ := get(t, url); code != http.StatusServiceUnavailable {
 		t.Errorf("initial targets took traffic: %d", code)
 	}
+	up.Store(true)
 	waitState(t, b, "a", Healthy)
 	waitState(t, b, "b", Healthy)
 	seen := map[string]int{}

@@ -40,6 +40,12 @@ type Options struct {
 	Reloads <-chan Reload
 	// Ready, if set, is closed once the first replicas are healthy.
 	Ready chan<- string
+	// ReplicaEnv is what every replica gets besides the manifest's env: the values of
+	// its secrets and, when asked for, AWS credentials. It is called before anything
+	// starts (an error stops berth up), on a reload, and for each replica, so that
+	// short-lived credentials are fresh. Nil for nothing. What it returns is never
+	// printed.
+	ReplicaEnv func(ctx context.Context, m *manifest.Manifest) ([]string, error)
 }
 
 // DefaultViaPorts is true where the host cannot reach container addresses.
@@ -96,6 +102,9 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	url := "http://" + ln.Addr().String()
 	r.state = newStateFile(o.Env, m.Name, url)
 
+	if _, err := r.replicaEnv(ctx, m); err != nil {
+		return err
+	}
 	begun := time.Now()
 	img, err := Resolve(ctx, cli, m, r.out)
 	if err != nil {
@@ -245,6 +254,11 @@ func (r *Runner) warnOnce(key, format string, args ...any) {
 // replica that is gone before it could be registered is reported like any other exit.
 func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, error) {
 	s := r.spec(dep)
+	extra, err := r.replicaEnv(ctx, dep.m)
+	if err != nil {
+		return nil, fmt.Errorf("start replica %s: %w", s.name, err)
+	}
+	s.vars = append(s.vars, extra...)
 	st, err := startContainer(ctx, r.cli, s)
 	if err != nil {
 		if st.id != "" {

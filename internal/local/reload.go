@@ -3,6 +3,8 @@ package local
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +63,15 @@ func diff(cur, next *manifest.Manifest) changes {
 		}
 	}
 
+	for _, k := range secretKeys(cur, next) {
+		if a, b := cur.Secrets[k], next.Secrets[k]; a != b {
+			c.task = append(c.task, "secrets."+k)
+		}
+	}
+	if !reflect.DeepEqual(cur.Permissions, next.Permissions) || !slices.Equal(cur.SecretsKMSKeys, next.SecretsKMSKeys) {
+		c.aws = append(c.aws, "permissions or secrets_kms_key")
+	}
+
 	if cur.Count.Scales() || next.Count.Scales() {
 		// a range runs its minimum here; auto scaling is AWS's
 		note(&c.aws, "count.max", cur.Count.Max, next.Count.Max)
@@ -110,6 +121,10 @@ func (r *Runner) reload(ctx context.Context, req Reload) {
 			return
 		}
 		next = m
+	}
+	if _, err := r.replicaEnv(ctx, next); err != nil {
+		r.out.Printf("reload (%s): %v; nothing changed, the running configuration stays", req.Why, err)
+		return
 	}
 	c := diff(r.m, next)
 	for _, s := range c.restart {

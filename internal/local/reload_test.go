@@ -58,3 +58,16 @@ func TestBreakerThresholdAndBackoff(t *testing.T) {
 		}
 	}
 }
+
+// A secret that comes from elsewhere needs new replicas; permissions are AWS's.
+func TestReloadSeesSecretsAndPermissions(t *testing.T) {
+	cur := parse(t, "name: api\nsecrets:\n  A: ssm:/a\n  B: ssm:/b\n")
+	next := parse(t, "name: api\nsecrets:\n  A: ssm:/a2\n  C: secretsmanager:c\npermissions:\n  - arn:aws:iam::aws:policy/ReadOnlyAccess\n")
+	c := diff(cur, next)
+	if got := strings.Join(c.task, "; "); got != "secrets.A; secrets.B; secrets.C" {
+		t.Errorf("task changes %q", got)
+	}
+	if got := strings.Join(c.aws, "; "); got != "permissions or secrets_kms_key" {
+		t.Errorf("aws changes %q", got)
+	}
+}

@@ -68,8 +68,11 @@ func decode(data []byte, m *Manifest) error {
 			"flow_logs":           d.str(&m.Network.FlowLogs),
 			"flow_logs_retention": d.int(&m.Network.FlowLogsRetention),
 		}),
-		"logs": d.object(fields{"retention": d.int(&m.Logs.Retention)}),
-		"env":  d.env(&m.Env),
+		"logs":            d.object(fields{"retention": d.int(&m.Logs.Retention)}),
+		"env":             d.env(&m.Env),
+		"secrets":         d.secrets(&m.Secrets),
+		"secrets_kms_key": d.kmsKeys(&m.SecretsKMSKeys),
+		"permissions":     d.permissions(&m.Permissions),
 		"deployment": d.object(fields{
 			"max_percent":         d.int(&m.Deployment.MaxPercent),
 			"min_healthy_percent": d.int(&m.Deployment.MinHealthyPercent),
@@ -308,6 +311,9 @@ func (d *decoder) env(dst *map[string]string) field {
 			}
 			if strings.ContainsRune(v.Value, 0) {
 				return d.fail(v, sub, "holds a NUL character, which no process environment can carry")
+			}
+			if err := d.refuseCredential(v, sub); err != nil {
+				return err
 			}
 			// checked as the entries come, so that a huge environment stops early
 			if size += envEntrySize(k.Value, v.Value); size > MaxEnvSize {

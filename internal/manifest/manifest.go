@@ -20,20 +20,25 @@ const DefaultFile = "berth.yml"
 
 // Manifest is one service and the infrastructure it runs on.
 type Manifest struct {
-	Name         string
-	Image        Image
-	Port         int
-	CPU          int // ECS CPU units: 1024 is one vCPU
-	Memory       int // MiB
-	Count        Count
-	Health       Health
-	Capacity     Capacity
-	Network      Network
-	Logs         Logs
-	Env          map[string]string
-	Deployment   Deployment
-	LoadBalancer LoadBalancer
-	Domain       Domain
+	Name     string
+	Image    Image
+	Port     int
+	CPU      int // ECS CPU units: 1024 is one vCPU
+	Memory   int // MiB
+	Count    Count
+	Health   Health
+	Capacity Capacity
+	Network  Network
+	Logs     Logs
+	Env      map[string]string
+	Secrets  map[string]Secret // by variable name
+	// SecretsKMSKeys are the customer managed keys the secrets are encrypted with, if
+	// any: the tasks may decrypt with them through SSM and Secrets Manager only.
+	SecretsKMSKeys []string
+	Permissions    Permissions
+	Deployment     Deployment
+	LoadBalancer   LoadBalancer
+	Domain         Domain
 
 	// Dir is the directory of the manifest file; image.build is relative to it.
 	Dir string

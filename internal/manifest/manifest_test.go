@@ -352,3 +352,131 @@ func TestLoadReadsABoundedAmount(t *testing.T) {
 		t.Errorf("Load(/dev/zero): %v", err)
 	}
 }
+
+// The issue's secrets and permissions parse into their sources and statements.
+func TestSecretsAndPermissions(t *testing.T) {
+	m, err := Parse([]byte(`name: orders
+env:
+  LOG_LEVEL: info
+secrets:
+  DB_PASSWORD: ssm:/orders/prod/db-password
+  FLAG: ssm:feature-flag
+  API_KEY: secretsmanager:orders/api-key
+  DB_USER: secretsmanager:orders/db#username
+  OTHER: ssm:arn:aws:ssm:eu-west-1:111122223333:parameter/shared/token
+  FULL: secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:orders/db-secret-AbCdEf#password
+secrets_kms_key: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+permissions:
+  - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+  - allow: [s3:GetObject, s3:PutObject]
+    resources: [arn:aws:s3:::orders-uploads/*]
+  - allow: [sqs:SendMessage]
+    resources: [arn:aws:sqs:us-east-1:111122223333:orders]
+    conditions:
+      StringEquals: {aws:SourceVpce: vpce-1a2b3c4d}
+      ForAnyValue:StringLike: {"aws:TagKeys": [team, "env*"]}
+`), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Secret{
+		"DB_PASSWORD": {Source: SSM, Name: "/orders/prod/db-password"},
+		"FLAG":        {Source: SSM, Name: "feature-flag"},
+		"API_KEY":     {Source: SecretsManager, Name: "orders/api-key"},
+		"DB_USER":     {Source: SecretsManager, Name: "orders/db", JSONKey: "username"},
+		"OTHER":       {Source: SSM, ARN: "arn:aws:ssm:eu-west-1:111122223333:parameter/shared/token"},
+		"FULL":        {Source: SecretsManager, ARN: "arn:aws:secretsmanager:us-east-1:111122223333:secret:orders/db-secret-AbCdEf", JSONKey: "password"},
+	}
+	for k, w := range want {
+		got := m.Secrets[k]
+		got.Text = ""
+		if got != w {
+			t.Errorf("%s: %+v, want %+v", k, got, w)
+		}
+	}
+	if strings.Join(m.SecretNames(), " ") != "API_KEY DB_PASSWORD DB_USER FLAG FULL OTHER" || m.Line("secrets.DB_USER") != 8 {
+		t.Errorf("names %v, DB_USER on line %d", m.SecretNames(), m.Line("secrets.DB_USER"))
+	}
+	p := m.Permissions
+	if len(p.Managed) != 1 || len(p.Statements) != 2 || p.Statements[0].Allow[1] != "s3:PutObject" ||
+		p.Statements[1].Conditions["ForAnyValue:StringLike"]["aws:TagKeys"][1] != "env*" || p.Statements[1].Conditions["StringEquals"]["aws:SourceVpce"][0] != "vpce-1a2b3c4d" {
+		t.Errorf("permissions %+v", p)
+	}
+	if len(m.SecretsKMSKeys) != 1 {
+		t.Errorf("keys %v", m.SecretsKMSKeys)
+	}
+	d, _ := Parse([]byte("name: a\n"), "berth.yml")
+	if len(d.Secrets) != 0 || !d.Permissions.Empty() {
+		t.Errorf("defaults: %+v %+v", d.Secrets, d.Permissions)
+	}
+}
+
+// Each bad secret or permission fails at its line, saying what is allowed.
+func TestInvalidSecretsAndPermissions(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"not a mapping", "secrets: [a]\n", `berth.yml:2: secrets: must be a mapping of NAME: source`},
+		{"bad name", "secrets:\n  1X: ssm:/a\n", `berth.yml:3: secrets.1X: not a valid variable name`},
+		{"reserved name", "secrets:\n  AWS_KEY: ssm:/a\n", `berth.yml:3: secrets.AWS_KEY: names starting with ECS_ or AWS_ are reserved`},
+		{"in env too", "env:\n  DB_PASSWORD: x\nsecrets:\n  DB_PASSWORD: ssm:/a\n", `berth.yml:5: secrets.DB_PASSWORD: DB_PASSWORD is set in env too (line 3): a variable is either plain text or a secret`},
+		{"no source", "secrets:\n  A: /orders/db\n", `berth.yml:3: secrets.A: "/orders/db" is not a source (ssm:PARAMETER`},
+		{"unknown source", "secrets:\n  A: vault:x\n", `secrets.A: "vault:x" is not a source`},
+		{"empty ref", "secrets:\n  A: 'ssm:'\n", `secrets.A: "ssm:" names no parameter`},
+		{"number", "secrets:\n  A: 12\n", `secrets.A: must be a source such as ssm:/orders/db-password or secretsmanager:orders/api-key, got the number 12`},
+		{"ssm bad chars", "secrets:\n  A: ssm:/a b\n", `secrets.A: "/a b" is not an SSM parameter name`},
+		{"ssm hierarchy without slash", "secrets:\n  A: ssm:a/b\n", `"a/b" is a hierarchy without its leading /`},
+		{"ssm empty level", "secrets:\n  A: ssm:/a//b\n", `an empty level in the path`},
+		{"ssm too deep", "secrets:\n  A: ssm:" + strings.Repeat("/a", 16) + "\n", `deeper than SSM's 15 levels`},
+		{"ssm bad arn", "secrets:\n  A: ssm:arn:aws:ssm:us-east-1:12:parameter/a\n", `is not an SSM parameter ARN`},
+		{"ssm reference", "secrets:\n  A: ssm:/aws/reference/secretsmanager/orders/db\n", `reads a Secrets Manager secret through Parameter Store: write secretsmanager:orders/db`},
+		{"secret bad chars", "secrets:\n  A: secretsmanager:orders db\n", `"orders db" is not a secret name`},
+		{"secret like an arn suffix", "secrets:\n  A: secretsmanager:orders/db-secret\n", `"orders/db-secret" ends with a hyphen and six characters, which Secrets Manager takes for the random suffix of an ARN: give the secret's full ARN`},
+		{"secret partial arn", "secrets:\n  A: secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:orders/db\n", `is not a secret's full ARN`},
+		{"secret arn with key", "secrets:\n  A: 'secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:orders/db-AbCdEf:username::'\n", `holds more than the secret's ARN: name one JSON key with #`},
+		{"empty json key", "secrets:\n  A: 'secretsmanager:orders/db#'\n", `the JSON key after # must be a key name`},
+		{"json key with colon", "secrets:\n  A: 'secretsmanager:orders/db#a:b'\n", `the JSON key after # must be a key name`},
+		{"kms alias", "secrets:\n  A: ssm:/a\nsecrets_kms_key: alias/orders\n", `berth.yml:4: secrets_kms_key: "alias/orders" is an alias, which IAM cannot grant by`},
+		{"kms garbage", "secrets:\n  A: ssm:/a\nsecrets_kms_key: [abc]\n", `secrets_kms_key: "abc" is not a KMS key ARN`},
+		{"kms without secrets", "secrets_kms_key: 1234abcd-12ab-34cd-56ef-1234567890ab\n", `berth.yml:2: secrets_kms_key: applies to secrets, and there is none`},
+		{"permissions mapping", "permissions: {allow: [s3:GetObject]}\n", `berth.yml:2: permissions: must be a list of managed policy ARNs and {allow: [...], resources: [...]} statements`},
+		{"bad policy arn", "permissions:\n  - AmazonS3ReadOnlyAccess\n", `berth.yml:3: permissions[0]: "AmazonS3ReadOnlyAccess" is not a managed policy ARN`},
+		{"policy twice", "permissions:\n  - arn:aws:iam::aws:policy/A\n  - arn:aws:iam::aws:policy/A\n", `berth.yml:4: permissions[1]: arn:aws:iam::aws:policy/A is listed twice`},
+		{"too many policies", "permissions:\n" + manyPolicies(21), `permissions: 21 managed policies: IAM attaches at most 20 to a role`},
+		{"no resources", "permissions:\n  - allow: [s3:GetObject]\n", `berth.yml:3: permissions[0].resources: required: the ARNs the actions apply to`},
+		{"no allow", "permissions:\n  - resources: ['*']\n", `berth.yml:3: permissions[0].allow: required`},
+		{"empty allow", "permissions:\n  - allow: []\n    resources: ['*']\n", `berth.yml:3: permissions[0].allow: must be a list of actions such as s3:GetObject, got a list`},
+		{"unknown statement key", "permissions:\n  - allow: [s3:GetObject]\n    resource: ['*']\n", `berth.yml:4: permissions[0].resource: unknown key, did you mean "resources"?`},
+		{"every action", "permissions:\n  - allow: ['*']\n    resources: ['*']\n", `berth.yml:3: permissions[0].allow: "*" allows every action of every service`},
+		{"iam wildcard", "permissions:\n  - allow: ['iam:*']\n    resources: ['*']\n", `permissions[0].allow: "iam:*" is a wildcard over IAM`},
+		{"iam partial wildcard", "permissions:\n  - allow: ['iam:Put*']\n    resources: ['*']\n", `"iam:Put*" is a wildcard over IAM`},
+		{"not an action", "permissions:\n  - allow: [GetObject]\n    resources: ['*']\n", `"GetObject" is not an action (service:Action`},
+		{"not an arn", "permissions:\n  - allow: [s3:GetObject]\n    resources: [orders-uploads]\n", `berth.yml:4: permissions[0].resources: "orders-uploads" is not an ARN`},
+		{"bad operator", "permissions:\n  - allow: [s3:GetObject]\n    resources: ['*']\n    conditions: {Equals: {a: b}, 'String Equals': {a: b}}\n", `permissions[0].conditions.String Equals: not an IAM condition operator`},
+		{"condition value list of lists", "permissions:\n  - allow: [s3:GetObject]\n    resources: ['*']\n    conditions: {StringEquals: {a: [[b]]}}\n", `permissions[0].conditions.StringEquals.a: must be a value or a list of values, got a list`},
+		{"policy too large", "permissions:\n  - allow: [s3:GetObject]\n    resources: [" + strings.Repeat("arn:aws:s3:::"+strings.Repeat("b", 60)+"/*, ", 160) + "]\n", `permissions: the statements make a policy of`},
+		{"env holds a key id", "env:\n  KEY: AKIAIOSFODNN7EXAMPLE\n", `berth.yml:3: env.KEY: the value is an AWS access key id, which env would keep in plain text in the template and the task definition: move it to secrets`},
+		{"env holds a private key", "env:\n  TLS: \"-----BEGIN EC PRIVATE KEY-----\\nMHc\"\n", `env.TLS: the value is a private key`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte("name: a\n"+tc.src), filepath.Join(t.TempDir(), "berth.yml"))
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), "berth.yml:") || !strings.Contains(err.Error(), tc.want) || !IsManifestError(err) {
+				t.Errorf("error %q\n does not contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "AKIAIOSFODNN7EXAMPLE") || strings.Contains(err.Error(), "MHc") {
+				t.Errorf("the error repeats the credential: %q", err)
+			}
+		})
+	}
+}
+
+func manyPolicies(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  - arn:aws:iam::aws:policy/P%d\n", i)
+	}
+	return b.String()
+}

@@ -26,8 +26,17 @@ health:
   unhealthy_threshold: 10
   grace_period: 60         # seconds failed checks are ignored after a start
 
-# env:
+# env:                     # plain text: visible in the template and the task definition
 #   LOG_LEVEL: info
+# secrets:                 # read by ECS when a task starts; berth up reads them from
+#                          # the environment or berth.secrets.env next to this file
+#   DB_PASSWORD: ssm:/web/db-password          # SSM Parameter Store (SecureString)
+#   API_KEY: secretsmanager:web/api-key        # Secrets Manager, the whole value
+#   DB_USER: secretsmanager:web/db#username    # or one key of a JSON secret
+# permissions:             # the task role: what the app may call in AWS
+#   - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+#   - allow: [s3:PutObject]
+#     resources: [arn:aws:s3:::web-uploads/*]
 
 deployment:
   max_percent: 200         # of count, running during a rollout

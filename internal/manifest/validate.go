@@ -86,6 +86,9 @@ func applyDefaults(m *Manifest) {
 	if m.Env == nil {
 		m.Env = map[string]string{}
 	}
+	if m.Secrets == nil {
+		m.Secrets = map[string]Secret{}
+	}
 }
 
 // defStr and defInt fill a key the user left out; a key that is present keeps its
@@ -120,7 +123,7 @@ const (
 var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 func validate(m *Manifest) error {
-	checks := []func(*Manifest) error{validateService, validateHealth, validateCapacity, validateNetwork, validateRest}
+	checks := []func(*Manifest) error{validateService, validateHealth, validateCapacity, validateNetwork, validateRest, validateSecrets}
 	for _, c := range checks {
 		if err := c(m); err != nil {
 			return err

@@ -265,17 +265,7 @@ func capacityProvider() cfn.Resource {
 // account's ECS tasks, so another account's tasks cannot assume it (confused deputy).
 func executionRole() cfn.Resource {
 	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
-		"AssumeRolePolicyDocument": map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{map[string]any{
-				"Effect": "Allow", "Action": "sts:AssumeRole",
-				"Principal": map[string]any{"Service": "ecs-tasks.amazonaws.com"},
-				"Condition": map[string]any{
-					"StringEquals": map[string]any{"aws:SourceAccount": cfn.Ref("AWS::AccountId")},
-					"ArnLike":      map[string]any{"aws:SourceArn": cfn.Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*")},
-				},
-			}},
-		},
-		"ManagedPolicyArns": []any{policyArn("service-role/AmazonECSTaskExecutionRolePolicy")},
+		"AssumeRolePolicyDocument": tasksTrust(),
+		"ManagedPolicyArns":        []any{policyArn("service-role/AmazonECSTaskExecutionRolePolicy")},
 	}}
 }

@@ -77,6 +77,32 @@ func readsBack(m *manifest.Manifest, files map[string][]byte, load loader) error
 		want(Service, fmt.Sprintf("%sEnvironment.%d.Name", container, platform+i), k)
 		want(Service, fmt.Sprintf("%sEnvironment.%d.Value", container, platform+i), m.Env[k])
 	}
+	for i, k := range m.SecretNames() {
+		want(Service, fmt.Sprintf("%sSecrets.%d.Name", container, i), k)
+		if s := m.Secrets[k]; s.ARN != "" && s.JSONKey == "" {
+			want(Service, fmt.Sprintf("%sSecrets.%d.ValueFrom", container, i), s.ARN)
+		}
+	}
+	role := "Resources.TaskRole.Properties."
+	for i, a := range m.Permissions.Managed {
+		want(Service, fmt.Sprintf("%sManagedPolicyArns.%d", role, i), a)
+	}
+	for i, st := range m.Permissions.Statements {
+		statement := fmt.Sprintf("%sPolicies.0.PolicyDocument.Statement.%d.", role, i)
+		for j, a := range st.Allow {
+			want(Service, fmt.Sprintf("%sAction.%d", statement, j), a)
+		}
+		for j, r := range st.Resources {
+			want(Service, fmt.Sprintf("%sResource.%d", statement, j), r)
+		}
+		for op, keys := range st.Conditions {
+			for k, vals := range keys {
+				for j, v := range vals {
+					want(Service, fmt.Sprintf("%sCondition.%s.%s.%d", statement, op, strings.ReplaceAll(k, ".", "\x00"), j), v)
+				}
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}

@@ -31,7 +31,10 @@ func service(m *manifest.Manifest) *cfn.Template {
 		t.Parameters.Set(OutTaskSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Subnets of the tasks (network stack output)"})
 	}
 	t.Parameters.Set(OutClusterName, cfn.Parameter{Type: "String", Description: "ECS cluster (cluster stack output)"})
-	t.Parameters.Set(OutExecutionRoleArn, cfn.Parameter{Type: "String", Description: "Task execution role ARN (cluster stack output)"})
+	if len(m.Secrets) == 0 {
+		// a service with secrets has an execution role of its own (roles.go)
+		t.Parameters.Set(OutExecutionRoleArn, cfn.Parameter{Type: "String", Description: "Task execution role ARN (cluster stack output)"})
+	}
 	t.Parameters.Set(OutCapacityProvider, cfn.Parameter{
 		Type: "String", Default: "",
 		Description: "Capacity provider (cluster stack output); empty uses the cluster's default strategy, which is the same provider",
@@ -49,6 +52,12 @@ func service(m *manifest.Manifest) *cfn.Template {
 		"LogGroupName":    cfn.Sub(fmt.Sprintf("/berth/${Env}/%s", m.Name)),
 		"RetentionInDays": m.Logs.Retention,
 	}})
+	if len(m.Secrets) > 0 {
+		t.Resources.Set("ExecutionRole", serviceExecutionRole(m))
+	}
+	if !m.Permissions.Empty() {
+		t.Resources.Set("TaskRole", taskRole(m))
+	}
 	t.Resources.Set("TaskDefinition", taskDefinition(m))
 	t.Resources.Set("LoadBalancerSecurityGroup", loadBalancerSecurityGroup(m))
 	if Bridge(m) {
@@ -200,6 +209,9 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 		},
 	}
 	container["Environment"] = env
+	if len(m.Secrets) > 0 {
+		container["Secrets"] = secretsOf(m)
+	}
 	props := map[string]any{
 		"Family":                  cfn.Sub(fmt.Sprintf("%s-${Env}", m.Name)),
 		"NetworkMode":             "awsvpc",
@@ -208,6 +220,12 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 		"Memory":                  strconv.Itoa(m.Memory),
 		"ExecutionRoleArn":        cfn.Ref(OutExecutionRoleArn),
 		"ContainerDefinitions":    []any{container},
+	}
+	if len(m.Secrets) > 0 {
+		props["ExecutionRoleArn"] = cfn.GetAtt("ExecutionRole.Arn")
+	}
+	if !m.Permissions.Empty() {
+		props["TaskRoleArn"] = cfn.GetAtt("TaskRole.Arn")
 	}
 	switch {
 	case m.Capacity.IsFargate():

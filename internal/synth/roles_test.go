@@ -1,0 +1,124 @@
+package synth
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// sub is the text of a string or of an {Fn::Sub: text}.
+func sub(v any) string {
+	if m, ok := v.(map[string]any); ok {
+		return fmt.Sprint(m["Fn::Sub"])
+	}
+	return fmt.Sprint(v)
+}
+
+func serviceDoc(t *testing.T, m *manifest.Manifest) *cfn.Doc {
+	t.Helper()
+	doc, err := cfn.Parse(mustMarshal(t, Build(m)[Service]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+var jsonKey = regexp.MustCompile(`^(.*:secret:[^:]+):[^:]+::$`)
+var suffixed = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
+
+// The execution role of a service with secrets reads exactly what its task definition
+// names, nothing more: every ValueFrom is within a Resource of the role's policy, and
+// every Resource holds a ValueFrom. (The role is the service's own: the environment's
+// is shared by every service deployed to it.)
+func TestTheExecutionRoleReadsExactlyTheSecrets(t *testing.T) {
+	for _, name := range cases {
+		m := load(t, name)
+		doc := serviceDoc(t, m)
+		td := doc.Resources["TaskDefinition"].Properties
+		role, hasRole := doc.Resources["ExecutionRole"]
+		if len(m.Secrets) == 0 {
+			if hasRole || td["ExecutionRoleArn"].(map[string]any)["Ref"] != OutExecutionRoleArn {
+				t.Errorf("%s: a service without secrets keeps the environment's execution role", name)
+			}
+			continue
+		}
+		if target := fmt.Sprint(td["ExecutionRoleArn"]); !hasRole || !strings.Contains(target, "ExecutionRole") || doc.Parameters[OutExecutionRoleArn] != nil {
+			t.Fatalf("%s: the task definition runs with %s, not the service's own execution role", name, target)
+		}
+		var read []string // what the task definition names, as the role sees it
+		for _, s := range td["ContainerDefinitions"].([]any)[0].(map[string]any)["Secrets"].([]any) {
+			v := sub(s.(map[string]any)["ValueFrom"])
+			if m := jsonKey.FindStringSubmatch(v); m != nil {
+				v = m[1] // ARN:KEY:: reads the secret ARN
+			}
+			if strings.Contains(v, ":secret:") && !suffixed.MatchString(v) {
+				v += "-AbCdEf" // a partial ARN: Secrets Manager resolves it to the full one
+			}
+			read = append(read, v)
+		}
+		var allowed []string
+		for _, st := range role.Properties["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := st.(map[string]any)
+			if st["Action"] == "kms:Decrypt" {
+				if fmt.Sprint(st["Condition"]) == "<nil>" || !strings.Contains(fmt.Sprint(st["Condition"]), "kms:ViaService") {
+					t.Errorf("%s: kms:Decrypt is not limited to SSM and Secrets Manager", name)
+				}
+				continue
+			}
+			for _, r := range st["Resource"].([]any) {
+				allowed = append(allowed, sub(r))
+			}
+		}
+		for _, r := range read {
+			if !slices.ContainsFunc(allowed, func(a string) bool { ok, _ := path.Match(a, r); return ok }) {
+				t.Errorf("%s: the task reads %s, which its execution role may not", name, r)
+			}
+		}
+		for _, a := range allowed {
+			if a == "*" || !slices.ContainsFunc(read, func(r string) bool { ok, _ := path.Match(a, r); return ok }) {
+				t.Errorf("%s: the execution role may read %s, which the task does not", name, a)
+			}
+		}
+	}
+}
+
+// A task role exists only with permissions, trusts only this account's tasks, and holds
+// exactly the manifest's policies.
+func TestTheTaskRoleIsThePermissions(t *testing.T) {
+	for _, name := range cases {
+		m := load(t, name)
+		doc := serviceDoc(t, m)
+		role, has := doc.Resources["TaskRole"]
+		td := doc.Resources["TaskDefinition"].Properties
+		if m.Permissions.Empty() {
+			if has || td["TaskRoleArn"] != nil {
+				t.Errorf("%s: a task role without permissions", name)
+			}
+			continue
+		}
+		if !has || !strings.Contains(fmt.Sprint(td["TaskRoleArn"]), "TaskRole") {
+			t.Fatalf("%s: no task role", name)
+		}
+		trust := fmt.Sprint(role.Properties["AssumeRolePolicyDocument"])
+		if !strings.Contains(trust, "aws:SourceAccount") || !strings.Contains(trust, "aws:SourceArn") {
+			t.Errorf("%s: the task role's trust is not limited to this account's tasks: %s", name, trust)
+		}
+		var managed []string
+		for _, a := range role.Properties["ManagedPolicyArns"].([]any) {
+			managed = append(managed, a.(string))
+		}
+		if !slices.Equal(managed, m.Permissions.Managed) {
+			t.Errorf("%s: managed policies %v, want %v", name, managed, m.Permissions.Managed)
+		}
+		statements := role.Properties["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)
+		if len(statements) != len(m.Permissions.Statements) {
+			t.Errorf("%s: %d statements, want %d", name, len(statements), len(m.Permissions.Statements))
+		}
+	}
+}
