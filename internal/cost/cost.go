@@ -132,6 +132,7 @@ const (
 	WAFRuleMonth    = 1.00 // each rule or rule group in it
 	WAFPerMillion   = 0.60 // requests it inspects
 	S3GBMonth       = 0.023
+	SecretMonth     = 0.40 // a Secrets Manager secret; SSM standard parameters are free
 )
 
 // addEdge prices the options in front of the load balancer and in the VPC.
@@ -148,6 +149,16 @@ func addEdge(m *manifest.Manifest, p Prices, add func(Line)) {
 	if d := m.LoadBalancer.AccessLogs; d > 0 {
 		add(Line{Item: "load balancer access logs", Quantity: fmt.Sprintf("kept %d days in S3", d),
 			PerUse: fmt.Sprintf("about $%.3f per GB-month stored (S3 Standard, us-east-1)", S3GBMonth)})
+	}
+	secrets := map[string]bool{} // two keys of one JSON secret are one secret
+	for _, sec := range m.Secrets {
+		if sec.Source == manifest.SecretsManager {
+			secrets[sec.Name+sec.ARN] = true
+		}
+	}
+	if n := len(secrets); n > 0 {
+		add(Line{Item: "Secrets Manager secrets", Quantity: fmt.Sprintf("%d × $%.2f (unless other services share them)", n, SecretMonth),
+			Monthly: float64(n) * SecretMonth, PerUse: "$0.05 per 10,000 API calls (each task start reads them)"})
 	}
 	if m.Network.FlowLogsOn() {
 		add(Line{Item: "VPC flow logs (" + m.Network.FlowLogs + ")", Quantity: fmt.Sprintf("kept %d days", m.Network.FlowLogsRetention),

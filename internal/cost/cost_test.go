@@ -123,3 +123,16 @@ func TestEdgeOptionsByHand(t *testing.T) {
 		t.Errorf("%d lines by use, want 3: %+v", byUse, edge.Lines)
 	}
 }
+
+// Two keys of one JSON secret and a second secret are two secrets, $0.80; SSM
+// parameters add nothing.
+func TestSecretsByHand(t *testing.T) {
+	plain, _ := Of(parse(t, "name: web\n"), "us-east-1")
+	e, err := Of(parse(t, "name: web\nsecrets:\n  DB_USER: secretsmanager:orders/db#username\n  DB_PASSWORD: secretsmanager:orders/db#password\n  API_KEY: secretsmanager:orders/api\n  TOKEN: ssm:/orders/token\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Round((e.Total-plain.Total)*100) / 100; d != 0.80 {
+		t.Errorf("secrets add $%.2f a month, want $0.80", d)
+	}
+}
