@@ -46,7 +46,7 @@ func printLocalStatus(c *cobra.Command, env, output string) error {
 		return err
 	}
 	defer cli.Close()
-	st, err := local.Status(c.Context(), cli, env)
+	services, err := local.Status(c.Context(), cli, env)
 	if err != nil {
 		return err
 	}
@@ -54,25 +54,42 @@ func printLocalStatus(c *cobra.Command, env, output string) error {
 	if output == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return enc.Encode(struct {
+			Env      string        `json:"env"`
+			Services []local.State `json:"services"`
+		}{env, services})
 	}
-	if len(st.Replicas) == 0 {
+	if len(services) == 0 {
 		fmt.Fprintf(w, "nothing runs locally for environment %s (start it with \"berth up\")\n", env)
 		return nil
 	}
-	url := st.URL
-	if url == "" {
-		url = "(no berth up running)"
-	}
-	fmt.Fprintf(w, "service %s, environment %s, %s\n\n", st.Service, env, url)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REPLICA\tCONTAINER\tREVISION\tHEALTH\tADDRESS\tDOCKER")
-	for _, r := range st.Replicas {
-		health := r.Health
-		if r.Reason != "" {
-			health += " (" + r.Reason + ")"
+	for i, st := range services {
+		if i > 0 {
+			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Container, r.Revision, health, r.Addr, r.Status)
+		url := st.URL
+		if url == "" {
+			url = "(no berth up is running for it)"
+		} else if st.PID != 0 {
+			url += fmt.Sprintf(" (berth up pid %d)", st.PID)
+		}
+		fmt.Fprintf(w, "service %s, environment %s, %s\n\n", st.Service, env, url)
+		if len(st.Replicas) == 0 {
+			fmt.Fprintln(w, "  no replica yet")
+			continue
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "REPLICA\tCONTAINER\tREVISION\tHEALTH\tADDRESS\tDOCKER")
+		for _, r := range st.Replicas {
+			health := r.Health
+			if r.Reason != "" {
+				health += " (" + r.Reason + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Container, r.Revision, health, r.Addr, r.Status)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	return nil
 }

@@ -84,16 +84,20 @@ short-lived ones, as the SDK resolves them.`,
 			if o.watch {
 				go watchSources(ctx, o.file, m.BuildDir(), reloads)
 			}
+			listen := o.listen
+			if !c.Flags().Changed("listen") {
+				listen = "" // the default, moved up when another berth up holds it
+			}
 			return local.Up(ctx, cli, local.Options{
 				Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(o.file) },
-				Env: o.env, Listen: o.listen, ViaPorts: o.viaPorts,
+				Env: o.env, Listen: listen, ViaPorts: o.viaPorts,
 				Out: c.OutOrStdout(), Reloads: reloads, ReplicaEnv: extra.vars,
 			})
 		},
 	}
 	manifestFlag(c, &o.file)
 	envFlag(c, &o.env)
-	c.Flags().StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of the local load balancer")
+	c.Flags().StringVar(&o.listen, "listen", local.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
 	c.Flags().BoolVar(&o.watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
 	c.Flags().BoolVar(&o.viaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")
 	c.Flags().StringVar(&o.awsProfile, "aws-profile", "", "give the replicas short-lived AWS credentials of this profile (none without it)")
@@ -151,52 +155,74 @@ func fingerprint(file, dir string) string {
 }
 
 func newDown() *cobra.Command {
-	var env string
+	var env, service string
 	var all bool
 	c := &cobra.Command{
-		Use:     "down",
-		Short:   "Remove the containers and network that berth up made",
-		Long:    "down removes, by their labels, the replicas and network of an environment: what Ctrl-C on berth up removes, or what a crashed berth up left behind.",
-		Example: "  berth down\n  berth down --env demo\n  berth down --all",
+		Use:   "down",
+		Short: "Stop berth up and remove the containers and networks it made",
+		Long: `down stops the berth ups running in an environment (or one service of it) the way
+Ctrl-C does: no new connections, requests in flight finish, replicas removed. Then it
+removes, by their labels, what a berth up that crashed left behind. It finds a running
+berth up through its control endpoint, never by a process id.`,
+		Example: "  berth down\n  berth down --env demo --service orders\n  berth down --all",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if all {
-				env = ""
+				env, service = "", ""
 			}
 			cli, err := local.Connect(c.Context())
 			if err != nil {
 				return err
 			}
 			defer cli.Close()
-			n, nets, err := local.Down(c.Context(), cli, env)
+			w := c.OutOrStdout()
+			stopped, n, nets, err := local.Down(c.Context(), cli, env, service, func(msg string) { fmt.Fprintln(w, msg) })
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "removed %d container(s) and %d network(s)\n", n, nets)
+			for _, i := range stopped {
+				fmt.Fprintf(w, "stopped the berth up of %s in environment %s\n", i.Service, i.Env)
+			}
+			if n+nets > 0 || len(stopped) == 0 {
+				fmt.Fprintf(w, "removed %d container(s) and %d network(s)\n", n, nets)
+			}
 			return nil
 		},
 	}
 	envFlag(c, &env)
+	c.Flags().StringVar(&service, "service", "", "only this service of the environment")
 	c.Flags().BoolVar(&all, "all", false, "every environment")
 	return c
 }
 
 func newReload() *cobra.Command {
-	var env string
+	var env, service, file string
 	c := &cobra.Command{
-		Use:     "reload",
-		Short:   "Make a running berth up apply berth.yml again: rebuild, apply, roll out",
-		Example: "  berth reload\n  berth reload --env demo",
+		Use:   "reload",
+		Short: "Make a running berth up apply berth.yml again: rebuild, apply, roll out",
+		Long: `reload asks a running berth up to read its berth.yml again, rebuild, apply what
+changed and roll out new replicas. Where an environment runs several services, it is
+the one --service names, else the one of the berth.yml at hand, else the only one.`,
+		Example: "  berth reload\n  berth reload --env demo --service orders",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			pid, err := local.RequestReload(env)
-			if err != nil {
-				return withHint(err, "start one with \"berth up\"")
+			mine := ""
+			if m, err := manifest.Load(file); err == nil {
+				mine = m.Name
 			}
-			fmt.Fprintf(c.OutOrStdout(), "asked berth up (pid %d) to apply berth.yml and roll out; its output shows the progress\n", pid)
+			inst, err := local.Pick(local.Running(c.Context(), env), env, service, mine)
+			if err != nil {
+				return err
+			}
+			if err := inst.Reload(c.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "asked the berth up of %s (pid %d) to apply berth.yml and roll out; its output shows the progress\n", inst.Service, inst.PID)
 			return nil
 		},
 	}
+	manifestFlag(c, &file)
 	envFlag(c, &env)
+	c.Flags().StringVar(&service, "service", "", "the service, where the environment runs several")
 	return c
 }

@@ -61,10 +61,14 @@ func (e *NoEngineError) Unwrap() error { return e.Err }
 
 func networkName(env, service string) string { return "berth-" + env + "-" + service }
 
-func labelFilter(env string) filters.Args {
+// labelFilter selects what berth made for env and service; empty means any.
+func labelFilter(env, service string) filters.Args {
 	f := filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))
 	if env != "" {
 		f.Add("label", LabelEnv+"="+env)
+	}
+	if service != "" {
+		f.Add("label", LabelService+"="+service)
 	}
 	return f
 }
@@ -187,9 +191,10 @@ func tailLogs(ctx context.Context, cli *client.Client, id string, n int) []strin
 
 func containerName(s replicaSpec) string { return "berth-" + s.env + "-" + s.name }
 
-// removeAll stops and removes every container and network berth made for env.
-func removeAll(ctx context.Context, cli *client.Client, env string) (containers, networks int, err error) {
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(env)})
+// removeAll stops and removes every container and network berth made for env and
+// service (empty: any).
+func removeAll(ctx context.Context, cli *client.Client, env, service string) (containers, networks int, err error) {
+	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(env, service)})
 	if err != nil {
 		return 0, 0, fmt.Errorf("list containers: %w", err)
 	}
@@ -208,7 +213,7 @@ func removeAll(ctx context.Context, cli *client.Client, env string) (containers,
 	if err := errors.Join(errs...); err != nil {
 		return 0, 0, fmt.Errorf("remove containers: %w", err)
 	}
-	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: labelFilter(env)})
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: labelFilter(env, service)})
 	if err != nil {
 		return len(list), 0, fmt.Errorf("list networks: %w", err)
 	}

@@ -65,8 +65,8 @@ type Runner struct {
 	out     *syncWriter
 	lb      *lb.Balancer
 	network string
-	state   *stateFile
-	cpus    int // the engine's, for capping replicas' CPU limits
+	url     string // where the load balancer answers
+	cpus    int    // the engine's, for capping replicas' CPU limits
 
 	// m is the service as applied: count, health, deployment and load balancer
 	// settings. What a replica is started with (image, env, cpu, memory) belongs to its
@@ -85,22 +85,37 @@ type Runner struct {
 	stops       sync.WaitGroup
 	warned      map[string]bool
 	progress    progressLog
+
+	cancel     context.CancelFunc // a stop asked for through the control endpoint
+	ctlReloads chan Reload        // reloads asked for through it
 }
 
 // Up runs the service until ctx ends, then drains and removes everything it made. A
 // stop by ctx is a clean stop: Up returns nil.
 func Up(ctx context.Context, cli *client.Client, o Options) error {
 	m := o.Manifest
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	r := &Runner{o: o, m: m, cli: cli, out: &syncWriter{w: o.Out}, replicas: map[string]*replica{},
-		changed: make(chan struct{}, 1), warned: map[string]bool{}}
+		changed: make(chan struct{}, 1), warned: map[string]bool{}, cancel: cancel, ctlReloads: make(chan Reload, 1)}
 
-	ln, err := net.Listen("tcp", o.Listen)
+	// First the claim on the service: a second berth up of it stops here, before it
+	// touches anything of the first one's.
+	ctl, err := startControl(ctx, o.Env, m.Name, r)
 	if err != nil {
-		return &ListenError{Addr: o.Listen, Err: err}
+		return err
+	}
+	defer ctl.close()
+
+	ln, err := listen(o.Listen, r.out)
+	if err != nil {
+		return err
 	}
 	defer ln.Close()
 	url := "http://" + ln.Addr().String()
-	r.state = newStateFile(o.Env, m.Name, url)
+	r.mu.Lock()
+	r.url = url
+	r.mu.Unlock()
 
 	if _, err := r.replicaEnv(ctx, m); err != nil {
 		return err
@@ -114,7 +129,7 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	r.primary, r.deployments = &deployment{id: 1, img: img, m: m}, 1
 	r.cpus = engineCPUs(ctx, cli)
 
-	if n, _, err := removeAll(ctx, cli, o.Env); err != nil {
+	if n, _, err := removeAll(ctx, cli, o.Env, m.Name); err != nil {
 		return stopped(ctx, err)
 	} else if n > 0 {
 		r.out.Printf("removed %d replica(s) left behind by an earlier run", n)
@@ -124,7 +139,10 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	}
 	defer r.teardown()
 
-	r.lb = lb.New(lbConfig(m, ln), r.onTargetChange)
+	balancer := lb.New(lbConfig(m, ln), r.onTargetChange)
+	r.mu.Lock()
+	r.lb = balancer
+	r.mu.Unlock()
 	srv := r.lb.Server()
 	go srv.Serve(ln)
 
@@ -180,6 +198,39 @@ func healthCheck(m *manifest.Manifest) lb.HealthCheck {
 		UnhealthyThreshold: h.UnhealthyThreshold,
 		InitialInterval:    250 * time.Millisecond,
 	}
+}
+
+// DefaultListen is where the load balancer listens unless told: the first free port
+// from 8080 up, so that several services of an environment run side by side.
+const DefaultListen = "127.0.0.1:8080"
+
+const defaultPorts = 20
+
+// listen opens the load balancer's address; an empty addr is the default, moved up to
+// the next free port when another process holds 8080.
+func listen(addr string, out *syncWriter) (net.Listener, error) {
+	if addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, &ListenError{Addr: addr, Err: err}
+		}
+		return ln, nil
+	}
+	var first error
+	for p := 8080; p < 8080+defaultPorts; p++ {
+		a := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+		ln, err := net.Listen("tcp", a)
+		if err == nil {
+			if p != 8080 {
+				out.Printf("%s is taken (another berth up?): listening on %s", DefaultListen, a)
+			}
+			return ln, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, &ListenError{Addr: fmt.Sprintf("127.0.0.1:8080-%d", 8080+defaultPorts-1), Err: first}
 }
 
 // ListenError says the load balancer's address is taken.
@@ -285,7 +336,6 @@ func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, e
 	}
 	r.lb.Register(s.name, addr)
 	r.out.Printf("%s started (revision %s, %s)", s.name, dep.img.Revision, addr)
-	r.saveState()
 	return rep, nil
 }
 
@@ -323,7 +373,6 @@ func (r *Runner) remove(ctx context.Context, rep *replica) {
 	r.mu.Lock()
 	delete(r.replicas, rep.id)
 	r.mu.Unlock()
-	r.saveState()
 	r.poke()
 }
 
@@ -387,7 +436,6 @@ func (r *Runner) noteFailure(rep *replica) bool {
 }
 
 func (r *Runner) onTargetChange(t lb.Target) {
-	r.saveState()
 	if t.State == lb.Healthy {
 		r.mu.Lock()
 		for _, rep := range r.replicas {
@@ -456,9 +504,8 @@ func (r *Runner) teardown() {
 	if r.lb != nil {
 		r.lb.Close()
 	}
-	if _, _, err := removeAll(ctx, r.cli, r.o.Env); err != nil {
+	if _, _, err := removeAll(ctx, r.cli, r.o.Env, r.m.Name); err != nil {
 		r.out.Printf("cleanup: %v (run \"berth down\")", err)
 	}
-	r.state.remove()
 	r.out.Printf("stopped: no container or network of berth's is left")
 }

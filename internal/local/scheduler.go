@@ -34,7 +34,7 @@ func (d *deployment) String() string {
 
 // watchExits reports the containers of this environment that exit.
 func (r *Runner) watchExits(ctx context.Context) (<-chan events.Message, <-chan error) {
-	f := labelFilter(r.o.Env)
+	f := labelFilter(r.o.Env, r.m.Name)
 	f.Add("type", "container")
 	f.Add("event", "die")
 	return r.cli.Events(ctx, events.ListOptions{Filters: f})
@@ -66,6 +66,8 @@ func (r *Runner) schedule(ctx context.Context, exits <-chan events.Message, errs
 				r.exited(rep, ev.Actor.Attributes["exitCode"])
 			}
 		case why := <-r.o.Reloads:
+			r.reload(ctx, why)
+		case why := <-r.ctlReloads:
 			r.reload(ctx, why)
 		case <-r.changed:
 		case <-tick.C:
