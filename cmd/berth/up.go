@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -12,14 +14,15 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/localtls"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
 
 type upOptions struct {
-	file, env, listen string
-	watch, viaPorts   bool
-	awsProfile        string
+	file, env, listen, tlsListen string
+	watch, viaPorts, tls         bool
+	awsProfile                   string
 }
 
 func newUp() *cobra.Command {
@@ -28,7 +31,8 @@ func newUp() *cobra.Command {
 		Use:   "up",
 		Short: "Run the service on the local Docker engine behind a local load balancer",
 		Long: `up runs count replicas of the service on a private Docker network behind a load
-balancer on 127.0.0.1:8080 that behaves like the ALB target group: health checks by the
+balancer on 127.0.0.1:8080 (the next free port when taken: each service of an
+environment runs under its own berth up) that behaves like the ALB target group: health checks by the
 manifest, traffic only to healthy replicas, drain on deregistration. Replicas that exit
 or stay unhealthy past the grace period are replaced, with a backoff. Ctrl-C stops
 accepting connections, lets requests in flight finish (up to deregistration_delay),
@@ -38,7 +42,12 @@ then removes everything; a second Ctrl-C quits at once ("berth down" cleans up).
 rebuilds, applies count, health and deployment settings at once and rolls out new
 replicas (max_percent / min_healthy_percent, like ECS) for a new image, env, cpu or
 memory; it says what needs a restart (name, port). --watch does the same when berth.yml
-or the sources of image.build change.
+or the sources of image.build change. A service that already runs in the environment
+is not started twice.
+
+With a domain in berth.yml, or --tls, the load balancer serves HTTPS (from
+127.0.0.1:8443) with a certificate of a local authority berth makes once, and the
+HTTP listener redirects to it, as the ALB does.
 
 Secrets take their values from the environment, then from berth.secrets.env next to
 berth.yml (NAME=value lines), which never goes into an image; a missing one stops berth
@@ -88,9 +97,15 @@ short-lived ones, as the SDK resolves them.`,
 			if !c.Flags().Changed("listen") {
 				listen = "" // the default, moved up when another berth up holds it
 			}
+			var tlsConfig *tls.Config
+			if o.tls || (m.HTTPS() && !c.Flags().Changed("tls")) {
+				if tlsConfig, err = localTLS(c.OutOrStdout(), m); err != nil {
+					return err
+				}
+			}
 			return local.Up(ctx, cli, local.Options{
 				Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(o.file) },
-				Env: o.env, Listen: listen, ViaPorts: o.viaPorts,
+				Env: o.env, Listen: listen, ViaPorts: o.viaPorts, TLS: tlsConfig, TLSListen: o.tlsListen,
 				Out: c.OutOrStdout(), Reloads: reloads, ReplicaEnv: extra.vars,
 			})
 		},
@@ -98,10 +113,31 @@ short-lived ones, as the SDK resolves them.`,
 	manifestFlag(c, &o.file)
 	envFlag(c, &o.env)
 	c.Flags().StringVar(&o.listen, "listen", local.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
+	c.Flags().BoolVar(&o.tls, "tls", false, "serve HTTPS with a local certificate authority and redirect HTTP to it (the default when berth.yml has a domain)")
+	c.Flags().StringVar(&o.tlsListen, "tls-listen", "", "address of the HTTPS listener (default: the first free port from 127.0.0.1:8443)")
 	c.Flags().BoolVar(&o.watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
 	c.Flags().BoolVar(&o.viaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")
 	c.Flags().StringVar(&o.awsProfile, "aws-profile", "", "give the replicas short-lived AWS credentials of this profile (none without it)")
 	return c
+}
+
+// localTLS makes (once per user) the local certificate authority and the localhost
+// certificate berth up serves HTTPS with, and says how to trust them.
+func localTLS(w io.Writer, m *manifest.Manifest) (*tls.Config, error) {
+	dir, err := localtls.Dir()
+	if err != nil {
+		return nil, err
+	}
+	files, err := localtls.Ensure(dir, time.Now())
+	if err != nil {
+		return nil, withHint(err, "set "+localtls.DirEnv+" to a directory berth may write")
+	}
+	why := "--tls"
+	if m.HTTPS() {
+		why = "domain " + m.Domain.Name + " in berth.yml (--tls=false serves plain HTTP)"
+	}
+	fmt.Fprintf(w, "HTTPS (%s) with berth's local certificate authority %s: trust it, or \"curl --cacert %s\"\n", why, files.CA, files.CA)
+	return files.Config()
 }
 
 func envFlag(c *cobra.Command, env *string) {

@@ -6,10 +6,12 @@ package local
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
@@ -28,7 +30,13 @@ type Options struct {
 	// Load reads the manifest again for a reload; nil keeps Manifest.
 	Load   func() (*manifest.Manifest, error)
 	Env    string
-	Listen string // the load balancer's address, 127.0.0.1:8080 by default
+	Listen string // the load balancer's address; empty: the first free port from 8080
+	// TLS, when set, makes the load balancer serve HTTPS on TLSListen (empty: the
+	// first free port from 8443) with X-Forwarded-Proto https, and Listen answer every
+	// request with a permanent redirect to it: what the ALB does for a service with a
+	// domain.
+	TLS       *tls.Config
+	TLSListen string
 	// ViaPorts reaches replicas through their published loopback ports rather than
 	// their container addresses; required where the host cannot reach container
 	// addresses (Docker Desktop), and the default there.
@@ -107,12 +115,25 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	}
 	defer ctl.close()
 
-	ln, err := listen(o.Listen, r.out)
+	ln, err := listen(o.Listen, 8080, r.out)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 	url := "http://" + ln.Addr().String()
+	var redirect *http.Server
+	if o.TLS != nil {
+		secure, err := listen(o.TLSListen, 8443, r.out)
+		if err != nil {
+			return err
+		}
+		defer secure.Close()
+		redirect = &http.Server{Handler: lb.RedirectToHTTPS(secure.Addr().(*net.TCPAddr).Port), ReadHeaderTimeout: 10 * time.Second}
+		go redirect.Serve(ln)
+		r.out.Printf("%s redirects to HTTPS (301), as the load balancer's port 80 does", url)
+		ln = tls.NewListener(secure, o.TLS)
+		url = "https://" + secure.Addr().String()
+	}
 	r.mu.Lock()
 	r.url = url
 	r.mu.Unlock()
@@ -139,7 +160,11 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	}
 	defer r.teardown()
 
-	balancer := lb.New(lbConfig(m, ln), r.onTargetChange)
+	cfg := lbConfig(m, ln)
+	if o.TLS != nil {
+		cfg.Proto = "https"
+	}
+	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
 	r.lb = balancer
 	r.mu.Unlock()
@@ -150,6 +175,9 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
 	go r.announceReady(ctx, url)
 	err = r.schedule(ctx, exits, exitErrs)
+	if redirect != nil {
+		redirect.Close() // a redirect has nothing in flight worth waiting for
+	}
 	r.drainListener(srv)
 	return stopped(ctx, err)
 }
@@ -201,14 +229,15 @@ func healthCheck(m *manifest.Manifest) lb.HealthCheck {
 }
 
 // DefaultListen is where the load balancer listens unless told: the first free port
-// from 8080 up, so that several services of an environment run side by side.
+// from 8080 up (8443 up for HTTPS), so that several services of an environment run
+// side by side.
 const DefaultListen = "127.0.0.1:8080"
 
 const defaultPorts = 20
 
-// listen opens the load balancer's address; an empty addr is the default, moved up to
-// the next free port when another process holds 8080.
-func listen(addr string, out *syncWriter) (net.Listener, error) {
+// listen opens the load balancer's address; an empty addr is the default: from port
+// first, moved up to the next free port when another process holds it.
+func listen(addr string, first int, out *syncWriter) (net.Listener, error) {
 	if addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -216,21 +245,21 @@ func listen(addr string, out *syncWriter) (net.Listener, error) {
 		}
 		return ln, nil
 	}
-	var first error
-	for p := 8080; p < 8080+defaultPorts; p++ {
+	var firstErr error
+	for p := first; p < first+defaultPorts; p++ {
 		a := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
 		ln, err := net.Listen("tcp", a)
 		if err == nil {
-			if p != 8080 {
-				out.Printf("%s is taken (another berth up?): listening on %s", DefaultListen, a)
+			if p != first {
+				out.Printf("127.0.0.1:%d is taken (another berth up?): listening on %s", first, a)
 			}
 			return ln, nil
 		}
-		if first == nil {
-			first = err
+		if firstErr == nil {
+			firstErr = err
 		}
 	}
-	return nil, &ListenError{Addr: fmt.Sprintf("127.0.0.1:8080-%d", 8080+defaultPorts-1), Err: first}
+	return nil, &ListenError{Addr: fmt.Sprintf("127.0.0.1:%d-%d", first, first+defaultPorts-1), Err: firstErr}
 }
 
 // ListenError says the load balancer's address is taken.

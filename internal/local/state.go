@@ -40,7 +40,10 @@ func (r *Runner) requestReload(why Reload) {
 	}
 }
 
-func (r *Runner) requestStop() { r.cancel() }
+func (r *Runner) requestStop() {
+	r.out.Printf("stop requested through the control endpoint (berth down)")
+	r.cancel()
+}
 
 // Status lists the services of env with their replicas as Docker sees them, and the
 // health that their running berth ups report. A service whose berth up is gone (a

@@ -40,6 +40,9 @@ func main() {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "%s from %s\n", os.Getenv("APP_GREETING"), host)
 	})
+	mux.HandleFunc("GET /forwarded", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "proto=%s port=%s\n", r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Port"))
+	})
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
