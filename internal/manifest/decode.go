@@ -297,15 +297,7 @@ func (d *decoder) env(dst *map[string]string) field {
 		}
 		*dst = map[string]string{}
 		size := 0
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			sub := join(key, k.Value)
-			if !envName.MatchString(k.Value) {
-				return d.fail(k, sub, "not a valid variable name (letters, digits and _, not starting with a digit)")
-			}
-			if _, dup := (*dst)[k.Value]; dup {
-				return d.fail(k, sub, "set twice")
-			}
+		return d.entries(n, key, envName, notEnvName, func(k, v *yaml.Node, sub string) error {
 			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
 				return d.fail(v, sub, "must be a string, number or boolean, got %s", kind(v))
 			}
@@ -321,9 +313,32 @@ func (d *decoder) env(dst *map[string]string) field {
 			}
 			d.m.lines[sub] = k.Line
 			(*dst)[k.Value] = v.Value
-		}
-		return nil
+			return nil
+		})
 	}
+}
+
+const notEnvName = "not a valid variable name (letters, digits and _, not starting with a digit)"
+
+// entries walks the NAME: value pairs of a mapping: each name must match valid (else
+// the error says notValid) and come once; fn decodes the pair, sub being its key path.
+func (d *decoder) entries(n *yaml.Node, key string, valid *regexp.Regexp, notValid string, fn func(k, v *yaml.Node, sub string) error) error {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		sub := join(key, k.Value)
+		if !valid.MatchString(k.Value) {
+			return d.fail(k, sub, "%s", notValid)
+		}
+		if seen[k.Value] {
+			return d.fail(k, sub, "set twice")
+		}
+		seen[k.Value] = true
+		if err := fn(k, v, sub); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // envEntrySize is the size of {"name":"K","value":"V"}, in the JSON of a task definition.

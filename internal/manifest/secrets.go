@@ -90,15 +90,7 @@ func (d *decoder) secrets(dst *map[string]Secret) field {
 			return d.fail(n, key, "must be a mapping of NAME: source (ssm:PARAMETER or secretsmanager:SECRET), got %s", kind(n))
 		}
 		*dst = map[string]Secret{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			sub := join(key, k.Value)
-			if !envName.MatchString(k.Value) {
-				return d.fail(k, sub, "not a valid variable name (letters, digits and _, not starting with a digit)")
-			}
-			if _, dup := (*dst)[k.Value]; dup {
-				return d.fail(k, sub, "set twice")
-			}
+		return d.entries(n, key, envName, notEnvName, func(k, v *yaml.Node, sub string) error {
 			if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
 				return d.fail(v, sub, "must be a source such as ssm:/orders/db-password or secretsmanager:orders/api-key, got %s", kind(v))
 			}
@@ -108,8 +100,8 @@ func (d *decoder) secrets(dst *map[string]Secret) field {
 			}
 			d.m.lines[sub] = k.Line
 			(*dst)[k.Value] = s
-		}
-		return nil
+			return nil
+		})
 	}
 }
 
@@ -317,40 +309,28 @@ func (d *decoder) conditions(dst *map[string]map[string][]string) field {
 			return d.fail(n, key, "must be a mapping of IAM condition operators, such as {StringEquals: {\"s3:prefix\": [uploads/]}}, got %s", kind(n))
 		}
 		*dst = map[string]map[string][]string{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			op, keys := n.Content[i], n.Content[i+1]
-			sub := join(key, op.Value)
-			if !condOp.MatchString(op.Value) {
-				return d.fail(op, sub, "not an IAM condition operator (StringEquals, ArnLike, ForAnyValue:StringLike, ...)")
-			}
-			if _, dup := (*dst)[op.Value]; dup {
-				return d.fail(op, sub, "set twice")
-			}
+		return d.entries(n, key, condOp, "not an IAM condition operator (StringEquals, ArnLike, ForAnyValue:StringLike, ...)", func(op, keys *yaml.Node, sub string) error {
 			if keys.Kind != yaml.MappingNode || len(keys.Content) == 0 {
 				return d.fail(keys, sub, "must be a mapping of condition keys to values, got %s", kind(keys))
 			}
 			(*dst)[op.Value] = map[string][]string{}
-			for j := 0; j+1 < len(keys.Content); j += 2 {
-				k, v := keys.Content[j], keys.Content[j+1]
-				if !condKey.MatchString(k.Value) {
-					return d.fail(k, join(sub, k.Value), "not a condition key (aws:SourceVpce, s3:prefix, aws:PrincipalTag/team, ...)")
-				}
+			return d.entries(keys, sub, condKey, "not a condition key (aws:SourceVpce, s3:prefix, aws:PrincipalTag/team, ...)", func(k, v *yaml.Node, ksub string) error {
 				vals := []*yaml.Node{v}
 				if v.Kind == yaml.SequenceNode {
 					vals = v.Content
 				}
 				if len(vals) == 0 {
-					return d.fail(v, join(sub, k.Value), "must have a value")
+					return d.fail(v, ksub, "must have a value")
 				}
 				for _, x := range vals {
 					if x.Kind != yaml.ScalarNode || x.Tag == "!!null" {
-						return d.fail(x, join(sub, k.Value), "must be a value or a list of values, got %s", kind(x))
+						return d.fail(x, ksub, "must be a value or a list of values, got %s", kind(x))
 					}
 					(*dst)[op.Value][k.Value] = append((*dst)[op.Value][k.Value], x.Value)
 				}
-			}
-		}
-		return nil
+				return nil
+			})
+		})
 	}
 }
 
