@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
 
@@ -25,6 +26,9 @@ func newStatus() *cobra.Command {
 			if o.local {
 				if err := validOutput(o.output); err != nil {
 					return err
+				}
+				if err := manifest.ValidEnv(o.env); err != nil {
+					return usageErrorf("--env: %v", err)
 				}
 				return printLocalStatus(c, o.env, o.output)
 			}

@@ -97,6 +97,9 @@ short-lived ones, as the SDK resolves them.`,
 			if !c.Flags().Changed("listen") {
 				listen = "" // the default, moved up when another berth up holds it
 			}
+			if c.Flags().Changed("tls-listen") && !o.tls && !m.HTTPS() {
+				return usageErrorf("--tls-listen needs --tls (or a domain in berth.yml)")
+			}
 			var tlsConfig *tls.Config
 			if o.tls || (m.HTTPS() && !c.Flags().Changed("tls")) {
 				if tlsConfig, err = localTLS(c.OutOrStdout(), m); err != nil {
@@ -205,6 +208,8 @@ berth up through its control endpoint, never by a process id.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if all {
 				env, service = "", ""
+			} else if err := manifest.ValidEnv(env); err != nil {
+				return usageErrorf("--env: %v (--all for every environment)", err)
 			}
 			cli, err := local.Connect(c.Context())
 			if err != nil {
@@ -246,7 +251,14 @@ the one --service names, else the one of the berth.yml at hand, else the only on
 			if m, err := manifest.Load(file); err == nil {
 				mine = m.Name
 			}
-			inst, err := local.Pick(local.Running(c.Context(), env), env, service, mine)
+			if err := manifest.ValidEnv(env); err != nil {
+				return usageErrorf("--env: %v", err)
+			}
+			running, err := local.Running(c.Context(), env)
+			if err != nil {
+				return err
+			}
+			inst, err := local.Pick(running, env, service, mine)
 			if err != nil {
 				return err
 			}

@@ -94,3 +94,18 @@ func TestServicesSideBySideAndASecondUpIsRefused(t *testing.T) {
 		t.Errorf("%d containers in %s after down of svc-b, want svc-a's 1", n, env)
 	}
 }
+
+// An environment name reaches the control records' paths only once validated: never a
+// path out of their directory, never every environment by accident.
+func TestLocalCommandsRefuseABadEnvironment(t *testing.T) {
+	for _, args := range [][]string{
+		{"reload", "--env", "../../proj"},
+		{"down", "--env", ""},
+		{"down", "--env", "*"},
+		{"status", "--local", "--env", "../x"},
+	} {
+		if r := berth(t, t.TempDir(), args...); r.code != 2 || !strings.Contains(r.stderr, "--env") {
+			t.Errorf("%v: exit %d %s", args, r.code, r.stderr)
+		}
+	}
+}

@@ -63,6 +63,17 @@ func TestUpServesHTTPSWithADomainAndRedirectsHTTP(t *testing.T) {
 		t.Errorf("plain HTTP: %d Location %q, want 301 %q", resp.StatusCode, resp.Header.Get("Location"), want)
 	}
 
+	// plain HTTP sent to the HTTPS port is told so, as net/http's servers do
+	if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", secure)); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("plain HTTP to the HTTPS port: %v %v", err, resp)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "HTTP request to an HTTPS server") {
+			t.Errorf("plain HTTP to the HTTPS port: %q", body)
+		}
+	}
+
 	// without the authority, a client refuses the certificate: it is not a public one
 	if _, err := http.Get(httpsURL + "/"); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("an untrusting client: %v", err)

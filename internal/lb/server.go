@@ -3,6 +3,7 @@ package lb
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"math"
@@ -162,6 +163,7 @@ func (s *Server) serveConn(cc *clientConn) {
 		}
 		cc.lr.remain = maxHeaderBytes
 		if _, err := cc.br.Peek(1); err != nil {
+			answerPlainHTTPOnTLS(err)
 			return
 		}
 		if !s.setBusy(cc, true) {
@@ -276,4 +278,24 @@ func writeError(bw *bufio.Writer, code int, text string, keep bool) error {
 	bw.WriteString(text)
 	bw.WriteByte('\n')
 	return bw.Flush()
+}
+
+// answerPlainHTTPOnTLS tells a client that spoke plain HTTP to the HTTPS listener what
+// happened, as net/http's server does, rather than closing without a word.
+func answerPlainHTTPOnTLS(err error) {
+	var rh tls.RecordHeaderError
+	if !errors.As(err, &rh) || rh.Conn == nil || !looksLikeHTTP(rh.RecordHeader[:]) {
+		return
+	}
+	rh.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	io.WriteString(rh.Conn, "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+}
+
+func looksLikeHTTP(hdr []byte) bool {
+	for _, m := range []string{"GET /", "HEAD ", "POST ", "PUT /", "OPTIO", "DELET", "PATCH"} {
+		if string(hdr) == m {
+			return true
+		}
+	}
+	return false
 }

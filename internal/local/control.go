@@ -6,9 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -16,15 +14,20 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // How "berth reload", "berth down" and "berth status --local" find a running "berth up"
-// and talk to it, the same way on Linux, macOS and Windows: each berth up serves a
-// small HTTP endpoint on a loopback port with a secret made for this run, and announces
-// both in a record file that only the user can read. A record is believed only when the
-// endpoint behind it answers with its secret: a record left by a berth up that was
-// killed names a port nobody answers on (or someone who does not know the secret), so a
-// stale file can never make berth act on another process, which a PID could.
+// and talk to it, the same way on Linux, macOS and Windows. Each berth up holds an
+// operating-system lock on (env, service) for as long as it lives (flock on Unix,
+// LockFileEx on Windows; the kernel lets go when the process dies, however it dies),
+// and serves a small HTTP endpoint on a loopback port with a secret made for the run,
+// announced in a record file only the user can read. The lock decides who runs a
+// service: a second berth up cannot take it, and a record whose lock nobody holds is
+// stale and removed. The secret decides whom berth talks to: a port that a killed berth
+// up left is never sent a command unless whoever answers knows its secret, so berth
+// never acts on another process, as a process id in a stale file could make it do.
 
 // Record is what a running "berth up" announces about itself.
 type Record struct {
@@ -36,10 +39,12 @@ type Record struct {
 	Started time.Time `json:"started"`
 }
 
-// Instance is a berth up that answered: its record and what it runs now.
+// Instance is a live berth up: its record and what it runs now. Unresponsive says why
+// it did not answer (stopped with Ctrl-Z, or overloaded): it still holds its service.
 type Instance struct {
 	Record
-	State State
+	State        State
+	Unresponsive string
 }
 
 // State is what a running "berth up" says it runs.
@@ -64,20 +69,28 @@ type ReplicaState struct {
 }
 
 // ControlDir is where the records live: the user's cache directory, or BERTH_CONTROL_DIR
-// (tests, and people who want them elsewhere).
-func ControlDir() string {
+// (tests, and people who want them elsewhere). Never a directory other users share.
+func ControlDir() (string, error) {
 	if d := os.Getenv("BERTH_CONTROL_DIR"); d != "" {
-		return d
+		return d, nil
 	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
-		dir = os.TempDir()
+		return "", fmt.Errorf("berth up keeps its control records in the user cache directory: %w (set BERTH_CONTROL_DIR)", err)
 	}
-	return filepath.Join(dir, "berth", "up")
+	return filepath.Join(dir, "berth", "up"), nil
 }
 
-func recordPath(env, service string) string {
-	return filepath.Join(ControlDir(), env, service+".json")
+// files are where the record and the lock of (env, service) are. The names were
+// validated (lower-case letters, digits, hyphens) before they got here: no path
+// separator, no "..".
+func files(env, service string) (record, lock string, err error) {
+	dir, err := ControlDir()
+	if err != nil {
+		return "", "", err
+	}
+	base := filepath.Join(dir, env, service)
+	return base + ".json", base + ".lock", nil
 }
 
 // controller is what the control endpoint asks of the berth up it belongs to.
@@ -91,6 +104,7 @@ type controller interface {
 type control struct {
 	srv  *http.Server
 	path string
+	lock *flock.Flock
 }
 
 // AlreadyRunningError says the service runs under another berth up already.
@@ -111,65 +125,85 @@ func (e *AlreadyRunningError) Hint() string {
 	return fmt.Sprintf("\"berth reload --env %s --service %s\" applies berth.yml to it; \"berth down --env %s --service %s\" stops it; --env NAME runs another copy beside it", i.Env, i.Service, i.Env, i.Service)
 }
 
-// startControl serves the endpoint for c and claims (env, service): when a live berth up
-// holds the claim, it returns an *AlreadyRunningError and nothing is started.
+// startControl claims (env, service) and serves the endpoint for c: when a live berth
+// up holds the claim, it returns an *AlreadyRunningError and nothing is started.
 func startControl(ctx context.Context, env, service string, c controller) (*control, error) {
+	path, lockPath, err := files(env, service)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("control record: %w", err)
+	}
+	lock := flock.New(lockPath, flock.SetPermissions(0o600))
+	ok, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", lockPath, err)
+	}
+	if !ok {
+		return nil, &AlreadyRunningError{Instance: holder(ctx, env, service, path)}
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
+		lock.Unlock()
 		return nil, fmt.Errorf("control endpoint: %w", err)
 	}
-	token := hex.EncodeToString(secret)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		lock.Unlock()
 		return nil, fmt.Errorf("control endpoint: %w", err)
 	}
-	rec := Record{Env: env, Service: service, PID: os.Getpid(), Control: ln.Addr().String(), Token: token, Started: time.Now().UTC()}
-	ctl := &control{srv: &http.Server{Handler: controlHandler(rec, c), ReadHeaderTimeout: 5 * time.Second}, path: recordPath(env, service)}
+	rec := Record{Env: env, Service: service, PID: os.Getpid(), Control: ln.Addr().String(), Token: hex.EncodeToString(secret), Started: time.Now().UTC()}
+	ctl := &control{path: path, lock: lock, srv: &http.Server{
+		Handler: controlHandler(rec, c), ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 8 << 10,
+	}}
 	go ctl.srv.Serve(ln)
-	if err := claim(ctx, ctl.path, rec); err != nil {
-		ctl.srv.Close()
+	if err := writeRecord(path, rec); err != nil {
+		ctl.close()
 		return nil, err
 	}
 	return ctl, nil
 }
 
-// close gives up the claim, then stops answering.
+// holder is what can be said of the berth up that holds a claim: what its record says
+// once it answers (it may have taken the lock an instant ago and be writing it).
+func holder(ctx context.Context, env, service, path string) Instance {
+	inst := probe(ctx, path)
+	for i := 0; i < 20 && inst.Token == ""; i++ {
+		time.Sleep(100 * time.Millisecond)
+		inst = probe(ctx, path)
+	}
+	inst.Env, inst.Service = env, service
+	return inst
+}
+
+// writeRecord replaces the record at once: readers see the old one or the new one,
+// never half of it. Windows refuses to replace a file another process has open for an
+// instant; that is retried.
+func writeRecord(path string, rec Record) error {
+	b, _ := json.Marshal(rec)
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("control record: %w", err)
+	}
+	var err error
+	for range 10 {
+		if err = os.Rename(tmp, path); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	os.Remove(tmp)
+	return fmt.Errorf("control record: %w", err)
+}
+
+// close gives up the claim and stops answering. Only the holder of the lock removes
+// the record, so it is always its own.
 func (c *control) close() {
 	os.Remove(c.path)
 	c.srv.Close()
-}
-
-// claim writes the record unless a live berth up holds it. Creating the file
-// exclusively makes two berth ups started at once agree on which one runs.
-func claim(ctx context.Context, path string, rec Record) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("control record: %w", err)
-	}
-	b, _ := json.Marshal(rec)
-	for attempt := 0; ; attempt++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
-			_, werr := f.Write(b)
-			if cerr := f.Close(); werr == nil {
-				werr = cerr
-			}
-			if werr != nil {
-				os.Remove(path)
-				return fmt.Errorf("control record: %w", werr)
-			}
-			return nil
-		}
-		if !errors.Is(err, fs.ErrExist) || attempt > 0 {
-			return fmt.Errorf("control record: %w", err)
-		}
-		if inst, ok := probe(ctx, path); ok {
-			return &AlreadyRunningError{Instance: inst}
-		}
-		// The berth up that wrote it is gone (or the file is not one): take its place.
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("control record: %w", err)
-		}
-	}
+	c.lock.Unlock()
 }
 
 func controlHandler(rec Record, c controller) http.Handler {
@@ -217,43 +251,65 @@ func (i Instance) call(ctx context.Context, method, path string) (*http.Response
 	return resp, nil
 }
 
-// probe reads a record and asks the berth up it names for its state: ok only when that
-// berth up answers with the record's secret and is the one the record says.
-func probe(ctx context.Context, path string) (Instance, bool) {
+// probe reads a record and asks the berth up it names for its state. Unresponsive is
+// set when that berth up did not answer as the record says it would.
+func probe(ctx context.Context, path string) Instance {
 	var inst Instance
 	b, err := os.ReadFile(path)
-	if err != nil || json.Unmarshal(b, &inst.Record) != nil || inst.Control == "" || inst.Token == "" {
-		return inst, false
+	if err != nil {
+		inst.Unresponsive = "no control record yet"
+		return inst
+	}
+	if json.Unmarshal(b, &inst.Record) != nil || inst.Control == "" || inst.Token == "" {
+		inst.Unresponsive = "its control record is not one berth wrote"
+		return inst
 	}
 	if host, _, err := net.SplitHostPort(inst.Control); err != nil || host != "127.0.0.1" {
-		return inst, false // berth only ever listens on loopback: anything else is not its record
+		// berth only ever listens on loopback: anything else is not its record
+		inst.Unresponsive = "its control record names " + inst.Control
+		return inst
 	}
 	resp, err := inst.call(ctx, http.MethodGet, "/v1/state")
 	if err != nil {
-		return inst, false
+		inst.Unresponsive = "its control endpoint did not answer: " + err.Error()
+		return inst
 	}
 	defer resp.Body.Close()
 	if json.NewDecoder(resp.Body).Decode(&inst.State) != nil || inst.State.Env != inst.Env || inst.State.Service != inst.Service {
-		return inst, false
+		inst.Unresponsive = "its control endpoint answered for something else"
 	}
-	return inst, true
+	return inst
 }
 
-// Running lists the berth ups that answer, in env (every environment when env is
-// empty), by service. Records nobody answers for are stale and removed.
-func Running(ctx context.Context, env string) []Instance {
-	pattern := filepath.Join(ControlDir(), env, "*.json")
+// Running lists the live berth ups in env (every environment when env is empty), by
+// environment and service: those that hold their service's lock, whether or not they
+// answer. A record whose lock nobody holds is stale and removed.
+func Running(ctx context.Context, env string) ([]Instance, error) {
+	dir, err := ControlDir()
+	if err != nil {
+		return nil, err
+	}
+	pattern := filepath.Join(dir, env, "*.json")
 	if env == "" {
-		pattern = filepath.Join(ControlDir(), "*", "*.json")
+		pattern = filepath.Join(dir, "*", "*.json")
 	}
 	paths, _ := filepath.Glob(pattern)
 	var out []Instance
 	for _, p := range paths {
-		if inst, ok := probe(ctx, p); ok {
-			out = append(out, inst)
-		} else if ctx.Err() == nil {
-			os.Remove(p)
+		if info, err := os.Lstat(p); err != nil || !info.Mode().IsRegular() {
+			continue // only files berth writes; never follow a link out of the directory
 		}
+		lock := flock.New(strings.TrimSuffix(p, ".json") + ".lock")
+		if free, err := lock.TryLock(); err == nil && free {
+			os.Remove(p) // nobody holds the service: whoever wrote this is gone
+			lock.Unlock()
+			continue
+		}
+		inst := probe(ctx, p)
+		if inst.Env == "" {
+			inst.Env, inst.Service = filepath.Base(filepath.Dir(p)), strings.TrimSuffix(filepath.Base(p), ".json")
+		}
+		out = append(out, inst)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Env != out[j].Env {
@@ -261,7 +317,7 @@ func Running(ctx context.Context, env string) []Instance {
 		}
 		return out[i].Service < out[j].Service
 	})
-	return out
+	return out, nil
 }
 
 // Reload asks the berth up to read its manifest again and roll out.
@@ -282,9 +338,14 @@ func (i Instance) Stop(ctx context.Context) error {
 		return fmt.Errorf("ask berth up (pid %d) to stop: %w", i.PID, err)
 	}
 	resp.Body.Close()
-	path := recordPath(i.Env, i.Service)
+	_, lockPath, err := files(i.Env, i.Service)
+	if err != nil {
+		return err
+	}
+	lock := flock.New(lockPath)
 	for {
-		if cur, ok := probe(ctx, path); !ok || cur.Token != i.Token {
+		if free, err := lock.TryLock(); err == nil && free {
+			lock.Unlock()
 			return nil
 		}
 		select {
@@ -305,15 +366,22 @@ func Pick(running []Instance, env, service, manifestService string) (Instance, e
 	if want != "" {
 		for _, i := range running {
 			if i.Service == want {
-				return i, nil
+				return answering(i)
 			}
 		}
 		return Instance{}, &NotRunningError{Env: env, Service: want, Running: running}
 	}
 	if len(running) == 1 {
-		return running[0], nil
+		return answering(running[0])
 	}
 	return Instance{}, &NotRunningError{Env: env, Running: running}
+}
+
+func answering(i Instance) (Instance, error) {
+	if i.Unresponsive != "" {
+		return i, fmt.Errorf("the berth up of %s in environment %s (pid %d) holds it but does not answer: %s", i.Service, i.Env, i.PID, i.Unresponsive)
+	}
+	return i, nil
 }
 
 // NotRunningError says no berth up answers for what was asked.

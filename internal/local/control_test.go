@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,14 +50,14 @@ func TestReloadAndDownFindTheRunningUpWithoutSignals(t *testing.T) {
 	startFake(t, "dev", "billing")
 	startFake(t, "other", "orders")
 
-	running := Running(ctx, "dev")
-	if len(running) != 2 || running[0].Service != "billing" || running[1].Service != "orders" {
+	running, err := Running(ctx, "dev")
+	if err != nil || len(running) != 2 || running[0].Service != "billing" || running[1].Service != "orders" {
 		t.Fatalf("running in dev: %+v", running)
 	}
 	if got := running[1].State; got.URL != "http://127.0.0.1:8080" || got.PID != os.Getpid() || got.Replicas[0].Health != "healthy" {
 		t.Errorf("state: %+v", got)
 	}
-	if all := Running(ctx, ""); len(all) != 3 {
+	if all, _ := Running(ctx, ""); len(all) != 3 {
 		t.Errorf("every environment: %d", len(all))
 	}
 
@@ -73,10 +74,10 @@ func TestReloadAndDownFindTheRunningUpWithoutSignals(t *testing.T) {
 	if err := inst.Stop(stopCtx); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	if left := Running(ctx, "dev"); len(left) != 1 || left[0].Service != "billing" {
+	if left, _ := Running(ctx, "dev"); len(left) != 1 || left[0].Service != "billing" {
 		t.Errorf("after stopping orders: %+v", left)
 	}
-	if _, err := os.Stat(recordPath("dev", "orders")); !errors.Is(err, os.ErrNotExist) {
+	if p, _, _ := files("dev", "orders"); !gone(p) {
 		t.Errorf("record of the stopped berth up remains: %v", err)
 	}
 }
@@ -112,15 +113,16 @@ func TestAStaleRecordIsNeverBelieved(t *testing.T) {
 	defer stranger.Close()
 
 	for service, addr := range map[string]string{"killed": goneAddr, "reused": stranger.Listener.Addr().String()} {
-		writeRecord(t, Record{Env: "dev", Service: service, PID: 1, Control: addr, Token: "old"})
+		plantRecord(t, Record{Env: "dev", Service: service, PID: 1, Control: addr, Token: "old"})
 	}
-	writeRecord(t, Record{Env: "dev", Service: "elsewhere", PID: 1, Control: "192.0.2.1:80", Token: "old"})
-	os.WriteFile(filepath.Join(ControlDir(), "dev", "garbage.json"), []byte("{"), 0o600)
+	plantRecord(t, Record{Env: "dev", Service: "elsewhere", PID: 1, Control: "192.0.2.1:80", Token: "old"})
+	dir, _ := ControlDir()
+	os.WriteFile(filepath.Join(dir, "dev", "garbage.json"), []byte("{"), 0o600)
 
-	if running := Running(ctx, "dev"); len(running) != 0 {
+	if running, _ := Running(ctx, "dev"); len(running) != 0 {
 		t.Fatalf("stale records believed: %+v", running)
 	}
-	if left, _ := filepath.Glob(filepath.Join(ControlDir(), "dev", "*.json")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, "dev", "*.json")); len(left) != 0 {
 		t.Errorf("stale records kept: %v", left)
 	}
 	if _, err := Pick(nil, "dev", "", "killed"); err == nil {
@@ -130,16 +132,16 @@ func TestAStaleRecordIsNeverBelieved(t *testing.T) {
 		t.Errorf("a process that took the port was sent %d command(s)", posts.Load())
 	}
 
-	writeRecord(t, Record{Env: "dev", Service: "killed", PID: 1, Control: goneAddr, Token: "old"})
+	plantRecord(t, Record{Env: "dev", Service: "killed", PID: 1, Control: goneAddr, Token: "old"})
 	startFake(t, "dev", "killed")
-	if running := Running(ctx, "dev"); len(running) != 1 || running[0].PID != os.Getpid() {
+	if running, _ := Running(ctx, "dev"); len(running) != 1 || running[0].PID != os.Getpid() {
 		t.Errorf("the new berth up did not take the stale record's place: %+v", running)
 	}
 }
 
-func writeRecord(t *testing.T, rec Record) {
+func plantRecord(t *testing.T, rec Record) {
 	t.Helper()
-	p := recordPath(rec.Env, rec.Service)
+	p, _, _ := files(rec.Env, rec.Service)
 	os.MkdirAll(filepath.Dir(p), 0o700)
 	b, _ := json.Marshal(rec)
 	if err := os.WriteFile(p, b, 0o600); err != nil {
@@ -170,4 +172,93 @@ func TestPick(t *testing.T) {
 			}
 		})
 	}
+}
+
+func gone(path string) bool {
+	_, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// Berth ups of one service started at the same instant: exactly one runs it.
+func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
+	t.Setenv("BERTH_CONTROL_DIR", t.TempDir())
+	// a record left by a killed berth up makes every contender look at it first
+	plantRecord(t, Record{Env: "dev", Service: "orders", PID: 1, Control: "127.0.0.1:1", Token: "old"})
+	for round := range 30 {
+		const n = 6
+		results := make(chan error, n)
+		ctls := make(chan *control, n)
+		for range n {
+			go func() {
+				ctl, err := startControl(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
+				if err == nil {
+					ctls <- ctl
+				}
+				results <- err
+			}()
+		}
+		wins := 0
+		for range n {
+			err := <-results
+			var already *AlreadyRunningError
+			switch {
+			case err == nil:
+				wins++
+			case !errors.As(err, &already):
+				t.Fatalf("round %d: a contender failed otherwise: %v", round, err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("round %d: %d winners", round, wins)
+		}
+		(<-ctls).close()
+	}
+}
+
+// A berth up that holds its service but does not answer (Ctrl-Z, or a machine under
+// load) keeps it: its record stays, a second berth up is refused, and down and reload
+// say it does not answer instead of acting under it.
+func TestAnUnresponsiveUpKeepsItsService(t *testing.T) {
+	t.Setenv("BERTH_CONTROL_DIR", t.TempDir())
+	old := controlClient.Timeout
+	controlClient.Timeout = 200 * time.Millisecond
+	defer func() { controlClient.Timeout = old }()
+	release := make(chan struct{})
+	defer close(release)
+	stuck := &stuckUp{fakeUp: fakeUp{env: "dev", service: "orders"}, release: release}
+	ctl, err := startControl(context.Background(), "dev", "orders", stuck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.close()
+	stuck.stuck.Store(true)
+
+	running, err := Running(context.Background(), "dev")
+	if err != nil || len(running) != 1 || running[0].Unresponsive == "" || running[0].PID != os.Getpid() {
+		t.Fatalf("running: %v %+v", err, running)
+	}
+	if p, _, _ := files("dev", "orders"); gone(p) {
+		t.Error("the record of a live berth up was removed")
+	}
+	if _, err := Pick(running, "dev", "orders", ""); err == nil || !strings.Contains(err.Error(), "does not answer") {
+		t.Errorf("pick: %v", err)
+	}
+	_, err = startControl(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
+	var already *AlreadyRunningError
+	if !errors.As(err, &already) {
+		t.Errorf("a second berth up beside an unresponsive one: %v", err)
+	}
+}
+
+type stuckUp struct {
+	fakeUp
+	stuck   atomic.Bool
+	release chan struct{}
+}
+
+func (s *stuckUp) state() State {
+	if s.stuck.Load() {
+		<-s.release
+	}
+	return s.fakeUp.state()
 }

@@ -7,7 +7,6 @@ package local
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -139,7 +138,7 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	r.mu.Unlock()
 
 	if _, err := r.replicaEnv(ctx, m); err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	begun := time.Now()
 	img, err := Resolve(ctx, cli, m, r.out)
@@ -182,12 +181,11 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	return stopped(ctx, err)
 }
 
-// stopped turns what an interrupted start returns into the clean stop it is.
+// stopped turns what an interrupted start returns into the clean stop it is: once a
+// stop was asked for (Ctrl-C, berth down), whatever the step it cut short says (a
+// build killed, a Docker request cancelled) is the stop, not a failure.
 func stopped(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return nil
-	}
-	if ctx.Err() != nil && err == nil {
+	if ctx.Err() != nil {
 		return nil
 	}
 	return err

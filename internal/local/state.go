@@ -15,7 +15,7 @@ func (r *Runner) state() State {
 	r.mu.Lock()
 	balancer, url := r.lb, r.url
 	r.mu.Unlock()
-	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: time.Now().UTC()}
+	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: time.Now().UTC(), Replicas: []ReplicaState{}}
 	health := map[string][2]string{}
 	if balancer != nil {
 		for _, t := range balancer.Targets() {
@@ -51,10 +51,18 @@ func (r *Runner) requestStop() {
 func Status(ctx context.Context, cli *client.Client, env string) ([]State, error) {
 	byService := map[string]*State{}
 	health := map[string]ReplicaState{}
-	for _, inst := range Running(ctx, env) {
+	running, err := Running(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	silent := map[string]string{}
+	for _, inst := range running {
 		st := inst.State
-		st.Replicas = nil
+		st.Service, st.Env, st.PID, st.Replicas = inst.Service, inst.Env, inst.PID, []ReplicaState{}
 		byService[inst.Service] = &st
+		if inst.Unresponsive != "" {
+			silent[inst.Service] = inst.Unresponsive
+		}
 		for _, r := range inst.State.Replicas {
 			health[r.Container] = r
 		}
@@ -67,15 +75,18 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 		svc := c.Labels[LabelService]
 		st := byService[svc]
 		if st == nil {
-			st = &State{Service: svc, Env: env}
+			st = &State{Service: svc, Env: c.Labels[LabelEnv]}
 			byService[svc] = st
 		}
 		h, ok := health[c.ID[:12]]
-		if !ok {
+		switch {
+		case ok:
+		case silent[svc] != "":
+			h.Health = "unknown (its berth up does not answer: " + silent[svc] + ")"
+		case st.PID != 0:
+			h.Health = "not its berth up's (berth down --service " + svc + " removes it)"
+		default:
 			h.Health = "unknown (no berth up is running: berth down removes it)"
-			if st.PID != 0 {
-				h.Health = "not its berth up's (berth down --service " + svc + " removes it)"
-			}
 		}
 		st.Replicas = append(st.Replicas, ReplicaState{
 			Name: c.Labels[LabelReplica], Container: c.ID[:12], Addr: h.Addr, Revision: c.Labels[LabelRevision],
@@ -95,9 +106,16 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 // service when service is set), each as Ctrl-C would, then removes what crashed ones
 // left behind. stopped names the berth ups it stopped.
 func Down(ctx context.Context, cli *client.Client, env, service string, progress func(string)) (stopped []Instance, containers, networks int, err error) {
-	for _, inst := range Running(ctx, env) {
+	running, err := Running(ctx, env)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	for _, inst := range running {
 		if service != "" && inst.Service != service {
 			continue
+		}
+		if _, err := answering(inst); err != nil {
+			return stopped, 0, 0, err // its replicas are its own: never removed under it
 		}
 		progress(fmt.Sprintf("stopping the berth up of %s in environment %s (pid %d): it drains, then removes its replicas", inst.Service, inst.Env, inst.PID))
 		wait, cancel := context.WithTimeout(ctx, 3*time.Minute)
