@@ -11,7 +11,6 @@
 # scripts/pack with every mtime the commit time. BERTH_TARGETS="os/arch ..." builds fewer
 # platforms (CI checks reproducibility on two).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 allow_dirty=
 if [ "${1:-}" = --allow-dirty ]; then
@@ -23,7 +22,19 @@ if [ $# -lt 1 ] || [ $# -gt 2 ] || [ -z "$1" ] || [[ $1 == -* ]]; then
   exit 2
 fi
 version=$1
-out=${2:-dist/$version}
+# the version names files: no slashes or spaces
+if ! [[ $version =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]]; then
+  echo "release: $version: want a version such as v1.2.3" >&2
+  exit 2
+fi
+# OUTDIR is relative to where the script was run, not to the repository
+out=${2:-}
+if [ -n "$out" ]; then
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
+fi
+cd "$(dirname "$0")/.."
+out=${out:-$PWD/dist/$version}
 targets=${BERTH_TARGETS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64}
 
 # a stamped commit must be what was built, or the version lies
@@ -38,7 +49,6 @@ fi
 commit=$(git rev-parse --short=12 HEAD)
 # the commit time, in UTC: the stamp and every archive mtime, the same on every machine
 when=$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ)
-epoch=$(git log -1 --format=%ct)
 
 mkdir -p "$out/bin"
 work=$(mktemp -d)
@@ -46,7 +56,7 @@ trap 'rm -rf "$work"' EXIT
 
 # Everything the toolchain reads from the environment that changes the output is fixed
 # here; what is left is the Go version, printed so that a rebuild can match it.
-export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOAMD64=v1 GOARM64=v8.0 GOEXPERIMENT= SOURCE_DATE_EPOCH=$epoch
+export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOAMD64=v1 GOARM64=v8.0 GOEXPERIMENT=
 go build -o "$work/pack" ./scripts/pack
 
 archives=()
