@@ -30,31 +30,52 @@ const (
 	LabelReplica  = "dev.berth.replica"
 )
 
-// Connect returns a client of the local Docker engine (DOCKER_HOST and friends
-// honoured), negotiating the API version with the engine.
+// Connect returns a client of the local Docker engine, found as the Docker CLI finds
+// it: DOCKER_HOST and friends, else the current Docker context, else the platform's
+// default (the socket, or Docker Desktop's named pipe on Windows). The API version is
+// negotiated with the engine.
 func Connect(ctx context.Context) (*client.Client, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	host, contextName, err := contextHost()
 	if err != nil {
-		return nil, err
+		return nil, &NoEngineError{Err: err}
+	}
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	cli, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		return nil, &NoEngineError{Err: err, Context: contextName}
 	}
 	// an engine that accepts and never answers must not hang berth
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(pctx); err != nil {
 		cli.Close()
-		return nil, &NoEngineError{err}
+		return nil, &NoEngineError{Err: err, Context: contextName}
 	}
 	return cli, nil
 }
 
 // NoEngineError says that no Docker engine answered.
-type NoEngineError struct{ Err error }
+type NoEngineError struct {
+	Err     error
+	Context string // the Docker context berth took the engine's address from, if any
+}
 
-func (e *NoEngineError) Error() string { return "no Docker engine reachable: " + e.Err.Error() }
+func (e *NoEngineError) Error() string {
+	if e.Context != "" {
+		return fmt.Sprintf("no Docker engine reachable (docker context %s): %v", e.Context, e.Err)
+	}
+	return "no Docker engine reachable: " + e.Err.Error()
+}
 
 // Hint tells the user what to do.
 func (e *NoEngineError) Hint() string {
-	return "start Docker (or set DOCKER_HOST), then try again; \"docker info\" shows whether it answers"
+	if e.Context != "" {
+		return "start that engine, or choose another with \"docker context use NAME\" (or DOCKER_CONTEXT, DOCKER_HOST); \"docker info\" shows whether it answers"
+	}
+	return "start Docker (or set DOCKER_HOST, or \"docker context use NAME\"), then try again; \"docker info\" shows whether it answers"
 }
 
 func (e *NoEngineError) Unwrap() error { return e.Err }
