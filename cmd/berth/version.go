@@ -53,9 +53,15 @@ func versionLine() string {
 // module version for "go install ...@v1.2.3", the VCS revision and time for a build
 // from a checkout.
 func buildInfo() (ver, rev, when string, dirty bool) {
+	info, _ := debug.ReadBuildInfo()
+	return fromBuildInfo(info)
+}
+
+// fromBuildInfo is buildInfo for a given record (nil when the binary has none), so a
+// test can be "go install ...@v1.2.3" without a module proxy.
+func fromBuildInfo(info *debug.BuildInfo) (ver, rev, when string, dirty bool) {
 	ver, rev, when = version, commit, date
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
+	if info == nil {
 		return
 	}
 	if ver == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {

@@ -85,6 +85,10 @@ func dockerBuild(ctx context.Context, cli *client.Client, dir, tag, platform str
 // symlinks sent as symlinks. A .env or secrets/ that the user keeps out of their images
 // must never reach one through berth; berth's own secrets file (secrets.File) never
 // does, at any depth, without a .dockerignore or despite one.
+//
+// On Windows the archive library writes slash-separated names and, as Windows has no
+// exec bit to read, gives every file 0755: what "docker build" sends from Windows too,
+// so that an entrypoint script runs as it does when the user builds it themselves.
 func Context(dir string) (io.ReadCloser, error) {
 	excludes, err := dockerignore(dir)
 	if err != nil {

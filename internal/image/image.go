@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -156,7 +157,9 @@ func tarLayer(files []file) (v1.Layer, error) {
 	dirs := map[string]bool{}
 	epoch := time.Unix(0, 0).UTC()
 	for _, f := range files {
-		for d := filepath.Dir(f.name); d != "." && !dirs[d]; d = filepath.Dir(d) {
+		// path, not filepath: tar names are slash-separated, and filepath.Dir turns
+		// "etc/ssl/certs" into etc\ssl\certs on Windows
+		for d := path.Dir(f.name); d != "." && !dirs[d]; d = path.Dir(d) {
 			dirs[d] = true
 		}
 	}

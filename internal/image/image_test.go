@@ -199,3 +199,55 @@ func TestBuildContextNeverHoldsTheSecretsFile(t *testing.T) {
 		}
 	}
 }
+
+// Tar names are slash-separated wherever berth runs: a backslash, as filepath would
+// write on Windows, makes a file named "etc\ssl\certs" in the image instead of a tree.
+func TestTarNamesUseSlashes(t *testing.T) {
+	check := func(what string, r io.Reader) {
+		t.Helper()
+		tr := tar.NewReader(r)
+		n := 0
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if strings.Contains(h.Name, `\`) {
+				t.Errorf("%s: tar entry %q holds a backslash", what, h.Name)
+			}
+			if h.Typeflag == tar.TypeReg && h.Mode&0o444 != 0o444 {
+				t.Errorf("%s: %s has mode %o, not readable by all", what, h.Name, h.Mode)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: empty tar", what)
+		}
+	}
+
+	layer, err := tarLayer([]file{{"etc/ssl/certs/ca-certificates.crt", []byte("x"), 0o644}, {"app/api", []byte("y"), 0o755}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := layer.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("image layer", rc)
+	rc.Close()
+
+	dir := t.TempDir()
+	for _, name := range []string{"Dockerfile", "cmd/api/main.go", "static/css/site.css"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644)
+	}
+	ctx, err := Context(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	check("build context", ctx)
+}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -395,7 +394,7 @@ func listed(connection []string, k string) bool {
 // request gives: nothing came back at all.
 func stale(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+		reset(err)
 }
 
 // replayable is net/http's rule for sending a request again: no body, and a method
