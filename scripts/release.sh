@@ -9,7 +9,7 @@
 # The binaries are stamped with VERSION, the commit and the commit's time (berth version
 # prints them), built with CGO_ENABLED=0 -trimpath -buildvcs=false, and packed by
 # scripts/pack with every mtime the commit time. BERTH_TARGETS="os/arch ..." builds fewer
-# platforms (CI checks reproducibility on two).
+# platforms.
 set -euo pipefail
 
 allow_dirty=
