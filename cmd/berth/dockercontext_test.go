@@ -1,9 +1,8 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,12 +35,18 @@ func TestBerthUsesTheCurrentDockerContext(t *testing.T) {
 		{"elsewhere", "unix://" + link, "nothing runs locally for environment e2e-context"},
 		{"stopped", "unix://" + filepath.Join(dir, "gone.sock"), "no Docker engine reachable (docker context stopped)"},
 	} {
+		// the docker CLI itself writes the context, as a user's "docker context use" does
 		cfg := filepath.Join(dir, tc.context)
-		sum := sha256.Sum256([]byte(tc.context))
-		meta := filepath.Join(cfg, "contexts", "meta", hex.EncodeToString(sum[:]))
-		os.MkdirAll(meta, 0o755)
-		writeFile(t, filepath.Join(meta, "meta.json"), `{"Name":"`+tc.context+`","Metadata":{},"Endpoints":{"docker":{"Host":"`+tc.host+`","SkipTLSVerify":false}}}`)
-		writeFile(t, filepath.Join(cfg, "config.json"), `{"currentContext":"`+tc.context+`"}`)
+		for _, args := range [][]string{
+			{"context", "create", tc.context, "--docker", "host=" + tc.host},
+			{"context", "use", tc.context},
+		} {
+			cmd := exec.Command("docker", args...)
+			cmd.Env = append(env, "DOCKER_CONFIG="+cfg)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Skipf("docker %v: %v %s (this docker CLI has no contexts?)", args, err, out)
+			}
+		}
 		r := berthWith(t, t.TempDir(), append(env, "DOCKER_CONFIG="+cfg), "status", "--local", "--env", "e2e-context")
 		if !strings.Contains(r.stdout+r.stderr, tc.want) {
 			t.Errorf("context %s: exit %d\n%s%s", tc.context, r.code, r.stdout, r.stderr)
