@@ -43,15 +43,7 @@ func TestGoImageIsReproducibleAndNonRoot(t *testing.T) {
 		t.Error("no revision label")
 	}
 	files := map[string]bool{}
-	tr := tar.NewReader(mutate.Extract(first))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range tarHeaders(t, mutate.Extract(first)) {
 		files[h.Name] = true
 	}
 	for _, f := range []string{"app/api", "etc/ssl/certs/ca-certificates.crt", "etc/passwd"} {
@@ -136,15 +128,7 @@ func TestBuildContextHonoursDockerignore(t *testing.T) {
 	}
 	defer rc.Close()
 	got := map[string]byte{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range tarHeaders(t, rc) {
 		got[strings.TrimSuffix(h.Name, "/")] = h.Typeflag
 	}
 	for _, want := range []string{"Dockerfile", ".dockerignore", "app/main.go", "keep.log", "link.go"} {
@@ -181,15 +165,7 @@ func TestBuildContextNeverHoldsTheSecretsFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		var names []string
-		tr := tar.NewReader(rc)
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, h := range tarHeaders(t, rc) {
 			names = append(names, strings.TrimSuffix(h.Name, "/"))
 		}
 		rc.Close()
@@ -205,17 +181,8 @@ func TestBuildContextNeverHoldsTheSecretsFile(t *testing.T) {
 func TestTarNamesUseSlashes(t *testing.T) {
 	check := func(what string, r io.Reader) {
 		t.Helper()
-		tr := tar.NewReader(r)
-		n := 0
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			n++
+		headers := tarHeaders(t, r)
+		for _, h := range headers {
 			if strings.Contains(h.Name, `\`) {
 				t.Errorf("%s: tar entry %q holds a backslash", what, h.Name)
 			}
@@ -223,7 +190,7 @@ func TestTarNamesUseSlashes(t *testing.T) {
 				t.Errorf("%s: %s has mode %o, not readable by all", what, h.Name, h.Mode)
 			}
 		}
-		if n == 0 {
+		if len(headers) == 0 {
 			t.Errorf("%s: empty tar", what)
 		}
 	}
@@ -250,4 +217,21 @@ func TestTarNamesUseSlashes(t *testing.T) {
 	}
 	defer ctx.Close()
 	check("build context", ctx)
+}
+
+// tarHeaders reads a whole tar stream and returns its entries' headers.
+func tarHeaders(t *testing.T, r io.Reader) []*tar.Header {
+	t.Helper()
+	var out []*tar.Header
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, h)
+	}
 }
