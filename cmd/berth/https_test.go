@@ -248,12 +248,7 @@ network:
 	writeFile(t, filepath.Join(dir, "berth.yml"), strings.Replace(manifest, "access_logs: 7", "access_logs: false", 1))
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-tls", "--yes")
 	mustSucceed(t, r, "deploy without access logs")
-	if !strings.Contains(r.stdout, "emptied the access log bucket "+bucket+" (3 object(s))") {
-		t.Errorf("turning access logs off did not empty the bucket:\n%s", r.stdout)
-	}
-	if _, err := s3api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
-		t.Errorf("the access log bucket %s outlived access_logs: false", bucket)
-	}
+	bucketEmptiedAndGone(ctx, t, s3api, r, bucket, "access_logs: false")
 	writeFile(t, filepath.Join(dir, "berth.yml"), manifest)
 	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-tls", "--yes"), "deploy with access logs again")
 	st, _ = c.CF.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(svc)})
@@ -266,12 +261,7 @@ network:
 
 	r = berthWith(t, dir, env, "delete", "--env", "e2e-tls", "--yes")
 	mustSucceed(t, r, "delete")
-	if !strings.Contains(r.stdout, "emptied the access log bucket "+bucket+" (3 object(s))") {
-		t.Errorf("delete did not empty the access log bucket:\n%s", r.stdout)
-	}
-	if _, err := s3api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
-		t.Errorf("the access log bucket %s is still there", bucket)
-	}
+	bucketEmptiedAndGone(ctx, t, s3api, r, bucket, "delete")
 	rrs, _ = c.Route53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
 	for _, rr := range rrs.ResourceRecordSets {
 		if rr.Type != r53types.RRTypeNs && rr.Type != r53types.RRTypeSoa {
@@ -309,5 +299,17 @@ func TestPlainHTTPIsSaid(t *testing.T) {
 	mustSucceed(t, r, "diff")
 	if !strings.Contains(r.stdout, "warning: the service is served over plain HTTP") || !strings.Contains(r.stdout, "Add domain: api.example.com to berth.yml") {
 		t.Errorf("diff without a domain:\n%s", r.stdout)
+	}
+}
+
+// bucketEmptiedAndGone checks that what berth did (after) emptied the access log bucket
+// of its three objects, said so, and that the bucket is gone.
+func bucketEmptiedAndGone(ctx context.Context, t *testing.T, s3api *s3.Client, r result, bucket, after string) {
+	t.Helper()
+	if !strings.Contains(r.stdout, "emptied the access log bucket "+bucket+" (3 object(s))") {
+		t.Errorf("%s did not empty the access log bucket:\n%s", after, r.stdout)
+	}
+	if _, err := s3api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		t.Errorf("the access log bucket %s outlived %s", bucket, after)
 	}
 }
