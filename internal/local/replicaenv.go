@@ -2,7 +2,8 @@ package local
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/berthdev/berth/internal/manifest"
 )
@@ -23,10 +24,5 @@ func secretKeys(a, b *manifest.Manifest) []string {
 			seen[k] = true
 		}
 	}
-	keys := make([]string, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(seen))
 }

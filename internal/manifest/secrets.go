@@ -183,9 +183,8 @@ func parseSecretsManager(s *Secret, ref string) error {
 // kmsKeys decodes secrets_kms_key: one key, or a list of them.
 func (d *decoder) kmsKeys(dst *[]string) field {
 	return func(n *yaml.Node, key string) error {
-		items := []*yaml.Node{n}
+		items := oneOrList(n)
 		if n.Kind == yaml.SequenceNode {
-			items = n.Content
 			if len(items) == 0 {
 				return d.fail(n, key, "must name at least one key (leave the key out for the AWS managed keys)")
 			}
@@ -315,10 +314,7 @@ func (d *decoder) conditions(dst *map[string]map[string][]string) field {
 			}
 			(*dst)[op.Value] = map[string][]string{}
 			return d.entries(keys, sub, condKey, "not a condition key (aws:SourceVpce, s3:prefix, aws:PrincipalTag/team, ...)", func(k, v *yaml.Node, ksub string) error {
-				vals := []*yaml.Node{v}
-				if v.Kind == yaml.SequenceNode {
-					vals = v.Content
-				}
+				vals := oneOrList(v)
 				if len(vals) == 0 {
 					return d.fail(v, ksub, "must have a value")
 				}
@@ -400,4 +396,13 @@ func (d *decoder) refuseCredential(v *yaml.Node, key string) error {
 		return d.fail(v, key, "the value is %s, which env would keep in plain text in the template and the task definition: move it to secrets (README, \"Secrets and permissions\")", what)
 	}
 	return nil
+}
+
+// oneOrList is what a key that takes a value or a list of them holds: the list's items,
+// or the value alone.
+func oneOrList(n *yaml.Node) []*yaml.Node {
+	if n.Kind == yaml.SequenceNode {
+		return n.Content
+	}
+	return []*yaml.Node{n}
 }
