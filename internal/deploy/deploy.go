@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -285,7 +287,7 @@ func changeSetInput(t *target, version, url string, body []byte, kind types.Chan
 		Capabilities:  []types.Capability{types.CapabilityCapabilityIam},
 		Description:   aws.String("berth " + version),
 	}
-	for _, k := range sortedKeys(t.tags) {
+	for _, k := range slices.Sorted(maps.Keys(t.tags)) {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(t.tags[k])})
 	}
 	if url != "" {
@@ -293,7 +295,7 @@ func changeSetInput(t *target, version, url string, body []byte, kind types.Chan
 	} else {
 		in.TemplateBody = aws.String(string(body))
 	}
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		in.Parameters = append(in.Parameters, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(params[k])})
 	}
 	return in

@@ -57,13 +57,13 @@ func diff(cur, next *manifest.Manifest) changes {
 	note(&c.task, "image.location", cur.Image.Location, next.Image.Location)
 	note(&c.task, "cpu", cur.CPU, next.CPU)
 	note(&c.task, "memory", cur.Memory, next.Memory)
-	for _, k := range envKeys(cur, next) {
+	for _, k := range keys(cur, next, false) {
 		if a, b := cur.Env[k], next.Env[k]; a != b {
 			c.task = append(c.task, "env."+k)
 		}
 	}
 
-	for _, k := range secretKeys(cur, next) {
+	for _, k := range keys(cur, next, true) {
 		if a, b := cur.Secrets[k], next.Secrets[k]; a != b {
 			c.task = append(c.task, "secrets."+k)
 		}
@@ -93,20 +93,6 @@ func diff(cur, next *manifest.Manifest) changes {
 	applied.LoadBalancer.IdleTimeout = cur.LoadBalancer.IdleTimeout
 	c.applied = &applied
 	return c
-}
-
-func envKeys(a, b *manifest.Manifest) []string {
-	seen := map[string]bool{}
-	var keys []string
-	for _, m := range []*manifest.Manifest{a, b} {
-		for _, k := range m.EnvNames() {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
-		}
-	}
-	return keys
 }
 
 // reload reads the manifest again, rebuilds the image, applies at once what the

@@ -16,11 +16,15 @@ func (r *Runner) replicaEnv(ctx context.Context, m *manifest.Manifest) ([]string
 	return r.o.ReplicaEnv(ctx, m)
 }
 
-// secretKeys are the secrets' names of both manifests, sorted.
-func secretKeys(a, b *manifest.Manifest) []string {
+// keys are the names of both manifests' env (or secrets, with secrets), sorted.
+func keys(a, b *manifest.Manifest, secrets bool) []string {
 	seen := map[string]bool{}
 	for _, m := range []*manifest.Manifest{a, b} {
-		for k := range m.Secrets {
+		names := m.EnvNames()
+		if secrets {
+			names = m.SecretNames()
+		}
+		for _, k := range names {
 			seen[k] = true
 		}
 	}
