@@ -3,7 +3,7 @@ package cfn
 import (
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Ref is !Ref NAME.

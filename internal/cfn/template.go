@@ -7,7 +7,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Template is one CloudFormation template. Sections keep the order in which entries are

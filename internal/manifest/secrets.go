@@ -9,7 +9,7 @@ import (
 	"unicode"
 
 	"github.com/berthdev/berth/internal/secrets"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Secret is one environment variable whose value ECS reads, when a task starts, from

@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/berthdev/berth/internal/manifest"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // manifestError is what the CLI prints, after "berth: ", for a manifest it refuses
