@@ -59,6 +59,7 @@ trap 'rm -rf "$work"' EXIT
 export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOAMD64=v1 GOARM64=v8.0 GOEXPERIMENT=
 go build -o "$work/pack" ./scripts/pack
 
+stamp=github.com/berthdev/berth/internal/version
 archives=()
 for t in $targets; do
   os=${t%/*} arch=${t#*/}
@@ -66,7 +67,7 @@ for t in $targets; do
   [ "$os" = windows ] && exe=berth.exe
   bin=$out/bin/${os}_$arch/$exe
   GOOS=$os GOARCH=$arch go build -trimpath -buildvcs=false \
-    -ldflags "-s -w -X main.version=$version -X main.commit=$commit -X main.date=$when" \
+    -ldflags "-s -w -X $stamp.Release=$version -X $stamp.Commit=$commit -X $stamp.Date=$when" \
     -o "$bin" ./cmd/berth
   ext=tar.gz
   [ "$os" = windows ] && ext=zip

@@ -18,6 +18,11 @@ import (
 	"testing"
 	"time"
 
+	ecrpush "github.com/berthdev/berth/internal/registry"
+
+	"github.com/berthdev/berth/internal/ops"
+	"github.com/berthdev/berth/internal/session"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -61,7 +66,7 @@ func awsEnv(t *testing.T) []string {
 	}
 	return append(os.Environ(), "AWS_ENDPOINT_URL="+moto.endpoint, "AWS_ACCESS_KEY_ID=testing",
 		"AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1", "AWS_PROFILE=", "AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null", deploy.APILogEnv+"="+apiLog)
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null", session.APILogEnv+"="+apiLog)
 }
 
 func startMoto() {
@@ -94,16 +99,16 @@ func startMoto() {
 }
 
 // clients talks to moto from the test itself, to check what berth did.
-func clients(t *testing.T, env []string) *deploy.Clients {
+func clients(t *testing.T, env []string) *session.Session {
 	t.Helper()
 	for _, kv := range env[len(os.Environ()):] {
 		k, v, _ := strings.Cut(kv, "=")
-		if k == deploy.APILogEnv {
+		if k == session.APILogEnv {
 			continue // the test's own calls are not berth's
 		}
 		t.Setenv(k, v)
 	}
-	c, err := deploy.Connect(context.Background(), "us-east-1", "")
+	c, err := session.Connect(context.Background(), "us-east-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +165,7 @@ func mustSucceed(t *testing.T, r result, what string) {
 	}
 }
 
-func stackEvents(t *testing.T, c *deploy.Clients, stack string) int {
+func stackEvents(t *testing.T, c *session.Session, stack string) int {
 	t.Helper()
 	out, err := c.CF.DescribeStackEvents(context.Background(), &cloudformation.DescribeStackEventsInput{StackName: aws.String(stack)})
 	if err != nil {
@@ -196,18 +201,18 @@ func TestDeployRedeployAndScale(t *testing.T) {
 	}
 	// a fresh account has no ECS service-linked role: berth made it before the cluster
 	// (moto names it AWSServiceRoleForecs where AWS says AWSServiceRoleForECS: found by path)
-	roles, err := c.IAM.(*iam.Client).ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String("/aws-service-role/ecs.amazonaws.com/")})
+	roles, err := c.IAM.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String("/aws-service-role/ecs.amazonaws.com/")})
 	if err != nil || len(roles.Roles) != 1 || !strings.Contains(r.stdout, "created the ECS service-linked role") {
 		t.Errorf("the ECS service-linked role: %v %v", roles, err)
 	}
 	bucket := "berth-artifacts-123456789012-us-east-1"
-	if v, err := c.S3.(*s3.Client).GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)}); err != nil || v.Status != "Enabled" {
+	if v, err := c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)}); err != nil || v.Status != "Enabled" {
 		t.Errorf("artifact bucket versioning: %v %v", v, err)
 	}
-	if _, err := c.S3.(*s3.Client).GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Errorf("artifact bucket encryption: %v", err)
 	}
-	if pab, err := c.S3.(*s3.Client).GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)}); err != nil || !aws.ToBool(pab.PublicAccessBlockConfiguration.BlockPublicPolicy) {
+	if pab, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)}); err != nil || !aws.ToBool(pab.PublicAccessBlockConfiguration.BlockPublicPolicy) {
 		t.Errorf("artifact bucket public access block: %v", err)
 	}
 
@@ -236,9 +241,9 @@ func TestDeployRedeployAndScale(t *testing.T) {
 	}
 }
 
-func artifacts(t *testing.T, c *deploy.Clients, prefix string) int {
+func artifacts(t *testing.T, c *session.Session, prefix string) int {
 	t.Helper()
-	out, err := c.S3.(*s3.Client).ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{
+	out, err := c.S3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{
 		Bucket: aws.String("berth-artifacts-123456789012-us-east-1"), Prefix: aws.String(prefix)})
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +323,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 
 	r = berthWith(t, dir, env, "status", "--env", "e2e-st", "-o", "json")
 	mustSucceed(t, r, "status")
-	var st deploy.Status
+	var st ops.Status
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatalf("status json: %v\n%s", err, r.stdout)
 	}
@@ -343,8 +348,8 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	now := time.Now().UnixMilli()
 	for i, task := range []string{"aaaaaaaaaaaa1111", "bbbbbbbbbbbb2222"} {
 		stream := "orders/orders/" + task
-		c.Logs.(*cloudwatchlogs.Client).CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
-		_, err := c.Logs.(*cloudwatchlogs.Client).PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{
+		c.Logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
+		_, err := c.Logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{
 			LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
 			LogEvents: []cwEvent{{Message: aws.String(fmt.Sprintf("first from %d", i)), Timestamp: aws.Int64(now - 3000 + int64(i)*1000)},
 				{Message: aws.String(fmt.Sprintf("second from %d", i)), Timestamp: aws.Int64(now - 1000 + int64(i)*500)}},
@@ -372,7 +377,7 @@ func TestFailedDeployShowsTheCause(t *testing.T) {
 	c := clients(t, env)
 	// A log group of the same name made outside the stack: the service stack cannot
 	// create its own.
-	_, err := c.Logs.(*cloudwatchlogs.Client).CreateLogGroup(context.Background(), &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/berth/e2e-fail/orders")})
+	_, err := c.Logs.CreateLogGroup(context.Background(), &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/berth/e2e-fail/orders")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +403,7 @@ func TestCtrlCStopsWaitingWithoutCancelling(t *testing.T) {
 	// moto never finishes a stack with a Lambda-backed custom resource: a stack whose
 	// operation stays in progress, which deploy waits for before it changes anything.
 	stuck, _ := os.ReadFile("testdata/stuck.yml")
-	if _, err := c.CF.(*cloudformation.Client).CreateStack(context.Background(), &cloudformation.CreateStackInput{
+	if _, err := c.CF.CreateStack(context.Background(), &cloudformation.CreateStackInput{
 		StackName: aws.String("berth-e2e-ctrlc-network"), TemplateBody: aws.String(string(stuck)), Capabilities: []cfnCapability{"CAPABILITY_IAM"},
 	}); err != nil {
 		t.Fatal(err)
@@ -446,7 +451,7 @@ func TestTwoEnvironmentsAndDeleteLeavesNothing(t *testing.T) {
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer reg.Close()
 	host := strings.TrimPrefix(reg.URL, "http://")
-	env = append(env, deploy.RegistryEnv+"="+host)
+	env = append(env, ecrpush.RegistryEnv+"="+host)
 	dir := t.TempDir()
 	api, _ := filepath.Abs("../../examples/api")
 	writeFile(t, filepath.Join(dir, "berth.yml"), "name: api\nimage:\n  build: "+api+"\nport: 8080\nhealth:\n  path: /health\n")
@@ -459,7 +464,7 @@ func TestTwoEnvironmentsAndDeleteLeavesNothing(t *testing.T) {
 			t.Errorf("%s: %v", stack, err)
 		}
 	}
-	st, _ := c.Status(ctx, "e2e-stg", "api")
+	st, _ := ops.New(c).Status(ctx, "e2e-stg", "api")
 	image := ""
 	if svc, _ := c.CF.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("berth-e2e-stg-svc-api")}); svc != nil {
 		for _, p := range svc.Stacks[0].Parameters {
@@ -492,27 +497,27 @@ func TestTwoEnvironmentsAndDeleteLeavesNothing(t *testing.T) {
 			t.Errorf("delete output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	list, _ := c.CF.(*cloudformation.Client).ListStacks(ctx, &cloudformation.ListStacksInput{})
+	list, _ := c.CF.ListStacks(ctx, &cloudformation.ListStacksInput{})
 	for _, s := range list.StackSummaries {
 		if strings.HasPrefix(*s.StackName, "berth-e2e-stg-") && s.StackStatus != "DELETE_COMPLETE" {
 			t.Errorf("stack %s remains: %s", *s.StackName, s.StackStatus)
 		}
 	}
-	objs, _ := c.S3.(*s3.Client).ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("berth-artifacts-123456789012-us-east-1"), Prefix: aws.String("e2e-stg/")})
+	objs, _ := c.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("berth-artifacts-123456789012-us-east-1"), Prefix: aws.String("e2e-stg/")})
 	if objs != nil && len(objs.Versions) > 0 {
 		t.Errorf("%d artifact objects of e2e-stg remain", len(objs.Versions))
 	}
-	if _, err := c.ECR.(*ecr.Client).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"berth/e2e-stg/api"}}); err == nil {
+	if _, err := c.ECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"berth/e2e-stg/api"}}); err == nil {
 		t.Error("the repository of e2e-stg remains")
 	}
-	groups, _ := c.ASG.(*autoscaling.Client).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+	groups, _ := c.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
 	for _, g := range groups.AutoScalingGroups {
 		if strings.HasPrefix(*g.AutoScalingGroupName, "berth-e2e-stg-") {
 			t.Errorf("Auto Scaling group %s remains", *g.AutoScalingGroupName)
 		}
 	}
 	// the other environment is untouched
-	if s, err := c.Status(ctx, "e2e-prd", "api"); err != nil || s.Stacks[2].Status != "CREATE_COMPLETE" {
+	if s, err := ops.New(c).Status(ctx, "e2e-prd", "api"); err != nil || s.Stacks[2].Status != "CREATE_COMPLETE" {
 		t.Errorf("prod after deleting staging: %+v %v", s, err)
 	}
 }
@@ -603,7 +608,7 @@ func TestAutoScaledCountSurvivesADeploy(t *testing.T) {
 		t.Fatalf("created with desired %d, want count.min 2", d)
 	}
 	// what Application Auto Scaling does under load
-	if _, err := c.ECS.(*ecs.Client).UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("berth-e2e-as"), Service: aws.String("orders"), DesiredCount: aws.Int32(6)}); err != nil {
+	if _, err := c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("berth-e2e-as"), Service: aws.String("orders"), DesiredCount: aws.Int32(6)}); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "berth.yml"), strings.Replace(mustRead(t, filepath.Join(dir, "berth.yml")), "cpu: 512", "cpu: 1024", 1))
@@ -621,7 +626,7 @@ func TestAutoScaledCountSurvivesADeploy(t *testing.T) {
 	}
 }
 
-func clusterState(t *testing.T, c *deploy.Clients, env string) (providers []string, group string) {
+func clusterState(t *testing.T, c *session.Session, env string) (providers []string, group string) {
 	t.Helper()
 	ctx := context.Background()
 	cl, err := c.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"berth-" + env}})
@@ -673,7 +678,7 @@ func TestClusterChangeKeepsTheGroupAndTheProvider(t *testing.T) {
 	}
 }
 
-func stackParam(t *testing.T, c *deploy.Clients, stack, key string) string {
+func stackParam(t *testing.T, c *session.Session, stack, key string) string {
 	t.Helper()
 	st, err := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
 	if err != nil {
@@ -695,7 +700,7 @@ func TestAMIIsResolvedOnceAndRefreshedOnRequest(t *testing.T) {
 	c := clients(t, env)
 	ctx := context.Background()
 	put := func(v string) {
-		if _, err := c.SSM.(*ssm.Client).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/berth-e2e/ami"), Value: aws.String(v), Type: "String", Overwrite: aws.Bool(true)}); err != nil {
+		if _, err := c.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/berth-e2e/ami"), Value: aws.String(v), Type: "String", Overwrite: aws.Bool(true)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -942,7 +947,7 @@ func TestDockerfileImageIsBuiltForTheInstances(t *testing.T) {
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer reg.Close()
 	host := strings.TrimPrefix(reg.URL, "http://")
-	env = append(env, deploy.RegistryEnv+"="+host)
+	env = append(env, ecrpush.RegistryEnv+"="+host)
 	c := clients(t, env)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "app", "Dockerfile"), "FROM scratch\nCOPY hello.txt /hello.txt\n")

@@ -3,13 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"text/tabwriter"
 
-	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/check"
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
@@ -44,7 +38,7 @@ failures are listed as ignored.`,
 			}
 			var results []check.Result
 			for _, in := range inputs {
-				r, err := check.Template(in.name, in.data)
+				r, err := check.Template(in.Name, in.Data)
 				if err != nil {
 					return err
 				}
@@ -61,7 +55,7 @@ failures are listed as ignored.`,
 					}
 				}
 			} else {
-				printResults(c.OutOrStdout(), results)
+				check.WriteText(c.OutOrStdout(), results)
 			}
 			if n := check.Failed(results); n > 0 {
 				return &silentError{exitFailure, fmt.Sprintf("%d check(s) failed", n)}
@@ -75,22 +69,9 @@ failures are listed as ignored.`,
 	return c
 }
 
-type namedTemplate struct {
-	name string
-	data []byte
-}
-
-func (o *checkOptions) templates(args []string) ([]namedTemplate, error) {
-	var out []namedTemplate
-	for _, a := range args {
-		data, err := readTemplate(a)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, namedTemplate{a, data})
-	}
+func (o *checkOptions) templates(args []string) ([]check.Input, error) {
 	if len(args) > 0 {
-		return out, nil
+		return check.ReadFiles(args)
 	}
 	m, err := loadManifest(o.file)
 	if err != nil {
@@ -100,51 +81,9 @@ func (o *checkOptions) templates(args []string) ([]namedTemplate, error) {
 	if err != nil {
 		return nil, err
 	}
+	var out []check.Input
 	for _, s := range synth.Stacks {
-		out = append(out, namedTemplate{s.File(), files[s.File()]})
+		out = append(out, check.Input{Name: s.File(), Data: files[s.File()]})
 	}
 	return out, nil
-}
-
-// readTemplate reads at most one byte past cfn.MaxTemplateSize, which cfn.Parse then
-// refuses: a template named /dev/zero fails instead of filling the memory.
-func readTemplate(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read template: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, cfn.MaxTemplateSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read template %s: %w", path, err)
-	}
-	return data, nil
-}
-
-func printResults(w io.Writer, results []check.Result) {
-	byRule := map[string][]check.Result{}
-	for _, r := range results {
-		byRule[r.Rule] = append(byRule[r.Rule], r)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	counts := map[check.Status]int{}
-	for _, rule := range check.Rules() {
-		fmt.Fprintf(tw, "%s\t%s\n", rule.ID, rule.Summary)
-		rs := byRule[rule.ID]
-		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Template < rs[j].Template })
-		if len(rs) == 0 {
-			fmt.Fprintf(tw, "  -\tno resource it applies to\n")
-		}
-		for _, r := range rs {
-			counts[r.Status]++
-			where := fmt.Sprintf("%s:%d %s", filepath.Base(r.Template), r.Line, r.Resource)
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Status, where, r.Reason)
-		}
-	}
-	tw.Flush()
-	summary := fmt.Sprintf("\nrules pass on %d resource(s), fail on %d, skipped on %d", counts[check.Pass], counts[check.Fail], counts[check.Skip])
-	if n := counts[check.Ignored]; n > 0 {
-		summary += fmt.Sprintf(", failures ignored on %d", n)
-	}
-	fmt.Fprintln(w, summary)
 }

@@ -13,11 +13,15 @@ import (
 	"testing"
 	"time"
 
+	ecrpush "github.com/berthdev/berth/internal/registry"
+
+	"github.com/berthdev/berth/internal/ops"
+	"github.com/berthdev/berth/internal/session"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/berthdev/berth/internal/deploy"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -75,7 +79,7 @@ func TestCtrlCAtTheQuestionChangesNothing(t *testing.T) {
 	if code != 1 || time.Since(asked) > 3*time.Second || !strings.Contains(p.out.String(), "nothing was changed") {
 		t.Errorf("exit %d after %s:\n%s", code, time.Since(asked), p.out.String())
 	}
-	sets, err := c.CF.(*cloudformation.Client).ListChangeSets(context.Background(), &cloudformation.ListChangeSetsInput{StackName: aws.String("berth-e2e-int-svc-orders")})
+	sets, err := c.CF.ListChangeSets(context.Background(), &cloudformation.ListChangeSetsInput{StackName: aws.String("berth-e2e-int-svc-orders")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +102,7 @@ func TestDiffSeesNewCode(t *testing.T) {
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer reg.Close()
 	host := strings.TrimPrefix(reg.URL, "http://")
-	env = append(env, deploy.RegistryEnv+"="+host)
+	env = append(env, ecrpush.RegistryEnv+"="+host)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "app", "main.go"), "package main\n\nfunc main() { println(\"one\") }\n")
 	writeFile(t, filepath.Join(dir, "app", "go.mod"), "module app\n\ngo 1.26\n")
@@ -134,7 +138,7 @@ func TestVerifyRespectsItsTimeout(t *testing.T) {
 	// an instance of the cluster's group, as the capacity provider would launch it
 	ctx := context.Background()
 	_, group := clusterState(t, c, "e2e-vt")
-	asg := c.ASG.(*autoscaling.Client)
+	asg := c.ASG
 	if _, err := asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +148,7 @@ func TestVerifyRespectsItsTimeout(t *testing.T) {
 	}
 	id := aws.ToString(groups.AutoScalingGroups[0].Instances[0].InstanceId)
 	doc := `{"accountId":"123456789012","region":"us-east-1","instanceId":"` + id + `","availabilityZone":"us-east-1a","instanceType":"m7i.large","privateIp":"10.0.128.10"}`
-	if _, err := c.ECS.(*ecs.Client).RegisterContainerInstance(context.Background(), &ecs.RegisterContainerInstanceInput{
+	if _, err := c.ECS.RegisterContainerInstance(context.Background(), &ecs.RegisterContainerInstanceInput{
 		Cluster: aws.String("berth-e2e-vt"), InstanceIdentityDocument: aws.String(doc)}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +191,7 @@ func TestLogsSpeakJSONAndSayWhereTheyLooked(t *testing.T) {
 	c := clients(t, env)
 	putLogs(t, c, "/berth/e2e-lg/orders", "orders/orders/cccccccccccc3333", "hello json")
 	r = berthWith(t, dir, env, "logs", "--env", "e2e-lg", "-o", "json", "--since", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
-	var e deploy.LogEvent
+	var e ops.LogEvent
 	if err := json.Unmarshal([]byte(strings.TrimSpace(r.stdout)), &e); err != nil || e.Message != "hello json" || e.Task != "cccccccccccc" {
 		t.Errorf("logs -o json: %v\n%s", err, r.stdout)
 	}
@@ -248,10 +252,10 @@ func TestUnknownCommandIsUsage(t *testing.T) {
 	}
 }
 
-func putLogs(t *testing.T, c *deploy.Clients, group, stream, message string) {
+func putLogs(t *testing.T, c *session.Session, group, stream, message string) {
 	t.Helper()
 	ctx := context.Background()
-	cw := c.Logs.(*cwClient)
+	cw := c.Logs
 	cw.CreateLogStream(ctx, &cwCreateStream{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
 	if _, err := cw.PutLogEvents(ctx, &cwPut{LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
 		LogEvents: []cwEvent{{Message: aws.String(message), Timestamp: aws.Int64(time.Now().UnixMilli())}}}); err != nil {

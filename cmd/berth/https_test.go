@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berthdev/berth/internal/session"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
@@ -26,14 +28,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/berthdev/berth/internal/deploy"
 )
 
 // importCertificate puts a self-signed certificate for names into the emulator's ACM,
 // as a user brings their own: moto's CloudFormation has no
 // AWS::CertificateManager::Certificate, so the certificate berth requests and validates
 // is covered by the template tests (internal/synth testdata https*, cfn-lint).
-func importCertificate(t *testing.T, c *deploy.Clients, region string, names ...string) string {
+func importCertificate(t *testing.T, c *session.Session, region string, names ...string) string {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
@@ -43,7 +44,7 @@ func importCertificate(t *testing.T, c *deploy.Clients, region string, names ...
 		t.Fatal(err)
 	}
 	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	api := c.ACM.(*acm.Client)
+	api := c.ACM
 	out, err := api.ImportCertificate(context.Background(), &acm.ImportCertificateInput{
 		Certificate: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		PrivateKey:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
@@ -64,21 +65,21 @@ func ec2API(t *testing.T) *ec2.Client {
 	return ec2.NewFromConfig(cfg)
 }
 
-func createZone(t *testing.T, c *deploy.Clients, name string, private bool) string {
+func createZone(t *testing.T, c *session.Session, name string, private bool) string {
 	t.Helper()
 	in := &route53.CreateHostedZoneInput{Name: aws.String(name), CallerReference: aws.String(fmt.Sprint(time.Now().UnixNano()))}
 	if private {
 		in.HostedZoneConfig = &r53types.HostedZoneConfig{PrivateZone: true}
 		in.VPC = &r53types.VPC{VPCId: aws.String("vpc-12345678"), VPCRegion: r53types.VPCRegionUsEast1}
 	}
-	out, err := c.Route53.(*route53.Client).CreateHostedZone(context.Background(), in)
+	out, err := c.Route53.CreateHostedZone(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return strings.TrimPrefix(aws.ToString(out.HostedZone.Id), "/hostedzone/")
 }
 
-func stackExists(t *testing.T, c *deploy.Clients, name string) bool {
+func stackExists(t *testing.T, c *session.Session, name string) bool {
 	out, err := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
 	return err == nil && len(out.Stacks) > 0 && out.Stacks[0].StackStatus != "DELETE_COMPLETE"
 }
@@ -164,7 +165,7 @@ network:
 			lb = aws.ToString(r.PhysicalResourceId)
 		}
 	}
-	api := c.ELB.(*elb.Client)
+	api := c.ELB
 	ls, err := api.DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: aws.String(lb)})
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +233,7 @@ network:
 	if bucket == "" {
 		t.Fatal("no access log bucket in the outputs")
 	}
-	s3api := c.S3.(*s3.Client)
+	s3api := c.S3
 	writeAccessLogs(t, s3api, bucket)
 	r = berthWith(t, dir, env, "status", "--env", "e2e-tls")
 	if strings.Contains(r.stdout, "plain HTTP") || !strings.Contains(r.stdout, "https://api.shop.example") {
@@ -274,7 +275,7 @@ network:
 	if stackExists(t, c, "berth-e2e-tls-network") {
 		t.Error("the network stack is still there")
 	}
-	groups, err := c.Logs.(*cloudwatchlogs.Client).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/berth/e2e-tls/")})
+	groups, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/berth/e2e-tls/")})
 	if err != nil || len(groups.LogGroups) != 0 {
 		t.Errorf("log groups left: %v %v", err, groups)
 	}

@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 
-	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/identity"
+	"github.com/berthdev/berth/internal/session"
 	"github.com/spf13/cobra"
 )
 
@@ -23,7 +24,7 @@ before it exists. The tests check that every AWS call berth makes is in it.`,
 			"  berth iam-policy --region cn-north-1",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			doc, err := deploy.Policy(deploy.PolicyOptions{Partition: deploy.PartitionOf(region)})
+			doc, err := identity.Policy(identity.PolicyOptions{Partition: session.PartitionOf(region)})
 			if err != nil {
 				return err
 			}

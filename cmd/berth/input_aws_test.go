@@ -25,7 +25,7 @@ func TestDeployPassesEnvTextAsWritten(t *testing.T) {
 	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-text", "--yes"), "deploy")
 
 	ctx := context.Background()
-	ecsc := c.ECS.(*ecs.Client)
+	ecsc := c.ECS
 	svc, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("berth-e2e-text"), Services: []string{"no"}})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/version"
 	"github.com/spf13/cobra"
 )
 
@@ -60,7 +61,7 @@ as the only way in, NAT gateways as the only way out. "berth up" runs the same m
 on the local Docker engine.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       versionLine(),
+		Version:       version.Line(),
 	}
 	root.SetVersionTemplate("berth {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

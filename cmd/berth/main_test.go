@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/identity"
 )
 
 // bin is the real berth binary, built once for the tests that run it as a user would.
@@ -52,7 +52,7 @@ func checkAPICalls() int {
 			continue
 		}
 		seen[call] = true
-		if !deploy.Granted(call) {
+		if !identity.Granted(call) {
 			fmt.Fprintf(os.Stderr, "FAIL: berth called %s, which berth iam-policy does not grant\n", call)
 			missing++
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berthdev/berth/internal/session"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -16,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/berthdev/berth/internal/deploy"
 )
 
 // Issue 16 on the emulator: a deploy whose SSM parameter does not exist is refused
@@ -30,7 +31,7 @@ func TestSecretsAreCheckedAndReadByARN(t *testing.T) {
 	c := clients(t, env)
 	ctx := context.Background()
 	const password, token = "pw-e2e-7f3a9c", "tok-e2e-51bd02"
-	if _, err := c.SM.(*secretsmanager.Client).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("orders/e2e-api"), SecretString: aws.String(`{"token":"` + token + `"}`)}); err != nil {
+	if _, err := c.SM.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("orders/e2e-api"), SecretString: aws.String(`{"token":"` + token + `"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	dir := project(t, "health:\n", `secrets:
@@ -60,7 +61,7 @@ health:
 		}
 	}
 
-	if _, err := c.SSM.(*ssm.Client).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/orders/e2e/db-password"), Value: aws.String(password), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+	if _, err := c.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/orders/e2e/db-password"), Value: aws.String(password), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
 		t.Fatal(err)
 	}
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-sec", "--yes")
@@ -69,7 +70,7 @@ health:
 		t.Errorf("the plan does not show the service's roles:\n%s", r.stdout)
 	}
 
-	ecsc := c.ECS.(*ecs.Client)
+	ecsc := c.ECS
 	svc, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("berth-e2e-sec"), Services: []string{"orders"}})
 	if err != nil || len(svc.Services) != 1 {
 		t.Fatalf("service: %v %v", svc, err)
@@ -123,10 +124,10 @@ health:
 }
 
 // rolePolicyResources lists, sorted, the resources of a role's inline policy.
-func rolePolicyResources(t *testing.T, c *deploy.Clients, roleARN, policy string) []string {
+func rolePolicyResources(t *testing.T, c *session.Session, roleARN, policy string) []string {
 	t.Helper()
 	name := roleARN[strings.LastIndex(roleARN, "/")+1:]
-	out, err := c.IAM.(*iam.Client).GetRolePolicy(context.Background(), &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(policy)})
+	out, err := c.IAM.GetRolePolicy(context.Background(), &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(policy)})
 	if err != nil {
 		t.Fatalf("policy %s of %s: %v", policy, name, err)
 	}
@@ -164,16 +165,16 @@ func rolePolicyResources(t *testing.T, c *deploy.Clients, roleARN, policy string
 }
 
 // rolePolicies lists a role's inline policies.
-func rolePolicies(t *testing.T, c *deploy.Clients, roleARN string) []string {
+func rolePolicies(t *testing.T, c *session.Session, roleARN string) []string {
 	t.Helper()
-	out, err := c.IAM.(*iam.Client).ListRolePolicies(context.Background(), &iam.ListRolePoliciesInput{RoleName: aws.String(roleARN[strings.LastIndex(roleARN, "/")+1:])})
+	out, err := c.IAM.ListRolePolicies(context.Background(), &iam.ListRolePoliciesInput{RoleName: aws.String(roleARN[strings.LastIndex(roleARN, "/")+1:])})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out.PolicyNames
 }
 
-func stackOutput(t *testing.T, c *deploy.Clients, stack, key string) string {
+func stackOutput(t *testing.T, c *session.Session, stack, key string) string {
 	t.Helper()
 	st, err := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
 	if err != nil {

@@ -2,49 +2,40 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"text/tabwriter"
+	"io"
 
 	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
 
-type statusOptions struct {
-	file, env, output, region, profile string
-	local                              bool
-}
-
 func newStatus() *cobra.Command {
-	o := &statusOptions{}
+	o := &awsOptions{manifestOptional: true}
+	var onLocal bool
 	c := &cobra.Command{
 		Use:     "status",
 		Short:   "Show what runs: the AWS stacks and service, or with --local the berth up replicas",
 		Example: "  berth status\n  berth status --env prod -o json\n  berth status --local",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if o.local {
-				if err := validOutput(o.output); err != nil {
-					return err
-				}
-				if err := manifest.ValidEnv(o.env); err != nil {
-					return usageErrorf("--env: %v", err)
-				}
-				return printLocalStatus(c, o.env, o.output)
+			if onLocal {
+				return localStatus(c, o.env, o.output)
 			}
 			return awsStatus(c, o)
 		},
 	}
-	manifestFlag(c, &o.file)
-	envFlag(c, &o.env)
-	c.Flags().BoolVar(&o.local, "local", false, "the replicas of berth up instead of AWS")
-	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
-	c.Flags().StringVar(&o.profile, "profile", "", "AWS profile (default: AWS_PROFILE or default)")
-	c.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	o.flags(c)
+	c.Flags().BoolVar(&onLocal, "local", false, "the replicas of berth up instead of AWS")
 	return c
 }
 
-func printLocalStatus(c *cobra.Command, env, output string) error {
+func localStatus(c *cobra.Command, env, output string) error {
+	if err := validOutput(output); err != nil {
+		return err
+	}
+	if err := manifest.ValidEnv(env); err != nil {
+		return usageErrorf("--env: %v", err)
+	}
 	cli, err := local.Connect(c.Context())
 	if err != nil {
 		return err
@@ -54,46 +45,55 @@ func printLocalStatus(c *cobra.Command, env, output string) error {
 	if err != nil {
 		return err
 	}
-	w := c.OutOrStdout()
 	if output == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(c.OutOrStdout(), struct {
 			Env      string        `json:"env"`
 			Services []local.State `json:"services"`
 		}{env, services})
 	}
-	if len(services) == 0 {
-		fmt.Fprintf(w, "nothing runs locally for environment %s (start it with \"berth up\")\n", env)
-		return nil
+	return local.WriteStatus(c.OutOrStdout(), env, services)
+}
+
+// awsStatus shows the manifest's service, or without a manifest the environment: its
+// shared stacks and every service in it.
+func awsStatus(c *cobra.Command, o *awsOptions) error {
+	s, err := o.prepare(c)
+	if err != nil {
+		return err
 	}
-	for i, st := range services {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		url := st.URL
-		if url == "" {
-			url = "(no berth up is running for it)"
-		} else if st.PID != 0 {
-			url += fmt.Sprintf(" (berth up pid %d)", st.PID)
-		}
-		fmt.Fprintf(w, "service %s, environment %s, %s\n\n", st.Service, env, url)
-		if len(st.Replicas) == 0 {
-			fmt.Fprintln(w, "  no replica yet")
-			continue
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "REPLICA\tCONTAINER\tREVISION\tHEALTH\tADDRESS\tDOCKER")
-		for _, r := range st.Replicas {
-			health := r.Health
-			if r.Reason != "" {
-				health += " (" + r.Reason + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Container, r.Revision, health, r.Addr, r.Status)
-		}
-		if err := tw.Flush(); err != nil {
+	defer s.stop()
+	w := c.OutOrStdout()
+	if s.m == nil {
+		st, err := s.reader().EnvironmentStatus(s.ctx, o.env)
+		if err != nil {
 			return err
 		}
+		if o.output == "json" {
+			return writeJSON(w, st)
+		}
+		return st.WriteText(w)
 	}
+	st, err := s.reader().Status(s.ctx, o.env, s.m.Name)
+	if err != nil {
+		return err
+	}
+	note, err := s.deployer().AMINote(s.ctx, o.env, s.m.Capacity.AMI)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		st.Notes = append(st.Notes, note)
+	}
+	if o.output == "json" {
+		return writeJSON(w, st)
+	}
+	st.WriteText(w)
 	return nil
+}
+
+// writeJSON writes v indented, as the status commands print it.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -1,20 +1,13 @@
 package main
 
 import (
-	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/berthdev/berth/internal/local"
-	"github.com/berthdev/berth/internal/localtls"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
@@ -69,11 +62,11 @@ short-lived ones, as the SDK resolves them.`,
 				<-ctx.Done()
 				stop() // a second Ctrl-C quits at once
 			}()
-			extra, err := newReplicaEnv(ctx, o.awsProfile)
+			extra, err := local.NewReplicaEnv(ctx, o.awsProfile)
 			if err != nil {
 				return err
 			}
-			if err := extra.describe(ctx, c.OutOrStdout(), m); err != nil {
+			if err := extra.Describe(ctx, c.OutOrStdout(), m); err != nil {
 				return err
 			}
 			cli, err := local.Connect(ctx)
@@ -81,18 +74,7 @@ short-lived ones, as the SDK resolves them.`,
 				return err
 			}
 			defer cli.Close()
-			reloads := make(chan local.Reload, 1)
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			go func() {
-				for range hup {
-					offer(reloads, local.Reload{Why: "reload requested", Force: true})
-				}
-			}()
-			if o.watch {
-				go watchSources(ctx, o.file, m.BuildDir(), reloads)
-			}
+			reloads := local.Reloads(ctx, o.file, m.BuildDir(), o.watch)
 			listen := o.listen
 			if !c.Flags().Changed("listen") {
 				listen = "" // the default, moved up when another berth up holds it
@@ -102,14 +84,14 @@ short-lived ones, as the SDK resolves them.`,
 			}
 			var tlsConfig *tls.Config
 			if o.tls || (m.HTTPS() && !c.Flags().Changed("tls")) {
-				if tlsConfig, err = localTLS(c.OutOrStdout(), m); err != nil {
+				if tlsConfig, err = local.TLSConfig(c.OutOrStdout(), m); err != nil {
 					return err
 				}
 			}
 			return local.Up(ctx, cli, local.Options{
 				Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(o.file) },
 				Env: o.env, Listen: listen, ViaPorts: o.viaPorts, TLS: tlsConfig, TLSListen: o.tlsListen,
-				Out: c.OutOrStdout(), Reloads: reloads, ReplicaEnv: extra.vars,
+				Out: c.OutOrStdout(), Reloads: reloads, ReplicaEnv: extra.Vars,
 			})
 		},
 	}
@@ -124,73 +106,8 @@ short-lived ones, as the SDK resolves them.`,
 	return c
 }
 
-// localTLS makes (once per user) the local certificate authority and the localhost
-// certificate berth up serves HTTPS with, and says how to trust them.
-func localTLS(w io.Writer, m *manifest.Manifest) (*tls.Config, error) {
-	dir, err := localtls.Dir()
-	if err != nil {
-		return nil, err
-	}
-	files, err := localtls.Ensure(dir, time.Now())
-	if err != nil {
-		return nil, withHint(err, "set "+localtls.DirEnv+" to a directory berth may write")
-	}
-	why := "--tls"
-	if m.HTTPS() {
-		why = "domain " + m.Domain.Name + " in berth.yml (--tls=false serves plain HTTP)"
-	}
-	fmt.Fprintf(w, "HTTPS (%s) with berth's local certificate authority %s: trust it, or \"curl --cacert %s\"\n", why, files.CA, files.CA)
-	return files.Config()
-}
-
 func envFlag(c *cobra.Command, env *string) {
 	c.Flags().StringVar(env, "env", "dev", "environment name")
-}
-
-func offer(ch chan local.Reload, r local.Reload) {
-	select {
-	case ch <- r:
-	default: // a reload is pending already: it will read everything as it is then
-	}
-}
-
-// watchSources polls the manifest and the build directory and asks for a reload when a
-// file changes. Polling is portable and cheap at this size; a second is the debounce.
-func watchSources(ctx context.Context, file, dir string, reloads chan local.Reload) {
-	last := fingerprint(file, dir)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if fp := fingerprint(file, dir); fp != last {
-				last = fp
-				offer(reloads, local.Reload{Why: "files changed"})
-			}
-		}
-	}
-}
-
-func fingerprint(file, dir string) string {
-	h := sha256.New()
-	if info, err := os.Stat(file); err == nil {
-		fmt.Fprintf(h, "%s %d %d\n", file, info.Size(), info.ModTime().UnixNano())
-	}
-	if dir == "" {
-		return fmt.Sprintf("%x", h.Sum(nil))
-	}
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		if info, err := d.Info(); err == nil {
-			fmt.Fprintf(h, "%s %d %d\n", path, info.Size(), info.ModTime().UnixNano())
-		}
-		return nil
-	})
-	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
 func newDown() *cobra.Command {

@@ -155,18 +155,18 @@ func (p *upProcess) waitFor(text string, d time.Duration) {
 	p.t.Fatalf("no %q within %s:\n%s", text, d, p.out.String())
 }
 
-type identity struct {
+type replicaIdentity struct {
 	Task     string `json:"task"`
 	Revision string `json:"revision"`
 }
 
-func getIdentity(url string) (identity, int, error) {
+func getIdentity(url string) (replicaIdentity, int, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return identity{}, 0, err
+		return replicaIdentity{}, 0, err
 	}
 	defer resp.Body.Close()
-	var id identity
+	var id replicaIdentity
 	body, _ := io.ReadAll(resp.Body)
 	json.Unmarshal(body, &id)
 	return id, resp.StatusCode, nil

@@ -51,7 +51,7 @@ func TestVariantsDeployAndDelete(t *testing.T) {
 				t.Fatalf("service: %v", err)
 			}
 			s := svc.Services[0]
-			td, err := c.ECS.(*ecs.Client).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: s.TaskDefinition})
+			td, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: s.TaskDefinition})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,12 +66,12 @@ func TestVariantsDeployAndDelete(t *testing.T) {
 			if cfg := s.NetworkConfiguration; tc.network == "awsvpc" && (cfg == nil || (cfg.AwsvpcConfiguration.AssignPublicIp == "ENABLED") != public) {
 				t.Errorf("network configuration %+v", cfg)
 			}
-			tgs, err := c.ELB.(*elb.Client).DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{aws.ToString(s.LoadBalancers[0].TargetGroupArn)}})
+			tgs, err := c.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{aws.ToString(s.LoadBalancers[0].TargetGroupArn)}})
 			if want := map[string]string{"awsvpc": "ip", "bridge": "instance"}[tc.network]; err != nil || string(tgs.TargetGroups[0].TargetType) != want {
 				t.Errorf("target type %v (%v), want %s", tgs, err, want)
 			}
 			nats := 0
-			res, err := c.CF.(*cloudformation.Client).ListStackResources(ctx, &cloudformation.ListStackResourcesInput{StackName: aws.String("berth-" + tc.env + "-network")})
+			res, err := c.CF.ListStackResources(ctx, &cloudformation.ListStackResourcesInput{StackName: aws.String("berth-" + tc.env + "-network")})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,87 +2,10 @@ package main
 
 import (
 	"fmt"
-	"runtime/debug"
-	"strings"
 
+	"github.com/berthdev/berth/internal/version"
 	"github.com/spf13/cobra"
 )
-
-// Set at release time: -ldflags "-X main.version=v1.2.3 -X main.commit=... -X main.date=...".
-var version, commit, date string
-
-// Version is berth's version: the release, or the module version "go install" recorded,
-// or dev with the commit for a build from a checkout. Stacks are tagged with it.
-func Version() string {
-	v, c, _, dirty := buildInfo()
-	if v != "" {
-		return v
-	}
-	if c == "" {
-		return "dev"
-	}
-	if dirty {
-		return "dev+" + c + "-dirty"
-	}
-	return "dev+" + c
-}
-
-// versionLine says which berth this is: release, commit and date.
-func versionLine() string {
-	v, c, d, dirty := buildInfo()
-	if v == "" {
-		v = "dev"
-	}
-	var parts []string
-	if c != "" {
-		if dirty {
-			c += ", modified"
-		}
-		parts = append(parts, "commit "+c)
-	}
-	if d != "" {
-		parts = append(parts, "built "+d)
-	}
-	if len(parts) == 0 {
-		return v
-	}
-	return fmt.Sprintf("%s (%s)", v, strings.Join(parts, ", "))
-}
-
-// buildInfo reads what the release stamped, else what the Go toolchain recorded: the
-// module version for "go install ...@v1.2.3", the VCS revision and time for a build
-// from a checkout.
-func buildInfo() (ver, rev, when string, dirty bool) {
-	info, _ := debug.ReadBuildInfo()
-	return fromBuildInfo(info)
-}
-
-// fromBuildInfo is buildInfo for a given record (nil when the binary has none), so a
-// test can be "go install ...@v1.2.3" without a module proxy.
-func fromBuildInfo(info *debug.BuildInfo) (ver, rev, when string, dirty bool) {
-	ver, rev, when = version, commit, date
-	if info == nil {
-		return
-	}
-	if ver == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		ver = info.Main.Version
-	}
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			if rev == "" && len(s.Value) >= 12 {
-				rev = s.Value[:12]
-			}
-		case "vcs.time":
-			if when == "" {
-				when = s.Value
-			}
-		case "vcs.modified":
-			dirty = s.Value == "true" && commit == ""
-		}
-	}
-	return
-}
 
 func newVersion() *cobra.Command {
 	return &cobra.Command{
@@ -91,7 +14,7 @@ func newVersion() *cobra.Command {
 		Args:    cobra.NoArgs,
 		Example: "  berth version\n  berth --version",
 		RunE: func(c *cobra.Command, _ []string) error {
-			fmt.Fprintf(c.OutOrStdout(), "berth %s\n", versionLine())
+			fmt.Fprintf(c.OutOrStdout(), "berth %s\n", version.Line())
 			return nil
 		},
 	}

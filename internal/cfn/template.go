@@ -1,6 +1,8 @@
 // Package cfn is a small model of a CloudFormation template: typed sections, resources
 // and intrinsic functions that marshal to readable YAML with short-form tags (!Ref,
 // !Sub, ...), and a parser that reads any template back into plain values.
+//
+// It imports nothing of berth's: every other package may use it.
 package cfn
 
 import (

@@ -1,5 +1,8 @@
 // Package check holds the rules that make this architecture safe, evaluated on any
 // CloudFormation template: each rule has an ID, one sentence, and a verdict per resource.
+//
+// It checks templates, not manifests: it must not import manifest, synth or anything
+// that calls AWS.
 package check
 
 import (

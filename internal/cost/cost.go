@@ -1,6 +1,8 @@
 // Package cost estimates what a manifest costs a month on AWS, line by line, from a
 // price table compiled into berth (prices.go), and sets the reference's variants side by
 // side so that the trade-off between them shows before anything is deployed.
+//
+// It makes no AWS call and must not import the AWS path.
 package cost
 
 import (

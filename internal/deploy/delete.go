@@ -7,8 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/berthdev/berth/internal/environment"
+
+	"github.com/berthdev/berth/internal/buckets"
+	"github.com/berthdev/berth/internal/names"
+	"github.com/berthdev/berth/internal/registry"
+	"github.com/berthdev/berth/internal/session"
+	"github.com/berthdev/berth/internal/stacks"
+
 	"github.com/berthdev/berth/internal/synth"
 )
 
@@ -62,8 +68,8 @@ func (r *Removal) Empty() bool {
 }
 
 // PlanDelete lists what Delete would remove, without removing anything.
-func (c *Clients) PlanDelete(ctx context.Context, id Identity, o DeleteOptions) (*Removal, error) {
-	e, err := c.Environment(ctx, o.Env)
+func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteOptions) (*Removal, error) {
+	e, err := c.environment().Read(ctx, o.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +84,7 @@ func (c *Clients) PlanDelete(ctx context.Context, id Identity, o DeleteOptions) 
 	bucket := c.artifacts(id)
 	gone := map[string]bool{}
 	for _, svc := range services {
-		name, st, err := c.serviceStack(ctx, o.Env, svc)
+		name, st, err := c.environment().ServiceStack(ctx, o.Env, svc)
 		if err != nil {
 			return nil, err
 		}
@@ -90,12 +96,12 @@ func (c *Clients) PlanDelete(ctx context.Context, id Identity, o DeleteOptions) 
 				r.LogGroups = append(r.LogGroups, g)
 			}
 		}
-		if n, ok, err := repositoryImages(ctx, c.ECR, RepositoryName(o.Env, svc)); err != nil {
+		if n, ok, err := registry.Images(ctx, c.ECR, names.Repository(o.Env, svc)); err != nil {
 			return nil, err
 		} else if ok {
-			r.Repositories = append(r.Repositories, RepoRemoval{Name: RepositoryName(o.Env, svc), Images: n})
+			r.Repositories = append(r.Repositories, RepoRemoval{Name: names.Repository(o.Env, svc), Images: n})
 		}
-		n, err := bucket.count(ctx, artifactPrefix(o.Env, name))
+		n, err := bucket.Count(ctx, names.ArtifactPrefix(o.Env, name))
 		if err != nil {
 			return nil, err
 		}
@@ -109,19 +115,19 @@ func (c *Clients) PlanDelete(ctx context.Context, id Identity, o DeleteOptions) 
 	if len(r.Remaining) > 0 {
 		return r, nil
 	}
-	for _, st := range []*Stack{e.Cluster, e.Network} {
+	for _, st := range []*stacks.Stack{e.Cluster, e.Network} {
 		if st != nil {
 			r.Stacks = append(r.Stacks, st.Name)
 		}
 	}
-	n, err := bucket.count(ctx, o.Env+"/")
+	n, err := bucket.Count(ctx, o.Env+"/")
 	if err != nil {
 		return nil, err
 	}
 	r.Artifacts = n
-	if all, err := bucket.count(ctx, ""); err == nil && all == n && (all > 0 || len(r.Stacks) > 0) {
-		if exists, _ := bucket.exists(ctx); exists {
-			r.Bucket = bucket.bucket
+	if all, err := bucket.Count(ctx, ""); err == nil && all == n && (all > 0 || len(r.Stacks) > 0) {
+		if exists, _ := bucket.Exists(ctx); exists {
+			r.Bucket = bucket.Bucket
 		}
 	}
 	return r, nil
@@ -130,8 +136,8 @@ func (c *Clients) PlanDelete(ctx context.Context, id Identity, o DeleteOptions) 
 // Delete removes one service: its stack, its templates in the artifact bucket and the
 // image repository berth made for it. The environment's network and cluster go with
 // its last service, or with Environment. Deleting what is already gone succeeds.
-func (c *Clients) Delete(ctx context.Context, id Identity, o DeleteOptions) error {
-	e, err := c.Environment(ctx, o.Env)
+func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptions) error {
+	e, err := c.environment().Read(ctx, o.Env)
 	if err != nil {
 		return err
 	}
@@ -157,7 +163,7 @@ func (c *Clients) Delete(ctx context.Context, id Identity, o DeleteOptions) erro
 			o.Progress.Message(fmt.Sprintf("environment %s stays: service(s) %s still run in it", o.Env, strings.Join(e.ServiceNames(), ", ")))
 		}
 		if removed == 0 {
-			o.Progress.Message("nothing to delete: " + StackName(o.Env, o.Service, synth.Service) + " is not deployed")
+			o.Progress.Message("nothing to delete: " + names.Stack(o.Env, o.Service, synth.Service) + " is not deployed")
 		}
 		return nil
 	}
@@ -170,29 +176,29 @@ func (c *Clients) Delete(ctx context.Context, id Identity, o DeleteOptions) erro
 
 // deleteService removes a service's stack, then its templates and image repository;
 // it reports how many things it removed.
-func (c *Clients) deleteService(ctx context.Context, bucket *artifacts, e *Environment, service string, o DeleteOptions) (int, error) {
-	name, st, err := c.serviceStack(ctx, o.Env, service)
+func (c *Clients) deleteService(ctx context.Context, bucket *buckets.Artifacts, e *environment.Environment, service string, o DeleteOptions) (int, error) {
+	name, st, err := c.environment().ServiceStack(ctx, o.Env, service)
 	if err != nil {
 		return 0, err
 	}
 	removed := 0
 	if st != nil {
-		if err := c.releaseAccessLogs(ctx, st, bucket.owner, o.Progress); err != nil {
+		if err := c.edge().ReleaseAccessLogs(ctx, st, bucket.Owner, o.Progress.Message); err != nil {
 			return 0, err
 		}
-		certARN, records, err := c.certificateRecords(ctx, st)
+		certARN, records, err := c.edge().CertificateRecords(ctx, st)
 		if err != nil {
 			return 0, err
 		}
-		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
+		if err := stacks.Delete(ctx, c.CF, o.Progress, name, o.Poll); err != nil {
 			return 0, err // the service may still run the image and templates: keep them
 		}
 		removed++
-		if err := c.removeValidationRecords(ctx, st.Params[synth.ParamHostedZone], certARN, records, o.Progress); err != nil {
+		if err := c.edge().RemoveValidationRecords(ctx, st.Params[synth.ParamHostedZone], certARN, records, o.Progress.Message); err != nil {
 			return removed, err
 		}
 	}
-	n, _, err := bucket.emptyPrefix(ctx, artifactPrefix(o.Env, name))
+	n, _, err := bucket.EmptyPrefix(ctx, names.ArtifactPrefix(o.Env, name))
 	if err != nil {
 		return removed, err
 	}
@@ -200,10 +206,10 @@ func (c *Clients) deleteService(ctx context.Context, bucket *artifacts, e *Envir
 		o.Progress.Message(fmt.Sprintf("removed %d template object(s) of %s from the artifact bucket", n, name))
 		removed++
 	}
-	if deleted, err := deleteRepository(ctx, c.ECR, RepositoryName(o.Env, service)); err != nil {
+	if deleted, err := registry.Delete(ctx, c.ECR, names.Repository(o.Env, service)); err != nil {
 		return removed, err
 	} else if deleted {
-		o.Progress.Message("removed the image repository " + RepositoryName(o.Env, service) + " and its images")
+		o.Progress.Message("removed the image repository " + names.Repository(o.Env, service) + " and its images")
 		removed++
 	}
 	return removed, nil
@@ -211,26 +217,26 @@ func (c *Clients) deleteService(ctx context.Context, bucket *artifacts, e *Envir
 
 // deleteEnvironment removes the cluster, then the network, then whatever the
 // environment left in the artifact bucket (and the bucket once empty).
-func (c *Clients) deleteEnvironment(ctx context.Context, bucket *artifacts, e *Environment, o DeleteOptions) (int, error) {
+func (c *Clients) deleteEnvironment(ctx context.Context, bucket *buckets.Artifacts, e *environment.Environment, o DeleteOptions) (int, error) {
 	removed := 0
 	var stackErr error
-	for _, st := range []*Stack{e.Cluster, e.Network} {
+	for _, st := range []*stacks.Stack{e.Cluster, e.Network} {
 		if st == nil {
 			continue
 		}
 		if st == e.Cluster {
-			if err := c.releaseInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress); err != nil {
+			if err := c.environment().ReleaseInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress.Message); err != nil {
 				return removed, err
 			}
 		}
-		if stackErr = c.deleteStack(ctx, o.Progress, st.Name, o.Poll); stackErr != nil {
+		if stackErr = stacks.Delete(ctx, c.CF, o.Progress, st.Name, o.Poll); stackErr != nil {
 			break // the network cannot go before the cluster
 		}
 		removed++
 	}
 	// once its services are gone, the environment's templates serve nothing, even if a
 	// shared stack failed to delete: clean them up and report the failure after
-	n, gone, err := bucket.emptyPrefix(ctx, o.Env+"/")
+	n, gone, err := bucket.EmptyPrefix(ctx, o.Env+"/")
 	if err != nil {
 		return removed, errors.Join(stackErr, err)
 	}
@@ -247,22 +253,13 @@ func (c *Clients) deleteEnvironment(ctx context.Context, bucket *artifacts, e *E
 	return removed, stackErr
 }
 
-func (c *Clients) deleteStack(ctx context.Context, p Progress, name string, poll time.Duration) error {
-	events := newEventStream(ctx, c.CF, name, p.Event)
-	if _, err := c.CF.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name)}); err != nil {
-		return fmt.Errorf("delete stack %s: %w", name, err)
-	}
-	st, err := waitStable(ctx, c.CF, name, events, poll)
-	p.Done()
-	if err != nil {
-		return interrupted(err, name)
-	}
-	if st != nil {
-		if f := RootCause(events.all); f != nil {
-			return f
+// ProductionLike: prod, production, prd or live as a part of the name (prod-eu, live).
+func ProductionLike(env string) bool {
+	for _, part := range strings.Split(env, "-") {
+		switch part {
+		case "prod", "production", "prd", "live":
+			return true
 		}
-		return fmt.Errorf("stack %s ended %s: %s", name, st.Status, st.Reason)
 	}
-	p.Message(name + ": deleted")
-	return nil
+	return false
 }

@@ -9,10 +9,16 @@ import (
 	"slices"
 	"time"
 
+	"github.com/berthdev/berth/internal/buckets"
+	"github.com/berthdev/berth/internal/identity"
+	"github.com/berthdev/berth/internal/names"
+	"github.com/berthdev/berth/internal/registry"
+	"github.com/berthdev/berth/internal/session"
+	"github.com/berthdev/berth/internal/stacks"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
-	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -41,16 +47,16 @@ type Options struct {
 
 // Result is what a deploy leaves.
 type Result struct {
-	Stacks   map[synth.Stack]*Stack `json:"-"`
-	Skipped  []string               `json:"skipped"`
-	URL      string                 `json:"url"`
-	Image    string                 `json:"image"`
-	Created  bool                   `json:"created"` // the service is new: its first tasks wait for instances
-	Desired  int                    `json:"desired"`
-	Changed  bool                   `json:"changed"` // false when the plan had nothing to do
-	Service  string                 `json:"service"`
-	Env      string                 `json:"env"`
-	Duration float64                `json:"seconds"`
+	Stacks   map[synth.Stack]*stacks.Stack `json:"-"`
+	Skipped  []string                      `json:"skipped"`
+	URL      string                        `json:"url"`
+	Image    string                        `json:"image"`
+	Created  bool                          `json:"created"` // the service is new: its first tasks wait for instances
+	Desired  int                           `json:"desired"`
+	Changed  bool                          `json:"changed"` // false when the plan had nothing to do
+	Service  string                        `json:"service"`
+	Env      string                        `json:"env"`
+	Duration float64                       `json:"seconds"`
 }
 
 // ErrDeclined is returned when the user says no to the plan.
@@ -59,13 +65,13 @@ var ErrDeclined = errors.New("deploy stopped: nothing was changed")
 // Deploy shows the plan, asks once, then brings network, cluster and service to the
 // manifest in that order, each through a change set; the outputs of one are the
 // parameters of the next.
-func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, error) {
+func (c *Clients) Deploy(ctx context.Context, id session.Identity, o Options) (*Result, error) {
 	pl, err := c.plan(ctx, id, o)
 	if err != nil {
 		return nil, err
 	}
 	o.Progress.Plan(pl)
-	res := &Result{Stacks: map[synth.Stack]*Stack{}, Skipped: []string{}, Image: pl.Image.New, Service: pl.Service, Env: o.Env, Desired: pl.prep.m.Count.Min}
+	res := &Result{Stacks: map[synth.Stack]*stacks.Stack{}, Skipped: []string{}, Image: pl.Image.New, Service: pl.Service, Env: o.Env, Desired: pl.prep.m.Count.Min}
 	if !pl.Changes() {
 		res.URL = urlOf(pl)
 		return res, nil
@@ -98,14 +104,14 @@ func (c *Clients) Deploy(ctx context.Context, id Identity, o Options) (*Result, 
 
 // urlOf is the service's URL as deployed.
 func urlOf(pl *Plan) string {
-	if svc := usable(pl.prep.targets[len(pl.prep.targets)-1].live); svc != nil {
+	if svc := stacks.Usable(pl.prep.targets[len(pl.prep.targets)-1].live); svc != nil {
 		return svc.Outputs[synth.OutURL]
 	}
 	return ""
 }
 
 // apply carries the plan out.
-func (c *Clients) apply(ctx context.Context, id Identity, o Options, pl *Plan, res *Result) error {
+func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl *Plan, res *Result) error {
 	if pl.built != nil {
 		ref, err := c.pushImage(ctx, o, pl.built)
 		if err != nil {
@@ -116,24 +122,24 @@ func (c *Clients) apply(ctx context.Context, id Identity, o Options, pl *Plan, r
 		}
 	}
 	if pl.prep.env.Cluster == nil {
-		if err := c.ensureECSServiceRole(ctx, o.Progress); err != nil {
+		if err := identity.EnsureECSServiceRole(ctx, c.IAM, o.Progress.Message); err != nil {
 			return err
 		}
 	}
 	bucket := c.artifacts(id)
-	created, err := bucket.ensure(ctx)
+	created, err := bucket.Ensure(ctx)
 	if err != nil {
 		return err
 	}
 	if created {
-		o.Progress.Message("created artifact bucket " + bucket.bucket + " (versioned, encrypted, public access blocked)")
+		o.Progress.Message("created artifact bucket " + bucket.Bucket + " (versioned, encrypted, public access blocked)")
 	}
 	for i := range pl.Stacks {
 		sp := &pl.Stacks[i]
 		t := sp.target
 		params := pl.prep.params(t, res.Stacks, pl.Image.New)
 		if sp.Action == "none" && !(t.kind == synth.Service && pl.Image.Changed) {
-			res.Stacks[t.kind] = usable(t.live)
+			res.Stacks[t.kind] = stacks.Usable(t.live)
 			res.Skipped = append(res.Skipped, t.name)
 			continue
 		}
@@ -142,9 +148,9 @@ func (c *Clients) apply(ctx context.Context, id Identity, o Options, pl *Plan, r
 			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(sp.changeSet), StackName: aws.String(t.name)})
 			sp.changeSet = ""
 		}
-		if live := usable(t.live); t.kind == synth.Service && live != nil && pl.prep.m.LoadBalancer.AccessLogs == 0 {
+		if live := stacks.Usable(t.live); t.kind == synth.Service && live != nil && pl.prep.m.LoadBalancer.AccessLogs == 0 {
 			// the update deletes the access log bucket, which must be empty by then
-			if err := c.releaseAccessLogs(ctx, live, bucket.owner, o.Progress); err != nil {
+			if err := c.edge().ReleaseAccessLogs(ctx, live, bucket.Owner, o.Progress.Message); err != nil {
 				return err
 			}
 		}
@@ -153,11 +159,11 @@ func (c *Clients) apply(ctx context.Context, id Identity, o Options, pl *Plan, r
 			return err
 		}
 		res.Stacks[t.kind] = st
-		if t.kind == synth.Service && usable(t.live) == nil {
+		if t.kind == synth.Service && stacks.Usable(t.live) == nil {
 			res.Created = true
 		}
-		if t.kind == synth.Cluster && usable(t.live) != nil { // an update: instances may run the old template
-			if err := c.rollInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress); err != nil {
+		if t.kind == synth.Cluster && stacks.Usable(t.live) != nil { // an update: instances may run the old template
+			if err := c.environment().RollInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress.Message); err != nil {
 				return err
 			}
 		}
@@ -182,18 +188,18 @@ func sameParams(a, b map[string]string) bool {
 
 // pushImage puts the built image in the service's repository, tagged by its content.
 func (c *Clients) pushImage(ctx context.Context, o Options, img v1.Image) (string, error) {
-	tag, err := contentTag(img)
+	tag, err := registry.ContentTag(img)
 	if err != nil {
 		return "", err
 	}
-	repo := RepositoryName(o.Env, o.Manifest.Name)
-	uri, _, err := ensureRepository(ctx, c.ECR, repo, o.Env)
+	repo := names.Repository(o.Env, o.Manifest.Name)
+	uri, _, err := registry.Ensure(ctx, c.ECR, repo, o.Env)
 	if err != nil {
 		return "", err
 	}
-	ref, err := push(ctx, c.ECR, img, uri, tag)
+	ref, err := registry.Push(ctx, c.ECR, img, uri, tag)
 	if err != nil {
-		return "", c.registryHint(err)
+		return "", registry.Hint(err, c.Emulated)
 	}
 	o.Progress.Message("pushed image " + ref)
 	return ref, nil
@@ -201,35 +207,35 @@ func (c *Clients) pushImage(ctx context.Context, o Options, img v1.Image) (strin
 
 // applyStack brings one stack to its plan: waits for an operation in progress, clears
 // what a failed first create left, then executes the prepared change set or makes one.
-func (c *Clients) applyStack(ctx context.Context, o Options, bucket *artifacts, sp *StackPlan, params map[string]string) (*Stack, error) {
+func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Artifacts, sp *StackPlan, params map[string]string) (*stacks.Stack, error) {
 	t := sp.target
 	name := t.name
-	st, err := describeStack(ctx, c.CF, name)
+	st, err := stacks.Describe(ctx, c.CF, name)
 	if err != nil {
 		return nil, err
 	}
-	if st != nil && inProgress(st.Status) {
+	if st != nil && stacks.InProgress(st.Status) {
 		o.Progress.Message(fmt.Sprintf("%s: waiting for the operation in progress (%s)", name, st.Status))
-		if st, err = waitStable(ctx, c.CF, name, newEventStream(ctx, c.CF, name, o.Progress.Event), o.Poll); err != nil {
-			return nil, interrupted(err, name)
+		if st, err = stacks.Wait(ctx, c.CF, name, stacks.NewEvents(ctx, c.CF, name, o.Progress.Event), o.Poll); err != nil {
+			return nil, stacks.Interrupted(err, name)
 		}
 		sp.changeSet = "" // planned before that operation ended
 	}
 	if st != nil && st.Status == string(types.StackStatusRollbackComplete) {
 		o.Progress.Message(fmt.Sprintf("%s: deleting it first: a failed first create left it in ROLLBACK_COMPLETE, which CloudFormation cannot update", name))
-		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
+		if err := stacks.Delete(ctx, c.CF, o.Progress, name, o.Poll); err != nil {
 			return nil, err
 		}
 		st = nil
 	}
-	if st != nil && st.Status == reviewInProgress {
+	if st != nil && st.Status == stacks.ReviewInProgress {
 		o.Progress.Message(fmt.Sprintf("%s: removing the empty stack an unexecuted first change set left (REVIEW_IN_PROGRESS)", name))
-		if err := c.deleteStack(ctx, o.Progress, name, o.Poll); err != nil {
+		if err := stacks.Delete(ctx, c.CF, o.Progress, name, o.Poll); err != nil {
 			return nil, err
 		}
 		st = nil
 	}
-	url, err := bucket.upload(ctx, o.Env, name, t.body) // kept, versioned, whichever way the change set reads it
+	url, err := bucket.Upload(ctx, o.Env, name, t.body) // kept, versioned, whichever way the change set reads it
 	if err != nil {
 		return nil, err
 	}
@@ -243,8 +249,8 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *artifacts, 
 		if st == nil {
 			kind = types.ChangeSetTypeCreate
 		}
-		if id, _, err = changeSet(ctx, c.CF, changeSetInput(t, o.Version, url, nil, kind, params), o.Poll); err != nil {
-			return nil, withHint(err)
+		if id, _, err = stacks.CreateChangeSet(ctx, c.CF, changeSetInput(t, o.Version, url, nil, kind, params), o.Poll); err != nil {
+			return nil, stacks.WithHint(err)
 		}
 		if id == "" {
 			o.Progress.Stack(name, "no changes", 0)
@@ -252,26 +258,26 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *artifacts, 
 		}
 	}
 	sp.changeSet = ""
-	events := newEventStream(ctx, c.CF, name, o.Progress.Event)
+	events := stacks.NewEvents(ctx, c.CF, name, o.Progress.Event)
 	o.Progress.Stack(name, "started", len(sp.Changes))
 	if _, err := c.CF.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(id), StackName: aws.String(name)}); err != nil {
-		return nil, withHint(fmt.Errorf("execute change set of %s: %w", name, err))
+		return nil, stacks.WithHint(fmt.Errorf("execute change set of %s: %w", name, err))
 	}
-	st, err = waitStable(ctx, c.CF, name, events, o.Poll)
+	st, err = stacks.Wait(ctx, c.CF, name, events, o.Poll)
 	if err != nil {
 		o.Progress.Done()
-		return nil, interrupted(err, name)
+		return nil, stacks.Interrupted(err, name)
 	}
-	if st == nil || !succeeded(st.Status) {
+	if st == nil || !stacks.Succeeded(st.Status) {
 		o.Progress.Done()
-		if f := RootCause(events.all); f != nil {
+		if f := stacks.RootCause(events.All()); f != nil {
 			return nil, f
 		}
 		status, reason := "DELETED", ""
 		if st != nil {
 			status, reason = st.Status, st.Reason
 		}
-		return nil, withHint(fmt.Errorf("stack %s ended %s: %s", name, status, reason))
+		return nil, stacks.WithHint(fmt.Errorf("stack %s ended %s: %s", name, status, reason))
 	}
 	o.Progress.Stack(name, st.Status, len(sp.Changes))
 	return st, nil
@@ -299,23 +305,4 @@ func changeSetInput(t *target, version, url string, body []byte, kind types.Chan
 		in.Parameters = append(in.Parameters, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(params[k])})
 	}
 	return in
-}
-
-// interrupted turns a cancelled wait into advice: the stack operation goes on.
-func interrupted(err error, stack string) error {
-	if !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return hint.Wrap(
-		fmt.Errorf("stopped waiting for %s; the stack operation goes on in CloudFormation", stack),
-		fmt.Sprintf("watch it with \"berth status\" or \"aws cloudformation describe-stack-events --stack-name %s\"; "+
-			"to roll an update back: \"aws cloudformation cancel-update-stack --stack-name %s\"", stack, stack))
-}
-
-// withHint attaches the hint for a known cause, if there is one.
-func withHint(err error) error {
-	if h := hintFor(err.Error()); h != "" {
-		return hint.Wrap(err, h)
-	}
-	return err
 }

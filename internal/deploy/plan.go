@@ -7,6 +7,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/berthdev/berth/internal/edge"
+	"github.com/berthdev/berth/internal/environment"
+	"github.com/berthdev/berth/internal/identity"
+	"github.com/berthdev/berth/internal/names"
+	"github.com/berthdev/berth/internal/registry"
+	"github.com/berthdev/berth/internal/session"
+	"github.com/berthdev/berth/internal/stacks"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -44,11 +52,11 @@ type ImagePlan struct {
 
 // StackPlan is one stack of the plan.
 type StackPlan struct {
-	Stack   string   `json:"stack"`
-	Part    string   `json:"part"`   // network, cluster, service
-	Action  string   `json:"action"` // create, update, none
-	Changes []Change `json:"changes"`
-	Note    string   `json:"note,omitempty"`
+	Stack   string          `json:"stack"`
+	Part    string          `json:"part"`   // network, cluster, service
+	Action  string          `json:"action"` // create, update, none
+	Changes []stacks.Change `json:"changes"`
+	Note    string          `json:"note,omitempty"`
 
 	target    *target
 	changeSet string            // prepared: executed as is when its inputs did not change
@@ -84,7 +92,7 @@ type target struct {
 	name string
 	body []byte
 	tags map[string]string
-	live *Stack // as deployed; nil when it is not
+	live *stacks.Stack // as deployed; nil when it is not
 	// declared are the parameters the template takes; berth passes those it has a value
 	// for, and the others keep the template's default (the manifest's value)
 	declared []string
@@ -93,9 +101,9 @@ type target struct {
 // prepared is what berth reads and decides before it plans anything.
 type prepared struct {
 	m       *manifest.Manifest // as it deploys to the environment: inherited keys filled in
-	env     *Environment
-	ami     AMI
-	zone    Zone      // of the service's domain; empty without one
+	env     *environment.Environment
+	ami     environment.AMI
+	zone    edge.Zone // of the service's domain; empty without one
 	targets []*target // network, cluster, service: the deployment order
 }
 
@@ -103,39 +111,39 @@ type prepared struct {
 // what the manifest leaves to the environment, decides the AMI and renders the
 // templates.
 func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
-	env, err := c.Environment(ctx, o.Env)
+	env, err := c.environment().Read(ctx, o.Env)
 	if err != nil {
 		return nil, err
 	}
-	m, err := forEnvironment(o.Manifest, env, o.UpdateEnv)
+	m, err := environment.ForEnvironment(o.Manifest, env, o.UpdateEnv)
 	if err != nil {
 		return nil, err
 	}
 	p := &prepared{m: m, env: env}
 	if m.HTTPS() {
-		if p.zone, err = c.hostedZone(ctx, m); err != nil {
+		if p.zone, err = c.edge().HostedZone(ctx, m); err != nil {
 			return nil, err
 		}
 		if m.Domain.Certificate != "" {
-			if err := c.checkCertificate(ctx, m, time.Now()); err != nil {
+			if err := c.edge().CheckCertificate(ctx, m, time.Now()); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if p.ami, err = c.chooseAMI(ctx, m.Capacity.AMI, usable(env.Cluster), deployedAMISource(env.Cluster, env.Settings), o.RefreshAMI); err != nil {
+	if p.ami, err = c.environment().ChooseAMI(ctx, m.Capacity.AMI, stacks.Usable(env.Cluster), environment.DeployedAMISource(env.Cluster, env.Settings), o.RefreshAMI); err != nil {
 		return nil, err
 	}
 	files, err := synth.Render(m)
 	if err != nil {
 		return nil, err
 	}
-	svcName, svc, err := c.serviceStack(ctx, o.Env, m.Name)
+	svcName, svc, err := c.environment().ServiceStack(ctx, o.Env, m.Name)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range synth.Stacks {
-		t := &target{kind: s, name: StackName(o.Env, m.Name, s), body: files[s.File()],
-			tags: map[string]string{TagVersion: o.Version, TagEnv: o.Env, TagStack: string(s)}}
+		t := &target{kind: s, name: names.Stack(o.Env, m.Name, s), body: files[s.File()],
+			tags: map[string]string{names.TagVersion: o.Version, names.TagEnv: o.Env, names.TagStack: string(s)}}
 		doc, err := cfn.Parse(t.body)
 		if err != nil {
 			return nil, fmt.Errorf("read the %s template: %w", s, err)
@@ -148,34 +156,26 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 		case synth.Network, synth.Cluster:
 			// described by name: a listing of every stack is not as exact (moto renders
 			// list parameters there as Python lists)
-			if t.live, err = describeStack(ctx, c.CF, t.name); err != nil {
+			if t.live, err = stacks.Describe(ctx, c.CF, t.name); err != nil {
 				return nil, err
 			}
 		case synth.Service:
-			t.name, t.live, t.tags[TagService] = svcName, svc, m.Name
+			t.name, t.live, t.tags[names.TagService] = svcName, svc, m.Name
 		}
 		p.targets = append(p.targets, t)
 	}
 	return p, nil
 }
 
-// usable is a deployed stack that holds resources, or nil.
-func usable(st *Stack) *Stack {
-	if st == nil || st.Status == reviewInProgress || st.Status == string(types.StackStatusRollbackComplete) {
-		return nil
-	}
-	return st
-}
-
 // params are the parameters of t, exactly those its template declares: the outputs of
 // the stacks before it (upstream, by kind) under the same names, and what berth decides
 // (the environment, the AMI, the image, the count).
-func (p *prepared) params(t *target, upstream map[synth.Stack]*Stack, image string) map[string]string {
+func (p *prepared) params(t *target, upstream map[synth.Stack]*stacks.Stack, image string) map[string]string {
 	params := map[string]string{}
 	for _, name := range t.declared {
 		switch name {
 		case synth.ParamEnv:
-			params[name] = t.tags[TagEnv]
+			params[name] = t.tags[names.TagEnv]
 		case synth.ParamAmiID:
 			params[name] = p.ami.ID
 		case synth.ParamImage:
@@ -184,7 +184,7 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*Stack, image stri
 			params[name] = p.zone.ID
 		case synth.ParamDesiredCount:
 			params[name] = strconv.Itoa(p.m.Count.Min)
-			if p.m.Count.Scales() && usable(t.live) != nil {
+			if p.m.Count.Scales() && stacks.Usable(t.live) != nil {
 				// auto scaling owns the count once the service exists: pass nothing, so
 				// that CloudFormation keeps it (see synth.desiredCountParameter)
 				params[name] = ""
@@ -206,14 +206,14 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*Stack, image stri
 // the image (without pushing it) to know whether the sources changed, and for each
 // deployed stack whose inputs are known asks CloudFormation for a change set, which it
 // keeps for the deploy to execute; the caller deletes them if it does not (discard).
-func (c *Clients) plan(ctx context.Context, id Identity, o Options) (*Plan, error) {
+func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Plan, error) {
 	prep, err := c.prepare(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	m := prep.m
 	pl := &Plan{Account: id.Account, Region: id.Region, Caller: id.ARN, Env: o.Env, Service: m.Name, Stacks: []StackPlan{}, Notes: []string{}, prep: prep}
-	notes, err := c.checkSecrets(ctx, id, m)
+	notes, err := (&identity.Secrets{SSM: c.SSM, SM: c.SM, Region: c.Region}).Check(ctx, id, m)
 	if err != nil {
 		return nil, err
 	}
@@ -224,35 +224,35 @@ func (c *Clients) plan(ctx context.Context, id Identity, o Options) (*Plan, erro
 	if m.HTTPS() {
 		pl.Notes = append(pl.Notes, fmt.Sprintf("https://%s: hosted zone %s (%s)", m.Domain.Name, prep.zone.Name, prep.zone.ID))
 	} else {
-		pl.Notes = append(pl.Notes, PlainHTTPNote)
+		pl.Notes = append(pl.Notes, edge.PlainHTTPNote)
 	}
-	if note, err := c.roomNote(ctx, m); err != nil {
+	if note, err := c.environment().RoomNote(ctx, m); err != nil {
 		return nil, err
 	} else if note != "" {
 		pl.Notes = append(pl.Notes, "warning: "+note)
 	}
 	svc := prep.targets[len(prep.targets)-1]
-	if svc.name != StackName(o.Env, m.Name, synth.Service) {
+	if svc.name != names.Stack(o.Env, m.Name, synth.Service) {
 		pl.Notes = append(pl.Notes, svc.name+" was named the way berth named service stacks before; it keeps its name")
 	}
-	if err := c.planImage(ctx, id, o, pl, usable(svc.live)); err != nil {
+	if err := c.planImage(ctx, id, o, pl, stacks.Usable(svc.live)); err != nil {
 		return nil, err
 	}
 	pl.Cost = c.planCost(ctx, id.Region, prep)
 
-	upstream := map[synth.Stack]*Stack{}
+	upstream := map[synth.Stack]*stacks.Stack{}
 	missing := false // a stack before this one is not deployed: its outputs are not known
 	for _, t := range prep.targets {
-		live := usable(t.live)
+		live := stacks.Usable(t.live)
 		upstream[t.kind] = live
-		sp := StackPlan{Stack: t.name, Part: string(t.kind), Action: "none", Changes: []Change{}, target: t}
+		sp := StackPlan{Stack: t.name, Part: string(t.kind), Action: "none", Changes: []stacks.Change{}, target: t}
 		if t.kind == synth.Cluster {
 			sp.Note = prep.ami.Note()
 		}
 		if live == nil || missing {
 			sp.Action, sp.Changes = "create", addsOf(t.name, t.body)
 			if live != nil {
-				sp.Action, sp.Changes, sp.Note = "update", []Change{}, "its inputs come from a stack deployed first: the changes are known after that one"
+				sp.Action, sp.Changes, sp.Note = "update", []stacks.Change{}, "its inputs come from a stack deployed first: the changes are known after that one"
 			}
 			missing = missing || live == nil
 			pl.Stacks = append(pl.Stacks, sp)
@@ -274,31 +274,31 @@ func (c *Clients) plan(ctx context.Context, id Identity, o Options) (*Plan, erro
 
 // planUpdate asks for the change set of a deployed stack and reads the templates'
 // differences; a stack with neither stays "none".
-func (c *Clients) planUpdate(ctx context.Context, id Identity, o Options, t *target, live *Stack, sp *StackPlan) error {
-	if inProgress(live.Status) {
+func (c *Clients) planUpdate(ctx context.Context, id session.Identity, o Options, t *target, live *stacks.Stack, sp *StackPlan) error {
+	if stacks.InProgress(live.Status) {
 		sp.Action, sp.Note = "update", fmt.Sprintf("an operation is in progress (%s): the deploy waits for it, then plans this stack", live.Status)
 		return nil
 	}
 	body, url := t.body, ""
-	if len(body) > maxTemplateBody { // more than CloudFormation takes inline
+	if len(body) > stacks.MaxTemplateBody { // more than CloudFormation takes inline
 		bucket := c.artifacts(id)
-		if _, err := bucket.ensure(ctx); err != nil {
+		if _, err := bucket.Ensure(ctx); err != nil {
 			return err
 		}
 		var err error
-		if url, err = bucket.upload(ctx, o.Env, t.name, body); err != nil {
+		if url, err = bucket.Upload(ctx, o.Env, t.name, body); err != nil {
 			return err
 		}
 	}
-	csID, changes, err := changeSet(ctx, c.CF, changeSetInput(t, o.Version, url, body, types.ChangeSetTypeUpdate, sp.params), o.Poll)
+	csID, changes, err := stacks.CreateChangeSet(ctx, c.CF, changeSetInput(t, o.Version, url, body, types.ChangeSetTypeUpdate, sp.params), o.Poll)
 	if err != nil {
-		return withHint(err)
+		return stacks.WithHint(err)
 	}
 	fromTemplates, err := c.templateChanges(ctx, t, live, sp.params)
 	if err != nil {
 		return err
 	}
-	sp.changeSet, sp.Changes = csID, mergeChanges(t.name, fromTemplates, changes)
+	sp.changeSet, sp.Changes = csID, stacks.MergeChanges(t.name, fromTemplates, changes)
 	if csID != "" || len(sp.Changes) > 0 {
 		sp.Action = "update"
 	}
@@ -317,18 +317,15 @@ func (p *Plan) discard(ctx context.Context, c *Clients) {
 	}
 }
 
-// maxTemplateBody is the most CloudFormation takes inline.
-const maxTemplateBody = 51200
-
 // addsOf lists a new stack's resources, all to be added.
-func addsOf(stack string, body []byte) []Change {
+func addsOf(stack string, body []byte) []stacks.Change {
 	doc, err := cfn.Parse(body)
 	if err != nil {
-		return []Change{}
+		return []stacks.Change{}
 	}
-	out := make([]Change, 0, len(doc.Order))
+	out := make([]stacks.Change, 0, len(doc.Order))
 	for _, r := range doc.Order {
-		out = append(out, Change{Stack: stack, Action: "Add", Resource: r, Type: doc.Resources[r].Type})
+		out = append(out, stacks.Change{Stack: stack, Action: "Add", Resource: r, Type: doc.Resources[r].Type})
 	}
 	return out
 }
@@ -336,8 +333,8 @@ func addsOf(stack string, body []byte) []Change {
 // unchanged reports whether the stack runs this very template with these parameters:
 // then there is nothing to do, and asking CloudFormation for a change set (seconds on
 // AWS) is skipped.
-func (c *Clients) unchanged(ctx context.Context, name string, body []byte, params map[string]string, st *Stack) bool {
-	if !succeeded(st.Status) && st.Status != string(types.StackStatusUpdateRollbackComplete) {
+func (c *Clients) unchanged(ctx context.Context, name string, body []byte, params map[string]string, st *stacks.Stack) bool {
+	if !stacks.Succeeded(st.Status) && st.Status != string(types.StackStatusUpdateRollbackComplete) {
 		return false
 	}
 	for k, v := range params {
@@ -348,14 +345,14 @@ func (c *Clients) unchanged(ctx context.Context, name string, body []byte, param
 			return false
 		}
 	}
-	deployed, err := deployedTemplate(ctx, c.CF, name)
+	deployed, err := stacks.Template(ctx, c.CF, name)
 	return err == nil && string(deployed) == string(body)
 }
 
 // templateChanges compares the template and parameters a stack runs with the ones a
 // deploy brings (cfn.Compare).
-func (c *Clients) templateChanges(ctx context.Context, t *target, live *Stack, params map[string]string) ([]cfn.ResourceChange, error) {
-	body, err := deployedTemplate(ctx, c.CF, t.name)
+func (c *Clients) templateChanges(ctx context.Context, t *target, live *stacks.Stack, params map[string]string) ([]cfn.ResourceChange, error) {
+	body, err := stacks.Template(ctx, c.CF, t.name)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +377,7 @@ func (c *Clients) templateChanges(ctx context.Context, t *target, live *Stack, p
 // planImage decides the image the service will run. A built image is compared by
 // content with the deployed one, so that new code shows in the plan (and an unchanged
 // build pushes nothing).
-func (c *Clients) planImage(ctx context.Context, id Identity, o Options, pl *Plan, svc *Stack) error {
+func (c *Clients) planImage(ctx context.Context, id session.Identity, o Options, pl *Plan, svc *stacks.Stack) error {
 	m := pl.prep.m
 	if svc != nil {
 		pl.Image.Deployed = svc.Params[synth.ParamImage]
@@ -401,14 +398,14 @@ func (c *Clients) planImage(ctx context.Context, id Identity, o Options, pl *Pla
 	if err != nil {
 		return err
 	}
-	if err := checkArch(img, arch, m); err != nil {
+	if err := registry.CheckArch(img, arch, m); err != nil {
 		return err
 	}
 	digest, err := img.Digest()
 	if err != nil {
 		return err
 	}
-	uri, err := c.repositoryURI(ctx, id, RepositoryName(o.Env, o.Manifest.Name))
+	uri, err := registry.URI(ctx, c.ECR, id, names.Repository(o.Env, o.Manifest.Name))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/berthdev/berth/internal/stacks"
+
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/cost"
 	"github.com/berthdev/berth/internal/synth"
@@ -45,9 +47,9 @@ func (c *Clients) planCost(ctx context.Context, region string, p *prepared) *Cos
 		}
 	}
 	svc := p.targets[len(p.targets)-1]
-	if live := usable(svc.live); live == nil {
+	if live := stacks.Usable(svc.live); live == nil {
 		old.Count.Min, old.Count.Max = 0, 0 // the environment alone
-	} else if body, err := deployedTemplate(ctx, c.CF, svc.name); err == nil {
+	} else if body, err := stacks.Template(ctx, c.CF, svc.name); err == nil {
 		if doc, err := cfn.Parse(body); err == nil {
 			td := doc.Resources["TaskDefinition"].Properties
 			old.CPU, _ = strconv.Atoi(textOf(td["Cpu"]))

@@ -1,5 +1,7 @@
 // Package hint attaches to an error what the user can do about it; the CLI prints the
 // error, then the hint on a line of its own.
+//
+// It imports nothing: every package may use it.
 package hint
 
 // Error is an error with a hint.

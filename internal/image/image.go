@@ -2,6 +2,8 @@
 // registry or a base image: a Go main package is compiled to a static binary and
 // assembled in-process with go-containerregistry; a directory with a Dockerfile goes
 // through the Docker engine's build.
+//
+// It builds and knows no registry and no AWS: publishing is package registry's.
 package image
 
 import (

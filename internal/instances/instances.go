@@ -1,5 +1,7 @@
 // Package instances knows what berth needs of EC2 instance types: their vCPUs, memory
 // and network interfaces, and so how many awsvpc tasks one instance can hold.
+//
+// It makes no AWS call and must not import the AWS path.
 package instances
 
 import (

@@ -2,6 +2,8 @@
 // group: health-checked targets, traffic only to healthy ones, drain on deregistration,
 // X-Forwarded-* headers, an idle timeout, and a retry on another target only when a
 // connection could not be established.
+//
+// It knows HTTP and targets, not Docker or manifests: it imports nothing of berth's.
 package lb
 
 import (

@@ -11,6 +11,7 @@ import (
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Image is what the replicas run.
@@ -76,4 +77,23 @@ func locate(ctx context.Context, cli *client.Client, ref string) (Image, error) 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// BuildFor builds image.build for linux on a CPU architecture (amd64, arm64): the
+// image a deploy pushes, for the instances it runs on.
+func BuildFor(ctx context.Context, m *manifest.Manifest, arch string) (v1.Image, error) {
+	kind, err := image.Detect(m.BuildDir())
+	if err != nil {
+		return nil, fmt.Errorf("image.build: %w", err)
+	}
+	if kind == image.Dockerfile {
+		cli, err := Connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer cli.Close()
+		img, _, err := image.FromDockerfile(ctx, cli, m.BuildDir(), "berth.local/"+m.Name+":deploy", "linux/"+arch)
+		return img, err
+	}
+	return image.BuildGo(ctx, image.GoOptions{Dir: m.BuildDir(), Arch: arch, Port: m.Port, Name: m.Name})
 }

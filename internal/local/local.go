@@ -2,6 +2,9 @@
 // count replicas on a private network, behind a load balancer that health-checks them,
 // replaced when they exit or stay unhealthy, rolled out under the deployment's maximum
 // and minimum-healthy percentages.
+//
+// It is the Docker path: it must not import the AWS path, but session, for the
+// short-lived credentials replicas may get (berth up --aws-profile).
 package local
 
 import (

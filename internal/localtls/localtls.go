@@ -2,6 +2,8 @@
 // certificate authority, made once per user and kept, and a certificate for localhost,
 // 127.0.0.1 and ::1 that it signs. Trust the authority once (curl --cacert, or the
 // system's trust store) and every later certificate is trusted too, as with mkcert.
+//
+// It imports nothing of berth's.
 package localtls
 
 import (

@@ -1,5 +1,7 @@
 // Package manifest loads berth.yml: it decodes strictly, applies the reference defaults
 // of the system berth deploys, and validates every value against what AWS accepts.
+//
+// It must not import synth, check, or anything that calls AWS or Docker.
 package manifest
 
 import (

@@ -2,6 +2,8 @@
 // AWS: which names and values look like credentials (for the manifest and berth check),
 // and where berth up finds the values locally (the developer's environment and a
 // dotenv file next to the manifest).
+//
+// It imports nothing of berth's.
 package secrets
 
 import (

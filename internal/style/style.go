@@ -1,5 +1,7 @@
 // Package style colours terminal output: status words, diff signs, log prefixes. It
 // colours only a terminal, and never with NO_COLOR set (no-color.org) or TERM=dumb.
+//
+// It imports nothing of berth's.
 package style
 
 import (

@@ -1,6 +1,8 @@
 // Package synth turns a manifest into the CloudFormation templates of the system in
 // docs/architecture.md: network, cluster and service as separate stacks wired by
 // parameters, and a parent that nests the three. It is a pure function of the manifest.
+//
+// It makes no AWS call: it must not import the AWS path or local.
 package synth
 
 import (

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/progress"
+	"github.com/berthdev/berth/internal/prompt"
+	"github.com/spf13/cobra"
+)
+
+func newDelete() *cobra.Command {
+	o := &awsOptions{manifestOptional: true}
+	var environment, force bool
+	c := &cobra.Command{
+		Use:   "delete",
+		Short: "Remove the manifest's service; the environment goes with its last service",
+		Long: `delete removes the manifest's service: its stack (and with it its load balancer and log
+group), its templates in the artifact bucket and the image repository berth made for it,
+with its images. When no other service remains in the environment, the cluster and the
+network go too: the Auto Scaling group's instances lose their scale-in protection first
+and the group is emptied, so that it deletes; the bucket goes once nothing else uses it.
+
+--environment removes the whole environment. It refuses while services still run in it,
+naming them, unless --force, which deletes them first. Without a manifest, --environment
+is required.
+
+It lists exactly what it will remove and asks; for an environment named like production
+(prod, production, prd, live) the environment's name must be typed. Deleting what is
+already gone succeeds.`,
+		Example: "  berth delete\n  berth delete --env staging --yes\n  berth delete --env staging --environment --force --yes",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if force && !environment {
+				return usageErrorf("--force applies to --environment")
+			}
+			ch, err := o.begin(c, "deletes")
+			if err != nil {
+				return err
+			}
+			defer ch.stop()
+			do := deploy.DeleteOptions{Env: o.env, Environment: environment, Force: force, Progress: ch.progress, Poll: ch.aws.Poll()}
+			if !environment {
+				if ch.m == nil {
+					return withHint(usageErrorf("no manifest at %s: berth cannot tell which service to delete", o.file),
+						"point -f at the service's manifest, or pass --environment to delete the whole environment")
+				}
+				do.Service = ch.m.Name
+			}
+			r, err := ch.deployer().PlanDelete(ch.ctx, ch.id, do)
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			if o.output == "json" {
+				json.NewEncoder(out).Encode(map[string]any{"kind": "removal", "removal": r})
+			} else {
+				progress.WriteRemoval(out, r, styleOf(c))
+			}
+			if r.Empty() {
+				return nil
+			}
+			if !o.yes {
+				if err := confirmRemoval(ch.ctx, c, r); err != nil {
+					return err
+				}
+				ch.progress.Restart()
+			}
+			return ch.deployer().Delete(ch.ctx, ch.id, do)
+		},
+	}
+	o.flags(c)
+	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "delete without asking")
+	c.Flags().BoolVar(&environment, "environment", false, "delete the whole environment: network, cluster and artifacts")
+	c.Flags().BoolVar(&force, "force", false, "with --environment: delete the services still in it too")
+	return c
+}
+
+// confirmRemoval asks before a delete; an environment named like production takes its
+// name typed out, not a y.
+func confirmRemoval(ctx context.Context, c *cobra.Command, r *deploy.Removal) error {
+	in, out := c.InOrStdin(), c.OutOrStdout()
+	if deploy.ProductionLike(r.Env) {
+		typed, err := prompt.Ask(ctx, in, out, fmt.Sprintf("%s looks like a production environment: type its name to delete this: ", r.Env))
+		if err != nil {
+			return fmt.Errorf("nothing deleted: %w", err)
+		}
+		if typed != r.Env {
+			return fmt.Errorf("nothing deleted: %q is not %q", typed, r.Env)
+		}
+		return nil
+	}
+	ok, err := prompt.Yes(ctx, in, out, "delete all of this? [y/N] ")
+	if err != nil {
+		return fmt.Errorf("nothing deleted: %w", err)
+	}
+	if !ok {
+		return errors.New("nothing deleted")
+	}
+	return nil
+}

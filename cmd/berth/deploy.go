@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/progress"
+	"github.com/berthdev/berth/internal/prompt"
+	"github.com/berthdev/berth/internal/version"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+)
+
+func newDeploy() *cobra.Command {
+	o := &awsOptions{}
+	c := &cobra.Command{
+		Use:   "deploy",
+		Short: "Create or update the environment's stacks and the service's in AWS",
+		Long: `deploy works out a plan first: it reads the environment, builds the image when the
+manifest says image.build (without pushing it), and asks CloudFormation for the change
+set of every deployed stack. It shows the plan — the image, every stack, every change,
+what is replaced — and asks once; then it pushes the image and brings
+berth-<env>-network, berth-<env>-cluster and berth-<env>-svc-<service> to the manifest
+in that order. A plan with nothing to change asks nothing. Without a terminal it
+requires --yes.`,
+		Example: "  berth deploy\n  berth deploy --env prod --region eu-west-1 --yes\n  berth deploy -o json --yes",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ch, err := o.begin(c, "changes stacks")
+			if err != nil {
+				return err
+			}
+			defer ch.stop()
+			out := c.OutOrStdout()
+			opts := o.deployOptions(ch.awsRun)
+			opts.Progress = ch.progress
+			if !o.yes {
+				opts.Confirm = func(ctx context.Context, pl *deploy.Plan) (bool, error) {
+					return prompt.Yes(ctx, c.InOrStdin(), out, fmt.Sprintf("deploy this plan (%d change(s)) to %s? [y/N] ", pl.Count(), o.env))
+				}
+			}
+			res, err := ch.deployer().Deploy(ch.ctx, ch.id, opts)
+			if err != nil {
+				return err
+			}
+			if o.output == "json" {
+				return json.NewEncoder(out).Encode(map[string]any{"kind": "result", "result": res})
+			}
+			progress.WriteDeployed(out, res, styleOf(c))
+			return nil
+		},
+	}
+	o.flags(c)
+	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "deploy the plan without asking")
+	c.Flags().BoolVar(&o.refreshAMI, "refresh-ami", false, "read capacity.ami's SSM parameter again and roll the instances to the image it names now")
+	c.Flags().BoolVar(&o.updateEnv, "update-env", false, "let this manifest change network or capacity keys that other services of the environment share")
+	return c
+}
+
+func newDiff() *cobra.Command {
+	o := &awsOptions{}
+	c := &cobra.Command{
+		Use:   "diff",
+		Short: "Show the plan of a deploy, without changing anything",
+		Long: `diff shows what deploy would do: the image (built to know whether the sources changed,
+not pushed), every stack, every resource change with the properties that change and
+what is replaced, from CloudFormation's change sets (deleted once read) and from
+comparing the deployed templates and parameters with the new ones.`,
+		Example: "  berth diff\n  berth diff --env prod -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := o.prepare(c)
+			if err != nil {
+				return err
+			}
+			defer s.stop()
+			pl, err := s.deployer().Diff(s.ctx, s.id, o.deployOptions(s))
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			if o.output == "json" {
+				return json.NewEncoder(out).Encode(pl)
+			}
+			progress.WritePlan(out, pl, styleOf(c))
+			if !pl.Changes() {
+				fmt.Fprintln(out, "no changes")
+			}
+			return nil
+		},
+	}
+	o.flags(c)
+	c.Flags().BoolVar(&o.refreshAMI, "refresh-ami", false, "plan as deploy --refresh-ami would")
+	c.Flags().BoolVar(&o.updateEnv, "update-env", false, "plan as deploy --update-env would")
+	return c
+}
+
+// deployOptions are what deploy and diff plan with.
+func (o *awsOptions) deployOptions(r *awsRun) deploy.Options {
+	m := r.m
+	opts := deploy.Options{Manifest: m, Env: o.env, Version: version.Short(), Poll: r.aws.Poll(), RefreshAMI: o.refreshAMI, UpdateEnv: o.updateEnv}
+	if m.Image.Build != "" {
+		opts.Image = func(ctx context.Context, arch string) (v1.Image, error) { return local.BuildFor(ctx, m, arch) }
+	}
+	return opts
+}

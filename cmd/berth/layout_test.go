@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The floors of docs/code-layout.md: a package may import only packages on lower
+// floors, and the local path and the AWS path do not import each other (but for
+// local's use of session, for the credentials of berth up --aws-profile).
+var floors = map[string]int{
+	"internal/hint": 0, "internal/style": 0, "internal/prompt": 0, "internal/version": 0, "internal/secrets": 0,
+	"internal/cfn": 0, "internal/lb": 0, "internal/localtls": 0,
+	"internal/cfn/cfntest": 1, "internal/manifest": 1, "internal/check": 1, "internal/session": 1, "internal/stacks": 1,
+	"internal/image":     1,
+	"internal/instances": 2, "internal/synth": 2,
+	"internal/cost": 3, "internal/names": 3, "internal/identity": 3, "internal/local": 3,
+	"internal/buckets": 4, "internal/registry": 4, "internal/environment": 4,
+	"internal/edge": 5,
+	"internal/ops":  6, "internal/deploy": 6,
+	"internal/progress": 7,
+	"cmd/berth":         8,
+}
+
+var localPath = map[string]bool{"internal/local": true, "internal/lb": true, "internal/localtls": true, "internal/image": true}
+var awsPath = map[string]bool{"internal/session": true, "internal/stacks": true, "internal/names": true, "internal/buckets": true,
+	"internal/identity": true, "internal/registry": true, "internal/environment": true, "internal/edge": true,
+	"internal/ops": true, "internal/deploy": true, "internal/progress": true}
+
+func TestImportsGoDownwards(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", "../../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const mod = "github.com/berthdev/berth/"
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		from := strings.TrimPrefix(p.ImportPath, mod)
+		if strings.HasPrefix(from, "scripts/") || strings.HasPrefix(from, "examples/") || strings.Contains(from, "testdata") {
+			continue
+		}
+		f, ok := floors[from]
+		if !ok {
+			t.Errorf("%s is not on a floor: add it to docs/code-layout.md and to this test", from)
+			continue
+		}
+		for _, imp := range p.Imports {
+			to, ours := strings.CutPrefix(imp, mod)
+			if !ours {
+				continue
+			}
+			if floors[to] >= f {
+				t.Errorf("%s (floor %d) imports %s (floor %d): imports go downwards only", from, f, to, floors[to])
+			}
+			if localPath[from] && awsPath[to] && !(from == "internal/local" && to == "internal/session") ||
+				awsPath[from] && localPath[to] {
+				t.Errorf("%s imports %s: the local and the AWS path do not import each other", from, to)
+			}
+		}
+	}
+}

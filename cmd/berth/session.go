@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/ops"
+	"github.com/berthdev/berth/internal/progress"
+	"github.com/berthdev/berth/internal/prompt"
+	"github.com/berthdev/berth/internal/session"
+	"github.com/berthdev/berth/internal/style"
+	"github.com/spf13/cobra"
+)
+
+// awsOptions are the flags every AWS command shares.
+type awsOptions struct {
+	file, env, region, profile, output string
+	yes, refreshAMI, updateEnv         bool
+	// manifestOptional lets a command run without a manifest (status of a whole
+	// environment, delete --environment); m is then nil.
+	manifestOptional bool
+}
+
+func (o *awsOptions) flags(c *cobra.Command) {
+	manifestFlag(c, &o.file)
+	envFlag(c, &o.env)
+	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
+	c.Flags().StringVar(&o.profile, "profile", "", "AWS profile (default: AWS_PROFILE or default)")
+	c.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+}
+
+// awsRun is what every AWS command starts from.
+type awsRun struct {
+	ctx  context.Context
+	stop context.CancelFunc // call when done: it releases the Ctrl-C handler
+	m    *manifest.Manifest
+	aws  *session.Session
+	id   session.Identity
+}
+
+// deployer and reader are the AWS path for commands that change and that read.
+func (r *awsRun) deployer() *deploy.Clients { return deploy.New(r.aws) }
+func (r *awsRun) reader() *ops.Clients      { return ops.New(r.aws) }
+
+// prepare validates the flags, loads the manifest, connects to AWS and asks who the
+// credentials belong to; the session's context ends on Ctrl-C.
+func (o *awsOptions) prepare(c *cobra.Command) (*awsRun, error) {
+	if err := validOutput(o.output); err != nil {
+		return nil, err
+	}
+	if err := manifest.ValidEnv(o.env); err != nil {
+		return nil, usageErrorf("--env: %v", err)
+	}
+	var m *manifest.Manifest
+	if !o.manifestOptional || c.Flags().Changed("file") || fileExists(o.file) {
+		var err error
+		if m, err = loadManifest(o.file); err != nil {
+			return nil, err
+		}
+	}
+	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	s, err := session.Connect(ctx, o.region, o.profile)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	id, err := s.WhoAmI(ctx)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &awsRun{ctx, stop, m, s, id}, nil
+}
+
+// change is a run that changes AWS: it needs a terminal to ask on or --yes, and it
+// says who changes what where before anything changes.
+type change struct {
+	*awsRun
+	progress deploy.Progress
+}
+
+func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
+	if !o.yes && !isTerminal(os.Stdin) {
+		return nil, withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before it %s", verb), "pass --yes to go ahead without confirmation")
+	}
+	s, err := o.prepare(c)
+	if err != nil {
+		return nil, err
+	}
+	p := o.progress(c)
+	p.Identity(s.id)
+	return &change{s, p}, nil
+}
+
+// progress is the view of a long operation for --output and the terminal.
+func (o *awsOptions) progress(c *cobra.Command) deploy.Progress {
+	return progress.New(c.OutOrStdout(), o.output, o.output == "text" && isTerminal(os.Stdout), styleOf(c))
+}
+
+// styleOf colours what goes to a terminal, and nothing else.
+func styleOf(c *cobra.Command) style.Style {
+	if c.OutOrStdout() != os.Stdout {
+		return style.Plain()
+	}
+	return style.For(os.Stdout)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func isTerminal(f *os.File) bool { return prompt.IsTerminal(f) }

@@ -1,0 +1,114 @@
+package environment
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/berthdev/berth/internal/stacks"
+
+	"github.com/berthdev/berth/internal/names"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// stacksCF holds stacks by name, as DescribeStacks and GetTemplate answer for them.
+type stacksCF struct {
+	stacks.CloudFormation
+	stacks    []types.Stack
+	templates map[string]string
+}
+
+func (f *stacksCF) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+	if in.StackName == nil {
+		return &cloudformation.DescribeStacksOutput{Stacks: f.stacks}, nil
+	}
+	for _, s := range f.stacks {
+		if aws.ToString(s.StackName) == *in.StackName {
+			return &cloudformation.DescribeStacksOutput{Stacks: []types.Stack{s}}, nil
+		}
+	}
+	return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "Stack with id " + *in.StackName + " does not exist"}
+}
+
+func (f *stacksCF) GetTemplate(_ context.Context, in *cloudformation.GetTemplateInput, _ ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error) {
+	return &cloudformation.GetTemplateOutput{TemplateBody: aws.String(f.templates[*in.StackName])}, nil
+}
+
+func stack(name string, tags ...string) types.Stack {
+	s := types.Stack{StackName: aws.String(name), StackStatus: types.StackStatusCreateComplete}
+	for i := 0; i+1 < len(tags); i += 2 {
+		s.Tags = append(s.Tags, types.Tag{Key: aws.String(tags[i]), Value: aws.String(tags[i+1])})
+	}
+	return s
+}
+
+// A deployment made when service stacks were named berth-<env>-<service> keeps working:
+// the old stack is found and kept, and the environment's own stacks (which an older
+// berth tagged with the service that deployed them) are not mistaken for services.
+func TestServiceStacksOfAnOlderBerthAreFound(t *testing.T) {
+	cf := &stacksCF{stacks: []types.Stack{
+		stack("berth-dev-network", names.TagEnv, "dev", names.TagService, "api"),
+		stack("berth-dev-cluster", names.TagEnv, "dev", names.TagService, "api"),
+		stack("berth-dev-api", names.TagEnv, "dev", names.TagService, "api"),
+		stack("berth-dev-svc-web", names.TagEnv, "dev", names.TagService, "web", names.TagStack, "service"),
+		stack("berth-prod-svc-api", names.TagEnv, "prod", names.TagService, "api", names.TagStack, "service"),
+		stack("someone-elses", names.TagEnv, "dev"),
+	}, templates: map[string]string{
+		"berth-dev-network": "Resources:\n  VPC:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: 10.9.0.0/16\n  PublicSubnet1:\n    Type: AWS::EC2::Subnet\n  PublicSubnet2:\n    Type: AWS::EC2::Subnet\n",
+	}}
+	c := &Clients{CF: cf}
+	e, err := c.Read(context.Background(), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(e.ServiceNames(), ","); got != "api,web" {
+		t.Errorf("services %s, want api,web", got)
+	}
+	if e.Network == nil || e.Cluster == nil || e.Settings["network.cidr"] != "10.9.0.0/16" || e.Settings["network.azs"] != "2" {
+		t.Errorf("environment %+v", e)
+	}
+	name, st, err := c.ServiceStack(context.Background(), "dev", "api")
+	if err != nil || name != "berth-dev-api" || st == nil {
+		t.Errorf("legacy service stack: %s %v %v", name, st, err)
+	}
+	if name, st, _ := c.ServiceStack(context.Background(), "dev", "network"); name != "berth-dev-svc-network" || st != nil {
+		t.Errorf("a service named network got %s (%v): the environment's network stack", name, st)
+	}
+}
+
+func TestEnvironmentKeysAreInheritedOrRefused(t *testing.T) {
+	e := &Environment{Name: "dev", Network: &stacks.Stack{}, Cluster: &stacks.Stack{}, Services: map[string]*stacks.Stack{"web": {}},
+		Settings: map[string]string{"network.cidr": "10.9.0.0/16", "network.azs": "3", "capacity.instance_type": "m7i.large", "capacity.max": "40"}}
+	parse := func(text string) *manifest.Manifest {
+		m, err := manifest.Parse([]byte(text), "berth.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m, err := ForEnvironment(parse("name: api\n"), e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Network.CIDR != "10.9.0.0/16" || m.Network.AZs != 3 || m.Capacity.InstanceType != "m7i.large" || m.Capacity.Max != 40 {
+		t.Errorf("inherited %+v %+v", m.Network, m.Capacity)
+	}
+	_, err = ForEnvironment(parse("name: api\ncapacity:\n  instance_type: c6i.large\n"), e, false)
+	if err == nil || !manifest.IsManifestError(err) || !strings.Contains(err.Error(), "berth.yml:3: capacity.instance_type") {
+		t.Errorf("a shared key changed without --update-env: %v", err)
+	}
+	if m, err := ForEnvironment(parse("name: api\ncapacity:\n  instance_type: c6i.large\n"), e, true); err != nil || m.Capacity.InstanceType != "c6i.large" {
+		t.Errorf("--update-env: %v", err)
+	}
+	// the only service may change its environment's capacity
+	alone := *e
+	alone.Services = map[string]*stacks.Stack{"api": {}}
+	if _, err := ForEnvironment(parse("name: api\ncapacity:\n  instance_type: c6i.large\n"), &alone, false); err != nil {
+		t.Errorf("the environment's only service: %v", err)
+	}
+}

@@ -1,0 +1,31 @@
+package local
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/localtls"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// TLSConfig makes (once per user) the local certificate authority and the localhost
+// certificate berth up serves HTTPS with, and says on w how to trust them.
+func TLSConfig(w io.Writer, m *manifest.Manifest) (*tls.Config, error) {
+	dir, err := localtls.Dir()
+	if err != nil {
+		return nil, err
+	}
+	files, err := localtls.Ensure(dir, time.Now())
+	if err != nil {
+		return nil, hint.Wrap(err, "set "+localtls.DirEnv+" to a directory berth may write")
+	}
+	why := "--tls"
+	if m.HTTPS() {
+		why = "domain " + m.Domain.Name + " in berth.yml (--tls=false serves plain HTTP)"
+	}
+	fmt.Fprintf(w, "HTTPS (%s) with berth's local certificate authority %s: trust it, or \"curl --cacert %s\"\n", why, files.CA, files.CA)
+	return files.Config()
+}

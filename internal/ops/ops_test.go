@@ -1,0 +1,42 @@
+package ops
+
+import (
+	"strings"
+	"testing"
+)
+
+// moto-server now models capacity providers, so "emulator" must be decided from the
+// endpoint and the absence of container instances, never from a missing provider.
+func TestVerifySkipsOnlyAnEmulatorWithoutInstances(t *testing.T) {
+	for _, tc := range []struct {
+		emulated  string
+		instances int32
+		providers []string
+		skip      bool
+	}{
+		{"AWS_ENDPOINT_URL=http://127.0.0.1:5000", 0, []string{"berth-dev-cluster-CapacityProvider-x"}, true},
+		{"AWS_ENDPOINT_URL=http://127.0.0.1:5000", 0, nil, true},
+		{"AWS_ENDPOINT_URL=http://127.0.0.1:5000", 2, []string{"cp"}, false}, // LocalStack with real containers
+		{"", 0, nil, false}, // AWS before the capacity provider launched anything: wait, then fail
+		{"", 0, []string{"cp"}, false},
+	} {
+		c := &Clients{Emulated: tc.emulated}
+		st := &Status{Desired: 2, Pending: 2, ContainerInstances: tc.instances, Capacity: tc.providers}
+		if got := c.emulatorRunsNothing(st); got != tc.skip {
+			t.Errorf("%+v: skip %v, want %v", tc, got, tc.skip)
+		}
+		if got := c.countCheck(st).Result; (got == "skip") != tc.skip {
+			t.Errorf("%+v: count check %s", tc, got)
+		}
+	}
+}
+
+// Tasks that stay PROVISIONING are explained by what the group failed to launch
+// (environment.Clients.FailedLaunches reads them: TestCapacityThatNeverArrivesIsExplained).
+func TestCapacityThatNeverArrivesFailsVerify(t *testing.T) {
+	got := []string{"You have requested more vCPU capacity than your current vCPU limit of 32 allows for the instance bucket that the specified instance type belongs to. Launching EC2 instance failed."}
+	check := (&Clients{}).countCheck(&Status{Desired: 2, Pending: 2, Launches: got})
+	if check.Result != "fail" || !strings.Contains(check.Detail, "could not launch instances: You have requested more vCPU capacity") {
+		t.Errorf("check %+v", check)
+	}
+}

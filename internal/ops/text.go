@@ -1,0 +1,151 @@
+package ops
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/berthdev/berth/internal/style"
+)
+
+// WriteText prints the status as "berth status" shows it: the stacks, then the
+// service's counts, tasks and targets, its URL and the notes.
+func (st *Status) WriteText(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STACK\tSTATUS\tREASON")
+	for _, s := range st.Stacks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, s.Reason)
+	}
+	tw.Flush()
+	if st.URL == "" {
+		return
+	}
+	fmt.Fprintf(w, "\nservice %s: desired %d, running %d, pending %d; deployment %s\n", st.Service, st.Desired, st.Running, st.Pending, orDash(st.Deployment))
+	if len(st.Tasks) > 0 {
+		fmt.Fprintln(tw, "\nTASK\tPRIVATE IP\tAZ\tHEALTH\tSTATUS")
+		for _, t := range st.Tasks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.PrivateIP, t.AZ, t.Health, t.LastStatus)
+		}
+		tw.Flush()
+	}
+	if len(st.Targets) > 0 {
+		fmt.Fprintln(tw, "\nTARGET\tSTATE\tREASON")
+		for _, t := range st.Targets {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.State, t.Reason)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "\nurl: %s\n", st.URL)
+	for _, n := range st.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// WriteText prints the environment as "berth status" shows it without a manifest.
+func (st *EnvironmentStatus) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "environment %s\n\n", st.Env)
+	fmt.Fprintln(tw, "STACK\tSTATUS\tREASON")
+	for _, s := range st.Stacks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, s.Reason)
+	}
+	tw.Flush()
+	if len(st.Services) == 0 {
+		fmt.Fprintf(w, "\nno service is deployed to %s\n", st.Env)
+		return nil
+	}
+	fmt.Fprintln(tw, "\nSERVICE\tSTACK\tSTATUS\tDESIRED\tRUNNING\tPENDING\tURL")
+	for _, v := range st.Services {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// String is one look at the service while verify waits.
+func (p VerifyProgress) String() string {
+	return fmt.Sprintf("waiting: %d/%d running, %d/%d targets healthy — %s of %s", p.Running, p.Desired, p.Healthy, p.Targets,
+		p.Elapsed.Round(time.Second), p.Timeout)
+}
+
+// WriteText prints each check, the note and a summary; strict counts skipped checks
+// as failed.
+func (v *Verification) WriteText(w io.Writer, strict bool, st style.Style) {
+	for _, ch := range v.Checks {
+		fmt.Fprintf(w, "%-5s %-40s %s\n", st.Status(ch.Result), ch.Name, ch.Detail)
+	}
+	if v.Note != "" {
+		fmt.Fprintf(w, "note: %s\n", v.Note)
+	}
+	fmt.Fprintln(w, summary(v.Count("pass"), v.Count("fail"), v.Count("skip"), strict, st))
+}
+
+func summary(passed, failed, skipped int, strict bool, st style.Style) string {
+	total := passed + failed + skipped
+	switch {
+	case failed > 0:
+		return st.Red(fmt.Sprintf("verify: %d of %d check(s) failed", failed, total))
+	case skipped > 0 && strict:
+		return st.Red(fmt.Sprintf("verify: %d of %d check(s) skipped, which --strict counts as failed", skipped, total))
+	case skipped > 0:
+		return st.Yellow(fmt.Sprintf("verify: %d of %d check(s) passed, %d skipped", passed, total, skipped))
+	}
+	return st.Green(fmt.Sprintf("verify: all %d checks passed", total))
+}
+
+// LogWriter prints log events: a line each with its time and task, each task in a
+// colour of its own on a terminal; or JSON lines.
+type LogWriter struct {
+	Lines int // how many it printed
+	w     io.Writer
+	enc   *json.Encoder
+	st    style.Style
+	tasks map[string]int
+}
+
+// NewLogWriter prints to w.
+func NewLogWriter(w io.Writer, asJSON bool, st style.Style) *LogWriter {
+	lw := &LogWriter{w: w, st: st, tasks: map[string]int{}}
+	if asJSON {
+		lw.enc = json.NewEncoder(w)
+	}
+	return lw
+}
+
+// Write prints one event.
+func (lw *LogWriter) Write(e LogEvent) {
+	lw.Lines++
+	if lw.enc != nil {
+		lw.enc.Encode(e)
+		return
+	}
+	if _, ok := lw.tasks[e.Task]; !ok {
+		lw.tasks[e.Task] = len(lw.tasks)
+	}
+	fmt.Fprintf(lw.w, "%s %s %s\n", lw.st.Dim(e.Time.Format("15:04:05.000")), lw.st.Nth(lw.tasks[e.Task], fmt.Sprintf("%-12s", e.Task)), e.Message)
+}
+
+// WriteJSON prints a line per check, then the summary.
+func (v *Verification) WriteJSON(w io.Writer, strict bool) {
+	enc := json.NewEncoder(w)
+	for _, ch := range v.Checks {
+		enc.Encode(map[string]any{"kind": "check", "check": ch})
+	}
+	enc.Encode(map[string]any{"kind": "summary", "passed": v.Count("pass"), "failed": v.Count("fail"), "skipped": v.Count("skip"), "note": v.Note, "strict": strict})
+}
+
+// Failed is how many checks failed; with strict, skipped ones count.
+func (v *Verification) Failed(strict bool) int {
+	if strict {
+		return v.Count("fail") + v.Count("skip")
+	}
+	return v.Count("fail")
+}

@@ -1,0 +1,114 @@
+package progress
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/style"
+)
+
+// WritePlan prints a plan the way a reviewer reads it: the image, then each stack with
+// a line per resource and what changes in it.
+func WritePlan(w io.Writer, pl *deploy.Plan, st style.Style) {
+	fmt.Fprintf(w, "\n%s %s to %s:\n", st.Bold("plan:"), pl.Service, pl.Env)
+	img := pl.Image
+	switch {
+	case img.Changed && img.Deployed != "":
+		fmt.Fprintf(w, "  image: %s → %s (%s)\n", shown(img.Deployed), st.Bold(shown(img.New)), img.Why)
+	case img.Changed:
+		fmt.Fprintf(w, "  image: %s (%s)\n", st.Bold(shown(img.New)), img.Why)
+	default:
+		fmt.Fprintf(w, "  image: %s (unchanged)\n", shown(img.New))
+	}
+	for _, s := range pl.Stacks {
+		switch s.Action {
+		case "none":
+			fmt.Fprintf(w, "  %s: %s\n", s.Stack, st.Dim("no changes"))
+		default:
+			fmt.Fprintf(w, "  %s: %s, %d change(s)\n", s.Stack, st.Bold(s.Action), len(s.Changes))
+		}
+		if s.Note != "" && s.Action != "none" {
+			fmt.Fprintf(w, "      (%s)\n", s.Note)
+		}
+		writeChanges(w, s.Changes, st)
+	}
+	if c := pl.Cost; c != nil {
+		est := fmt.Sprintf("$%.2f a month", c.After)
+		switch {
+		case c.Before == nil:
+			est += " (nothing of it runs yet)"
+		case c.Difference() != 0:
+			est += fmt.Sprintf(" (was $%.2f: %s)", *c.Before, signed(c.Difference()))
+		default:
+			est += " (unchanged)"
+		}
+		if !c.Complete {
+			est += ", some prices unknown"
+		}
+		fmt.Fprintf(w, "  estimate: %s before traffic, at on-demand prices in %s (berth cost)\n", est, c.Region)
+	}
+	for _, n := range pl.Notes {
+		fmt.Fprintf(w, "  %s\n", n)
+	}
+	fmt.Fprintln(w)
+}
+
+func signed(d float64) string {
+	if d < 0 {
+		return fmt.Sprintf("-$%.2f", -d)
+	}
+	return fmt.Sprintf("+$%.2f", d)
+}
+
+// writeChanges prints the changes of a stack: a line per resource, then what changes
+// in it.
+func writeChanges(w io.Writer, cs []stacks.Change, st style.Style) {
+	for _, c := range cs {
+		sign := map[string]string{"Add": "+", "Modify": "~", "Remove": "-", "Import": "<", "Dynamic": "?"}[c.Action]
+		line := fmt.Sprintf("    %s %-36s %s", st.Sign(sign), c.Resource, c.Type)
+		switch c.Replacement {
+		case "True":
+			line += "  " + st.Red("(replaced)")
+		case "Conditional":
+			line += "  " + st.Yellow("(may be replaced)")
+		}
+		fmt.Fprintln(w, line)
+		if c.Reason != "" && len(c.Properties) == 0 {
+			fmt.Fprintf(w, "        %s\n", c.Reason)
+		}
+		for _, p := range c.Properties {
+			mark := ""
+			if p.Replaces {
+				mark = "  " + st.Red("(replaces)")
+			}
+			fmt.Fprintf(w, "        %s: %s → %s%s\n", p.Path, shown(p.Old), shown(p.New), mark)
+		}
+	}
+}
+
+// shown renders a value on one line: text as is, structures as JSON, absent as
+// "(none)", and long values cut in the middle.
+func shown(v any) string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return "(none)"
+	case string:
+		s = x
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			s = fmt.Sprint(x)
+		} else {
+			s = string(b)
+		}
+	}
+	const most = 90
+	if r := []rune(s); len(r) > most {
+		s = string(r[:most/2-1]) + "…" + string(r[len(r)-most/2:])
+	}
+	return s
+}
