@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,14 +41,17 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// These tests run the real binary against moto_server (../shared/moto-server, an AWS
-// emulator) on a free loopback port, started once for the package and stopped after.
+// These tests run the real binary against the AWS emulator of test/emulator (moto with
+// the gaps berth meets filled in) on a free loopback port, started once for the package
+// and stopped after.
 
 var moto struct {
 	once     sync.Once
 	endpoint string
 	cmd      *exec.Cmd
 	err      string
+	mu       sync.Mutex
+	skipped  []string // the tests skipped for want of it
 }
 
 func stopMoto() {
@@ -62,6 +66,9 @@ func awsEnv(t *testing.T) []string {
 	t.Helper()
 	moto.once.Do(startMoto)
 	if moto.err != "" {
+		moto.mu.Lock()
+		moto.skipped = append(moto.skipped, t.Name())
+		moto.mu.Unlock()
 		t.Skip(moto.err)
 	}
 	return append(os.Environ(), "AWS_ENDPOINT_URL="+moto.endpoint, "AWS_ACCESS_KEY_ID=testing",
@@ -69,10 +76,23 @@ func awsEnv(t *testing.T) []string {
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null", session.APILogEnv+"="+apiLog)
 }
 
+// emulatorEnv names another emulator script than the repository's.
+const emulatorEnv = "BERTH_EMULATOR"
+
+// emulatorHowTo is how to run the tests that were skipped.
+const emulatorHowTo = "install the emulator's Python side: python3 -m pip install 'moto[server]==5.2.1' (test/emulator/README.md), then go test ./cmd/berth"
+
 func startMoto() {
-	server, _ := filepath.Abs("../../../shared/moto-server")
+	server, _ := filepath.Abs("../../test/emulator/moto-server")
+	if v := os.Getenv(emulatorEnv); v != "" {
+		server = v
+	}
 	if _, err := os.Stat(server); err != nil {
-		moto.err = "../shared/moto-server is absent: the AWS e2e tests need it"
+		moto.err = fmt.Sprintf("the AWS emulator %s is absent (%s names another)", server, emulatorEnv)
+		return
+	}
+	if out, err := exec.Command("python3", "-c", "import moto.server, flask").CombinedOutput(); err != nil {
+		moto.err = fmt.Sprintf("the AWS emulator needs Python 3 with moto 5.2.1 and flask: %s", strings.TrimSpace(lastLine(string(out), err)))
 		return
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -82,9 +102,9 @@ func startMoto() {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	moto.cmd = exec.Command(server, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	moto.cmd = exec.Command("python3", server, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	if err := moto.cmd.Start(); err != nil {
-		moto.err = "start moto-server: " + err.Error()
+		moto.err = "start the AWS emulator: " + err.Error()
 		return
 	}
 	moto.endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -95,7 +115,42 @@ func startMoto() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	moto.err = "moto-server did not answer within 30 s"
+	moto.err = "the AWS emulator did not answer within 30 s"
+}
+
+func lastLine(out string, err error) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if l := lines[len(lines)-1]; l != "" {
+		return l
+	}
+	return err.Error()
+}
+
+// reportSkipped says which AWS tests did not run, why and how to run them. go test
+// shows a passing package's output only with -v, so the report also goes to the
+// terminal when there is one; with BERTH_REQUIRE_EMULATOR=1 (CI) a skip fails the package.
+func reportSkipped() int {
+	if len(moto.skipped) == 0 {
+		return 0
+	}
+	msg := fmt.Sprintf("berth: %d AWS end-to-end test(s) skipped: %s\n  %s\n  skipped: %s\n",
+		len(moto.skipped), moto.err, emulatorHowTo, strings.Join(moto.skipped, ", "))
+	fmt.Fprint(os.Stderr, msg)
+	if tty, err := os.OpenFile(terminalDevice(), os.O_WRONLY, 0); err == nil {
+		fmt.Fprint(tty, msg)
+		tty.Close()
+	}
+	if os.Getenv("BERTH_REQUIRE_EMULATOR") == "1" {
+		return 1
+	}
+	return 0
+}
+
+func terminalDevice() string {
+	if runtime.GOOS == "windows" {
+		return "CONOUT$"
+	}
+	return "/dev/tty"
 }
 
 // clients talks to moto from the test itself, to check what berth did.

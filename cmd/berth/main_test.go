@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if code == 0 {
 		code = checkAPICalls()
 	}
+	if code == 0 {
+		code = reportSkipped()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
