@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -306,6 +307,26 @@ func TestCheckRefusesHostileTemplates(t *testing.T) {
 		// a memory bound, not a timing: the bomb took 1.9 GB before the fix
 		if peak, ok := peakRSS(cmd.ProcessState); ok && peak > 256<<20 {
 			t.Errorf("check %s: peak memory %d MiB, want under 256 MiB", tc.file, peak>>20)
+		}
+	}
+}
+
+// berth iam-policy --dir writes the policies the README shows how to create, each a
+// policy document, and prints the commands with their names.
+func TestIAMPolicyDirWritesEachPolicyAndTheCommands(t *testing.T) {
+	dir := t.TempDir()
+	r := berth(t, dir, "iam-policy", "--dir", "policies")
+	if r.code != 0 || !strings.Contains(r.stdout, "aws iam create-policy --policy-name berth-1-of-") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "policies", "berth-*-of-*.json"))
+	if len(files) < 2 || strings.Count(r.stdout, "aws iam create-policy") != len(files) {
+		t.Fatalf("%d files for:\n%s", len(files), r.stdout)
+	}
+	for _, f := range files {
+		var doc struct{ Version string }
+		if b, err := os.ReadFile(f); err != nil || json.Unmarshal(b, &doc) != nil || doc.Version != "2012-10-17" {
+			t.Errorf("%s is not a policy document: %v", f, err)
 		}
 	}
 }

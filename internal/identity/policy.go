@@ -6,18 +6,24 @@
 package identity
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // The least-privilege IAM policy berth needs. CloudFormation acts with the caller's
 // credentials, so the caller needs what berth calls itself (apiActions: every call is
-// recorded in the end-to-end tests and checked against this list) and what creating,
-// updating and deleting the templates' resources takes (ResourceActions: every
-// resource type the templates hold must be listed). Policy renders both.
+// recorded in the end-to-end tests and checked against this list) and what the
+// resource handlers of the templates' types call to create, read, update, delete and
+// tag them (handlers.json, from the published resource schemas: ResourceActions).
+// Policies renders both as managed policies of at most 6,144 characters each.
 
 // apiActions are the IAM actions of the calls berth makes through the SDK, and of the
 // image push, which speaks the registry protocol to ECR.
@@ -38,6 +44,9 @@ var apiActions = []string{
 	"autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "autoscaling:SetInstanceProtection",
 	"autoscaling:StartInstanceRefresh", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeInstanceRefreshes",
 	"ssm:GetParameter",
+	// CloudFormation resolves a parameter-typed input (AWS::SSM::Parameter::Value<...>,
+	// parent.yml's AMI) with the caller's rights
+	"ssm:GetParameters",
 	"ssm:DescribeParameters", "secretsmanager:DescribeSecret", // that the manifest's secrets exist, without reading them
 	"iam:GetRole", "iam:CreateServiceLinkedRole",
 	// a service's domain: its hosted zone and certificate before a deploy, the
@@ -46,78 +55,6 @@ var apiActions = []string{
 	"acm:DescribeCertificate", "acm:ListCertificates",
 	// emptying an access log bucket before its stack goes
 	"s3:ListBucket", "s3:DeleteObject", "elasticloadbalancing:ModifyLoadBalancerAttributes",
-}
-
-// ResourceActions are, per resource type of berth's templates, what CloudFormation needs
-// of the caller to create, update and delete it.
-var ResourceActions = map[string][]string{
-	"AWS::EC2::VPC":                         {"ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:Describe*", "ec2:CreateTags", "ec2:DeleteTags"},
-	"AWS::EC2::InternetGateway":             {"ec2:CreateInternetGateway", "ec2:DeleteInternetGateway", "ec2:Describe*", "ec2:CreateTags"},
-	"AWS::EC2::VPCGatewayAttachment":        {"ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:Describe*"},
-	"AWS::EC2::Subnet":                      {"ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute", "ec2:Describe*", "ec2:CreateTags"},
-	"AWS::EC2::RouteTable":                  {"ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:Describe*", "ec2:CreateTags"},
-	"AWS::EC2::Route":                       {"ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:Describe*"},
-	"AWS::EC2::SubnetRouteTableAssociation": {"ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:ReplaceRouteTableAssociation", "ec2:Describe*"},
-	"AWS::EC2::EIP":                         {"ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DisassociateAddress", "ec2:Describe*", "ec2:CreateTags"},
-	"AWS::EC2::NatGateway":                  {"ec2:CreateNatGateway", "ec2:DeleteNatGateway", "ec2:Describe*", "ec2:CreateTags"},
-	"AWS::EC2::SecurityGroup": {"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
-		"ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:Describe*", "ec2:CreateTags"},
-	"AWS::EC2::SecurityGroupEgress":  {"ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:Describe*"},
-	"AWS::EC2::SecurityGroupIngress": {"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:Describe*"},
-	// an Auto Scaling group launches from the template with the caller's rights to run
-	// instances and pass the instance role
-	"AWS::EC2::LaunchTemplate": {"ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplate",
-		"ec2:Describe*", "ec2:CreateTags", "ec2:RunInstances", "iam:PassRole"},
-	"AWS::AutoScaling::AutoScalingGroup": {"autoscaling:CreateAutoScalingGroup", "autoscaling:UpdateAutoScalingGroup",
-		"autoscaling:DeleteAutoScalingGroup", "autoscaling:Describe*", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
-		"ec2:RunInstances", "ec2:CreateTags", "iam:PassRole", "iam:CreateServiceLinkedRole"},
-	"AWS::ECS::Cluster": {"ecs:CreateCluster", "ecs:DeleteCluster", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
-		"ecs:DescribeClusters", "ecs:TagResource", "ecs:UntagResource", "iam:CreateServiceLinkedRole"},
-	"AWS::ECS::CapacityProvider": {"ecs:CreateCapacityProvider", "ecs:UpdateCapacityProvider", "ecs:DeleteCapacityProvider",
-		"ecs:DescribeCapacityProviders", "ecs:TagResource", "autoscaling:CreateOrUpdateTags"},
-	"AWS::ECS::ClusterCapacityProviderAssociations": {"ecs:PutClusterCapacityProviders", "ecs:DescribeClusters"},
-	"AWS::ECS::TaskDefinition": {"ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition",
-		"ecs:TagResource", "iam:PassRole"},
-	"AWS::ECS::Service": {"ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:DescribeServices", "ecs:TagResource",
-		"ecs:UntagResource"},
-	"AWS::IAM::Role": {"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-		"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
-		"iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole"},
-	"AWS::IAM::InstanceProfile": {"iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile",
-		"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:PassRole"},
-	"AWS::Logs::LogGroup": {"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
-		"logs:DescribeLogGroups", "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource"},
-	"AWS::ElasticLoadBalancingV2::LoadBalancer": {"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer",
-		"elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
-		"elasticloadbalancing:Describe*", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags", "iam:CreateServiceLinkedRole"},
-	"AWS::ElasticLoadBalancingV2::TargetGroup": {"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteTargetGroup",
-		"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:Describe*",
-		"elasticloadbalancing:AddTags"},
-	"AWS::ElasticLoadBalancingV2::Listener": {"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
-		"elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:Describe*",
-		"elasticloadbalancing:AddTags"},
-	// the certificate's handler writes the DNS validation record and waits for it
-	"AWS::CertificateManager::Certificate": {"acm:RequestCertificate", "acm:DescribeCertificate", "acm:DeleteCertificate",
-		"acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm:ListTagsForCertificate",
-		"route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets"},
-	"AWS::Route53::RecordSet": {"route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets",
-		"route53:GetHostedZone"},
-	"AWS::S3::Bucket": {"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucket*", "s3:PutEncryptionConfiguration",
-		"s3:GetEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
-		"s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration", "s3:PutBucketTagging"},
-	"AWS::S3::BucketPolicy": {"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetBucketPolicy"},
-	"AWS::WAFv2::WebACL": {"wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:GetWebACL",
-		"wafv2:TagResource", "wafv2:UntagResource", "wafv2:ListTagsForResource"},
-	// associating a web ACL with a load balancer is also an action on the load balancer
-	"AWS::WAFv2::WebACLAssociation": {"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource",
-		"wafv2:GetWebACL", "elasticloadbalancing:SetWebACL"},
-	"AWS::EC2::FlowLog": {"ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:Describe*", "ec2:CreateTags", "iam:PassRole"},
-	"AWS::ApplicationAutoScaling::ScalableTarget": {"application-autoscaling:RegisterScalableTarget",
-		"application-autoscaling:DeregisterScalableTarget", "application-autoscaling:Describe*", "application-autoscaling:TagResource",
-		"iam:CreateServiceLinkedRole"},
-	// target tracking makes its CloudWatch alarms with the caller's rights
-	"AWS::ApplicationAutoScaling::ScalingPolicy": {"application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
-		"application-autoscaling:Describe*", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"},
 }
 
 // PolicyOptions scope the policy.
@@ -164,61 +101,24 @@ var scopes = []scope{
 	{"Roles", func(a string) bool {
 		return strings.HasPrefix(a, "iam:") && a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" && a != "iam:GetRole"
 	}, func(p string) []string {
-		return []string{"arn:" + p + ":iam::*:role/berth-*", "arn:" + p + ":iam::*:instance-profile/berth-*"}
+		return []string{"arn:" + p + ":iam::*:role/berth-*", "arn:" + p + ":iam::*:instance-profile/berth-*",
+			"arn:" + p + ":iam::*:policy/berth-*", "arn:" + p + ":iam::*:oidc-provider/*"}
 	}, nil},
+	// a role berth's templates hand to a service: the instances' (ec2), the tasks'
+	// (ecs-tasks), the flow logs' (vpc-flow-logs), and the one ECS moves traffic with
+	// during a blue/green, linear or canary deployment (ecs)
 	{"PassRoles", func(a string) bool { return a == "iam:PassRole" }, func(p string) []string {
 		return []string{"arn:" + p + ":iam::*:role/berth-*"}
-	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"}}}},
+	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "ecs.amazonaws.com"}}}},
+	// the public parameters AWS publishes (the ECS-optimized AMI), which berth reads and
+	// CloudFormation resolves for parameter-typed inputs (parent.yml's AMI): never a
+	// parameter of the account's, which may hold a secret
+	{"PublicParameters", func(a string) bool { return a == "ssm:GetParameter" || a == "ssm:GetParameters" }, func(p string) []string {
+		return []string{"arn:" + p + ":ssm:*::parameter/aws/service/*"}
+	}, nil},
 	{"LinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(p string) []string {
 		return []string{"arn:" + p + ":iam::*:role/aws-service-role/*", "arn:" + p + ":iam::*:role/berth-*"}
 	}, nil},
-}
-
-// Actions lists every action the policy grants, sorted, without duplicates.
-func Actions() []string {
-	set := map[string]bool{}
-	for _, a := range apiActions {
-		set[a] = true
-	}
-	for _, list := range ResourceActions {
-		for _, a := range list {
-			set[a] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-// Policy is the IAM policy document berth needs, as JSON.
-func Policy(o PolicyOptions) ([]byte, error) {
-	if o.Partition == "" {
-		o.Partition = "aws"
-	}
-	byScope := map[string][]string{}
-	var rest []string
-	for _, a := range Actions() {
-		placed := false
-		for _, s := range scopes {
-			if s.match(a) {
-				byScope[s.sid] = append(byScope[s.sid], a)
-				placed = true
-				break
-			}
-		}
-		if !placed {
-			rest = append(rest, a)
-		}
-	}
-	doc := struct {
-		Version   string      `json:"Version"`
-		Statement []statement `json:"Statement"`
-	}{Version: "2012-10-17"}
-	for _, s := range scopes {
-		if acts := byScope[s.sid]; len(acts) > 0 {
-			doc.Statement = append(doc.Statement, statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o.Partition), Condition: s.condition})
-		}
-	}
-	doc.Statement = append(doc.Statement, statement{Sid: "Infrastructure", Effect: "Allow", Action: collapseReads(rest), Resource: "*"})
-	return json.MarshalIndent(doc, "", "  ")
 }
 
 // harmlessReads are the services whose Describe, Get and List actions reveal nothing
@@ -260,12 +160,162 @@ func collapseReads(actions []string) []string {
 	return out
 }
 
-// Granted reports whether the policy's actions cover action, wildcards included.
-func Granted(action string) bool {
+// notDeployed are the types of handlers.json that no stack berth deploys holds:
+// parent.yml's nested stacks are for "sam deploy" with the user's own credentials, and
+// the other two are kept in the data for features that may need them.
+var notDeployed = map[string]bool{
+	"AWS::CloudFormation::Stack": true, "AWS::SSM::Parameter": true, "AWS::CloudFront::OriginAccessControl": true,
+}
+
+// ResourceTypes are the resource types whose handlers the policy serves, sorted.
+func ResourceTypes() []string {
+	var out []string
+	for _, t := range slices.Sorted(maps.Keys(handlers.Types)) {
+		if !notDeployed[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Actions lists every action the policy grants, sorted, without duplicates: berth's
+// own calls and every handler permission of the types it deploys, but the excluded.
+func Actions() []string {
+	set := map[string]bool{}
+	for _, a := range apiActions {
+		set[a] = true
+	}
+	for _, t := range ResourceTypes() {
+		acts, _ := HandlerActions(t)
+		for _, a := range acts {
+			if excludedWhy(a) == "" {
+				set[a] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+var grantedActions = sync.OnceValue(Actions)
+
+// MaxPolicySize is the most characters a customer managed policy holds, white space
+// not counted ("IAM and AWS STS quotas": managed policy size 6,144 characters).
+const MaxPolicySize = 6144
+
+// Document is one managed policy of the set berth needs.
+type Document struct {
+	Name     string          `json:"PolicyName"`
+	Document json.RawMessage `json:"PolicyDocument"`
+}
+
+type policyDoc struct {
+	Version   string      `json:"Version"`
+	Statement []statement `json:"Statement"`
+}
+
+// Policies are the managed policies berth needs, each within MaxPolicySize: the
+// statements scoped to what berth names (its stacks, buckets, repositories, log
+// groups, roles) first, then the actions that take "*", by service, a new policy
+// where one is full. Attach all of them.
+func Policies(o PolicyOptions) ([]Document, error) {
+	if o.Partition == "" {
+		o.Partition = "aws"
+	}
+	byScope := map[string][]string{}
+	var rest []string
 	for _, a := range Actions() {
+		placed := false
+		for _, s := range scopes {
+			if s.match(a) {
+				byScope[s.sid] = append(byScope[s.sid], a)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			rest = append(rest, a)
+		}
+	}
+	var docs []*policyDoc
+	add := func(st statement) error {
+		if len(docs) > 0 {
+			cur := docs[len(docs)-1]
+			cur.Statement = append(cur.Statement, st)
+			if size(cur) <= MaxPolicySize {
+				return nil
+			}
+			cur.Statement = cur.Statement[:len(cur.Statement)-1]
+		}
+		doc := &policyDoc{Version: "2012-10-17", Statement: []statement{st}}
+		if size(doc) > MaxPolicySize {
+			return fmt.Errorf("the statement %s alone is larger than a managed policy", st.Sid)
+		}
+		docs = append(docs, doc)
+		return nil
+	}
+	for _, s := range scopes {
+		if acts := byScope[s.sid]; len(acts) > 0 {
+			if err := add(statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o.Partition), Condition: s.condition}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// the rest by service, one statement each, so that a policy fills up a service at a time
+	services := map[string][]string{}
+	for _, a := range collapseReads(rest) {
+		svc, _, _ := strings.Cut(a, ":")
+		services[svc] = append(services[svc], a)
+	}
+	for _, svc := range slices.Sorted(maps.Keys(services)) {
+		sid := "Infra" + strings.ReplaceAll(strings.Title(strings.ReplaceAll(svc, "-", " ")), " ", "") //nolint:staticcheck // ASCII service prefixes
+		if err := add(statement{Sid: sid, Effect: "Allow", Action: services[svc], Resource: "*"}); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Document, len(docs))
+	for i, d := range docs {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Document{Name: fmt.Sprintf("berth-%d-of-%d", i+1, len(docs)), Document: b}
+	}
+	return out, nil
+}
+
+// size is what IAM counts of a policy: its characters, white space not counted.
+func size(d *policyDoc) int {
+	b, _ := json.Marshal(d)
+	return len(b)
+}
+
+// Granted reports whether the policy's actions cover action, wildcards included (on
+// either side: a handler may itself list ec2:Describe*).
+func Granted(action string) bool {
+	for _, a := range grantedActions() {
 		if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(action)); ok {
 			return true
 		}
 	}
 	return false
+}
+
+// WriteDir writes each policy to dir/NAME.json and returns the AWS CLI commands that
+// create them, a line each.
+func WriteDir(dir string, docs []Document) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("--dir: %w", err)
+	}
+	var b strings.Builder
+	for _, d := range docs {
+		file := filepath.Join(dir, d.Name+".json")
+		var pretty bytes.Buffer
+		json.Indent(&pretty, d.Document, "", "  ")
+		pretty.WriteByte('\n')
+		if err := os.WriteFile(file, pretty.Bytes(), 0o644); err != nil {
+			return "", fmt.Errorf("--dir: %w", err)
+		}
+		fmt.Fprintf(&b, "  aws iam create-policy --policy-name %s --policy-document file://%s\n", d.Name, filepath.ToSlash(file))
+	}
+	return b.String(), nil
 }
