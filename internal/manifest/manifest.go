@@ -225,6 +225,9 @@ func Parse(data []byte, file string) (*Manifest, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: m.File, Line: 1, Msg: "the manifest is empty (at least: name)"}
 	}
+	if err := refuseHidden(data, m.File); err != nil {
+		return nil, err
+	}
 	if err := decode(data, m); err != nil {
 		return nil, err
 	}
