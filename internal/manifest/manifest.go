@@ -36,9 +36,12 @@ type Manifest struct {
 	// any: the tasks may decrypt with them through SSM and Secrets Manager only.
 	SecretsKMSKeys []string
 	Permissions    Permissions
-	Deployment     Deployment
-	LoadBalancer   LoadBalancer
-	Domain         Domain
+	// PermissionsAllowAdmin lets permissions grant what amounts to administrator access
+	// (AdministratorAccess, IAM writes on every resource, ...), which is refused without it.
+	PermissionsAllowAdmin bool
+	Deployment            Deployment
+	LoadBalancer          LoadBalancer
+	Domain                Domain
 
 	// Dir is the directory of the manifest file; image.build is relative to it.
 	Dir string

