@@ -270,12 +270,58 @@ func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
 				Msg: fmt.Sprintf("%q is not an action (service:Action, such as s3:GetObject or s3:Get*)", a)}
 		}
 	}
-	for _, r := range s.Resources {
-		if r != "*" && !strings.HasPrefix(r, "arn:") {
-			return s, d.m.errorf(key+".resources", "%q is not an ARN (arn:aws:s3:::orders-uploads/*), nor *", r)
+	for i, r := range s.Resources {
+		if err := checkResource(r); err != nil {
+			return s, &Error{File: d.m.File, Line: d.m.Line(fmt.Sprintf("%s.resources[%d]", key, i)), Key: key + ".resources", Msg: err.Error()}
 		}
 	}
 	return s, nil
+}
+
+var (
+	// the segments of an ARN in a policy (reference-arns.html): wildcards (* and ?) may
+	// stand in any segment but the service's (reference_policies_elements_resource.html)
+	arnPartition = regexp.MustCompile(`^(aws(-[a-z]+)*|[a-z?*-]*[?*][a-z?*-]*)$`)
+	arnService   = regexp.MustCompile(`^[a-z0-9-]+$`)
+	arnRegion    = regexp.MustCompile(`^[a-z0-9?*-]*$`)
+	arnAccount   = regexp.MustCompile(`^([0-9]{12}|aws|[0-9?*]*[?*][0-9?*]*)?$`)
+)
+
+// checkResource refuses a statement resource that is neither * nor an ARN of the shape
+// arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (region and account may be empty, as
+// in S3's), or that holds a character IAM does not take in a policy. A * ending a
+// segment also stands for the segments after it, so arn:aws:sqs:* is whole.
+func checkResource(r string) error {
+	if err := policyText(r); err != nil {
+		return err
+	}
+	if r == "*" {
+		return nil
+	}
+	parts := strings.SplitN(r, ":", 6)
+	if parts[0] != "arn" {
+		return fmt.Errorf("%q is not an ARN (arn:aws:s3:::orders-uploads/*), nor *", r)
+	}
+	whole := len(parts) == 6 && parts[5] != "" || len(parts) >= 4 && strings.HasSuffix(r, "*")
+	for i, re := range []*regexp.Regexp{arnPartition, arnService, arnRegion, arnAccount} {
+		whole = whole && (i+1 >= len(parts) || re.MatchString(parts[i+1]))
+	}
+	if !whole {
+		return fmt.Errorf("%q is not an ARN of the shape arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (arn:aws:sqs:us-east-1:111122223333:orders; region and account may be empty, as in arn:aws:s3:::orders-uploads/*; * and ? may stand in any part but the service)", r)
+	}
+	return nil
+}
+
+// policyText refuses a character that IAM does not take in a policy document: tab,
+// line feed, carriage return and U+0020-U+00FF only (reference_iam-quotas.html, "IAM
+// name requirements"). CloudFormation would fail the role at deploy time.
+func policyText(s string) error {
+	for _, r := range s {
+		if r != '\t' && r != '\n' && r != '\r' && (r < 0x20 || r > 0xff) {
+			return fmt.Errorf("%q cannot be in an IAM policy, which takes tab, line feed, carriage return and U+0020-U+00FF only", r)
+		}
+	}
+	return nil
 }
 
 // strings decodes a non-empty list of non-empty strings; KEY[i] records the line of
@@ -316,6 +362,9 @@ func (d *decoder) conditions(dst *map[string]map[string][]string) field {
 				for _, x := range vals {
 					if x.Kind != yaml.ScalarNode || x.Tag == "!!null" {
 						return d.fail(x, ksub, "must be a value or a list of values, got %s", kind(x))
+					}
+					if err := policyText(x.Value); err != nil {
+						return d.fail(x, ksub, "%s", err.Error())
 					}
 					(*dst)[op.Value][k.Value] = append((*dst)[op.Value][k.Value], x.Value)
 				}
