@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -82,11 +81,11 @@ var (
 	condKey   = regexp.MustCompile(`^[A-Za-z0-9_.:/-]+$`)
 )
 
-// Limits IAM puts on a role (docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
-const (
-	MaxManagedPolicies = 20    // managed policies attached to a role (the default quota is 10)
-	MaxInlinePolicy    = 10240 // characters of a role's inline policies, white space not counted
-)
+// MaxManagedPolicies is how many managed policies IAM attaches to a role at most (the
+// default quota is 10; docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+// The size of the role's own policy is checked when synth writes it, on the policy
+// itself (internal/synth, checkPolicies).
+const MaxManagedPolicies = 20
 
 // secrets decodes secrets: {NAME: source}.
 func (d *decoder) secrets(dst *map[string]Secret) field {
@@ -374,8 +373,8 @@ func (d *decoder) conditions(dst *map[string]map[string][]string) field {
 	}
 }
 
-// validateSecrets checks what concerns secrets and permissions as a whole: a name is
-// either plain env or a secret, never both, and the role's policy fits IAM.
+// validateSecrets checks what concerns secrets as a whole: a name is either plain env
+// or a secret, never both, and with env they fit a task definition.
 func validateSecrets(m *Manifest) error {
 	for _, k := range m.SecretNames() {
 		if strings.HasPrefix(k, "ECS_") || strings.HasPrefix(k, "AWS_") {
@@ -392,12 +391,6 @@ func validateSecrets(m *Manifest) error {
 	for _, k := range m.SecretNames() {
 		if size += secretEntrySize(k, m.Secrets[k]); size > MaxEnvSize {
 			return m.errorf("secrets."+k, "env and secrets are larger than %d KiB with this one (ECS takes task definitions of at most 64 KiB)", MaxEnvSize>>10)
-		}
-	}
-	if len(m.Permissions.Statements) > 0 {
-		doc, _ := json.Marshal(policyOf(m.Permissions.Statements))
-		if n := len(doc); n > MaxInlinePolicy {
-			return m.errorf("permissions", "the statements make a policy of %d characters; IAM takes %d in a role's own policies (use managed policies for the rest)", n, MaxInlinePolicy)
 		}
 	}
 	if len(m.SecretsKMSKeys) > 0 && len(m.Secrets) == 0 {
@@ -417,20 +410,6 @@ func secretEntrySize(name string, s Secret) int {
 		ref = s.Name
 	}
 	return overhead + jsonLen(name) + arnPrefix + jsonLen(ref) + jsonLen(s.JSONKey)
-}
-
-// policyOf is the IAM policy document of statements, as synth writes it (without
-// white space, which IAM does not count).
-func policyOf(statements []Statement) map[string]any {
-	var out []any
-	for _, s := range statements {
-		st := map[string]any{"Effect": "Allow", "Action": s.Allow, "Resource": s.Resources}
-		if len(s.Conditions) > 0 {
-			st["Condition"] = s.Conditions
-		}
-		out = append(out, st)
-	}
-	return map[string]any{"Version": "2012-10-17", "Statement": out}
 }
 
 // refuseCredential stops an env value that is unmistakably a credential: it would be

@@ -49,7 +49,10 @@ func checkManifest(t *testing.T, dir string, data []byte) {
 		return
 	}
 	files, err := Render(m)
-	if err != nil {
+	var me *manifest.Error
+	if errors.As(err, &me) && manifestError.MatchString(err.Error()) {
+		return // a policy larger than IAM takes, found on the templates
+	} else if err != nil {
 		t.Fatalf("valid manifest, no templates: %v", err)
 	}
 	for name, b := range files {
@@ -142,7 +145,9 @@ func TestFuzzCorpusReadsBackAndLints(t *testing.T) {
 			continue
 		}
 		files, err := Render(m)
-		if err != nil {
+		if manifest.IsManifestError(err) {
+			continue
+		} else if err != nil {
 			t.Fatal(err)
 		}
 		for name, b := range files {
