@@ -29,7 +29,7 @@ const (
 	maxAccount   = 12
 	maxURLSuffix = len("amazonaws.com.cn")
 	// maxARN stands for a reference to another resource: the longest ARN IAM takes
-	// (IAM API reference, the PolicyArn and role Arn types: at most 2,048 characters)
+	// (IAM API reference, API_Role.html: a role's Arn has at most 2,048 characters)
 	maxARN = 2048
 )
 
