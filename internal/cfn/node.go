@@ -1,12 +1,14 @@
 package cfn
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -155,4 +157,60 @@ func structNode(v reflect.Value) (*yaml.Node, error) {
 		n.Content = append(n.Content, str(name), c)
 	}
 	return n, nil
+}
+
+// Hidden reports a character that changes how text reads without showing itself:
+// the Unicode bidirectional controls (U+202A-U+202E, U+2066-U+2069, LRM, RLM, ALM),
+// which reorder what follows them on screen, so that a reviewer reads another line
+// than the one a program gets (Trojan Source, CVE-2021-42574); the other invisible
+// format characters (category Cf: zero-width spaces and joiners, soft hyphen, word
+// joiner, tag characters); variation selectors and the blank Hangul fillers, which
+// show as nothing; and the spaces that are not U+0020, which show as one. Templates
+// write them as escapes (see escapeHidden), and the manifest refuses them raw.
+func Hidden(r rune) bool {
+	switch {
+	case r == ' ' || r < 0x80:
+		return false
+	case unicode.In(r, unicode.Cf, unicode.Variation_Selector, unicode.Zs):
+		return true
+	}
+	return r == 0x115f || r == 0x1160 || r == 0x3164 || r == 0xffa0
+}
+
+// hasHidden reports whether s holds a Hidden character.
+func hasHidden(s string) bool { return strings.IndexFunc(s, Hidden) >= 0 }
+
+// quoteHidden double-quotes every scalar under n that holds a Hidden character, tagged
+// ones (!Sub) and keys included, so that escapeHidden finds each of them inside double
+// quotes, where YAML reads an escape.
+func quoteHidden(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && hasHidden(n.Value) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	for _, c := range n.Content {
+		quoteHidden(c)
+	}
+}
+
+// escapeHidden replaces, in YAML written from a tree that quoteHidden went over, each
+// Hidden character by its escape (\u202E, \U000E0041). The emitter writes them as
+// they are, since YAML counts them printable; every one is inside a double-quoted
+// scalar, where the escape reads back as the same character, so the value is unchanged.
+func escapeHidden(data []byte) []byte {
+	if !bytes.ContainsFunc(data, Hidden) {
+		return data
+	}
+	var out bytes.Buffer
+	out.Grow(len(data) + 64)
+	for _, r := range string(data) {
+		switch {
+		case !Hidden(r):
+			out.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&out, "\\U%08X", r)
+		default:
+			fmt.Fprintf(&out, "\\u%04X", r)
+		}
+	}
+	return out.Bytes()
 }

@@ -126,3 +126,91 @@ func TestTextIsNeverSubstituted(t *testing.T) {
 		}
 	}
 }
+
+// hiddenStrings hold characters that change how text reads without showing
+// themselves: bidirectional controls that reorder what follows (Trojan Source,
+// CVE-2021-42574), zero-width and other invisible format characters, a variation
+// selector, a Hangul filler and spaces that are not U+0020.
+var hiddenStrings = []string{
+	"admin\u202e// only\u202c", "\u202aLRE", "\u202bRLE", "\u202dLRO", "\u2066LRI\u2069", "\u2067RLI", "\u2068FSI",
+	"l\u200em", "r\u200fm", "a\u061cm", "zero\u200bwidth", "zw\u200cnj", "zw\u200dj", "soft\u00adhyphen",
+	"word\u2060joiner", "tag\U000E0041\U000E007F", "vs\ufe0f", "filler\u3164", "nb\u00a0sp", "thin\u2009sp",
+	"ideo\u3000sp", "mixed \u202e${Env}\u202c", "\u202e\n",
+}
+
+// Every template berth writes shows these characters as escapes (\u202E), wherever
+// they are: keys, plain values, intrinsics' arguments, text split around ${. YAML
+// stays valid, and every reader gets the same string back.
+func TestHiddenCharactersAreEscaped(t *testing.T) {
+	props := map[string]any{}
+	var keys Map
+	for i, s := range hiddenStrings {
+		props[fmt.Sprintf("P%03d", i)] = s
+		props[fmt.Sprintf("S%03d", i)] = Sub(s)
+		props[fmt.Sprintf("T%03d", i)] = Text(s)
+		props[fmt.Sprintf("F%03d", i)] = Fn{"Base64", []any{s}}
+		keys.Set(s, i)
+	}
+	tpl := &Template{Description: "hidden \u202e"}
+	tpl.Resources.Set("R", Resource{Type: "AWS::SNS::Topic", Properties: props})
+	tpl.Metadata.Set("Keys", keys)
+	data, err := tpl.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range string(data) {
+		if Hidden(r) {
+			line := strings.Count(string(data[:i]), "\n") + 1
+			t.Errorf("line %d holds U+%04X as is: %q", line, r, strings.Split(string(data), "\n")[line-1])
+		}
+	}
+	if !strings.Contains(string(data), `\u202E`) {
+		t.Errorf("no escape in:\n%s", data)
+	}
+
+	check := func(reader string, doc map[string]any) {
+		t.Helper()
+		if d := doc["Description"]; d != "hidden \u202e" {
+			t.Errorf("%s: description %q", reader, d)
+		}
+		res := doc["Resources"].(map[string]any)["R"].(map[string]any)["Properties"].(map[string]any)
+		for i, s := range hiddenStrings {
+			if v := res[fmt.Sprintf("P%03d", i)]; v != s {
+				t.Errorf("%s reads %q back as %#v", reader, s, v)
+			}
+			if v, _ := res[fmt.Sprintf("S%03d", i)].(map[string]any); v["Fn::Sub"] != s {
+				t.Errorf("%s reads !Sub %q back as %#v", reader, s, v)
+			}
+			if v, ok := cfntest.Text(res[fmt.Sprintf("T%03d", i)]); !ok || v != s {
+				t.Errorf("%s reads text %q back as %#v", reader, s, v)
+			}
+			if v, _ := res[fmt.Sprintf("F%03d", i)].(map[string]any); v["Fn::Base64"] != s {
+				t.Errorf("%s reads !Base64 %q back as %#v", reader, s, v)
+			}
+		}
+		meta := doc["Metadata"].(map[string]any)["Keys"].(map[string]any)
+		for _, s := range hiddenStrings {
+			if _, ok := meta[s]; !ok {
+				t.Errorf("%s: key %q does not read back", reader, s)
+			}
+		}
+	}
+	got, err := cfntest.Load(data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	check("YAML 1.1 (Go)", got)
+	file := filepath.Join(t.TempDir(), "t.yml")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	docs, ok, err := cfntest.PyYAML(file)
+	switch {
+	case !ok:
+		t.Log("python3 with PyYAML is absent: checked with the Go reader only")
+	case err != nil:
+		t.Fatal(err)
+	default:
+		check("PyYAML", docs[0].(map[string]any))
+	}
+}

@@ -18,6 +18,10 @@ type Doc struct {
 	Metadata  map[string]any // the template's Metadata section
 	// Conditions and Parameters are those sections as plain values.
 	Conditions, Parameters map[string]any
+	// Problems are what CloudFormation refuses in the template's form (form): a key
+	// twice, a YAML alias, a resource that is not a mapping, ... A template with
+	// problems still parses as far as it can, so that they can be reported as findings.
+	Problems []Problem
 }
 
 // ParsedResource is one resource of a parsed template.
@@ -48,9 +52,9 @@ func Parse(data []byte) (*Doc, error) {
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("not a CloudFormation template: the document is not a mapping")
 	}
-	doc := &Doc{Resources: map[string]ParsedResource{}, Lines: map[string]int{}}
-	r := &reader{}
 	top := root.Content[0]
+	doc := &Doc{Resources: map[string]ParsedResource{}, Lines: map[string]int{}, Problems: form(top)}
+	r := &reader{}
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		if sect := top.Content[i].Value; sect == "Metadata" || sect == "Conditions" || sect == "Parameters" {
 			v, err := r.plain(top.Content[i+1])
@@ -73,7 +77,7 @@ func Parse(data []byte) (*Doc, error) {
 		}
 		res := top.Content[i+1]
 		if res.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("line %d: Resources is not a mapping", res.Line)
+			continue // a problem of the form
 		}
 		for j := 0; j+1 < len(res.Content); j += 2 {
 			name := res.Content[j].Value
@@ -88,12 +92,15 @@ func Parse(data []byte) (*Doc, error) {
 			if pr.Properties == nil {
 				pr.Properties = map[string]any{}
 			}
+			// a resource twice (a problem of the form) is read as its last occurrence
+			if _, twice := doc.Resources[name]; !twice {
+				doc.Order = append(doc.Order, name)
+			}
 			doc.Resources[name] = pr
 			doc.Lines[name] = res.Content[j].Line
-			doc.Order = append(doc.Order, name)
 		}
 	}
-	if len(doc.Order) == 0 {
+	if len(doc.Order) == 0 && len(doc.Problems) == 0 {
 		return nil, fmt.Errorf("not a CloudFormation template: no Resources")
 	}
 	return doc, nil

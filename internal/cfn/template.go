@@ -124,11 +124,14 @@ func (t *Template) Marshal() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// every template berth writes goes through here: characters that would make it read
+	// differently than it is are written as escapes
+	quoteHidden(root)
 	if err := enc.Encode(root); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return escapeHidden(buf.Bytes()), nil
 }

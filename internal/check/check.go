@@ -54,9 +54,14 @@ func Template(name string, data []byte) ([]Result, error) {
 	var out []Result
 	for _, r := range rules {
 		res := r.eval(doc)
-		sort.SliceStable(res, func(i, j int) bool { return doc.Lines[res[i].Resource] < doc.Lines[res[j].Resource] })
+		for i := range res {
+			if res[i].Line == 0 { // a result about a resource is at its line
+				res[i].Line = doc.Lines[res[i].Resource]
+			}
+		}
+		sort.SliceStable(res, func(i, j int) bool { return res[i].Line < res[j].Line })
 		for _, x := range res {
-			x.Rule, x.Template, x.Line = r.ID, name, doc.Lines[x.Resource]
+			x.Rule, x.Template = r.ID, name
 			out = append(out, x)
 		}
 	}

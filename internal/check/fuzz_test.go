@@ -21,15 +21,36 @@ func allocated() uint64 {
 }
 
 // FuzzTemplate runs berth check on hostile templates: any input gives results or an
-// error, never a panic, and within bounded memory.
+// error, never a panic, and within bounded memory. Its seeds are the fixtures, the
+// templates berth writes for every synthesis test case (which together set every key
+// of the manifest: internal/synth, TestTheVariantsSetEveryManifestKey), and templates
+// of a form CloudFormation refuses.
 func FuzzTemplate(f *testing.F) {
-	for _, name := range []string{"bad-service.yml", "bad-cluster.json", "lb-cidr-on-other-port.yml"} {
-		data, err := os.ReadFile(filepath.Join("testdata", name))
+	golden, _ := filepath.Glob(filepath.Join("..", "synth", "testdata", "*", "*.yml"))
+	files := []string{filepath.Join("testdata", "bad-service.yml"), filepath.Join("testdata", "bad-cluster.json"), filepath.Join("testdata", "lb-cidr-on-other-port.yml")}
+	for _, g := range golden {
+		if filepath.Base(g) != "berth.yml" {
+			files = append(files, g)
+		}
+	}
+	if len(files) < 3+4*15 {
+		f.Fatalf("%d seed files: the synthesis test cases' templates are missing", len(files))
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(data)
 	}
+	// issue 21: a key twice at every level, aliases as values and keys, a merge, an
+	// unsupported tag, Resources and a resource that are not mappings, no Type, text
+	// written with escapes
+	f.Add([]byte("Resources:\n  A:\n    Type: T\n  A:\n    Type: U\n    Properties: {X: 1, X: 2}\nResources: {}\n"))
+	f.Add([]byte("Metadata:\n  k: &k Name\nResources:\n  A:\n    Type: T\n    Properties: &p\n      *k : a\n  B:\n    Type: T\n    Properties:\n      <<: *p\n      Y: !!binary aGk=\n"))
+	f.Add([]byte("Resources: [A, B]\n"))
+	f.Add([]byte("Resources:\n  my-topic: AWS::SNS::Topic\n  B: {Properties: {}}\n  ? [x]\n  : y\n"))
+	f.Add([]byte(`{"Resources": {"A": {"Type": "AWS::SNS::Topic", "Type": "AWS::SQS::Queue", "Properties": {"TopicName": "a\u202eb"}}}}`))
 	f.Add([]byte("Resources:\n  R:\n    Type: T\n    Properties: &a\n      X: [*a]\n"))
 	f.Add([]byte(billionLaughs))
 	f.Add([]byte("Resources:\n  R:\n    Type: T\n    Properties:\n      a: &a [x, x, x, x]\n      b: &b [*a, *a, *a, *a]\n      c: &c [*b, *b, *b, *b]\n      d: [*c, *c, *c, *c]\n"))

@@ -20,6 +20,28 @@ var rules = []Rule{
 	{"BERTH008", "ECS services roll back failed deployments (deployment circuit breaker with rollback).", circuitBreaker},
 	{"BERTH009", "An internet-facing load balancer serves HTTPS, and its HTTP listeners only redirect to HTTPS.", httpsOnly},
 	{"BERTH010", "Task definitions put nothing that looks like a credential in plain Environment (pass secrets as Secrets, by ARN).", noPlainCredentials},
+	{"BERTH011", "The template has the form CloudFormation accepts: no key twice in a mapping, no YAML alias, hash merge or unsupported tag, every resource a mapping with a Type and an alphanumeric logical ID.", wellFormed},
+}
+
+// wellFormed: a template whose form CloudFormation refuses, or handles in no defined
+// way (a key twice keeps one of them, unseen), is not the template that was reviewed.
+// Each problem of the form fails at its line (cfn.Problem); a resource with none
+// passes.
+func wellFormed(d *cfn.Doc) []Result {
+	var out []Result
+	bad := map[string]bool{}
+	for _, p := range d.Problems {
+		r := fail(p.Resource, "%s", p.Msg)
+		r.Line = p.Line
+		out = append(out, r)
+		bad[p.Resource] = true
+	}
+	for _, name := range d.Order {
+		if !bad[name] {
+			out = append(out, pass(name))
+		}
+	}
+	return out
 }
 
 // httpsOnly: a listener of an internet-facing load balancer either terminates TLS or

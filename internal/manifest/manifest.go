@@ -38,9 +38,12 @@ type Manifest struct {
 	// any: the tasks may decrypt with them through SSM and Secrets Manager only.
 	SecretsKMSKeys []string
 	Permissions    Permissions
-	Deployment     Deployment
-	LoadBalancer   LoadBalancer
-	Domain         Domain
+	// PermissionsAllowAdmin lets permissions grant what amounts to administrator access
+	// (AdministratorAccess, IAM writes on every resource, ...), which is refused without it.
+	PermissionsAllowAdmin bool
+	Deployment            Deployment
+	LoadBalancer          LoadBalancer
+	Domain                Domain
 
 	// Dir is the directory of the manifest file; image.build is relative to it.
 	Dir string
@@ -226,6 +229,9 @@ func Parse(data []byte, file string) (*Manifest, error) {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: m.File, Line: 1, Msg: "the manifest is empty (at least: name)"}
+	}
+	if err := refuseHidden(data, m.File); err != nil {
+		return nil, err
 	}
 	if err := decode(data, m); err != nil {
 		return nil, err

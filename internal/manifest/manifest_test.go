@@ -454,7 +454,6 @@ func TestInvalidSecretsAndPermissions(t *testing.T) {
 		{"not an arn", "permissions:\n  - allow: [s3:GetObject]\n    resources: [orders-uploads]\n", `berth.yml:4: permissions[0].resources: "orders-uploads" is not an ARN`},
 		{"bad operator", "permissions:\n  - allow: [s3:GetObject]\n    resources: ['*']\n    conditions: {Equals: {a: b}, 'String Equals': {a: b}}\n", `permissions[0].conditions.String Equals: not an IAM condition operator`},
 		{"condition value list of lists", "permissions:\n  - allow: [s3:GetObject]\n    resources: ['*']\n    conditions: {StringEquals: {a: [[b]]}}\n", `permissions[0].conditions.StringEquals.a: must be a value or a list of values, got a list`},
-		{"policy too large", "permissions:\n  - allow: [s3:GetObject]\n    resources: [" + strings.Repeat("arn:aws:s3:::"+strings.Repeat("b", 60)+"/*, ", 160) + "]\n", `permissions: the statements make a policy of`},
 		{"env holds a key id", "env:\n  KEY: AKIAIOSFODNN7EXAMPLE\n", `berth.yml:3: env.KEY: the value is an AWS access key id, which env would keep in plain text in the template and the task definition: move it to secrets`},
 		{"env holds a private key", "env:\n  TLS: \"-----BEGIN EC PRIVATE KEY-----\\nMHc\"\n", `env.TLS: the value is a private key`},
 	} {

@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -36,6 +35,8 @@ const (
 type Permissions struct {
 	Managed    []string    // managed policy ARNs, attached as they are
 	Statements []Statement // the role's own policy
+
+	managedKeys []string // the key of each managed policy, permissions[i]
 }
 
 // Empty reports whether the service asks for no permission: it then gets no task role.
@@ -46,6 +47,9 @@ type Statement struct {
 	Allow      []string
 	Resources  []string
 	Conditions map[string]map[string][]string // operator -> key -> values
+	// Key is where the statement is in the manifest, permissions[i]; the line of each
+	// action and resource is that of KEY.allow[i] and KEY.resources[i].
+	Key string
 }
 
 // SecretNames returns the secrets' variable names in a stable order.
@@ -77,11 +81,11 @@ var (
 	condKey   = regexp.MustCompile(`^[A-Za-z0-9_.:/-]+$`)
 )
 
-// Limits IAM puts on a role (docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
-const (
-	MaxManagedPolicies = 20    // managed policies attached to a role (the default quota is 10)
-	MaxInlinePolicy    = 10240 // characters of a role's inline policies, white space not counted
-)
+// MaxManagedPolicies is how many managed policies IAM attaches to a role at most (the
+// default quota is 10; docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+// The size of the role's own policy is checked when synth writes it, on the policy
+// itself (internal/synth, checkPolicies).
+const MaxManagedPolicies = 20
 
 // secrets decodes secrets: {NAME: source}.
 func (d *decoder) secrets(dst *map[string]Secret) field {
@@ -225,6 +229,7 @@ func (d *decoder) permissions(dst *Permissions) field {
 					}
 				}
 				dst.Managed = append(dst.Managed, it.Value)
+				dst.managedKeys = append(dst.managedKeys, sub)
 			case it.Kind == yaml.MappingNode:
 				s, err := d.statement(it, sub)
 				if err != nil {
@@ -243,7 +248,7 @@ func (d *decoder) permissions(dst *Permissions) field {
 }
 
 func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
-	var s Statement
+	s := Statement{Key: key}
 	err := d.mapping(n, key, fields{
 		"allow":      d.strings(&s.Allow, "actions such as s3:GetObject"),
 		"resources":  d.strings(&s.Resources, "ARNs, or *"),
@@ -258,43 +263,78 @@ func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
 	case s.Resources == nil:
 		return s, d.m.errorf(key+".resources", "required: the ARNs the actions apply to (write [\"*\"] only for actions that take no resource)")
 	}
-	for _, a := range s.Allow {
-		if err := checkAction(a); err != nil {
-			return s, d.m.errorf(key+".allow", "%s", err.Error())
+	for i, a := range s.Allow {
+		if !action.MatchString(a) && a != "*" && a != "*:*" {
+			return s, &Error{File: d.m.File, Line: d.m.Line(fmt.Sprintf("%s.allow[%d]", key, i)), Key: key + ".allow",
+				Msg: fmt.Sprintf("%q is not an action (service:Action, such as s3:GetObject or s3:Get*)", a)}
 		}
 	}
-	for _, r := range s.Resources {
-		if r != "*" && !strings.HasPrefix(r, "arn:") {
-			return s, d.m.errorf(key+".resources", "%q is not an ARN (arn:aws:s3:::orders-uploads/*), nor *", r)
+	for i, r := range s.Resources {
+		if err := checkResource(r); err != nil {
+			return s, &Error{File: d.m.File, Line: d.m.Line(fmt.Sprintf("%s.resources[%d]", key, i)), Key: key + ".resources", Msg: err.Error()}
 		}
 	}
 	return s, nil
 }
 
-// checkAction refuses what would make the task role an administrator: every action,
-// and wildcards over IAM, with which the task could grant itself anything.
-func checkAction(a string) error {
-	switch {
-	case a == "*" || a == "*:*":
-		return fmt.Errorf("%q allows every action of every service: name the actions the app calls", a)
-	case !action.MatchString(a):
-		return fmt.Errorf("%q is not an action (service:Action, such as s3:GetObject or s3:Get*)", a)
-	case strings.HasPrefix(a, "iam:") && strings.ContainsAny(a, "*?"):
-		return fmt.Errorf("%q is a wildcard over IAM, with which the app could grant itself anything: name the IAM actions it calls", a)
+var (
+	// the segments of an ARN in a policy (reference-arns.html): wildcards (* and ?) may
+	// stand in any segment but the service's (reference_policies_elements_resource.html)
+	arnPartition = regexp.MustCompile(`^(aws(-[a-z]+)*|[a-z?*-]*[?*][a-z?*-]*)$`)
+	arnService   = regexp.MustCompile(`^[a-z0-9-]+$`)
+	arnRegion    = regexp.MustCompile(`^[a-z0-9?*-]*$`)
+	arnAccount   = regexp.MustCompile(`^([0-9]{12}|aws|[0-9?*]*[?*][0-9?*]*)?$`)
+)
+
+// checkResource refuses a statement resource that is neither * nor an ARN of the shape
+// arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (region and account may be empty, as
+// in S3's), or that holds a character IAM does not take in a policy. A * ending a
+// segment also stands for the segments after it, so arn:aws:sqs:* is whole.
+func checkResource(r string) error {
+	if err := policyText(r); err != nil {
+		return err
+	}
+	if r == "*" {
+		return nil
+	}
+	parts := strings.SplitN(r, ":", 6)
+	if parts[0] != "arn" {
+		return fmt.Errorf("%q is not an ARN (arn:aws:s3:::orders-uploads/*), nor *", r)
+	}
+	whole := len(parts) == 6 && parts[5] != "" || len(parts) >= 4 && strings.HasSuffix(r, "*")
+	for i, re := range []*regexp.Regexp{arnPartition, arnService, arnRegion, arnAccount} {
+		whole = whole && (i+1 >= len(parts) || re.MatchString(parts[i+1]))
+	}
+	if !whole {
+		return fmt.Errorf("%q is not an ARN of the shape arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (arn:aws:sqs:us-east-1:111122223333:orders; region and account may be empty, as in arn:aws:s3:::orders-uploads/*; * and ? may stand in any part but the service)", r)
 	}
 	return nil
 }
 
-// strings decodes a non-empty list of non-empty strings.
+// policyText refuses a character that IAM does not take in a policy document: tab,
+// line feed, carriage return and U+0020-U+00FF only (reference_iam-quotas.html, "IAM
+// name requirements"). CloudFormation would fail the role at deploy time.
+func policyText(s string) error {
+	for _, r := range s {
+		if r != '\t' && r != '\n' && r != '\r' && (r < 0x20 || r > 0xff) {
+			return fmt.Errorf("%q cannot be in an IAM policy, which takes tab, line feed, carriage return and U+0020-U+00FF only", r)
+		}
+	}
+	return nil
+}
+
+// strings decodes a non-empty list of non-empty strings; KEY[i] records the line of
+// each, for errors about one of them.
 func (d *decoder) strings(dst *[]string, what string) field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 			return d.fail(n, key, "must be a list of %s, got %s", what, kind(n))
 		}
-		for _, it := range n.Content {
+		for i, it := range n.Content {
 			if it.Kind != yaml.ScalarNode || it.Tag != "!!str" || it.Value == "" {
 				return d.fail(it, key, "must be a list of %s, got %s", what, kind(it))
 			}
+			d.m.lines[fmt.Sprintf("%s[%d]", key, i)] = it.Line
 			*dst = append(*dst, it.Value)
 		}
 		return nil
@@ -322,6 +362,9 @@ func (d *decoder) conditions(dst *map[string]map[string][]string) field {
 					if x.Kind != yaml.ScalarNode || x.Tag == "!!null" {
 						return d.fail(x, ksub, "must be a value or a list of values, got %s", kind(x))
 					}
+					if err := policyText(x.Value); err != nil {
+						return d.fail(x, ksub, "%s", err.Error())
+					}
 					(*dst)[op.Value][k.Value] = append((*dst)[op.Value][k.Value], x.Value)
 				}
 				return nil
@@ -330,8 +373,8 @@ func (d *decoder) conditions(dst *map[string]map[string][]string) field {
 	}
 }
 
-// validateSecrets checks what concerns secrets and permissions as a whole: a name is
-// either plain env or a secret, never both, and the role's policy fits IAM.
+// validateSecrets checks what concerns secrets as a whole: a name is either plain env
+// or a secret, never both, and with env they fit a task definition.
 func validateSecrets(m *Manifest) error {
 	for _, k := range m.SecretNames() {
 		if strings.HasPrefix(k, "ECS_") || strings.HasPrefix(k, "AWS_") {
@@ -348,12 +391,6 @@ func validateSecrets(m *Manifest) error {
 	for _, k := range m.SecretNames() {
 		if size += secretEntrySize(k, m.Secrets[k]); size > MaxEnvSize {
 			return m.errorf("secrets."+k, "env and secrets are larger than %d KiB with this one (ECS takes task definitions of at most 64 KiB)", MaxEnvSize>>10)
-		}
-	}
-	if len(m.Permissions.Statements) > 0 {
-		doc, _ := json.Marshal(policyOf(m.Permissions.Statements))
-		if n := len(doc); n > MaxInlinePolicy {
-			return m.errorf("permissions", "the statements make a policy of %d characters; IAM takes %d in a role's own policies (use managed policies for the rest)", n, MaxInlinePolicy)
 		}
 	}
 	if len(m.SecretsKMSKeys) > 0 && len(m.Secrets) == 0 {
@@ -373,20 +410,6 @@ func secretEntrySize(name string, s Secret) int {
 		ref = s.Name
 	}
 	return overhead + jsonLen(name) + arnPrefix + jsonLen(ref) + jsonLen(s.JSONKey)
-}
-
-// policyOf is the IAM policy document of statements, as synth writes it (without
-// white space, which IAM does not count).
-func policyOf(statements []Statement) map[string]any {
-	var out []any
-	for _, s := range statements {
-		st := map[string]any{"Effect": "Allow", "Action": s.Allow, "Resource": s.Resources}
-		if len(s.Conditions) > 0 {
-			st["Condition"] = s.Conditions
-		}
-		out = append(out, st)
-	}
-	return map[string]any{"Version": "2012-10-17", "Statement": out}
 }
 
 // refuseCredential stops an env value that is unmistakably a credential: it would be

@@ -123,7 +123,7 @@ const (
 var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 func validate(m *Manifest) error {
-	checks := []func(*Manifest) error{validateService, validateHealth, validateCapacity, validateNetwork, validateRest, validateSecrets}
+	checks := []func(*Manifest) error{validateService, validateHealth, validateCapacity, validateNetwork, validateRest, validateSecrets, validateAdmin}
 	for _, c := range checks {
 		if err := c(m); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
 	"go.yaml.in/yaml/v3"
 )
@@ -34,6 +35,22 @@ var seeds = []string{
 	"name: a\nsecrets:\n  DB_PASSWORD: ssm:/a/b\n  K: secretsmanager:s#k\n  T: ssm:arn:aws:ssm:eu-west-1:111122223333:parameter/t\nsecrets_kms_key: 1234abcd-12ab-34cd-56ef-1234567890ab\n",
 	"name: a\npermissions:\n  - arn:aws:iam::aws:policy/ReadOnlyAccess\n  - allow: [s3:GetObject]\n    resources: [\"arn:aws:s3:::b/${aws:username}/*\"]\n    conditions: {StringEquals: {\"s3:prefix\": [\"on\", 0777, \"1:20\"]}}\n",
 	"name: a\nimage:\n  build: ./app\ncount: {min: 1, max: 4, cpu: 50, requests: 500}\ncapacity:\n  instance_type: m7g.large\n  ami: ami-0123456789abcdef0\nnetwork:\n  cidr: 10.1.0.0/16\n  azs: 3\n  nat: single\nlogs:\n  retention: 7\n",
+	// issue 21: administrator access and its override, resources of every shape, text
+	// that reads differently than it is (raw: refused; escaped: allowed and escaped in
+	// the templates), a role policy past IAM's size
+	"name: a\npermissions_allow_admin: true\npermissions:\n  - arn:aws:iam::aws:policy/AdministratorAccess\n  - allow: [iam:PassRole, sts:AssumeRole]\n    resources: ['*', 'arn:aws:iam::111122223333:role/*']\n",
+	"name: a\npermissions:\n  - arn:aws:iam::aws:policy/job-function/SystemAdministrator\n  - allow: [IAM:passrole, s3:GetObject]\n    resources: [arn:aws:sqs:*, 'arn:aws:s3:::b/${aws:username}/*', arn:aws:s3, 'arn:aws:*:x:1:y']\n",
+	"name: a\nenv:\n  MSG: \"\\u202eadmin\\u202c \\u2066x\\u2069 zw\\u200bsp nb\\u00a0sp \\U000E0041\"\npermissions:\n  - allow: [s3:GetObject]\n    resources: ['*']\n    conditions: {StringEquals: {aws:PrincipalTag/team: \"ops\\u00e9\"}}\n",
+	"name: a # \u2067note\u2069\nenv:\n  A\u200b: \"x\u202e\"\n",
+	func() string {
+		var b strings.Builder
+		b.WriteString("name: a\nsecrets:\n")
+		for i := range 12 {
+			fmt.Fprintf(&b, "  S%d: ssm:/%s\n", i, strings.Repeat("p", 900))
+		}
+		return b.String()
+	}(),
+	"name: a\ndomain: api.example.com\nload_balancer: {access_logs: true, waf: true}\nnetwork: {flow_logs: rejected, placement: public}\ncapacity: {type: fargate-spot}\n",
 }
 
 // checkManifest is the property both fuzz targets hold berth to: a manifest is refused
@@ -49,7 +66,10 @@ func checkManifest(t *testing.T, dir string, data []byte) {
 		return
 	}
 	files, err := Render(m)
-	if err != nil {
+	var me *manifest.Error
+	if errors.As(err, &me) && manifestError.MatchString(err.Error()) {
+		return // a policy larger than IAM takes, found on the templates
+	} else if err != nil {
 		t.Fatalf("valid manifest, no templates: %v", err)
 	}
 	for name, b := range files {
@@ -71,10 +91,21 @@ func fuzzDir(f *testing.F) string {
 	return dir
 }
 
+// manifestSeeds are the seeds of FuzzManifest: seeds, and the manifest of every
+// synthesis test case, which together set every key of the manifest
+// (TestFuzzManifestSeedsSetEveryKey).
+func manifestSeeds(t testing.TB) [][]byte {
+	var out [][]byte
+	for _, s := range seeds {
+		out = append(out, []byte(s))
+	}
+	return append(out, variants(t)...)
+}
+
 // FuzzManifest feeds arbitrary bytes to the manifest decoder and synthesis.
 func FuzzManifest(f *testing.F) {
-	for _, s := range seeds {
-		f.Add([]byte(s))
+	for _, s := range manifestSeeds(f) {
+		f.Add(s)
 	}
 	dir := fuzzDir(f)
 	f.Fuzz(func(t *testing.T, data []byte) { checkManifest(t, dir, data) })
@@ -88,6 +119,10 @@ func FuzzManifestStrings(f *testing.F) {
 	f.Add("web", "public.ecr.aws/nginx/nginx:latest", "/", "c5.xlarge", "ami-0123456789abcdef0", "FLAG", "yes")
 	f.Add("no", "nginx", "/h?x=1", "m7g.large", "/aws/service/x", "A", "${Env}")
 	f.Add("on", "a/b:1", "/%41", "t4g.nano", "/p", "B_1", "0777\n1:20\u2028.inf")
+	// issue 21: text with a bidirectional override, a zero-width space and a no-break
+	// space; an IAM write on every resource; an ARN too short
+	f.Add("ops", "arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:s3", "iam:PassRole", "*", "A", "user\u202e \u2066// admin\u2069\u202c zw\u200bsp nb\u00a0sp")
+	f.Add("api.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/0b6d7f0e-8a8e-4f1c-9b1a-2c3d4e5f6a7b", "10.1.0.0/16", "fargate", "arm64", "DB", "secretsmanager:orders/db#user")
 	dir := fuzzDir(f)
 	f.Fuzz(func(t *testing.T, name, image, path, instanceType, ami, envName, envValue string) {
 		for _, data := range stringsManifests(name, image, path, instanceType, ami, envName, envValue) {
@@ -96,23 +131,74 @@ func FuzzManifestStrings(f *testing.F) {
 	})
 }
 
-// stringsManifests are the manifests FuzzManifestStrings builds from its strings;
-// strings YAML cannot hold (invalid UTF-8) make none.
+// stringsManifests are the manifests FuzzManifestStrings builds from its strings,
+// which go in every key that takes text (TestFuzzManifestStringsReachEveryTextKey);
+// strings YAML cannot hold (invalid UTF-8) make none. A manifest whose strings hold
+// characters the manifest refuses typed as is (cfn.Hidden) comes twice: as yaml.Marshal
+// writes it, and with every string double-quoted and those characters escaped, which
+// the manifest takes and the templates must carry.
 func stringsManifests(name, image, path, instanceType, ami, envName, envValue string) [][]byte {
 	var out [][]byte
 	for _, doc := range []map[string]any{
 		{"name": name},
 		{"image": map[string]any{"location": image}},
+		{"image": map[string]any{"build": path}},
 		{"health": map[string]any{"path": path}},
 		{"capacity": map[string]any{"instance_type": instanceType, "ami": ami}},
+		{"capacity": map[string]any{"type": instanceType, "arch": ami}},
+		{"network": map[string]any{"cidr": path, "nat": name, "placement": instanceType, "flow_logs": ami}},
 		{"env": map[string]any{envName: envValue, "OTHER": envValue + "x"}},
 		{"env": map[string]any{"VALUE": envValue}},
+		{"secrets": map[string]any{envName: envValue, "OTHER": "ssm:" + path}, "secrets_kms_key": ami},
+		{"permissions": []any{image, map[string]any{"allow": []any{instanceType, envName}, "resources": []any{path, image},
+			"conditions": map[string]any{"StringEquals": map[string]any{envName: envValue}}}}},
+		{"domain": map[string]any{"name": name, "zone": instanceType, "certificate": image}},
 	} {
-		if data, err := yaml.Marshal(doc); err == nil && utf8.Valid(data) && !bytes.Contains(data, []byte("!!binary")) {
-			out = append(out, data)
+		data, err := yaml.Marshal(doc)
+		if err != nil || !utf8.Valid(data) || bytes.Contains(data, []byte("!!binary")) {
+			continue
+		}
+		out = append(out, data)
+		if bytes.ContainsFunc(data, cfn.Hidden) {
+			out = append(out, quotedYAML(doc))
 		}
 	}
 	return out
+}
+
+// quotedYAML writes doc with every string in double quotes and each cfn.Hidden
+// character as its escape (\u202E), which YAML reads back as the same character.
+func quotedYAML(doc any) []byte {
+	var n yaml.Node
+	if n.Encode(doc) != nil {
+		return nil
+	}
+	var quote func(*yaml.Node)
+	quote = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+			n.Style = yaml.DoubleQuotedStyle
+		}
+		for _, c := range n.Content {
+			quote(c)
+		}
+	}
+	quote(&n)
+	data, err := yaml.Marshal(&n)
+	if err != nil {
+		return nil
+	}
+	var b strings.Builder
+	for _, r := range string(data) {
+		switch {
+		case !cfn.Hidden(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, "\\U%08X", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04X", r)
+		}
+	}
+	return []byte(b.String())
 }
 
 // TestFuzzCorpusReadsBackAndLints runs the outside readers over the manifests of the
@@ -142,7 +228,9 @@ func TestFuzzCorpusReadsBackAndLints(t *testing.T) {
 			continue
 		}
 		files, err := Render(m)
-		if err != nil {
+		if manifest.IsManifestError(err) {
+			continue
+		} else if err != nil {
 			t.Fatal(err)
 		}
 		for name, b := range files {

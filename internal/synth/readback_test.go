@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/cfn/cfntest"
 	"github.com/berthdev/berth/internal/manifest"
 )
@@ -194,6 +195,9 @@ var envValues = []string{
 	"yes", "no", "on", "off", "y", "n", "Y", "N", "YES", "Off", "true", "False", "null", "~", "",
 	"0777", "0o17", "0x1F", "0b11", "1_000", "1:20", "1.5", "1e5", ".inf", ".NaN", "2001-12-14",
 	"${Env}", "${AWS::Region}", "a${ServiceSecurityGroup.GroupId}b", "${!Literal}", "$${x}", "line1\nline2",
+	// text that reads differently than it is: a right-to-left override, a zero-width
+	// space, a no-break space, a tag character (written as escapes in the manifest)
+	"admin\u202e// only\u202c", "zero\u200bwidth", "nb\u00a0sp", "tag\U000E0041",
 }
 
 // trickyManifest is a service named "no" whose environment holds envValues.
@@ -223,6 +227,11 @@ func TestManifestStringsReadBackUnderYAML11(t *testing.T) {
 	}
 	if err := readsBack(m, files, pyYAML(t, files)); err != nil {
 		t.Errorf("PyYAML: %v", err)
+	}
+	for name, data := range files {
+		if i := bytes.IndexFunc(data, cfn.Hidden); i >= 0 {
+			t.Errorf("%s holds %q as is at byte %d: it must be an escape", name, []rune(string(data[i:]))[0], i)
+		}
 	}
 }
 

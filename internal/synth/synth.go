@@ -73,10 +73,15 @@ func Build(m *manifest.Manifest) Templates {
 	}
 }
 
-// Render marshals every template; the map is keyed by file name.
+// Render marshals every template; the map is keyed by file name. A policy larger than
+// IAM takes is a manifest error (checkPolicies).
 func Render(m *manifest.Manifest) (map[string][]byte, error) {
+	ts := Build(m)
+	if err := checkPolicies(m, ts); err != nil {
+		return nil, err
+	}
 	out := map[string][]byte{}
-	for stack, t := range Build(m) {
+	for stack, t := range ts {
 		b, err := t.Marshal()
 		if err != nil {
 			return nil, fmt.Errorf("render %s template: %w", stack, err)
