@@ -36,6 +36,9 @@ No AWS call is made.`,
 			if region == "" {
 				return withHint(usageErrorf("no AWS region: the estimate is per region"), "pass --region, or set AWS_REGION")
 			}
+			if err := session.CheckRegion(region, "--region"); err != nil {
+				return err
+			}
 			e, err := cost.Of(m, region)
 			if err != nil {
 				return err

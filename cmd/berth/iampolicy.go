@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/berthdev/berth/internal/identity"
@@ -15,30 +14,25 @@ func newIAMPolicy() *cobra.Command {
 		Use:   "iam-policy",
 		Short: "Print the least-privilege IAM policies berth needs, as JSON",
 		Long: `iam-policy prints the IAM policies that deploy, diff, status, verify, logs and delete
-need: the calls berth makes itself, and what CloudFormation's resource handlers call
-with your credentials to create, update, delete and tag the resources of berth's
-templates (from the published resource schemas). They do not fit one managed policy
-(6,144 characters), so they come as a few, to attach together: a JSON array of
-{"PolicyName", "PolicyDocument"}, or with --dir one file per policy and the AWS CLI
-commands that create them. berth's own stacks, buckets, repositories, roles and log
-groups are named in the resources; the infrastructure of the templates (VPCs,
-instances, load balancers) cannot be narrowed before it exists. SSM parameters are
-readable only under /aws/service/ (the public AMI parameters): grant your own
-capacity.ami parameter if you use one. The tests check that every AWS call berth
-makes is in them.`,
+need: berth's own calls, and what CloudFormation's resource handlers call with your
+credentials for the resources of berth's templates (from the published resource
+schemas). They come as a few managed policies to attach together (each at most 6,144
+characters): a JSON array, or with --dir a file each and the commands that create them.
+README, "IAM permissions", says what is scoped and what is left out.`,
 		Example: "  berth iam-policy --dir policies   # then run the commands it prints\n" +
 			"  berth iam-policy > berth-policies.json\n" +
 			"  berth iam-policy --region cn-north-1",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := session.CheckRegion(region, "--region"); err != nil {
+				return err
+			}
 			docs, err := identity.Policies(identity.PolicyOptions{Partition: session.PartitionOf(region)})
 			if err != nil {
 				return err
 			}
 			if dir == "" {
-				enc := json.NewEncoder(c.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(docs)
+				return writeJSON(c.OutOrStdout(), docs)
 			}
 			commands, err := identity.WriteDir(dir, docs)
 			if err != nil {

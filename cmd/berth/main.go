@@ -103,9 +103,9 @@ func cobraUsage(err error) bool {
 		strings.HasPrefix(m, "unknown shorthand flag") || strings.HasPrefix(m, "unknown flag")
 }
 
+// loadManifest reads the manifest named by -f, with a hint when it is missing.
 func withHint(err error, text string) error { return hint.Wrap(err, text) }
 
-// loadManifest reads the manifest named by -f, with a hint when it is missing.
 func loadManifest(file string) (*manifest.Manifest, error) {
 	if st, err := os.Stat(file); err == nil && st.IsDir() {
 		return nil, withHint(usageErrorf("%s is a directory, not a manifest", file), fmt.Sprintf("point -f at the manifest file, such as %s", filepath.Join(file, manifest.DefaultFile)))

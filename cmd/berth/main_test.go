@@ -330,3 +330,19 @@ func TestIAMPolicyDirWritesEachPolicyAndTheCommands(t *testing.T) {
 		}
 	}
 }
+
+// A misspelled region is refused, naming the closest real one, before any call: the
+// endpoint here answers nothing, and the message is not about reaching it.
+func TestAMisspelledRegionIsRefusedBeforeAnyCall(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "berth.yml"), []byte("name: api\n"), 0o644)
+	env := append(os.Environ(), "AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	for _, args := range [][]string{{"status", "--region", "eu-wset-1"}, {"cost", "--region", "eu-wset-1"}, {"iam-policy", "--region", "eu-wset-1"}} {
+		r := berthWith(t, dir, env, args...)
+		if r.code != 1 || !strings.Contains(r.stderr, `"eu-wset-1" is not an AWS region berth knows; did you mean eu-west-1?`) ||
+			strings.Contains(r.stderr, "could not be reached") {
+			t.Errorf("berth %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+}

@@ -56,19 +56,14 @@ func (o *awsOptions) prepare(c *cobra.Command) (*awsRun, error) {
 		return nil, usageErrorf("--env: %v", err)
 	}
 	var m *manifest.Manifest
-	if !o.manifestOptional || c.Flags().Changed("file") || fileExists(o.file) {
+	if _, err := os.Stat(o.file); !o.manifestOptional || c.Flags().Changed("file") || err == nil {
 		var err error
 		if m, err = loadManifest(o.file); err != nil {
 			return nil, err
 		}
 	}
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
-	s, err := session.Connect(ctx, o.region, o.profile)
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	id, err := s.WhoAmI(ctx)
+	s, id, err := session.Open(ctx, o.region, o.profile)
 	if err != nil {
 		stop()
 		return nil, err
@@ -107,11 +102,6 @@ func styleOf(c *cobra.Command) style.Style {
 		return style.Plain()
 	}
 	return style.For(os.Stdout)
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 func isTerminal(f *os.File) bool { return prompt.IsTerminal(f) }

@@ -88,6 +88,13 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 	if cfg.Region == "" {
 		return nil, hint.Wrap(errors.New("no AWS region configured"), "pass --region, set AWS_REGION, or set region in your AWS profile")
 	}
+	from := "--region"
+	if region == "" {
+		from = "the region of your AWS configuration (AWS_REGION or the profile)"
+	}
+	if err := CheckRegion(cfg.Region, from); err != nil {
+		return nil, err
+	}
 	return &Session{
 		CF:   cloudformation.NewFromConfig(cfg),
 		S3:   s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = EndpointOverridden() != "" }),
@@ -136,6 +143,17 @@ func EndpointOverridden() string {
 		}
 	}
 	return ""
+}
+
+// Open connects (Connect) and asks who the credentials belong to (WhoAmI): what every
+// AWS command does first.
+func Open(ctx context.Context, region, profile string) (*Session, Identity, error) {
+	s, err := Connect(ctx, region, profile)
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	id, err := s.WhoAmI(ctx)
+	return s, id, err
 }
 
 // Identity is the account and caller berth acts as.

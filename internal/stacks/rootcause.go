@@ -53,12 +53,19 @@ func isCascade(reason string) bool {
 	return false
 }
 
+// hints are tried in order, the first match wins: the transient answers come first, so
+// that an SDK's "exceeded maximum number of attempts" after throttling or a server
+// error is never taken for an account quota.
 var hints = []struct {
 	match []string
 	hint  string
 }{
+	{[]string{"throttling", "rate exceeded", "too many requests", "requestlimitexceeded", "slowdown", "slow down"},
+		"AWS throttled the calls (the account is busy, or another tool polls it hard): berth already retried with backoff; run the command again in a minute, and the stack operation in progress, if any, goes on in CloudFormation"},
+	{[]string{"statuscode: 500", "statuscode: 502", "statuscode: 503", "statuscode: 504", "internalfailure", "internalerror", "serviceunavailable", "service unavailable", "internal server error"},
+		"AWS answered with a server error, which is not something to fix on your side: run the command again; if it persists, see the AWS Health Dashboard for the region"},
 	{[]string{"requires capabilities", "insufficientcapabilities"}, "the template creates IAM resources: berth passes CAPABILITY_IAM; if you deploy parent.yml yourself add --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"},
-	{[]string{"limitexceeded", "limit exceeded", "quota", "maximum number"}, "an account quota is reached: raise it in the Service Quotas console, or remove unused resources (EIPs, VPCs, NAT gateways, load balancers)"},
+	{[]string{"limitexceeded", "limit exceeded", "quota", "maximum number of"}, "an account quota is reached: raise it in the Service Quotas console, or remove unused resources (EIPs, VPCs, NAT gateways, load balancers)"},
 	{[]string{"cannotpullcontainer", "pull image", "image manifest", "not found: manifest", "repository does not exist"}, "the tasks cannot pull the image: check image.location, that the repository is in this account and region, and that the NAT gateways route out"},
 	{[]string{"health checks failed", "failed elb health checks", "circuit breaker", "did not stabilize"}, "the tasks start but fail their health checks: check health.path and port against the service, and read \"berth logs\""},
 	{[]string{"already exists"}, "a resource with this name exists outside the stack: pick another --env or name, or delete the leftover"},

@@ -80,6 +80,12 @@ func TestHints(t *testing.T) {
 		"api error DependencyViolation: The vpc has dependencies":        "still uses",
 		"User is not authorized to perform: ecs:CreateCluster":           "IAM permissions",
 		"something nobody has seen":                                      "",
+		// retry exhaustion and server errors are no quota, whatever words they hold
+		"operation error CloudFormation: DescribeStacks, exceeded maximum number of attempts, 3, https response error StatusCode: 400, RequestID: x, api error Throttling: Rate exceeded":      "throttled",
+		"operation error ECS: DescribeServices, exceeded maximum number of attempts, 3, https response error StatusCode: 503, RequestID: x, api error ServiceUnavailable: Service Unavailable": "server error",
+		"operation error ELB: CreateLoadBalancer, https response error StatusCode: 500, api error InternalFailure":                                                                             "server error",
+		"You have reached the maximum number of VPCs allowed (VpcLimitExceeded)":                                                                                                               "account quota",
+		"Your quota allows for 0 more running instance(s)": "account quota",
 	} {
 		if got := HintFor(reason); (want == "" && got != "") || !strings.Contains(got, want) {
 			t.Errorf("%q: hint %q, want %q", reason, got, want)
