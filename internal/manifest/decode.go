@@ -244,7 +244,8 @@ func (d *decoder) domain(dst *Domain) field {
 		err := d.mapping(n, key, fields{
 			"name":        d.str(&dst.Name),
 			"zone":        d.str(&dst.Zone),
-			"certificate": d.str(&dst.Certificate),
+			"certificate":     d.str(&dst.Certificate),
+			"hsts_subdomains": d.boolean(&dst.HSTSSubdomains),
 		})
 		if err == nil && dst.Name == "" {
 			return &Error{File: d.m.File, Line: d.m.lines[key], Key: key + ".name", Msg: "required: the name the service answers on, like api.example.com"}

@@ -178,6 +178,9 @@ type Domain struct {
 	Name        string // api.example.com
 	Zone        string // the Route 53 public hosted zone: a name (example.com) or an id (Z...); "" finds it
 	Certificate string // an ACM certificate ARN; "" requests one, validated through the zone
+	// HSTSSubdomains adds includeSubDomains to the Strict-Transport-Security header:
+	// every name under the domain must then serve HTTPS, which only its owner can say.
+	HSTSSubdomains bool
 }
 
 // HTTPS reports whether the service is served over HTTPS on its own domain.

@@ -26,10 +26,11 @@ const (
 	TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 	// HSTS is the Strict-Transport-Security header the HTTPS listener adds to every
 	// response (listener attribute routing.http.response.strict_transport_security.header_value,
-	// "HTTP header modification for your Application Load Balancer"): a year, as
-	// browsers' preload lists ask, without preload, which is a decision for the domain's
-	// owner.
-	HSTS = "max-age=31536000; includeSubDomains"
+	// "HTTP header modification for your Application Load Balancer"): a year, without
+	// includeSubDomains and preload, which bind every name under the domain to HTTPS
+	// and are decisions for the domain's owner (RFC 6797 6.1.2); domain.hsts_subdomains
+	// adds includeSubDomains.
+	HSTS = "max-age=31536000"
 	// OutCertificateArn is the certificate of the HTTPS listener.
 	OutCertificateArn = "CertificateArn"
 	// OutAccessLogBucket is the bucket of the load balancer's access logs.
@@ -66,7 +67,7 @@ func addDomain(t *cfn.Template, m *manifest.Manifest) {
 		"Certificates":    []any{map[string]any{"CertificateArn": cert}},
 		"DefaultActions":  []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}},
 		"ListenerAttributes": []any{map[string]any{
-			"Key": "routing.http.response.strict_transport_security.header_value", "Value": HSTS,
+			"Key": "routing.http.response.strict_transport_security.header_value", "Value": hsts(m.Domain),
 		}},
 	}})
 	// the load balancer is IPv4 only (the VPC has no IPv6 range), so an A record and
@@ -235,4 +236,12 @@ func addWAF(t *cfn.Template, m *manifest.Manifest) {
 		"ResourceArn": cfn.Ref("LoadBalancer"),
 		"WebACLArn":   cfn.GetAtt("WebACL.Arn"),
 	}})
+}
+
+// hsts is the Strict-Transport-Security header of the domain's listener.
+func hsts(d manifest.Domain) string {
+	if d.HSTSSubdomains {
+		return HSTS + "; includeSubDomains"
+	}
+	return HSTS
 }
