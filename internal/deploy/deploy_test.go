@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/buckets"
+	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/synth"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -95,3 +97,30 @@ func (l *lines) Done()                     {}
 func (l *lines) Identity(session.Identity) {}
 func (l *lines) Plan(*Plan)                {}
 func (l *lines) Restart()                  {}
+
+// The Auto Scaling group keeps the size the capacity provider scaled it to through a
+// cluster update, unless the manifest changes capacity.desired (aws/aws-cdk#5215).
+func TestAClusterUpdateLeavesTheGroupsSizeAlone(t *testing.T) {
+	deployed := &stacks.Stack{Name: "berth-dev-cluster", Status: "UPDATE_COMPLETE"}
+	for _, tc := range []struct {
+		name     string
+		desired  int
+		live     *stacks.Stack
+		settings map[string]string
+		want     string
+	}{
+		{"a new cluster starts with capacity.desired", 2, nil, nil, "2"},
+		{"an update with the same capacity.desired leaves the group alone", 2, deployed, map[string]string{"capacity.desired": "2"}, "0"},
+		{"an update of capacity.desired sets it", 3, deployed, map[string]string{"capacity.desired": "2"}, "3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &manifest.Manifest{Name: "api"}
+			m.Capacity.Desired = tc.desired
+			p := &prepared{m: m, env: &environment.Environment{Settings: tc.settings}}
+			tg := &target{kind: synth.Cluster, live: tc.live, declared: []string{synth.ParamDesiredCapacity}, tags: map[string]string{}}
+			if got := p.params(tg, nil, "")[synth.ParamDesiredCapacity]; got != tc.want {
+				t.Errorf("DesiredCapacity %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -182,6 +182,11 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*stacks.Stack, ima
 			params[name] = image
 		case synth.ParamHostedZone:
 			params[name] = p.zone.ID
+		case synth.ParamDesiredCapacity:
+			params[name] = strconv.Itoa(p.m.Capacity.Desired)
+			if keepsDesiredCapacity(p.m, t.live, p.env) {
+				params[name] = "0"
+			}
 		case synth.ParamDesiredCount:
 			params[name] = strconv.Itoa(p.m.Count.Min)
 			if p.m.Count.Scales() && stacks.Usable(t.live) != nil {
@@ -338,7 +343,7 @@ func (c *Clients) unchanged(ctx context.Context, name string, body []byte, param
 		return false
 	}
 	for k, v := range params {
-		if k == synth.ParamDesiredCount && v == "" {
+		if k == synth.ParamDesiredCount && v == "" || k == synth.ParamDesiredCapacity && v == "0" {
 			continue // the count is left to auto scaling, whatever the stack last had
 		}
 		if st.Params[k] != v {
@@ -370,6 +375,9 @@ func (c *Clients) templateChanges(ctx context.Context, t *target, live *stacks.S
 	}
 	if v, ok := now[synth.ParamDesiredCount]; ok && v == "" {
 		now[synth.ParamDesiredCount] = live.Params[synth.ParamDesiredCount] // left to auto scaling: unchanged
+	}
+	if v, ok := now[synth.ParamDesiredCapacity]; ok && v == "0" {
+		now[synth.ParamDesiredCapacity] = live.Params[synth.ParamDesiredCapacity] // left to the capacity provider: unchanged
 	}
 	return cfn.Compare(before, after, live.Params, now), nil
 }
@@ -421,4 +429,21 @@ func (c *Clients) planImage(ctx context.Context, id session.Identity, o Options,
 		pl.built = img
 	}
 	return nil
+}
+
+// keepsDesiredCapacity reports whether a deploy leaves the Auto Scaling group's desired
+// capacity alone: on a deployed cluster, unless the manifest changes capacity.desired.
+// A DesiredCapacity in the template resets the group to it whenever CloudFormation
+// updates the group for any other reason (a new instance type, AMI or volume), undoing
+// what the capacity provider scaled to (aws/aws-cdk#5215, "every deployment resets
+// capacity", aws/aws-cdk#5507); left out, the group keeps its size ("When you update
+// the stack, the current Desired size of ASG will remain the same if there is no
+// DesiredCapacity set", AWS support in Bayer-Group/cloudformation-template-generator#194).
+// "0" leaves it out (synth: the HasDesiredCapacity condition).
+func keepsDesiredCapacity(m *manifest.Manifest, cluster *stacks.Stack, env *environment.Environment) bool {
+	if stacks.Usable(cluster) == nil || env == nil {
+		return false
+	}
+	deployed, ok := env.Settings["capacity.desired"]
+	return !ok || deployed == strconv.Itoa(m.Capacity.Desired)
 }

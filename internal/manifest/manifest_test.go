@@ -125,6 +125,8 @@ func TestInvalidManifests(t *testing.T) {
 		{"health timeout", "name: a\nhealth:\n  interval: 5\n  timeout: 5\n", `berth.yml:4: health.timeout: 5 must be less than health.interval 5`},
 		{"threshold", "name: a\nhealth:\n  unhealthy_threshold: 11\n", `health.unhealthy_threshold: 11 is out of range (2-10)`},
 		{"instance type", "name: a\ncapacity:\n  instance_type: large\n", `berth.yml:3: capacity.instance_type: "large" is not an EC2 instance type`},
+		{"a name ELB refuses", "name: internal\n", `berth.yml:1: name: "internal" is taken: the load balancer would be named internal-<env>, which Elastic Load Balancing refuses; pick another name`},
+		{"a name of berth's own logs", "name: vpc-flow-logs\n", `berth.yml:1: name: "vpc-flow-logs" is taken: the environment's VPC flow logs are the log group /berth/<env>/vpc-flow-logs; pick another name`},
 		{"capacity desired > max", "name: a\ncapacity:\n  desired: 5\n  max: 2\n", `berth.yml:3: capacity.desired: 5 is out of range (0-capacity.max, which is 2)`},
 		{"capacity type", "name: a\ncapacity:\n  type: lambda\n", `berth.yml:3: capacity.type: "lambda" is not allowed (ec2: EC2 instances`},
 		{"fargate cpu", "name: a\ncpu: 300\ncapacity:\n  type: fargate\n", `berth.yml:2: cpu: 300 is not a Fargate task size (allowed: 256, 512, 1024, 2048, 4096, 8192, 16384)`},

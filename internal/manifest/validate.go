@@ -112,6 +112,17 @@ var (
 	ssmPath      = regexp.MustCompile(`^/[A-Za-z0-9_./-]+$`)
 )
 
+// reservedNames are service names that would collide with a name AWS refuses or berth
+// gives something else.
+var reservedNames = map[string]string{
+	// the load balancer is named <name>-<env>, and a load balancer's name "must not
+	// begin with internal-" (ELB API reference, CreateLoadBalancer, Name)
+	"internal": "the load balancer would be named internal-<env>, which Elastic Load Balancing refuses",
+	// log groups are /berth/<env>/<service>; the environment's flow logs go to
+	// /berth/<env>/vpc-flow-logs
+	"vpc-flow-logs": "the environment's VPC flow logs are the log group /berth/<env>/vpc-flow-logs",
+}
+
 // MaxNameLength keeps "<name>-<env>" within the 32 characters AWS allows in a load
 // balancer's name, with env names of up to MaxEnvLength characters.
 const (
@@ -138,6 +149,8 @@ func validateService(m *Manifest) error {
 		return m.errorf("name", "%q is not a valid service name (1-%d lower-case letters, digits and hyphens, starting with a letter; the load balancer is named <name>-<env> and AWS allows 32 characters)", m.Name, MaxNameLength)
 	case strings.Contains(m.Name, "--"):
 		return m.errorf("name", "%q has two hyphens in a row (AWS load balancer names do not allow it)", m.Name)
+	case reservedNames[m.Name] != "":
+		return m.errorf("name", "%q is taken: %s; pick another name", m.Name, reservedNames[m.Name])
 	case m.Image.Location != "" && m.Image.Build != "":
 		return m.errorf("image", "set one of image.location and image.build, not both")
 	case m.Port < 1 || m.Port > 65535:

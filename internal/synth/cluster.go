@@ -39,7 +39,7 @@ func ec2Cluster(m *manifest.Manifest) *cfn.Template {
 		Type: "String", Description: "EC2 instance type of the container instances", Default: m.Capacity.InstanceType,
 		AllowedPattern: `^[a-z][a-z0-9-]*\.[a-z0-9]+$`, ConstraintDescription: "an instance type such as c5.xlarge",
 	})
-	t.Parameters.Set("DesiredCapacity", cfn.Parameter{
+	t.Parameters.Set(ParamDesiredCapacity, cfn.Parameter{
 		Type: "Number", Description: "Instances to start with; 0 lets the capacity provider launch them when tasks need them", Default: m.Capacity.Desired, MinValue: cfn.Int(0),
 	})
 	t.Parameters.Set("MaxSize", cfn.Parameter{Type: "Number", Description: "Most instances the capacity provider may launch", Default: m.Capacity.Max, MinValue: cfn.Int(1)})

@@ -50,14 +50,17 @@ const (
 	ParamAmiID           = "AmiId"
 	ResAutoScalingGroup  = "AutoScalingGroup"
 	// MetadataKey holds, in a template's Metadata, what berth records about it.
-	MetadataKey        = "berth"
-	ParamDesiredCount  = "DesiredCount"
-	OutURL             = "URL"
-	OutServiceName     = "ServiceName"
-	OutTargetGroupArn  = "TargetGroupArn"
-	OutLogGroupName    = "LogGroupName"
-	OutLoadBalancerDNS = "LoadBalancerDNS"
-	DefaultEnv         = "dev"
+	MetadataKey       = "berth"
+	ParamDesiredCount = "DesiredCount"
+	// ParamDesiredCapacity is the cluster's Auto Scaling group size to start with; 0
+	// leaves the group's size alone.
+	ParamDesiredCapacity = "DesiredCapacity"
+	OutURL               = "URL"
+	OutServiceName       = "ServiceName"
+	OutTargetGroupArn    = "TargetGroupArn"
+	OutLogGroupName      = "LogGroupName"
+	OutLoadBalancerDNS   = "LoadBalancerDNS"
+	DefaultEnv           = "dev"
 )
 
 // Templates are the four templates of one manifest.
