@@ -242,8 +242,8 @@ func (d *decoder) domain(dst *Domain) field {
 			return nil
 		}
 		err := d.mapping(n, key, fields{
-			"name":        d.str(&dst.Name),
-			"zone":        d.str(&dst.Zone),
+			"name":            d.str(&dst.Name),
+			"zone":            d.str(&dst.Zone),
 			"certificate":     d.str(&dst.Certificate),
 			"hsts_subdomains": d.boolean(&dst.HSTSSubdomains),
 		})
