@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/appdir"
 	"github.com/spf13/cobra"
 )
 
@@ -13,8 +15,11 @@ func newInit() *cobra.Command {
 	var file string
 	var force bool
 	c := &cobra.Command{
-		Use:     "init",
-		Short:   "Write a commented starter berth.yml",
+		Use:   "init",
+		Short: "Write a commented berth.yml for the app in this directory",
+		Long: `init reads the directory berth.yml goes in — the name, a Dockerfile or Go main
+package to build, the port, a health path — and says what it guessed and why; every
+other key is written with its default, commented.`,
 		Example: "  berth init\n  berth init -f api.yml --force",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -23,10 +28,18 @@ func newInit() *cobra.Command {
 			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
-			if err := os.WriteFile(file, []byte(manifest.Starter), 0o644); err != nil {
+			g, err := appdir.Read(filepath.Dir(file))
+			if err != nil {
+				return err
+			}
+			text := manifest.Starter
+			if g.Build != "" {
+				text = manifest.StarterFor(g.Name, g.Build, g.Port, g.HealthPath)
+			}
+			if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 				return fmt.Errorf("write starter manifest: %w", err)
 			}
-			fmt.Fprintf(c.OutOrStdout(), "wrote %s: edit it, then run \"berth up\" to run it locally or \"berth deploy\" to deploy it\n", file)
+			g.WriteText(c.OutOrStdout(), file)
 			return nil
 		},
 	}

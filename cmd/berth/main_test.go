@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/berthdev/berth/internal/identity"
+	"github.com/berthdev/berth/internal/manifest"
 )
 
 // bin is the real berth binary, built once for the tests that run it as a user would.
@@ -344,5 +345,25 @@ func TestAMisspelledRegionIsRefusedBeforeAnyCall(t *testing.T) {
 			strings.Contains(r.stderr, "could not be reached") {
 			t.Errorf("berth %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
 		}
+	}
+}
+
+// berth init in a directory named shop with a Go main package writes name: shop and
+// image.build: ., and with a Dockerfile exposing 8000, port: 8000; each guess says why.
+func TestInitReadsTheApp(t *testing.T) {
+	shop := filepath.Join(t.TempDir(), "shop")
+	os.MkdirAll(shop, 0o755)
+	os.WriteFile(filepath.Join(shop, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)
+	r := berth(t, shop, "init")
+	m, err := manifest.Load(filepath.Join(shop, "berth.yml"))
+	if r.code != 0 || err != nil || m.Name != "shop" || m.Image.Build != "." || m.Image.Location != "" ||
+		!strings.Contains(r.stdout, "name: shop   (the directory's name)") || !strings.Contains(r.stdout, "a Go main package") {
+		t.Fatalf("exit %d, %v: %+v\n%s%s", r.code, err, m, r.stdout, r.stderr)
+	}
+	os.WriteFile(filepath.Join(shop, "Dockerfile"), []byte("FROM python:3.12\nEXPOSE 8000\n"), 0o644)
+	r = berth(t, shop, "init", "--force")
+	if m, err = manifest.Load(filepath.Join(shop, "berth.yml")); r.code != 0 || err != nil || m.Port != 8000 ||
+		!strings.Contains(r.stdout, "port: 8000   (EXPOSE 8000 in the Dockerfile (line 2))") {
+		t.Errorf("with a Dockerfile: exit %d, %v, port %d\n%s%s", r.code, err, m.Port, r.stdout, r.stderr)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/berthdev/berth/internal/instances"
-	"github.com/berthdev/berth/internal/manifest"
 
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
@@ -41,20 +40,15 @@ manifest is invalid.`,
 			for _, f := range files {
 				fmt.Fprintln(c.OutOrStdout(), f)
 			}
-			warnRoom(c, m)
+			if w := instances.RoomFor(m); w != "" {
+				fmt.Fprintf(c.ErrOrStderr(), "warning: %s\n", w)
+			}
 			return nil
 		},
 	}
 	manifestFlag(c, &o.file)
 	c.Flags().StringVarP(&o.out, "output-dir", "o", "templates", "directory to write the templates to")
 	return c
-}
-
-// warnRoom says when the service's tasks cannot all be placed on capacity.max instances.
-func warnRoom(c *cobra.Command, m *manifest.Manifest) {
-	if w := instances.RoomFor(m); w != "" {
-		fmt.Fprintf(c.ErrOrStderr(), "warning: %s\n", w)
-	}
 }
 
 // validOutputDir refuses, as a usage error, an --output-dir that cannot be a directory

@@ -23,29 +23,16 @@ func newUp() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Run the service on the local Docker engine behind a local load balancer",
-		Long: `up runs count replicas of the service on a private Docker network behind a load
-balancer on 127.0.0.1:8080 (the next free port when taken: each service of an
-environment runs under its own berth up) that behaves like the ALB target group: health checks by the
-manifest, traffic only to healthy replicas, drain on deregistration. Replicas that exit
-or stay unhealthy past the grace period are replaced, with a backoff. Ctrl-C stops
-accepting connections, lets requests in flight finish (up to deregistration_delay),
-then removes everything; a second Ctrl-C quits at once ("berth down" cleans up).
-
-"berth reload" from another shell (or SIGHUP to this process) reads berth.yml again,
-rebuilds, applies count, health and deployment settings at once and rolls out new
-replicas (max_percent / min_healthy_percent, like ECS) for a new image, env, cpu or
-memory; it says what needs a restart (name, port). --watch does the same when berth.yml
-or the sources of image.build change. A service that already runs in the environment
-is not started twice.
-
-With a domain in berth.yml, or --tls, the load balancer serves HTTPS (from
-127.0.0.1:8443) with a certificate of a local authority berth makes once, and the
-HTTP listener redirects to it, as the ALB does.
-
-Secrets take their values from the environment, then from berth.secrets.env next to
-berth.yml (NAME=value lines), which never goes into an image; a missing one stops berth
-up. Replicas get no AWS credentials unless --aws-profile names a profile: then
-short-lived ones, as the SDK resolves them.`,
+		Long: `up runs count replicas of the service on a private Docker network behind a local
+load balancer on 127.0.0.1:8080 (the next free port when taken) that behaves like the
+ALB and its target group: health checks, traffic only to healthy replicas, drain on
+deregistration; replicas that exit or stay unhealthy are replaced, with a backoff.
+Ctrl-C drains and removes everything ("berth down" cleans up after a crash).
+"berth reload" (or --watch, on a change of berth.yml or the sources) applies berth.yml
+again and rolls out new replicas like ECS. With a domain, or --tls, it serves HTTPS
+from a local certificate authority. Secrets come from the environment, then from
+berth.secrets.env next to berth.yml; replicas get AWS credentials only with
+--aws-profile. README, "berth up", has the details.`,
 		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo\n  berth up --aws-profile dev",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

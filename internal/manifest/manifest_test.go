@@ -481,3 +481,22 @@ func manyPolicies(n int) string {
 	}
 	return b.String()
 }
+
+// The starter of an app found by berth init is valid and says what was found, and
+// nothing else differs from the starter's defaults.
+func TestStarterForAnApp(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "cmd"), 0o755)
+	text := StarterFor("shop", ".", 8000, "/healthz")
+	os.WriteFile(filepath.Join(dir, "berth.yml"), []byte(text), 0o644)
+	m, err := Load(filepath.Join(dir, "berth.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "shop" || m.Image.Build != "." || m.Image.Location != "" || m.Port != 8000 || m.Health.Path != "/healthz" {
+		t.Errorf("starter for shop: %+v %+v %d %s", m.Image, m.Name, m.Port, m.Health.Path)
+	}
+	if !strings.Contains(text, "ssm:/shop/db-password") || strings.Contains(text, "/web/") {
+		t.Errorf("the examples do not name the service:\n%s", text)
+	}
+}

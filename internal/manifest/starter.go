@@ -1,6 +1,12 @@
 package manifest
 
-// Starter is what "berth init" writes: every key with its default, commented.
+import (
+	"fmt"
+	"strings"
+)
+
+// Starter is what "berth init" writes where it finds no app: every key with its
+// default, commented, and a public image to run.
 const Starter = `# berth.yml: one service on Amazon ECS with EC2 capacity (berth deploy),
 # or on the local Docker engine (berth up). Every key but name is optional;
 # the values shown are the defaults. Reference: README.md, "The manifest".
@@ -66,3 +72,22 @@ network:
 logs:
   retention: 30            # days
 `
+
+// StarterFor is the starter for an app berth init found: its name, what to build, its
+// port and health path in place of the placeholder's, every other key as in Starter.
+func StarterFor(name, build string, port int, healthPath string) string {
+	s := strings.Replace(Starter, "name: web                  # 1-20 characters: a-z, 0-9, -",
+		fmt.Sprintf("%-26s # 1-20 characters: a-z, 0-9, -", "name: "+name), 1)
+	s = strings.Replace(s, `  location: public.ecr.aws/nginx/nginx:latest   # an image to run as is
+  # build: ./app           # or a directory to build: a Go main package
+                           # (no Dockerfile needed) or one with a Dockerfile`,
+		fmt.Sprintf(`  %-24s # a directory to build: a Go main package
+                           # (no Dockerfile needed) or one with a Dockerfile
+  # location: public.ecr.aws/nginx/nginx:latest   # or an image to run as is`, "build: "+build), 1)
+	s = strings.Replace(s, "port: 80                   # container port", fmt.Sprintf("%-26s # container port", fmt.Sprintf("port: %d", port)), 1)
+	s = strings.Replace(s, "  path: /\n", "  path: "+healthPath+"\n", 1)
+	for _, w := range []string{"web/", "/web/"} { // the secrets' examples name the service
+		s = strings.ReplaceAll(s, w, strings.Replace(w, "web", name, 1))
+	}
+	return s
+}

@@ -143,14 +143,23 @@ func validate(m *Manifest) error {
 	return nil
 }
 
-func validateService(m *Manifest) error {
+// CheckName says what is wrong with a service name, if anything.
+func CheckName(name string) error {
 	switch {
-	case len(m.Name) > MaxNameLength || !serviceName.MatchString(m.Name):
-		return m.errorf("name", "%q is not a valid service name (1-%d lower-case letters, digits and hyphens, starting with a letter; the load balancer is named <name>-<env> and AWS allows 32 characters)", m.Name, MaxNameLength)
-	case strings.Contains(m.Name, "--"):
-		return m.errorf("name", "%q has two hyphens in a row (AWS load balancer names do not allow it)", m.Name)
-	case reservedNames[m.Name] != "":
-		return m.errorf("name", "%q is taken: %s; pick another name", m.Name, reservedNames[m.Name])
+	case len(name) > MaxNameLength || !serviceName.MatchString(name):
+		return fmt.Errorf("%q is not a valid service name (1-%d lower-case letters, digits and hyphens, starting with a letter; the load balancer is named <name>-<env> and AWS allows 32 characters)", name, MaxNameLength)
+	case strings.Contains(name, "--"):
+		return fmt.Errorf("%q has two hyphens in a row (AWS load balancer names do not allow it)", name)
+	case reservedNames[name] != "":
+		return fmt.Errorf("%q is taken: %s; pick another name", name, reservedNames[name])
+	}
+	return nil
+}
+
+func validateService(m *Manifest) error {
+	switch err := CheckName(m.Name); {
+	case err != nil:
+		return m.errorf("name", "%s", err)
 	case m.Image.Location != "" && m.Image.Build != "":
 		return m.errorf("image", "set one of image.location and image.build, not both")
 	case m.Port < 1 || m.Port > 65535:
