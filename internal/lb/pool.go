@@ -12,6 +12,9 @@ type backendConn struct {
 	net.Conn
 	br       *bufio.Reader
 	bw       *bufio.Writer
+	resp     respHead
+	body     body
+	trailer  []byte
 	reused   bool
 	idleFrom time.Time
 }
