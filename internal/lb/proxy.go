@@ -92,7 +92,14 @@ func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAliv
 }
 
 func newBackendConn(c net.Conn) *backendConn {
-	return &backendConn{Conn: c, br: bufio.NewReaderSize(c, 4<<10), bw: bufio.NewWriterSize(c, 4<<10)}
+	bc := &backendConn{Conn: c, sock: newSockIO(c)}
+	var r io.Reader = c
+	var w io.Writer = c
+	if bc.sock != nil {
+		r, w = bc.sock, bc.sock
+	}
+	bc.br, bc.bw = bufio.NewReaderSize(r, 4<<10), bufio.NewWriterSize(w, 4<<10)
+	return bc
 }
 
 // roundTrip writes the request to the target and reads the answer's head into bc.resp.
@@ -116,6 +123,11 @@ func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, upgrade bool) erro
 		}
 	}
 	if werr == nil {
+		if bc.sock != nil && !upgrade && h.contentLength == 0 && bc.bw.Buffered() > 0 {
+			// the request's last bytes go out in this one write, nothing can come back
+			// before them: wait in it for the answer (sockIO.writeWait)
+			bc.sock.setReplyWait()
+		}
 		werr = bc.bw.Flush()
 	}
 	for {

@@ -114,10 +114,15 @@ var (
 
 func (s *Server) serveConn(cc *clientConn) {
 	defer s.forget(cc)
+	var r io.Reader = cc.c
+	var w io.Writer = cc.c
+	if s := newSockIO(cc.c); s != nil {
+		r, w = s, s
+	}
 	cc.br = readers.Get().(*bufio.Reader)
-	cc.br.Reset(cc.c)
+	cc.br.Reset(r)
 	cc.bw = writers.Get().(*bufio.Writer)
-	cc.bw.Reset(cc.c)
+	cc.bw.Reset(w)
 	defer func() {
 		cc.br.Reset(nil)
 		readers.Put(cc.br)
