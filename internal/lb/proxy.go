@@ -76,7 +76,7 @@ func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAliv
 			var ce *clientError
 			if errors.As(err, &ce) {
 				if errors.Is(err, errMalformedBody) {
-					writeError(cc.bw, http.StatusBadRequest, "400 Bad Request: "+err.Error(), false)
+					refuse(cc, http.StatusBadRequest, errMalformedBody.Error())
 				}
 				return true, false
 			}
