@@ -262,3 +262,19 @@ func ambiguousHead(data []byte) bool {
 	}
 	return cl > 1 || te > 1 || cl > 0 && te > 0
 }
+
+// A client that waits for 100 Continue before it sends its body, and gets a final
+// answer instead (no target), will not send the body: the balancer says it closes
+// and closes, rather than wait for the body to skip it.
+func TestExpectContinueWithoutTargetCloses(t *testing.T) {
+	b := New(testConfig(), nil)
+	defer b.Close()
+	hostport := strings.TrimPrefix(front(t, b), "http://")
+	resp, closed, err := exchange(hostport, "PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 || !resp.Close || !closed {
+		t.Errorf("%d, Connection: close %v, closed %v: want a 503 and the connection closed", resp.StatusCode, resp.Close, closed)
+	}
+}

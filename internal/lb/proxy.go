@@ -43,6 +43,7 @@ func (b *Balancer) serve(cc *clientConn, keep bool) bool {
 }
 
 func (b *Balancer) noTarget(cc *clientConn, tried, keep bool) bool {
+	keep = keep && !cc.bodyWithheld()
 	if tried {
 		return writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway: could not connect to any target", keep) == nil && keep
 	}
@@ -85,6 +86,7 @@ func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAliv
 				// net/http's Transport, try once more on a new connection
 				continue
 			}
+			keep = keep && !cc.bodyWithheld()
 			return true, writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", keep) == nil && keep
 		}
 		return true, b.relay(cc, bc, t, keep)

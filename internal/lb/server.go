@@ -185,7 +185,7 @@ func (s *Server) serveConn(cc *clientConn) {
 			}
 		}
 		keep := s.b.serve(cc, !h.close && !s.isStopping())
-		if keep && h.contentLength != 0 {
+		if keep && h.contentLength != 0 && !cc.bodyWithheld() {
 			// what the target did not read of the body stands before the next request
 			n, err := io.CopyN(io.Discard, &cc.body, 256<<10+1)
 			keep = n <= 256<<10 && errors.Is(err, io.EOF)
@@ -194,6 +194,13 @@ func (s *Server) serveConn(cc *clientConn) {
 			return
 		}
 	}
+}
+
+// bodyWithheld reports a client that waits for 100 Continue before it sends its body
+// and was not sent one: the body will not come, so the connection cannot carry
+// another request (net/http's server closes such a connection too).
+func (cc *clientConn) bodyWithheld() bool {
+	return cc.req.expect100 && cc.req.contentLength != 0 && !cc.continued
 }
 
 // refuse answers a request that is not forwarded and closes the connection.
