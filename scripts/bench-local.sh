@@ -10,7 +10,10 @@
 # that a neighbour's load hits them alike, after one warm-up run each; each figure is
 # the median over the rounds. CPU per request is the proxy process's user + system time
 # (/proc/PID/stat; nginx: its worker processes) over the requests wrk completed.
-# The machine's load is printed before and after: compare runs made when it was quiet.
+# The three ratios berth / nginx (requests per second, CPU per request, p99 latency)
+# are taken within each round, where both ran under the same load, and their medians
+# printed with every round's value. The machine's load is printed before and after:
+# compare runs made when it was quiet.
 #
 # Needs: docker, wrk and nginx (apt-get install wrk nginx-light).
 set -euo pipefail
@@ -75,7 +78,7 @@ run() { # name url secs pids... -> "name rps p50 p99 cpu_us_per_request" (latenc
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /requests in/ {n=$1} /Requests\/sec/ {rps=$2}
     /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)}
-    END {cpu = has ? sprintf("%.0f", t / hz * 1e6 / n) : "-"; printf "%s %.0f %.2f %.2f %s\n", name, rps, p50, p99, cpu}' <<<"$out"
+    END {cpu = has ? sprintf("%.1f", t / hz * 1e6 / n) : "-"; printf "%s %.0f %.2f %.2f %s\n", name, rps, p50, p99, cpu}' <<<"$out"
 }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
@@ -103,9 +106,17 @@ for name in direct berth nginx; do
   rps=$(col 2); p50=$(col 3); p99=$(col 4)
   cpu=$([ $name = direct ] && echo "-" || echo "$(col 5) µs")
   printf '| %s | %.0f | %.2f | %.2f | %s |\n' "$name" "$rps" "$p50" "$p99" "$cpu"
-  eval "${name}_rps=$rps ${name}_p99=$p99 ${name}_cpu=$( [ $name = direct ] && echo 0 || col 5)"
 done
 echo
-awk -v br="$berth_rps" -v nr="$nginx_rps" -v bp="$berth_p99" -v np="$nginx_p99" -v bc="$berth_cpu" -v nc="$nginx_cpu" \
-  'BEGIN {printf "berth / nginx: %.2f x the requests per second, %.2f x the p99 latency, %.2f x the CPU per request\n", br/nr, bp/np, bc/nc}'
+# the ratios within each round (runs are in order: direct, berth, nginx per round)
+awk '$1 == "berth" {b[++nb] = $0} $1 == "nginx" {n[++nn] = $0}
+  END {for (i = 1; i <= nb; i++) {split(b[i], x, " "); split(n[i], y, " ");
+    printf "%.3f %.3f %.3f\n", x[2]/y[2], x[5]/y[5], x[4]/y[4]}}' "$work/runs" >"$work/ratios"
+ratio() { # column -> "median [each round]"
+  printf '%.2fx  [%s]' "$(cut -d' ' -f"$1" "$work/ratios" | median)" "$(cut -d' ' -f"$1" "$work/ratios" | xargs printf '%.2f ' | sed 's/ $//')"
+}
+echo "berth / nginx, median of the $rounds rounds' ratios [each round]:"
+echo "  requests per second: $(ratio 1)   (above 1: berth serves more)"
+echo "  CPU per request:     $(ratio 2)   (below 1: berth spends less)"
+echo "  p99 latency:         $(ratio 3)   (below 1: berth is faster)"
 echo "(medians of $rounds interleaved runs of wrk -t2 -c64 -d${secs}s; direct is one replica without a proxy)"

@@ -37,7 +37,7 @@ func backend(t *testing.T, name string, healthy *atomic.Bool) *httptest.Server {
 
 func addr(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
 
-func waitState(t *testing.T, b *Balancer, id string, want State) {
+func waitState(t testing.TB, b *Balancer, id string, want State) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
@@ -51,12 +51,12 @@ func waitState(t *testing.T, b *Balancer, id string, want State) {
 }
 
 // front serves the balancer on a loopback listener and returns its URL.
-func front(t *testing.T, b *Balancer) string {
+func front(t testing.TB, b *Balancer) string {
 	url, _ := frontServer(t, b)
 	return url
 }
 
-func frontServer(t *testing.T, b *Balancer) (string, *Server) {
+func frontServer(t testing.TB, b *Balancer) (string, *Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -12,6 +12,10 @@ type backendConn struct {
 	net.Conn
 	br       *bufio.Reader
 	bw       *bufio.Writer
+	sock     *sockIO // nil where br and bw use net.Conn
+	resp     respHead
+	body     body
+	trailer  []byte
 	reused   bool
 	idleFrom time.Time
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -19,13 +18,14 @@ import (
 // or channels in between (net/http's Transport uses two goroutines per connection and
 // hands every request and response across them).
 
-// serve proxies one request and reports whether the client's connection may carry
-// another; keep says whether the client asked for that. A request whose connection to
-// a target could not be established is retried on another target, since that target
-// never saw it; a request that was sent is not, since the target may have acted on it.
-func (b *Balancer) serve(cc *clientConn, r *http.Request, keep bool) bool {
-	if isUpgrade(r) {
-		b.tunnel(cc, r)
+// serve proxies the request in cc.req and reports whether the client's connection may
+// carry another; keep says whether the client asked for that. A request whose
+// connection to a target could not be established is retried on another target,
+// since that target never saw it; a request that was sent is not, since the target
+// may have acted on it.
+func (b *Balancer) serve(cc *clientConn, keep bool) bool {
+	if cc.req.upgrade != nil {
+		b.tunnel(cc)
 		return false
 	}
 	var buf [4]*target
@@ -36,22 +36,30 @@ func (b *Balancer) serve(cc *clientConn, r *http.Request, keep bool) bool {
 			return b.noTarget(cc, len(tried) > 0, keep)
 		}
 		tried = append(tried, t)
-		if done, k := b.forward(cc, r, t, keep); done {
+		if done, k := b.forward(cc, t, keep); done {
 			return k
 		}
 	}
 }
 
 func (b *Balancer) noTarget(cc *clientConn, tried, keep bool) bool {
+	keep = keep && !cc.bodyWithheld()
 	if tried {
 		return writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway: could not connect to any target", keep) == nil && keep
 	}
 	return writeError(cc.bw, http.StatusServiceUnavailable, "503 Service Unavailable: no healthy target", keep) == nil && keep
 }
 
-// forward sends r to t and relays the answer. done is false when no connection to t
-// could be established, so r can go elsewhere.
-func (b *Balancer) forward(cc *clientConn, r *http.Request, t *target, keep bool) (done, keepAlive bool) {
+// clientError is a failure on the client's side while a request went out: its body
+// could not be read (cut short, or malformed), or the 100 Continue not written.
+type clientError struct{ err error }
+
+func (e *clientError) Error() string { return e.err.Error() }
+func (e *clientError) Unwrap() error { return e.err }
+
+// forward sends the request to t and relays the answer. done is false when no
+// connection to t could be established, so the request can go elsewhere.
+func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAlive bool) {
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
 	for {
@@ -63,76 +71,107 @@ func (b *Balancer) forward(cc *clientConn, r *http.Request, t *target, keep bool
 			}
 			bc = newBackendConn(c)
 		}
-		resp, err := b.roundTrip(cc, bc, r, false)
+		err := b.roundTrip(cc, bc, false)
 		if err != nil {
-			bc.Close()
-			if bc.reused && stale(err) && replayable(r) {
+			bc.Close() // the target may be waiting for the rest of a body: it gets an EOF
+			var ce *clientError
+			if errors.As(err, &ce) {
+				if errors.Is(err, errMalformedBody) {
+					refuse(cc, http.StatusBadRequest, errMalformedBody.Error())
+				}
+				return true, false
+			}
+			if bc.reused && stale(err) && replayable(&cc.req) {
 				// the target closed an idle connection as the request went out: like
 				// net/http's Transport, try once more on a new connection
 				continue
 			}
+			keep = keep && !cc.bodyWithheld()
 			return true, writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", keep) == nil && keep
 		}
-		return true, b.relay(cc, r, resp, bc, t, keep)
+		return true, b.relay(cc, bc, t, keep)
 	}
 }
 
 func newBackendConn(c net.Conn) *backendConn {
-	return &backendConn{Conn: c, br: bufio.NewReaderSize(c, 4<<10), bw: bufio.NewWriterSize(c, 4<<10)}
+	bc := &backendConn{Conn: c, sock: newSockIO(c)}
+	var r io.Reader = c
+	var w io.Writer = c
+	if bc.sock != nil {
+		r, w = bc.sock, bc.sock
+	}
+	bc.br, bc.bw = bufio.NewReaderSize(r, 4<<10), bufio.NewWriterSize(w, 4<<10)
+	return bc
 }
 
-// roundTrip writes r to the target and reads the answer's head.
-func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, r *http.Request, upgrade bool) (*http.Response, error) {
-	b.writeHead(bc.bw, r, cc.clientIP, upgrade)
+// roundTrip writes the request to the target and reads the answer's head into bc.resp.
+func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, upgrade bool) error {
+	h := &cc.req
+	b.writeHead(bc.bw, h, cc.clientIP, upgrade)
 	var werr error
-	if r.ContentLength != 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
-		// the client waits for this before it sends the body
-		cc.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
-		werr = cc.bw.Flush()
+	if h.contentLength != 0 {
+		if h.expect100 && !cc.continued {
+			// the client waits for this before it sends the body
+			cc.continued = true
+			cc.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+			if err := cc.bw.Flush(); err != nil {
+				return &clientError{err}
+			}
+		}
+		werr = writeBody(bc.bw, h, &cc.body)
+		var ce *clientError
+		if errors.As(werr, &ce) {
+			return werr
+		}
 	}
 	if werr == nil {
-		werr = writeBody(bc.bw, r)
-	}
-	if werr == nil {
+		if bc.sock != nil && !upgrade && h.contentLength == 0 && bc.bw.Buffered() > 0 {
+			// the request's last bytes go out in this one write, nothing can come back
+			// before them: wait in it for the answer (sockIO.writeWait)
+			bc.sock.setReplyWait()
+		}
 		werr = bc.bw.Flush()
 	}
 	for {
-		resp, err := http.ReadResponse(bc.br, r)
-		if err != nil {
+		// after a failed write the target may still have answered (and closed)
+		if err := readResponseHead(bc.br, &bc.resp); err != nil {
 			if werr != nil {
-				return nil, werr
+				return werr
 			}
-			return nil, err
+			return err
 		}
-		if resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+		code := bc.resp.code
+		if code < 200 && code != http.StatusSwitchingProtocols {
 			continue // 1xx informational (103 Early Hints): the final answer follows
 		}
-		if resp.StatusCode == http.StatusSwitchingProtocols && !upgrade {
-			return nil, errors.New("target switched protocols on a request that did not ask to")
+		if code == http.StatusSwitchingProtocols && !upgrade {
+			return errors.New("target switched protocols on a request that did not ask to")
 		}
-		return resp, nil
+		return nil
 	}
 }
 
 // writeHead writes the request line and headers as the target gets them: hop-by-hop
 // headers dropped, X-Forwarded-For extended with the client's address,
 // X-Forwarded-Proto and -Port set to the listener's, as the ALB does.
-func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request, clientIP string, upgrade bool) {
-	uri := r.RequestURI
-	if uri == "" || uri[0] != '/' && uri != "*" {
-		uri = r.URL.RequestURI() // absolute-form: the target gets origin-form
-	}
-	bw.WriteString(r.Method)
+func (b *Balancer) writeHead(bw *bufio.Writer, h *reqHead, clientIP string, upgrade bool) {
+	bw.Write(h.method)
 	bw.WriteByte(' ')
-	bw.WriteString(uri)
+	bw.Write(h.target)
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
-	bw.WriteString(r.Host)
+	bw.Write(h.host)
 	bw.WriteString("\r\n")
-	writeHeader(bw, r.Header, skipRequestHeader)
+	for _, f := range h.fields {
+		if !skipRequestHeader(f.name) && !h.named(f.name) {
+			writeField(bw, f)
+		}
+	}
 	bw.WriteString("X-Forwarded-For: ")
-	for _, v := range r.Header["X-Forwarded-For"] {
-		bw.WriteString(v)
-		bw.WriteString(", ")
+	for _, f := range h.fields {
+		if equalFold(f.name, "X-Forwarded-For") {
+			bw.Write(f.value)
+			bw.WriteString(", ")
+		}
 	}
 	bw.WriteString(clientIP)
 	bw.WriteString("\r\nX-Forwarded-Proto: ")
@@ -142,109 +181,113 @@ func (b *Balancer) writeHead(bw *bufio.Writer, r *http.Request, clientIP string,
 	bw.WriteString("\r\n")
 	if upgrade {
 		bw.WriteString("Connection: Upgrade\r\nUpgrade: ")
-		bw.WriteString(r.Header.Get("Upgrade"))
+		bw.Write(h.upgrade)
 		bw.WriteString("\r\n")
 	}
 	switch {
-	case r.ContentLength > 0:
+	case h.contentLength > 0:
 		bw.WriteString("Content-Length: ")
-		bw.WriteString(strconv.FormatInt(r.ContentLength, 10))
+		var n [20]byte
+		bw.Write(strconv.AppendInt(n[:0], h.contentLength, 10))
 		bw.WriteString("\r\n")
-	case r.ContentLength < 0:
+	case h.contentLength < 0:
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
-	case r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch:
+	case string(h.method) == "POST" || string(h.method) == "PUT" || string(h.method) == "PATCH":
 		bw.WriteString("Content-Length: 0\r\n")
 	}
 	bw.WriteString("\r\n")
 }
 
-// writeHeader writes the fields of h that stay on this hop: neither skipped nor named
-// by the Connection header.
-func writeHeader(bw *bufio.Writer, h http.Header, skip func(string) bool) {
-	named := h["Connection"]
-	for k, vv := range h {
-		if skip(k) || named != nil && listed(named, k) {
-			continue
-		}
-		writeField(bw, k, vv)
-	}
-}
-
-func writeField(bw *bufio.Writer, k string, vv []string) {
-	for _, v := range vv {
-		bw.WriteString(k)
-		bw.WriteString(": ")
-		bw.WriteString(v)
-		bw.WriteString("\r\n")
-	}
+func writeField(bw *bufio.Writer, f field) {
+	bw.Write(f.name)
+	bw.WriteString(": ")
+	bw.Write(f.value)
+	bw.WriteString("\r\n")
 }
 
 // writeBody streams the request body: as is with a length, re-chunked without one.
-func writeBody(bw *bufio.Writer, r *http.Request) error {
-	switch {
-	case r.ContentLength > 0:
-		_, err := io.Copy(bw, r.Body)
-		return err
-	case r.ContentLength < 0:
-		cw := httputil.NewChunkedWriter(bw)
-		if _, err := io.Copy(cw, r.Body); err != nil {
-			return err
-		}
-		if err := cw.Close(); err != nil {
-			return err
-		}
-		_, err := bw.WriteString("\r\n")
+// A failure to read it is the client's, a clientError.
+func writeBody(bw *bufio.Writer, h *reqHead, body *body) error {
+	src := clientBody{body}
+	if h.contentLength > 0 {
+		_, err := io.Copy(bw, src)
 		return err
 	}
-	return nil
+	cw := httputil.NewChunkedWriter(bw)
+	if _, err := io.Copy(cw, src); err != nil {
+		return err
+	}
+	if err := cw.Close(); err != nil {
+		return err
+	}
+	_, err := bw.WriteString("\r\n")
+	return err
+}
+
+// clientBody marks the errors of reading a request body as the client's.
+type clientBody struct{ b *body }
+
+func (c clientBody) Read(p []byte) (int, error) {
+	n, err := c.b.Read(p)
+	if err != nil && err != io.EOF {
+		err = &clientError{err}
+	}
+	return n, err
 }
 
 // relay writes the answer to the client, and gives the connection to the target back
 // to the pool when the answer was read to its end and the target keeps it open. It
 // reports whether the client's connection may carry another request.
-func (b *Balancer) relay(cc *clientConn, r *http.Request, resp *http.Response, bc *backendConn, t *target, keep bool) bool {
-	bw := cc.bw
-	hasBody := r.Method != http.MethodHead && bodyAllowed(resp.StatusCode)
+func (b *Balancer) relay(cc *clientConn, bc *backendConn, t *target, keep bool) bool {
+	bw, h, resp := cc.bw, &cc.req, &bc.resp
+	hasBody := string(h.method) != "HEAD" && bodyAllowed(resp.code)
+	toClose := hasBody && resp.contentLength < 0 && !resp.chunked // the body ends when the target closes
 	// without a length the body may be a stream (server-sent events, a long download
 	// written as it is made): it is chunked to HTTP/1.1 clients, each piece sent as it
 	// comes; an HTTP/1.0 client gets it until the connection closes
-	chunked := hasBody && resp.ContentLength < 0 && r.ProtoAtLeast(1, 1)
-	if hasBody && resp.ContentLength < 0 && !chunked {
+	chunked := hasBody && resp.contentLength < 0 && h.minor > 0
+	if hasBody && resp.contentLength < 0 && !chunked {
 		keep = false
 	}
 	bw.WriteString("HTTP/1.1 ")
-	bw.WriteString(resp.Status)
+	bw.Write(resp.status)
 	bw.WriteString("\r\n")
-	writeHeader(bw, resp.Header, skipResponseHeader)
+	for _, f := range resp.fields {
+		if skipResponseHeader(f.name) || resp.named(f.name) || resp.chunked && equalFold(f.name, "Content-Length") {
+			continue
+		}
+		writeField(bw, f)
+	}
 	if chunked {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
-		if len(resp.Trailer) > 0 {
-			names := make([]string, 0, len(resp.Trailer))
-			for k := range resp.Trailer {
-				names = append(names, k)
+		for _, f := range resp.fields {
+			if equalFold(f.name, "Trailer") {
+				writeField(bw, f)
 			}
-			bw.WriteString("Trailer: " + strings.Join(names, ", ") + "\r\n")
 		}
 	}
 	switch {
 	case !keep:
 		bw.WriteString("Connection: close\r\n")
-	case !r.ProtoAtLeast(1, 1):
+	case h.minor == 0:
 		bw.WriteString("Connection: keep-alive\r\n")
 	}
 	bw.WriteString("\r\n")
 
 	var err error
 	if hasBody {
+		var trailer *[]byte
+		if chunked && resp.chunked {
+			trailer = &bc.trailer
+		}
+		bc.body.reset(bc.br, resp.contentLength, resp.chunked, toClose, trailer)
 		bufp := buffers.Get().(*[]byte)
-		err = copyBody(bw, resp.Body, *bufp, chunked, resp.ContentLength < 0)
+		err = copyBody(bw, &bc.body, *bufp, chunked, resp.contentLength < 0)
 		buffers.Put(bufp)
 	}
 	if err == nil && chunked {
 		bw.WriteString("0\r\n")
-		for k, vv := range resp.Trailer {
-			writeField(bw, k, vv)
-		}
+		bw.Write(bc.trailer)
 		bw.WriteString("\r\n")
 	}
 	if err == nil {
@@ -256,7 +299,7 @@ func (b *Balancer) relay(cc *clientConn, r *http.Request, resp *http.Response, b
 		bc.Close()
 		return false
 	}
-	if resp.Close {
+	if resp.close || toClose {
 		bc.Close()
 	} else {
 		t.conns.put(bc)
@@ -270,7 +313,8 @@ func copyBody(bw *bufio.Writer, body io.Reader, buf []byte, chunked, stream bool
 		n, rerr := body.Read(buf)
 		if n > 0 {
 			if chunked {
-				bw.WriteString(strconv.FormatInt(int64(n), 16))
+				var hex [16]byte
+				bw.Write(strconv.AppendInt(hex[:0], int64(n), 16))
 				bw.WriteString("\r\n")
 			}
 			if _, err := bw.Write(buf[:n]); err != nil {
@@ -299,14 +343,10 @@ func bodyAllowed(code int) bool {
 	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
 }
 
-func isUpgrade(r *http.Request) bool {
-	return r.Header["Upgrade"] != nil && listed(r.Header["Connection"], "Upgrade")
-}
-
 // tunnel serves a request that switches protocols (WebSocket, which the ALB
 // supports): once the target answers 101, bytes flow both ways until either side
 // closes.
-func (b *Balancer) tunnel(cc *clientConn, r *http.Request) {
+func (b *Balancer) tunnel(cc *clientConn) {
 	var buf [4]*target
 	tried := buf[:0]
 	var t *target
@@ -324,21 +364,20 @@ func (b *Balancer) tunnel(cc *clientConn, r *http.Request) {
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
 	defer bc.Close()
-	resp, err := b.roundTrip(cc, bc, r, true)
-	if err != nil {
+	if err := b.roundTrip(cc, bc, true); err != nil {
 		writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", false)
 		return
 	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		resp.Close = true // this connection asked for an upgrade: not for the pool
-		b.relay(cc, r, resp, bc, t, false)
+	if bc.resp.code != http.StatusSwitchingProtocols {
+		bc.resp.close = true // this connection asked for an upgrade: not for the pool
+		b.relay(cc, bc, t, false)
 		return
 	}
 	cc.bw.WriteString("HTTP/1.1 ")
-	cc.bw.WriteString(resp.Status)
+	cc.bw.Write(bc.resp.status)
 	cc.bw.WriteString("\r\n")
-	for k, vv := range resp.Header {
-		writeField(cc.bw, k, vv)
+	for _, f := range bc.resp.fields {
+		writeField(cc.bw, f)
 	}
 	cc.bw.WriteString("\r\n")
 	if cc.bw.Flush() != nil {
@@ -359,32 +398,19 @@ func (b *Balancer) tunnel(cc *clientConn, r *http.Request) {
 // skipRequestHeader drops the hop-by-hop headers (RFC 9110 7.6.1), what the balancer
 // writes itself, and Expect: the balancer answers 100-continue itself, so the target
 // gets the body without waiting.
-func skipRequestHeader(k string) bool {
-	switch k {
-	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-		"Te", "Trailer", "Transfer-Encoding", "Upgrade",
-		"Content-Length", "Expect", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port":
-		return true
-	}
-	return false
+// Host is written on its own.
+func skipRequestHeader(k []byte) bool {
+	return hopByHop(k) || equalFold(k, "Host") || equalFold(k, "Content-Length") || equalFold(k, "Expect") ||
+		equalFold(k, "X-Forwarded-For") || equalFold(k, "X-Forwarded-Proto") || equalFold(k, "X-Forwarded-Port")
 }
 
-func skipResponseHeader(k string) bool {
-	switch k {
-	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-		"Te", "Trailer", "Transfer-Encoding", "Upgrade":
-		return true
-	}
-	return false
-}
+func skipResponseHeader(k []byte) bool { return hopByHop(k) }
 
-// listed reports whether a Connection header names k.
-func listed(connection []string, k string) bool {
-	for _, v := range connection {
-		for f := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(f), k) {
-				return true
-			}
+func hopByHop(k []byte) bool {
+	for _, h := range [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"} {
+		if equalFold(k, h) {
+			return true
 		}
 	}
 	return false
@@ -399,15 +425,9 @@ func stale(err error) bool {
 
 // replayable is net/http's rule for sending a request again: no body, and a method
 // that does not change anything.
-func replayable(r *http.Request) bool {
-	if r.Body != nil && r.Body != http.NoBody {
-		return false
-	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return true
-	}
-	return false
+func replayable(h *reqHead) bool {
+	return h.contentLength == 0 && (string(h.method) == "GET" || string(h.method) == "HEAD" ||
+		string(h.method) == "OPTIONS" || string(h.method) == "TRACE")
 }
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

@@ -6,11 +6,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +20,7 @@ import (
 // It is not net/http's Server because of what that costs per request on a laptop's
 // shared cores: a goroutine reading in the background while each request is handled,
 // and the read deadlines that stop it, roughly a third of the proxy's CPU under wrk.
-// Parsing stays net/http's (http.ReadRequest, http.ReadResponse); what is here is the
-// connection loop and the writing of answers.
+// Heads are read by head.go, which also decides what is refused.
 type Server struct {
 	b           *Balancer
 	idleTimeout time.Duration
@@ -42,37 +39,18 @@ func (b *Balancer) Server() *Server {
 	return &Server{b: b, idleTimeout: b.idleTimeout, conns: map[*clientConn]struct{}{}}
 }
 
-// maxHeaderBytes bounds a request's line and headers, as net/http's default does.
-const maxHeaderBytes = 1 << 20
-
 type clientConn struct {
 	busy     atomic.Bool // a request is being served
 	deadline time.Time   // the read deadline last set
 	c        net.Conn
-	lr       limitedReader
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	clientIP string
-}
-
-// limitedReader lets the request head be bounded without a new reader per request.
-type limitedReader struct {
-	r      io.Reader
-	remain int64
-}
-
-var errHeaderTooLarge = errors.New("request header too large")
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.remain <= 0 {
-		return 0, errHeaderTooLarge
-	}
-	if int64(len(p)) > l.remain {
-		p = p[:l.remain]
-	}
-	n, err := l.r.Read(p)
-	l.remain -= int64(n)
-	return n, err
+	// the request being served: its head, its body, and whether the client was told
+	// 100 Continue
+	req       reqHead
+	body      body
+	continued bool
 }
 
 // Serve accepts connections on ln until Shutdown or Close.
@@ -136,11 +114,15 @@ var (
 
 func (s *Server) serveConn(cc *clientConn) {
 	defer s.forget(cc)
-	cc.lr.r = cc.c
+	var r io.Reader = cc.c
+	var w io.Writer = cc.c
+	if s := newSockIO(cc.c); s != nil {
+		r, w = s, s
+	}
 	cc.br = readers.Get().(*bufio.Reader)
-	cc.br.Reset(&cc.lr)
+	cc.br.Reset(r)
 	cc.bw = writers.Get().(*bufio.Writer)
-	cc.bw.Reset(cc.c)
+	cc.bw.Reset(w)
 	defer func() {
 		cc.br.Reset(nil)
 		readers.Put(cc.br)
@@ -161,7 +143,6 @@ func (s *Server) serveConn(cc *clientConn) {
 				cc.c.SetReadDeadline(cc.deadline)
 			}
 		}
-		cc.lr.remain = maxHeaderBytes
 		if _, err := cc.br.Peek(1); err != nil {
 			answerPlainHTTPOnTLS(err)
 			return
@@ -169,25 +150,45 @@ func (s *Server) serveConn(cc *clientConn) {
 		if !s.setBusy(cc, true) {
 			return
 		}
-		req, err := http.ReadRequest(cc.br)
-		if err != nil {
-			if errors.Is(err, errHeaderTooLarge) {
-				writeError(cc.bw, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large", false)
-			} else if !errors.Is(err, io.EOF) && !isTimeout(err) {
-				writeError(cc.bw, http.StatusBadRequest, "400 Bad Request", false)
+		h := &cc.req
+		if err := readRequestHead(cc.br, h); err != nil {
+			var he *headError
+			switch {
+			case errors.As(err, &he):
+				refuse(cc, he.code, he.why)
+			case !errors.Is(err, io.EOF) && !isTimeout(err):
+				refuse(cc, http.StatusBadRequest, "malformed request")
 			}
 			return
 		}
-		cc.lr.remain = math.MaxInt64
-		if req.ContentLength != 0 {
+		cc.continued = false
+		cc.body.reset(cc.br, max(h.contentLength, 0), h.chunked, false, nil)
+		if h.contentLength != 0 {
 			cc.c.SetReadDeadline(time.Time{}) // a body may take its time
 			cc.deadline = time.Time{}
 		}
-		keep := s.b.serve(cc, req, wantsKeepAlive(req) && !s.isStopping())
-		if keep && req.Body != http.NoBody {
+		if h.chunked {
+			// the first chunk's size is read before anything is forwarded, so that a
+			// size no body has gets its 400 at once (see body.start)
+			if h.expect100 {
+				cc.continued = true
+				cc.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+				if cc.bw.Flush() != nil {
+					return
+				}
+			}
+			if err := cc.body.start(); err != nil {
+				if errors.Is(err, errMalformedBody) {
+					refuse(cc, http.StatusBadRequest, err.Error())
+				}
+				return
+			}
+		}
+		keep := s.b.serve(cc, !h.close && !s.isStopping())
+		if keep && h.contentLength != 0 && !cc.bodyWithheld() {
 			// what the target did not read of the body stands before the next request
-			n, _ := io.CopyN(io.Discard, req.Body, 256<<10+1)
-			keep = n <= 256<<10
+			n, err := io.CopyN(io.Discard, &cc.body, 256<<10+1)
+			keep = n <= 256<<10 && errors.Is(err, io.EOF)
 		}
 		if !keep || !s.setBusy(cc, false) {
 			return
@@ -195,25 +196,31 @@ func (s *Server) serveConn(cc *clientConn) {
 	}
 }
 
+// bodyWithheld reports a client that waits for 100 Continue before it sends its body
+// and was not sent one: the body will not come, so the connection cannot carry
+// another request (net/http's server closes such a connection too).
+func (cc *clientConn) bodyWithheld() bool {
+	return cc.req.expect100 && cc.req.contentLength != 0 && !cc.continued
+}
+
+// refuse answers a request that is not forwarded and closes the connection.
+// Closing a socket with unread input makes the kernel reset the connection, and the
+// reset can destroy the answer before the client reads it, so the balancer first
+// half-closes and reads what the client still sends, for a moment (as net/http's
+// server does).
+func refuse(cc *clientConn, code int, why string) {
+	if writeError(cc.bw, code, strconv.Itoa(code)+" "+http.StatusText(code)+": "+why, false) != nil {
+		return
+	}
+	if c, ok := cc.c.(interface{ CloseWrite() error }); ok && c.CloseWrite() == nil {
+		cc.c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		io.CopyN(io.Discard, cc.c, 256<<10)
+	}
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// wantsKeepAlive is HTTP/1.1's default, or HTTP/1.0's explicit keep-alive.
-func wantsKeepAlive(r *http.Request) bool {
-	if r.Close {
-		return false
-	}
-	if r.ProtoAtLeast(1, 1) {
-		return true
-	}
-	for _, v := range r.Header["Connection"] {
-		if strings.EqualFold(strings.TrimSpace(v), "keep-alive") {
-			return true
-		}
-	}
-	return false
 }
 
 // Shutdown stops accepting connections, closes those waiting for a request, and waits
