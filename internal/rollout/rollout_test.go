@@ -93,7 +93,7 @@ func TestBad(t *testing.T) {
 		{"exactly the threshold does not breach", []Stats{w(100, 1, 0), w(100, 1, 0)}, false, ""},
 		{"only the last three windows count", []Stats{w(10, 10, 0), w(10, 10, 0), w(10, 0, 0), w(10, 0, 0), w(10, 5, 0)}, false, ""},
 		{"no requests is missing data, not breaching", []Stats{w(0, 0, 0), w(0, 0, 0), w(0, 0, 0)}, false, ""},
-		{"slow", []Stats{w(50, 0, 3 * time.Second), w(50, 0, 2500 * time.Millisecond), w(50, 0, time.Second)}, true,
+		{"slow", []Stats{w(50, 0, 3*time.Second), w(50, 0, 2500*time.Millisecond), w(50, 0, time.Second)}, true,
 			"p99 latency above 2s in 2 of the last 3 minutes (3s, 2.5s, 1s)"},
 	} {
 		fired, why := r.Bad(tc.windows)
