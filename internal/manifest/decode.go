@@ -73,10 +73,7 @@ func decode(data []byte, m *Manifest) error {
 		"secrets":         d.secrets(&m.Secrets),
 		"secrets_kms_key": d.kmsKeys(&m.SecretsKMSKeys),
 		"permissions":     d.permissions(&m.Permissions),
-		"deployment": d.object(fields{
-			"max_percent":         d.int(&m.Deployment.MaxPercent),
-			"min_healthy_percent": d.int(&m.Deployment.MinHealthyPercent),
-		}),
+		"deployment": d.deployment(&m.Deployment),
 		"load_balancer": d.object(fields{
 			"idle_timeout":         d.int(&m.LoadBalancer.IdleTimeout),
 			"deregistration_delay": d.int(&m.LoadBalancer.DeregistrationDelay),

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/berthdev/berth/internal/rollout"
 )
 
 // DefaultFile is the manifest every command reads unless told otherwise.
@@ -150,10 +152,13 @@ type Logs struct {
 	Retention int // days
 }
 
-// Deployment bounds a rolling deployment, as ECS does.
+// Deployment is how a release reaches the traffic: the bounds of a rolling update, as
+// ECS takes them, and the rollout (strategy, steps, bake, and the rule that rolls a bad
+// release back).
 type Deployment struct {
 	MaxPercent        int
 	MinHealthyPercent int
+	Rollout           rollout.Spec
 }
 
 // LoadBalancer holds the settings of the ALB and its target group.

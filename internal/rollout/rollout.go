@@ -254,7 +254,8 @@ func (s Spec) Validate() error {
 		if s.Percent < MinCanaryPercent || s.Percent > 100 || !tenths(s.Percent) {
 			return &Problem{"canary.percent", fmt.Sprintf("%s is not accepted by ECS (0.1-100, in steps of 0.1)", num(s.Percent))}
 		}
-		if err := minutes("canary.interval", s.Interval); err != nil {
+		// berth.yml calls the canary's interval its bake: canary: {percent: 5, bake: 3m}
+		if err := minutes("canary.bake", s.Interval); err != nil {
 			return err
 		}
 	case Linear:
@@ -271,21 +272,22 @@ func (s Spec) Validate() error {
 		return err
 	}
 	if d := s.MinDuration(); d > MaxRollout {
-		return &Problem{"bake", fmt.Sprintf("the rollout takes at least %s, more than the 33 hours CloudFormation allows a deployment", Minutes(d))}
+		key := map[Strategy]string{Canary: "canary.bake", Linear: "linear.interval"}[s.Strategy]
+		return &Problem{key, fmt.Sprintf("the rollout takes at least %s, more than the 33 hours CloudFormation allows a deployment", Minutes(d))}
 	}
 	r := s.Rule
 	if r.ErrorPercent <= 0 || r.ErrorPercent > 100 {
 		return &Problem{"rollback_on.errors", fmt.Sprintf("%s %% is out of range (more than 0, at most 100)", num(r.ErrorPercent))}
 	}
 	if r.LatencyP99 < 0 || r.LatencyP99 > 0 && r.LatencyP99 < time.Millisecond {
-		return &Problem{"rollback_on.latency_p99", fmt.Sprintf("%s is out of range (at least 1ms)", r.LatencyP99)}
+		return &Problem{"rollback_on.latency_p99", fmt.Sprintf("%s is out of range (at least 1ms)", Minutes(r.LatencyP99))}
 	}
 	return nil
 }
 
 func minutes(key string, d time.Duration) error {
 	if d < 0 || d > MaxBake || d%time.Minute != 0 {
-		return &Problem{key, fmt.Sprintf("%s is not accepted by ECS (whole minutes, 0-24h)", d)}
+		return &Problem{key, fmt.Sprintf("%s is not accepted by ECS (whole minutes, 0-24h)", Minutes(d))}
 	}
 	return nil
 }
@@ -337,7 +339,9 @@ func Minutes(d time.Duration) string {
 		return "0"
 	}
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
 	if strings.HasSuffix(s, "h0m") {
 		s = strings.TrimSuffix(s, "0m")
 	}

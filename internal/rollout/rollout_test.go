@@ -53,12 +53,12 @@ func TestValidate(t *testing.T) {
 		{Spec{Strategy: Canary, Percent: 0.1, Interval: 0, Bake: 0, Rule: ok}, ""},
 		{Spec{Strategy: Canary, Percent: 0.05, Interval: m, Rule: ok}, "canary.percent"},
 		{Spec{Strategy: Canary, Percent: 5.55, Interval: m, Rule: ok}, "canary.percent"},
-		{Spec{Strategy: Canary, Percent: 5, Interval: 90 * time.Second, Rule: ok}, "canary.interval"},
-		{Spec{Strategy: Canary, Percent: 5, Interval: 25 * time.Hour, Rule: ok}, "canary.interval"},
+		{Spec{Strategy: Canary, Percent: 5, Interval: 90 * time.Second, Rule: ok}, "canary.bake"},
+		{Spec{Strategy: Canary, Percent: 5, Interval: 25 * time.Hour, Rule: ok}, "canary.bake"},
 		{Spec{Strategy: Linear, Percent: 2, Interval: m, Rule: ok}, "linear.percent"},
 		{Spec{Strategy: Linear, Percent: 3, Interval: m, Rule: ok}, ""},
 		// 33 steps of 24h: more than CloudFormation waits
-		{Spec{Strategy: Linear, Percent: 3, Interval: 24 * time.Hour, Rule: ok}, "bake"},
+		{Spec{Strategy: Linear, Percent: 3, Interval: 24 * time.Hour, Rule: ok}, "linear.interval"},
 		{Spec{Strategy: BlueGreen, Bake: 1441 * m, Rule: ok}, "bake"},
 		{Spec{Strategy: "gradual", Rule: ok}, "strategy"},
 		{Spec{Strategy: Rolling, Rule: Rule{ErrorPercent: 0}}, "rollback_on.errors"},
@@ -125,6 +125,11 @@ func TestParse(t *testing.T) {
 	for _, in := range []string{"3", "-1m", "soon"} {
 		if _, err := ParseDuration(in); err == nil {
 			t.Errorf("ParseDuration(%q) accepted", in)
+		}
+	}
+	for d, want := range map[time.Duration]string{0: "0", 3 * m: "3m", 90 * time.Second: "1m30s", 2 * time.Hour: "2h", 61 * m: "1h1m", 45 * time.Second: "45s"} {
+		if got := Minutes(d); got != want {
+			t.Errorf("Minutes(%s) = %q, want %q", d, got, want)
 		}
 	}
 	if _, err := ParseStrategy("blue_green"); err == nil || !strings.Contains(err.Error(), "blue-green") {
