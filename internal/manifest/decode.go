@@ -73,7 +73,7 @@ func decode(data []byte, m *Manifest) error {
 		"secrets":         d.secrets(&m.Secrets),
 		"secrets_kms_key": d.kmsKeys(&m.SecretsKMSKeys),
 		"permissions":     d.permissions(&m.Permissions),
-		"deployment": d.deployment(&m.Deployment),
+		"deployment":      d.deployment(&m.Deployment),
 		"load_balancer": d.object(fields{
 			"idle_timeout":         d.int(&m.LoadBalancer.IdleTimeout),
 			"deregistration_delay": d.int(&m.LoadBalancer.DeregistrationDelay),
