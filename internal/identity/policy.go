@@ -34,6 +34,9 @@ var apiActions = []string{
 	"ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
 	"ecs:DescribeServices", "ecs:DescribeClusters", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListAccountSettings",
 	"elasticloadbalancing:DescribeTargetHealth",
+	// a rollout: which target group serves (the production rule's weights), the
+	// deployment's traffic and stage, and the alarms that roll it back
+	"elasticloadbalancing:DescribeRules", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "cloudwatch:DescribeAlarms",
 	"logs:FilterLogEvents",
 	"autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "autoscaling:SetInstanceProtection",
 	"autoscaling:StartInstanceRefresh", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeInstanceRefreshes",
@@ -78,8 +81,9 @@ var ResourceActions = map[string][]string{
 	"AWS::ECS::ClusterCapacityProviderAssociations": {"ecs:PutClusterCapacityProviders", "ecs:DescribeClusters"},
 	"AWS::ECS::TaskDefinition": {"ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition",
 		"ecs:TagResource", "iam:PassRole"},
+	// a traffic-shifting strategy passes ECS the role it moves traffic with
 	"AWS::ECS::Service": {"ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:DescribeServices", "ecs:TagResource",
-		"ecs:UntagResource"},
+		"ecs:UntagResource", "iam:PassRole"},
 	"AWS::IAM::Role": {"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
 		"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
 		"iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole"},
@@ -93,6 +97,10 @@ var ResourceActions = map[string][]string{
 	"AWS::ElasticLoadBalancingV2::TargetGroup": {"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteTargetGroup",
 		"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:Describe*",
 		"elasticloadbalancing:AddTags"},
+	// berth writes neither tags nor a new priority on the rule, nor tags on alarms
+	"AWS::ElasticLoadBalancingV2::ListenerRule": {"elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule",
+		"elasticloadbalancing:ModifyRule", "elasticloadbalancing:Describe*"},
+	"AWS::CloudWatch::Alarm": {"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"},
 	"AWS::ElasticLoadBalancingV2::Listener": {"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
 		"elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:Describe*",
 		"elasticloadbalancing:AddTags"},
@@ -168,7 +176,7 @@ var scopes = []scope{
 	}, nil},
 	{"PassRoles", func(a string) bool { return a == "iam:PassRole" }, func(p string) []string {
 		return []string{"arn:" + p + ":iam::*:role/berth-*"}
-	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"}}}},
+	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com"}}}},
 	{"LinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(p string) []string {
 		return []string{"arn:" + p + ":iam::*:role/aws-service-role/*", "arn:" + p + ":iam::*:role/berth-*"}
 	}, nil},
