@@ -130,3 +130,22 @@ func expression(id, expr, label string, result bool) map[string]any {
 	}
 	return e
 }
+
+// AlarmMetrics is how many metrics the service's alarms watch: CloudWatch prices an
+// alarm by the metrics it evaluates, a metric math alarm by each metric of its
+// expression (Amazon CloudWatch pricing, "Alarms").
+func AlarmMetrics(m *manifest.Manifest) int {
+	n := 0
+	count := func(r cfn.Resource) {
+		for _, q := range r.Properties["Metrics"].([]any) {
+			if _, ok := q.(map[string]any)["MetricStat"]; ok {
+				n++
+			}
+		}
+	}
+	count(errorAlarm(m))
+	if m.Deployment.Rollout.Rule.LatencyP99 > 0 {
+		count(latencyAlarm(m))
+	}
+	return n
+}
