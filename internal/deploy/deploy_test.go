@@ -12,6 +12,7 @@ import (
 	"github.com/berthdev/berth/internal/buckets"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/traffic"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -95,3 +96,4 @@ func (l *lines) Done()                     {}
 func (l *lines) Identity(session.Identity) {}
 func (l *lines) Plan(*Plan)                {}
 func (l *lines) Restart()                  {}
+func (l *lines) Rollout(*traffic.View)     {}

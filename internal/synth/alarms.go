@@ -149,3 +149,13 @@ func AlarmMetrics(m *manifest.Manifest) int {
 	}
 	return n
 }
+
+// AlarmNames are the names of the alarms that roll the service's deployments back in
+// environment env, as AlarmName writes them.
+func AlarmNames(env string, m *manifest.Manifest) []string {
+	out := []string{fmt.Sprintf("berth-%s-%s-errors", env, m.Name)}
+	if m.Deployment.Rollout.Rule.LatencyP99 > 0 {
+		out = append(out, fmt.Sprintf("berth-%s-%s-latency", env, m.Name))
+	}
+	return out
+}

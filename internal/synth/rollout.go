@@ -36,6 +36,9 @@ const (
 	OutProductionRuleArn    = "ProductionRuleArn"
 	OutAlternateTargetGroup = "AlternateTargetGroupArn"
 	OutStrategy             = "Strategy"
+	// ParamPreviousImage is the image the service ran before the current one, which
+	// berth rollback deploys again; berth deploy passes it whenever the image changes.
+	ParamPreviousImage = "PreviousImage"
 	// RulePriority is the production rule's place on its listener: one rule per
 	// service, matching every path.
 	RulePriority = 100
@@ -82,6 +85,9 @@ func addRouting(t *cfn.Template, m *manifest.Manifest) {
 	t.Outputs.Set(OutProductionRuleArn, output("The service's production listener rule", cfn.Ref(ResProductionRule)))
 	t.Outputs.Set(OutAlternateTargetGroup, output("The second target group of the service's rollouts", cfn.Ref(ResAlternateTargetGroup)))
 	t.Outputs.Set(OutStrategy, output("How a release reaches the traffic", string(m.Deployment.Rollout.Strategy)))
+	t.Parameters.Set(ParamPreviousImage, cfn.Parameter{Type: "String", Default: "",
+		Description: "The image the service ran before Image, which berth rollback deploys again (berth deploy passes it)"})
+	t.Outputs.Set(ParamPreviousImage, output("The image before the current one (berth rollback)", cfn.Ref(ParamPreviousImage)))
 }
 
 // deploymentRole is the role ECS moves the production rule's traffic with: the AWS
