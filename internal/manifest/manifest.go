@@ -207,6 +207,13 @@ func (m *Manifest) BuildDir() string {
 // few hundred bytes, one with an environment at MaxEnvSize under 64 KiB.
 const MaxSize = 256 << 10
 
+// Exists reports whether there is a file at path, for commands whose manifest is
+// optional.
+func Exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // Load reads, decodes, defaults and validates the manifest at path. It reads at most
 // one byte past MaxSize, so that -f /dev/zero fails instead of eating the machine.
 func Load(path string) (*Manifest, error) {

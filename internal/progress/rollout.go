@@ -51,7 +51,9 @@ func shortAlarm(name string) string {
 	return name
 }
 
-func trimFloat(f float64) string { return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", f), "0"), ".") }
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", f), "0"), ".")
+}
 
 func (p *plainProgress) Rollout(v *traffic.View) {
 	if line := RolloutLine(v); line != p.lastRollout {
