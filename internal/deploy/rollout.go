@@ -24,13 +24,13 @@ func strategyNote(m *manifest.Manifest, svc *stacks.Stack, serving string) strin
 	was, now := svc.Outputs[synth.OutStrategy], string(m.Deployment.Rollout.Strategy)
 	switch {
 	case was == "" && now == string(rollout.Rolling):
-		return "rollouts: the service gets a second target group, a production listener rule in front of both and deployment alarms; nothing is replaced"
+		return "rollouts: the service gets a second target group, a production listener rule in front of both and deployment alarms; the service is updated in place"
 	case was == "":
 		was = string(rollout.Rolling)
 	case was == now:
 		return ""
 	}
-	note := fmt.Sprintf("strategy %s → %s: the ECS service is updated in place (deployment configuration, load balancer entry); the listener rule and both target groups stay; nothing is replaced", was, now)
+	note := fmt.Sprintf("strategy %s → %s: the ECS service is updated in place (deployment configuration, load balancer entry); the service, the listener rule and both target groups stay", was, now)
 	if serving == synth.ServingAlternate {
 		note += "; the alternate target group serves now (the last deployment moved the traffic there), and stays the one that serves"
 	}

@@ -65,13 +65,13 @@ type Status struct {
 	Deployment string        `json:"deployment,omitempty"` // the primary deployment's rollout state
 	// Strategy is how releases reach the traffic; Image is the revision that serves,
 	// from the target group Serving (primary or alternate) by the production rule.
-	Strategy string `json:"strategy,omitempty"`
-	Image    string `json:"image,omitempty"`
-	Serving  string `json:"serving,omitempty"`
-	Tasks      []Task        `json:"tasks"`
-	Targets    []Target      `json:"targets"`
-	URL        string        `json:"url,omitempty"`
-	Capacity   []string      `json:"capacity_providers"`
+	Strategy string   `json:"strategy,omitempty"`
+	Image    string   `json:"image,omitempty"`
+	Serving  string   `json:"serving,omitempty"`
+	Tasks    []Task   `json:"tasks"`
+	Targets  []Target `json:"targets"`
+	URL      string   `json:"url,omitempty"`
+	Capacity []string `json:"capacity_providers"`
 	// ContainerInstances is how many EC2 instances have joined the cluster.
 	ContainerInstances int32 `json:"container_instances"`
 	// Notes are what the user may want to act on (a newer AMI, capacity that fails to launch).

@@ -110,7 +110,7 @@ func alarm(m *manifest.Manifest, what, desc string, metrics []any, threshold flo
 func albMetric(id, name, stat, tg string) map[string]any {
 	dims := []any{map[string]any{"Name": "LoadBalancer", "Value": cfn.GetAtt("LoadBalancer.LoadBalancerFullName")}}
 	if tg != "" {
-		dims = append(dims, map[string]any{"Name": "TargetGroup", "Value": cfn.GetAtt(tg + ".TargetGroupFullName")})
+		dims = append(dims, map[string]any{"Name": "TargetGroup", "Value": targetGroupFullName(tg)})
 	}
 	return map[string]any{
 		"Id": id,
@@ -121,6 +121,14 @@ func albMetric(id, name, stat, tg string) map[string]any {
 		},
 		"ReturnData": false,
 	}
+}
+
+// targetGroupFullName is the TargetGroup dimension, "targetgroup/<name>/<id>": the
+// last field of the group's ARN, which is what GetAtt TargetGroupFullName returns
+// (AWS::ElasticLoadBalancingV2::TargetGroup return values). Read from the ARN because
+// the emulator the end-to-end tests run on has no GetAtt of it.
+func targetGroupFullName(tg string) any {
+	return cfn.Select(5, cfn.Fn{Name: "Split", Args: []any{":", cfn.Ref(tg)}})
 }
 
 func expression(id, expr, label string, result bool) map[string]any {
