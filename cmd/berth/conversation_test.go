@@ -45,8 +45,8 @@ func TestOneQuestionPerDeploy(t *testing.T) {
 	if n := strings.Count(out, "[y/N]"); n != 1 {
 		t.Errorf("%d questions for one deploy:\n%s", n, out)
 	}
-	for _, want := range []string{"plan: orders to e2e-one", "berth-e2e-one-network: create, 21 change(s)", "berth-e2e-one-svc-orders: create, 9 change(s)",
-		"deploy this plan (39 change(s)) to e2e-one? [y/N]", "✔ berth-e2e-one-network", "21/21 resources", "deployed"} {
+	for _, want := range []string{"plan: orders to e2e-one", "berth-e2e-one-network: create, 21 change(s)", "berth-e2e-one-svc-orders: create, 12 change(s)",
+		"deploy this plan (42 change(s)) to e2e-one? [y/N]", "✔ berth-e2e-one-network", "21/21 resources", "deployed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("terminal lacks %q:\n%s", want, out)
 		}

@@ -57,6 +57,17 @@ requires --yes.`,
 	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "deploy the plan without asking")
 	c.Flags().BoolVar(&o.refreshAMI, "refresh-ami", false, "read capacity.ami's SSM parameter again and roll the instances to the image it names now")
 	c.Flags().BoolVar(&o.updateEnv, "update-env", false, "let this manifest change network or capacity keys that other services of the environment share")
+	c.Flags().BoolVar(&o.rollback, "rollback", false, "deploy the image before the current one (berth rollback)")
+	_ = c.Flags().MarkHidden("rollback")
+	return c
+}
+
+// newRollback is deploy of the image the service ran before the current one.
+func newRollback() *cobra.Command {
+	c := newDeploy()
+	c.Use, c.Short, c.Example = "rollback", "Deploy the image the service ran before the current one again, through its strategy", "  berth rollback\n  berth rollback --env prod --yes"
+	c.Long = "rollback plans a new deployment of the image the service ran before the current one, through the manifest's strategy and alarms, and asks once, like deploy."
+	c.Flags().Set("rollback", "true")
 	return c
 }
 
@@ -100,10 +111,9 @@ comparing the deployed templates and parameters with the new ones.`,
 
 // deployOptions are what deploy and diff plan with.
 func (o *awsOptions) deployOptions(r *awsRun) deploy.Options {
-	m := r.m
-	opts := deploy.Options{Manifest: m, Env: o.env, Version: version.Short(), Poll: r.aws.Poll(), RefreshAMI: o.refreshAMI, UpdateEnv: o.updateEnv}
-	if m.Image.Build != "" {
-		opts.Image = func(ctx context.Context, arch string) (v1.Image, error) { return local.BuildFor(ctx, m, arch) }
+	opts := deploy.Options{Manifest: r.m, Env: o.env, Version: version.Short(), Poll: r.aws.Poll(), RefreshAMI: o.refreshAMI, UpdateEnv: o.updateEnv, Rollback: o.rollback}
+	if r.m.Image.Build != "" {
+		opts.Image = func(ctx context.Context, arch string) (v1.Image, error) { return local.BuildFor(ctx, r.m, arch) }
 	}
 	return opts
 }

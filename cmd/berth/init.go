@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/appdir"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
 

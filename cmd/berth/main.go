@@ -68,7 +68,7 @@ on the local Docker engine.`,
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newVersion(), newInit(), newSynth(), newCheck(), newUp(), newDown(), newReload(), newStatus(),
-		newDeploy(), newDiff(), newVerify(), newLogs(), newDelete(), newIAMPolicy(), newCost())
+		newDeploy(), newRollback(), newDiff(), newVerify(), newLogs(), newDelete(), newIAMPolicy(), newCost())
 	return root
 }
 

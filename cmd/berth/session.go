@@ -18,8 +18,8 @@ import (
 
 // awsOptions are the flags every AWS command shares.
 type awsOptions struct {
-	file, env, region, profile, output string
-	yes, refreshAMI, updateEnv         bool
+	file, env, region, profile, output   string
+	yes, refreshAMI, updateEnv, rollback bool
 	// manifestOptional lets a command run without a manifest (status of a whole
 	// environment, delete --environment); m is then nil.
 	manifestOptional bool
@@ -56,7 +56,7 @@ func (o *awsOptions) prepare(c *cobra.Command) (*awsRun, error) {
 		return nil, usageErrorf("--env: %v", err)
 	}
 	var m *manifest.Manifest
-	if _, err := os.Stat(o.file); !o.manifestOptional || c.Flags().Changed("file") || err == nil {
+	if !o.manifestOptional || c.Flags().Changed("file") || manifest.Exists(o.file) {
 		var err error
 		if m, err = loadManifest(o.file); err != nil {
 			return nil, err
@@ -79,7 +79,7 @@ type change struct {
 }
 
 func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
-	if !o.yes && !isTerminal(os.Stdin) {
+	if !o.yes && !prompt.IsTerminal(os.Stdin) {
 		return nil, withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before it %s", verb), "pass --yes to go ahead without confirmation")
 	}
 	s, err := o.prepare(c)
@@ -93,7 +93,7 @@ func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
 
 // progress is the view of a long operation for --output and the terminal.
 func (o *awsOptions) progress(c *cobra.Command) deploy.Progress {
-	return progress.New(c.OutOrStdout(), o.output, o.output == "text" && isTerminal(os.Stdout), styleOf(c))
+	return progress.New(c.OutOrStdout(), o.output, o.output == "text" && prompt.IsTerminal(os.Stdout), styleOf(c))
 }
 
 // styleOf colours what goes to a terminal, and nothing else.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/ops"
+	"github.com/berthdev/berth/internal/prompt"
 	"github.com/spf13/cobra"
 )
 
@@ -33,7 +34,7 @@ when a check fails.`,
 			}
 			defer s.stop()
 			w, st := c.OutOrStdout(), styleOf(c)
-			tty := o.output == "text" && isTerminal(os.Stdout)
+			tty := o.output == "text" && prompt.IsTerminal(os.Stdout)
 			vo := ops.VerifyOptions{Timeout: timeout, Progress: func(p ops.VerifyProgress) {
 				switch {
 				case o.output == "json":

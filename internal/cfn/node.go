@@ -3,6 +3,7 @@ package cfn
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"sort"
@@ -31,6 +32,16 @@ func node(v any) (*yaml.Node, error) {
 		return str(x), nil
 	case int:
 		return scalar("!!int", strconv.Itoa(x)), nil
+	case float64:
+		// the shortest form that reads back as the same number; a whole number is
+		// written as one (5, not 5.0), which CloudFormation's Number properties take
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("cannot render %v in a template", x)
+		}
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return scalar("!!int", strconv.FormatInt(int64(x), 10)), nil
+		}
+		return scalar("!!float", strconv.FormatFloat(x, 'f', -1, 64)), nil
 	case bool:
 		return scalar("!!bool", strconv.FormatBool(x)), nil
 	case nil:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berthdev/berth/internal/instances"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth"
 )
 
 // Line is one item of an estimate.
@@ -135,6 +136,10 @@ const (
 	WAFPerMillion   = 0.60 // requests it inspects
 	S3GBMonth       = 0.023
 	SecretMonth     = 0.40 // a Secrets Manager secret; SSM standard parameters are free
+	// AlarmMetricMonth is a standard-resolution CloudWatch alarm, per metric it
+	// evaluates: a metric math alarm counts each metric of its expression (Amazon
+	// CloudWatch pricing, "Alarms"; the free tier's 10 alarm metrics are not counted)
+	AlarmMetricMonth = 0.10
 )
 
 // addEdge prices the options in front of the load balancer and in the VPC.
@@ -148,6 +153,9 @@ func addEdge(m *manifest.Manifest, p Prices, add func(Line)) {
 		add(Line{Item: "AWS WAF web ACL", Quantity: fmt.Sprintf("$%.2f + %d rules × $%.2f", WebACLMonth, rules, WAFRuleMonth),
 			Monthly: WebACLMonth + float64(rules)*WAFRuleMonth, PerUse: fmt.Sprintf("$%.2f per million requests", WAFPerMillion)})
 	}
+	n := synth.AlarmMetrics(m)
+	add(Line{Item: "CloudWatch alarms", Quantity: fmt.Sprintf("%d alarm metrics × $%.2f", n, AlarmMetricMonth),
+		Monthly: float64(n) * AlarmMetricMonth})
 	if d := m.LoadBalancer.AccessLogs; d > 0 {
 		add(Line{Item: "load balancer access logs", Quantity: fmt.Sprintf("kept %d days in S3", d),
 			PerUse: fmt.Sprintf("about $%.3f per GB-month stored (S3 Standard, us-east-1)", S3GBMonth)})

@@ -21,14 +21,17 @@ func near(a, b float64) bool { return math.Abs(a-b) < 0.005 }
 // The default manifest in us-east-1, by hand: 2 NAT gateways 2 × 0.045 × 730 = 65.70;
 // the load balancer and one LCU (0.0225 + 0.008) × 730 = 22.265; 2 tasks spread over 2
 // zones need 2 c5.xlarge, 2 × 0.17 × 730 = 248.20; 2 × 50 GiB gp3 × 0.08 = 8.00;
-// 4 public addresses (2 NAT, 2 load balancer nodes) 4 × 0.005 × 730 = 14.60.
+// 4 public addresses (2 NAT, 2 load balancer nodes) 4 × 0.005 × 730 = 14.60; the error
+// alarm's 5 metrics (two target groups' 5xx and requests, the load balancer's 5xx)
+// 5 × 0.10 = 0.50.
 func TestDefaultManifestByHand(t *testing.T) {
 	e, err := Of(parse(t, "name: web\n"), "us-east-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]float64{"NAT gateways": 65.70, "Application Load Balancer": 22.265, "c5.xlarge instances": 248.20,
-		"gp3 root volumes": 8.00, "public IPv4 addresses": 14.60, "CloudWatch Logs": 0}
+		"gp3 root volumes": 8.00, "public IPv4 addresses": 14.60, "CloudWatch Logs": 0,
+		"CloudWatch alarms": 0.50}
 	for _, l := range e.Lines {
 		if w, ok := want[l.Item]; !ok || !near(l.Monthly, w) {
 			t.Errorf("%s: $%.3f, want $%.3f", l.Item, l.Monthly, w)
@@ -38,8 +41,8 @@ func TestDefaultManifestByHand(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("lines missing: %v", want)
 	}
-	if !near(e.Total, 358.77) || !e.Complete || e.NATPerGB != 0.045 {
-		t.Errorf("total $%.2f complete %v NAT per GB %v, want $358.77", e.Total, e.Complete, e.NATPerGB)
+	if !near(e.Total, 359.27) || !e.Complete || e.NATPerGB != 0.045 {
+		t.Errorf("total $%.2f complete %v NAT per GB %v, want $359.27", e.Total, e.Complete, e.NATPerGB)
 	}
 }
 
@@ -134,5 +137,20 @@ func TestSecretsByHand(t *testing.T) {
 	}
 	if d := math.Round((e.Total-plain.Total)*100) / 100; d != 0.80 {
 		t.Errorf("secrets add $%.2f a month, want $0.80", d)
+	}
+}
+
+// A latency rule adds an alarm on each target group's p99: 2 more alarm metrics.
+func TestLatencyAlarmCosts(t *testing.T) {
+	for src, want := range map[string]float64{"name: web\n": 0.50, "deployment:\n  rollback_on: {latency_p99: 2s}\n": 0.70} {
+		e, err := Of(parse(t, src), "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range e.Lines {
+			if l.Item == "CloudWatch alarms" && !near(l.Monthly, want) {
+				t.Errorf("%q: alarms $%.2f, want $%.2f", src, l.Monthly, want)
+			}
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/berthdev/berth/internal/registry"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/traffic"
 )
 
 // Clients are the AWS APIs a deploy and a delete call, each field the narrow
@@ -26,8 +27,9 @@ type Clients struct {
 	CF      stacks.CloudFormation
 	S3      buckets.S3
 	ECR     registry.ECR
-	ECS     environment.ECS
-	ELB     edge.ELB
+	ECS     ECS
+	ELB     ELB
+	CW      traffic.CloudWatch
 	ASG     environment.AutoScaling
 	SSM     SSM
 	SM      identity.SecretsManager
@@ -39,6 +41,18 @@ type Clients struct {
 	Emulated string
 }
 
+// ECS is what the environment (account settings) and a rollout's view read.
+type ECS interface {
+	environment.ECS
+	traffic.ECS
+}
+
+// ELB is what the edge (access logs) and the serving target group read.
+type ELB interface {
+	edge.ELB
+	traffic.ELB
+}
+
 // SSM is what the environment (the AMI's public parameter) and the secrets check read.
 type SSM interface {
 	environment.SSM
@@ -47,7 +61,7 @@ type SSM interface {
 
 // New takes the clients of an AWS session.
 func New(s *session.Session) *Clients {
-	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM,
+	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, CW: s.CW, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM,
 		Route53: s.Route53, ACM: s.ACM, Region: s.Region, Emulated: s.Emulated}
 }
 
@@ -57,10 +71,15 @@ type Progress interface {
 	Identity(session.Identity) // who acts where, before anything else
 	Plan(*Plan)                // what a deploy will do
 	Restart()                  // the clock starts again: the time at a question does not count
+	Rollout(*traffic.View)     // a look at the service's deployment while its stack changes
 }
 
 func (c *Clients) environment() *environment.Clients {
 	return &environment.Clients{CF: c.CF, ASG: c.ASG, ECS: c.ECS, SSM: c.SSM}
+}
+
+func (c *Clients) traffic() *traffic.Clients {
+	return &traffic.Clients{ELB: c.ELB, ECS: c.ECS, CW: c.CW}
 }
 
 func (c *Clients) edge() *edge.Clients {

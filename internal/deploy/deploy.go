@@ -43,6 +43,9 @@ type Options struct {
 	// UpdateEnv lets a manifest change environment keys (network, capacity) that other
 	// services share.
 	UpdateEnv bool
+	// Rollback deploys the image the service ran before the current one, through the
+	// same strategy (berth rollback), instead of the manifest's.
+	Rollback bool
 }
 
 // Result is what a deploy leaves.
@@ -263,7 +266,13 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Art
 	if _, err := c.CF.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(id), StackName: aws.String(name)}); err != nil {
 		return nil, stacks.WithHint(fmt.Errorf("execute change set of %s: %w", name, err))
 	}
+	cluster, stop := "", func() {} // of a service that runs already: its deployment is watched
+	if t.kind == synth.Service && st != nil {
+		cluster = params[synth.OutClusterName]
+		stop = c.watchRollout(ctx, o, cluster, 5*o.Poll)
+	}
 	st, err = stacks.Wait(ctx, c.CF, name, events, o.Poll)
+	stop()
 	if err != nil {
 		o.Progress.Done()
 		return nil, stacks.Interrupted(err, name)
@@ -271,13 +280,13 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Art
 	if st == nil || !stacks.Succeeded(st.Status) {
 		o.Progress.Done()
 		if f := stacks.RootCause(events.All()); f != nil {
-			return nil, f
+			return nil, c.rolledBack(ctx, o, cluster, f)
 		}
 		status, reason := "DELETED", ""
 		if st != nil {
 			status, reason = st.Status, st.Reason
 		}
-		return nil, stacks.WithHint(fmt.Errorf("stack %s ended %s: %s", name, status, reason))
+		return nil, c.rolledBack(ctx, o, cluster, stacks.WithHint(fmt.Errorf("stack %s ended %s: %s", name, status, reason)))
 	}
 	o.Progress.Stack(name, st.Status, len(sp.Changes))
 	return st, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
 	"github.com/berthdev/berth/internal/synth"
+	"github.com/berthdev/berth/internal/traffic"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -124,3 +125,4 @@ func TestAClusterUpdateLeavesTheGroupsSizeAlone(t *testing.T) {
 		})
 	}
 }
+func (l *lines) Rollout(*traffic.View) {}

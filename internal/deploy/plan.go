@@ -37,6 +37,10 @@ type Plan struct {
 	Stacks  []StackPlan `json:"stacks"`
 	Notes   []string    `json:"notes"`
 	Cost    *CostChange `json:"cost,omitempty"`
+	// Rollout is how the release reaches the traffic and the least time it takes
+	// ("canary 5 % for 3m, then 100 %, bake 3m: ≥ 6m"), and what rolls it back.
+	Rollout  string `json:"rollout"`
+	Rollback string `json:"rollback_on"`
 
 	prep  *prepared
 	built v1.Image // the image to push, when one was built and changed
@@ -105,6 +109,7 @@ type prepared struct {
 	ami     environment.AMI
 	zone    edge.Zone // of the service's domain; empty without one
 	targets []*target // network, cluster, service: the deployment order
+	serving string    // the target group that serves: synth.ServingPrimary or ServingAlternate
 }
 
 // prepare reads the environment, refuses a manifest that disagrees with it, fills in
@@ -161,6 +166,12 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 			}
 		case synth.Service:
 			t.name, t.live, t.tags[names.TagService] = svcName, svc, m.Name
+			p.serving = synth.ServingPrimary
+			if live := stacks.Usable(svc); live != nil {
+				if p.serving, err = c.traffic().Serving(ctx, live.Outputs); err != nil {
+					return nil, err
+				}
+			}
 		}
 		p.targets = append(p.targets, t)
 	}
@@ -180,6 +191,16 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*stacks.Stack, ima
 			params[name] = p.ami.ID
 		case synth.ParamImage:
 			params[name] = image
+		case synth.ParamServing:
+			params[name] = p.serving
+		case synth.ParamPreviousImage:
+			// the image before this one: the deployed image when this deploy changes
+			// it, else the one the stack remembers
+			if live := stacks.Usable(t.live); live != nil && live.Params[synth.ParamImage] != image {
+				params[name] = live.Params[synth.ParamImage]
+			} else if live != nil {
+				params[name] = live.Params[synth.ParamPreviousImage]
+			}
 		case synth.ParamHostedZone:
 			params[name] = p.zone.ID
 		case synth.ParamDesiredCapacity:
@@ -244,6 +265,10 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 		return nil, err
 	}
 	pl.Cost = c.planCost(ctx, id.Region, prep)
+	pl.Rollout, pl.Rollback = m.Deployment.Rollout.String(), m.Deployment.Rollout.Rule.String()
+	if note := strategyNote(m, stacks.Usable(svc.live), prep.serving); note != "" {
+		pl.Notes = append(pl.Notes, note)
+	}
 
 	upstream := map[synth.Stack]*stacks.Stack{}
 	missing := false // a stack before this one is not deployed: its outputs are not known
@@ -389,6 +414,9 @@ func (c *Clients) planImage(ctx context.Context, id session.Identity, o Options,
 	m := pl.prep.m
 	if svc != nil {
 		pl.Image.Deployed = svc.Params[synth.ParamImage]
+	}
+	if o.Rollback {
+		return rollbackImage(pl, svc)
 	}
 	if m.Image.Build == "" {
 		pl.Image.New = m.Image.Location

@@ -40,6 +40,9 @@ var apiActions = []string{
 	"ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
 	"ecs:DescribeServices", "ecs:DescribeClusters", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListAccountSettings",
 	"elasticloadbalancing:DescribeTargetHealth",
+	// a rollout: which target group serves (the production rule's weights), the
+	// deployment's traffic and stage, and the alarms that roll it back
+	"elasticloadbalancing:DescribeRules", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "cloudwatch:DescribeAlarms",
 	"logs:FilterLogEvents",
 	"autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "autoscaling:SetInstanceProtection",
 	"autoscaling:StartInstanceRefresh", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeInstanceRefreshes",

@@ -74,10 +74,7 @@ func decode(data []byte, m *Manifest) error {
 		"secrets_kms_key":         d.kmsKeys(&m.SecretsKMSKeys),
 		"permissions":             d.permissions(&m.Permissions),
 		"permissions_allow_admin": d.boolean(&m.PermissionsAllowAdmin),
-		"deployment": d.object(fields{
-			"max_percent":         d.int(&m.Deployment.MaxPercent),
-			"min_healthy_percent": d.int(&m.Deployment.MinHealthyPercent),
-		}),
+		"deployment":              d.deployment(&m.Deployment),
 		"load_balancer": d.object(fields{
 			"idle_timeout":         d.int(&m.LoadBalancer.IdleTimeout),
 			"deregistration_delay": d.int(&m.LoadBalancer.DeregistrationDelay),

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/berthdev/berth/internal/rollout"
 )
 
 // DefaultFile is the manifest every command reads unless told otherwise.
@@ -153,10 +155,13 @@ type Logs struct {
 	Retention int // days
 }
 
-// Deployment bounds a rolling deployment, as ECS does.
+// Deployment is how a release reaches the traffic: the bounds of a rolling update, as
+// ECS takes them, and the rollout (strategy, steps, bake, and the rule that rolls a bad
+// release back).
 type Deployment struct {
 	MaxPercent        int
 	MinHealthyPercent int
+	Rollout           rollout.Spec
 }
 
 // LoadBalancer holds the settings of the ALB and its target group.
@@ -207,6 +212,13 @@ func (m *Manifest) BuildDir() string {
 // MaxSize bounds the manifest, and so the memory berth spends on it: a manifest is a
 // few hundred bytes, one with an environment at MaxEnvSize under 64 KiB.
 const MaxSize = 256 << 10
+
+// Exists reports whether there is a file at path, for commands whose manifest is
+// optional.
+func Exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
 
 // Load reads, decodes, defaults and validates the manifest at path. It reads at most
 // one byte past MaxSize, so that -f /dev/zero fails instead of eating the machine.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berthdev/berth/internal/rollout"
 )
 
 func TestDefaultsFollowTheReference(t *testing.T) {
@@ -27,7 +29,7 @@ func TestDefaultsFollowTheReference(t *testing.T) {
 		{"capacity", m.Capacity, Capacity{Type: "ec2", InstanceType: "c5.xlarge", Desired: 0, Max: 100, AMI: DefaultAMIParameter, VolumeSize: 50}},
 		{"network", m.Network, Network{CIDR: "10.0.0.0/16", AZs: 2, NAT: "per-az", Placement: "private"}},
 		{"logs", m.Logs.Retention, 30},
-		{"deployment", m.Deployment, Deployment{MaxPercent: 200, MinHealthyPercent: 75}},
+		{"deployment", m.Deployment, Deployment{MaxPercent: 200, MinHealthyPercent: 75, Rollout: rollout.Default()}},
 		// a drain that lets requests in flight finish (the reference's 0 cuts them)
 		{"load balancer", m.LoadBalancer, LoadBalancer{IdleTimeout: 30, DeregistrationDelay: 10}},
 	}

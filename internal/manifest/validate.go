@@ -75,6 +75,7 @@ func applyDefaults(m *Manifest) {
 	defInt(m, "logs.retention", &m.Logs.Retention, 30)
 	defInt(m, "deployment.max_percent", &m.Deployment.MaxPercent, 200)
 	defInt(m, "deployment.min_healthy_percent", &m.Deployment.MinHealthyPercent, 75)
+	defaultRollout(m)
 	defInt(m, "load_balancer.idle_timeout", &m.LoadBalancer.IdleTimeout, 30)
 	defInt(m, "load_balancer.deregistration_delay", &m.LoadBalancer.DeregistrationDelay, DefaultDeregistrationDelay)
 	if m.LoadBalancer.WAF {
@@ -376,14 +377,8 @@ func validateRest(m *Manifest) error {
 	if !contains(LogRetentionDays, m.Logs.Retention) {
 		return m.errorf("logs.retention", "%d days is not accepted by CloudWatch Logs (allowed: %s)", m.Logs.Retention, joinInts(LogRetentionDays))
 	}
-	d := m.Deployment
-	switch {
-	case d.MaxPercent < 100 || d.MaxPercent > 200:
-		return m.errorf("deployment.max_percent", "%d is out of range (100-200)", d.MaxPercent)
-	case d.MinHealthyPercent < 0 || d.MinHealthyPercent > 100:
-		return m.errorf("deployment.min_healthy_percent", "%d is out of range (0-100)", d.MinHealthyPercent)
-	case d.MinHealthyPercent >= d.MaxPercent:
-		return m.errorf("deployment.min_healthy_percent", "%d leaves no room to replace a task under max_percent %d (must be less)", d.MinHealthyPercent, d.MaxPercent)
+	if err := validateDeployment(m); err != nil {
+		return err
 	}
 	lb := m.LoadBalancer
 	switch {

@@ -17,6 +17,7 @@ import (
 	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/names"
 	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/traffic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -50,6 +51,7 @@ type ECS interface {
 // ELB is the part of the Elastic Load Balancing v2 API berth reads.
 type ELB interface {
 	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
+	traffic.ELB
 }
 
 // Status is what runs in one environment.
@@ -61,10 +63,15 @@ type Status struct {
 	Running    int32         `json:"running"`
 	Pending    int32         `json:"pending"`
 	Deployment string        `json:"deployment,omitempty"` // the primary deployment's rollout state
-	Tasks      []Task        `json:"tasks"`
-	Targets    []Target      `json:"targets"`
-	URL        string        `json:"url,omitempty"`
-	Capacity   []string      `json:"capacity_providers"`
+	// Strategy is how releases reach the traffic; Image is the revision that serves,
+	// from the target group Serving (primary or alternate) by the production rule.
+	Strategy string   `json:"strategy,omitempty"`
+	Image    string   `json:"image,omitempty"`
+	Serving  string   `json:"serving,omitempty"`
+	Tasks    []Task   `json:"tasks"`
+	Targets  []Target `json:"targets"`
+	URL      string   `json:"url,omitempty"`
+	Capacity []string `json:"capacity_providers"`
 	// ContainerInstances is how many EC2 instances have joined the cluster.
 	ContainerInstances int32 `json:"container_instances"`
 	// Notes are what the user may want to act on (a newer AMI, capacity that fails to launch).
@@ -128,6 +135,14 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 		return st, nil
 	}
 	st.URL = svc.Outputs[synth.OutURL]
+	st.Strategy, st.Image = svc.Outputs[synth.OutStrategy], svc.Params[synth.ParamImage]
+	if st.Strategy != "" {
+		serving, err := (&traffic.Clients{ELB: c.ELB}).Serving(ctx, svc.Outputs)
+		if err != nil {
+			return nil, err
+		}
+		st.Serving = serving
+	}
 	if strings.HasPrefix(st.URL, "http://") {
 		st.Notes = append(st.Notes, edge.PlainHTTPNote)
 	}

@@ -23,6 +23,9 @@ func (st *Status) WriteText(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "\nservice %s: desired %d, running %d, pending %d; deployment %s\n", st.Service, st.Desired, st.Running, st.Pending, orDash(st.Deployment))
+	if st.Image != "" {
+		fmt.Fprintf(w, "serving: %s, from the %s target group (strategy %s)\n", st.Image, orDash(st.Serving), orDash(st.Strategy))
+	}
 	if len(st.Tasks) > 0 {
 		fmt.Fprintln(tw, "\nTASK\tPRIVATE IP\tAZ\tHEALTH\tSTATUS")
 		for _, t := range st.Tasks {

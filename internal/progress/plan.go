@@ -23,6 +23,9 @@ func WritePlan(w io.Writer, pl *deploy.Plan, st style.Style) {
 	default:
 		fmt.Fprintf(w, "  image: %s (unchanged)\n", shown(img.New))
 	}
+	if pl.Rollout != "" {
+		fmt.Fprintf(w, "  rollout: %s; rolled back on %s\n", pl.Rollout, pl.Rollback)
+	}
 	for _, s := range pl.Stacks {
 		switch s.Action {
 		case "none":

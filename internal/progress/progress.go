@@ -41,8 +41,9 @@ func (c *clock) seconds() float64 { return math.Round(time.Since(c.start).Second
 func (c *clock) elapsed() string  { return fmt.Sprintf("%6.1fs", c.seconds()) }
 
 type plainProgress struct {
-	w  io.Writer
-	st style.Style
+	w           io.Writer
+	st          style.Style
+	lastRollout string // a rollout's look is printed when it changes
 	*clock
 }
 

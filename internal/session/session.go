@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -48,6 +49,7 @@ type Session struct {
 	ECS  *ecs.Client
 	ELB  *elb.Client
 	Logs *cloudwatchlogs.Client
+	CW   *cloudwatch.Client // the alarms of a rollout
 	ASG  *autoscaling.Client
 	SSM  *ssm.Client
 	SM   *secretsmanager.Client
@@ -103,6 +105,7 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		ECS:  ecs.NewFromConfig(cfg),
 		ELB:  elb.NewFromConfig(cfg),
 		Logs: cloudwatchlogs.NewFromConfig(cfg),
+		CW:   cloudwatch.NewFromConfig(cfg),
 		ASG:  autoscaling.NewFromConfig(cfg),
 		SSM:  ssm.NewFromConfig(cfg),
 		SM:   secretsmanager.NewFromConfig(cfg),

@@ -122,6 +122,7 @@ func FuzzManifestStrings(f *testing.F) {
 	// issue 21: text with a bidirectional override, a zero-width space and a no-break
 	// space; an IAM write on every resource; an ARN too short
 	f.Add("ops", "arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:s3", "iam:PassRole", "*", "A", "user\u202e \u2066// admin\u2069\u202c zw\u200bsp nb\u00a0sp")
+	f.Add("canary", "blue-green", "3m", "20%", "1m", "2s", "5%")
 	f.Add("api.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/0b6d7f0e-8a8e-4f1c-9b1a-2c3d4e5f6a7b", "10.1.0.0/16", "fargate", "arm64", "DB", "secretsmanager:orders/db#user")
 	dir := fuzzDir(f)
 	f.Fuzz(func(t *testing.T, name, image, path, instanceType, ami, envName, envValue string) {
@@ -153,6 +154,8 @@ func stringsManifests(name, image, path, instanceType, ami, envName, envValue st
 		{"permissions": []any{image, map[string]any{"allow": []any{instanceType, envName}, "resources": []any{path, image},
 			"conditions": map[string]any{"StringEquals": map[string]any{envName: envValue}}}}},
 		{"domain": map[string]any{"name": name, "zone": instanceType, "certificate": image}},
+		{"deployment": map[string]any{"strategy": name, "bake": path, "canary": map[string]any{"percent": envValue, "bake": ami},
+			"linear": map[string]any{"percent": instanceType, "interval": envName}, "rollback_on": map[string]any{"errors": envValue, "latency_p99": path}}},
 	} {
 		data, err := yaml.Marshal(doc)
 		if err != nil || !utf8.Valid(data) || bytes.Contains(data, []byte("!!binary")) {

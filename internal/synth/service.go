@@ -69,7 +69,7 @@ func service(m *manifest.Manifest) *cfn.Template {
 		addAccessLogs(t, m)
 	}
 	t.Resources.Set("LoadBalancer", loadBalancer(m))
-	t.Resources.Set("TargetGroup", targetGroup(m))
+	t.Resources.Set(ResTargetGroup, targetGroup(m))
 	http := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}}
 	if m.HTTPS() {
 		http = redirectToHTTPS()
@@ -88,6 +88,8 @@ func service(m *manifest.Manifest) *cfn.Template {
 	if m.LoadBalancer.WAF {
 		addWAF(t, m)
 	}
+	addRouting(t, m)
+	addAlarms(t, m)
 	t.Resources.Set("Service", ecsService(m))
 	if m.Count.Scales() {
 		addAutoScaling(t, m)
@@ -96,7 +98,7 @@ func service(m *manifest.Manifest) *cfn.Template {
 	t.Outputs.Set(OutURL, output("Where the service answers", url))
 	t.Outputs.Set(OutLoadBalancerDNS, output("Public DNS name of the load balancer", cfn.GetAtt("LoadBalancer.DNSName")))
 	t.Outputs.Set(OutServiceName, output("ECS service name", cfn.GetAtt("Service.Name")))
-	t.Outputs.Set(OutTargetGroupArn, output("Target group of the tasks", cfn.Ref("TargetGroup")))
+	t.Outputs.Set(OutTargetGroupArn, output("Target group of the tasks that serve", serving()))
 	t.Outputs.Set(OutLogGroupName, output("Log group of the containers", cfn.Ref("LogGroup")))
 	return t
 }
@@ -342,16 +344,10 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 		"CapacityProviderStrategy": cfn.If("HasCapacityProvider",
 			[]any{map[string]any{"CapacityProvider": cfn.Ref(OutCapacityProvider), "Base": 0, "Weight": 1}},
 			cfn.NoValue),
-		"DeploymentConfiguration": map[string]any{
-			"MaximumPercent":           m.Deployment.MaxPercent,
-			"MinimumHealthyPercent":    m.Deployment.MinHealthyPercent,
-			"DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
-		},
-		"LoadBalancers": []any{map[string]any{
-			"ContainerName": m.Name, "ContainerPort": m.Port, "TargetGroupArn": cfn.Ref("TargetGroup"),
-		}},
-		"EnableECSManagedTags": true,
-		"PropagateTags":        "SERVICE",
+		"DeploymentConfiguration": deploymentConfiguration(m),
+		"LoadBalancers":           []any{serviceLoadBalancer(m)},
+		"EnableECSManagedTags":    true,
+		"PropagateTags":           "SERVICE",
 	}
 	if m.Health.GracePeriod > 0 {
 		props["HealthCheckGracePeriodSeconds"] = m.Health.GracePeriod
@@ -375,8 +371,11 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 			map[string]any{"Type": "binpack", "Field": "cpu"},
 		}
 	}
-	// the target group must be attached to a listener before a service can use it
+	// the target groups must be attached to a listener before a service can use them
 	after := []string{"Listener"}
+	if !m.Deployment.Rollout.Strategy.ShiftsTraffic() {
+		after = append(after, ResProductionRule) // else named in AdvancedConfiguration
+	}
 	if m.HTTPS() {
 		after = append(after, "HTTPSListener")
 	}
@@ -401,7 +400,9 @@ func addAutoScaling(t *cfn.Template, m *manifest.Manifest) {
 	if m.Count.Requests > 0 {
 		t.Resources.Set("RequestsScalingPolicy", scalingPolicy("requests", m.Count.Requests, map[string]any{
 			"PredefinedMetricType": "ALBRequestCountPerTarget",
-			"ResourceLabel":        cfn.Sub("${LoadBalancer.LoadBalancerFullName}/${TargetGroup.TargetGroupFullName}"),
+			"ResourceLabel": cfn.If(servesAlternate,
+				cfn.Sub("${LoadBalancer.LoadBalancerFullName}/${AlternateTargetGroup.TargetGroupFullName}"),
+				cfn.Sub("${LoadBalancer.LoadBalancerFullName}/${TargetGroup.TargetGroupFullName}")),
 		}))
 	}
 }
