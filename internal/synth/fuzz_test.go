@@ -33,6 +33,7 @@ var seeds = []string{
 	"name: a\nenv: &e {A: x}\nx: *e\n",
 	"name: a\nsecrets:\n  DB_PASSWORD: ssm:/a/b\n  K: secretsmanager:s#k\n  T: ssm:arn:aws:ssm:eu-west-1:111122223333:parameter/t\nsecrets_kms_key: 1234abcd-12ab-34cd-56ef-1234567890ab\n",
 	"name: a\npermissions:\n  - arn:aws:iam::aws:policy/ReadOnlyAccess\n  - allow: [s3:GetObject]\n    resources: [\"arn:aws:s3:::b/${aws:username}/*\"]\n    conditions: {StringEquals: {\"s3:prefix\": [\"on\", 0777, \"1:20\"]}}\n",
+	"name: a\nnetwork:\n  vpc: vpc-0abc1234\n  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]\n  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]\n",
 	"name: a\nimage:\n  build: ./app\ncount: {min: 1, max: 4, cpu: 50, requests: 500}\ncapacity:\n  instance_type: m7g.large\n  ami: ami-0123456789abcdef0\nnetwork:\n  cidr: 10.1.0.0/16\n  azs: 3\n  nat: single\nlogs:\n  retention: 7\n",
 }
 
