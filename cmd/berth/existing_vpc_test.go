@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -294,4 +295,22 @@ func matches(text, want string) bool {
 	}
 	rest := strings.TrimLeft(strings.TrimPrefix(text[i+len(before):], "rtb-"), "0123456789abcdef")
 	return strings.HasPrefix(rest, after)
+}
+
+// berth up runs a manifest that names an existing VPC as it runs any other: locally
+// there is no VPC, and the network keys are AWS's.
+func TestUpRunsAManifestInAnExistingVPC(t *testing.T) {
+	dir := testApp(t, "ledger", "network:\n  vpc: vpc-0abc1234def567890\n  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]\n  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]\n")
+	p := launchUp(t, dir, "e2e-upvpc")
+	p.waitFor("ready: ", 3*time.Minute)
+	p.waitFor("ledger-2 is healthy", 30*time.Second)
+	bodies := map[string]bool{}
+	for deadline := time.Now().Add(10 * time.Second); len(bodies) < 2 && time.Now().Before(deadline); {
+		if b, code, _ := getBody(p.url + "/"); code == 200 {
+			bodies[b] = true
+		}
+	}
+	if len(bodies) != 2 {
+		t.Errorf("answers %v, want both replicas", bodies)
+	}
 }
