@@ -249,6 +249,11 @@ network:
 	if !strings.Contains(st.stdout, "network: the existing VPC "+n.id+", public subnets ") || strings.Contains(st.stdout, "berth-e2e-vpc-network") {
 		t.Errorf("status does not show the existing network:\n%s", st.stdout)
 	}
+	svc := berthWith(t, dir, env, "status", "--env", e)
+	mustSucceed(t, svc, "status")
+	if !strings.Contains(svc.stdout, "network: the existing VPC "+n.id) || strings.Contains(svc.stdout, "berth-e2e-vpc-network") {
+		t.Errorf("the service's status does not show the existing network:\n%s", svc.stdout)
+	}
 	again := berthWith(t, dir, env, "deploy", "--env", e, "--yes")
 	mustSucceed(t, again, "second deploy")
 	if !strings.Contains(again.stdout, "berth-e2e-vpc-cluster: no changes") {
