@@ -118,17 +118,20 @@ func tagsOf(tags []ec2types.Tag) []string {
 	return out
 }
 
-// berthStacks lists the stacks of environment e that exist.
+// berthStacks lists the stacks of environment e that exist, over every page.
 func berthStacks(t *testing.T, cf *cloudformation.Client, e string) []string {
 	t.Helper()
-	out, err := cf.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for _, s := range out.Stacks {
-		if strings.HasPrefix(aws.ToString(s.StackName), "berth-"+e+"-") {
-			names = append(names, aws.ToString(s.StackName))
+	p := cloudformation.NewDescribeStacksPaginator(cf, &cloudformation.DescribeStacksInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range page.Stacks {
+			if strings.HasPrefix(aws.ToString(s.StackName), "berth-"+e+"-") {
+				names = append(names, aws.ToString(s.StackName))
+			}
 		}
 	}
 	return names
