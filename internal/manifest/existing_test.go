@@ -84,3 +84,20 @@ func TestInvalidExistingVPCs(t *testing.T) {
 		})
 	}
 }
+
+// The starter's comment on an existing VPC works as it says: remove cidr, azs and nat,
+// uncomment the three keys with real ids.
+func TestTheStartersExistingVPCCommentWorks(t *testing.T) {
+	text := Starter
+	for _, l := range []string{"  cidr: 10.0.0.0/16\n", "  azs: 2\n"} {
+		text = strings.Replace(text, l, "", 1)
+	}
+	text = strings.Replace(text, "  nat: per-az              # or single: one NAT gateway, cheaper, not zone-redundant\n", "", 1)
+	text = strings.Replace(text, "  # vpc: vpc-0123456789abcdef0", "  vpc: vpc-0123456789abcdef0", 1)
+	text = strings.Replace(text, "  # public_subnets: [subnet-..., subnet-...]", "  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]", 1)
+	text = strings.Replace(text, "  # private_subnets: [subnet-..., subnet-...]", "  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]", 1)
+	m, err := Parse([]byte(text), "berth.yml")
+	if err != nil || !m.Network.Imported() || len(m.Network.PrivateSubnets) != 2 {
+		t.Fatalf("%v\n%s", err, text)
+	}
+}
