@@ -83,7 +83,7 @@ func (o *checkOptions) templates(args []string) ([]check.Input, error) {
 		return nil, err
 	}
 	var out []check.Input
-	for _, s := range synth.Stacks {
+	for _, s := range synth.StacksOf(m) {
 		out = append(out, check.Input{Name: s.File(), Data: files[s.File()]})
 	}
 	return out, nil

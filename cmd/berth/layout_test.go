@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // The floors of docs/code-layout.md: a package may import only packages on lower
@@ -18,7 +20,7 @@ var floors = map[string]int{
 	"internal/image":     1,
 	"internal/instances": 2, "internal/synth": 2, "internal/appdir": 2,
 	"internal/cost": 3, "internal/names": 3, "internal/identity": 3, "internal/local": 3,
-	"internal/buckets": 4, "internal/registry": 4, "internal/environment": 4, "internal/traffic": 4,
+	"internal/buckets": 4, "internal/registry": 4, "internal/environment": 4, "internal/traffic": 4, "internal/network": 4,
 	"internal/edge": 5,
 	"internal/ops":  6, "internal/deploy": 6,
 	"internal/progress": 7,
@@ -27,7 +29,7 @@ var floors = map[string]int{
 
 var localPath = map[string]bool{"internal/local": true, "internal/lb": true, "internal/localtls": true, "internal/image": true}
 var awsPath = map[string]bool{"internal/session": true, "internal/stacks": true, "internal/names": true, "internal/buckets": true,
-	"internal/identity": true, "internal/registry": true, "internal/traffic": true, "internal/environment": true, "internal/edge": true,
+	"internal/identity": true, "internal/registry": true, "internal/traffic": true, "internal/network": true, "internal/environment": true, "internal/edge": true,
 	"internal/ops": true, "internal/deploy": true, "internal/progress": true}
 
 func TestImportsGoDownwards(t *testing.T) {
@@ -69,5 +71,25 @@ func TestImportsGoDownwards(t *testing.T) {
 				t.Errorf("%s imports %s: the local and the AWS path do not import each other", from, to)
 			}
 		}
+	}
+}
+
+// The SDK's EC2 client has some 750 operations; berth calls five. Should the client
+// reach an interface (or a struct field of a type that does), the linker keeps every
+// operation and berth grows by 30 MB (session.EC2).
+func TestTheEC2ClientKeepsOnlyItsReads(t *testing.T) {
+	out, err := exec.Command("go", "tool", "nm", bin).Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	const client = "github.com/aws/aws-sdk-go-v2/service/ec2.(*Client)."
+	var kept []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, op, ok := strings.Cut(line, client); ok && op != "" && unicode.IsUpper(rune(op[0])) && !strings.ContainsAny(op, ".-") {
+			kept = append(kept, op)
+		}
+	}
+	if len(kept) == 0 || len(kept) > 20 || slices.Contains(kept, "RunInstances") {
+		t.Errorf("berth keeps %d operations of the EC2 client (%v, ...): want only the reads of internal/network", len(kept), kept[:min(5, len(kept))])
 	}
 }

@@ -19,8 +19,8 @@ func newSynth() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "synth",
 		Short: "Write the CloudFormation templates of the manifest",
-		Long: `synth writes network.yml, cluster.yml and service.yml (separate stacks wired by
-parameters, as "berth deploy" deploys them) and parent.yml, which nests the three for
+		Long: `synth writes network.yml (none with network.vpc), cluster.yml and service.yml (stacks
+wired by parameters, as "berth deploy" deploys them) and parent.yml, which nests them for
 "sam deploy" or "aws cloudformation package" + "deploy". Nothing is written when the
 manifest is invalid.`,
 		Example: "  berth synth\n  berth synth -f berth.yml -o out",

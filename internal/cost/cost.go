@@ -23,6 +23,9 @@ type Line struct {
 	Monthly  float64 `json:"monthly"`           // US dollars a month; 0 for a per-use line
 	PerUse   string  `json:"per_use,omitempty"` // what it costs by use, beyond the monthly part
 	Unknown  bool    `json:"unknown,omitempty"` // no price in the table: not in the total
+	// NotBerths is a cost of what berth uses but does not own (an existing network's):
+	// said, not estimated.
+	NotBerths bool `json:"not_berths,omitempty"`
 }
 
 // Estimate is a manifest's monthly cost in one region.
@@ -61,7 +64,8 @@ func Regions() []string {
 }
 
 // Of estimates m in region: the environment's share (NAT gateways, addresses,
-// instances) as if the service were alone in it, and the service's.
+// instances) as if the service were alone in it, and the service's. In an existing VPC
+// (network.vpc) the network's own costs are its owner's: no NAT gateway is counted.
 func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 	p, ok := Table[region]
 	if !ok {
@@ -76,10 +80,12 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 		}
 		e.Total += l.Monthly
 	}
-	azs, tasks := m.Network.AZs, m.Count.Min // a scaling service at its minimum
+	azs, tasks := m.Network.Zones(), m.Count.Min // a scaling service at its minimum
 
 	nats := 0
-	if !m.Network.Public() {
+	if m.Network.Imported() {
+		add(Line{Item: "the existing network " + m.Network.VPC, Quantity: "its NAT gateways, VPC endpoints, flow logs and data processing are its owner's costs, not berth's", NotBerths: true})
+	} else if !m.Network.Public() {
 		nats = azs
 		if m.Network.NAT == "single" {
 			nats = 1
@@ -219,7 +225,7 @@ func instancesFor(m *manifest.Manifest, tasks int) (int, string) {
 	}
 	n := (tasks + perInstance - 1) / perInstance
 	why := fmt.Sprintf("%d task(s), %d per instance", tasks, perInstance)
-	if spread := min(tasks, m.Network.AZs); spread > n {
+	if spread := min(tasks, m.Network.Zones()); spread > n {
 		n, why = spread, fmt.Sprintf("%d task(s) spread over %d zones", tasks, spread)
 	}
 	if m.Capacity.Desired > n {
@@ -247,6 +253,9 @@ func ipWhy(nats, azs, compute int, m *manifest.Manifest) string {
 // Variant names a manifest's capacity and placement.
 func Variant(m *manifest.Manifest) string {
 	v := m.Capacity.Type + ", " + m.Network.Placement
+	if m.Network.Imported() {
+		return v + ", existing VPC"
+	}
 	if !m.Network.Public() {
 		v += ", NAT " + m.Network.NAT
 	}

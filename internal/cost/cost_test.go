@@ -2,9 +2,11 @@ package cost
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/style"
 )
 
 func parse(t *testing.T, text string) *manifest.Manifest {
@@ -152,5 +154,31 @@ func TestLatencyAlarmCosts(t *testing.T) {
 				t.Errorf("%q: alarms $%.2f, want $%.2f", src, l.Monthly, want)
 			}
 		}
+	}
+}
+
+// In an existing VPC the network's costs are its owner's: the default manifest there
+// costs the same less its 2 NAT gateways (65.70) and their 2 addresses (2 × 0.005 × 730
+// = 7.30): 359.27 - 73.00 = 286.27 (359.27: with the rollout alarms); a line says whose
+// the rest is.
+func TestAnExistingVPCCountsNoNATGateway(t *testing.T) {
+	const existing = "name: web\nnetwork:\n  vpc: vpc-0abc1234\n  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]\n  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]\n"
+	e, err := Of(parse(t, existing), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(e.Total, 286.27) || e.NATPerGB != 0 || e.Variant != "ec2, private, existing VPC" {
+		t.Errorf("total $%.2f, NAT per GB %v, variant %q: want $286.27, none, ec2, private, existing VPC", e.Total, e.NATPerGB, e.Variant)
+	}
+	var b strings.Builder
+	WriteText(&b, "web", e, Alternatives(parse(t, existing), "us-east-1", e), style.Style{})
+	for _, want := range []string{"the existing network vpc-0abc1234  not berth's  its NAT gateways, VPC endpoints, flow logs and data processing are its owner's costs, not berth's",
+		"public IPv4 addresses", "(2 load balancer)", "fargate-spot, public, existing VPC"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("estimate lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "NAT gateways  ") || strings.Contains(b.String(), "per GB of NAT") {
+		t.Errorf("an existing VPC's estimate counts NAT gateways:\n%s", b.String())
 	}
 }

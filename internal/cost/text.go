@@ -17,6 +17,8 @@ func WriteText(w io.Writer, service string, e *Estimate, alts []Alternative, st 
 		amount := fmt.Sprintf("$%.2f", l.Monthly)
 		if l.Unknown {
 			amount = "unknown"
+		} else if l.NotBerths {
+			amount = "not berth's"
 		} else if l.Monthly == 0 && l.PerUse != "" {
 			amount = "by use"
 		}

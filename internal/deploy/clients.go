@@ -3,7 +3,7 @@
 // change sets, the diff that only shows it, and the delete of a service or an
 // environment. It decides which stacks a deploy needs and in what order; the rooms
 // below it know how: stacks (CloudFormation), environment, edge, identity, registry,
-// buckets.
+// buckets, network.
 //
 // Nothing on the AWS path imports it but the views (progress) and cmd/berth.
 package deploy
@@ -15,6 +15,7 @@ import (
 	"github.com/berthdev/berth/internal/edge"
 	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/identity"
+	"github.com/berthdev/berth/internal/network"
 	"github.com/berthdev/berth/internal/registry"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
@@ -36,6 +37,7 @@ type Clients struct {
 	IAM     identity.IAM
 	Route53 edge.Route53
 	ACM     edge.ACM
+	EC2     network.EC2
 	Region  string
 	// Emulated names the endpoint override in force, if any.
 	Emulated string
@@ -62,7 +64,7 @@ type SSM interface {
 // New takes the clients of an AWS session.
 func New(s *session.Session) *Clients {
 	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, CW: s.CW, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM,
-		Route53: s.Route53, ACM: s.ACM, Region: s.Region, Emulated: s.Emulated}
+		Route53: s.Route53, ACM: s.ACM, EC2: s.EC2, Region: s.Region, Emulated: s.Emulated}
 }
 
 // Progress hears what a deploy or a delete does.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ type Removal struct {
 	Artifacts    int           `json:"artifact_objects"` // template objects, every version
 	Bucket       string        `json:"bucket,omitempty"` // the artifact bucket, when nothing else uses it
 	Remaining    []string      `json:"remaining_services"`
+	// Keeps is the existing network the environment ran in (network.vpc), which the
+	// delete leaves as it is: berth created none of it.
+	Keeps *environment.Existing `json:"keeps,omitempty"`
 }
 
 // RepoRemoval is an image repository and how many images go with it.
@@ -120,6 +124,7 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 			r.Stacks = append(r.Stacks, st.Name)
 		}
 	}
+	r.Keeps = e.Existing()
 	n, err := bucket.Count(ctx, o.Env+"/")
 	if err != nil {
 		return nil, err
@@ -171,7 +176,16 @@ func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptio
 	if removed+n == 0 && err == nil {
 		o.Progress.Message("nothing to delete: nothing berth made for " + o.Env + " is deployed")
 	}
+	if x := e.Existing(); x != nil && err == nil {
+		o.Progress.Message(KeepsText(x))
+	}
 	return err
+}
+
+// KeepsText says that a delete leaves an existing network as it is.
+func KeepsText(x *environment.Existing) string {
+	return fmt.Sprintf("the existing VPC %s and its subnets %s stay as they are: berth did not create them and changed none of them",
+		x.VPC, strings.Join(append(slices.Clone(x.PublicSubnets), x.PrivateSubnets...), ", "))
 }
 
 // deleteService removes a service's stack, then its templates and image repository;
@@ -215,8 +229,8 @@ func (c *Clients) deleteService(ctx context.Context, bucket *buckets.Artifacts, 
 	return removed, nil
 }
 
-// deleteEnvironment removes the cluster, then the network, then whatever the
-// environment left in the artifact bucket (and the bucket once empty).
+// deleteEnvironment removes the cluster, then the network (none in an existing VPC),
+// then whatever the environment left in the artifact bucket (and the bucket once empty).
 func (c *Clients) deleteEnvironment(ctx context.Context, bucket *buckets.Artifacts, e *environment.Environment, o DeleteOptions) (int, error) {
 	removed := 0
 	var stackErr error

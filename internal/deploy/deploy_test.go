@@ -126,3 +126,18 @@ func TestAClusterUpdateLeavesTheGroupsSizeAlone(t *testing.T) {
 	}
 }
 func (l *lines) Rollout(*traffic.View) {}
+
+// With an existing VPC the cluster and the service get its ids under the names the
+// network stack's outputs would have, from the manifest, subnets sorted.
+func TestAnExistingVPCIsPassedAsTheNetworkStacksOutputs(t *testing.T) {
+	m, err := manifest.Parse([]byte("name: api\nnetwork:\n  vpc: vpc-0abc1234\n  public_subnets: [subnet-0bbb2222, subnet-0aaa1111]\n  private_subnets: [subnet-0ddd4444, subnet-0ccc3333]\n"), "berth.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &prepared{m: m}
+	got := p.params(&target{kind: "service", tags: map[string]string{"berth:env": "dev"}, declared: []string{"Env", "PublicSubnets", "TaskSubnets", "VpcId"}}, nil, "img")
+	want := map[string]string{"Env": "dev", "VpcId": "vpc-0abc1234", "PublicSubnets": "subnet-0aaa1111,subnet-0bbb2222", "TaskSubnets": "subnet-0ccc3333,subnet-0ddd4444"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("params %v, want %v", got, want)
+	}
+}

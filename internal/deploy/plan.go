@@ -11,6 +11,7 @@ import (
 	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/identity"
 	"github.com/berthdev/berth/internal/names"
+	"github.com/berthdev/berth/internal/network"
 	"github.com/berthdev/berth/internal/registry"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
@@ -41,6 +42,8 @@ type Plan struct {
 	// ("canary 5 % for 3m, then 100 %, bake 3m: ≥ 6m"), and what rolls it back.
 	Rollout  string `json:"rollout"`
 	Rollback string `json:"rollback_on"`
+	// Network is what berth found of an existing VPC (network.vpc) it deploys into.
+	Network *network.Report `json:"network,omitempty"`
 
 	prep  *prepared
 	built v1.Image // the image to push, when one was built and changed
@@ -108,8 +111,10 @@ type prepared struct {
 	env     *environment.Environment
 	ami     environment.AMI
 	zone    edge.Zone // of the service's domain; empty without one
-	targets []*target // network, cluster, service: the deployment order
 	serving string    // the target group that serves: synth.ServingPrimary or ServingAlternate
+	targets []*target // network (unless the VPC exists), cluster, service: the deployment order
+	// existing is what the check of an existing VPC (network.vpc) found; nil otherwise
+	existing *network.Report
 }
 
 // prepare reads the environment, refuses a manifest that disagrees with it, fills in
@@ -125,6 +130,13 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 		return nil, err
 	}
 	p := &prepared{m: m, env: env}
+	if m.Network.Imported() {
+		// before anything changes: the VPC and subnets the service would go into
+		fresh := env.Network == nil && env.Cluster == nil
+		if p.existing, err = network.Check(ctx, c.EC2, m, network.Options{Region: c.Region, Fresh: fresh}); err != nil {
+			return nil, err
+		}
+	}
 	if m.HTTPS() {
 		if p.zone, err = c.edge().HostedZone(ctx, m); err != nil {
 			return nil, err
@@ -146,7 +158,7 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range synth.Stacks {
+	for _, s := range synth.StacksOf(m) {
 		t := &target{kind: s, name: names.Stack(o.Env, m.Name, s), body: files[s.File()],
 			tags: map[string]string{names.TagVersion: o.Version, names.TagEnv: o.Env, names.TagStack: string(s)}}
 		doc, err := cfn.Parse(t.body)
@@ -179,11 +191,17 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 }
 
 // params are the parameters of t, exactly those its template declares: the outputs of
-// the stacks before it (upstream, by kind) under the same names, and what berth decides
-// (the environment, the AMI, the image, the count).
+// the stacks before it (upstream, by kind) under the same names, or with an existing
+// VPC its ids where the network stack's outputs would be, and what berth decides (the
+// environment, the AMI, the image, the count).
 func (p *prepared) params(t *target, upstream map[synth.Stack]*stacks.Stack, image string) map[string]string {
 	params := map[string]string{}
+	existing := synth.NetworkValues(p.m)
 	for _, name := range t.declared {
+		if v, ok := existing[name]; ok {
+			params[name] = v
+			continue
+		}
 		switch name {
 		case synth.ParamEnv:
 			params[name] = t.tags[names.TagEnv]
@@ -246,6 +264,16 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 	pl.Notes = append(pl.Notes, notes...)
 	if note := prep.ami.Note(); note != "" {
 		pl.Notes = append(pl.Notes, note)
+	}
+	if r := prep.existing; r != nil {
+		pl.Network = r
+		pl.Notes = append(pl.Notes, "network: the existing VPC "+r.VPC+", checked; berth creates no network stack and changes nothing of the VPC")
+		for _, n := range r.Notes {
+			pl.Notes = append(pl.Notes, "network: "+n)
+		}
+		for _, w := range r.Warnings {
+			pl.Notes = append(pl.Notes, "warning: "+w)
+		}
 	}
 	if m.HTTPS() {
 		pl.Notes = append(pl.Notes, fmt.Sprintf("https://%s: hosted zone %s (%s)", m.Domain.Name, prep.zone.Name, prep.zone.ID))

@@ -150,8 +150,9 @@ func (c *Clients) ServiceStack(ctx context.Context, env, service string) (string
 // checkEnvironment refuses, before anything changes, a manifest that disagrees with the
 // environment it would deploy to. A key the manifest leaves out is no disagreement: the
 // service takes the environment's value (manifest.Inherit).
-//   - network.cidr: a VPC's range cannot change, and load balancers cannot move to
-//     another VPC: never in place.
+//   - network.cidr, network.vpc: a VPC's range cannot change, and load balancers cannot
+//     move to another VPC: never in place. Nor can an environment move between berth's
+//     own network and an existing VPC (checkNetwork).
 //   - network.azs, network.placement, capacity.type while services run: their subnets
 //     or capacity would be removed from under them (or a half-applied update left).
 //   - any other environment key, when other services share the environment: changing it
@@ -159,6 +160,9 @@ func (c *Clients) ServiceStack(ctx context.Context, env, service string) (string
 func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) error {
 	if e == nil || (e.Network == nil && e.Cluster == nil) {
 		return nil
+	}
+	if err := checkNetwork(m, e); err != nil {
+		return err
 	}
 	others := e.Others(m.Name)
 	for _, key := range append(append([]string{}, manifest.NetworkKeys...), manifest.CapacityKeys...) {
@@ -175,6 +179,9 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 		case key == "network.cidr":
 			return conflict(m, key, runs+": a VPC's range cannot change, and load balancers cannot move to another VPC",
 				"remove network.cidr to use the environment's, or deploy to a new environment (--env NAME) and delete this one")
+		case key == "network.vpc":
+			return conflict(m, key, fmt.Sprintf("the environment %s runs in the existing VPC %s and this manifest names %s: every service of an environment runs in its one network, and load balancers and instances cannot move to another VPC", e.Name, deployed, m.Network.VPC),
+				"remove network.vpc and the subnets to use the environment's network, or deploy to another environment (--env NAME)")
 		case movesTasks[key] != "" && len(e.Services) > 0:
 			return conflict(m, key, fmt.Sprintf("%s, and service(s) %s run in it: %s", runs, strings.Join(e.ServiceNames(), ", "), movesTasks[key]),
 				fmt.Sprintf("remove %s to use the environment's; to change it, delete the services first (berth delete), or deploy to a new environment", key))
@@ -190,9 +197,76 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 // tasks: CloudFormation would remove subnets, or a capacity provider the services use,
 // while they run, and leave a half-applied update.
 var movesTasks = map[string]string{
-	"network.azs":       "changing the zones would remove or add subnets under them",
-	"network.placement": "the tasks' subnets (and the NAT gateways of private placement) would go from under them",
-	"capacity.type":     "their capacity provider would be removed while they use it",
+	"network.azs":             "changing the zones would remove or add subnets under them",
+	"network.placement":       "the tasks' subnets (and the NAT gateways of private placement) would go from under them",
+	"network.public_subnets":  "their load balancers (and with placement public their tasks) are in the environment's subnets, and each service's stack names them",
+	"network.private_subnets": "their tasks and the instances are in the environment's subnets, and each service's stack names them",
+	"capacity.type":           "their capacity provider would be removed while they use it",
+}
+
+// checkNetwork refuses a manifest that would move the environment between berth's own
+// network and an existing VPC, or that gives the keys of berth's own network in an
+// environment that runs in an existing VPC: its range, zones, NAT and flow logs are
+// its owner's.
+func checkNetwork(m *manifest.Manifest, e *Environment) error {
+	existing := e.Existing()
+	switch {
+	case m.IsSet("network.vpc") && existing == nil && e.Network != nil:
+		return conflict(m, "network.vpc", fmt.Sprintf("the environment %s runs in the VPC berth created for it (stack %s) and this manifest names the existing VPC %s: load balancers and instances cannot move to another VPC", e.Name, e.Network.Name, m.Network.VPC),
+			"remove network.vpc and the subnets to deploy into the environment's network, or deploy to another environment (--env NAME)")
+	case existing != nil && !m.IsSet("network.vpc"):
+		for _, k := range manifest.OwnNetworkKeys {
+			if m.IsSet(k) {
+				return conflict(m, k, fmt.Sprintf("the environment %s runs in the existing VPC %s, which berth did not create: its range, zones, NAT and flow logs are its owner's", e.Name, existing.VPC),
+					"remove "+k+" to deploy into the environment's network")
+			}
+		}
+	}
+	return nil
+}
+
+// Existing is an existing network an environment runs in (network.vpc), as the cluster
+// stack records it: berth created none of it and changes none of it.
+type Existing struct {
+	VPC            string   `json:"vpc"`
+	PublicSubnets  []string `json:"public_subnets"`
+	PrivateSubnets []string `json:"private_subnets,omitempty"`
+}
+
+// Existing is the existing network the environment runs in; nil when it runs in
+// berth's own (or nothing is deployed).
+func (e *Environment) Existing() *Existing { return ExistingOf(e.Settings) }
+
+// ExistingOf reads an existing network from an environment's recorded settings.
+func ExistingOf(settings map[string]string) *Existing {
+	if settings["network.vpc"] == "" {
+		return nil
+	}
+	split := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, ",")
+	}
+	return &Existing{VPC: settings["network.vpc"], PublicSubnets: split(settings["network.public_subnets"]), PrivateSubnets: split(settings["network.private_subnets"])}
+}
+
+// String says what the existing network is, for status and delete.
+func (x *Existing) String() string {
+	s := "the existing VPC " + x.VPC + ", public subnets " + strings.Join(x.PublicSubnets, ", ")
+	if len(x.PrivateSubnets) > 0 {
+		s += ", private subnets " + strings.Join(x.PrivateSubnets, ", ")
+	}
+	return s
+}
+
+// Settings are the settings a stack's template records (synth.ClusterSettings, ...).
+func (c *Clients) Settings(ctx context.Context, stack string) (map[string]string, error) {
+	body, err := stacks.Template(ctx, c.CF, stack)
+	if err != nil {
+		return nil, err
+	}
+	return deployedSettings(body), nil
 }
 
 func conflict(m *manifest.Manifest, key, msg, what string) error {

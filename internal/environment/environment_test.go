@@ -112,3 +112,62 @@ func TestEnvironmentKeysAreInheritedOrRefused(t *testing.T) {
 		t.Errorf("the environment's only service: %v", err)
 	}
 }
+
+// An environment in an existing VPC has no network stack: its cluster's template records
+// the network, every service of it runs there, and a service naming another VPC, other
+// subnets while services run, or the keys of berth's own network, is refused.
+func TestAnExistingNetworkIsRecordedAndShared(t *testing.T) {
+	const vpc = "vpc-0abc1234def567890"
+	cf := &stacksCF{stacks: []types.Stack{
+		stack("berth-dev-cluster", names.TagEnv, "dev", names.TagStack, "cluster"),
+		stack("berth-dev-svc-web", names.TagEnv, "dev", names.TagService, "web", names.TagStack, "service"),
+	}, templates: map[string]string{
+		"berth-dev-cluster": "Metadata:\n  berth:\n    settings:\n      capacity.type: fargate\n      network.placement: private\n      network.vpc: " + vpc +
+			"\n      network.public_subnets: subnet-0aaa1111,subnet-0bbb2222\n      network.private_subnets: subnet-0ccc3333,subnet-0ddd4444\nResources:\n  Cluster:\n    Type: AWS::ECS::Cluster\n",
+	}}
+	e, err := (&Clients{CF: cf}).Read(context.Background(), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := e.Existing()
+	if e.Network != nil || x == nil || x.VPC != vpc || strings.Join(x.PrivateSubnets, " ") != "subnet-0ccc3333 subnet-0ddd4444" {
+		t.Fatalf("environment %+v, existing %+v", e, x)
+	}
+	if got := x.String(); got != "the existing VPC "+vpc+", public subnets subnet-0aaa1111, subnet-0bbb2222, private subnets subnet-0ccc3333, subnet-0ddd4444" {
+		t.Errorf("described as %q", got)
+	}
+	parse := func(text string) *manifest.Manifest {
+		m, err := manifest.Parse([]byte(text), "berth.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m, err := ForEnvironment(parse("name: api\ncapacity:\n  type: fargate\n"), e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Network.Imported() || m.Network.VPC != vpc || len(m.Network.PublicSubnets) != 2 {
+		t.Errorf("a service that leaves the network out runs in %+v", m.Network)
+	}
+	// the same network, subnets in another order, is no disagreement
+	same := "name: api\ncapacity:\n  type: fargate\nnetwork:\n  vpc: " + vpc + "\n  public_subnets: [subnet-0bbb2222, subnet-0aaa1111]\n  private_subnets: [subnet-0ddd4444, subnet-0ccc3333]\n"
+	if _, err := ForEnvironment(parse(same), e, false); err != nil {
+		t.Errorf("the environment's own network: %v", err)
+	}
+	for _, c := range []struct{ name, text, want string }{
+		{"another VPC", strings.Replace(same, vpc, "vpc-0fff9999", 1), "berth.yml:5: network.vpc: the environment dev runs in the existing VPC " + vpc + " and this manifest names vpc-0fff9999"},
+		{"other subnets while a service runs", strings.Replace(same, "subnet-0ddd4444, ", "subnet-0eee5555, ", 1), "berth.yml:7: network.private_subnets: the environment dev runs subnet-0ccc3333,subnet-0ddd4444 and this manifest says subnet-0ccc3333,subnet-0eee5555, and service(s) web run in it"},
+		{"berth's own network's keys", "name: api\ncapacity:\n  type: fargate\nnetwork:\n  cidr: 10.1.0.0/16\n", "berth.yml:5: network.cidr: the environment dev runs in the existing VPC " + vpc + ", which berth did not create"},
+	} {
+		_, err := ForEnvironment(parse(c.text), e, true)
+		if err == nil || !manifest.IsManifestError(err) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	// an environment in berth's own network cannot move into an existing VPC
+	own := &Environment{Name: "dev", Network: &stacks.Stack{Name: "berth-dev-network"}, Cluster: &stacks.Stack{}, Settings: map[string]string{"network.cidr": "10.0.0.0/16"}}
+	if _, err := ForEnvironment(parse(same), own, true); err == nil || !strings.Contains(err.Error(), "berth.yml:5: network.vpc: the environment dev runs in the VPC berth created for it (stack berth-dev-network)") {
+		t.Errorf("into an existing VPC: %v", err)
+	}
+}

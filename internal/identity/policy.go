@@ -58,6 +58,8 @@ var apiActions = []string{
 	"acm:DescribeCertificate", "acm:ListCertificates",
 	// emptying an access log bucket before its stack goes
 	"s3:ListBucket", "s3:DeleteObject", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+	// an existing network (network.vpc), checked before a deploy: reads only
+	"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints",
 }
 
 // PolicyOptions scope the policy.

@@ -31,7 +31,7 @@ func TestPolicyCoversEveryResourceOfTheTemplates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range synth.Stacks {
+		for _, s := range synth.StacksOf(m) {
 			doc, err := cfn.Parse(rendered[s.File()])
 			if err != nil {
 				t.Fatal(err)

@@ -81,7 +81,7 @@ func diff(cur, next *manifest.Manifest) changes {
 	if cur.Capacity != next.Capacity {
 		c.aws = append(c.aws, "capacity")
 	}
-	if cur.Network != next.Network {
+	if !reflect.DeepEqual(cur.Network, next.Network) {
 		c.aws = append(c.aws, "network")
 	}
 	if cur.Logs != next.Logs {

@@ -71,3 +71,17 @@ func TestReloadSeesSecretsAndPermissions(t *testing.T) {
 		t.Errorf("aws changes %q", got)
 	}
 }
+
+// Locally there is no VPC: naming an existing one (network.vpc, its subnets) changes
+// nothing berth up runs, and a reload says it is AWS's.
+func TestAnExistingVPCIsAWSsOnly(t *testing.T) {
+	const vpc = "network:\n  vpc: vpc-0abc1234\n  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]\n  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]\n"
+	cur, next := parse(t, "name: api\nport: 8080\n"), parse(t, "name: api\nport: 8080\n"+vpc)
+	c := diff(cur, next)
+	if len(c.service)+len(c.task)+len(c.restart) != 0 || strings.Join(c.aws, "; ") != "network" {
+		t.Errorf("naming an existing VPC: %+v", c)
+	}
+	if other := parse(t, "name: api\nport: 8080\n"+strings.Replace(vpc, "subnet-0ddd4444", "subnet-0eee5555", 1)); strings.Join(diff(next, other).aws, "; ") != "network" {
+		t.Error("other subnets are not reported as a change of the network")
+	}
+}

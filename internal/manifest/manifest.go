@@ -124,7 +124,8 @@ func (c Capacity) Arch() string {
 	return "amd64"
 }
 
-// Network is the VPC berth creates for an environment.
+// Network is the VPC of an environment: the one berth creates, or with VPC an existing
+// one whose subnets the manifest names (network.vpc), of which berth creates nothing.
 type Network struct {
 	CIDR      string
 	AZs       int
@@ -134,6 +135,12 @@ type Network struct {
 	// "rejected" or "all"; kept FlowLogsRetention days.
 	FlowLogs          string
 	FlowLogsRetention int
+	// VPC, PublicSubnets and PrivateSubnets name an existing network (network.vpc):
+	// the load balancer goes into the public subnets, the tasks and instances into the
+	// private ones (the public ones with placement public).
+	VPC            string
+	PublicSubnets  []string
+	PrivateSubnets []string
 }
 
 // FlowLogs values: which traffic VPC flow logs record.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -34,7 +35,7 @@ func TestDefaultsFollowTheReference(t *testing.T) {
 		{"load balancer", m.LoadBalancer, LoadBalancer{IdleTimeout: 30, DeregistrationDelay: 10}},
 	}
 	for _, c := range checks {
-		if c.got != c.want {
+		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s = %+v, want %+v", c.what, c.got, c.want)
 		}
 	}
@@ -247,7 +248,7 @@ func TestStarterIsValidAndDefault(t *testing.T) {
 	}
 	d, _ := Parse([]byte("name: web\n"), "berth.yml")
 	m.lines, d.lines = nil, nil
-	if m.Name != d.Name || m.Capacity != d.Capacity || m.Network != d.Network || m.Health != d.Health || m.Count != d.Count {
+	if m.Name != d.Name || m.Capacity != d.Capacity || !reflect.DeepEqual(m.Network, d.Network) || m.Health != d.Health || m.Count != d.Count {
 		t.Errorf("the starter's values are not the defaults:\n%+v\n%+v", m, d)
 	}
 }

@@ -8,7 +8,8 @@ import (
 // The keys that belong to the environment rather than to the service: one network and
 // one cluster serve every service deployed to an environment.
 var (
-	NetworkKeys  = []string{"network.cidr", "network.azs", "network.nat", "network.placement", "network.flow_logs", "network.flow_logs_retention"}
+	NetworkKeys = []string{"network.cidr", "network.azs", "network.nat", "network.placement", "network.flow_logs", "network.flow_logs_retention",
+		"network.vpc", "network.public_subnets", "network.private_subnets"}
 	CapacityKeys = []string{"capacity.type", "capacity.instance_type", "capacity.desired", "capacity.max", "capacity.ami", "capacity.volume_size"}
 )
 
@@ -34,8 +35,12 @@ func (m *Manifest) Line(key string) int {
 	return m.errorf(key, "").(*Error).Line
 }
 
-// Setting is the value of an environment key, as text.
+// Setting is the value of an environment key, as text: a list's items sorted and
+// separated by commas.
 func (m *Manifest) Setting(key string) string {
+	if l := m.listField(key); l != nil {
+		return listText(*l)
+	}
 	s, i := m.settingField(key)
 	switch {
 	case s != nil:
@@ -67,16 +72,8 @@ func (m *Manifest) Inherit(deployed map[string]string) error {
 		if key == "capacity.ami" && m.IsSet("capacity.instance_type") {
 			continue // the default AMI follows the instance type's architecture
 		}
-		s, i := m.settingField(key)
-		switch {
-		case s != nil:
-			*s = v
-		case i != nil:
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return fmt.Errorf("the deployed environment records %s = %q, which is not a number", key, v)
-			}
-			*i = n
+		if err := m.SetSetting(key, v); err != nil {
+			return fmt.Errorf("the deployed environment records %s = %q, which is not a number", key, v)
 		}
 	}
 	return validate(m)
@@ -96,6 +93,8 @@ func (m *Manifest) settingField(key string) (*string, *int) {
 		return &m.Network.FlowLogs, nil
 	case "network.flow_logs_retention":
 		return nil, &m.Network.FlowLogsRetention
+	case "network.vpc":
+		return &m.Network.VPC, nil
 	case "capacity.type":
 		return &m.Capacity.Type, nil
 	case "capacity.instance_type":
@@ -116,6 +115,10 @@ func (m *Manifest) settingField(key string) (*string, *int) {
 
 // SetSetting sets an environment key from its text, as a deployed environment records it.
 func (m *Manifest) SetSetting(key, value string) error {
+	if l := m.listField(key); l != nil {
+		*l = splitList(value)
+		return nil
+	}
 	s, i := m.settingField(key)
 	switch {
 	case s != nil:

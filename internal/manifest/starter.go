@@ -68,6 +68,11 @@ network:
   nat: per-az              # or single: one NAT gateway, cheaper, not zone-redundant
   placement: private       # or public: tasks in the public subnets, no NAT
                            # gateway (cheaper for heavy outbound traffic)
+  # In a VPC your company already has, berth creates no network: remove cidr, azs
+  # and nat, and name it and its subnets (berth checks them before a deploy).
+  # vpc: vpc-0123456789abcdef0
+  # public_subnets: [subnet-..., subnet-...]     # the load balancer's, two zones
+  # private_subnets: [subnet-..., subnet-...]    # the tasks', behind a NAT gateway
 
 logs:
   retention: 30            # days

@@ -349,6 +349,17 @@ func ranges(list []int) string {
 
 func validateNetwork(m *Manifest) error {
 	n := m.Network
+	if n.Placement != "private" && n.Placement != "public" {
+		return m.errorf("network.placement", "%q is not allowed (private: tasks in private subnets, out through NAT gateways; public: tasks in the public subnets, no NAT, for egress-heavy services)", n.Placement)
+	}
+	if n.Imported() {
+		return validateExisting(m)
+	}
+	for _, k := range []string{"network.public_subnets", "network.private_subnets"} {
+		if m.IsSet(k) {
+			return m.errorf(k, "applies only with network.vpc, the existing VPC the subnets are in (without it berth creates the network and its subnets)")
+		}
+	}
 	p, err := netip.ParsePrefix(n.CIDR)
 	switch {
 	case err != nil || !p.Addr().Is4() || p.Masked() != p:
@@ -357,8 +368,6 @@ func validateNetwork(m *Manifest) error {
 		return m.errorf("network.cidr", "/%d is out of range (a VPC from /16 to /24)", p.Bits())
 	case n.AZs < 2 || n.AZs > 3:
 		return m.errorf("network.azs", "%d is out of range (2-3 availability zones; a load balancer needs 2)", n.AZs)
-	case n.Placement != "private" && n.Placement != "public":
-		return m.errorf("network.placement", "%q is not allowed (private: tasks in private subnets, out through NAT gateways; public: tasks in the public subnets, no NAT, for egress-heavy services)", n.Placement)
 	case n.Public() && m.IsSet("network.nat"):
 		return m.errorf("network.nat", "applies to private placement only (with placement public there is no NAT gateway)")
 	case n.NAT != "per-az" && n.NAT != "single":

@@ -3,6 +3,8 @@ package ops
 import (
 	"strings"
 	"testing"
+
+	"github.com/berthdev/berth/internal/environment"
 )
 
 // moto-server now models capacity providers, so "emulator" must be decided from the
@@ -38,5 +40,20 @@ func TestCapacityThatNeverArrivesFailsVerify(t *testing.T) {
 	check := (&Clients{}).countCheck(&Status{Desired: 2, Pending: 2, Launches: got})
 	if check.Result != "fail" || !strings.Contains(check.Detail, "could not launch instances: You have requested more vCPU capacity") {
 		t.Errorf("check %+v", check)
+	}
+}
+
+// An environment in an existing VPC shows the VPC and its subnets where the network
+// stack would be.
+func TestStatusShowsAnExistingNetwork(t *testing.T) {
+	var b strings.Builder
+	st := &EnvironmentStatus{Env: "dev", Stacks: []StackStatus{{Name: "berth-dev-cluster", Status: "CREATE_COMPLETE"}},
+		Network: &environment.Existing{VPC: "vpc-0abc1234", PublicSubnets: []string{"subnet-0aaa1111", "subnet-0bbb2222"}, PrivateSubnets: []string{"subnet-0ccc3333", "subnet-0ddd4444"}}}
+	if err := st.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "network: the existing VPC vpc-0abc1234, public subnets subnet-0aaa1111, subnet-0bbb2222, private subnets subnet-0ccc3333, subnet-0ddd4444 (not berth's: no network stack, nothing of it changed by berth)"
+	if !strings.Contains(b.String(), want) || strings.Contains(b.String(), "berth-dev-network") {
+		t.Errorf("status:\n%s\nwant %q", b.String(), want)
 	}
 }

@@ -79,6 +79,9 @@ type Status struct {
 	// Launches are the reasons the Auto Scaling group failed to launch instances in the
 	// last hour, while tasks wait for capacity.
 	Launches []string `json:"failed_launches"`
+	// Network is the existing network the environment runs in (network.vpc), which has
+	// no stack; nil in berth's own.
+	Network *environment.Existing `json:"network,omitempty"`
 
 	cluster, serviceName, targetGroup string
 }
@@ -129,6 +132,17 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 			svc = stack
 		case synth.Cluster:
 			cluster = stack
+		}
+	}
+	if cluster != nil && st.Stacks[0].Status == "NOT_DEPLOYED" {
+		// no network stack: the environment may run in an existing VPC, which its
+		// cluster records
+		settings, err := c.environment().Settings(ctx, cluster.Name)
+		if err != nil {
+			return nil, err
+		}
+		if st.Network = environment.ExistingOf(settings); st.Network != nil {
+			st.Stacks = st.Stacks[1:]
 		}
 	}
 	if svc == nil || cluster == nil {
@@ -272,6 +286,9 @@ type EnvironmentStatus struct {
 	Stacks   []StackStatus     `json:"stacks"`
 	Services []ServiceSummary  `json:"services"`
 	Settings map[string]string `json:"settings"`
+	// Network is the existing network the environment runs in (network.vpc), which has
+	// no stack; nil in berth's own.
+	Network *environment.Existing `json:"network,omitempty"`
 }
 
 // EnvironmentStatus lists what runs in env.
@@ -280,11 +297,14 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 	if err != nil {
 		return nil, err
 	}
-	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, Settings: e.Settings}
+	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, Settings: e.Settings, Network: e.Existing()}
 	for _, p := range []struct {
 		name string
 		st   *stacks.Stack
 	}{{names.Stack(env, "", synth.Network), e.Network}, {names.Stack(env, "", synth.Cluster), e.Cluster}} {
+		if p.st == nil && p.name == names.Stack(env, "", synth.Network) && out.Network != nil {
+			continue // an existing VPC: there is no network stack
+		}
 		if p.st == nil {
 			out.Stacks = append(out.Stacks, StackStatus{Name: p.name, Status: "NOT_DEPLOYED"})
 		} else {

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/style"
 )
 
@@ -19,6 +20,7 @@ func (st *Status) WriteText(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, s.Reason)
 	}
 	tw.Flush()
+	writeNetwork(w, st.Network)
 	if st.URL == "" {
 		return
 	}
@@ -55,6 +57,7 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, s.Reason)
 	}
 	tw.Flush()
+	writeNetwork(w, st.Network)
 	if len(st.Services) == 0 {
 		fmt.Fprintf(w, "\nno service is deployed to %s\n", st.Env)
 		return nil
@@ -64,6 +67,13 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
 	}
 	return tw.Flush()
+}
+
+// writeNetwork names the existing network the environment runs in, if it does.
+func writeNetwork(w io.Writer, x *environment.Existing) {
+	if x != nil {
+		fmt.Fprintf(w, "\nnetwork: %s (not berth's: no network stack, nothing of it changed by berth)\n", x)
+	}
 }
 
 func orDash(s string) string {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/environment"
 
 	"github.com/berthdev/berth/internal/style"
 )
@@ -34,5 +35,21 @@ func TestPlanSaysWhatTheDeployCosts(t *testing.T) {
 	WritePlan(&b, &deploy.Plan{}, style.Style{})
 	if strings.Contains(b.String(), "estimate") {
 		t.Errorf("a region without prices still printed an estimate:\n%s", b.String())
+	}
+}
+
+// Deleting an environment in an existing VPC says, before and after, that the VPC and
+// its subnets stay.
+func TestRemovalSaysTheExistingNetworkStays(t *testing.T) {
+	var b bytes.Buffer
+	WriteRemoval(&b, &deploy.Removal{Env: "dev", Stacks: []string{"berth-dev-svc-api", "berth-dev-cluster"},
+		Keeps: &environment.Existing{VPC: "vpc-0abc1234", PublicSubnets: []string{"subnet-0aaa1111", "subnet-0bbb2222"}, PrivateSubnets: []string{"subnet-0ccc3333"}}}, style.Style{})
+	for _, want := range []string{"  - stack berth-dev-cluster\n", "the existing VPC vpc-0abc1234 and its subnets subnet-0aaa1111, subnet-0bbb2222, subnet-0ccc3333 stay as they are: berth did not create them"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("removal:\n%s\nwant %q", b.String(), want)
+		}
+	}
+	if strings.Contains(b.String(), "network") {
+		t.Errorf("the removal names a network stack:\n%s", b.String())
 	}
 }

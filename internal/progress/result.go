@@ -52,5 +52,8 @@ func WriteRemoval(w io.Writer, r *deploy.Removal, st style.Style) {
 	if len(r.Remaining) > 0 {
 		fmt.Fprintf(w, "environment %s stays: service(s) %s still run in it\n", r.Env, strings.Join(r.Remaining, ", "))
 	}
+	if r.Keeps != nil {
+		fmt.Fprintf(w, "%s\n", deploy.KeepsText(r.Keeps))
+	}
 	fmt.Fprintln(w)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -57,7 +58,9 @@ type Session struct {
 	// Route53 and ACM serve a service's domain.
 	Route53 *route53.Client
 	ACM     *acm.Client
-	Region  string
+	// EC2 reads an existing network (network.vpc) before a deploy.
+	EC2    *EC2
+	Region string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
 	Emulated string
@@ -113,6 +116,7 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		// Route 53 is a global service: the SDK resolves its one endpoint from any region
 		Route53: route53.NewFromConfig(cfg),
 		ACM:     acm.NewFromConfig(cfg),
+		EC2:     newEC2(ec2.NewFromConfig(cfg)),
 		Region:  cfg.Region, Emulated: EndpointOverridden(),
 	}, nil
 }

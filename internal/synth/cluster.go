@@ -33,8 +33,8 @@ func ec2Cluster(m *manifest.Manifest) *cfn.Template {
 	t := &cfn.Template{Description: "berth cluster: ECS cluster, EC2 capacity provider over an Auto Scaling group in " + where + " (generated from berth.yml)"}
 	t.Metadata.Set(MetadataKey, map[string]any{"settings": ClusterSettings(m)})
 	t.Parameters.Set(ParamEnv, envParameter())
-	t.Parameters.Set(OutVpcID, cfn.Parameter{Type: "AWS::EC2::VPC::Id", Description: "VPC of the environment (network stack output)"})
-	t.Parameters.Set(OutTaskSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Subnets the instances run in (network stack output)"})
+	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
+	t.Parameters.Set(OutTaskSubnets, networkParameter(m, OutTaskSubnets, "Subnets the instances run in"))
 	t.Parameters.Set("InstanceType", cfn.Parameter{
 		Type: "String", Description: "EC2 instance type of the container instances", Default: m.Capacity.InstanceType,
 		AllowedPattern: `^[a-z][a-z0-9-]*\.[a-z0-9]+$`, ConstraintDescription: "an instance type such as c5.xlarge",

@@ -34,6 +34,7 @@ var seeds = []string{
 	"name: a\nenv: &e {A: x}\nx: *e\n",
 	"name: a\nsecrets:\n  DB_PASSWORD: ssm:/a/b\n  K: secretsmanager:s#k\n  T: ssm:arn:aws:ssm:eu-west-1:111122223333:parameter/t\nsecrets_kms_key: 1234abcd-12ab-34cd-56ef-1234567890ab\n",
 	"name: a\npermissions:\n  - arn:aws:iam::aws:policy/ReadOnlyAccess\n  - allow: [s3:GetObject]\n    resources: [\"arn:aws:s3:::b/${aws:username}/*\"]\n    conditions: {StringEquals: {\"s3:prefix\": [\"on\", 0777, \"1:20\"]}}\n",
+	"name: a\nnetwork:\n  vpc: vpc-0abc1234\n  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]\n  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]\n",
 	"name: a\nimage:\n  build: ./app\ncount: {min: 1, max: 4, cpu: 50, requests: 500}\ncapacity:\n  instance_type: m7g.large\n  ami: ami-0123456789abcdef0\nnetwork:\n  cidr: 10.1.0.0/16\n  azs: 3\n  nat: single\nlogs:\n  retention: 7\n",
 	// issue 21: administrator access and its override, resources of every shape, text
 	// that reads differently than it is (raw: refused; escaped: allowed and escaped in
@@ -122,6 +123,7 @@ func FuzzManifestStrings(f *testing.F) {
 	// issue 21: text with a bidirectional override, a zero-width space and a no-break
 	// space; an IAM write on every resource; an ARN too short
 	f.Add("ops", "arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:s3", "iam:PassRole", "*", "A", "user\u202e \u2066// admin\u2069\u202c zw\u200bsp nb\u00a0sp")
+	f.Add("vpc-0abc1234", "subnet-0aaa1111", "subnet-0bbb2222", "subnet-0ccc3333", "subnet-0ddd4444", "A", "B")
 	f.Add("canary", "blue-green", "3m", "20%", "1m", "2s", "5%")
 	f.Add("api.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/0b6d7f0e-8a8e-4f1c-9b1a-2c3d4e5f6a7b", "10.1.0.0/16", "fargate", "arm64", "DB", "secretsmanager:orders/db#user")
 	dir := fuzzDir(f)
@@ -148,6 +150,7 @@ func stringsManifests(name, image, path, instanceType, ami, envName, envValue st
 		{"capacity": map[string]any{"instance_type": instanceType, "ami": ami}},
 		{"capacity": map[string]any{"type": instanceType, "arch": ami}},
 		{"network": map[string]any{"cidr": path, "nat": name, "placement": instanceType, "flow_logs": ami}},
+		{"network": map[string]any{"vpc": name, "public_subnets": []any{image, path}, "private_subnets": []any{instanceType, ami}}},
 		{"env": map[string]any{envName: envValue, "OTHER": envValue + "x"}},
 		{"env": map[string]any{"VALUE": envValue}},
 		{"secrets": map[string]any{envName: envValue, "OTHER": "ssm:" + path}, "secrets_kms_key": ami},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
@@ -73,6 +75,41 @@ func network(m *manifest.Manifest) *cfn.Template {
 		t.Outputs.Set(OutTaskSubnets, output("Subnet ids the tasks and instances run in, comma-separated: the private ones", cfn.Join(",", privateIDs)))
 	}
 	return t
+}
+
+// networkParameter declares, in the cluster and service templates, one of the network's
+// values (VpcId, PublicSubnets, TaskSubnets): an output of the network stack, or with an
+// existing VPC (network.vpc) the manifest's ids, which are then its default, so that the
+// template deploys by itself too.
+func networkParameter(m *manifest.Manifest, name, what string) cfn.Parameter {
+	p := cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: what + " (network stack output)"}
+	if name == OutVpcID {
+		p.Type = "AWS::EC2::VPC::Id"
+	}
+	if m.Network.Imported() {
+		key := map[string]string{OutVpcID: "network.vpc", OutPublicSubnets: "network.public_subnets", OutTaskSubnets: "network.private_subnets"}[name]
+		if name == OutTaskSubnets && m.Network.Public() {
+			key = "network.public_subnets"
+		}
+		p.Description = what + " (" + key + ": an existing network, which berth does not change)"
+		p.Default = NetworkValues(m)[name]
+	}
+	return p
+}
+
+// NetworkValues are, for an existing VPC, what the network stack's outputs would have
+// been: the manifest's ids, the subnets sorted and comma-separated. berth deploy passes
+// them as the cluster's and the service's parameters of the same names. Nil without
+// network.vpc.
+func NetworkValues(m *manifest.Manifest) map[string]string {
+	if !m.Network.Imported() {
+		return nil
+	}
+	return map[string]string{
+		OutVpcID:         m.Network.VPC,
+		OutPublicSubnets: strings.Join(slices.Sorted(slices.Values(m.Network.PublicSubnets)), ","),
+		OutTaskSubnets:   strings.Join(slices.Sorted(slices.Values(m.Network.TaskSubnets())), ","),
+	}
 }
 
 // addFlowLogs records the VPC's traffic (rejected, or all) in a log group of its own,

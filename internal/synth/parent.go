@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
@@ -12,7 +13,11 @@ import (
 // whose local Location both tools upload and rewrite; berth itself deploys the three
 // stacks separately.
 func parent(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Transform: "AWS::Serverless-2016-10-31", Description: fmt.Sprintf("berth %s: network, cluster and service as nested stacks, for sam deploy / aws cloudformation package (generated from berth.yml)", m.Name)}
+	what := "network, cluster and service as nested stacks"
+	if m.Network.Imported() {
+		what = "cluster and service as nested stacks in the existing VPC " + m.Network.VPC
+	}
+	t := &cfn.Template{Transform: "AWS::Serverless-2016-10-31", Description: fmt.Sprintf("berth %s: %s, for sam deploy / aws cloudformation package (generated from berth.yml)", m.Name, what)}
 	t.Parameters.Set(ParamEnv, envParameter())
 	image := cfn.Parameter{Type: "String", Description: "Container image of the service"}
 	if m.Image.Location != "" {
@@ -40,6 +45,13 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	from := map[string]any{ParamEnv: cfn.Ref(ParamEnv), ParamImage: cfn.Ref(ParamImage), ParamAmiID: cfn.Ref(ParamAmiID), ParamHostedZone: cfn.Ref(ParamHostedZone)}
 	for _, o := range []string{OutVpcID, OutPublicSubnets, OutTaskSubnets} {
 		from[o] = out("Network", o)
+		if m.Network.Imported() {
+			// no network stack: the existing network's ids, as parameters of the parent
+			t.Parameters.Set(o, networkParameter(m, o, map[string]string{
+				OutVpcID: "VPC of the environment", OutPublicSubnets: "Public subnets of the load balancer", OutTaskSubnets: "Subnets of the tasks and instances",
+			}[o]))
+			from[o] = cfn.Ref(o)
+		}
 	}
 	for _, o := range []string{OutClusterName, OutExecutionRoleArn, OutCapacityProvider, OutHostSecurityGroup} {
 		from[o] = out("Cluster", o)
@@ -47,10 +59,13 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	for _, c := range []struct {
 		name  string
 		stack Stack
-		tmpl  *cfn.Template
-	}{{"Network", Network, network(m)}, {"Cluster", Cluster, cluster(m)}, {"Service", Service, service(m)}} {
+		tmpl  func(*manifest.Manifest) *cfn.Template
+	}{{"Network", Network, network}, {"Cluster", Cluster, cluster}, {"Service", Service, service}} {
+		if !slices.Contains(StacksOf(m), c.stack) {
+			continue
+		}
 		params := map[string]any{}
-		for _, p := range c.tmpl.Parameters.Keys() {
+		for _, p := range c.tmpl(m).Parameters.Keys() {
 			if v, ok := from[p]; ok {
 				params[p] = v
 			}

@@ -24,7 +24,7 @@ func goYAML11(_ string, data []byte) (map[string]any, error) { return cfntest.Lo
 // values: every string the manifest puts in a template is the same string there.
 func readsBack(m *manifest.Manifest, files map[string][]byte, load loader) error {
 	docs := map[Stack]map[string]any{}
-	for _, s := range append(append([]Stack{}, Stacks...), Parent) {
+	for _, s := range append(append([]Stack{}, StacksOf(m)...), Parent) {
 		doc, err := load(s.File(), files[s.File()])
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.File(), err)
@@ -65,7 +65,14 @@ func readsBack(m *manifest.Manifest, files map[string][]byte, load loader) error
 		want(Cluster, "Metadata.berth.settings.capacity\x00ami", m.Capacity.AMI)
 		want(Parent, "Parameters.AmiId.Default", m.Capacity.AMI)
 	}
-	want(Network, "Resources.VPC.Properties.CidrBlock", m.Network.CIDR)
+	if m.Network.Imported() {
+		// no network stack: the ids are the parent's, the service's and the cluster's own
+		want(Parent, "Parameters.VpcId.Default", m.Network.VPC)
+		want(Service, "Parameters.VpcId.Default", m.Network.VPC)
+		want(Cluster, "Metadata.berth.settings.network\x00vpc", m.Network.VPC)
+	} else {
+		want(Network, "Resources.VPC.Properties.CidrBlock", m.Network.CIDR)
+	}
 
 	// the region first (berth sets it for every container), then the manifest's, in order
 	const platform = 2

@@ -23,12 +23,12 @@ func service(m *manifest.Manifest) *cfn.Template {
 	t := &cfn.Template{Description: fmt.Sprintf("berth service %s: ECS service on %s in %s subnets behind an internet-facing Application Load Balancer (generated from berth.yml)",
 		m.Name, capacityWords(m), m.Network.Placement)}
 	t.Parameters.Set(ParamEnv, envParameter())
-	t.Parameters.Set(OutVpcID, cfn.Parameter{Type: "AWS::EC2::VPC::Id", Description: "VPC of the environment (network stack output)"})
-	t.Parameters.Set(OutPublicSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Public subnets of the load balancer (network stack output)"})
+	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
+	t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
 	if Bridge(m) {
 		t.Parameters.Set(OutHostSecurityGroup, cfn.Parameter{Type: "AWS::EC2::SecurityGroup::Id", Description: "Security group of the container instances (cluster stack output)"})
 	} else {
-		t.Parameters.Set(OutTaskSubnets, cfn.Parameter{Type: "List<AWS::EC2::Subnet::Id>", Description: "Subnets of the tasks (network stack output)"})
+		t.Parameters.Set(OutTaskSubnets, networkParameter(m, OutTaskSubnets, "Subnets of the tasks"))
 	}
 	t.Parameters.Set(OutClusterName, cfn.Parameter{Type: "String", Description: "ECS cluster (cluster stack output)"})
 	if len(m.Secrets) == 0 {

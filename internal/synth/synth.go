@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
@@ -66,14 +67,24 @@ const (
 // Templates are the four templates of one manifest.
 type Templates map[Stack]*cfn.Template
 
-// Build makes the templates of m.
-func Build(m *manifest.Manifest) Templates {
-	return Templates{
-		Network: network(m),
-		Cluster: cluster(m),
-		Service: service(m),
-		Parent:  parent(m),
+// StacksOf are the stacks berth deploys for m, in order: with an existing VPC
+// (network.vpc) there is no network stack, and the cluster and the service take the
+// manifest's ids where the network stack's outputs would be.
+func StacksOf(m *manifest.Manifest) []Stack {
+	if m.Network.Imported() {
+		return []Stack{Cluster, Service}
 	}
+	return Stacks
+}
+
+// Build makes the templates of m: network (unless m names an existing VPC), cluster,
+// service and parent.
+func Build(m *manifest.Manifest) Templates {
+	ts := Templates{Cluster: cluster(m), Service: service(m), Parent: parent(m)}
+	if !m.Network.Imported() {
+		ts[Network] = network(m)
+	}
+	return ts
 }
 
 // Render marshals every template; the map is keyed by file name. A policy larger than
@@ -94,11 +105,11 @@ func Render(m *manifest.Manifest) (map[string][]byte, error) {
 	return out, nil
 }
 
-// Write renders the templates into dir, creating it if needed. It writes all four or
+// Write renders the templates into dir, creating it if needed. It writes all of them or
 // none: each template goes to a new file in a private staging directory inside dir,
 // then replaces its destination by rename, so a symlink in place of a template is
 // replaced, never followed. Should a rename fail, the templates already replaced are
-// put back.
+// put back. A network.yml an earlier synth left is removed when m has no network stack.
 func Write(m *manifest.Manifest, dir string) ([]string, error) {
 	files, err := Render(m)
 	if err != nil {
@@ -112,7 +123,7 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 		return nil, fmt.Errorf("write templates: %w", err)
 	}
 	defer os.RemoveAll(stage)
-	order := append(append([]Stack{}, Stacks...), Parent)
+	order := append(append([]Stack{}, StacksOf(m)...), Parent)
 	for _, s := range order {
 		if err := writeNew(filepath.Join(stage, s.File()), files[s.File()]); err != nil {
 			return nil, err
@@ -137,6 +148,20 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 		}
 		undo = append(undo, restore)
 		written = append(written, path)
+	}
+	// a template an earlier synth wrote that this manifest has none of (network.yml,
+	// with network.vpc) would no longer apply: it goes too, restored should this fail
+	for _, s := range Stacks {
+		if slices.Contains(order, s) {
+			continue
+		}
+		path, old := filepath.Join(dir, s.File()), filepath.Join(stage, s.File()+".old")
+		if st, err := os.Lstat(path); err != nil || st.IsDir() {
+			continue
+		}
+		if err := rename(path, old); err != nil {
+			return nil, rollback(undo, fmt.Errorf("remove %s, which no longer applies: %w", path, err))
+		}
 	}
 	return written, nil
 }

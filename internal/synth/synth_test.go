@@ -16,7 +16,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden templates in testdata")
 
-var cases = []string{"default", "orders", "all-options", "ec2-public", "fargate", "fargate-single", "fargate-public", "fargate-spot", "fargate-spot-single", "fargate-spot-public", "https", "https-edge", "https-zone-id", "secrets", "permissions-fargate", "permissions-admin", "canary", "linear", "blue-green"}
+var cases = []string{"default", "orders", "all-options", "ec2-public", "fargate", "fargate-single", "fargate-public", "fargate-spot", "fargate-spot-single", "fargate-spot-public", "https", "https-edge", "https-zone-id", "secrets", "permissions-fargate", "permissions-admin", "canary", "linear", "blue-green",
+	"existing-vpc", "existing-vpc-public", "existing-vpc-fargate", "existing-vpc-fargate-public", "existing-vpc-spot", "existing-vpc-spot-public"}
 
 func load(t testing.TB, name string) *manifest.Manifest {
 	t.Helper()
@@ -30,12 +31,13 @@ func load(t testing.TB, name string) *manifest.Manifest {
 func TestGolden(t *testing.T) {
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
-			files, err := Render(load(t, name))
+			m := load(t, name)
+			files, err := Render(m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(files) != 4 {
-				t.Errorf("rendered %d templates, want network, cluster, service, parent", len(files))
+			if want := len(StacksOf(m)) + 1; len(files) != want {
+				t.Errorf("rendered %d templates, want %d: %v and parent", len(files), want, StacksOf(m))
 			}
 			for file, got := range files {
 				golden := filepath.Join("testdata", name, file)
@@ -206,5 +208,38 @@ func TestEveryContainerKnowsItsRegion(t *testing.T) {
 				t.Errorf("%s: %s = %v, want the stack's region", name, k, got[k])
 			}
 		}
+	}
+}
+
+// With network.vpc berth creates no network: the cluster and the service take the
+// manifest's ids where the network stack's outputs would be, and the cluster records
+// the network for the environment's other services.
+func TestAnExistingVPCHasNoNetworkStack(t *testing.T) {
+	for _, name := range []string{"existing-vpc", "existing-vpc-public", "existing-vpc-fargate"} {
+		m := load(t, name)
+		ts := Build(m)
+		if _, ok := ts[Network]; ok || slices.Contains(StacksOf(m), Network) {
+			t.Errorf("%s: there is a network stack", name)
+		}
+		parent := mustMarshal(t, ts[Parent])
+		if bytes.Contains(parent, []byte("network.yml")) || bytes.Contains(parent, []byte("Network.Outputs")) {
+			t.Errorf("%s: the parent nests a network stack", name)
+		}
+		vals := NetworkValues(m)
+		if want := strings.Join(slices.Sorted(slices.Values(m.Network.TaskSubnets())), ","); vals[OutTaskSubnets] != want || vals[OutVpcID] != m.Network.VPC {
+			t.Errorf("%s: network values %v", name, vals)
+		}
+		settings := ClusterSettings(m)
+		if settings["network.vpc"] != m.Network.VPC || settings["network.public_subnets"] == "" || settings["network.cidr"] != "" {
+			t.Errorf("%s: the cluster records %v", name, settings)
+		}
+		for _, stack := range []Stack{Cluster, Service} {
+			if bytes.Contains(mustMarshal(t, ts[stack]), []byte("AWS::EC2::Subnet\n")) {
+				t.Errorf("%s: %s creates a subnet", name, stack)
+			}
+		}
+	}
+	if NetworkValues(load(t, "default")) != nil {
+		t.Error("berth's own network has values of an existing one")
 	}
 }

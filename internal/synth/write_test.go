@@ -92,3 +92,37 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// With network.vpc there is no network stack: a network.yml an earlier synth wrote into
+// the directory would describe a VPC the service does not run in, so it goes, and
+// comes back if the write fails.
+func TestWriteRemovesANetworkTemplateThatNoLongerApplies(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Write(load(t, "default"), dir); err != nil {
+		t.Fatal(err)
+	}
+	rename = func(from, to string) error {
+		if strings.HasSuffix(from, "network.yml") {
+			return fmt.Errorf("injected failure")
+		}
+		return os.Rename(from, to)
+	}
+	if _, err := Write(load(t, "existing-vpc"), dir); err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("err %v", err)
+	}
+	rename = os.Rename
+	if b, _ := os.ReadFile(filepath.Join(dir, "cluster.yml")); strings.Contains(string(b), "vpc-0abc1234def567890") {
+		t.Error("cluster.yml was replaced although the write failed")
+	}
+	written, err := Write(load(t, "existing-vpc"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 3 {
+		t.Errorf("wrote %v, want cluster, service and parent", written)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "network.yml")); err == nil {
+		t.Error("network.yml of the earlier synth is still there")
+	}
+	assertNoStaging(t, dir)
+}
