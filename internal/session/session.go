@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -55,11 +56,31 @@ type Session struct {
 	// Route53 and ACM serve a service's domain.
 	Route53 *route53.Client
 	ACM     *acm.Client
-	Region  string
+	// EC2 lists the regions of the account (where else certificates may live).
+	EC2    *ec2.Client
+	Region string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
 	Emulated string
+
+	cfg aws.Config
 }
+
+// Retries of every AWS call. A busy account throttles: CloudFormation's Describe*
+// calls share a per-account rate with every other tool and console of the account, and
+// ECS's too. The SDK's adaptive mode retries throttling with backoff and, once
+// throttled, slows berth's own requests to the rate the service accepts (client-side
+// rate limiting); the SDK's default three attempts are too few for a throttled
+// account, so berth makes up to ten. "Retries and Timeouts", AWS SDK for Go v2
+// developer guide (aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/retries-timeouts);
+// "Retry behavior", AWS SDKs and Tools reference guide: adaptive mode suits a
+// single-tenant, throttling-heavy, latency-tolerant client, which a deploy tool is. A
+// mode or a number of attempts the user configured (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS,
+// retry_mode and max_attempts in the profile) is kept.
+const (
+	retryMode        = aws.RetryModeAdaptive
+	retryMaxAttempts = 10
+)
 
 // Connect loads the AWS configuration the standard way (environment, shared config
 // and credentials files, SSO, instance roles; AWS_ENDPOINT_URL and the per-service
@@ -82,6 +103,12 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	if cfg.RetryMode == "" {
+		cfg.RetryMode = retryMode
+	}
+	if cfg.RetryMaxAttempts == 0 {
+		cfg.RetryMaxAttempts = retryMaxAttempts
+	}
 	if file := os.Getenv(APILogEnv); file != "" {
 		cfg.APIOptions = append(cfg.APIOptions, apiLogger(file))
 	}
@@ -103,14 +130,24 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		// Route 53 is a global service: the SDK resolves its one endpoint from any region
 		Route53: route53.NewFromConfig(cfg),
 		ACM:     acm.NewFromConfig(cfg),
-		Region:  cfg.Region, Emulated: EndpointOverridden(),
+		EC2:     ec2.NewFromConfig(cfg),
+		Region:  cfg.Region, Emulated: EndpointOverridden(), cfg: cfg,
 	}, nil
 }
 
+// ACMIn is a Certificate Manager client for another region of the account: ACM
+// certificates are regional, and CloudFront's live in us-east-1.
+func (s *Session) ACMIn(region string) *acm.Client {
+	if region == s.Region {
+		return s.ACM
+	}
+	return acm.NewFromConfig(s.cfg, func(o *acm.Options) { o.Region = region })
+}
+
 // Timeouts of every AWS call: an endpoint that accepts a connection and never answers
-// fails the call instead of hanging berth. Each API call is retried by the SDK (three
-// attempts), so a dead endpoint costs at most about a minute mid-session; the first call,
-// WhoAmI, is bounded as a whole by identityTimeout.
+// fails the call instead of hanging berth. Each API call is retried by the SDK (see
+// retryMaxAttempts), so a dead endpoint costs minutes mid-session (Ctrl-C then says
+// what goes on); the first call, WhoAmI, is bounded as a whole by identityTimeout.
 const (
 	dialTimeout     = 5 * time.Second
 	headerTimeout   = 20 * time.Second
