@@ -111,7 +111,7 @@ type prepared struct {
 // what the manifest leaves to the environment, decides the AMI and renders the
 // templates.
 func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
-	env, err := c.environment().Read(ctx, o.Env)
+	env, err := c.environment().ReadFor(ctx, o.Env, o.Manifest)
 	if err != nil {
 		return nil, err
 	}

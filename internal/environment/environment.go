@@ -63,30 +63,44 @@ func (e *Environment) Others(service string) []string {
 	return out
 }
 
-// Read reads what is deployed under env: its shared stacks, the settings they
-// were made from, and every service stack, found by the tags berth puts on its stacks.
+// Read reads what is deployed under env: its shared stacks, the settings they were
+// made from, and every service stack (ListServices).
 func (c *Clients) Read(ctx context.Context, env string) (*Environment, error) {
+	e, err := c.ReadShared(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return e, c.ListServices(ctx, e)
+}
+
+// ReadFor reads the environment m deploys to: its shared stacks by name, and its
+// services only when the manifest sets an environment key to another value than the
+// environment's, which is when they matter (checkEnvironment). A deploy then makes no
+// account-wide stack listing.
+func (c *Clients) ReadFor(ctx context.Context, env string, m *manifest.Manifest) (*Environment, error) {
+	e, err := c.ReadShared(ctx, env)
+	if err != nil || len(differing(m, e)) == 0 {
+		return e, err
+	}
+	return e, c.ListServices(ctx, e)
+}
+
+// ReadShared reads the environment's network and cluster stacks, by name, and the
+// settings they were made from; it lists no service (Services stays empty).
+func (c *Clients) ReadShared(ctx context.Context, env string) (*Environment, error) {
 	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, Settings: map[string]string{}}
-	p := cloudformation.NewDescribeStacksPaginator(c.CF, &cloudformation.DescribeStacksInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for _, kind := range []synth.Stack{synth.Network, synth.Cluster} {
+		st, err := stacks.Describe(ctx, c.CF, names.Stack(env, "", kind))
 		if err != nil {
-			return nil, fmt.Errorf("list the stacks of environment %s: %w", env, err)
+			return nil, fmt.Errorf("read environment %s: %w", env, err)
 		}
-		for _, s := range page.Stacks {
-			st := stacks.Of(s)
-			if st == nil || st.Tags[names.TagEnv] != env || st.Status == stacks.ReviewInProgress {
-				continue
-			}
-			switch {
-			case st.Name == names.Stack(env, "", synth.Network):
-				e.Network = st
-			case st.Name == names.Stack(env, "", synth.Cluster):
-				e.Cluster = st
-			case st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
-				st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == ""):
-				e.Services[st.Tags[names.TagService]] = st
-			}
+		if st == nil || st.Tags[names.TagEnv] != env || st.Status == stacks.ReviewInProgress {
+			continue
+		}
+		if kind == synth.Network {
+			e.Network = st
+		} else {
+			e.Cluster = st
 		}
 	}
 	for _, st := range []*stacks.Stack{e.Network, e.Cluster} {
@@ -105,6 +119,32 @@ func (c *Clients) Read(ctx context.Context, env string) (*Environment, error) {
 		}
 	}
 	return e, nil
+}
+
+// ListServices finds every service stack of the environment by the tags berth puts on
+// its stacks. Service stacks are named by their service, which only they know, so this
+// lists the account's stacks: it is done only where the services matter.
+func (c *Clients) ListServices(ctx context.Context, e *Environment) error {
+	p := cloudformation.NewDescribeStacksPaginator(c.CF, &cloudformation.DescribeStacksInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list the stacks of environment %s: %w", e.Name, err)
+		}
+		for _, s := range page.Stacks {
+			st := stacks.Of(s)
+			env := e.Name
+			if st == nil || st.Tags[names.TagEnv] != env || st.Status == stacks.ReviewInProgress {
+				continue
+			}
+			if st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
+				st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == "") &&
+				st.Name != names.Stack(env, "", synth.Network) && st.Name != names.Stack(env, "", synth.Cluster) {
+				e.Services[st.Tags[names.TagService]] = st
+			}
+		}
+	}
+	return nil
 }
 
 // legacyNetworkSettings reads the range and zone count from a network template made
@@ -161,15 +201,8 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 		return nil
 	}
 	others := e.Others(m.Name)
-	for _, key := range append(append([]string{}, manifest.NetworkKeys...), manifest.CapacityKeys...) {
-		deployed, ok := e.Settings[key]
-		if key == "network.flow_logs" && !ok && e.Network != nil {
-			// recorded only when on: an environment without the key has none
-			deployed, ok = "off", true
-		}
-		if !ok || !m.IsSet(key) || m.Setting(key) == deployed {
-			continue
-		}
+	for _, key := range differing(m, e) {
+		deployed := deployedSetting(e, key)
 		runs := fmt.Sprintf("the environment %s runs %s and this manifest says %s", e.Name, deployed, m.Setting(key))
 		switch {
 		case key == "network.cidr":
@@ -184,6 +217,28 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 		}
 	}
 	return nil
+}
+
+// differing are the environment keys m sets to another value than e was made with.
+func differing(m *manifest.Manifest, e *Environment) []string {
+	var keys []string
+	for _, key := range append(append([]string{}, manifest.NetworkKeys...), manifest.CapacityKeys...) {
+		if m.IsSet(key) && deployedSetting(e, key) != "" && m.Setting(key) != deployedSetting(e, key) {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// deployedSetting is the value of key e was made with, "" when it does not say.
+func deployedSetting(e *Environment, key string) string {
+	if v, ok := e.Settings[key]; ok {
+		return v
+	}
+	if key == "network.flow_logs" && e.Network != nil {
+		return "off" // recorded only when on: an environment without the key has none
+	}
+	return ""
 }
 
 // movesTasks are the environment keys whose change takes the ground from under running
