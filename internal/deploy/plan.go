@@ -57,6 +57,9 @@ type StackPlan struct {
 	Action  string          `json:"action"` // create, update, none
 	Changes []stacks.Change `json:"changes"`
 	Note    string          `json:"note,omitempty"`
+	// Recovery is what the deploy does first about a stack in a failed state (Action
+	// "recover").
+	Recovery *stacks.Recovery `json:"recovery,omitempty"`
 
 	target    *target
 	changeSet string            // prepared: executed as is when its inputs did not change
@@ -269,6 +272,10 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 		}
 		pl.Stacks = append(pl.Stacks, sp)
 	}
+	if err := c.planRecoveries(ctx, pl); err != nil {
+		pl.discard(ctx, c)
+		return nil, err
+	}
 	return pl, nil
 }
 
@@ -278,6 +285,9 @@ func (c *Clients) planUpdate(ctx context.Context, id session.Identity, o Options
 	if stacks.InProgress(live.Status) {
 		sp.Action, sp.Note = "update", fmt.Sprintf("an operation is in progress (%s): the deploy waits for it, then plans this stack", live.Status)
 		return nil
+	}
+	if stacks.NeedsRecovery(live.Status) {
+		return nil // no change set can be made: planRecoveries says what comes first
 	}
 	body, url := t.body, ""
 	if len(body) > stacks.MaxTemplateBody { // more than CloudFormation takes inline

@@ -46,6 +46,9 @@ var apiActions = []string{
 	"acm:DescribeCertificate", "acm:ListCertificates",
 	// emptying an access log bucket before its stack goes
 	"s3:ListBucket", "s3:DeleteObject", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+	// a stack an update left in UPDATE_ROLLBACK_FAILED; the regions whose certificates
+	// may share a validation record
+	"cloudformation:ContinueUpdateRollback", "ec2:DescribeRegions",
 }
 
 // ResourceActions are, per resource type of berth's templates, what CloudFormation needs

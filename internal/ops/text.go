@@ -19,6 +19,7 @@ func (st *Status) WriteText(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, s.Reason)
 	}
 	tw.Flush()
+	writeFailed(w, st.Stacks)
 	if st.URL == "" {
 		return
 	}
@@ -52,6 +53,7 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, s.Reason)
 	}
 	tw.Flush()
+	writeFailed(w, append(append([]StackStatus{}, st.Stacks...), st.Failed...))
 	if len(st.Services) == 0 {
 		fmt.Fprintf(w, "\nno service is deployed to %s\n", st.Env)
 		return nil
@@ -61,6 +63,23 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
 	}
 	return tw.Flush()
+}
+
+// writeFailed says, for each stack in a failed state, the state, the first resource
+// that failed and why, and what to do.
+func writeFailed(w io.Writer, ss []StackStatus) {
+	for _, s := range ss {
+		if s.Recovery == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", s.Recovery.Summary())
+		for _, f := range s.Recovery.Failed {
+			if c := s.Recovery.Cause; c == nil || c.Resource != f.Resource {
+				fmt.Fprintf(w, "  also failed: %s (%s) %s: %s\n", f.Resource, f.Type, f.Status, f.Reason)
+			}
+		}
+		fmt.Fprintf(w, "  hint: %s\n", s.Hint)
+	}
 }
 
 func orDash(s string) string {

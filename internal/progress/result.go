@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/stacks"
 	"github.com/berthdev/berth/internal/style"
 )
 
@@ -51,6 +52,17 @@ func WriteRemoval(w io.Writer, r *deploy.Removal, st style.Style) {
 	}
 	if len(r.Remaining) > 0 {
 		fmt.Fprintf(w, "environment %s stays: service(s) %s still run in it\n", r.Env, strings.Join(r.Remaining, ", "))
+	}
+	for _, rec := range r.Recoveries {
+		fmt.Fprintf(w, "%s\n", rec.Summary())
+		if rec.Status != stacks.DeleteFailed {
+			fmt.Fprintln(w, "  the delete deletes it from that state")
+			continue
+		}
+		fmt.Fprintln(w, "  the delete tries it again")
+		for _, k := range rec.Retain {
+			fmt.Fprintf(w, "  %s leaves %s %s (%s) in the account: %s\n", st.Sign("~"), k.Type, k.ID, k.Resource, k.Why)
+		}
 	}
 	fmt.Fprintln(w)
 }
