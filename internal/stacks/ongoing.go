@@ -71,7 +71,8 @@ func (o *Ongoing) Explain(err error, again string) error {
 		return hint.Wrap(fmt.Errorf("stopped at %s: no stack operation of it goes on in CloudFormation", stack),
 			fmt.Sprintf("run %q again to carry on from there", again))
 	}
-	return err
+	return hint.Wrap(errors.New("stopped before any stack changed: no stack operation goes on in CloudFormation"),
+		fmt.Sprintf("run %q again to carry on", again))
 }
 
 // watch says how to follow a stack operation berth no longer waits for.

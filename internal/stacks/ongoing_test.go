@@ -129,6 +129,15 @@ func TestInterruptedAnywhereSaysWhatGoesOn(t *testing.T) {
 			want: "stopped at berth-dev-svc-api: no stack operation of it goes on in CloudFormation",
 			hint: `run "berth deploy" again`,
 		},
+		{
+			name: "before any stack", block: "DescribeStacks",
+			run: func(ctx context.Context, cf *fakeCF) error {
+				_, err := Describe(ctx, cf, s)
+				return err
+			},
+			want: "stopped before any stack changed: no stack operation goes on in CloudFormation",
+			hint: `run "berth deploy" again`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cf := &fakeCF{stacks: map[string]*fakeStack{s: {statuses: []string{"UPDATE_COMPLETE"},
