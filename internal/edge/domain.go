@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
@@ -52,15 +51,10 @@ type Clients struct {
 	ELB     ELB
 	S3      buckets.S3
 	Region  string
-	// EC2 lists the regions of the account, and ACMIn is ACM in one of them: where the
-	// certificates that may share a validation record live.
-	EC2   EC2
-	ACMIn func(region string) ACM
-}
-
-// EC2 is the part of the EC2 API the edge uses: the regions enabled for the account.
-type EC2 interface {
-	DescribeRegions(context.Context, *ec2.DescribeRegionsInput, ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
+	// Regions lists the regions enabled for the account, and ACMIn is ACM in one of
+	// them: where the certificates that may share a validation record live.
+	Regions func(context.Context) ([]string, error)
+	ACMIn   func(region string) ACM
 }
 
 // ELB is the part of the Elastic Load Balancing API the edge uses: stopping a load

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
@@ -147,14 +146,10 @@ func (c *Clients) RemoveValidationRecords(ctx context.Context, zone, certARN str
 // ec2:DescribeRegions answers the enabled regions (opted in, or on by default).
 func (c *Clients) certificateNames(ctx context.Context, except string) (map[string]string, error) {
 	regions := []string{c.Region}
-	if c.EC2 != nil && c.ACMIn != nil {
-		out, err := c.EC2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
-		if err != nil {
+	if c.Regions != nil && c.ACMIn != nil {
+		var err error
+		if regions, err = c.Regions(ctx); err != nil {
 			return nil, fmt.Errorf("could not list the account's regions to look for certificates there: %w", err)
-		}
-		regions = regions[:0]
-		for _, r := range out.Regions {
-			regions = append(regions, aws.ToString(r.RegionName))
 		}
 		slices.Sort(regions)
 	}

@@ -56,9 +56,7 @@ type Session struct {
 	// Route53 and ACM serve a service's domain.
 	Route53 *route53.Client
 	ACM     *acm.Client
-	// EC2 lists the regions of the account (where else certificates may live).
-	EC2    *ec2.Client
-	Region string
+	Region  string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
 	Emulated string
@@ -130,9 +128,24 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		// Route 53 is a global service: the SDK resolves its one endpoint from any region
 		Route53: route53.NewFromConfig(cfg),
 		ACM:     acm.NewFromConfig(cfg),
-		EC2:     ec2.NewFromConfig(cfg),
 		Region:  cfg.Region, Emulated: EndpointOverridden(), cfg: cfg,
 	}, nil
+}
+
+// Regions are the regions enabled for the account (ec2:DescribeRegions answers those:
+// opted in, or on by default), where certificates of the account may live. The EC2
+// client is made here and only called, never kept behind an interface: that keeps the
+// rest of the large EC2 API out of the binary.
+func (s *Session) Regions(ctx context.Context) ([]string, error) {
+	out, err := ec2.NewFromConfig(s.cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	if err != nil {
+		return nil, err
+	}
+	regions := make([]string, 0, len(out.Regions))
+	for _, r := range out.Regions {
+		regions = append(regions, aws.ToString(r.RegionName))
+	}
+	return regions, nil
 }
 
 // ACMIn is a Certificate Manager client for another region of the account: ACM
