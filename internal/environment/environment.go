@@ -64,13 +64,16 @@ func (e *Environment) Others(service string) []string {
 }
 
 // Read reads what is deployed under env: its shared stacks, the settings they were
-// made from, and every service stack (ListServices).
+// made from, and every service stack. Service stacks are named by their service, which
+// only they know, so this lists the account's stacks, finding the shared ones in the
+// same listing: it is done only where the services matter (status of an environment,
+// delete).
 func (c *Clients) Read(ctx context.Context, env string) (*Environment, error) {
-	e, err := c.ReadShared(ctx, env)
-	if err != nil {
+	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, Settings: map[string]string{}}
+	if err := c.list(ctx, e, true); err != nil {
 		return nil, err
 	}
-	return e, c.ListServices(ctx, e)
+	return e, c.readSettings(ctx, e)
 }
 
 // ReadFor reads the environment m deploys to: its shared stacks by name, and its
@@ -82,7 +85,7 @@ func (c *Clients) ReadFor(ctx context.Context, env string, m *manifest.Manifest)
 	if err != nil || len(differing(m, e)) == 0 {
 		return e, err
 	}
-	return e, c.ListServices(ctx, e)
+	return e, c.list(ctx, e, false)
 }
 
 // ReadShared reads the environment's network and cluster stacks, by name, and the
@@ -94,37 +97,16 @@ func (c *Clients) ReadShared(ctx context.Context, env string) (*Environment, err
 		if err != nil {
 			return nil, fmt.Errorf("read environment %s: %w", env, err)
 		}
-		if st == nil || st.Tags[names.TagEnv] != env || st.Status == stacks.ReviewInProgress {
-			continue
-		}
-		if kind == synth.Network {
-			e.Network = st
-		} else {
-			e.Cluster = st
+		if st != nil && st.Tags[names.TagEnv] == env && st.Status != stacks.ReviewInProgress {
+			e.put(st, kind == synth.Network, kind == synth.Cluster)
 		}
 	}
-	for _, st := range []*stacks.Stack{e.Network, e.Cluster} {
-		if st == nil {
-			continue
-		}
-		body, err := stacks.Template(ctx, c.CF, st.Name)
-		if err != nil {
-			return nil, err
-		}
-		for k, v := range deployedSettings(body) {
-			e.Settings[k] = v
-		}
-		if st == e.Network && e.Settings["network.cidr"] == "" {
-			legacyNetworkSettings(body, e.Settings)
-		}
-	}
-	return e, nil
+	return e, c.readSettings(ctx, e)
 }
 
-// ListServices finds every service stack of the environment by the tags berth puts on
-// its stacks. Service stacks are named by their service, which only they know, so this
-// lists the account's stacks: it is done only where the services matter.
-func (c *Clients) ListServices(ctx context.Context, e *Environment) error {
+// list finds the environment's stacks among the account's by the tags berth puts on
+// them: the services, and with shared also the network and the cluster.
+func (c *Clients) list(ctx context.Context, e *Environment, shared bool) error {
 	p := cloudformation.NewDescribeStacksPaginator(c.CF, &cloudformation.DescribeStacksInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -132,16 +114,48 @@ func (c *Clients) ListServices(ctx context.Context, e *Environment) error {
 			return fmt.Errorf("list the stacks of environment %s: %w", e.Name, err)
 		}
 		for _, s := range page.Stacks {
-			st := stacks.Of(s)
-			env := e.Name
-			if st == nil || st.Tags[names.TagEnv] != env || st.Status == stacks.ReviewInProgress {
-				continue
+			if st := stacks.Of(s); st != nil && st.Tags[names.TagEnv] == e.Name && st.Status != stacks.ReviewInProgress {
+				e.put(st, shared, shared)
 			}
-			if st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
-				st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == "") &&
-				st.Name != names.Stack(env, "", synth.Network) && st.Name != names.Stack(env, "", synth.Cluster) {
-				e.Services[st.Tags[names.TagService]] = st
-			}
+		}
+	}
+	return nil
+}
+
+// put places one of the environment's stacks: the network or the cluster (when asked
+// for), or a service.
+func (e *Environment) put(st *stacks.Stack, network, cluster bool) {
+	env := e.Name
+	switch {
+	case st.Name == names.Stack(env, "", synth.Network):
+		if network {
+			e.Network = st
+		}
+	case st.Name == names.Stack(env, "", synth.Cluster):
+		if cluster {
+			e.Cluster = st
+		}
+	case st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
+		st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == ""):
+		e.Services[st.Tags[names.TagService]] = st
+	}
+}
+
+// readSettings reads the settings the shared stacks were made from, from their templates.
+func (c *Clients) readSettings(ctx context.Context, e *Environment) error {
+	for _, st := range []*stacks.Stack{e.Network, e.Cluster} {
+		if st == nil {
+			continue
+		}
+		body, err := stacks.Template(ctx, c.CF, st.Name)
+		if err != nil {
+			return err
+		}
+		for k, v := range deployedSettings(body) {
+			e.Settings[k] = v
+		}
+		if st == e.Network && e.Settings["network.cidr"] == "" {
+			legacyNetworkSettings(body, e.Settings)
 		}
 	}
 	return nil
