@@ -199,7 +199,9 @@ type Identity struct {
 func (c *Session) WhoAmI(ctx context.Context) (Identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, identityTimeout)
 	defer cancel()
-	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	// three attempts, the SDK's default, not retryMaxAttempts: this call is where an
+	// endpoint that refuses connections is found, and said, at once
+	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.RetryMaxAttempts = 3 })
 	if err != nil {
 		return Identity{}, identityError(err, c.stsEndpoint(), c.Emulated)
 	}
