@@ -190,18 +190,6 @@ func (f *fakeCF) DescribeChangeSet(ctx context.Context, in *cloudformation.Descr
 	return &cloudformation.DescribeChangeSetOutput{Status: types.ChangeSetStatus(status)}, nil
 }
 
-func (f *fakeCF) count(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		if c == op {
-			n++
-		}
-	}
-	return n
-}
-
 // ev is one recorded stack event; events are listed newest first, as CloudFormation
 // answers them.
 func ev(stack, resource, typ, status, reason string) types.StackEvent {
