@@ -54,7 +54,7 @@ type ImagePlan struct {
 type StackPlan struct {
 	Stack   string          `json:"stack"`
 	Part    string          `json:"part"`   // network, cluster, service
-	Action  string          `json:"action"` // create, update, none
+	Action  string          `json:"action"` // create, update, recover, none
 	Changes []stacks.Change `json:"changes"`
 	Note    string          `json:"note,omitempty"`
 	// Recovery is what the deploy does first about a stack in a failed state (Action
