@@ -31,7 +31,7 @@ line. With no event it says where it looked and since when.`,
 				return err
 			}
 			defer s.stop()
-			group, err := s.reader().LogGroup(s.ctx, o.env, s.m.Name)
+			group, err := s.reader().LogGroup(s.ctx, o.env, s.m.Name, c.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -38,6 +38,9 @@ type Clients struct {
 	Route53 edge.Route53
 	ACM     edge.ACM
 	EC2     network.EC2
+	// Regions and ACMIn find the certificates of the account's other regions.
+	Regions func(context.Context) ([]string, error)
+	ACMIn   func(region string) edge.ACM
 	Region  string
 	// Emulated names the endpoint override in force, if any.
 	Emulated string
@@ -64,7 +67,8 @@ type SSM interface {
 // New takes the clients of an AWS session.
 func New(s *session.Session) *Clients {
 	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, CW: s.CW, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM,
-		Route53: s.Route53, ACM: s.ACM, EC2: s.EC2, Region: s.Region, Emulated: s.Emulated}
+		Route53: s.Route53, ACM: s.ACM, EC2: s.EC2, Regions: s.Regions, ACMIn: func(region string) edge.ACM { return s.ACMIn(region) },
+		Region: s.Region, Emulated: s.Emulated}
 }
 
 // Progress hears what a deploy or a delete does.
@@ -85,7 +89,7 @@ func (c *Clients) traffic() *traffic.Clients {
 }
 
 func (c *Clients) edge() *edge.Clients {
-	return &edge.Clients{CF: c.CF, Route53: c.Route53, ACM: c.ACM, ELB: c.ELB, S3: c.S3, Region: c.Region}
+	return &edge.Clients{CF: c.CF, Route53: c.Route53, ACM: c.ACM, ELB: c.ELB, S3: c.S3, Region: c.Region, Regions: c.Regions, ACMIn: c.ACMIn}
 }
 
 func (c *Clients) artifacts(id session.Identity) *buckets.Artifacts {

@@ -58,6 +58,9 @@ type Removal struct {
 	// Keeps is the existing network the environment ran in (network.vpc), which the
 	// delete leaves as it is: berth created none of it.
 	Keeps *environment.Existing `json:"keeps,omitempty"`
+	// Recoveries are the stacks in a failed state (a delete that failed before, ...):
+	// why, and what the delete does about it (what it leaves in the account).
+	Recoveries []*stacks.Recovery `json:"recoveries,omitempty"`
 }
 
 // RepoRemoval is an image repository and how many images go with it.
@@ -94,6 +97,9 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 		}
 		gone[svc] = true
 		if st != nil {
+			if err := c.noteRecovery(ctx, r, st); err != nil {
+				return nil, err
+			}
 			r.Services = append(r.Services, svc)
 			r.Stacks = append(r.Stacks, name)
 			if g := st.Outputs[synth.OutLogGroupName]; g != "" {
@@ -121,6 +127,9 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 	}
 	for _, st := range []*stacks.Stack{e.Cluster, e.Network} {
 		if st != nil {
+			if err := c.noteRecovery(ctx, r, st); err != nil {
+				return nil, err
+			}
 			r.Stacks = append(r.Stacks, st.Name)
 		}
 	}
@@ -138,10 +147,34 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 	return r, nil
 }
 
+// noteRecovery adds to the listing what a stack in a failed state is, and what the
+// delete does about it.
+func (c *Clients) noteRecovery(ctx context.Context, r *Removal, st *stacks.Stack) error {
+	if !stacks.NeedsRecovery(st.Status) {
+		return nil
+	}
+	rec, err := c.recoveryOf(ctx, st)
+	if err == nil && rec != nil {
+		r.Recoveries = append(r.Recoveries, rec)
+	}
+	return err
+}
+
+// deletion is one delete under way: what it was asked, where the templates are, and
+// what it leaves in the account on purpose.
+type deletion struct {
+	DeleteOptions
+	bucket *buckets.Artifacts
+	owner  string   // the account, which owns the buckets berth empties
+	left   []string // what stays, each with why and how to remove it
+}
+
 // Delete removes one service: its stack, its templates in the artifact bucket and the
 // image repository berth made for it. The environment's network and cluster go with
 // its last service, or with Environment. Deleting what is already gone succeeds.
-func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptions) error {
+func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptions) (err error) {
+	ctx, op := stacks.Track(ctx)
+	defer func() { err = op.Explain(err, "berth delete") }()
 	e, err := c.environment().Read(ctx, o.Env)
 	if err != nil {
 		return err
@@ -153,10 +186,10 @@ func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptio
 			return &ErrServicesRemain{Env: o.Env, Services: services}
 		}
 	}
-	bucket := c.artifacts(id)
+	d := &deletion{DeleteOptions: o, bucket: c.artifacts(id), owner: id.Account}
 	removed := 0
 	for _, svc := range services {
-		n, err := c.deleteService(ctx, bucket, e, svc, o)
+		n, err := c.deleteService(ctx, d, svc)
 		if err != nil {
 			return err
 		}
@@ -170,10 +203,13 @@ func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptio
 		if removed == 0 {
 			o.Progress.Message("nothing to delete: " + names.Stack(o.Env, o.Service, synth.Service) + " is not deployed")
 		}
+		for _, l := range d.left {
+			o.Progress.Message("left in the account: " + l)
+		}
 		return nil
 	}
-	n, err := c.deleteEnvironment(ctx, bucket, e, o)
-	if removed+n == 0 && err == nil {
+	n, err := c.deleteEnvironment(ctx, d, e, services)
+	if removed+n == 0 && err == nil && len(d.left) == 0 {
 		o.Progress.Message("nothing to delete: nothing berth made for " + o.Env + " is deployed")
 	}
 	if x := e.Existing(); x != nil && err == nil {
@@ -190,48 +226,61 @@ func KeepsText(x *environment.Existing) string {
 
 // deleteService removes a service's stack, then its templates and image repository;
 // it reports how many things it removed.
-func (c *Clients) deleteService(ctx context.Context, bucket *buckets.Artifacts, e *environment.Environment, service string, o DeleteOptions) (int, error) {
-	name, st, err := c.environment().ServiceStack(ctx, o.Env, service)
+func (c *Clients) deleteService(ctx context.Context, d *deletion, service string) (int, error) {
+	name, st, err := c.environment().ServiceStack(ctx, d.Env, service)
 	if err != nil {
 		return 0, err
 	}
 	removed := 0
 	if st != nil {
-		if err := c.edge().ReleaseAccessLogs(ctx, st, bucket.Owner, o.Progress.Message); err != nil {
+		stacks.WorkOn(ctx, name)
+		if err := c.edge().ReleaseAccessLogs(ctx, st, d.owner, d.Progress.Message); err != nil {
 			return 0, err
 		}
 		certARN, records, err := c.edge().CertificateRecords(ctx, st)
 		if err != nil {
 			return 0, err
 		}
-		if err := stacks.Delete(ctx, c.CF, o.Progress, name, o.Poll); err != nil {
+		kept, err := c.deleteStack(ctx, st, d.owner, d.DeleteOptions)
+		if err != nil {
 			return 0, err // the service may still run the image and templates: keep them
 		}
+		d.keep(kept)
 		removed++
-		if err := c.edge().RemoveValidationRecords(ctx, st.Params[synth.ParamHostedZone], certARN, records, o.Progress.Message); err != nil {
+		keptRecords, err := c.edge().RemoveValidationRecords(ctx, st.Params[synth.ParamHostedZone], certARN, records, d.Progress.Message)
+		d.left = append(d.left, keptRecords...)
+		if err != nil {
 			return removed, err
 		}
 	}
-	n, _, err := bucket.EmptyPrefix(ctx, names.ArtifactPrefix(o.Env, name))
+	n, _, err := d.bucket.EmptyPrefix(ctx, names.ArtifactPrefix(d.Env, name))
 	if err != nil {
 		return removed, err
 	}
 	if n > 0 {
-		o.Progress.Message(fmt.Sprintf("removed %d template object(s) of %s from the artifact bucket", n, name))
+		d.Progress.Message(fmt.Sprintf("removed %d template object(s) of %s from the artifact bucket", n, name))
 		removed++
 	}
-	if deleted, err := registry.Delete(ctx, c.ECR, names.Repository(o.Env, service)); err != nil {
+	if deleted, err := registry.Delete(ctx, c.ECR, names.Repository(d.Env, service)); err != nil {
 		return removed, err
 	} else if deleted {
-		o.Progress.Message("removed the image repository " + names.Repository(o.Env, service) + " and its images")
+		d.Progress.Message("removed the image repository " + names.Repository(d.Env, service) + " and its images")
 		removed++
 	}
 	return removed, nil
 }
 
-// deleteEnvironment removes the cluster, then the network (none in an existing VPC),
-// then whatever the environment left in the artifact bucket (and the bucket once empty).
-func (c *Clients) deleteEnvironment(ctx context.Context, bucket *buckets.Artifacts, e *environment.Environment, o DeleteOptions) (int, error) {
+// keep records the resources a stack delete left in the account on purpose.
+func (d *deletion) keep(kept []stacks.Kept) {
+	for _, k := range kept {
+		d.left = append(d.left, fmt.Sprintf("%s %s (%s): %s", k.Type, k.ID, k.Resource, k.Why))
+	}
+}
+
+// deleteEnvironment removes the cluster, then the network (none in an existing VPC), then whatever the
+// environment left in the artifact bucket (and the bucket once empty); then it checks
+// that nothing berth made for the environment remains, or says what does.
+func (c *Clients) deleteEnvironment(ctx context.Context, d *deletion, e *environment.Environment, services []string) (int, error) {
 	removed := 0
 	var stackErr error
 	for _, st := range []*stacks.Stack{e.Cluster, e.Network} {
@@ -239,32 +288,81 @@ func (c *Clients) deleteEnvironment(ctx context.Context, bucket *buckets.Artifac
 			continue
 		}
 		if st == e.Cluster {
-			if err := c.environment().ReleaseInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], o.Progress.Message); err != nil {
+			stacks.WorkOn(ctx, st.Name)
+			if err := c.environment().ReleaseInstances(ctx, st.Outputs[synth.OutAutoScalingGroup], d.Progress.Message); err != nil {
 				return removed, err
 			}
 		}
-		if stackErr = stacks.Delete(ctx, c.CF, o.Progress, st.Name, o.Poll); stackErr != nil {
+		kept, err := c.deleteStack(ctx, st, d.owner, d.DeleteOptions)
+		if stackErr = err; err != nil {
 			break // the network cannot go before the cluster
 		}
+		d.keep(kept)
 		removed++
 	}
 	// once its services are gone, the environment's templates serve nothing, even if a
 	// shared stack failed to delete: clean them up and report the failure after
-	n, gone, err := bucket.EmptyPrefix(ctx, o.Env+"/")
+	n, gone, err := d.bucket.EmptyPrefix(ctx, d.Env+"/")
 	if err != nil {
 		return removed, errors.Join(stackErr, err)
 	}
 	if n > 0 {
-		o.Progress.Message(fmt.Sprintf("removed %d artifact object(s) of %s", n, o.Env))
+		d.Progress.Message(fmt.Sprintf("removed %d artifact object(s) of %s", n, d.Env))
 		removed++
 	}
 	if gone {
-		o.Progress.Message("removed the artifact bucket, which nothing else used")
+		d.Progress.Message("removed the artifact bucket, which nothing else used")
 	}
-	if stackErr == nil && removed > 0 {
-		o.Progress.Message("nothing berth made for " + o.Env + " remains")
+	if stackErr != nil || removed == 0 && len(d.left) == 0 {
+		return removed, stackErr
 	}
-	return removed, stackErr
+	left, err := c.remains(ctx, d, services)
+	if err != nil {
+		return removed, err
+	}
+	if len(left) == 0 {
+		d.Progress.Message("nothing berth made for " + d.Env + " remains")
+		return removed, nil
+	}
+	for _, l := range left {
+		d.Progress.Message("left in the account: " + l)
+	}
+	return removed, nil
+}
+
+// remains looks again, before berth says that nothing of the environment remains, at
+// everything it made: the stacks (network, cluster, the services deleted), the image
+// repositories, the environment's artifacts; and adds what the delete left on purpose.
+// Each with how to remove it.
+func (c *Clients) remains(ctx context.Context, d *deletion, services []string) ([]string, error) {
+	var left []string
+	all := []string{names.Stack(d.Env, "", synth.Network), names.Stack(d.Env, "", synth.Cluster)}
+	for _, svc := range services {
+		all = append(all, names.Stack(d.Env, svc, synth.Service))
+	}
+	for _, n := range all {
+		st, err := stacks.Describe(ctx, c.CF, n)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			left = append(left, fmt.Sprintf("stack %s (%s): run berth delete --env %s --environment again, or: aws cloudformation delete-stack --stack-name %s", n, st.Status, d.Env, n))
+		}
+	}
+	for _, svc := range services {
+		repo := names.Repository(d.Env, svc)
+		if _, ok, err := registry.Images(ctx, c.ECR, repo); err != nil {
+			return nil, err
+		} else if ok {
+			left = append(left, fmt.Sprintf("image repository %s: aws ecr delete-repository --repository-name %s --force", repo, repo))
+		}
+	}
+	if n, err := d.bucket.Count(ctx, d.Env+"/"); err != nil {
+		return nil, err
+	} else if n > 0 {
+		left = append(left, fmt.Sprintf("%d artifact object version(s) under s3://%s/%s/: run berth delete --env %s --environment again", n, d.bucket.Bucket, d.Env, d.Env))
+	}
+	return append(left, d.left...), nil
 }
 
 // ProductionLike: prod, production, prd or live as a part of the name (prod-eu, live).

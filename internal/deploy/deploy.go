@@ -68,7 +68,9 @@ var ErrDeclined = errors.New("deploy stopped: nothing was changed")
 // Deploy shows the plan, asks once, then brings network, cluster and service to the
 // manifest in that order, each through a change set; the outputs of one are the
 // parameters of the next.
-func (c *Clients) Deploy(ctx context.Context, id session.Identity, o Options) (*Result, error) {
+func (c *Clients) Deploy(ctx context.Context, id session.Identity, o Options) (_ *Result, err error) {
+	ctx, op := stacks.Track(ctx)
+	defer func() { err = op.Explain(err, "berth deploy") }()
 	pl, err := c.plan(ctx, id, o)
 	if err != nil {
 		return nil, err
@@ -213,6 +215,7 @@ func (c *Clients) pushImage(ctx context.Context, o Options, img v1.Image) (strin
 func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Artifacts, sp *StackPlan, params map[string]string) (*stacks.Stack, error) {
 	t := sp.target
 	name := t.name
+	stacks.WorkOn(ctx, name)
 	st, err := stacks.Describe(ctx, c.CF, name)
 	if err != nil {
 		return nil, err
@@ -224,19 +227,8 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Art
 		}
 		sp.changeSet = "" // planned before that operation ended
 	}
-	if st != nil && st.Status == string(types.StackStatusRollbackComplete) {
-		o.Progress.Message(fmt.Sprintf("%s: deleting it first: a failed first create left it in ROLLBACK_COMPLETE, which CloudFormation cannot update", name))
-		if err := stacks.Delete(ctx, c.CF, o.Progress, name, o.Poll); err != nil {
-			return nil, err
-		}
-		st = nil
-	}
-	if st != nil && st.Status == stacks.ReviewInProgress {
-		o.Progress.Message(fmt.Sprintf("%s: removing the empty stack an unexecuted first change set left (REVIEW_IN_PROGRESS)", name))
-		if err := stacks.Delete(ctx, c.CF, o.Progress, name, o.Poll); err != nil {
-			return nil, err
-		}
-		st = nil
+	if st, err = c.recover(ctx, o, sp, st); err != nil {
+		return nil, err
 	}
 	url, err := bucket.Upload(ctx, o.Env, name, t.body) // kept, versioned, whichever way the change set reads it
 	if err != nil {
@@ -263,8 +255,8 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Art
 	sp.changeSet = ""
 	events := stacks.NewEvents(ctx, c.CF, name, o.Progress.Event)
 	o.Progress.Stack(name, "started", len(sp.Changes))
-	if _, err := c.CF.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(id), StackName: aws.String(name)}); err != nil {
-		return nil, stacks.WithHint(fmt.Errorf("execute change set of %s: %w", name, err))
+	if err := stacks.Execute(ctx, c.CF, name, id); err != nil {
+		return nil, stacks.WithHint(err)
 	}
 	cluster, stop := "", func() {} // of a service that runs already: its deployment is watched
 	if t.kind == synth.Service && st != nil {

@@ -61,9 +61,12 @@ type ImagePlan struct {
 type StackPlan struct {
 	Stack   string          `json:"stack"`
 	Part    string          `json:"part"`   // network, cluster, service
-	Action  string          `json:"action"` // create, update, none
+	Action  string          `json:"action"` // create, update, recover, none
 	Changes []stacks.Change `json:"changes"`
 	Note    string          `json:"note,omitempty"`
+	// Recovery is what the deploy does first about a stack in a failed state (Action
+	// "recover").
+	Recovery *stacks.Recovery `json:"recovery,omitempty"`
 
 	target    *target
 	changeSet string            // prepared: executed as is when its inputs did not change
@@ -121,7 +124,7 @@ type prepared struct {
 // what the manifest leaves to the environment, decides the AMI and renders the
 // templates.
 func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
-	env, err := c.environment().Read(ctx, o.Env)
+	env, err := c.environment().ReadFor(ctx, o.Env, o.Manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -327,6 +330,10 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 		}
 		pl.Stacks = append(pl.Stacks, sp)
 	}
+	if err := c.planRecoveries(ctx, pl); err != nil {
+		pl.discard(ctx, c)
+		return nil, err
+	}
 	return pl, nil
 }
 
@@ -336,6 +343,9 @@ func (c *Clients) planUpdate(ctx context.Context, id session.Identity, o Options
 	if stacks.InProgress(live.Status) {
 		sp.Action, sp.Note = "update", fmt.Sprintf("an operation is in progress (%s): the deploy waits for it, then plans this stack", live.Status)
 		return nil
+	}
+	if stacks.NeedsRecovery(live.Status) {
+		return nil // no change set can be made: planRecoveries says what comes first
 	}
 	body, url := t.body, ""
 	if len(body) > stacks.MaxTemplateBody { // more than CloudFormation takes inline

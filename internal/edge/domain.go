@@ -51,6 +51,10 @@ type Clients struct {
 	ELB     ELB
 	S3      buckets.S3
 	Region  string
+	// Regions lists the regions enabled for the account, and ACMIn is ACM in one of
+	// them: where the certificates that may share a validation record live.
+	Regions func(context.Context) ([]string, error)
+	ACMIn   func(region string) ACM
 }
 
 // ELB is the part of the Elastic Load Balancing API the edge uses: stopping a load

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/berthdev/berth/internal/buckets"
+	"slices"
 	"strings"
+	"sync"
+
+	"github.com/berthdev/berth/internal/buckets"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
@@ -85,24 +88,33 @@ func (c *Clients) CertificateRecords(ctx context.Context, st *stacks.Stack) (str
 
 // RemoveValidationRecords deletes the validation records of a deleted certificate from
 // the zone, except those another certificate of the account still renews with: ACM
-// gives every certificate for the same name the same record (aws/aws-cdk#18311).
-func (c *Clients) RemoveValidationRecords(ctx context.Context, zone, certARN string, records []ValidationRecord, say func(string)) error {
+// gives every certificate for the same name the same record (aws/aws-cdk#18311), in
+// whatever region it lives (see certificateNames). It returns what it kept, and why:
+// what remains of the service.
+func (c *Clients) RemoveValidationRecords(ctx context.Context, zone, certARN string, records []ValidationRecord, say func(string)) ([]string, error) {
 	if zone == "" || len(records) == 0 {
-		return nil
+		return nil, nil
 	}
+	var kept []string
 	inUse, err := c.certificateNames(ctx, certARN)
 	if err != nil {
-		return err
+		// never remove what another certificate may renew with: keep them all, and say so
+		for _, vr := range records {
+			kept = append(kept, fmt.Sprintf("the validation record %s of %s in hosted zone %s (kept: %v; delete it once no certificate of the account covers %s)",
+				strings.TrimSuffix(aws.ToString(vr.record.Name), "."), vr.domain, zone, err, vr.domain))
+		}
+		say(fmt.Sprintf("kept the certificate validation record(s) in hosted zone %s: %v", zone, err))
+		return kept, nil
 	}
 	for _, vr := range records {
-		if inUse[vr.domain] {
-			say(fmt.Sprintf("kept the validation record of %s: another certificate of the account renews with it", vr.domain))
+		if where := inUse[strings.ToLower(vr.domain)]; where != "" {
+			say(fmt.Sprintf("kept the validation record of %s: another certificate of the account (%s) renews with it", vr.domain, where))
 			continue
 		}
 		current, err := c.Route53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone),
 			StartRecordName: vr.record.Name, StartRecordType: vr.record.Type, MaxItems: aws.Int32(1)})
 		if err != nil {
-			return fmt.Errorf("read the validation record of %s: %w", vr.domain, err)
+			return kept, fmt.Errorf("read the validation record of %s: %w", vr.domain, err)
 		}
 		if len(current.ResourceRecordSets) == 0 || !sameName(aws.ToString(current.ResourceRecordSets[0].Name), aws.ToString(vr.record.Name)) ||
 			current.ResourceRecordSets[0].Type != vr.record.Type {
@@ -113,29 +125,84 @@ func (c *Clients) RemoveValidationRecords(ctx context.Context, zone, certARN str
 		if _, err := c.Route53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zone),
 			ChangeBatch: &r53types.ChangeBatch{Comment: aws.String("berth delete: the certificate this record validated is gone"),
 				Changes: []r53types.Change{{Action: r53types.ChangeActionDelete, ResourceRecordSet: &rs}}}}); err != nil {
-			return fmt.Errorf("delete the validation record of %s: %w", vr.domain, err)
+			return kept, fmt.Errorf("delete the validation record of %s: %w", vr.domain, err)
 		}
 		say(fmt.Sprintf("removed the certificate validation record of %s from hosted zone %s", vr.domain, zone))
 	}
-	return nil
+	return kept, nil
 }
 
-// certificateNames are the names the account's other certificates cover.
-func (c *Clients) certificateNames(ctx context.Context, except string) (map[string]bool, error) {
-	names := map[string]bool{}
+// certificateNames are the names the account's other certificates cover, each with
+// where one such certificate is (region and ARN).
+//
+// Which regions: all those enabled for the account. ACM certificates are regional, a
+// name may have certificates in several regions (one per region whose load balancers
+// serve it; CloudFront's always in us-east-1: ACM User Guide, "Supported Regions"), made
+// by berth in other environments or by any other tool, and ACM validates them all with
+// the same record (aws/aws-cdk#18311; dflook/cloudformation-dns-certificate#7;
+// schwamster/serverless-certificate-creator#48, where a record left by one region's
+// certificate validates another region's). Asking only the regions berth deployed to
+// would miss those; a region that is not enabled holds no certificate in use.
+// ec2:DescribeRegions answers the enabled regions (opted in, or on by default).
+func (c *Clients) certificateNames(ctx context.Context, except string) (map[string]string, error) {
+	regions := []string{c.Region}
+	if c.Regions != nil && c.ACMIn != nil {
+		var err error
+		if regions, err = c.Regions(ctx); err != nil {
+			return nil, fmt.Errorf("could not list the account's regions to look for certificates there: %w", err)
+		}
+		slices.Sort(regions)
+	}
+	names := map[string]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make([]error, len(regions))
+	limit := make(chan struct{}, 8)
+	for i, region := range regions {
+		api := c.ACM
+		if c.ACMIn != nil {
+			api = c.ACMIn(region)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			limit <- struct{}{}
+			defer func() { <-limit }()
+			found, err := certificatesIn(ctx, api, except)
+			if err != nil {
+				errs[i] = fmt.Errorf("could not list the certificates of %s: %w", region, err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for name, arn := range found {
+				if _, ok := names[name]; !ok {
+					names[name] = region + ": " + arn
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return names, errors.Join(errs...)
+}
+
+// certificatesIn are the names the certificates of one region cover, but except's.
+func certificatesIn(ctx context.Context, api ACM, except string) (map[string]string, error) {
+	names := map[string]string{}
 	in := &acm.ListCertificatesInput{Includes: &acmtypes.Filters{KeyTypes: acmtypes.KeyAlgorithm("").Values()}}
 	for {
-		out, err := c.ACM.ListCertificates(ctx, in)
+		out, err := api.ListCertificates(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("list certificates: %w", err)
+			return nil, err
 		}
 		for _, s := range out.CertificateSummaryList {
-			if aws.ToString(s.CertificateArn) == except {
+			arn := aws.ToString(s.CertificateArn)
+			if arn == except {
 				continue
 			}
-			names[strings.ToLower(aws.ToString(s.DomainName))] = true
+			names[strings.ToLower(aws.ToString(s.DomainName))] = arn
 			for _, n := range s.SubjectAlternativeNameSummaries {
-				names[strings.ToLower(n)] = true
+				names[strings.ToLower(n)] = arn
 			}
 		}
 		if out.NextToken == nil {
@@ -143,6 +210,20 @@ func (c *Clients) certificateNames(ctx context.Context, except string) (map[stri
 		}
 		in.NextToken = out.NextToken
 	}
+}
+
+// CertificateUsers are the resources that use a certificate now (ACM's InUseBy: load
+// balancers, CloudFront distributions, ...); none when it is gone.
+func (c *Clients) CertificateUsers(ctx context.Context, certARN string) ([]string, error) {
+	out, err := c.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(certARN)})
+	var notFound *acmtypes.ResourceNotFoundException
+	if errors.As(err, &notFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe certificate %s: %w", certARN, err)
+	}
+	return out.Certificate.InUseBy, nil
 }
 
 func sameName(a, b string) bool {

@@ -87,7 +87,7 @@ func (c *Clients) AMINote(ctx context.Context, env, source string) (string, erro
 	if synth.IsAMIID(source) {
 		return "", nil
 	}
-	e, err := c.Read(ctx, env)
+	e, err := c.ReadShared(ctx, env)
 	if err != nil || stacks.Usable(e.Cluster) == nil {
 		return "", err
 	}

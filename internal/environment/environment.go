@@ -63,39 +63,93 @@ func (e *Environment) Others(service string) []string {
 	return out
 }
 
-// Read reads what is deployed under env: its shared stacks, the settings they
-// were made from, and every service stack, found by the tags berth puts on its stacks.
+// Read reads what is deployed under env: its shared stacks, the settings they were
+// made from, and every service stack. Service stacks are named by their service, which
+// only they know, so this lists the account's stacks, finding the shared ones in the
+// same listing: it is done only where the services matter (status of an environment,
+// delete).
 func (c *Clients) Read(ctx context.Context, env string) (*Environment, error) {
 	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, Settings: map[string]string{}}
+	if err := c.list(ctx, e, true); err != nil {
+		return nil, err
+	}
+	return e, c.readSettings(ctx, e)
+}
+
+// ReadFor reads the environment m deploys to: its shared stacks by name, and its
+// services only when the manifest sets an environment key to another value than the
+// environment's, which is when they matter (checkEnvironment). A deploy then makes no
+// account-wide stack listing.
+func (c *Clients) ReadFor(ctx context.Context, env string, m *manifest.Manifest) (*Environment, error) {
+	e, err := c.ReadShared(ctx, env)
+	if err != nil || len(differing(m, e)) == 0 {
+		return e, err
+	}
+	return e, c.list(ctx, e, false)
+}
+
+// ReadShared reads the environment's network and cluster stacks, by name, and the
+// settings they were made from; it lists no service (Services stays empty).
+func (c *Clients) ReadShared(ctx context.Context, env string) (*Environment, error) {
+	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, Settings: map[string]string{}}
+	for _, kind := range []synth.Stack{synth.Network, synth.Cluster} {
+		st, err := stacks.Describe(ctx, c.CF, names.Stack(env, "", kind))
+		if err != nil {
+			return nil, fmt.Errorf("read environment %s: %w", env, err)
+		}
+		if st != nil && st.Tags[names.TagEnv] == env && st.Status != stacks.ReviewInProgress {
+			e.put(st, kind == synth.Network, kind == synth.Cluster)
+		}
+	}
+	return e, c.readSettings(ctx, e)
+}
+
+// list finds the environment's stacks among the account's by the tags berth puts on
+// them: the services, and with shared also the network and the cluster.
+func (c *Clients) list(ctx context.Context, e *Environment, shared bool) error {
 	p := cloudformation.NewDescribeStacksPaginator(c.CF, &cloudformation.DescribeStacksInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list the stacks of environment %s: %w", env, err)
+			return fmt.Errorf("list the stacks of environment %s: %w", e.Name, err)
 		}
 		for _, s := range page.Stacks {
-			st := stacks.Of(s)
-			if st == nil || st.Tags[names.TagEnv] != env || st.Status == stacks.ReviewInProgress {
-				continue
-			}
-			switch {
-			case st.Name == names.Stack(env, "", synth.Network):
-				e.Network = st
-			case st.Name == names.Stack(env, "", synth.Cluster):
-				e.Cluster = st
-			case st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
-				st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == ""):
-				e.Services[st.Tags[names.TagService]] = st
+			if st := stacks.Of(s); st != nil && st.Tags[names.TagEnv] == e.Name && st.Status != stacks.ReviewInProgress {
+				e.put(st, shared, shared)
 			}
 		}
 	}
+	return nil
+}
+
+// put places one of the environment's stacks: the network or the cluster (when asked
+// for), or a service.
+func (e *Environment) put(st *stacks.Stack, network, cluster bool) {
+	env := e.Name
+	switch {
+	case st.Name == names.Stack(env, "", synth.Network):
+		if network {
+			e.Network = st
+		}
+	case st.Name == names.Stack(env, "", synth.Cluster):
+		if cluster {
+			e.Cluster = st
+		}
+	case st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
+		st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == ""):
+		e.Services[st.Tags[names.TagService]] = st
+	}
+}
+
+// readSettings reads the settings the shared stacks were made from, from their templates.
+func (c *Clients) readSettings(ctx context.Context, e *Environment) error {
 	for _, st := range []*stacks.Stack{e.Network, e.Cluster} {
 		if st == nil {
 			continue
 		}
 		body, err := stacks.Template(ctx, c.CF, st.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for k, v := range deployedSettings(body) {
 			e.Settings[k] = v
@@ -104,7 +158,7 @@ func (c *Clients) Read(ctx context.Context, env string) (*Environment, error) {
 			legacyNetworkSettings(body, e.Settings)
 		}
 	}
-	return e, nil
+	return nil
 }
 
 // legacyNetworkSettings reads the range and zone count from a network template made
@@ -165,15 +219,8 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 		return err
 	}
 	others := e.Others(m.Name)
-	for _, key := range append(append([]string{}, manifest.NetworkKeys...), manifest.CapacityKeys...) {
-		deployed, ok := e.Settings[key]
-		if key == "network.flow_logs" && !ok && e.Network != nil {
-			// recorded only when on: an environment without the key has none
-			deployed, ok = "off", true
-		}
-		if !ok || !m.IsSet(key) || m.Setting(key) == deployed {
-			continue
-		}
+	for _, key := range differing(m, e) {
+		deployed := deployedSetting(e, key)
 		runs := fmt.Sprintf("the environment %s runs %s and this manifest says %s", e.Name, deployed, m.Setting(key))
 		switch {
 		case key == "network.cidr":
@@ -191,6 +238,28 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 		}
 	}
 	return nil
+}
+
+// differing are the environment keys m sets to another value than e was made with.
+func differing(m *manifest.Manifest, e *Environment) []string {
+	var keys []string
+	for _, key := range append(append([]string{}, manifest.NetworkKeys...), manifest.CapacityKeys...) {
+		if m.IsSet(key) && deployedSetting(e, key) != "" && m.Setting(key) != deployedSetting(e, key) {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// deployedSetting is the value of key e was made with, "" when it does not say.
+func deployedSetting(e *Environment, key string) string {
+	if v, ok := e.Settings[key]; ok {
+		return v
+	}
+	if key == "network.flow_logs" && e.Network != nil {
+		return "off" // recorded only when on: an environment without the key has none
+	}
+	return ""
 }
 
 // movesTasks are the environment keys whose change takes the ground from under running

@@ -21,10 +21,12 @@ type stacksCF struct {
 	stacks.CloudFormation
 	stacks    []types.Stack
 	templates map[string]string
+	listings  int // DescribeStacks without a name: the account's every stack
 }
 
 func (f *stacksCF) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
 	if in.StackName == nil {
+		f.listings++
 		return &cloudformation.DescribeStacksOutput{Stacks: f.stacks}, nil
 	}
 	for _, s := range f.stacks {
@@ -169,5 +171,43 @@ func TestAnExistingNetworkIsRecordedAndShared(t *testing.T) {
 	own := &Environment{Name: "dev", Network: &stacks.Stack{Name: "berth-dev-network"}, Cluster: &stacks.Stack{}, Settings: map[string]string{"network.cidr": "10.0.0.0/16"}}
 	if _, err := ForEnvironment(parse(same), own, true); err == nil || !strings.Contains(err.Error(), "berth.yml:5: network.vpc: the environment dev runs in the VPC berth created for it (stack berth-dev-network)") {
 		t.Errorf("into an existing VPC: %v", err)
+	}
+}
+
+// A deploy reads its environment by name; it lists the account's stacks (to find the
+// other services) only when the manifest sets an environment key to another value, the
+// one case where the other services matter.
+func TestADeployListsNoStacksUnlessAnEnvironmentKeyDiffers(t *testing.T) {
+	network := "Metadata:\n  berth:\n    settings:\n      network.cidr: 10.9.0.0/16\n      network.azs: 2\nResources:\n  VPC:\n    Type: AWS::EC2::VPC\n"
+	cf := &stacksCF{stacks: []types.Stack{
+		stack("berth-dev-network", names.TagEnv, "dev"),
+		stack("berth-dev-cluster", names.TagEnv, "dev"),
+		stack("berth-dev-svc-web", names.TagEnv, "dev", names.TagService, "web", names.TagStack, "service"),
+		stack("berth-prod-network", names.TagEnv, "prod"),
+	}, templates: map[string]string{"berth-dev-network": network}}
+	c := &Clients{CF: cf}
+	parse := func(text string) *manifest.Manifest {
+		m, err := manifest.Parse([]byte(text), "berth.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	e, err := c.ReadFor(context.Background(), "dev", parse("name: api\nnetwork:\n  cidr: 10.9.0.0/16\n"))
+	if err != nil || e.Network == nil || e.Cluster == nil || e.Settings["network.azs"] != "2" {
+		t.Fatalf("%+v %v", e, err)
+	}
+	if cf.listings != 0 || len(e.Services) != 0 {
+		t.Errorf("%d listing(s) of every stack for a manifest that agrees with its environment (services %v)", cf.listings, e.ServiceNames())
+	}
+	e, err = c.ReadFor(context.Background(), "dev", parse("name: api\nnetwork:\n  azs: 3\n"))
+	if err != nil || cf.listings != 1 || strings.Join(e.ServiceNames(), ",") != "web" {
+		t.Errorf("a differing key: %d listing(s), services %v, %v", cf.listings, e.ServiceNames(), err)
+	}
+	if _, err := ForEnvironment(parse("name: api\nnetwork:\n  azs: 3\n"), e, false); err == nil || !strings.Contains(err.Error(), "service(s) web run in it") {
+		t.Errorf("the check that needs the services: %v", err)
+	}
+	if e, err := c.ReadShared(context.Background(), "prod"); err != nil || e.Network == nil || e.Cluster != nil || cf.listings != 1 {
+		t.Errorf("prod: %+v %v (%d listings)", e, err, cf.listings)
 	}
 }

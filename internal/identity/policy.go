@@ -60,6 +60,9 @@ var apiActions = []string{
 	"s3:ListBucket", "s3:DeleteObject", "elasticloadbalancing:ModifyLoadBalancerAttributes",
 	// an existing network (network.vpc), checked before a deploy: reads only
 	"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints",
+	// a stack an update left in UPDATE_ROLLBACK_FAILED; the regions whose certificates
+	// may share a validation record
+	"cloudformation:ContinueUpdateRollback", "ec2:DescribeRegions",
 }
 
 // PolicyOptions scope the policy.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +35,9 @@ type LogEvent struct {
 	Message string    `json:"message"`
 }
 
-// LogGroup is the service's log group, for messages about where berth looked.
-func (c *Clients) LogGroup(ctx context.Context, env, service string) (string, error) {
+// LogGroup is the service's log group, for messages about where berth looked. A
+// service stack in a failed state is said on warn: its logs may tell why.
+func (c *Clients) LogGroup(ctx context.Context, env, service string, warn io.Writer) (string, error) {
 	name, st, err := c.environment().ServiceStack(ctx, env, service)
 	if err != nil {
 		return "", err
@@ -43,7 +45,18 @@ func (c *Clients) LogGroup(ctx context.Context, env, service string) (string, er
 	if st == nil {
 		return "", hint.Wrap(errors.New("the service stack "+name+" is not deployed"), "run \"berth deploy\" first")
 	}
-	return st.Outputs[synth.OutLogGroupName], nil
+	ss, err := c.stackStatus(ctx, name, st)
+	if err != nil {
+		return "", err
+	}
+	group := st.Outputs[synth.OutLogGroupName]
+	switch {
+	case ss.Recovery != nil && group == "":
+		return "", hint.Wrap(errors.New(ss.Recovery.Summary()+": it has no log group"), ss.Hint)
+	case ss.Recovery != nil:
+		fmt.Fprintf(warn, "note: %s\nhint: %s\n", ss.Recovery.Summary(), ss.Hint)
+	}
+	return group, nil
 }
 
 // ReadLogs hands emit the log events of group since o.Since, every stream interleaved by

@@ -34,6 +34,7 @@ type Clients struct {
 	Logs     Logs
 	ASG      environment.AutoScaling
 	Emulated string
+	Region   string // for the AWS CLI commands berth suggests
 }
 
 func (c *Clients) environment() *environment.Clients {
@@ -86,11 +87,43 @@ type Status struct {
 	cluster, serviceName, targetGroup string
 }
 
-// StackStatus is one stack's state.
+// StackStatus is one stack's state; for a stack a failed operation left in a state
+// CloudFormation starts no update from, why and what to do (Recovery, Hint).
 type StackStatus struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
+	Name     string           `json:"name"`
+	Status   string           `json:"status"`
+	Reason   string           `json:"reason,omitempty"`
+	Recovery *stacks.Recovery `json:"recovery,omitempty"`
+	Hint     string           `json:"hint,omitempty"`
+}
+
+// stackStatus is a stack's state, diagnosed when it is a failed one.
+func (c *Clients) stackStatus(ctx context.Context, name string, st *stacks.Stack) (StackStatus, error) {
+	if st == nil {
+		return StackStatus{Name: name, Status: "NOT_DEPLOYED"}, nil
+	}
+	s := StackStatus{Name: name, Status: st.Status, Reason: st.Reason}
+	r, err := stacks.Diagnose(ctx, c.CF, st)
+	if err != nil || r == nil {
+		return s, err
+	}
+	again := "berth deploy"
+	if r.Status == stacks.DeleteFailed {
+		again = "berth delete" // it was being deleted (berth deploy would delete it, then create it again)
+	}
+	s.Recovery, s.Hint = r, r.Remedy(again)+"; or: "+r.Command(c.Region)
+	return s, nil
+}
+
+// Failed are the stacks in a failed state.
+func (st *Status) Failed() []StackStatus {
+	var out []StackStatus
+	for _, s := range st.Stacks {
+		if s.Recovery != nil {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Task is one running or pending task.
@@ -122,11 +155,14 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 		if err != nil {
 			return nil, err
 		}
+		ss, err := c.stackStatus(ctx, name, stack)
+		if err != nil {
+			return nil, err
+		}
+		st.Stacks = append(st.Stacks, ss)
 		if stack == nil {
-			st.Stacks = append(st.Stacks, StackStatus{Name: name, Status: "NOT_DEPLOYED"})
 			continue
 		}
-		st.Stacks = append(st.Stacks, StackStatus{Name: name, Status: stack.Status, Reason: stack.Reason})
 		switch s {
 		case synth.Service:
 			svc = stack
@@ -289,6 +325,8 @@ type EnvironmentStatus struct {
 	// Network is the existing network the environment runs in (network.vpc), which has
 	// no stack; nil in berth's own.
 	Network *environment.Existing `json:"network,omitempty"`
+	// Failed are the service stacks in a failed state (the shared ones say so in Stacks).
+	Failed []StackStatus `json:"failed_services,omitempty"`
 }
 
 // EnvironmentStatus lists what runs in env.
@@ -305,16 +343,23 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 		if p.st == nil && p.name == names.Stack(env, "", synth.Network) && out.Network != nil {
 			continue // an existing VPC: there is no network stack
 		}
-		if p.st == nil {
-			out.Stacks = append(out.Stacks, StackStatus{Name: p.name, Status: "NOT_DEPLOYED"})
-		} else {
-			out.Stacks = append(out.Stacks, StackStatus{Name: p.name, Status: p.st.Status, Reason: p.st.Reason})
+		ss, err := c.stackStatus(ctx, p.name, p.st)
+		if err != nil {
+			return nil, err
 		}
+		out.Stacks = append(out.Stacks, ss)
 	}
 	names := e.ServiceNames()
 	for _, n := range names {
 		st := e.Services[n]
 		out.Services = append(out.Services, ServiceSummary{Name: n, Stack: st.Name, Status: st.Status, URL: st.Outputs[synth.OutURL]})
+		if stacks.NeedsRecovery(st.Status) {
+			ss, err := c.stackStatus(ctx, st.Name, st)
+			if err != nil {
+				return nil, err
+			}
+			out.Failed = append(out.Failed, ss)
+		}
 	}
 	if e.Cluster == nil || len(names) == 0 {
 		return out, nil
@@ -339,5 +384,5 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 
 // New takes the clients of an AWS session.
 func New(s *session.Session) *Clients {
-	return &Clients{CF: s.CF, ECS: s.ECS, ELB: s.ELB, Logs: s.Logs, ASG: s.ASG, Emulated: s.Emulated}
+	return &Clients{CF: s.CF, ECS: s.ECS, ELB: s.ELB, Logs: s.Logs, ASG: s.ASG, Emulated: s.Emulated, Region: s.Region}
 }

@@ -21,6 +21,7 @@ func (st *Status) WriteText(w io.Writer) {
 	}
 	tw.Flush()
 	writeNetwork(w, st.Network)
+	writeFailed(w, st.Stacks)
 	if st.URL == "" {
 		return
 	}
@@ -58,6 +59,7 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 	}
 	tw.Flush()
 	writeNetwork(w, st.Network)
+	writeFailed(w, append(append([]StackStatus{}, st.Stacks...), st.Failed...))
 	if len(st.Services) == 0 {
 		fmt.Fprintf(w, "\nno service is deployed to %s\n", st.Env)
 		return nil
@@ -73,6 +75,23 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 func writeNetwork(w io.Writer, x *environment.Existing) {
 	if x != nil {
 		fmt.Fprintf(w, "\nnetwork: %s (not berth's: no network stack, nothing of it changed by berth)\n", x)
+	}
+}
+
+// writeFailed says, for each stack in a failed state, the state, the first resource
+// that failed and why, and what to do.
+func writeFailed(w io.Writer, ss []StackStatus) {
+	for _, s := range ss {
+		if s.Recovery == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", s.Recovery.Summary())
+		for _, f := range s.Recovery.Failed {
+			if c := s.Recovery.Cause; c == nil || c.Resource != f.Resource {
+				fmt.Fprintf(w, "  also failed: %s (%s) %s: %s\n", f.Resource, f.Type, f.Status, f.Reason)
+			}
+		}
+		fmt.Fprintf(w, "  hint: %s\n", s.Hint)
 	}
 }
 

@@ -73,7 +73,11 @@ func (c *Clients) Verify(ctx context.Context, env, service string, o VerifyOptio
 			return nil, err
 		}
 		if st.URL == "" {
-			return &Verification{Checks: []Check{{"deployed", "fail", "the service stack is not deployed: run \"berth deploy\""}}}, nil
+			detail := "the service stack is not deployed: run \"berth deploy\""
+			if failed := st.Failed(); len(failed) > 0 {
+				detail = failed[len(failed)-1].Recovery.Summary() + "; " + failed[len(failed)-1].Hint
+			}
+			return &Verification{Checks: []Check{{"deployed", "fail", detail}}}, nil
 		}
 		if o.Progress != nil {
 			healthy := 0
@@ -99,6 +103,10 @@ func (c *Clients) Verify(ctx context.Context, env, service string, o VerifyOptio
 		wait = min(wait*2, 15*time.Second)
 	}
 	v := &Verification{Checks: []Check{c.countCheck(st), c.targetCheck(st), c.urlCheck(ctx, st, o, time.Until(deadline))}}
+	for _, f := range st.Failed() {
+		// the service may still answer, from what the failed operation left
+		v.Checks = append([]Check{{"stack " + f.Name, "fail", f.Recovery.Summary() + "; " + f.Hint}}, v.Checks...)
+	}
 	if strings.HasPrefix(st.URL, "https://") {
 		v.Checks = append(v.Checks, c.redirectCheck(ctx, st, o, time.Until(deadline)))
 	}

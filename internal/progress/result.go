@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/stacks"
 	"github.com/berthdev/berth/internal/style"
 )
 
@@ -54,6 +55,17 @@ func WriteRemoval(w io.Writer, r *deploy.Removal, st style.Style) {
 	}
 	if r.Keeps != nil {
 		fmt.Fprintf(w, "%s\n", deploy.KeepsText(r.Keeps))
+	}
+	for _, rec := range r.Recoveries {
+		fmt.Fprintf(w, "%s\n", rec.Summary())
+		if rec.Status != stacks.DeleteFailed {
+			fmt.Fprintln(w, "  the delete deletes it from that state")
+			continue
+		}
+		fmt.Fprintln(w, "  the delete tries it again")
+		for _, k := range rec.Retain {
+			fmt.Fprintf(w, "  %s leaves %s %s (%s) in the account: %s\n", st.Sign("~"), k.Type, k.ID, k.Resource, k.Why)
+		}
 	}
 	fmt.Fprintln(w)
 }

@@ -64,7 +64,25 @@ type Session struct {
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
 	Emulated string
+
+	cfg aws.Config
 }
+
+// Retries of every AWS call. A busy account throttles: CloudFormation's Describe*
+// calls share a per-account rate with every other tool and console of the account, and
+// ECS's too. The SDK's adaptive mode retries throttling with backoff and, once
+// throttled, slows berth's own requests to the rate the service accepts (client-side
+// rate limiting); the SDK's default three attempts are too few for a throttled
+// account, so berth makes up to ten. "Retries and Timeouts", AWS SDK for Go v2
+// developer guide (aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/retries-timeouts);
+// "Retry behavior", AWS SDKs and Tools reference guide: adaptive mode suits a
+// single-tenant, throttling-heavy, latency-tolerant client, which a deploy tool is. A
+// mode or a number of attempts the user configured (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS,
+// retry_mode and max_attempts in the profile) is kept.
+const (
+	retryMode        = aws.RetryModeAdaptive
+	retryMaxAttempts = 10
+)
 
 // Connect loads the AWS configuration the standard way (environment, shared config
 // and credentials files, SSO, instance roles; AWS_ENDPOINT_URL and the per-service
@@ -86,6 +104,12 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.RetryMode == "" {
+		cfg.RetryMode = retryMode
+	}
+	if cfg.RetryMaxAttempts == 0 {
+		cfg.RetryMaxAttempts = retryMaxAttempts
 	}
 	if file := os.Getenv(APILogEnv); file != "" {
 		cfg.APIOptions = append(cfg.APIOptions, apiLogger(file))
@@ -117,14 +141,39 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		Route53: route53.NewFromConfig(cfg),
 		ACM:     acm.NewFromConfig(cfg),
 		EC2:     newEC2(ec2.NewFromConfig(cfg)),
-		Region:  cfg.Region, Emulated: EndpointOverridden(),
+		Region:  cfg.Region, Emulated: EndpointOverridden(), cfg: cfg,
 	}, nil
 }
 
+// Regions are the regions enabled for the account (ec2:DescribeRegions answers those:
+// opted in, or on by default), where certificates of the account may live. The EC2
+// client is made here and only called, never kept behind an interface: that keeps the
+// rest of the large EC2 API out of the binary.
+func (s *Session) Regions(ctx context.Context) ([]string, error) {
+	out, err := ec2.NewFromConfig(s.cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	if err != nil {
+		return nil, err
+	}
+	regions := make([]string, 0, len(out.Regions))
+	for _, r := range out.Regions {
+		regions = append(regions, aws.ToString(r.RegionName))
+	}
+	return regions, nil
+}
+
+// ACMIn is a Certificate Manager client for another region of the account: ACM
+// certificates are regional, and CloudFront's live in us-east-1.
+func (s *Session) ACMIn(region string) *acm.Client {
+	if region == s.Region {
+		return s.ACM
+	}
+	return acm.NewFromConfig(s.cfg, func(o *acm.Options) { o.Region = region })
+}
+
 // Timeouts of every AWS call: an endpoint that accepts a connection and never answers
-// fails the call instead of hanging berth. Each API call is retried by the SDK (three
-// attempts), so a dead endpoint costs at most about a minute mid-session; the first call,
-// WhoAmI, is bounded as a whole by identityTimeout.
+// fails the call instead of hanging berth. Each API call is retried by the SDK (see
+// retryMaxAttempts), so a dead endpoint costs minutes mid-session (Ctrl-C then says
+// what goes on); the first call, WhoAmI, is bounded as a whole by identityTimeout.
 const (
 	dialTimeout     = 5 * time.Second
 	headerTimeout   = 20 * time.Second
@@ -174,7 +223,9 @@ type Identity struct {
 func (c *Session) WhoAmI(ctx context.Context) (Identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, identityTimeout)
 	defer cancel()
-	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	// three attempts, the SDK's default, not retryMaxAttempts: this call is where an
+	// endpoint that refuses connections is found, and said, at once
+	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.RetryMaxAttempts = 3 })
 	if err != nil {
 		return Identity{}, identityError(err, c.stsEndpoint(), c.Emulated)
 	}

@@ -36,18 +36,23 @@ func NewEvents(ctx context.Context, cf CloudFormation, stack string, sink func(E
 }
 
 // Poll reports the events that came since the last look.
-func (s *Events) Poll(ctx context.Context) error { return s.fetch(ctx, true) }
+func (s *Events) Poll(ctx context.Context) error {
+	_, err := s.fetch(ctx, true)
+	return err
+}
 
 // All are the events reported so far, oldest first.
 func (s *Events) All() []Event { return s.all }
 
-func (s *Events) fetch(ctx context.Context, report bool) error {
+// fetch reads the events newer than those seen (every page of them, however long the
+// pause since the last look was) and says how many came.
+func (s *Events) fetch(ctx context.Context, report bool) (int, error) {
 	var fresh []Event
 	p := cloudformation.NewDescribeStackEventsPaginator(s.cf, &cloudformation.DescribeStackEventsInput{StackName: aws.String(s.stack)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		done := false
 		for _, e := range page.StackEvents { // newest first
@@ -74,5 +79,5 @@ func (s *Events) fetch(ctx context.Context, report bool) error {
 			}
 		}
 	}
-	return nil
+	return len(fresh), nil
 }

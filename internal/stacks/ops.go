@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
 	"github.com/berthdev/berth/internal/hint"
 )
 
@@ -45,9 +46,16 @@ func Of(s types.Stack) *Stack {
 	return st
 }
 
-// Usable is a deployed stack that holds resources, or nil.
+// Usable is a deployed stack that holds resources a deploy builds on, or nil: not a
+// stack that was never created (REVIEW_IN_PROGRESS), whose first create failed
+// (ROLLBACK_COMPLETE, ROLLBACK_FAILED), or whose delete failed half-way (DELETE_FAILED):
+// a deploy deletes those and creates them again (see Recovery).
 func Usable(st *Stack) *Stack {
-	if st == nil || st.Status == ReviewInProgress || st.Status == string(types.StackStatusRollbackComplete) {
+	if st == nil {
+		return nil
+	}
+	switch st.Status {
+	case ReviewInProgress, RollbackComplete, RollbackFailed, DeleteFailed:
 		return nil
 	}
 	return st
@@ -55,16 +63,45 @@ func Usable(st *Stack) *Stack {
 
 // Delete deletes a stack and waits until it is gone, reporting its events.
 func Delete(ctx context.Context, cf CloudFormation, p Progress, name string, poll time.Duration) error {
+	return DeleteRetaining(ctx, cf, p, name, nil, poll)
+}
+
+// DeleteRetaining deletes a stack, leaving the resources retain names in the account
+// (CloudFormation takes them only for a stack in DELETE_FAILED), and waits until it is
+// gone. A delete that ends DELETE_FAILED is a *DeleteFailure.
+func DeleteRetaining(ctx context.Context, cf CloudFormation, p Progress, name string, retain []string, poll time.Duration) error {
+	WorkOn(ctx, name)
 	events := NewEvents(ctx, cf, name, p.Event)
-	if _, err := cf.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name)}); err != nil {
+	asking(ctx, name)
+	if _, err := cf.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name), RetainResources: retain}); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		WorkOn(ctx, name)
+		// a delete can fail as the call is answered (the emulator fails it so): a stack
+		// that went DELETE_FAILED with this call failed the way a waited-for one does
+		if n, _ := events.fetch(ctx, true); n > 0 {
+			if st, derr := Describe(ctx, cf, name); derr == nil && st != nil && st.Status == DeleteFailed {
+				reason := err.Error()
+				var api smithy.APIError
+				if errors.As(err, &api) {
+					reason = api.ErrorMessage()
+				}
+				return deleteFailure(ctx, cf, st, events.All(), reason)
+			}
+		}
 		return fmt.Errorf("delete stack %s: %w", name, err)
 	}
+	running(ctx, name)
 	st, err := Wait(ctx, cf, name, events, poll)
 	p.Done()
 	if err != nil {
 		return Interrupted(err, name)
 	}
 	if st != nil {
+		if st.Status == DeleteFailed {
+			return deleteFailure(ctx, cf, st, events.All(), st.Reason)
+		}
 		if f := RootCause(events.All()); f != nil {
 			return f
 		}
@@ -98,10 +135,20 @@ func Interrupted(err error, stack string) error {
 	if !errors.Is(err, context.Canceled) {
 		return err
 	}
-	return hint.Wrap(
-		fmt.Errorf("stopped waiting for %s; the stack operation goes on in CloudFormation", stack),
-		fmt.Sprintf("watch it with \"berth status\" or \"aws cloudformation describe-stack-events --stack-name %s\"; "+
-			"to roll an update back: \"aws cloudformation cancel-update-stack --stack-name %s\"", stack, stack))
+	return hint.Wrap(fmt.Errorf("stopped waiting for %s; the stack operation goes on in CloudFormation", stack), watch(stack))
+}
+
+// Execute starts the execution of a prepared change set.
+func Execute(ctx context.Context, cf CloudFormation, stack, changeSet string) error {
+	asking(ctx, stack)
+	if _, err := cf.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(changeSet), StackName: aws.String(stack)}); err != nil {
+		if !errors.Is(err, context.Canceled) {
+			WorkOn(ctx, stack)
+		}
+		return fmt.Errorf("execute change set of %s: %w", stack, err)
+	}
+	running(ctx, stack)
+	return nil
 }
 
 // WithHint attaches the hint for a known cause, if there is one.

@@ -8,11 +8,12 @@ import (
 // Failure is the first resource that failed in a stack operation, which is the cause;
 // what follows it is mostly "Resource creation cancelled".
 type Failure struct {
-	Stack    string
-	Resource string
-	Type     string
-	Status   string
-	Reason   string
+	Stack      string `json:"stack"`
+	Resource   string `json:"resource"`
+	Type       string `json:"type"`
+	Status     string `json:"status"`
+	Reason     string `json:"reason"`
+	PhysicalID string `json:"physical_id,omitempty"`
 }
 
 func (f *Failure) Error() string {

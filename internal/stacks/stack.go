@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/smithy-go"
 	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/hint"
 )
 
 // CloudFormation is the part of the CloudFormation API berth uses.
@@ -30,6 +31,7 @@ type CloudFormation interface {
 	ExecuteChangeSet(context.Context, *cloudformation.ExecuteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.ExecuteChangeSetOutput, error)
 	DeleteChangeSet(context.Context, *cloudformation.DeleteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error)
 	DeleteStack(context.Context, *cloudformation.DeleteStackInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error)
+	ContinueUpdateRollback(context.Context, *cloudformation.ContinueUpdateRollbackInput, ...func(*cloudformation.Options)) (*cloudformation.ContinueUpdateRollbackOutput, error)
 	ListStackResources(context.Context, *cloudformation.ListStackResourcesInput, ...func(*cloudformation.Options)) (*cloudformation.ListStackResourcesOutput, error)
 }
 
@@ -89,25 +91,30 @@ func Succeeded(status string) bool {
 }
 
 // Wait polls the stack until no operation is in progress, reporting new events to
-// the progress sink. It returns the final stack (nil once deleted).
+// the progress sink. It returns the final stack (nil once deleted). It asks less often
+// while nothing happens (see pace); every event is still reported, in order.
 func Wait(ctx context.Context, cf CloudFormation, name string, ev *Events, poll time.Duration) (*Stack, error) {
+	p := newPace(poll)
 	for {
 		st, err := Describe(ctx, cf, name)
 		if err != nil {
 			return nil, err
 		}
+		if st != nil && InProgress(st.Status) {
+			running(ctx, name)
+		}
+		fresh := 0
 		if ev != nil {
-			if err := ev.Poll(ctx); err != nil && !IsNotFound(err) {
+			if fresh, err = ev.fetch(ctx, true); err != nil && !IsNotFound(err) {
 				return nil, err
 			}
 		}
 		if st == nil || !InProgress(st.Status) {
+			WorkOn(ctx, name)
 			return st, nil
 		}
-		select {
-		case <-ctx.Done():
-			return st, ctx.Err()
-		case <-time.After(poll):
+		if err := sleep(ctx, p.next(fresh > 0)); err != nil {
+			return st, err
 		}
 	}
 }
@@ -151,19 +158,27 @@ func MergeChanges(stack string, fromTemplates []cfn.ResourceChange, fromChangeSe
 	return out
 }
 
+// ChangeSetWait bounds the wait for CloudFormation to compute a change set: it takes
+// seconds, a minute for a large stack in a busy account. Past it berth gives up, and
+// says where to watch the change set, which CloudFormation goes on computing.
+var ChangeSetWait = 10 * time.Minute
+
 // CreateChangeSet creates a change set and waits until CloudFormation has computed it. It
 // returns the changes, and an empty id when the stack would not change (the change set
 // is then deleted).
 func CreateChangeSet(ctx context.Context, cf CloudFormation, in *cloudformation.CreateChangeSetInput, poll time.Duration) (string, []Change, error) {
+	stack := aws.ToString(in.StackName)
+	WorkOn(ctx, stack)
 	out, err := cf.CreateChangeSet(ctx, in)
 	if err != nil {
-		return "", nil, fmt.Errorf("create change set for %s: %w", aws.ToString(in.StackName), err)
+		return "", nil, fmt.Errorf("create change set for %s: %w", stack, err)
 	}
 	id := aws.ToString(out.Id)
+	p, deadline := newPace(poll), time.Now().Add(ChangeSetWait)
 	for {
 		d, err := cf.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: aws.String(id), StackName: in.StackName})
 		if err != nil {
-			return "", nil, fmt.Errorf("describe change set for %s: %w", aws.ToString(in.StackName), err)
+			return "", nil, fmt.Errorf("describe change set for %s: %w", stack, err)
 		}
 		switch d.Status {
 		case types.ChangeSetStatusCreateComplete:
@@ -174,7 +189,7 @@ func CreateChangeSet(ctx context.Context, cf CloudFormation, in *cloudformation.
 					continue
 				}
 				changes = append(changes, Change{
-					Stack: aws.ToString(in.StackName), Action: string(rc.Action), Resource: aws.ToString(rc.LogicalResourceId),
+					Stack: stack, Action: string(rc.Action), Resource: aws.ToString(rc.LogicalResourceId),
 					Type: aws.ToString(rc.ResourceType), Replacement: string(rc.Replacement),
 				})
 			}
@@ -185,12 +200,16 @@ func CreateChangeSet(ctx context.Context, cf CloudFormation, in *cloudformation.
 				cf.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(id), StackName: in.StackName})
 				return "", nil, nil
 			}
-			return "", nil, fmt.Errorf("change set for %s failed: %s", aws.ToString(in.StackName), reason)
+			return "", nil, fmt.Errorf("change set for %s failed: %s", stack, reason)
 		}
-		select {
-		case <-ctx.Done():
-			return "", nil, ctx.Err()
-		case <-time.After(poll):
+		if time.Now().After(deadline) {
+			return "", nil, hint.Wrap(fmt.Errorf("gave up waiting for the change set of %s after %s (still %s); CloudFormation goes on computing it, and nothing was changed",
+				stack, ChangeSetWait, d.Status),
+				fmt.Sprintf("watch it with \"aws cloudformation describe-change-set --stack-name %s --change-set-name %s\"; run berth again once it is computed",
+					stack, id))
+		}
+		if err := sleep(ctx, p.next(false)); err != nil {
+			return "", nil, err
 		}
 	}
 }
