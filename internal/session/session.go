@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -31,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -55,7 +57,10 @@ type Session struct {
 	// Route53 and ACM serve a service's domain.
 	Route53 *route53.Client
 	ACM     *acm.Client
-	Region  string
+	EC2     *ec2.Client
+	// SQ reads the account's quotas (Service Quotas), checked before a deploy.
+	SQ     *servicequotas.Client
+	Region string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
 	Emulated string
@@ -103,6 +108,8 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		// Route 53 is a global service: the SDK resolves its one endpoint from any region
 		Route53: route53.NewFromConfig(cfg),
 		ACM:     acm.NewFromConfig(cfg),
+		EC2:     ec2.NewFromConfig(cfg),
+		SQ:      servicequotas.NewFromConfig(cfg),
 		Region:  cfg.Region, Emulated: EndpointOverridden(),
 	}, nil
 }
