@@ -10,11 +10,13 @@ package deploy
 
 import (
 	"context"
+	"net"
 
 	"github.com/berthdev/berth/internal/buckets"
 	"github.com/berthdev/berth/internal/edge"
 	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/identity"
+	"github.com/berthdev/berth/internal/preflight"
 	"github.com/berthdev/berth/internal/registry"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
@@ -27,14 +29,18 @@ type Clients struct {
 	S3      buckets.S3
 	ECR     registry.ECR
 	ECS     environment.ECS
-	ELB     edge.ELB
+	ELB     ELB
 	ASG     environment.AutoScaling
 	SSM     SSM
 	SM      identity.SecretsManager
 	IAM     identity.IAM
 	Route53 edge.Route53
 	ACM     edge.ACM
-	Region  string
+	// EC2, SQ (Service Quotas) and DNS are read before a deploy changes anything.
+	EC2    preflight.EC2
+	SQ     preflight.ServiceQuotas
+	DNS    preflight.Resolver
+	Region string
 	// Emulated names the endpoint override in force, if any.
 	Emulated string
 }
@@ -45,10 +51,17 @@ type SSM interface {
 	identity.SSM
 }
 
-// New takes the clients of an AWS session.
+// ELB is what the edge (access logs before a delete) and the checks before a deploy
+// (quotas, names) call.
+type ELB interface {
+	edge.ELB
+	preflight.ELB
+}
+
+// New takes the clients of an AWS session; DNS is the system's resolver.
 func New(s *session.Session) *Clients {
 	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM,
-		Route53: s.Route53, ACM: s.ACM, Region: s.Region, Emulated: s.Emulated}
+		Route53: s.Route53, ACM: s.ACM, EC2: s.EC2, SQ: s.SQ, DNS: net.DefaultResolver, Region: s.Region, Emulated: s.Emulated}
 }
 
 // Progress hears what a deploy or a delete does.

@@ -55,6 +55,15 @@ var apiActions = []string{
 	"acm:DescribeCertificate", "acm:ListCertificates",
 	// emptying an access log bucket before its stack goes
 	"s3:ListBucket", "s3:DeleteObject", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+	// before a deploy changes anything (internal/preflight): the quotas and what they
+	// count, the zones and the instance types they offer, who holds a load balancer's
+	// name, the name servers of the domain's zone
+	"servicequotas:GetServiceQuota", "servicequotas:ListAWSDefaultServiceQuotas",
+	"ec2:DescribeAddresses", "ec2:DescribeVpcs", "ec2:DescribeAvailabilityZones", "ec2:DescribeSubnets",
+	"ec2:DescribeInstanceTypeOfferings",
+	"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups",
+	"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
+	"route53:GetHostedZone",
 }
 
 // PolicyOptions scope the policy.
