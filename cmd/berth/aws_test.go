@@ -25,6 +25,7 @@ import (
 	"github.com/berthdev/berth/internal/session"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfnTypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -34,8 +35,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/preflight"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -111,11 +114,30 @@ func startMoto() {
 	for range 300 {
 		if resp, err := http.Get(moto.endpoint + "/moto-api/"); err == nil {
 			resp.Body.Close()
+			if err := raiseQuotas(moto.endpoint); err != nil {
+				moto.err = "raise the emulated account's quotas: " + err.Error()
+			}
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	moto.err = "the AWS emulator did not answer within 30 s"
+}
+
+// raiseQuotas gives the emulated account in us-east-1 the quotas a CI account is given:
+// the tests make dozens of environments in it, more than the default 5 VPCs and 5
+// Elastic IPs, and more services than 50 load balancers. The tests of the quotas
+// themselves use other regions, where the defaults hold.
+func raiseQuotas(endpoint string) error {
+	sq := servicequotas.New(servicequotas.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+	for _, q := range []preflight.Quota{preflight.VPCs, preflight.ElasticIPs, preflight.LoadBalancers} {
+		if _, err := sq.RequestServiceQuotaIncrease(context.Background(), &servicequotas.RequestServiceQuotaIncreaseInput{
+			ServiceCode: aws.String(q.ServiceCode), QuotaCode: aws.String(q.Code), DesiredValue: aws.Float64(1000)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func lastLine(out string, err error) string {

@@ -148,6 +148,11 @@ network:
 	if !strings.Contains(r.stdout, "https://api.shop.example: hosted zone shop.example ("+zone+")") || strings.Contains(r.stdout, "plain HTTP") {
 		t.Errorf("diff does not name the zone it found:\n%s", r.stdout)
 	}
+	// public DNS knows nothing of the emulator's zones: the delegation is not looked up
+	// (internal/preflight covers it on recorded answers)
+	if !strings.Contains(r.stdout, "not checked: that public DNS delegates shop.example to hosted zone "+zone+" (the AWS endpoint is an emulator") {
+		t.Errorf("diff does not say the delegation was not checked:\n%s", r.stdout)
+	}
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-tls", "--yes")
 	mustSucceed(t, r, "deploy")
 	if !strings.Contains(r.stdout, "https://api.shop.example") {

@@ -10,12 +10,14 @@ package deploy
 
 import (
 	"context"
+	"net"
 
 	"github.com/berthdev/berth/internal/buckets"
 	"github.com/berthdev/berth/internal/edge"
 	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/identity"
 	"github.com/berthdev/berth/internal/network"
+	"github.com/berthdev/berth/internal/preflight"
 	"github.com/berthdev/berth/internal/registry"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
@@ -37,7 +39,10 @@ type Clients struct {
 	IAM     identity.IAM
 	Route53 edge.Route53
 	ACM     edge.ACM
-	EC2     network.EC2
+	EC2     EC2
+	// SQ (Service Quotas) and DNS are read before a deploy changes anything.
+	SQ  preflight.ServiceQuotas
+	DNS preflight.Resolver
 	// Regions and ACMIn find the certificates of the account's other regions.
 	Regions func(context.Context) ([]string, error)
 	ACMIn   func(region string) edge.ACM
@@ -52,10 +57,12 @@ type ECS interface {
 	traffic.ECS
 }
 
-// ELB is what the edge (access logs) and the serving target group read.
+// ELB is what the edge (access logs), the serving target group and the checks before
+// a deploy (quotas, names) read.
 type ELB interface {
 	edge.ELB
 	traffic.ELB
+	preflight.ELB
 }
 
 // SSM is what the environment (the AMI's public parameter) and the secrets check read.
@@ -64,10 +71,17 @@ type SSM interface {
 	identity.SSM
 }
 
-// New takes the clients of an AWS session.
+// EC2 is what the check of an existing network and the checks before a deploy read.
+type EC2 interface {
+	network.EC2
+	preflight.EC2
+}
+
+// New takes the clients of an AWS session; DNS is the system's resolver.
 func New(s *session.Session) *Clients {
 	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, CW: s.CW, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM,
-		Route53: s.Route53, ACM: s.ACM, EC2: s.EC2, Regions: s.Regions, ACMIn: func(region string) edge.ACM { return s.ACMIn(region) },
+		Route53: s.Route53, ACM: s.ACM, EC2: s.EC2, SQ: s.SQ, DNS: net.DefaultResolver,
+		Regions: s.Regions, ACMIn: func(region string) edge.ACM { return s.ACMIn(region) },
 		Region: s.Region, Emulated: s.Emulated}
 }
 

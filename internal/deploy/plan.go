@@ -288,6 +288,10 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 	} else if note != "" {
 		pl.Notes = append(pl.Notes, "warning: "+note)
 	}
+	if notes, err = c.preflight(ctx, o, prep); err != nil {
+		return nil, err
+	}
+	pl.Notes = append(pl.Notes, notes...)
 	svc := prep.targets[len(prep.targets)-1]
 	if svc.name != names.Stack(o.Env, m.Name, synth.Service) {
 		pl.Notes = append(pl.Notes, svc.name+" was named the way berth named service stacks before; it keeps its name")

@@ -63,6 +63,15 @@ var apiActions = []string{
 	// a stack an update left in UPDATE_ROLLBACK_FAILED; the regions whose certificates
 	// may share a validation record
 	"cloudformation:ContinueUpdateRollback", "ec2:DescribeRegions",
+	// before a deploy changes anything (internal/preflight): the quotas and what they
+	// count, the zones and the instance types they offer, who holds a load balancer's
+	// name, the name servers of the domain's zone
+	"servicequotas:GetServiceQuota", "servicequotas:ListAWSDefaultServiceQuotas",
+	"ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
+	"ec2:DescribeInstanceTypeOfferings",
+	"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups",
+	"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
+	"route53:GetHostedZone",
 }
 
 // PolicyOptions scope the policy.

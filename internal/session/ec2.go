@@ -19,10 +19,15 @@ type EC2 struct {
 	describeSubnets      func(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
 	describeRouteTables  func(context.Context, *ec2.DescribeRouteTablesInput, ...func(*ec2.Options)) (*ec2.DescribeRouteTablesOutput, error)
 	describeVpcEndpoints func(context.Context, *ec2.DescribeVpcEndpointsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error)
+	// the checks before a deploy: addresses and zones for the quotas, instance types
+	describeAddresses             func(context.Context, *ec2.DescribeAddressesInput, ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error)
+	describeAvailabilityZones     func(context.Context, *ec2.DescribeAvailabilityZonesInput, ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error)
+	describeInstanceTypeOfferings func(context.Context, *ec2.DescribeInstanceTypeOfferingsInput, ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error)
 }
 
 func newEC2(c *ec2.Client) *EC2 {
-	return &EC2{c.DescribeVpcs, c.DescribeVpcAttribute, c.DescribeSubnets, c.DescribeRouteTables, c.DescribeVpcEndpoints}
+	return &EC2{c.DescribeVpcs, c.DescribeVpcAttribute, c.DescribeSubnets, c.DescribeRouteTables, c.DescribeVpcEndpoints,
+		c.DescribeAddresses, c.DescribeAvailabilityZones, c.DescribeInstanceTypeOfferings}
 }
 
 // DescribeVpcs calls the SDK's.
@@ -48,4 +53,19 @@ func (e *EC2) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteTabl
 // DescribeVpcEndpoints calls the SDK's.
 func (e *EC2) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEndpointsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
 	return e.describeVpcEndpoints(ctx, in, opts...)
+}
+
+// DescribeAddresses calls the SDK's.
+func (e *EC2) DescribeAddresses(ctx context.Context, in *ec2.DescribeAddressesInput, opts ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error) {
+	return e.describeAddresses(ctx, in, opts...)
+}
+
+// DescribeAvailabilityZones calls the SDK's.
+func (e *EC2) DescribeAvailabilityZones(ctx context.Context, in *ec2.DescribeAvailabilityZonesInput, opts ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error) {
+	return e.describeAvailabilityZones(ctx, in, opts...)
+}
+
+// DescribeInstanceTypeOfferings calls the SDK's.
+func (e *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
+	return e.describeInstanceTypeOfferings(ctx, in, opts...)
 }

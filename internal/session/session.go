@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -59,7 +60,9 @@ type Session struct {
 	Route53 *route53.Client
 	ACM     *acm.Client
 	// EC2 reads an existing network (network.vpc) before a deploy.
-	EC2    *EC2
+	EC2 *EC2
+	// SQ reads the account's quotas (Service Quotas), checked before a deploy.
+	SQ     *servicequotas.Client
 	Region string
 	// Emulated is set when an endpoint override points the SDK away from AWS; checks
 	// that need real compute are then reported as skipped rather than failed.
@@ -141,6 +144,7 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		Route53: route53.NewFromConfig(cfg),
 		ACM:     acm.NewFromConfig(cfg),
 		EC2:     newEC2(ec2.NewFromConfig(cfg)),
+		SQ:      servicequotas.NewFromConfig(cfg),
 		Region:  cfg.Region, Emulated: EndpointOverridden(), cfg: cfg,
 	}, nil
 }
