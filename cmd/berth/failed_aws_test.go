@@ -90,7 +90,7 @@ func TestDeleteFailedOnACertificateInUseIsReportedAndRecovered_EmulatorFailsTheC
 	for _, want := range []string{svc + " is DELETE_FAILED: Certificate (AWS::CertificateManager::Certificate) DELETE_FAILED: ",
 		"hint: berth delete deletes it again; or: aws cloudformation delete-stack --stack-name " + svc + " --region us-east-1"} {
 		if !strings.Contains(r.stdout, want) {
-			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+			t.Errorf("status lacks %q: exit %d\n%s%s", want, r.code, r.stdout, r.stderr)
 		}
 	}
 

@@ -9,6 +9,7 @@ package traffic
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/berthdev/berth/internal/rollout"
 	"github.com/berthdev/berth/internal/synth"
 )
@@ -58,6 +60,12 @@ func (c *Clients) Serving(ctx context.Context, outputs map[string]string) (strin
 		return synth.ServingPrimary, nil
 	}
 	out, err := c.ELB.DescribeRules(ctx, &elb.DescribeRulesInput{RuleArns: []string{rule}})
+	var gone *elbtypes.RuleNotFoundException
+	if errors.As(err, &gone) {
+		// the rule went before its stack (a delete that failed half way): nothing
+		// serves through it, and the stack's template names the primary group first
+		return synth.ServingPrimary, nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("read the production listener rule %s: %w", rule, err)
 	}
