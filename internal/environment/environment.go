@@ -38,6 +38,9 @@ type Environment struct {
 	Network  *stacks.Stack
 	Cluster  *stacks.Stack
 	Services map[string]*stacks.Stack // by service name
+	// CI are the stacks of the roles CI jobs deploy to the environment with (berth ci
+	// role), by name: they belong to the environment but are none of its parts.
+	CI map[string]*stacks.Stack
 	// Settings are the network and capacity keys the shared stacks were made from.
 	Settings map[string]string
 }
@@ -66,7 +69,7 @@ func (e *Environment) Others(service string) []string {
 // Read reads what is deployed under env: its shared stacks, the settings they
 // were made from, and every service stack, found by the tags berth puts on its stacks.
 func (c *Clients) Read(ctx context.Context, env string) (*Environment, error) {
-	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, Settings: map[string]string{}}
+	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, CI: map[string]*stacks.Stack{}, Settings: map[string]string{}}
 	p := cloudformation.NewDescribeStacksPaginator(c.CF, &cloudformation.DescribeStacksInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -83,6 +86,8 @@ func (c *Clients) Read(ctx context.Context, env string) (*Environment, error) {
 				e.Network = st
 			case st.Name == names.Stack(env, "", synth.Cluster):
 				e.Cluster = st
+			case st.Tags[names.TagStack] == names.CIPart && st.Tags[names.TagService] == "":
+				e.CI[st.Name] = st
 			case st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
 				st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == ""):
 				e.Services[st.Tags[names.TagService]] = st
