@@ -7,6 +7,7 @@ package identity
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"path"
 	"slices"
@@ -120,9 +121,52 @@ var ResourceActions = map[string][]string{
 		"application-autoscaling:Describe*", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"},
 }
 
+// What "berth ci role" and "berth delete --ci-role" need besides what a deploy needs:
+// reading the account's OpenID Connect providers, to reuse one rather than make a second
+// (IAM takes one per URL), and the roles that trust one, before deleting it; and the
+// provider of the role stack. A CI role's own policy leaves them out: a job cannot make
+// or remove identity providers.
+var ciAPIActions = []string{
+	"iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider", "iam:ListRoles", "iam:DeleteOpenIDConnectProvider",
+}
+
+// CIResourceActions are, per resource type of the CI role stack that a service's
+// templates do not hold, what CloudFormation needs of the caller (its roles are
+// AWS::IAM::Role, in ResourceActions).
+var CIResourceActions = map[string][]string{
+	"AWS::IAM::OIDCProvider": {"iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider",
+		"iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags",
+		"iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider"},
+}
+
+// planActions are what "berth diff" calls, and all a CI job that only plans needs
+// (berth ci role's plan role): reading the environment and the service, and asking
+// CloudFormation for change sets, which it deletes once read; none of them changes a
+// resource. The artifact bucket's are for a template larger than CloudFormation takes
+// inline, which is uploaded before its change set. The end-to-end test of a diff checks
+// that every call it makes is in this list.
+var planActions = []string{
+	"sts:GetCallerIdentity",
+	"cloudformation:DescribeStacks", "cloudformation:GetTemplate", "cloudformation:ListStackResources",
+	"cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:DeleteChangeSet",
+	"s3:ListBucket", "s3:CreateBucket", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
+	"s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutObject", "s3:GetObject",
+	"ecr:DescribeRepositories",
+	"ecs:ListAccountSettings",
+	"ssm:GetParameter", "ssm:DescribeParameters", "secretsmanager:DescribeSecret",
+	"route53:ListHostedZonesByName", "route53:GetHostedZone", "acm:DescribeCertificate", "acm:ListCertificates",
+}
+
 // PolicyOptions scope the policy.
 type PolicyOptions struct {
 	Partition string // aws, aws-cn, aws-us-gov
+	// Env narrows the policy to one environment's stacks, templates, repositories, log
+	// groups and roles, and leaves out what only "berth ci role" needs: the policy of
+	// a CI job's role.
+	Env string
+	// Bucket is the artifact bucket (names.Bucket), which the environment's scope
+	// names exactly: a wildcard on the bucket's name would take in every object of it.
+	Bucket string
 }
 
 type statement struct {
@@ -134,68 +178,147 @@ type statement struct {
 }
 
 // scopes narrow some actions to what berth names: its stacks, its bucket, its
-// repositories, its roles and log groups. Every other action, and list calls that
-// cannot be scoped, applies to "*".
+// repositories, its roles and log groups, its CI providers. Every other action, and
+// list calls that cannot be scoped, applies to "*". resources take the partition and
+// the environment ("" for every one).
 type scope struct {
 	sid       string
 	match     func(action string) bool
-	resources func(p string) []string
+	resources func(o PolicyOptions) []string
 	condition map[string]any
+	// wildcard, when set, is granted instead of the scope's actions, which it covers:
+	// every action on the scope's few resources, in fewer characters
+	wildcard string
+}
+
+// generated are the names CloudFormation gives what it makes in berth's stacks (roles,
+// instance profiles, buckets: STACK-LOGICALID-SUFFIX): in every environment, or in the
+// stacks of one by their exact names (names.Stack). A bare "berth-<env>-*" would take in
+// an environment named like this one and more (prod, prod-eu).
+func generated(env string) []string {
+	if env == "" {
+		return []string{"berth-*"}
+	}
+	return []string{"berth-" + env + "-network-*", "berth-" + env + "-cluster-*", "berth-" + env + "-svc-*"}
+}
+
+// arns are the ARNs of kind (role/, instance-profile/) for names.
+func arns(p, kind string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, "arn:"+p+":iam::*:"+kind+n)
+	}
+	return out
+}
+
+// under is the path segment of env in a name ("*" for every environment).
+func under(env string) string {
+	if env == "" {
+		return "*"
+	}
+	return env + "/*"
 }
 
 var scopes = []scope{
 	{"Stacks", func(a string) bool {
 		return strings.HasPrefix(a, "cloudformation:") && a != "cloudformation:DescribeStacks" // listing the environment's stacks takes *
-	}, func(p string) []string {
-		return []string{"arn:" + p + ":cloudformation:*:*:stack/berth-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
-	}, nil},
-	// the artifact bucket (berth-artifacts-...) and the buckets of berth's stacks, which
-	// CloudFormation names after them (berth-<env>-...)
-	{"Buckets", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(p string) []string {
-		return []string{"arn:" + p + ":s3:::berth-*", "arn:" + p + ":s3:::berth-*/*"}
-	}, nil},
-	{"Repos", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(p string) []string {
-		return []string{"arn:" + p + ":ecr:*:*:repository/berth/*"}
-	}, nil},
-	{"LogGroups", func(a string) bool { return strings.HasPrefix(a, "logs:") && a != "logs:DescribeLogGroups" }, func(p string) []string {
-		return []string{"arn:" + p + ":logs:*:*:log-group:/berth/*", "arn:" + p + ":logs:*:*:log-group:/berth/*:*"}
-	}, nil},
-	// CloudFormation names the roles and instance profiles after the stack: berth-<env>-...
+	}, func(o PolicyOptions) []string {
+		p, env := o.Partition, o.Env
+		stack := "arn:" + p + ":cloudformation:*:*:stack/"
+		if env == "" {
+			return []string{stack + "berth-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
+		}
+		// the environment's own stacks by their exact names (names.Stack): not the stack
+		// of the CI roles themselves
+		e := stack + "berth-" + env + "-"
+		return []string{e + "network/*", e + "cluster/*", e + "svc-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
+	}, nil, ""},
+	// the artifact bucket (berth-artifacts-..., an environment's templates under
+	// <env>/) and the buckets of berth's stacks, which CloudFormation names after them
+	// (berth-<env>-...; only a service's stack has one)
+	{"Buckets", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(o PolicyOptions) []string {
+		s3 := "arn:" + o.Partition + ":s3:::"
+		if o.Env == "" {
+			return []string{s3 + "berth-*", s3 + "berth-*/*"}
+		}
+		return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/*", s3 + "berth-" + o.Env + "-svc-*"}
+	}, nil, ""},
+	{"Repos", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(o PolicyOptions) []string {
+		return []string{"arn:" + o.Partition + ":ecr:*:*:repository/berth/" + under(o.Env)}
+	}, nil, ""},
+	{"LogGroups", func(a string) bool { return strings.HasPrefix(a, "logs:") && a != "logs:DescribeLogGroups" }, func(o PolicyOptions) []string {
+		p, env := o.Partition, o.Env
+		return []string{"arn:" + p + ":logs:*:*:log-group:/berth/" + under(env), "arn:" + p + ":logs:*:*:log-group:/berth/" + under(env) + ":*"}
+	}, nil, ""},
+	// the providers berth ci role makes or reuses, by their URLs
+	{"OIDCProviders", func(a string) bool {
+		return strings.HasPrefix(a, "iam:") && strings.Contains(a, "OpenIDConnectProvider") && a != "iam:ListOpenIDConnectProviders"
+	}, func(o PolicyOptions) []string {
+		p := o.Partition
+		return []string{"arn:" + p + ":iam::*:oidc-provider/token.actions.githubusercontent.com", "arn:" + p + ":iam::*:oidc-provider/gitlab.com"}
+	}, nil, "iam:*OpenIDConnectProvider*"},
+	// CloudFormation names the roles and instance profiles after the stack:
+	// berth-<env>-...; the CI roles are under the path /berth-ci/, which an
+	// environment's scope leaves out
 	{"Roles", func(a string) bool {
-		return strings.HasPrefix(a, "iam:") && a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" && a != "iam:GetRole"
-	}, func(p string) []string {
-		return []string{"arn:" + p + ":iam::*:role/berth-*", "arn:" + p + ":iam::*:instance-profile/berth-*"}
-	}, nil},
-	{"PassRoles", func(a string) bool { return a == "iam:PassRole" }, func(p string) []string {
-		return []string{"arn:" + p + ":iam::*:role/berth-*"}
-	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"}}}},
-	{"LinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(p string) []string {
-		return []string{"arn:" + p + ":iam::*:role/aws-service-role/*", "arn:" + p + ":iam::*:role/berth-*"}
-	}, nil},
+		return strings.HasPrefix(a, "iam:") && a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" && a != "iam:GetRole" &&
+			a != "iam:ListRoles" && a != "iam:ListOpenIDConnectProviders" // these two list the account's, and take *
+	}, func(o PolicyOptions) []string {
+		return append(arns(o.Partition, "role/", generated(o.Env)), arns(o.Partition, "instance-profile/", generated(o.Env))...)
+	}, nil, ""},
+	{"PassRoles", func(a string) bool { return a == "iam:PassRole" }, func(o PolicyOptions) []string {
+		return arns(o.Partition, "role/", generated(o.Env))
+	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"}}}, ""},
+	{"LinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(o PolicyOptions) []string {
+		return arns(o.Partition, "role/", append([]string{"aws-service-role/*"}, generated(o.Env)...))
+	}, nil, ""},
 }
 
-// Actions lists every action the policy grants, sorted, without duplicates.
-func Actions() []string {
+// Actions lists every action the policy grants, sorted, without duplicates: with
+// what only "berth ci role" needs.
+func Actions() []string { return actions(true) }
+
+func actions(withCI bool) []string {
 	set := map[string]bool{}
-	for _, a := range apiActions {
-		set[a] = true
+	lists := [][]string{apiActions}
+	for _, l := range ResourceActions {
+		lists = append(lists, l)
 	}
-	for _, list := range ResourceActions {
-		for _, a := range list {
+	if withCI {
+		lists = append(lists, ciAPIActions)
+		for _, l := range CIResourceActions {
+			lists = append(lists, l)
+		}
+	}
+	for _, l := range lists {
+		for _, a := range l {
 			set[a] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
 }
 
-// Policy is the IAM policy document berth needs, as JSON.
-func Policy(o PolicyOptions) ([]byte, error) {
+// Policy is the IAM policy document berth needs, as JSON; with o.Env, the policy of a
+// CI job that deploys to that environment.
+func Policy(o PolicyOptions) ([]byte, error) { return render(actions(o.Env == ""), o) }
+
+// PlanPolicy is the IAM policy document of a CI job that only plans (berth diff) in
+// o.Env: it reads, and makes and deletes change sets, which change no resource.
+func PlanPolicy(o PolicyOptions) ([]byte, error) {
+	return render(slices.Compact(slices.Sorted(slices.Values(planActions))), o)
+}
+
+// render groups actions by scope, each with its resources.
+func render(actions []string, o PolicyOptions) ([]byte, error) {
 	if o.Partition == "" {
 		o.Partition = "aws"
 	}
+	if o.Env != "" && o.Bucket == "" {
+		return nil, fmt.Errorf("the policy of environment %s: no artifact bucket named", o.Env)
+	}
 	byScope := map[string][]string{}
 	var rest []string
-	for _, a := range Actions() {
+	for _, a := range actions {
 		placed := false
 		for _, s := range scopes {
 			if s.match(a) {
@@ -214,7 +337,10 @@ func Policy(o PolicyOptions) ([]byte, error) {
 	}{Version: "2012-10-17"}
 	for _, s := range scopes {
 		if acts := byScope[s.sid]; len(acts) > 0 {
-			doc.Statement = append(doc.Statement, statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o.Partition), Condition: s.condition})
+			if s.wildcard != "" {
+				acts = []string{s.wildcard}
+			}
+			doc.Statement = append(doc.Statement, statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o), Condition: s.condition})
 		}
 	}
 	doc.Statement = append(doc.Statement, statement{Sid: "Infrastructure", Effect: "Allow", Action: collapseReads(rest), Resource: "*"})
@@ -224,10 +350,11 @@ func Policy(o PolicyOptions) ([]byte, error) {
 // harmlessReads are the services whose Describe, Get and List actions reveal nothing
 // berth's stacks would not show anyway (no secret values, no object contents): each
 // verb is granted as a wildcard, which keeps the policy within the 6,144 characters of
-// a managed policy. Every write stays named.
+// a managed policy. Every write stays named. ECS's reads add nothing to
+// ecs:DescribeTaskDefinition, which berth needs on every task definition anyway.
 var harmlessReads = map[string]bool{
 	"ec2": true, "elasticloadbalancing": true, "autoscaling": true, "application-autoscaling": true, "cloudwatch": true,
-	"acm": true, "route53": true, "wafv2": true,
+	"acm": true, "route53": true, "wafv2": true, "ecs": true,
 }
 
 // The load balancer's settings: Modify* on any load balancer adds nothing to what
@@ -261,8 +388,13 @@ func collapseReads(actions []string) []string {
 }
 
 // Granted reports whether the policy's actions cover action, wildcards included.
-func Granted(action string) bool {
-	for _, a := range Actions() {
+func Granted(action string) bool { return covers(Actions(), action) }
+
+// PlanGranted reports whether the plan role's policy (PlanPolicy) covers action.
+func PlanGranted(action string) bool { return covers(planActions, action) }
+
+func covers(list []string, action string) bool {
+	for _, a := range list {
 		if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(action)); ok {
 			return true
 		}
