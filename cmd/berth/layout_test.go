@@ -18,7 +18,7 @@ var floors = map[string]int{
 	"internal/image":     1,
 	"internal/instances": 2, "internal/synth": 2,
 	"internal/cost": 3, "internal/names": 3, "internal/identity": 3, "internal/local": 3,
-	"internal/buckets": 4, "internal/registry": 4, "internal/environment": 4,
+	"internal/buckets": 4, "internal/registry": 4, "internal/environment": 4, "internal/cirole": 4,
 	"internal/edge": 5,
 	"internal/ops":  6, "internal/deploy": 6,
 	"internal/progress": 7,
@@ -27,7 +27,7 @@ var floors = map[string]int{
 
 var localPath = map[string]bool{"internal/local": true, "internal/lb": true, "internal/localtls": true, "internal/image": true}
 var awsPath = map[string]bool{"internal/session": true, "internal/stacks": true, "internal/names": true, "internal/buckets": true,
-	"internal/identity": true, "internal/registry": true, "internal/environment": true, "internal/edge": true,
+	"internal/identity": true, "internal/cirole": true, "internal/registry": true, "internal/environment": true, "internal/edge": true,
 	"internal/ops": true, "internal/deploy": true, "internal/progress": true}
 
 func TestImportsGoDownwards(t *testing.T) {
