@@ -71,6 +71,9 @@ func awsEnv(t *testing.T) []string {
 
 func startMoto() {
 	server, _ := filepath.Abs("../../../shared/moto-server")
+	if s := os.Getenv("BERTH_MOTO_SERVER"); s != "" { // a checkout elsewhere (a git worktree) names it
+		server = s
+	}
 	if _, err := os.Stat(server); err != nil {
 		moto.err = "../shared/moto-server is absent: the AWS e2e tests need it"
 		return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/berthdev/berth/internal/check"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
 )
@@ -73,7 +74,7 @@ func (o *checkOptions) templates(args []string) ([]check.Input, error) {
 	if len(args) > 0 {
 		return check.ReadFiles(args)
 	}
-	m, err := loadManifest(o.file)
+	m, err := manifest.Open(o.file)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/berthdev/berth/internal/hint"
@@ -72,14 +71,8 @@ on the local Docker engine.`,
 	return root
 }
 
-// usageError is a mistake in how berth was called; it exits 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usageErrorf(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
-}
+// usageErrorf is a mistake in how berth was called; it exits 2.
+func usageErrorf(format string, args ...any) error { return hint.Usage(fmt.Errorf(format, args...)) }
 
 // silentError has been reported already (a failing check, say): berth exits with code
 // and prints only the message.
@@ -91,7 +84,7 @@ type silentError struct {
 func (e *silentError) Error() string { return e.msg }
 
 func isUsage(err error) bool {
-	var u *usageError
+	var u *hint.UsageError
 	return errors.As(err, &u) || manifest.IsManifestError(err) || cobraUsage(err)
 }
 
@@ -104,18 +97,6 @@ func cobraUsage(err error) bool {
 }
 
 func withHint(err error, text string) error { return hint.Wrap(err, text) }
-
-// loadManifest reads the manifest named by -f, with a hint when it is missing.
-func loadManifest(file string) (*manifest.Manifest, error) {
-	if st, err := os.Stat(file); err == nil && st.IsDir() {
-		return nil, withHint(usageErrorf("%s is a directory, not a manifest", file), fmt.Sprintf("point -f at the manifest file, such as %s", filepath.Join(file, manifest.DefaultFile)))
-	}
-	m, err := manifest.Load(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, withHint(&usageError{fmt.Sprintf("no manifest at %s", file)}, "run \"berth init\" to write a starter berth.yml, or point -f at yours")
-	}
-	return m, err
-}
 
 // validOutput checks --output, which every command that has it spells the same way.
 func validOutput(o string) error {

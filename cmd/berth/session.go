@@ -58,17 +58,12 @@ func (o *awsOptions) prepare(c *cobra.Command) (*awsRun, error) {
 	var m *manifest.Manifest
 	if !o.manifestOptional || c.Flags().Changed("file") || fileExists(o.file) {
 		var err error
-		if m, err = loadManifest(o.file); err != nil {
+		if m, err = manifest.Open(o.file); err != nil {
 			return nil, err
 		}
 	}
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
-	s, err := session.Connect(ctx, o.region, o.profile)
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	id, err := s.WhoAmI(ctx)
+	s, id, err := session.Open(ctx, o.region, o.profile)
 	if err != nil {
 		stop()
 		return nil, err

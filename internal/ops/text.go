@@ -149,3 +149,27 @@ func (v *Verification) Failed(strict bool) int {
 	}
 	return v.Count("fail")
 }
+
+// VerifyView shows verify's wait: a JSON object a line, one line redrawn in place on a
+// terminal, or a line each; done clears the redrawn line.
+func VerifyView(w io.Writer, asJSON, tty bool) (show func(VerifyProgress), done func()) {
+	return func(p VerifyProgress) {
+			switch {
+			case asJSON:
+				json.NewEncoder(w).Encode(map[string]any{"kind": "progress", "progress": p})
+			case tty:
+				fmt.Fprintf(w, "\r\x1b[2K%s", p.String())
+			default:
+				fmt.Fprintln(w, p.String())
+			}
+		}, func() {
+			if tty {
+				fmt.Fprint(w, "\r\x1b[2K")
+			}
+		}
+}
+
+// NoEvents says where logs looked and since when, when they found nothing.
+func NoEvents(group string, since time.Time) string {
+	return fmt.Sprintf("no log events in %s since %s (%s ago)", group, since.UTC().Format(time.RFC3339), time.Since(since).Round(time.Second))
+}

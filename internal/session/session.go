@@ -107,6 +107,17 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 	}, nil
 }
 
+// Open connects and asks who the credentials belong to (WhoAmI): what every AWS
+// command starts from.
+func Open(ctx context.Context, region, profile string) (*Session, Identity, error) {
+	s, err := Connect(ctx, region, profile)
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	id, err := s.WhoAmI(ctx)
+	return s, id, err
+}
+
 // Timeouts of every AWS call: an endpoint that accepts a connection and never answers
 // fails the call instead of hanging berth. Each API call is retried by the SDK (three
 // attempts), so a dead endpoint costs at most about a minute mid-session; the first call,
