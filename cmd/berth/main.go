@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/berthdev/berth/internal/ci"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/version"
@@ -24,6 +25,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	exitChanges = 3 // berth diff --exit-code: the plan has changes
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -35,7 +37,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "berth: %v\n", err)
+	ci.Annotate(stdout, err) // on the manifest's line, in a GitHub Actions job
+	if err.Error() != "" {
+		fmt.Fprintf(stderr, "berth: %v\n", err)
+	}
 	var h interface{ Hint() string }
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
@@ -67,7 +72,7 @@ on the local Docker engine.`,
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newVersion(), newInit(), newSynth(), newCheck(), newUp(), newDown(), newReload(), newStatus(),
-		newDeploy(), newDiff(), newVerify(), newLogs(), newDelete(), newIAMPolicy(), newCost())
+		newDeploy(), newDiff(), newVerify(), newLogs(), newDelete(), newIAMPolicy(), newCost(), newCI())
 	return root
 }
 

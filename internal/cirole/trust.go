@@ -9,9 +9,12 @@
 package cirole
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/berthdev/berth/internal/hint"
 )
 
 // Provider is a CI service that issues OpenID Connect tokens to its jobs.
@@ -113,6 +116,23 @@ func (t Trust) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Named completes t with the provider and repository of the flags --github and
+// --gitlab (one of them) and validates it; what is wrong is a usage error.
+func Named(github, gitlab string, t Trust) (Trust, error) {
+	switch {
+	case (github == "") == (gitlab == ""):
+		return t, hint.Usage(errors.New("name the repository: --github OWNER/REPO or --gitlab GROUP/PROJECT"))
+	case gitlab != "":
+		t.Provider, t.Repo = GitLab, gitlab
+	default:
+		t.Provider, t.Repo = GitHub, github
+	}
+	if err := t.Validate(); err != nil {
+		return t, hint.Usage(err)
+	}
+	return t, nil
 }
 
 // Refused is a trust wider than one repository and branch, not asked for.

@@ -32,6 +32,7 @@ type Clients struct {
 	SSM     SSM
 	SM      identity.SecretsManager
 	IAM     identity.IAM
+	OIDC    identity.OIDC // berth ci role's providers and the roles that trust them
 	Route53 edge.Route53
 	ACM     edge.ACM
 	Region  string
@@ -47,7 +48,7 @@ type SSM interface {
 
 // New takes the clients of an AWS session.
 func New(s *session.Session) *Clients {
-	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM,
+	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM, OIDC: s.IAM,
 		Route53: s.Route53, ACM: s.ACM, Region: s.Region, Emulated: s.Emulated}
 }
 

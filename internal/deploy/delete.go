@@ -25,8 +25,12 @@ type DeleteOptions struct {
 	// Environment removes the environment's shared network and cluster too, and with
 	// Force every service still in it first; without Force it refuses while services run.
 	Environment, Force bool
-	Progress           Progress
-	Poll               time.Duration
+	// CIRole removes a CI role stack instead (github:OWNER/REPO, gitlab:GROUP/PROJECT,
+	// or the stack's name), with the OpenID Connect provider when berth made it and no
+	// role trusts it any more.
+	CIRole   string
+	Progress Progress
+	Poll     time.Duration
 }
 
 // ErrServicesRemain refuses to delete an environment that services still use.
@@ -54,6 +58,8 @@ type Removal struct {
 	Artifacts    int           `json:"artifact_objects"` // template objects, every version
 	Bucket       string        `json:"bucket,omitempty"` // the artifact bucket, when nothing else uses it
 	Remaining    []string      `json:"remaining_services"`
+	Providers    []string      `json:"oidc_providers"` // berth made them, and no other role trusts them
+	Kept         []string      `json:"kept"`           // what stays, and why
 }
 
 // RepoRemoval is an image repository and how many images go with it.
@@ -64,16 +70,20 @@ type RepoRemoval struct {
 
 // Empty reports whether there is nothing to remove.
 func (r *Removal) Empty() bool {
-	return len(r.Stacks) == 0 && len(r.Repositories) == 0 && r.Artifacts == 0 && r.Bucket == ""
+	return len(r.Stacks) == 0 && len(r.Repositories) == 0 && r.Artifacts == 0 && r.Bucket == "" && len(r.Providers) == 0
 }
 
 // PlanDelete lists what Delete would remove, without removing anything.
 func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteOptions) (*Removal, error) {
+	r := &Removal{Env: o.Env, Services: []string{}, Stacks: []string{}, Repositories: []RepoRemoval{}, LogGroups: []string{}, Remaining: []string{},
+		Providers: []string{}, Kept: []string{}}
+	if o.CIRole != "" {
+		return r, c.planDeleteCIRole(ctx, o, r)
+	}
 	e, err := c.environment().Read(ctx, o.Env)
 	if err != nil {
 		return nil, err
 	}
-	r := &Removal{Env: o.Env, Services: []string{}, Stacks: []string{}, Repositories: []RepoRemoval{}, LogGroups: []string{}, Remaining: []string{}}
 	services := []string{o.Service}
 	if o.Environment {
 		services = e.ServiceNames()
@@ -115,6 +125,7 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 	if len(r.Remaining) > 0 {
 		return r, nil
 	}
+	r.Kept = append(r.Kept, ciStaying(e)...)
 	for _, st := range []*stacks.Stack{e.Cluster, e.Network} {
 		if st != nil {
 			r.Stacks = append(r.Stacks, st.Name)
@@ -137,6 +148,9 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 // image repository berth made for it. The environment's network and cluster go with
 // its last service, or with Environment. Deleting what is already gone succeeds.
 func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptions) error {
+	if o.CIRole != "" {
+		return c.deleteCIRole(ctx, o)
+	}
 	e, err := c.environment().Read(ctx, o.Env)
 	if err != nil {
 		return err
@@ -247,7 +261,9 @@ func (c *Clients) deleteEnvironment(ctx context.Context, bucket *buckets.Artifac
 	if gone {
 		o.Progress.Message("removed the artifact bucket, which nothing else used")
 	}
-	if stackErr == nil && removed > 0 {
+	if stays := ciStaying(e); stackErr == nil && removed > 0 && len(stays) > 0 {
+		o.Progress.Message("stays: " + strings.Join(stays, "; "))
+	} else if stackErr == nil && removed > 0 {
 		o.Progress.Message("nothing berth made for " + o.Env + " remains")
 	}
 	return removed, stackErr

@@ -265,6 +265,9 @@ type Error struct {
 	Msg  string
 }
 
+// Position is where the error is: the manifest and the line.
+func (e *Error) Position() (string, int) { return e.File, e.Line }
+
 func (e *Error) Error() string {
 	if e.Key == "" {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)

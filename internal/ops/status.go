@@ -8,6 +8,8 @@ package ops
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -251,12 +253,21 @@ type ServiceSummary struct {
 	URL     string `json:"url,omitempty"`
 }
 
-// EnvironmentStatus is an environment at a glance: its shared stacks and its services.
+// EnvironmentStatus is an environment at a glance: its shared stacks, its services,
+// and the stacks of the roles CI jobs deploy it with (berth ci role).
 type EnvironmentStatus struct {
 	Env      string            `json:"env"`
 	Stacks   []StackStatus     `json:"stacks"`
 	Services []ServiceSummary  `json:"services"`
+	CI       []CIRoleStatus    `json:"ci_roles"`
 	Settings map[string]string `json:"settings"`
+}
+
+// CIRoleStatus is one CI role stack and whose jobs its roles trust.
+type CIRoleStatus struct {
+	Stack  string `json:"stack"`
+	Status string `json:"status"`
+	Trusts string `json:"trusts"` // github:OWNER/REPO, gitlab:GROUP/PROJECT
 }
 
 // EnvironmentStatus lists what runs in env.
@@ -265,7 +276,10 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 	if err != nil {
 		return nil, err
 	}
-	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, Settings: e.Settings}
+	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, CI: []CIRoleStatus{}, Settings: e.Settings}
+	for _, name := range slices.Sorted(maps.Keys(e.CI)) {
+		out.CI = append(out.CI, CIRoleStatus{Stack: name, Status: e.CI[name].Status, Trusts: e.CI[name].Tags[names.TagCI]})
+	}
 	for _, p := range []struct {
 		name string
 		st   *stacks.Stack

@@ -54,11 +54,17 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 	tw.Flush()
 	if len(st.Services) == 0 {
 		fmt.Fprintf(w, "\nno service is deployed to %s\n", st.Env)
-		return nil
+	} else {
+		fmt.Fprintln(tw, "\nSERVICE\tSTACK\tSTATUS\tDESIRED\tRUNNING\tPENDING\tURL")
+		for _, v := range st.Services {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
+		}
 	}
-	fmt.Fprintln(tw, "\nSERVICE\tSTACK\tSTATUS\tDESIRED\tRUNNING\tPENDING\tURL")
-	for _, v := range st.Services {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
+	if len(st.CI) > 0 {
+		fmt.Fprintln(tw, "\nCI ROLE STACK\tSTATUS\tTRUSTS")
+		for _, r := range st.CI {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Stack, r.Status, r.Trusts)
+		}
 	}
 	return tw.Flush()
 }
