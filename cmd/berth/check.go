@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/berthdev/berth/internal/check"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
 )
@@ -24,10 +25,11 @@ func newCheck() *cobra.Command {
 public IP, task ingress only from the load balancer on the container port, load balancer
 open only on listener ports, IMDSv2, encrypted volumes, log retention, scoped task-role
 trust, deployment circuit breaker, HTTPS only, no credentials in a task's plain
-environment, and the form CloudFormation accepts (no duplicate keys, no YAML aliases,
-resources that are mappings). With no argument it checks what "berth synth" would write for the
-manifest. It exits 1 when any rule fails, except the rules named with --ignore, whose
-failures are listed as ignored.`,
+environment, a CI role's trust with an audience and a subject, and the form
+CloudFormation accepts (no duplicate keys, no YAML aliases, resources that are
+mappings). With no argument it checks what "berth synth" would write for the manifest.
+It exits 1 when any rule fails, except the rules named with --ignore, whose failures
+are listed as ignored.`,
 		Example: "  berth check\n  berth check my-stack.yml other.json\n  berth check --ignore BERTH009   # plain HTTP, knowingly (no domain yet)",
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := validOutput(o.output); err != nil {
@@ -74,7 +76,7 @@ func (o *checkOptions) templates(args []string) ([]check.Input, error) {
 	if len(args) > 0 {
 		return check.ReadFiles(args)
 	}
-	m, err := loadManifest(o.file)
+	m, err := manifest.Open(o.file)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/berthdev/berth/internal/cost"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/spf13/cobra"
 )
@@ -26,7 +27,7 @@ No AWS call is made.`,
 			if err := validOutput(output); err != nil {
 				return err
 			}
-			m, err := loadManifest(file)
+			m, err := manifest.Open(file)
 			if err != nil {
 				return err
 			}
@@ -58,8 +59,3 @@ No AWS call is made.`,
 	c.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return c
 }
-
-// configuredRegion reads the region of the AWS configuration (environment, profile),
-// without credentials and without a call.
-
-// dollars writes a signed amount: +$1.50, -$65.70.

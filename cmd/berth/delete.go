@@ -15,6 +15,7 @@ import (
 func newDelete() *cobra.Command {
 	o := &awsOptions{manifestOptional: true}
 	var environment, force bool
+	var ciRole string
 	c := &cobra.Command{
 		Use:   "delete",
 		Short: "Remove the manifest's service; the environment goes with its last service",
@@ -26,7 +27,8 @@ and the group is emptied, so that it deletes; the bucket goes once nothing else 
 
 --environment removes the whole environment. It refuses while services still run in it,
 naming them, unless --force, which deletes them first. Without a manifest, --environment
-is required.
+is required. --ci-role removes the stack of "berth ci role" instead, with its OpenID
+Connect provider once no other role trusts it.
 
 It lists exactly what it will remove and asks; for an environment named like production
 (prod, production, prd, live) the environment's name must be typed. Deleting what is
@@ -34,16 +36,16 @@ already gone succeeds.`,
 		Example: "  berth delete\n  berth delete --env staging --yes\n  berth delete --env staging --environment --force --yes",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if force && !environment {
-				return usageErrorf("--force applies to --environment")
+			if force && !environment || ciRole != "" && environment {
+				return usageErrorf("--force applies to --environment, which --ci-role excludes")
 			}
 			ch, err := o.begin(c, "deletes")
 			if err != nil {
 				return err
 			}
 			defer ch.stop()
-			do := deploy.DeleteOptions{Env: o.env, Environment: environment, Force: force, Progress: ch.progress, Poll: ch.aws.Poll()}
-			if !environment {
+			do := deploy.DeleteOptions{Env: o.env, Environment: environment, Force: force, CIRole: ciRole, Progress: ch.progress, Poll: ch.aws.Poll()}
+			if !environment && ciRole == "" {
 				if ch.m == nil {
 					return withHint(usageErrorf("no manifest at %s: berth cannot tell which service to delete", o.file),
 						"point -f at the service's manifest, or pass --environment to delete the whole environment")
@@ -76,6 +78,7 @@ already gone succeeds.`,
 	c.Flags().BoolVarP(&o.yes, "yes", "y", false, "delete without asking")
 	c.Flags().BoolVar(&environment, "environment", false, "delete the whole environment: network, cluster and artifacts")
 	c.Flags().BoolVar(&force, "force", false, "with --environment: delete the services still in it too")
+	c.Flags().StringVar(&ciRole, "ci-role", "", "delete berth ci role's stack instead: github:OWNER/REPO, gitlab:GROUP/PROJECT or the stack's name")
 	return c
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
+	"github.com/berthdev/berth/internal/ci"
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/progress"
@@ -43,6 +45,7 @@ requires --yes.`,
 				}
 			}
 			res, err := ch.deployer().Deploy(ch.ctx, ch.id, opts)
+			ci.Summarize(c.ErrOrStderr(), func(w io.Writer) { progress.WriteDeployedMarkdown(w, res, err) })
 			if err != nil {
 				return err
 			}
@@ -73,13 +76,15 @@ func newRollback() *cobra.Command {
 
 func newDiff() *cobra.Command {
 	o := &awsOptions{}
+	var exitCode bool
 	c := &cobra.Command{
 		Use:   "diff",
 		Short: "Show the plan of a deploy, without changing anything",
 		Long: `diff shows what deploy would do: the image (built to know whether the sources changed,
 not pushed), every stack, every resource change with the properties that change and
 what is replaced, from CloudFormation's change sets (deleted once read) and from
-comparing the deployed templates and parameters with the new ones.`,
+comparing the deployed templates and parameters with the new ones. With --exit-code it
+exits 0 when nothing would change and 3 when something would (1 stays a failure).`,
 		Example: "  berth diff\n  berth diff --env prod -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -93,17 +98,23 @@ comparing the deployed templates and parameters with the new ones.`,
 				return err
 			}
 			out := c.OutOrStdout()
+			ci.Summarize(c.ErrOrStderr(), func(w io.Writer) { progress.WritePlanMarkdown(w, pl) })
 			if o.output == "json" {
-				return json.NewEncoder(out).Encode(pl)
+				err = json.NewEncoder(out).Encode(pl)
+			} else {
+				progress.WritePlan(out, pl, styleOf(c))
+				if !pl.Changes() {
+					fmt.Fprintln(out, "no changes")
+				}
 			}
-			progress.WritePlan(out, pl, styleOf(c))
-			if !pl.Changes() {
-				fmt.Fprintln(out, "no changes")
+			if exitCode && pl.Changes() && err == nil {
+				return &silentError{exitChanges, ""}
 			}
-			return nil
+			return err
 		},
 	}
 	o.flags(c)
+	c.Flags().BoolVar(&exitCode, "exit-code", false, "exit 3 when the plan has changes, 0 when it has none")
 	c.Flags().BoolVar(&o.refreshAMI, "refresh-ami", false, "plan as deploy --refresh-ami would")
 	c.Flags().BoolVar(&o.updateEnv, "update-env", false, "plan as deploy --update-env would")
 	return c

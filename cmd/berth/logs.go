@@ -42,12 +42,10 @@ line. With no event it says where it looked and since when.`,
 				return err
 			}
 			if lw.Lines == 0 && !lo.Follow {
-				where := fmt.Sprintf("no log events in %s since %s (%s ago)", group, lo.Since.UTC().Format(time.RFC3339), time.Since(lo.Since).Round(time.Second))
 				if o.output == "json" {
-					fmt.Fprintln(c.ErrOrStderr(), where)
-				} else {
-					fmt.Fprintln(w, where)
+					w = c.ErrOrStderr() // say where it looked, out of the JSON's way
 				}
+				fmt.Fprintln(w, ops.NoEvents(group, lo.Since))
 			}
 			return nil
 		},

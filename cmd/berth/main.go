@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/berthdev/berth/internal/ci"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/version"
@@ -25,6 +25,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	exitChanges = 3 // berth diff --exit-code: the plan has changes
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -36,7 +37,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "berth: %v\n", err)
+	ci.Annotate(stdout, err) // on the manifest's line, in a GitHub Actions job
+	if err.Error() != "" {
+		fmt.Fprintf(stderr, "berth: %v\n", err)
+	}
 	var h interface{ Hint() string }
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
@@ -68,18 +72,12 @@ on the local Docker engine.`,
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newVersion(), newInit(), newSynth(), newCheck(), newUp(), newDown(), newReload(), newStatus(),
-		newDeploy(), newRollback(), newDiff(), newVerify(), newLogs(), newDelete(), newIAMPolicy(), newCost())
+		newDeploy(), newRollback(), newDiff(), newVerify(), newLogs(), newDelete(), newIAMPolicy(), newCost(), newCI())
 	return root
 }
 
-// usageError is a mistake in how berth was called; it exits 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usageErrorf(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
-}
+// usageErrorf is a mistake in how berth was called; it exits 2.
+func usageErrorf(format string, args ...any) error { return hint.Usage(fmt.Errorf(format, args...)) }
 
 // silentError has been reported already (a failing check, say): berth exits with code
 // and prints only the message.
@@ -91,7 +89,7 @@ type silentError struct {
 func (e *silentError) Error() string { return e.msg }
 
 func isUsage(err error) bool {
-	var u *usageError
+	var u *hint.UsageError
 	return errors.As(err, &u) || manifest.IsManifestError(err) || cobraUsage(err)
 }
 
@@ -103,19 +101,7 @@ func cobraUsage(err error) bool {
 		strings.HasPrefix(m, "unknown shorthand flag") || strings.HasPrefix(m, "unknown flag")
 }
 
-// loadManifest reads the manifest named by -f, with a hint when it is missing.
 func withHint(err error, text string) error { return hint.Wrap(err, text) }
-
-func loadManifest(file string) (*manifest.Manifest, error) {
-	if st, err := os.Stat(file); err == nil && st.IsDir() {
-		return nil, withHint(usageErrorf("%s is a directory, not a manifest", file), fmt.Sprintf("point -f at the manifest file, such as %s", filepath.Join(file, manifest.DefaultFile)))
-	}
-	m, err := manifest.Load(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, withHint(&usageError{fmt.Sprintf("no manifest at %s", file)}, "run \"berth init\" to write a starter berth.yml, or point -f at yours")
-	}
-	return m, err
-}
 
 // validOutput checks --output, which every command that has it spells the same way.
 func validOutput(o string) error {

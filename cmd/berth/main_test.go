@@ -19,6 +19,11 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	// berth behaves otherwise in a CI job (no question, no colour, a job summary): the
+	// tests are the same wherever they run, and the CI tests say so themselves
+	for _, k := range []string{"CI", "GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_STEP_SUMMARY"} {
+		os.Unsetenv(k)
+	}
 	dir, err := os.MkdirTemp("", "berth-bin")
 	if err != nil {
 		panic(err)

@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/berthdev/berth/internal/ci"
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/ops"
@@ -27,6 +28,11 @@ type awsOptions struct {
 
 func (o *awsOptions) flags(c *cobra.Command) {
 	manifestFlag(c, &o.file)
+	o.awsFlags(c)
+}
+
+// awsFlags are the flags of a command that reads no manifest.
+func (o *awsOptions) awsFlags(c *cobra.Command) {
 	envFlag(c, &o.env)
 	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	c.Flags().StringVar(&o.profile, "profile", "", "AWS profile (default: AWS_PROFILE or default)")
@@ -56,9 +62,9 @@ func (o *awsOptions) prepare(c *cobra.Command) (*awsRun, error) {
 		return nil, usageErrorf("--env: %v", err)
 	}
 	var m *manifest.Manifest
-	if !o.manifestOptional || c.Flags().Changed("file") || manifest.Exists(o.file) {
+	if c.Flags().Lookup("file") != nil && (!o.manifestOptional || c.Flags().Changed("file") || manifest.Exists(o.file)) {
 		var err error
-		if m, err = loadManifest(o.file); err != nil {
+		if m, err = manifest.Open(o.file); err != nil {
 			return nil, err
 		}
 	}
@@ -79,7 +85,9 @@ type change struct {
 }
 
 func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
-	if !o.yes && !prompt.IsTerminal(os.Stdin) {
+	if name := ci.Running(); !o.yes && name != "" {
+		return nil, withHint(usageErrorf("berth runs in %s, where it asks no question before it %s", name, verb), "pass --yes to go ahead without confirmation")
+	} else if !o.yes && !isTerminal(os.Stdin) {
 		return nil, withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before it %s", verb), "pass --yes to go ahead without confirmation")
 	}
 	s, err := o.prepare(c)
@@ -91,17 +99,20 @@ func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
 	return &change{s, p}, nil
 }
 
-// progress is the view of a long operation for --output and the terminal.
+// progress is the view of a long operation for --output and the terminal; in a
+// GitHub Actions job it adds the plan to the job summary.
 func (o *awsOptions) progress(c *cobra.Command) deploy.Progress {
-	return progress.New(c.OutOrStdout(), o.output, o.output == "text" && prompt.IsTerminal(os.Stdout), styleOf(c))
+	p := progress.New(c.OutOrStdout(), o.output, o.output == "text" && isTerminal(os.Stdout), styleOf(c))
+	return progress.Summarized(p, c.ErrOrStderr())
 }
 
-// styleOf colours what goes to a terminal, and nothing else.
+// styleOf colours what goes to a terminal outside CI, and nothing else.
 func styleOf(c *cobra.Command) style.Style {
-	if c.OutOrStdout() != os.Stdout {
+	if c.OutOrStdout() != os.Stdout || ci.Running() != "" {
 		return style.Plain()
 	}
 	return style.For(os.Stdout)
 }
 
-func isTerminal(f *os.File) bool { return prompt.IsTerminal(f) }
+// isTerminal: a terminal a person watches (a CI job may have one; nobody watches it).
+func isTerminal(f *os.File) bool { return prompt.IsTerminal(f) && ci.Running() == "" }

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/berthdev/berth/internal/local"
-	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
 
@@ -18,8 +17,8 @@ func newStatus() *cobra.Command {
 		Example: "  berth status\n  berth status --env prod -o json\n  berth status --local",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if onLocal {
-				return localStatus(c, o.env, o.output)
+			if onLocal && validOutput(o.output) == nil { // else awsStatus says what is wrong with it
+				return local.PrintStatus(c.Context(), c.OutOrStdout(), o.env, o.output == "json")
 			}
 			return awsStatus(c, o)
 		},
@@ -27,31 +26,6 @@ func newStatus() *cobra.Command {
 	o.flags(c)
 	c.Flags().BoolVar(&onLocal, "local", false, "the replicas of berth up instead of AWS")
 	return c
-}
-
-func localStatus(c *cobra.Command, env, output string) error {
-	if err := validOutput(output); err != nil {
-		return err
-	}
-	if err := manifest.ValidEnv(env); err != nil {
-		return usageErrorf("--env: %v", err)
-	}
-	cli, err := local.Connect(c.Context())
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	services, err := local.Status(c.Context(), cli, env)
-	if err != nil {
-		return err
-	}
-	if output == "json" {
-		return writeJSON(c.OutOrStdout(), struct {
-			Env      string        `json:"env"`
-			Services []local.State `json:"services"`
-		}{env, services})
-	}
-	return local.WriteStatus(c.OutOrStdout(), env, services)
 }
 
 // awsStatus shows the manifest's service, or without a manifest the environment: its

@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/berthdev/berth/internal/instances"
+	"github.com/berthdev/berth/internal/manifest"
 
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
@@ -26,10 +26,10 @@ manifest is invalid.`,
 		Example: "  berth synth\n  berth synth -f berth.yml -o out",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := validOutputDir(o.out); err != nil {
+			if err := synth.ValidDir(o.out); err != nil {
 				return err
 			}
-			m, err := loadManifest(o.file)
+			m, err := manifest.Open(o.file)
 			if err != nil {
 				return err
 			}
@@ -49,16 +49,4 @@ manifest is invalid.`,
 	manifestFlag(c, &o.file)
 	c.Flags().StringVarP(&o.out, "output-dir", "o", "templates", "directory to write the templates to")
 	return c
-}
-
-// validOutputDir refuses, as a usage error, an --output-dir that cannot be a directory
-// of templates: empty, or something that exists and is not a directory (/dev/null).
-func validOutputDir(dir string) error {
-	if dir == "" {
-		return usageErrorf("--output-dir is empty: name the directory to write the templates to")
-	}
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return usageErrorf("--output-dir %s is not a directory", dir)
-	}
-	return nil
 }

@@ -1,25 +1,15 @@
 package main
 
 import (
-	"crypto/tls"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
 
-type upOptions struct {
-	file, env, listen, tlsListen string
-	watch, viaPorts, tls         bool
-	awsProfile                   string
-}
-
 func newUp() *cobra.Command {
-	o := &upOptions{}
+	o := &local.UpFlags{}
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Run the service on the local Docker engine behind a local load balancer",
@@ -36,60 +26,18 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo\n  berth up --aws-profile dev",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := manifest.ValidEnv(o.env); err != nil {
-				return usageErrorf("--env: %v", err)
-			}
-			m, err := loadManifest(o.file)
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			go func() {
-				<-ctx.Done()
-				stop() // a second Ctrl-C quits at once
-			}()
-			extra, err := local.NewReplicaEnv(ctx, o.awsProfile)
-			if err != nil {
-				return err
-			}
-			if err := extra.Describe(ctx, c.OutOrStdout(), m); err != nil {
-				return err
-			}
-			cli, err := local.Connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
-			reloads := local.Reloads(ctx, o.file, m.BuildDir(), o.watch)
-			listen := o.listen
-			if !c.Flags().Changed("listen") {
-				listen = "" // the default, moved up when another berth up holds it
-			}
-			if c.Flags().Changed("tls-listen") && !o.tls && !m.HTTPS() {
-				return usageErrorf("--tls-listen needs --tls (or a domain in berth.yml)")
-			}
-			var tlsConfig *tls.Config
-			if o.tls || (m.HTTPS() && !c.Flags().Changed("tls")) {
-				if tlsConfig, err = local.TLSConfig(c.OutOrStdout(), m); err != nil {
-					return err
-				}
-			}
-			return local.Up(ctx, cli, local.Options{
-				Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(o.file) },
-				Env: o.env, Listen: listen, ViaPorts: o.viaPorts, TLS: tlsConfig, TLSListen: o.tlsListen,
-				Out: c.OutOrStdout(), Reloads: reloads, ReplicaEnv: extra.Vars,
-			})
+			o.Out, o.ListenSet, o.TLSSet, o.TLSListenSet = c.OutOrStdout(), c.Flags().Changed("listen"), c.Flags().Changed("tls"), c.Flags().Changed("tls-listen")
+			return local.RunUp(c.Context(), *o, manifest.Open)
 		},
 	}
-	manifestFlag(c, &o.file)
-	envFlag(c, &o.env)
-	c.Flags().StringVar(&o.listen, "listen", local.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
-	c.Flags().BoolVar(&o.tls, "tls", false, "serve HTTPS with a local certificate authority and redirect HTTP to it (the default when berth.yml has a domain)")
-	c.Flags().StringVar(&o.tlsListen, "tls-listen", "", "address of the HTTPS listener (default: the first free port from 127.0.0.1:8443)")
-	c.Flags().BoolVar(&o.watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
-	c.Flags().BoolVar(&o.viaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")
-	c.Flags().StringVar(&o.awsProfile, "aws-profile", "", "give the replicas short-lived AWS credentials of this profile (none without it)")
+	manifestFlag(c, &o.File)
+	envFlag(c, &o.Env)
+	c.Flags().StringVar(&o.Listen, "listen", local.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
+	c.Flags().BoolVar(&o.TLS, "tls", false, "serve HTTPS with a local certificate authority and redirect HTTP to it (the default when berth.yml has a domain)")
+	c.Flags().StringVar(&o.TLSListen, "tls-listen", "", "address of the HTTPS listener (default: the first free port from 127.0.0.1:8443)")
+	c.Flags().BoolVar(&o.Watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
+	c.Flags().BoolVar(&o.ViaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")
+	c.Flags().StringVar(&o.AWSProfile, "aws-profile", "", "give the replicas short-lived AWS credentials of this profile (none without it)")
 	return c
 }
 
@@ -122,16 +70,10 @@ berth up through its control endpoint, never by a process id.`,
 			defer cli.Close()
 			w := c.OutOrStdout()
 			stopped, n, nets, err := local.Down(c.Context(), cli, env, service, func(msg string) { fmt.Fprintln(w, msg) })
-			if err != nil {
-				return err
+			if err == nil {
+				local.WriteDown(w, stopped, n, nets)
 			}
-			for _, i := range stopped {
-				fmt.Fprintf(w, "stopped the berth up of %s in environment %s\n", i.Service, i.Env)
-			}
-			if n+nets > 0 || len(stopped) == 0 {
-				fmt.Fprintf(w, "removed %d container(s) and %d network(s)\n", n, nets)
-			}
-			return nil
+			return err
 		},
 	}
 	envFlag(c, &env)
@@ -151,22 +93,8 @@ the one --service names, else the one of the berth.yml at hand, else the only on
 		Example: "  berth reload\n  berth reload --env demo --service orders",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			mine := ""
-			if m, err := manifest.Load(file); err == nil {
-				mine = m.Name
-			}
-			if err := manifest.ValidEnv(env); err != nil {
-				return usageErrorf("--env: %v", err)
-			}
-			running, err := local.Running(c.Context(), env)
+			inst, err := local.AskReload(c.Context(), file, env, service)
 			if err != nil {
-				return err
-			}
-			inst, err := local.Pick(running, env, service, mine)
-			if err != nil {
-				return err
-			}
-			if err := inst.Reload(c.Context()); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "asked the berth up of %s (pid %d) to apply berth.yml and roll out; its output shows the progress\n", inst.Service, inst.PID)

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/berthdev/berth/internal/ops"
-	"github.com/berthdev/berth/internal/prompt"
 	"github.com/spf13/cobra"
 )
 
@@ -33,29 +31,16 @@ when a check fails.`,
 				return err
 			}
 			defer s.stop()
-			w, st := c.OutOrStdout(), styleOf(c)
-			tty := o.output == "text" && prompt.IsTerminal(os.Stdout)
-			vo := ops.VerifyOptions{Timeout: timeout, Progress: func(p ops.VerifyProgress) {
-				switch {
-				case o.output == "json":
-					json.NewEncoder(w).Encode(map[string]any{"kind": "progress", "progress": p})
-				case tty:
-					fmt.Fprintf(w, "\r\x1b[2K%s", p.String())
-				default:
-					fmt.Fprintln(w, p.String())
-				}
-			}}
-			v, err := s.reader().Verify(s.ctx, o.env, s.m.Name, vo)
-			if tty {
-				fmt.Fprint(w, "\r\x1b[2K")
-			}
-			if err != nil {
+			w := c.OutOrStdout()
+			show, done := ops.VerifyView(w, o.output == "json", o.output == "text" && isTerminal(os.Stdout))
+			v, err := s.reader().Verify(s.ctx, o.env, s.m.Name, ops.VerifyOptions{Timeout: timeout, Progress: show})
+			if done(); err != nil {
 				return err
 			}
 			if o.output == "json" {
 				v.WriteJSON(w, strict)
 			} else {
-				v.WriteText(w, strict, st)
+				v.WriteText(w, strict, styleOf(c))
 			}
 			if failed := v.Failed(strict); failed > 0 {
 				return &silentError{exitFailure, fmt.Sprintf("%d check(s) failed", failed)}

@@ -54,6 +54,9 @@ func TestEachRuleCanFail(t *testing.T) {
 		{"plain-http.yml", "BERTH009", "RedirectsToHTTP", "serves plain HTTP on port 80"},
 		{"bad-secrets.yml", "BERTH010", "TaskDefinition", "Environment holds what looks like a credential: DB_PASSWORD (its name), UPLOADS (an AWS access key id), " +
 			"DATABASE_URL (a URL with a password), STRIPE_KEY (a dynamic reference to a secret, which CloudFormation resolves into the plain value); pass it in Secrets"},
+		{"bad-ci-trust.yml", "BERTH013", "AudienceOnly", "without a :sub condition: any repository's or project's jobs"},
+		{"bad-ci-trust.yml", "BERTH013", "AnyRepository", `its :sub condition "repo:*" matches any subject`},
+		{"bad-ci-trust.yml", "BERTH013", "NoAudience", "without an :aud condition"},
 	} {
 		r, ok := results(t, filepath.Join("testdata", tc.file))[tc.rule+" "+tc.resource]
 		switch {
@@ -64,6 +67,13 @@ func TestEachRuleCanFail(t *testing.T) {
 		case !strings.Contains(r.Reason, tc.reason):
 			t.Errorf("%s: %s reason %q, want it to contain %q", tc.file, tc.rule, r.Reason, tc.reason)
 		}
+	}
+}
+
+// BERTH013 passes a role that trusts one repository's branch, exactly.
+func TestOneBranchsTrustPasses(t *testing.T) {
+	if r := results(t, filepath.Join("testdata", "bad-ci-trust.yml"))["BERTH013 OneBranch"]; r.Status != Pass {
+		t.Errorf("%+v", r)
 	}
 }
 
@@ -105,9 +115,12 @@ func TestTaskIngressFromAddressRange(t *testing.T) {
 	}
 }
 
-// The templates berth writes pass every rule (the golden files of the synth package).
+// The templates berth writes pass every rule (the golden files of the synth package,
+// and of the CI role stack's).
 func TestSynthesizedTemplatesPass(t *testing.T) {
 	files, _ := filepath.Glob("../synth/testdata/*/*.yml")
+	ci, _ := filepath.Glob("../cirole/testdata/*.yml")
+	files = append(files, ci...)
 	seen := map[string]bool{}
 	for _, f := range files {
 		if filepath.Base(f) == "berth.yml" {

@@ -22,6 +22,7 @@ var rules = []Rule{
 	{"BERTH010", "Task definitions put nothing that looks like a credential in plain Environment (pass secrets as Secrets, by ARN).", noPlainCredentials},
 	{"BERTH011", "The template has the form CloudFormation accepts: no key twice in a mapping, no YAML alias, hash merge or unsupported tag, every resource a mapping with a Type and an alphanumeric logical ID.", wellFormed},
 	{"BERTH012", "ECS services behind a load balancer roll back on a CloudWatch alarm, not only on failed health checks (deployment alarms with rollback).", alarmRollback},
+	{"BERTH013", "Roles that an OpenID Connect provider's tokens assume require its audience and a subject (aud and sub conditions).", webIdentityTrust},
 }
 
 // wellFormed: a template whose form CloudFormation refuses, or handles in no defined
@@ -383,6 +384,71 @@ func scopedTaskTrust(d *cfn.Doc) []Result {
 		}
 	}
 	return out
+}
+
+// webIdentityTrust: a role that trusts an OpenID Connect provider without a sub
+// condition, or with one that matches any subject, can be assumed by every token the
+// provider issues: for token.actions.githubusercontent.com, by the workflows of every
+// repository on GitHub. AWS and GitHub recommend evaluating the sub key in every such
+// trust ("Configuring OpenID Connect in Amazon Web Services", docs.github.com).
+func webIdentityTrust(d *cfn.Doc) []Result {
+	var out []Result
+	for _, name := range ofType(d, "AWS::IAM::Role") {
+		trusts, problem := false, ""
+		for _, s := range list(path(d.Resources[name].Properties, "AssumeRolePolicyDocument", "Statement")) {
+			fed := path(s, "Principal", "Federated")
+			if path(s, "Effect") != "Allow" || fed == nil || !mentions(path(s, "Action"), "sts:AssumeRoleWithWebIdentity") ||
+				!strings.Contains(fmt.Sprint(fed), "oidc-provider/") && !isOIDCProvider(d, target(fed)) {
+				continue
+			}
+			trusts = true
+			var aud, sub []string
+			conds, _ := path(s, "Condition").(map[string]any)
+			for _, byKey := range conds {
+				m, _ := byKey.(map[string]any)
+				for k, v := range m {
+					values := []string{fmt.Sprint(v)}
+					if l, ok := v.([]any); ok {
+						values = values[:0]
+						for _, x := range l {
+							values = append(values, fmt.Sprint(x))
+						}
+					}
+					switch {
+					case strings.HasSuffix(k, ":aud"):
+						aud = append(aud, values...)
+					case strings.HasSuffix(k, ":sub"):
+						sub = append(sub, values...)
+					}
+				}
+			}
+			switch {
+			case len(aud) == 0:
+				problem = "trusts an OpenID Connect provider without an :aud condition: tokens issued for any audience pass"
+			case len(sub) == 0:
+				problem = "trusts an OpenID Connect provider without a :sub condition: any repository's or project's jobs could assume it"
+			}
+			for _, v := range sub {
+				// "*", "repo:*", "project_path:*": nothing of the subject is named
+				if literal := strings.TrimRight(v, "*?"); literal == "" || strings.Count(literal, ":") == 1 && strings.HasSuffix(literal, ":") {
+					problem = fmt.Sprintf("its :sub condition %q matches any subject: any repository's or project's jobs could assume it", v)
+				}
+			}
+		}
+		switch {
+		case !trusts:
+		case problem == "":
+			out = append(out, pass(name))
+		default:
+			out = append(out, fail(name, "%s", problem))
+		}
+	}
+	return out
+}
+
+func isOIDCProvider(d *cfn.Doc, name string) bool {
+	r, ok := d.Resources[name]
+	return ok && r.Type == "AWS::IAM::OIDCProvider"
 }
 
 func mentions(v any, want string) bool {

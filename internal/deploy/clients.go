@@ -37,6 +37,7 @@ type Clients struct {
 	SSM     SSM
 	SM      identity.SecretsManager
 	IAM     identity.IAM
+	OIDC    identity.OIDC // berth ci role's providers and the roles that trust them
 	Route53 edge.Route53
 	ACM     edge.ACM
 	EC2     EC2
@@ -79,7 +80,7 @@ type EC2 interface {
 
 // New takes the clients of an AWS session; DNS is the system's resolver.
 func New(s *session.Session) *Clients {
-	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, CW: s.CW, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM,
+	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, CW: s.CW, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM, OIDC: s.IAM,
 		Route53: s.Route53, ACM: s.ACM, EC2: s.EC2, SQ: s.SQ, DNS: net.DefaultResolver,
 		Regions: s.Regions, ACMIn: func(region string) edge.ACM { return s.ACMIn(region) },
 		Region: s.Region, Emulated: s.Emulated}

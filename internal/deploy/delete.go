@@ -26,8 +26,12 @@ type DeleteOptions struct {
 	// Environment removes the environment's shared network and cluster too, and with
 	// Force every service still in it first; without Force it refuses while services run.
 	Environment, Force bool
-	Progress           Progress
-	Poll               time.Duration
+	// CIRole removes a CI role stack instead (github:OWNER/REPO, gitlab:GROUP/PROJECT,
+	// or the stack's name), with the OpenID Connect provider when berth made it and no
+	// role trusts it any more.
+	CIRole   string
+	Progress Progress
+	Poll     time.Duration
 }
 
 // ErrServicesRemain refuses to delete an environment that services still use.
@@ -61,6 +65,8 @@ type Removal struct {
 	// Recoveries are the stacks in a failed state (a delete that failed before, ...):
 	// why, and what the delete does about it (what it leaves in the account).
 	Recoveries []*stacks.Recovery `json:"recoveries,omitempty"`
+	Providers  []string           `json:"oidc_providers"` // berth made them, and no other role trusts them
+	Kept       []string           `json:"kept"`           // what stays, and why
 }
 
 // RepoRemoval is an image repository and how many images go with it.
@@ -71,16 +77,20 @@ type RepoRemoval struct {
 
 // Empty reports whether there is nothing to remove.
 func (r *Removal) Empty() bool {
-	return len(r.Stacks) == 0 && len(r.Repositories) == 0 && r.Artifacts == 0 && r.Bucket == ""
+	return len(r.Stacks) == 0 && len(r.Repositories) == 0 && r.Artifacts == 0 && r.Bucket == "" && len(r.Providers) == 0
 }
 
 // PlanDelete lists what Delete would remove, without removing anything.
 func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteOptions) (*Removal, error) {
+	r := &Removal{Env: o.Env, Services: []string{}, Stacks: []string{}, Repositories: []RepoRemoval{}, LogGroups: []string{}, Remaining: []string{},
+		Providers: []string{}, Kept: []string{}}
+	if o.CIRole != "" {
+		return r, c.planDeleteCIRole(ctx, o, r)
+	}
 	e, err := c.environment().Read(ctx, o.Env)
 	if err != nil {
 		return nil, err
 	}
-	r := &Removal{Env: o.Env, Services: []string{}, Stacks: []string{}, Repositories: []RepoRemoval{}, LogGroups: []string{}, Remaining: []string{}}
 	services := []string{o.Service}
 	if o.Environment {
 		services = e.ServiceNames()
@@ -125,6 +135,7 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 	if len(r.Remaining) > 0 {
 		return r, nil
 	}
+	r.Kept = append(r.Kept, ciStaying(e)...)
 	for _, st := range []*stacks.Stack{e.Cluster, e.Network} {
 		if st != nil {
 			if err := c.noteRecovery(ctx, r, st); err != nil {
@@ -175,6 +186,9 @@ type deletion struct {
 func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptions) (err error) {
 	ctx, op := stacks.Track(ctx)
 	defer func() { err = op.Explain(err, "berth delete") }()
+	if o.CIRole != "" {
+		return c.deleteCIRole(ctx, o)
+	}
 	e, err := c.environment().Read(ctx, o.Env)
 	if err != nil {
 		return err
@@ -321,7 +335,11 @@ func (c *Clients) deleteEnvironment(ctx context.Context, d *deletion, e *environ
 		return removed, err
 	}
 	if len(left) == 0 {
-		d.Progress.Message("nothing berth made for " + d.Env + " remains")
+		if stays := ciStaying(e); len(stays) > 0 {
+			d.Progress.Message("stays: " + strings.Join(stays, "; "))
+		} else {
+			d.Progress.Message("nothing berth made for " + d.Env + " remains")
+		}
 		return removed, nil
 	}
 	for _, l := range left {

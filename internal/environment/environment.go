@@ -38,6 +38,9 @@ type Environment struct {
 	Network  *stacks.Stack
 	Cluster  *stacks.Stack
 	Services map[string]*stacks.Stack // by service name
+	// CI are the stacks of the roles CI jobs deploy to the environment with (berth ci
+	// role), by name: they belong to the environment but are none of its parts.
+	CI map[string]*stacks.Stack
 	// Settings are the network and capacity keys the shared stacks were made from.
 	Settings map[string]string
 }
@@ -69,7 +72,7 @@ func (e *Environment) Others(service string) []string {
 // same listing: it is done only where the services matter (status of an environment,
 // delete).
 func (c *Clients) Read(ctx context.Context, env string) (*Environment, error) {
-	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, Settings: map[string]string{}}
+	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, CI: map[string]*stacks.Stack{}, Settings: map[string]string{}}
 	if err := c.list(ctx, e, true); err != nil {
 		return nil, err
 	}
@@ -91,7 +94,7 @@ func (c *Clients) ReadFor(ctx context.Context, env string, m *manifest.Manifest)
 // ReadShared reads the environment's network and cluster stacks, by name, and the
 // settings they were made from; it lists no service (Services stays empty).
 func (c *Clients) ReadShared(ctx context.Context, env string) (*Environment, error) {
-	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, Settings: map[string]string{}}
+	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, CI: map[string]*stacks.Stack{}, Settings: map[string]string{}}
 	for _, kind := range []synth.Stack{synth.Network, synth.Cluster} {
 		st, err := stacks.Describe(ctx, c.CF, names.Stack(env, "", kind))
 		if err != nil {
@@ -135,6 +138,8 @@ func (e *Environment) put(st *stacks.Stack, network, cluster bool) {
 		if cluster {
 			e.Cluster = st
 		}
+	case st.Tags[names.TagStack] == names.CIPart && st.Tags[names.TagService] == "":
+		e.CI[st.Name] = st
 	case st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
 		st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == ""):
 		e.Services[st.Tags[names.TagService]] = st

@@ -83,6 +83,28 @@ func TestServiceStacksOfAnOlderBerthAreFound(t *testing.T) {
 	}
 }
 
+// A CI role stack (berth ci role) is the environment's, listed with it, and never taken
+// for a service: it holds no service, and a delete of the last service must not wait
+// for one that never goes.
+func TestCIRoleStacksAreListedAndNoService(t *testing.T) {
+	ci := names.CIStack("dev", "github", "acme/orders")
+	cf := &stacksCF{stacks: []types.Stack{
+		stack("berth-dev-svc-web", names.TagEnv, "dev", names.TagService, "web", names.TagStack, "service"),
+		stack(ci, names.TagEnv, "dev", names.TagStack, names.CIPart, names.TagCI, "github:acme/orders"),
+		stack(names.CIStack("prod", "github", "acme/orders"), names.TagEnv, "prod", names.TagStack, names.CIPart),
+	}}
+	e, err := (&Clients{CF: cf}).Read(context.Background(), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(e.ServiceNames(), ","); got != "web" {
+		t.Errorf("services %s, want web", got)
+	}
+	if len(e.CI) != 1 || e.CI[ci] == nil {
+		t.Errorf("CI stacks %v, want %s", e.CI, ci)
+	}
+}
+
 func TestEnvironmentKeysAreInheritedOrRefused(t *testing.T) {
 	e := &Environment{Name: "dev", Network: &stacks.Stack{}, Cluster: &stacks.Stack{}, Services: map[string]*stacks.Stack{"web": {}},
 		Settings: map[string]string{"network.cidr": "10.9.0.0/16", "network.azs": "3", "capacity.instance_type": "m7i.large", "capacity.max": "40"}}

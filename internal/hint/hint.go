@@ -18,3 +18,13 @@ func (e *Error) Hint() string { return e.Text }
 
 // Wrap adds a hint to err.
 func Wrap(err error, text string) error { return &Error{Err: err, Text: text} }
+
+// UsageError is a mistake in how berth was called, found below the command line (a
+// value a flag may not take): the CLI exits 2 for it, as for a bad flag.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usage marks err as a usage error; its hint, if any, stays.
+func Usage(err error) error { return &UsageError{err} }

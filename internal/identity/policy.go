@@ -74,9 +74,53 @@ var apiActions = []string{
 	"route53:GetHostedZone",
 }
 
+// What "berth ci role" and "berth delete --ci-role" need besides what a deploy needs:
+// reading the account's OpenID Connect providers, to reuse one rather than make a second
+// (IAM takes one per URL), and the roles that trust one, before deleting it. A CI
+// role's own policy leaves them out: a job cannot make or remove identity providers.
+var ciAPIActions = []string{
+	"iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider", "iam:ListRoles", "iam:DeleteOpenIDConnectProvider",
+}
+
+// ciOnlyTypes are the resource types of the CI role stack only: a CI job's role is
+// granted none of their handlers' actions (it must not widen its own rights).
+var ciOnlyTypes = map[string]bool{"AWS::IAM::OIDCProvider": true, "AWS::IAM::ManagedPolicy": true}
+
+// planActions are what "berth diff" calls, and all a CI job that only plans needs
+// (berth ci role's plan role): reading the environment and the service, and asking
+// CloudFormation for change sets, which it deletes once read; none of them changes a
+// resource. The artifact bucket's are for a template larger than CloudFormation takes
+// inline, which is uploaded before its change set. The end-to-end test of a diff checks
+// that every call it makes is in this list.
+var planActions = []string{
+	"sts:GetCallerIdentity",
+	"cloudformation:DescribeStacks", "cloudformation:GetTemplate", "cloudformation:ListStackResources",
+	"cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:DeleteChangeSet",
+	"s3:ListBucket", "s3:CreateBucket", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
+	"s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutObject", "s3:GetObject",
+	"ecr:DescribeRepositories",
+	"ecs:ListAccountSettings",
+	"ssm:GetParameter", "ssm:DescribeParameters", "secretsmanager:DescribeSecret",
+	"route53:ListHostedZonesByName", "route53:GetHostedZone", "acm:DescribeCertificate", "acm:ListCertificates",
+	// a plan reads the serving target group, the quotas and what they count, the zones'
+	// instance types, and an existing VPC (reads only)
+	"elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups",
+	"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTags",
+	"servicequotas:GetServiceQuota", "servicequotas:ListAWSDefaultServiceQuotas",
+	"ec2:DescribeAddresses", "ec2:DescribeVpcs", "ec2:DescribeAvailabilityZones", "ec2:DescribeSubnets", "ec2:DescribeInstanceTypeOfferings",
+	"ec2:DescribeVpcAttribute", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints",
+}
+
 // PolicyOptions scope the policy.
 type PolicyOptions struct {
 	Partition string // aws, aws-cn, aws-us-gov
+	// Env narrows the policy to one environment's stacks, templates, repositories, log
+	// groups and roles, and leaves out what only "berth ci role" needs: the policy of
+	// a CI job's role.
+	Env string
+	// Bucket is the artifact bucket (names.Bucket), which the environment's scope
+	// names exactly: a wildcard on the bucket's name would take in every object of it.
+	Bucket string
 }
 
 type statement struct {
@@ -88,54 +132,110 @@ type statement struct {
 }
 
 // scopes narrow some actions to what berth names: its stacks, its bucket, its
-// repositories, its roles and log groups. Every other action, and list calls that
-// cannot be scoped, applies to "*".
+// repositories, its roles and log groups, its CI providers. Every other action, and
+// list calls that cannot be scoped, applies to "*". resources take the partition and
+// the environment ("" for every one).
 type scope struct {
 	sid       string
 	match     func(action string) bool
-	resources func(p string) []string
+	resources func(o PolicyOptions) []string
 	condition map[string]any
+	// wildcard, when set, is granted instead of the scope's actions, which it covers:
+	// every action on the scope's few resources, in fewer characters
+	wildcard string
+}
+
+// generated are the names CloudFormation gives what it makes in berth's stacks (roles,
+// instance profiles, buckets, policies: STACK-LOGICALID-SUFFIX): in every environment,
+// or in the stacks of one by their exact names (names.Stack). A bare "berth-<env>-*"
+// would take in an environment named like this one and more (prod, prod-eu).
+func generated(env string) []string {
+	if env == "" {
+		return []string{"berth-*"}
+	}
+	return []string{"berth-" + env + "-network-*", "berth-" + env + "-cluster-*", "berth-" + env + "-svc-*"}
+}
+
+// arns are the IAM ARNs of kind (role/, instance-profile/) for names.
+func arns(p, kind string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, "arn:"+p+":iam::*:"+kind+n)
+	}
+	return out
+}
+
+// under is the path segment of env in a name ("*" for every environment).
+func under(env string) string {
+	if env == "" {
+		return "*"
+	}
+	return env + "/*"
 }
 
 var scopes = []scope{
 	{"Stacks", func(a string) bool {
 		return strings.HasPrefix(a, "cloudformation:") && a != "cloudformation:DescribeStacks" // listing the environment's stacks takes *
-	}, func(p string) []string {
-		return []string{"arn:" + p + ":cloudformation:*:*:stack/berth-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
-	}, nil},
-	// the artifact bucket (berth-artifacts-...) and the buckets of berth's stacks, which
-	// CloudFormation names after them (berth-<env>-...)
-	{"Buckets", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(p string) []string {
-		return []string{"arn:" + p + ":s3:::berth-*", "arn:" + p + ":s3:::berth-*/*"}
-	}, nil},
-	{"Repos", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(p string) []string {
-		return []string{"arn:" + p + ":ecr:*:*:repository/berth/*"}
-	}, nil},
-	{"LogGroups", func(a string) bool { return strings.HasPrefix(a, "logs:") && a != "logs:DescribeLogGroups" }, func(p string) []string {
-		return []string{"arn:" + p + ":logs:*:*:log-group:/berth/*", "arn:" + p + ":logs:*:*:log-group:/berth/*:*"}
-	}, nil},
-	// CloudFormation names the roles and instance profiles after the stack: berth-<env>-...
+	}, func(o PolicyOptions) []string {
+		p, env := o.Partition, o.Env
+		stack := "arn:" + p + ":cloudformation:*:*:stack/"
+		if env == "" {
+			return []string{stack + "berth-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
+		}
+		// the environment's own stacks by their exact names (names.Stack): not the stack
+		// of the CI roles themselves
+		e := stack + "berth-" + env + "-"
+		return []string{e + "network/*", e + "cluster/*", e + "svc-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
+	}, nil, ""},
+	// the artifact bucket (berth-artifacts-..., an environment's templates under
+	// <env>/) and the buckets of berth's stacks, which CloudFormation names after them
+	// (berth-<env>-...; only a service's stack has one)
+	{"Buckets", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(o PolicyOptions) []string {
+		s3 := "arn:" + o.Partition + ":s3:::"
+		if o.Env == "" {
+			return []string{s3 + "berth-*", s3 + "berth-*/*"}
+		}
+		return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/*", s3 + "berth-" + o.Env + "-svc-*"}
+	}, nil, ""},
+	{"Repos", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(o PolicyOptions) []string {
+		return []string{"arn:" + o.Partition + ":ecr:*:*:repository/berth/" + under(o.Env)}
+	}, nil, ""},
+	{"LogGroups", func(a string) bool { return strings.HasPrefix(a, "logs:") && a != "logs:DescribeLogGroups" }, func(o PolicyOptions) []string {
+		p, env := o.Partition, o.Env
+		return []string{"arn:" + p + ":logs:*:*:log-group:/berth/" + under(env), "arn:" + p + ":logs:*:*:log-group:/berth/" + under(env) + ":*"}
+	}, nil, ""},
+	// the providers berth ci role makes or reuses, by their URLs
+	{"OIDCProviders", func(a string) bool {
+		return strings.HasPrefix(a, "iam:") && strings.Contains(a, "OpenIDConnectProvider") && a != "iam:ListOpenIDConnectProviders"
+	}, func(o PolicyOptions) []string {
+		p := o.Partition
+		return []string{"arn:" + p + ":iam::*:oidc-provider/token.actions.githubusercontent.com", "arn:" + p + ":iam::*:oidc-provider/gitlab.com"}
+	}, nil, "iam:*OpenIDConnectProvider*"},
+	// CloudFormation names the roles, instance profiles and policies after the stack:
+	// berth-<env>-...; the CI roles are under the path /berth-ci/, which an
+	// environment's scope leaves out
 	{"Roles", func(a string) bool {
-		return strings.HasPrefix(a, "iam:") && a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" && a != "iam:GetRole"
-	}, func(p string) []string {
-		return []string{"arn:" + p + ":iam::*:role/berth-*", "arn:" + p + ":iam::*:instance-profile/berth-*",
-			"arn:" + p + ":iam::*:policy/berth-*", "arn:" + p + ":iam::*:oidc-provider/*"}
-	}, nil},
+		return strings.HasPrefix(a, "iam:") && a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" && a != "iam:GetRole" &&
+			a != "iam:ListRoles" && a != "iam:ListOpenIDConnectProviders" // these two list the account's, and take *
+	}, func(o PolicyOptions) []string {
+		g := generated(o.Env)
+		return append(append(arns(o.Partition, "role/", g), arns(o.Partition, "instance-profile/", g)...), arns(o.Partition, "policy/", g)...)
+	}, nil, ""},
 	// a role berth's templates hand to a service: the instances' (ec2), the tasks'
 	// (ecs-tasks), the flow logs' (vpc-flow-logs), and the one ECS moves traffic with
 	// during a blue/green, linear or canary deployment (ecs)
-	{"PassRoles", func(a string) bool { return a == "iam:PassRole" }, func(p string) []string {
-		return []string{"arn:" + p + ":iam::*:role/berth-*"}
-	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "ecs.amazonaws.com"}}}},
+	{"PassRoles", func(a string) bool { return a == "iam:PassRole" }, func(o PolicyOptions) []string {
+		return arns(o.Partition, "role/", generated(o.Env))
+	}, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "ecs.amazonaws.com"}}}, ""},
 	// the public parameters AWS publishes (the ECS-optimized AMI), which berth reads and
 	// CloudFormation resolves for parameter-typed inputs (parent.yml's AMI): never a
 	// parameter of the account's, which may hold a secret
-	{"PublicParameters", func(a string) bool { return a == "ssm:GetParameter" || a == "ssm:GetParameters" }, func(p string) []string {
-		return []string{"arn:" + p + ":ssm:*::parameter/aws/service/*"}
-	}, nil},
-	{"LinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(p string) []string {
-		return []string{"arn:" + p + ":iam::*:role/aws-service-role/*", "arn:" + p + ":iam::*:role/berth-*"}
-	}, nil},
+	{"PublicParameters", func(a string) bool { return a == "ssm:GetParameter" || a == "ssm:GetParameters" }, func(o PolicyOptions) []string {
+		return []string{"arn:" + o.Partition + ":ssm:*::parameter/aws/service/*"}
+	}, nil, ""},
+	{"LinkedRoles", func(a string) bool { return a == "iam:CreateServiceLinkedRole" || a == "iam:GetRole" }, func(o PolicyOptions) []string {
+		return arns(o.Partition, "role/", append([]string{"aws-service-role/*"}, generated(o.Env)...))
+	}, nil, ""},
 }
 
 // harmlessReads are the services whose Describe, Get and List actions reveal nothing
@@ -196,13 +296,25 @@ func ResourceTypes() []string {
 }
 
 // Actions lists every action the policy grants, sorted, without duplicates: berth's
-// own calls and every handler permission of the types it deploys, but the excluded.
-func Actions() []string {
+// own calls and every handler permission of the types it deploys, but the excluded;
+// with what only "berth ci role" needs.
+func Actions() []string { return actions(true) }
+
+// actions are the policy's actions, with or without what only berth ci role needs.
+func actions(withCI bool) []string {
 	set := map[string]bool{}
 	for _, a := range apiActions {
 		set[a] = true
 	}
+	if withCI {
+		for _, a := range ciAPIActions {
+			set[a] = true
+		}
+	}
 	for _, t := range ResourceTypes() {
+		if ciOnlyTypes[t] && !withCI {
+			continue
+		}
 		acts, _ := HandlerActions(t)
 		for _, a := range acts {
 			if excludedWhy(a) == "" {
@@ -238,9 +350,12 @@ func Policies(o PolicyOptions) ([]Document, error) {
 	if o.Partition == "" {
 		o.Partition = "aws"
 	}
+	if o.Env != "" && o.Bucket == "" {
+		return nil, fmt.Errorf("the policy of environment %s: no artifact bucket named", o.Env)
+	}
 	byScope := map[string][]string{}
 	var rest []string
-	for _, a := range Actions() {
+	for _, a := range actions(o.Env == "") {
 		placed := false
 		for _, s := range scopes {
 			if s.match(a) {
@@ -272,7 +387,10 @@ func Policies(o PolicyOptions) ([]Document, error) {
 	}
 	for _, s := range scopes {
 		if acts := byScope[s.sid]; len(acts) > 0 {
-			if err := add(statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o.Partition), Condition: s.condition}); err != nil {
+			if s.wildcard != "" {
+				acts = []string{s.wildcard}
+			}
+			if err := add(statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o), Condition: s.condition}); err != nil {
 				return nil, err
 			}
 		}
@@ -295,7 +413,11 @@ func Policies(o PolicyOptions) ([]Document, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = Document{Name: fmt.Sprintf("berth-%d-of-%d", i+1, len(docs)), Document: b}
+		name := fmt.Sprintf("berth-%d-of-%d", i+1, len(docs))
+		if o.Env != "" {
+			name = fmt.Sprintf("berth-%s-ci-%d-of-%d", o.Env, i+1, len(docs))
+		}
+		out[i] = Document{Name: name, Document: b}
 	}
 	return out, nil
 }
@@ -306,10 +428,46 @@ func size(d *policyDoc) int {
 	return len(b)
 }
 
+// PlanPolicy is the IAM policy document of a CI job that only plans (berth diff) in
+// o.Env: it reads, and makes and deletes change sets, which change no resource.
+func PlanPolicy(o PolicyOptions) ([]byte, error) {
+	if o.Partition == "" {
+		o.Partition = "aws"
+	}
+	byScope := map[string][]string{}
+	var rest []string
+	for _, a := range slices.Compact(slices.Sorted(slices.Values(planActions))) {
+		placed := false
+		for _, s := range scopes {
+			if s.match(a) {
+				byScope[s.sid] = append(byScope[s.sid], a)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			rest = append(rest, a)
+		}
+	}
+	doc := policyDoc{Version: "2012-10-17"}
+	for _, s := range scopes {
+		if acts := byScope[s.sid]; len(acts) > 0 {
+			doc.Statement = append(doc.Statement, statement{Sid: s.sid, Effect: "Allow", Action: acts, Resource: s.resources(o), Condition: s.condition})
+		}
+	}
+	doc.Statement = append(doc.Statement, statement{Sid: "Infrastructure", Effect: "Allow", Action: collapseReads(rest), Resource: "*"})
+	return json.MarshalIndent(doc, "", "  ")
+}
+
 // Granted reports whether the policy's actions cover action, wildcards included (on
 // either side: a handler may itself list ec2:Describe*).
-func Granted(action string) bool {
-	for _, a := range grantedActions() {
+func Granted(action string) bool { return covers(grantedActions(), action) }
+
+// PlanGranted reports whether the plan role's policy (PlanPolicy) covers action.
+func PlanGranted(action string) bool { return covers(planActions, action) }
+
+func covers(list []string, action string) bool {
+	for _, a := range list {
 		if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(action)); ok {
 			return true
 		}

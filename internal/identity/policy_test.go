@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
@@ -126,5 +127,156 @@ func TestIAMActionNamesFollowIAM(t *testing.T) {
 	}
 	if Granted("ec2:TerminateInstances") || Granted("iam:CreateUser") {
 		t.Error("the policy grants what berth never needs")
+	}
+}
+
+// arnMatch is IAM's matching of a resource ARN against a policy's: * any run of
+// characters (slashes too), ? one character.
+func arnMatch(pattern, arn string) bool {
+	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+	return regexp.MustCompile(re).MatchString(arn)
+}
+
+// envPolicy is every statement of an environment's policies, in one document.
+func envPolicy(o PolicyOptions) ([]byte, error) {
+	docs, err := Policies(o)
+	if err != nil {
+		return nil, err
+	}
+	all := policyDoc{Version: "2012-10-17"}
+	for _, d := range docs {
+		var p policyDoc
+		if err := json.Unmarshal(d.Document, &p); err != nil {
+			return nil, err
+		}
+		all.Statement = append(all.Statement, p.Statement...)
+	}
+	return json.Marshal(all)
+}
+
+func statements(t *testing.T, doc []byte) map[string]statement {
+	t.Helper()
+	var d struct{ Statement []statement }
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]statement{}
+	for _, s := range d.Statement {
+		out[s.Sid] = s
+	}
+	return out
+}
+
+func allows(s statement, arn string) bool {
+	list, _ := s.Resource.([]any)
+	if s.Resource == "*" {
+		return true
+	}
+	for _, r := range list {
+		if arnMatch(r.(string), arn) {
+			return true
+		}
+	}
+	return false
+}
+
+// The policy of a CI job's role (berth ci role) is berth's, narrowed to one
+// environment: its stacks by their exact names, its templates, repositories, log groups
+// and roles; never another environment's whose name starts alike, never the CI role
+// stack or the CI roles themselves (a job must not widen its own rights), and nothing
+// of what only berth ci role does (OIDC providers).
+func TestAnEnvironmentsPolicyStaysInIt(t *testing.T) {
+	doc, err := envPolicy(PolicyOptions{Partition: "aws", Env: "prod", Bucket: "berth-artifacts-123456789012-eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := statements(t, doc)
+	for _, tc := range []struct {
+		sid, arn string
+		want     bool
+	}{
+		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-network/1", true},
+		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-cluster/1", true},
+		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-svc-orders/1", true},
+		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-eu-network/1", false},
+		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-staging-svc-orders/1", false},
+		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-ci-github-1a2b3c4d/1", false},
+		{"Roles", "arn:aws:iam::123456789012:role/berth-prod-cluster-InstanceRole-ABC", true},
+		{"Roles", "arn:aws:iam::123456789012:role/berth-staging-cluster-InstanceRole-ABC", false},
+		{"Roles", "arn:aws:iam::123456789012:role/berth-prod-svc-orders-TaskRole-ABC", true},
+		{"Roles", "arn:aws:iam::123456789012:role/berth-prod-eu-cluster-InstanceRole-ABC", false},
+		{"Roles", "arn:aws:iam::123456789012:instance-profile/berth-prod-cluster-InstanceProfile-ABC", true},
+		{"Roles", "arn:aws:iam::123456789012:role/berth-ci/berth-prod-ci-github-1a2b3c4d-DeployRole-ABC", false},
+		{"PassRoles", "arn:aws:iam::123456789012:role/berth-ci/berth-prod-ci-github-1a2b3c4d-DeployRole-ABC", false},
+		{"Buckets", "arn:aws:s3:::berth-artifacts-123456789012-eu-west-1/prod/berth-prod-network/t.yml", true},
+		{"Buckets", "arn:aws:s3:::berth-artifacts-123456789012-eu-west-1/staging/berth-staging-network/t.yml", false},
+		{"Buckets", "arn:aws:s3:::berth-prod-svc-orders-accesslogsbucket-abc/AWSLogs/x", true},
+		{"Buckets", "arn:aws:s3:::berth-prod-eu-svc-orders-accesslogsbucket-abc/AWSLogs/x", false},
+		{"Repos", "arn:aws:ecr:eu-west-1:123456789012:repository/berth/prod/orders", true},
+		{"Repos", "arn:aws:ecr:eu-west-1:123456789012:repository/berth/staging/orders", false},
+		{"LogGroups", "arn:aws:logs:eu-west-1:123456789012:log-group:/berth/prod/orders:*", true},
+		{"LogGroups", "arn:aws:logs:eu-west-1:123456789012:log-group:/berth/staging/orders:*", false},
+	} {
+		s, ok := st[tc.sid]
+		if !ok {
+			t.Fatalf("no statement %s in\n%s", tc.sid, doc)
+		}
+		if got := allows(s, tc.arn); got != tc.want {
+			t.Errorf("%s allows %s: %v, want %v", tc.sid, tc.arn, got, tc.want)
+		}
+	}
+	if _, ok := st["OIDCProviders"]; ok || strings.Contains(string(doc), "ListRoles") {
+		t.Errorf("a CI job's policy can touch identity providers:\n%s", doc)
+	}
+	// each fits a managed policy, and a role takes 10 of them by default
+	docs, _ := Policies(PolicyOptions{Partition: "aws-us-gov", Env: strings.Repeat("e", manifest.MaxEnvLength), Bucket: "berth-artifacts-123456789012-us-gov-west-1"})
+	for _, d := range docs {
+		if n := len(strings.Join(strings.Fields(string(d.Document)), "")); n > MaxPolicySize || len(docs) > 9 {
+			t.Errorf("%s: %d characters (of %d policies)", d.Name, n, len(docs))
+		}
+	}
+}
+
+// The plan role's policy reads and makes change sets: it can neither execute one nor
+// change a stack, an image, a role or a provider.
+func TestThePlanPolicyChangesNothing(t *testing.T) {
+	doc, err := PlanPolicy(PolicyOptions{Partition: "aws", Env: "prod", Bucket: "berth-artifacts-123456789012-eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"cloudformation:ExecuteChangeSet", "cloudformation:DeleteStack", "ecr:PutImage", "ecr:InitiateLayerUpload",
+		"iam:", "autoscaling:UpdateAutoScalingGroup", "s3:Delete", "route53:ChangeResourceRecordSets"} {
+		if strings.Contains(string(doc), `"`+a) {
+			t.Errorf("the plan policy grants %s:\n%s", a, doc)
+		}
+	}
+	if !allows(statements(t, doc)["Stacks"], "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-svc-orders/1") {
+		t.Errorf("the plan policy cannot plan the service:\n%s", doc)
+	}
+	for _, a := range planActions {
+		if !Granted(a) {
+			t.Errorf("the plan role may call %s, which berth iam-policy does not grant", a)
+		}
+	}
+}
+
+// The providers' statement grants a wildcard on the two provider ARNs: it must cover
+// every action berth ci role needs of them, and nothing else.
+func TestTheOIDCWildcardCoversItsActions(t *testing.T) {
+	provider, _ := HandlerActions("AWS::IAM::OIDCProvider")
+	for _, a := range append(provider, ciAPIActions...) {
+		matched := false
+		for _, s := range scopes {
+			if s.match(a) {
+				matched = true
+				if s.wildcard != "" && !arnMatch(strings.ToLower(s.wildcard), strings.ToLower(a)) {
+					t.Errorf("%s: %s does not cover %s", s.sid, s.wildcard, a)
+				}
+				break
+			}
+		}
+		if !matched && a != "iam:ListRoles" && a != "iam:ListOpenIDConnectProviders" {
+			t.Errorf("%s has no scope", a)
+		}
 	}
 }

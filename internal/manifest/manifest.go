@@ -6,6 +6,7 @@ package manifest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/rollout"
 )
 
@@ -230,6 +232,23 @@ func Exists(path string) bool {
 // Load reads, decodes, defaults and validates the manifest at path. It reads at most
 // one byte past MaxSize, so that -f /dev/zero fails instead of eating the machine.
 func Load(path string) (*Manifest, error) {
+	return load(path)
+}
+
+// Open is Load for the command line (-f): a directory, or no file, is a mistake in how
+// berth was called (a usage error), with what to do about it.
+func Open(file string) (*Manifest, error) {
+	if st, err := os.Stat(file); err == nil && st.IsDir() {
+		return nil, hint.Usage(hint.Wrap(fmt.Errorf("%s is a directory, not a manifest", file), fmt.Sprintf("point -f at the manifest file, such as %s", filepath.Join(file, DefaultFile))))
+	}
+	m, err := Load(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, hint.Usage(hint.Wrap(fmt.Errorf("no manifest at %s", file), "run \"berth init\" to write a starter berth.yml, or point -f at yours"))
+	}
+	return m, err
+}
+
+func load(path string) (*Manifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
@@ -272,6 +291,9 @@ type Error struct {
 	Key  string
 	Msg  string
 }
+
+// Position is where the error is: the manifest and the line.
+func (e *Error) Position() (string, int) { return e.File, e.Line }
 
 func (e *Error) Error() string {
 	if e.Key == "" {

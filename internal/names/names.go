@@ -8,7 +8,9 @@
 package names
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"strings"
 
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
@@ -56,3 +58,20 @@ func Bucket(account, region string) string {
 // the environment, so that deleting an environment empties one prefix, and under the
 // stack, so that deleting one service leaves the others' templates.
 func ArtifactPrefix(env, stack string) string { return env + "/" + stack + "/" }
+
+// CIPart is the berth:stack tag of a CI role stack, which belongs to an environment
+// without being one of its parts (network, cluster, service).
+const CIPart = "ci"
+
+// TagCI says whom a CI role stack trusts: github:OWNER/REPO or gitlab:GROUP/PROJECT.
+const TagCI = "berth:ci"
+
+// CIStack is the stack of the roles a CI provider's jobs of one repository assume to
+// deploy to env: berth-<env>-ci-<provider>-<8 hex digits of the repository's SHA-256>.
+// It cannot be another environment's stack: those end in network, cluster or
+// svc-<service>, and neither "svc" nor a hyphen follows "ci-<provider>-" here; the hash
+// keeps the name short and free of the characters a repository path may hold.
+func CIStack(env, provider, repo string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(repo)))
+	return fmt.Sprintf("berth-%s-%s-%s-%x", env, CIPart, provider, sum[:4])
+}

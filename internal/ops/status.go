@@ -8,6 +8,8 @@ package ops
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -316,11 +318,13 @@ type ServiceSummary struct {
 	URL     string `json:"url,omitempty"`
 }
 
-// EnvironmentStatus is an environment at a glance: its shared stacks and its services.
+// EnvironmentStatus is an environment at a glance: its shared stacks, its services,
+// and the stacks of the roles CI jobs deploy it with (berth ci role).
 type EnvironmentStatus struct {
 	Env      string            `json:"env"`
 	Stacks   []StackStatus     `json:"stacks"`
 	Services []ServiceSummary  `json:"services"`
+	CI       []CIRoleStatus    `json:"ci_roles"`
 	Settings map[string]string `json:"settings"`
 	// Network is the existing network the environment runs in (network.vpc), which has
 	// no stack; nil in berth's own.
@@ -329,13 +333,23 @@ type EnvironmentStatus struct {
 	Failed []StackStatus `json:"failed_services,omitempty"`
 }
 
+// CIRoleStatus is one CI role stack and whose jobs its roles trust.
+type CIRoleStatus struct {
+	Stack  string `json:"stack"`
+	Status string `json:"status"`
+	Trusts string `json:"trusts"` // github:OWNER/REPO, gitlab:GROUP/PROJECT
+}
+
 // EnvironmentStatus lists what runs in env.
 func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*EnvironmentStatus, error) {
 	e, err := c.environment().Read(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, Settings: e.Settings, Network: e.Existing()}
+	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, CI: []CIRoleStatus{}, Settings: e.Settings, Network: e.Existing()}
+	for _, name := range slices.Sorted(maps.Keys(e.CI)) {
+		out.CI = append(out.CI, CIRoleStatus{Stack: name, Status: e.CI[name].Status, Trusts: e.CI[name].Tags[names.TagCI]})
+	}
 	for _, p := range []struct {
 		name string
 		st   *stacks.Stack

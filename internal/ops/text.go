@@ -62,11 +62,17 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 	writeFailed(w, append(append([]StackStatus{}, st.Stacks...), st.Failed...))
 	if len(st.Services) == 0 {
 		fmt.Fprintf(w, "\nno service is deployed to %s\n", st.Env)
-		return nil
+	} else {
+		fmt.Fprintln(tw, "\nSERVICE\tSTACK\tSTATUS\tDESIRED\tRUNNING\tPENDING\tURL")
+		for _, v := range st.Services {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
+		}
 	}
-	fmt.Fprintln(tw, "\nSERVICE\tSTACK\tSTATUS\tDESIRED\tRUNNING\tPENDING\tURL")
-	for _, v := range st.Services {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
+	if len(st.CI) > 0 {
+		fmt.Fprintln(tw, "\nCI ROLE STACK\tSTATUS\tTRUSTS")
+		for _, r := range st.CI {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Stack, r.Status, r.Trusts)
+		}
 	}
 	return tw.Flush()
 }
@@ -180,4 +186,28 @@ func (v *Verification) Failed(strict bool) int {
 		return v.Count("fail") + v.Count("skip")
 	}
 	return v.Count("fail")
+}
+
+// VerifyView shows verify's wait: a JSON object a line, one line redrawn in place on a
+// terminal, or a line each; done clears the redrawn line.
+func VerifyView(w io.Writer, asJSON, tty bool) (show func(VerifyProgress), done func()) {
+	return func(p VerifyProgress) {
+			switch {
+			case asJSON:
+				json.NewEncoder(w).Encode(map[string]any{"kind": "progress", "progress": p})
+			case tty:
+				fmt.Fprintf(w, "\r\x1b[2K%s", p.String())
+			default:
+				fmt.Fprintln(w, p.String())
+			}
+		}, func() {
+			if tty {
+				fmt.Fprint(w, "\r\x1b[2K")
+			}
+		}
+}
+
+// NoEvents says where logs looked and since when, when they found nothing.
+func NoEvents(group string, since time.Time) string {
+	return fmt.Sprintf("no log events in %s since %s (%s ago)", group, since.UTC().Format(time.RFC3339), time.Since(since).Round(time.Second))
 }

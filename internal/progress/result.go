@@ -30,8 +30,15 @@ func WriteDeployed(w io.Writer, res *deploy.Result, st style.Style) {
 
 // WriteRemoval lists what a delete removes.
 func WriteRemoval(w io.Writer, r *deploy.Removal, st style.Style) {
-	if r.Empty() {
+	if r.Empty() && len(r.Kept) == 0 {
 		fmt.Fprintf(w, "nothing to delete: nothing berth made for %s is deployed\n", r.Env)
+		return
+	}
+	if r.Empty() {
+		fmt.Fprintf(w, "nothing to delete in %s\n", r.Env)
+		for _, k := range r.Kept {
+			fmt.Fprintf(w, "stays: %s\n", k)
+		}
 		return
 	}
 	fmt.Fprintf(w, "\n%s\n", st.Bold("delete removes:"))
@@ -49,6 +56,12 @@ func WriteRemoval(w io.Writer, r *deploy.Removal, st style.Style) {
 	}
 	if r.Bucket != "" {
 		fmt.Fprintf(w, "  %s the artifact bucket %s, which nothing else uses\n", st.Sign("-"), r.Bucket)
+	}
+	for _, p := range r.Providers {
+		fmt.Fprintf(w, "  %s the OpenID Connect provider %s, which berth made and no other role trusts\n", st.Sign("-"), p)
+	}
+	for _, k := range r.Kept {
+		fmt.Fprintf(w, "stays: %s\n", k)
 	}
 	if len(r.Remaining) > 0 {
 		fmt.Fprintf(w, "environment %s stays: service(s) %s still run in it\n", r.Env, strings.Join(r.Remaining, ", "))

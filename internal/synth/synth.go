@@ -14,6 +14,7 @@ import (
 	"slices"
 
 	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -103,6 +104,18 @@ func Render(m *manifest.Manifest) (map[string][]byte, error) {
 		out[stack.File()] = b
 	}
 	return out, nil
+}
+
+// ValidDir refuses, as a usage error, an --output-dir that cannot be a directory of
+// templates: empty, or something that exists and is not a directory (/dev/null).
+func ValidDir(dir string) error {
+	if dir == "" {
+		return hint.Usage(errors.New("--output-dir is empty: name the directory to write the templates to"))
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return hint.Usage(fmt.Errorf("--output-dir %s is not a directory", dir))
+	}
+	return nil
 }
 
 // Write renders the templates into dir, creating it if needed. It writes all of them or

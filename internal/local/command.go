@@ -1,0 +1,131 @@
+package local
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// UpFlags are what berth up is called with; the *Set fields say whether the flag was
+// given (a default listen address moves up when another berth up holds it).
+type UpFlags struct {
+	File, Env, Listen, TLSListen, AWSProfile string
+	ListenSet, TLSSet, TLSListenSet          bool
+	Watch, ViaPorts, TLS                     bool
+	Out                                      io.Writer
+}
+
+// RunUp is berth up: it reads the manifest (load, with the CLI's hints), gives the
+// replicas what they are owed (secrets, credentials of --aws-profile), serves HTTPS when
+// the manifest has a domain or --tls asks, and runs until Ctrl-C or SIGTERM; a second
+// Ctrl-C quits at once.
+func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest, error)) error {
+	if err := manifest.ValidEnv(f.Env); err != nil {
+		return hint.Usage(fmt.Errorf("--env: %w", err))
+	}
+	m, err := load(f.File)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C quits at once
+	}()
+	extra, err := NewReplicaEnv(ctx, f.AWSProfile)
+	if err != nil {
+		return err
+	}
+	if err := extra.Describe(ctx, f.Out, m); err != nil {
+		return err
+	}
+	cli, err := Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	listen := f.Listen
+	if !f.ListenSet {
+		listen = "" // the default, moved up when another berth up holds it
+	}
+	if f.TLSListenSet && !f.TLS && !m.HTTPS() {
+		return hint.Usage(fmt.Errorf("--tls-listen needs --tls (or a domain in berth.yml)"))
+	}
+	var tlsConfig *tls.Config
+	if f.TLS || (m.HTTPS() && !f.TLSSet) {
+		if tlsConfig, err = TLSConfig(f.Out, m); err != nil {
+			return err
+		}
+	}
+	return Up(ctx, cli, Options{
+		Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(f.File) },
+		Env: f.Env, Listen: listen, ViaPorts: f.ViaPorts, TLS: tlsConfig, TLSListen: f.TLSListen,
+		Out: f.Out, Reloads: Reloads(ctx, f.File, m.BuildDir(), f.Watch), ReplicaEnv: extra.Vars,
+	})
+}
+
+// AskReload asks the berth up of the service to apply its manifest again: the one
+// service names, else the manifest's (file), else the environment's only one.
+func AskReload(ctx context.Context, file, env, service string) (Instance, error) {
+	mine := ""
+	if m, err := manifest.Load(file); err == nil {
+		mine = m.Name
+	}
+	if err := manifest.ValidEnv(env); err != nil {
+		return Instance{}, hint.Usage(fmt.Errorf("--env: %w", err))
+	}
+	running, err := Running(ctx, env)
+	if err != nil {
+		return Instance{}, err
+	}
+	inst, err := Pick(running, env, service, mine)
+	if err != nil {
+		return Instance{}, err
+	}
+	return inst, inst.Reload(ctx)
+}
+
+// WriteDown says what berth down stopped and removed.
+func WriteDown(w io.Writer, stopped []Instance, containers, networks int) {
+	for _, i := range stopped {
+		fmt.Fprintf(w, "stopped the berth up of %s in environment %s\n", i.Service, i.Env)
+	}
+	if containers+networks > 0 || len(stopped) == 0 {
+		fmt.Fprintf(w, "removed %d container(s) and %d network(s)\n", containers, networks)
+	}
+}
+
+// PrintStatus is berth status --local: the replicas of env's services, as text or
+// indented JSON.
+func PrintStatus(ctx context.Context, w io.Writer, env string, asJSON bool) error {
+	if err := manifest.ValidEnv(env); err != nil {
+		return hint.Usage(fmt.Errorf("--env: %w", err))
+	}
+	cli, err := Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	services, err := Status(ctx, cli, env)
+	if err != nil {
+		return err
+	}
+	if !asJSON {
+		return WriteStatus(w, env, services)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Env      string  `json:"env"`
+		Services []State `json:"services"`
+	}{env, services})
+}
