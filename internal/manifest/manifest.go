@@ -10,11 +10,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/berthdev/berth/internal/lazyregexp"
 )
 
 // DefaultFile is the manifest every command reads unless told otherwise.
@@ -104,7 +105,7 @@ func (c Capacity) IsFargate() bool { return c.Type == Fargate || c.Type == Farga
 
 // graviton matches the families of AWS Graviton (arm64) instances: a generation digit
 // followed by "g" (m7g, c7gn, r6gd, t4g, g5g).
-var graviton = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)
+var graviton = lazyregexp.New(`^[a-z]+[0-9]+g[a-z]*\.`)
 
 // Arch is the tasks' CPU architecture, "arm64" or "amd64": on Fargate capacity.arch
 // (amd64 unless said), on EC2 the instance type's. Images built for the service, and
