@@ -25,6 +25,9 @@ var floors = map[string]int{
 	"internal/ops":  6, "internal/deploy": 6,
 	"internal/progress": 7,
 	"cmd/berth":         8,
+
+	// below every floor: any package may compile its patterns on first use
+	"internal/lazyregexp": -1,
 }
 
 var localPath = map[string]bool{"internal/local": true, "internal/lb": true, "internal/localtls": true, "internal/image": true}

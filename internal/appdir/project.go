@@ -14,11 +14,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -81,8 +81,8 @@ func serviceName(dir string) (string, string) {
 }
 
 var (
-	exposeLine = regexp.MustCompile(`(?i)^\s*EXPOSE\s+(\d+)`)
-	healthURL  = regexp.MustCompile(`https?://(?:localhost|127\.0\.0\.1)(?::\d+)?(/[A-Za-z0-9._~/-]*)`)
+	exposeLine = lazyregexp.New(`(?i)^\s*EXPOSE\s+(\d+)`)
+	healthURL  = lazyregexp.New(`https?://(?:localhost|127\.0\.0\.1)(?::\d+)?(/[A-Za-z0-9._~/-]*)`)
 )
 
 func (g *Guess) fromDockerfile(dir string) {
@@ -180,8 +180,8 @@ func isMain(dir string) bool {
 var healthPaths = []string{"/health", "/healthz", "/livez", "/readyz", "/ping", "/status"}
 
 var (
-	goPort    = regexp.MustCompile(`(?:ListenAndServe(?:TLS)?\(|Addr:\s*|Listen\("tcp",\s*)"(?:[a-z0-9.]*)?:(\d{2,5})"`)
-	pathQuote = regexp.MustCompile(`["'](/[A-Za-z]+z?)["'\s]`)
+	goPort    = lazyregexp.New(`(?:ListenAndServe(?:TLS)?\(|Addr:\s*|Listen\("tcp",\s*)"(?:[a-z0-9.]*)?:(\d{2,5})"`)
+	pathQuote = lazyregexp.New(`["'](/[A-Za-z]+z?)["'\s]`)
 )
 
 // guessHealth looks for a conventional health path in the project's sources.
@@ -218,7 +218,7 @@ func (g *Guess) scanSources(dir, ext string, port bool) {
 		}
 		rel, _ := filepath.Rel(dir, path)
 		if port && !portFound {
-			if m := goPort.FindSubmatchIndex(src); m != nil {
+			if m := goPort.Regexp().FindSubmatchIndex(src); m != nil {
 				if p, err := strconv.Atoi(string(src[m[2]:m[3]])); err == nil && p > 0 && p < 65536 {
 					g.Port, portFound = p, true
 					g.Why["port"] = fmt.Sprintf("a listening address :%d in %s:%d", p, filepath.ToSlash(rel), bytes.Count(src[:m[0]], []byte("\n"))+1)
@@ -226,7 +226,7 @@ func (g *Guess) scanSources(dir, ext string, port bool) {
 			}
 		}
 		if g.Why["health.path"] == "" {
-			for _, m := range pathQuote.FindAllSubmatchIndex(src, -1) {
+			for _, m := range pathQuote.Regexp().FindAllSubmatchIndex(src, -1) {
 				p := string(src[m[2]:m[3]])
 				if slices.Contains(healthPaths, p) {
 					g.HealthPath = p

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/berthdev/berth/internal/lazyregexp"
 )
 
 // ResourceChange is what an update of a stack does to one resource, as the two
@@ -183,7 +184,7 @@ func splitList(v string) []any {
 	return out
 }
 
-var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
+var subVar = lazyregexp.New(`\$\{([^}!]+)\}`)
 
 // value resolves v: parameter references and Fn::If on conditions that can be told.
 // AWS::NoValue resolves to nil, which drops the property.

@@ -2,9 +2,9 @@ package cfn
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -18,7 +18,7 @@ type Problem struct {
 	Msg      string
 }
 
-var logicalID = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+var logicalID = lazyregexp.New(`^[A-Za-z0-9]+$`)
 
 // unsupportedTags are the YAML tags CloudFormation does not accept (template-formats.html).
 var unsupportedTags = map[string]bool{"!!binary": true, "!!omap": true, "!!pairs": true, "!!set": true, "!!timestamp": true}

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -98,14 +98,14 @@ var (
 	// words YAML 1.1 or 1.2 resolve to a boolean, a null, infinity or not-a-number; any
 	// case, although the specifications list only some spellings, since quoting costs
 	// nothing and readers differ
-	specialWord = regexp.MustCompile(`(?i)^(?:y|n|yes|no|true|false|on|off|~|null|[-+]?\.inf|[-+]?\.nan|<<|=)$`)
+	specialWord = lazyregexp.New(`(?i)^(?:y|n|yes|no|true|false|on|off|~|null|[-+]?\.inf|[-+]?\.nan|<<|=)$`)
 	// anything that starts like a number and is made only of what YAML 1.1 and 1.2 write
 	// numbers with: digits, signs, dots, underscores, sexagesimal colons, exponents and
 	// the 0x, 0o and 0b prefixes. A superset of both versions' int and float forms (the
 	// 1.1 float pattern even matches "." and "1.2.3").
-	numberLike = regexp.MustCompile(`^[-+]?[0-9._][0-9a-fA-F_.:+\-xXoO]*$`)
+	numberLike = lazyregexp.New(`^[-+]?[0-9._][0-9a-fA-F_.:+\-xXoO]*$`)
 	// YAML 1.1 timestamps, 2001-12-14 and longer forms
-	timestampLike = regexp.MustCompile(`^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}`)
+	timestampLike = lazyregexp.New(`^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}`)
 )
 
 // ambiguous reports whether s, written as a plain scalar, could read back as anything

@@ -3,9 +3,11 @@ package ci
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
+	"sync"
 	"text/template"
+
+	"github.com/berthdev/berth/internal/lazyregexp"
 )
 
 // Workflow is what a workflow file is written from.
@@ -50,14 +52,14 @@ const ReleaseURL = "https://github.com/berthdev/berth/releases/download"
 func Archive(version string) string { return "berth_" + version + "_linux_amd64.tar.gz" }
 
 var (
-	envName    = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	region     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	path       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
-	ref        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
-	roleARN    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
-	release    = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+[A-Za-z0-9.+-]*$`)
-	sha256Hex  = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	ruleID     = regexp.MustCompile(`^BERTH[0-9]{3}$`)
+	envName    = lazyregexp.New(`^[a-z][a-z0-9-]*$`)
+	region     = lazyregexp.New(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	path       = lazyregexp.New(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
+	ref        = lazyregexp.New(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
+	roleARN    = lazyregexp.New(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
+	release    = lazyregexp.New(`^v[0-9]+\.[0-9]+\.[0-9]+[A-Za-z0-9.+-]*$`)
+	sha256Hex  = lazyregexp.New(`^[0-9a-f]{64}$`)
+	ruleID     = lazyregexp.New(`^BERTH[0-9]{3}$`)
 	expression = strings.NewReplacer("${{", "", "}}", "")
 )
 
@@ -66,7 +68,7 @@ var (
 func (w Workflow) Check() error {
 	for _, c := range []struct {
 		what, v string
-		re      *regexp.Regexp
+		re      *lazyregexp.Regexp
 	}{
 		{"--env", w.Env, envName}, {"--region", w.Region, region}, {"-f", w.Manifest, path}, {"--branch", w.Branch, ref},
 		{"--berth-version", w.BerthVersion, release}, {"--berth-sha256", w.BerthSHA256, sha256Hex},
@@ -104,9 +106,9 @@ func (w Workflow) Render() ([]byte, error) {
 	if err := w.Check(); err != nil {
 		return nil, err
 	}
-	t := github
+	t := github()
 	if w.Provider == "gitlab" {
-		t = gitlab
+		t = gitlab()
 	}
 	var b bytes.Buffer
 	err := t.Execute(&b, struct {
@@ -125,7 +127,9 @@ func (w Workflow) check() string {
 	return c
 }
 
-var github = template.Must(template.New("github").Parse(`# berth for environment {{.Env}}: on a pull request, berth check and berth diff (the
+// the workflows are parsed on first use: every berth command would pay for them at start
+var github = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("github").Parse(`# berth for environment {{.Env}}: on a pull request, berth check and berth diff (the
 # plan, with its cost change, in the job summary); on a push to {{.Branch}}, berth deploy.
 # Written by "berth ci init github" ({{.Generator}}): review it, then commit it.
 #
@@ -214,8 +218,10 @@ jobs:
       - name: berth deploy
         run: berth deploy -f {{.Manifest}} --env {{.Env}} --yes
 `))
+})
 
-var gitlab = template.Must(template.New("gitlab").Parse(`# berth for environment {{.Env}}: in a merge request's pipeline, berth check and berth diff
+var gitlab = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("gitlab").Parse(`# berth for environment {{.Env}}: in a merge request's pipeline, berth check and berth diff
 # (the plan, with its cost change, in the job log); on a push to {{.Branch}}, berth deploy.
 # Written by "berth ci init gitlab" ({{.Generator}}): review it, then commit it.
 #
@@ -271,6 +277,7 @@ berth-deploy:
   script:
     - berth deploy -f {{.Manifest}} --env {{.Env}} --yes
 `))
+})
 
 // ReleaseURL is the base of the downloads, for the template.
 func (Workflow) ReleaseURL() string { return ReleaseURL }

@@ -11,10 +11,10 @@ package cirole
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/lazyregexp"
 )
 
 // Provider is a CI service that issues OpenID Connect tokens to its jobs.
@@ -59,12 +59,12 @@ type Trust struct {
 }
 
 var (
-	githubRepo = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/(?:[A-Za-z0-9._-]+|\*)$`)
-	gitlabRepo = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*(?:/[A-Za-z0-9_][A-Za-z0-9._-]*)*/(?:[A-Za-z0-9_][A-Za-z0-9._-]*|\*)$`)
+	githubRepo = lazyregexp.New(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/(?:[A-Za-z0-9._-]+|\*)$`)
+	gitlabRepo = lazyregexp.New(`^[A-Za-z0-9_][A-Za-z0-9._-]*(?:/[A-Za-z0-9_][A-Za-z0-9._-]*)*/(?:[A-Za-z0-9_][A-Za-z0-9._-]*|\*)$`)
 	// a branch or environment name as it appears in the token's sub: what git and the
 	// CI services allow, minus what a trust condition (*, ?), a workflow file (${{ }},
 	// quotes) or a shell would read as something else
-	refName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
+	refName = lazyregexp.New(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
 )
 
 // Validate refuses a trust that is not exactly one repository and one branch (or CI

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // handlers.json holds, per resource type berth's templates can hold, the permissions
@@ -24,13 +25,15 @@ type handlerData struct {
 	Tagging map[string][]string            `json:"tagging"`
 }
 
-var handlers = func() handlerData {
+// handlers decodes handlers.json on first use: decoding it at start cost every berth
+// command about a millisecond, the ones that never call AWS too.
+var handlers = sync.OnceValue(func() handlerData {
 	var d handlerData
 	if err := json.Unmarshal(handlersJSON, &d); err != nil {
 		panic("identity: handlers.json: " + err.Error())
 	}
 	return d
-}()
+})
 
 // stackHandlers are the handlers a stack operation runs: CloudFormation creates,
 // reads, updates and deletes a resource, and tags it on every update (berth's
@@ -41,7 +44,7 @@ var stackHandlers = []string{"create", "read", "update", "delete"}
 // HandlerActions are the actions the handlers of a resource type call with the
 // caller's credentials; ok is false for a type berth has no data for.
 func HandlerActions(resourceType string) (actions []string, ok bool) {
-	t, ok := handlers.Types[resourceType]
+	t, ok := handlers().Types[resourceType]
 	if !ok {
 		return nil, false
 	}
@@ -51,7 +54,7 @@ func HandlerActions(resourceType string) (actions []string, ok bool) {
 			set[a] = true
 		}
 	}
-	for _, a := range handlers.Tagging[resourceType] {
+	for _, a := range handlers().Tagging[resourceType] {
 		set[a] = true
 	}
 	return slices.Sorted(maps.Keys(set)), true

@@ -287,7 +287,7 @@ var notDeployed = map[string]bool{
 // ResourceTypes are the resource types whose handlers the policy serves, sorted.
 func ResourceTypes() []string {
 	var out []string
-	for _, t := range slices.Sorted(maps.Keys(handlers.Types)) {
+	for _, t := range slices.Sorted(maps.Keys(handlers().Types)) {
 		if !notDeployed[t] {
 			out = append(out, t)
 		}

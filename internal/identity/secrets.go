@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/session"
 )
@@ -97,7 +97,7 @@ type missingError struct {
 
 func (e *missingError) Error() string { return e.what + " does not exist" }
 
-var arnParts = regexp.MustCompile(`^arn:[^:]+:[^:]+:([^:]*):([^:]*):`)
+var arnParts = lazyregexp.New(`^arn:[^:]+:[^:]+:([^:]*):([^:]*):`)
 
 // arnPlace is the region and account of an ARN.
 func arnPlace(arn string) (region, account string) {

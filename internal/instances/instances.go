@@ -7,10 +7,10 @@ package instances
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -37,7 +37,7 @@ var burstable = map[string][3]int{
 // memory per vCPU, in GiB, by family letter: compute, general purpose, memory optimized.
 var gibPerVCPU = map[string]int{"c": 2, "m": 4, "r": 8}
 
-var family = regexp.MustCompile(`^([cmrt])([3-8])([a-z]*)\.([a-z0-9]+)$`)
+var family = lazyregexp.New(`^([cmrt])([3-8])([a-z]*)\.([a-z0-9]+)$`)
 
 // Lookup returns what berth knows of name; ok is false for types it has no figures for
 // (older families, metal, network- or storage-optimized variants).

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -89,7 +89,7 @@ func decode(data []byte, m *Manifest) error {
 	})
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = lazyregexp.New(`^yaml: line (\d+): (.*)$`)
 
 func syntaxError(file string, err error) error {
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
@@ -285,7 +285,7 @@ func (d *decoder) count(dst *Count) field {
 	}
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // MaxEnvSize bounds the environment as ECS receives it: names and values, counted as
 // JSON (quotes and escapes included). ECS refuses a task definition larger than 64 KiB;
@@ -324,7 +324,7 @@ const notEnvName = "not a valid variable name (letters, digits and _, not starti
 
 // entries walks the NAME: value pairs of a mapping: each name must match valid (else
 // the error says notValid) and come once; fn decodes the pair, sub being its key path.
-func (d *decoder) entries(n *yaml.Node, key string, valid *regexp.Regexp, notValid string, fn func(k, v *yaml.Node, sub string) error) error {
+func (d *decoder) entries(n *yaml.Node, key string, valid *lazyregexp.Regexp, notValid string, fn func(k, v *yaml.Node, sub string) error) error {
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]

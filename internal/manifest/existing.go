@@ -2,10 +2,10 @@ package manifest
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -15,8 +15,8 @@ import (
 // alone can tell.
 
 var (
-	vpcID    = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	subnetID = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	vpcID    = lazyregexp.New(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	subnetID = lazyregexp.New(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
 )
 
 // MaxTaskSubnets is how many subnets the tasks may be given: ECS takes at most 16 in a

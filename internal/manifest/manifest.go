@@ -11,13 +11,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/rollout"
 )
 
@@ -108,7 +108,7 @@ func (c Capacity) IsFargate() bool { return c.Type == Fargate || c.Type == Farga
 
 // graviton matches the families of AWS Graviton (arm64) instances: a generation digit
 // followed by "g" (m7g, c7gn, r6gd, t4g, g5g).
-var graviton = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)
+var graviton = lazyregexp.New(`^[a-z]+[0-9]+g[a-z]*\.`)
 
 // Arch is the tasks' CPU architecture, "arm64" or "amd64": on Fargate capacity.arch
 // (amd64 unless said), on EC2 the instance type's. Images built for the service, and

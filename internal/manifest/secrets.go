@@ -2,11 +2,11 @@ package manifest
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/secrets"
 	"go.yaml.in/yaml/v3"
 )
@@ -65,20 +65,20 @@ func (m *Manifest) SecretNames() []string {
 var (
 	// a parameter name: letters, digits and . - _ /, hierarchies starting with /
 	// (docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html)
-	ssmName = regexp.MustCompile(`^[A-Za-z0-9_.\-/]+$`)
-	ssmARN  = regexp.MustCompile(`^arn:(aws[a-z-]*):ssm:([a-z0-9-]+):([0-9]{12}):parameter/(.+)$`)
+	ssmName = lazyregexp.New(`^[A-Za-z0-9_.\-/]+$`)
+	ssmARN  = lazyregexp.New(`^arn:(aws[a-z-]*):ssm:([a-z0-9-]+):([0-9]{12}):parameter/(.+)$`)
 	// a secret name: letters, digits and / _ + = . @ -, at most 512 characters
 	// (docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html)
-	secretName = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
-	secretARN  = regexp.MustCompile(`^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):([0-9]{12}):secret:([A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6})$`)
+	secretName = lazyregexp.New(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+	secretARN  = lazyregexp.New(`^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):([0-9]{12}):secret:([A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6})$`)
 	// the hyphen and six characters Secrets Manager appends to a secret's name in its ARN
-	arnSuffix = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
-	kmsKeyID  = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
-	kmsKeyARN = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
-	policyARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/([A-Za-z0-9+=,.@_/-]+)$`)
-	action    = regexp.MustCompile(`^[a-z0-9-]+:[A-Za-z0-9*?]+$`)
-	condOp    = regexp.MustCompile(`^((ForAnyValue|ForAllValues):)?[A-Za-z]+$`)
-	condKey   = regexp.MustCompile(`^[A-Za-z0-9_.:/-]+$`)
+	arnSuffix = lazyregexp.New(`-[A-Za-z0-9]{6}$`)
+	kmsKeyID  = lazyregexp.New(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	kmsKeyARN = lazyregexp.New(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	policyARN = lazyregexp.New(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/([A-Za-z0-9+=,.@_/-]+)$`)
+	action    = lazyregexp.New(`^[a-z0-9-]+:[A-Za-z0-9*?]+$`)
+	condOp    = lazyregexp.New(`^((ForAnyValue|ForAllValues):)?[A-Za-z]+$`)
+	condKey   = lazyregexp.New(`^[A-Za-z0-9_.:/-]+$`)
 )
 
 // MaxManagedPolicies is how many managed policies IAM attaches to a role at most (the
@@ -280,10 +280,10 @@ func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
 var (
 	// the segments of an ARN in a policy (reference-arns.html): wildcards (* and ?) may
 	// stand in any segment but the service's (reference_policies_elements_resource.html)
-	arnPartition = regexp.MustCompile(`^(aws(-[a-z]+)*|[a-z?*-]*[?*][a-z?*-]*)$`)
-	arnService   = regexp.MustCompile(`^[a-z0-9-]+$`)
-	arnRegion    = regexp.MustCompile(`^[a-z0-9?*-]*$`)
-	arnAccount   = regexp.MustCompile(`^([0-9]{12}|aws|[0-9?*]*[?*][0-9?*]*)?$`)
+	arnPartition = lazyregexp.New(`^(aws(-[a-z]+)*|[a-z?*-]*[?*][a-z?*-]*)$`)
+	arnService   = lazyregexp.New(`^[a-z0-9-]+$`)
+	arnRegion    = lazyregexp.New(`^[a-z0-9?*-]*$`)
+	arnAccount   = lazyregexp.New(`^([0-9]{12}|aws|[0-9?*]*[?*][0-9?*]*)?$`)
 )
 
 // checkResource refuses a statement resource that is neither * nor an ARN of the shape
@@ -302,7 +302,7 @@ func checkResource(r string) error {
 		return fmt.Errorf("%q is not an ARN (arn:aws:s3:::orders-uploads/*), nor *", r)
 	}
 	whole := len(parts) == 6 && parts[5] != "" || len(parts) >= 4 && strings.HasSuffix(r, "*")
-	for i, re := range []*regexp.Regexp{arnPartition, arnService, arnRegion, arnAccount} {
+	for i, re := range []*lazyregexp.Regexp{arnPartition, arnService, arnRegion, arnAccount} {
 		whole = whole && (i+1 >= len(parts) || re.MatchString(parts[i+1]))
 	}
 	if !whole {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"regexp"
 	"strings"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
@@ -107,10 +107,10 @@ func defInt(m *Manifest, key string, v *int, def int) {
 }
 
 var (
-	serviceName  = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
-	instanceType = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
-	amiID        = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	ssmPath      = regexp.MustCompile(`^/[A-Za-z0-9_./-]+$`)
+	serviceName  = lazyregexp.New(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+	instanceType = lazyregexp.New(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	amiID        = lazyregexp.New(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	ssmPath      = lazyregexp.New(`^/[A-Za-z0-9_./-]+$`)
 )
 
 // reservedNames are service names that would collide with a name AWS refuses or berth
@@ -233,7 +233,7 @@ func validateHealth(m *Manifest) error {
 // healthPath is a path and query as RFC 3986 writes them, which is what the load
 // balancer puts in its request line: anything else (spaces, control characters,
 // non-ASCII) must be percent-encoded, or the local balancer cannot send the request.
-var healthPath = regexp.MustCompile(`^/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$`)
+var healthPath = lazyregexp.New(`^/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$`)
 
 // badPathChar names the first character of p that healthPath refuses.
 func badPathChar(p string) string {
@@ -417,9 +417,9 @@ func validateRest(m *Manifest) error {
 var (
 	// hostname is a DNS name of at least two labels, in lower case (ACM and Route 53
 	// keep names in lower case; a name typed otherwise would never match).
-	hostname    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	zoneID      = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
-	acmARN      = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:acm:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}$`)
+	hostname    = lazyregexp.New(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	zoneID      = lazyregexp.New(`^Z[A-Z0-9]{1,31}$`)
+	acmARN      = lazyregexp.New(`^arn:aws(-cn|-us-gov)?:acm:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}$`)
 	maxCertName = 64
 )
 

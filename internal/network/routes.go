@@ -3,13 +3,13 @@ package network
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -128,7 +128,7 @@ func (c *check) private(ctx context.Context) error {
 }
 
 // ecrImage is an image of a private ECR repository, which the ECR endpoints serve.
-var ecrImage = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/`)
+var ecrImage = lazyregexp.New(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/`)
 
 // endpointsOnly checks the private subnets that have no way out: the tasks then reach
 // AWS through VPC endpoints only, and need those of ECR (the image: ecr.api, ecr.dkr,

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/names"
 )
 
@@ -92,7 +92,7 @@ func newLoadBalancerNames(s Stack) []string {
 	return out
 }
 
-var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
+var subVar = lazyregexp.New(`\$\{([^}!]+)\}`)
 
 // resolve is a name given as a string or a Fn::Sub of parameters: the forms berth's
 // templates name things with. Anything else is not known before the stack is made.

@@ -3,7 +3,6 @@ package preflight
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -144,7 +144,7 @@ func (c *Clients) offerings(ctx context.Context, zones []string) (map[string]map
 
 // instanceName splits a type into its family's class letters, generation and size:
 // c7i.large is c, 7, large.
-var instanceName = regexp.MustCompile(`^([a-z]+)([0-9]*)[^.]*\.(.+)$`)
+var instanceName = lazyregexp.New(`^([a-z]+)([0-9]*)[^.]*\.(.+)$`)
 
 // alternatives are the types every zone offers that could stand in: the same size and
 // class (c, m, r, ...) first, newest generation first, else other sizes of the same

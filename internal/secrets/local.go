@@ -8,10 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/berthdev/berth/internal/lazyregexp"
 )
 
 // File is where berth up reads the values of the manifest's secrets, next to the
@@ -134,7 +135,7 @@ func readFile(path string) (*dotenv, error) {
 	return d, nil
 }
 
-var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var varName = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // ParseError is a line of a dotenv file that is not NAME=value. Its message never
 // quotes the line: the line may hold a secret.

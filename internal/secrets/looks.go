@@ -7,9 +7,10 @@
 package secrets
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/berthdev/berth/internal/lazyregexp"
 )
 
 // credentialWords end the names of variables that hold credentials, as words of the
@@ -87,10 +88,10 @@ func equalWords(a, b []string) bool {
 // long-term keys, ASIA for temporary ones), a PEM private key says so in its armour.
 var credentialValues = []struct {
 	what string
-	re   *regexp.Regexp
+	re   *lazyregexp.Regexp
 }{
-	{"an AWS access key id", regexp.MustCompile(`(^|[^A-Za-z0-9])(AKIA|ASIA)[A-Z0-9]{16}([^A-Za-z0-9]|$)`)},
-	{"a private key", regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----`)},
+	{"an AWS access key id", lazyregexp.New(`(^|[^A-Za-z0-9])(AKIA|ASIA)[A-Z0-9]{16}([^A-Za-z0-9]|$)`)},
+	{"a private key", lazyregexp.New(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----`)},
 }
 
 // CredentialValue names what kind of credential value is, when it unmistakably is one.
@@ -105,12 +106,12 @@ func CredentialValue(value string) (string, bool) {
 
 // urlPassword matches a URL that carries a password in its user information, such as
 // postgres://app:hunter2@db:5432/orders.
-var urlPassword = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\s]*:[^/@\s]+@`)
+var urlPassword = lazyregexp.New(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\s]*:[^/@\s]+@`)
 
 // dynamicSecret matches a CloudFormation dynamic reference that resolves to a secret's
 // value: in an Environment entry, CloudFormation writes the value itself into the task
 // definition.
-var dynamicSecret = regexp.MustCompile(`\{\{resolve:(secretsmanager|ssm-secure):`)
+var dynamicSecret = lazyregexp.New(`\{\{resolve:(secretsmanager|ssm-secure):`)
 
 // SuspiciousValue names what makes a value look like a credential: a credential
 // value, a URL with a password, or a dynamic reference to a secret. It is wider than

@@ -1,11 +1,11 @@
 package synth
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -135,7 +135,7 @@ type ref struct {
 	via       any // the service that decrypts it: the kms:ViaService value
 }
 
-var arnRegion = regexp.MustCompile(`^arn:[^:]+:[^:]+:([^:]+):`)
+var arnRegion = lazyregexp.New(`^arn:[^:]+:[^:]+:([^:]+):`)
 
 // secretRef builds the ARNs of a secret in the deploy's partition, region and account
 // (Fn::Sub), or takes the manifest's ARN as it is.
