@@ -58,8 +58,3 @@ No AWS call is made.`,
 	c.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return c
 }
-
-// configuredRegion reads the region of the AWS configuration (environment, profile),
-// without credentials and without a call.
-
-// dollars writes a signed amount: +$1.50, -$65.70.

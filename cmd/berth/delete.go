@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/progress"
-	"github.com/berthdev/berth/internal/prompt"
 	"github.com/spf13/cobra"
 )
 
@@ -64,7 +60,7 @@ already gone succeeds.`,
 				return nil
 			}
 			if !o.yes {
-				if err := confirmRemoval(ch.ctx, c, r); err != nil {
+				if err := progress.ConfirmRemoval(ch.ctx, c.InOrStdin(), c.OutOrStdout(), r); err != nil {
 					return err
 				}
 				ch.progress.Restart()
@@ -77,28 +73,4 @@ already gone succeeds.`,
 	c.Flags().BoolVar(&environment, "environment", false, "delete the whole environment: network, cluster and artifacts")
 	c.Flags().BoolVar(&force, "force", false, "with --environment: delete the services still in it too")
 	return c
-}
-
-// confirmRemoval asks before a delete; an environment named like production takes its
-// name typed out, not a y.
-func confirmRemoval(ctx context.Context, c *cobra.Command, r *deploy.Removal) error {
-	in, out := c.InOrStdin(), c.OutOrStdout()
-	if deploy.ProductionLike(r.Env) {
-		typed, err := prompt.Ask(ctx, in, out, fmt.Sprintf("%s looks like a production environment: type its name to delete this: ", r.Env))
-		if err != nil {
-			return fmt.Errorf("nothing deleted: %w", err)
-		}
-		if typed != r.Env {
-			return fmt.Errorf("nothing deleted: %q is not %q", typed, r.Env)
-		}
-		return nil
-	}
-	ok, err := prompt.Yes(ctx, in, out, "delete all of this? [y/N] ")
-	if err != nil {
-		return fmt.Errorf("nothing deleted: %w", err)
-	}
-	if !ok {
-		return errors.New("nothing deleted")
-	}
-	return nil
 }

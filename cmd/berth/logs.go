@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/berthdev/berth/internal/ops"
@@ -42,12 +41,7 @@ line. With no event it says where it looked and since when.`,
 				return err
 			}
 			if lw.Lines == 0 && !lo.Follow {
-				where := fmt.Sprintf("no log events in %s since %s (%s ago)", group, lo.Since.UTC().Format(time.RFC3339), time.Since(lo.Since).Round(time.Second))
-				if o.output == "json" {
-					fmt.Fprintln(c.ErrOrStderr(), where)
-				} else {
-					fmt.Fprintln(w, where)
-				}
+				lw.Nothing(c.ErrOrStderr(), group, lo.Since)
 			}
 			return nil
 		},

@@ -135,16 +135,10 @@ berth up through its control endpoint, never by a process id.`,
 			defer cli.Close()
 			w := c.OutOrStdout()
 			stopped, n, nets, err := local.Down(c.Context(), cli, env, service, func(msg string) { fmt.Fprintln(w, msg) })
-			if err != nil {
-				return err
+			if err == nil {
+				local.WriteDown(w, stopped, n, nets)
 			}
-			for _, i := range stopped {
-				fmt.Fprintf(w, "stopped the berth up of %s in environment %s\n", i.Service, i.Env)
-			}
-			if n+nets > 0 || len(stopped) == 0 {
-				fmt.Fprintf(w, "removed %d container(s) and %d network(s)\n", n, nets)
-			}
-			return nil
+			return err
 		},
 	}
 	envFlag(c, &env)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"time"
@@ -33,21 +32,9 @@ when a check fails.`,
 			}
 			defer s.stop()
 			w, st := c.OutOrStdout(), styleOf(c)
-			tty := o.output == "text" && isTerminal(os.Stdout)
-			vo := ops.VerifyOptions{Timeout: timeout, Progress: func(p ops.VerifyProgress) {
-				switch {
-				case o.output == "json":
-					json.NewEncoder(w).Encode(map[string]any{"kind": "progress", "progress": p})
-				case tty:
-					fmt.Fprintf(w, "\r\x1b[2K%s", p.String())
-				default:
-					fmt.Fprintln(w, p.String())
-				}
-			}}
-			v, err := s.reader().Verify(s.ctx, o.env, s.m.Name, vo)
-			if tty {
-				fmt.Fprint(w, "\r\x1b[2K")
-			}
+			pp := ops.NewProgressPrinter(w, o.output == "json", o.output == "text" && isTerminal(os.Stdout))
+			v, err := s.reader().Verify(s.ctx, o.env, s.m.Name, ops.VerifyOptions{Timeout: timeout, Progress: pp.Print})
+			pp.Done()
 			if err != nil {
 				return err
 			}

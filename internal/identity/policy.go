@@ -55,6 +55,11 @@ var apiActions = []string{
 	"acm:DescribeCertificate", "acm:ListCertificates",
 	// emptying an access log bucket before its stack goes
 	"s3:ListBucket", "s3:DeleteObject", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+	// berth status: the vital signs (one GetMetricData call), the service's alarms, and
+	// the load balancer of its target group (the metrics' LoadBalancer dimension)
+	"cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeTargetGroups",
+	// berth exec: a session in a task through ECS Exec
+	"ecs:ExecuteCommand",
 }
 
 // PolicyOptions scope the policy.

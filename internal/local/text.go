@@ -1,13 +1,49 @@
 package local
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 )
 
-// WriteStatus prints the services berth up runs in env, a table of replicas each.
-func WriteStatus(w io.Writer, env string, services []State) error {
+// PrintStatus connects to the Docker engine and prints the Status of env
+// (WriteStatus).
+func PrintStatus(ctx context.Context, w io.Writer, env string, asJSON bool) error {
+	cli, err := Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	services, err := Status(ctx, cli, env)
+	if err != nil {
+		return err
+	}
+	return WriteStatus(w, env, services, asJSON)
+}
+
+// WriteDown says what berth down stopped and removed.
+func WriteDown(w io.Writer, stopped []Instance, containers, networks int) {
+	for _, i := range stopped {
+		fmt.Fprintf(w, "stopped the berth up of %s in environment %s\n", i.Service, i.Env)
+	}
+	if containers+networks > 0 || len(stopped) == 0 {
+		fmt.Fprintf(w, "removed %d container(s) and %d network(s)\n", containers, networks)
+	}
+}
+
+// WriteStatus prints the services berth up runs in env, a table of replicas each, or
+// as one JSON document.
+func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Env      string  `json:"env"`
+			Services []State `json:"services"`
+		}{env, services})
+	}
 	if len(services) == 0 {
 		fmt.Fprintf(w, "nothing runs locally for environment %s (start it with \"berth up\")\n", env)
 		return nil

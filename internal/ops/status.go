@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/berthdev/berth/internal/synth"
+	"github.com/berthdev/berth/internal/vitals"
 )
 
 // Clients are the AWS APIs the service is read through. Emulated names the endpoint
@@ -32,6 +33,8 @@ type Clients struct {
 	ELB      ELB
 	Logs     Logs
 	ASG      environment.AutoScaling
+	CW       CloudWatch
+	TG       TargetGroups
 	Emulated string
 }
 
@@ -72,8 +75,10 @@ type Status struct {
 	// Launches are the reasons the Auto Scaling group failed to launch instances in the
 	// last hour, while tasks wait for capacity.
 	Launches []string `json:"failed_launches"`
+	// Vitals are the service's vital signs, when asked for (Clients.Vitals).
+	Vitals *vitals.Vitals `json:"vitals,omitempty"`
 
-	cluster, serviceName, targetGroup string
+	cluster, serviceName, targetGroup, serviceStack string
 }
 
 // StackStatus is one stack's state.
@@ -119,7 +124,7 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 		st.Stacks = append(st.Stacks, StackStatus{Name: name, Status: stack.Status, Reason: stack.Reason})
 		switch s {
 		case synth.Service:
-			svc = stack
+			svc, st.serviceStack = stack, name
 		case synth.Cluster:
 			cluster = stack
 		}
@@ -304,5 +309,5 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 
 // New takes the clients of an AWS session.
 func New(s *session.Session) *Clients {
-	return &Clients{CF: s.CF, ECS: s.ECS, ELB: s.ELB, Logs: s.Logs, ASG: s.ASG, Emulated: s.Emulated}
+	return &Clients{CF: s.CF, ECS: s.ECS, ELB: s.ELB, Logs: s.Logs, ASG: s.ASG, CW: s.CW, TG: s.ELB, Emulated: s.Emulated}
 }

@@ -76,6 +76,37 @@ func (p VerifyProgress) String() string {
 		p.Elapsed.Round(time.Second), p.Timeout)
 }
 
+// ProgressPrinter shows verify's progress: a line that rewrites itself on a terminal, a
+// line each elsewhere, JSON lines with -o json.
+type ProgressPrinter struct {
+	w         io.Writer
+	json, tty bool
+}
+
+// NewProgressPrinter prints to w.
+func NewProgressPrinter(w io.Writer, asJSON, tty bool) *ProgressPrinter {
+	return &ProgressPrinter{w: w, json: asJSON, tty: tty && !asJSON}
+}
+
+// Print shows one look at the service.
+func (pp *ProgressPrinter) Print(p VerifyProgress) {
+	switch {
+	case pp.json:
+		json.NewEncoder(pp.w).Encode(map[string]any{"kind": "progress", "progress": p})
+	case pp.tty:
+		fmt.Fprintf(pp.w, "\r\x1b[2K%s", p.String())
+	default:
+		fmt.Fprintln(pp.w, p.String())
+	}
+}
+
+// Done clears the terminal's progress line.
+func (pp *ProgressPrinter) Done() {
+	if pp.tty {
+		fmt.Fprint(pp.w, "\r\x1b[2K")
+	}
+}
+
 // WriteText prints each check, the note and a summary; strict counts skipped checks
 // as failed.
 func (v *Verification) WriteText(w io.Writer, strict bool, st style.Style) {
@@ -131,6 +162,16 @@ func (lw *LogWriter) Write(e LogEvent) {
 		lw.tasks[e.Task] = len(lw.tasks)
 	}
 	fmt.Fprintf(lw.w, "%s %s %s\n", lw.st.Dim(e.Time.Format("15:04:05.000")), lw.st.Nth(lw.tasks[e.Task], fmt.Sprintf("%-12s", e.Task)), e.Message)
+}
+
+// Nothing says that no event was found, and where berth looked: after the lines, or
+// with JSON lines on errw, which is not JSON.
+func (lw *LogWriter) Nothing(errw io.Writer, group string, since time.Time) {
+	w := lw.w
+	if lw.enc != nil {
+		w = errw
+	}
+	fmt.Fprintf(w, "no log events in %s since %s (%s ago)\n", group, since.UTC().Format(time.RFC3339), time.Since(since).Round(time.Second))
 }
 
 // WriteJSON prints a line per check, then the summary.

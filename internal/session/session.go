@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -35,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 	"github.com/berthdev/berth/internal/hint"
 )
 
@@ -48,10 +51,12 @@ type Session struct {
 	ECS  *ecs.Client
 	ELB  *elb.Client
 	Logs *cloudwatchlogs.Client
-	ASG  *autoscaling.Client
-	SSM  *ssm.Client
-	SM   *secretsmanager.Client
-	IAM  *iam.Client
+	// CW reads the service's metrics and alarms (berth status).
+	CW  *cloudwatch.Client
+	ASG *autoscaling.Client
+	SSM *ssm.Client
+	SM  *secretsmanager.Client
+	IAM *iam.Client
 	// Route53 and ACM serve a service's domain.
 	Route53 *route53.Client
 	ACM     *acm.Client
@@ -103,6 +108,7 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		ECS:  ecs.NewFromConfig(cfg),
 		ELB:  elb.NewFromConfig(cfg),
 		Logs: cloudwatchlogs.NewFromConfig(cfg),
+		CW:   cloudwatch.NewFromConfig(cfg, cloudWatchProtocol),
 		ASG:  autoscaling.NewFromConfig(cfg),
 		SSM:  ssm.NewFromConfig(cfg),
 		SM:   secretsmanager.NewFromConfig(cfg),
@@ -112,6 +118,17 @@ func Connect(ctx context.Context, region, profile string) (*Session, error) {
 		ACM:     acm.NewFromConfig(cfg),
 		Region:  cfg.Region, Emulated: EndpointOverridden(),
 	}, nil
+}
+
+// cloudWatchProtocol keeps the SDK's protocol for CloudWatch (Smithy RPC v2 CBOR) on
+// AWS, and speaks AWS Query, which CloudWatch still serves beside it (the SDK's
+// changelog, v1.53.0: "introduces two additional protocols AWS JSON 1.1 and Smithy
+// RPC v2 CBOR"; the service is awsQueryCompatible), to an endpoint override: the
+// emulator knows only AWS Query.
+func cloudWatchProtocol(o *cloudwatch.Options) {
+	if EndpointOverridden() != "" {
+		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
+	}
 }
 
 // Timeouts of every AWS call: an endpoint that accepts a connection and never answers
