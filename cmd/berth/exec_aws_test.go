@@ -33,7 +33,7 @@ func TestExecRefusesWithoutExecAndSaysNoTaskRunsOnTheEmulator(t *testing.T) {
 	}
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-ex", "--yes")
 	mustSucceed(t, r, "deploy with exec: true")
-	if !strings.Contains(r.stdout, "exec: true widens access: anyone allowed ecs:ExecuteCommand on the cluster can run commands in orders's tasks") {
+	if !strings.Contains(r.stdout, "exec: true widens access: anyone allowed ecs:ExecuteCommand on the cluster can run commands in the tasks of orders (berth exec)") {
 		t.Errorf("the plan does not say that exec widens access:\n%s", r.stdout)
 	}
 	svc, err := c.ECS.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String("berth-e2e-ex"), Services: []string{"orders"}})

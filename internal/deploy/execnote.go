@@ -10,6 +10,6 @@ func execNote(m *manifest.Manifest) string {
 	if !m.Exec {
 		return ""
 	}
-	return "exec: true widens access: anyone allowed ecs:ExecuteCommand on the cluster can run commands in " + m.Name +
-		"'s tasks (berth exec), as the app, with its task role and secrets; set exec: false (the default) when nobody needs it"
+	return "exec: true widens access: anyone allowed ecs:ExecuteCommand on the cluster can run commands in the tasks of " + m.Name +
+		" (berth exec), as the app, with its task role and secrets; set exec: false (the default) when nobody needs it"
 }

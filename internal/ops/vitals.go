@@ -68,13 +68,14 @@ var queries = []query{
 
 // Vitals reads the service's vital signs from since to now: the metrics in one
 // GetMetricData call, then its alarms. st is the service's status (Status), which
-// names its cluster, service, stack and target group.
+// names its cluster, service, stack and target group; a service that is not deployed
+// has none (nil).
 func (c *Clients) Vitals(ctx context.Context, st *Status, since, now time.Time) (*vitals.Vitals, error) {
+	if st.targetGroup == "" || st.cluster == "" {
+		return nil, nil
+	}
 	step := Step(now.Sub(since))
 	v := &vitals.Vitals{Since: since.Truncate(step), Until: now.Truncate(step), Step: step, Series: vitals.Empty(), Alarms: []vitals.Alarm{}, Source: "CloudWatch"}
-	if st.targetGroup == "" || st.cluster == "" {
-		return v, nil
-	}
 	lb, err := c.loadBalancerOf(ctx, st.targetGroup)
 	if err != nil {
 		return nil, err

@@ -144,3 +144,11 @@ func TestLongWindowsGetLongerSteps(t *testing.T) {
 		}
 	}
 }
+
+func TestNoVitalsBeforeTheServiceIsDeployed(t *testing.T) {
+	cw := &fakeCW{}
+	v, err := (&Clients{CW: cw, TG: fakeTG{}}).Vitals(context.Background(), &Status{}, time.Now().Add(-time.Hour), time.Now())
+	if err != nil || v != nil || len(cw.calls) != 0 {
+		t.Errorf("%+v %v, %d calls", v, err, len(cw.calls))
+	}
+}

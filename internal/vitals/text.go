@@ -20,8 +20,11 @@ const minChart = 8
 // each series is a sparkline fitted to the width, with its last, lowest and highest
 // value; with width 0 (not a terminal) the same numbers without the chart. A series
 // without a point says "no data yet", and so does the heading when none has one.
-// Then the alarms and their states.
+// Then the alarms and their states. Nil vitals (a service not deployed) print nothing.
 func (v *Vitals) WriteText(w io.Writer, width int, st style.Style) error {
+	if v == nil {
+		return nil
+	}
 	fmt.Fprintf(w, "\nvital signs, %s\n", v.window())
 	if !v.HasData() {
 		fmt.Fprintf(w, "  no data yet: %s has no datapoint for the service in this window (a service with no traffic yet, or deployed minutes ago, has none; metrics arrive a minute or two late)\n", orWord(v.Source, "the source"))

@@ -136,3 +136,11 @@ func lineOf(out, prefix string) string {
 	}
 	return ""
 }
+
+// A service that is not deployed has no vital signs: nothing prints.
+func TestNoVitalsPrintNothing(t *testing.T) {
+	var v *Vitals
+	if out := text(t, v, 80); out != "" {
+		t.Errorf("%q", out)
+	}
+}
