@@ -15,7 +15,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/acm v1.46.1 // pinned: before schema-based serialization
 	github.com/aws/aws-sdk-go-v2/service/autoscaling v1.80.0 // pinned: before schema-based serialization
 	github.com/aws/aws-sdk-go-v2/service/cloudformation v1.82.6 // pinned: before schema-based serialization
-	github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.65.0 // pinned: before schema-based serialization
+	github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.52.8 // pinned: the last release before Smithy RPC v2 CBOR, which the emulator does not speak (AWS Query); before schema-based serialization too
 	github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs v1.87.0 // pinned: before schema-based serialization
 	github.com/aws/aws-sdk-go-v2/service/ec2 v1.345.0
 	github.com/aws/aws-sdk-go-v2/service/ecr v1.65.0 // pinned: before schema-based serialization
@@ -28,6 +28,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/servicequotas v1.39.1 // pinned: before schema-based serialization
 	github.com/aws/aws-sdk-go-v2/service/ssm v1.79.3 // pinned: before schema-based serialization
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0
+	github.com/aws/session-manager-plugin v0.0.0-20260401221635-b79d06c1d3a2
 	github.com/aws/smithy-go v1.28.9
 	github.com/creack/pty v1.1.24
 	github.com/docker/cli v29.7.2+incompatible
@@ -54,10 +55,12 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/internal/checksum v1.11.13 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/presigned-url v1.14.12 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/s3shared v1.20.12 // indirect
+	github.com/aws/aws-sdk-go-v2/service/kms v1.63.0 // indirect
 	github.com/aws/aws-sdk-go-v2/service/signin v1.13.1 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/cihub/seelog v0.0.0-20170130134532-f561c5e57575 // indirect
 	github.com/containerd/errdefs v1.0.0 // indirect
 	github.com/containerd/errdefs/pkg v0.3.0 // indirect
 	github.com/containerd/log v0.2.0 // indirect
@@ -65,9 +68,11 @@ require (
 	github.com/docker/docker-credential-helpers v0.9.3 // indirect
 	github.com/docker/go-units v0.5.0 // indirect
 	github.com/felixge/httpsnoop v1.0.4 // indirect
+	github.com/fsnotify/fsnotify v1.10.1 // indirect
 	github.com/fvbommel/sortorder v1.2.1 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/gorilla/websocket v1.5.3
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/klauspost/compress v1.19.2 // indirect
 	github.com/moby/docker-image-spec v1.3.1 // indirect
@@ -82,6 +87,9 @@ require (
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/sirupsen/logrus v1.10.2 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
+	github.com/stretchr/objx v0.5.3 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/twinj/uuid v0.0.0-20151029044442-89173bcdda19 // indirect; pinned: session-manager-plugin declares no requirements and is written against this version (v1.0.0 does not compile with it)
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.61.0 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
@@ -91,6 +99,7 @@ require (
 	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
 	go.opentelemetry.io/otel/sdk/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.16.0 // indirect

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/berthdev/berth/internal/check"
@@ -51,11 +50,8 @@ are listed as ignored.`,
 				return usageErrorf("--ignore: %v", err)
 			}
 			if o.output == "json" {
-				enc := json.NewEncoder(c.OutOrStdout())
-				for _, r := range results {
-					if err := enc.Encode(r); err != nil {
-						return err
-					}
+				if err := check.WriteJSON(c.OutOrStdout(), results); err != nil {
+					return err
 				}
 			} else {
 				check.WriteText(c.OutOrStdout(), results)

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/progress"
-	"github.com/berthdev/berth/internal/prompt"
 	"github.com/spf13/cobra"
 )
 
@@ -66,7 +62,7 @@ already gone succeeds.`,
 				return nil
 			}
 			if !o.yes {
-				if err := confirmRemoval(ch.ctx, c, r); err != nil {
+				if err := progress.ConfirmRemoval(ch.ctx, c.InOrStdin(), c.OutOrStdout(), r); err != nil {
 					return err
 				}
 				ch.progress.Restart()
@@ -80,28 +76,4 @@ already gone succeeds.`,
 	c.Flags().BoolVar(&force, "force", false, "with --environment: delete the services still in it too")
 	c.Flags().StringVar(&ciRole, "ci-role", "", "delete berth ci role's stack instead: github:OWNER/REPO, gitlab:GROUP/PROJECT or the stack's name")
 	return c
-}
-
-// confirmRemoval asks before a delete; an environment named like production takes its
-// name typed out, not a y.
-func confirmRemoval(ctx context.Context, c *cobra.Command, r *deploy.Removal) error {
-	in, out := c.InOrStdin(), c.OutOrStdout()
-	if deploy.ProductionLike(r.Env) {
-		typed, err := prompt.Ask(ctx, in, out, fmt.Sprintf("%s looks like a production environment: type its name to delete this: ", r.Env))
-		if err != nil {
-			return fmt.Errorf("nothing deleted: %w", err)
-		}
-		if typed != r.Env {
-			return fmt.Errorf("nothing deleted: %q is not %q", typed, r.Env)
-		}
-		return nil
-	}
-	ok, err := prompt.Yes(ctx, in, out, "delete all of this? [y/N] ")
-	if err != nil {
-		return fmt.Errorf("nothing deleted: %w", err)
-	}
-	if !ok {
-		return errors.New("nothing deleted")
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/berthdev/berth/internal/ops"
@@ -42,10 +41,7 @@ line. With no event it says where it looked and since when.`,
 				return err
 			}
 			if lw.Lines == 0 && !lo.Follow {
-				if o.output == "json" {
-					w = c.ErrOrStderr() // say where it looked, out of the JSON's way
-				}
-				fmt.Fprintln(w, ops.NoEvents(group, lo.Since))
+				lw.Nothing(c.ErrOrStderr(), group, lo.Since)
 			}
 			return nil
 		},

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/berthdev/berth/internal/ci"
+	"github.com/berthdev/berth/internal/ecsexec"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/version"
@@ -17,6 +18,9 @@ import (
 )
 
 func main() {
+	if ecsexec.IsChild(os.Args) {
+		ecsexec.RunChild(os.Args) // berth exec's Session Manager client: it never returns
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -45,9 +49,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
 	}
-	var silent *silentError
-	if errors.As(err, &silent) {
-		return silent.code
+	var exit interface{ ExitStatus() int } // a silentError, or the code of the command berth exec ran
+	if errors.As(err, &exit) {
+		return exit.ExitStatus()
 	}
 	if isUsage(err) {
 		return exitUsage
@@ -72,7 +76,7 @@ on the local Docker engine.`,
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newVersion(), newInit(), newSynth(), newCheck(), newUp(), newDown(), newReload(), newStatus(),
-		newDeploy(), newRollback(), newDiff(), newVerify(), newLogs(), newDelete(), newIAMPolicy(), newCost(), newCI())
+		newDeploy(), newRollback(), newDiff(), newVerify(), newLogs(), newExec(), newDelete(), newIAMPolicy(), newCost(), newCI())
 	return root
 }
 
@@ -86,7 +90,8 @@ type silentError struct {
 	msg  string
 }
 
-func (e *silentError) Error() string { return e.msg }
+func (e *silentError) Error() string   { return e.msg }
+func (e *silentError) ExitStatus() int { return e.code }
 
 func isUsage(err error) bool {
 	var u *hint.UsageError

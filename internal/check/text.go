@@ -1,6 +1,7 @@
 package check
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -35,4 +36,15 @@ func WriteText(w io.Writer, results []Result) {
 		summary += fmt.Sprintf(", failures ignored on %d", n)
 	}
 	fmt.Fprintln(w, summary)
+}
+
+// WriteJSON prints one result a line, as JSON.
+func WriteJSON(w io.Writer, results []Result) error {
+	enc := json.NewEncoder(w)
+	for _, r := range results {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

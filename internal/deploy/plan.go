@@ -283,6 +283,9 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 	} else {
 		pl.Notes = append(pl.Notes, edge.PlainHTTPNote)
 	}
+	if note := execNote(m); note != "" {
+		pl.Notes = append(pl.Notes, note)
+	}
 	if note, err := c.environment().RoomNote(ctx, m); err != nil {
 		return nil, err
 	} else if note != "" {

@@ -72,6 +72,11 @@ var apiActions = []string{
 	"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups",
 	"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
 	"route53:GetHostedZone",
+	// berth status: the vital signs (one GetMetricData call), the service's alarms, and
+	// the load balancer of its target group (the metrics' LoadBalancer dimension)
+	"cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeTargetGroups",
+	// berth exec: a session in a task through ECS Exec
+	"ecs:ExecuteCommand",
 }
 
 // What "berth ci role" and "berth delete --ci-role" need besides what a deploy needs:

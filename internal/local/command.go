@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -119,13 +118,5 @@ func PrintStatus(ctx context.Context, w io.Writer, env string, asJSON bool) erro
 	if err != nil {
 		return err
 	}
-	if !asJSON {
-		return WriteStatus(w, env, services)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		Env      string  `json:"env"`
-		Services []State `json:"services"`
-	}{env, services})
+	return WriteStatus(w, env, services, asJSON)
 }

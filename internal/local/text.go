@@ -1,13 +1,23 @@
 package local
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 )
 
-// WriteStatus prints the services berth up runs in env, a table of replicas each.
-func WriteStatus(w io.Writer, env string, services []State) error {
+// WriteStatus prints the services berth up runs in env, a table of replicas each, or
+// as one JSON document.
+func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Env      string  `json:"env"`
+			Services []State `json:"services"`
+		}{env, services})
+	}
 	if len(services) == 0 {
 		fmt.Fprintf(w, "nothing runs locally for environment %s (start it with \"berth up\")\n", env)
 		return nil

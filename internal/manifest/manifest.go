@@ -48,6 +48,10 @@ type Manifest struct {
 	Deployment            Deployment
 	LoadBalancer          LoadBalancer
 	Domain                Domain
+	// Exec allows "berth exec" into the service's tasks through ECS Exec: the service
+	// gets EnableExecuteCommand and its task role the Session Manager channels. Off by
+	// default, since anyone allowed ecs:ExecuteCommand then runs commands as the app.
+	Exec bool
 
 	// Dir is the directory of the manifest file; image.build is relative to it.
 	Dir string

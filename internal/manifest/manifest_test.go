@@ -201,6 +201,7 @@ func TestInvalidManifests(t *testing.T) {
 		{"access logs zero", "name: a\nload_balancer:\n  access_logs: 0\n", `berth.yml:3: load_balancer.access_logs: 0 is out of range (1-3653 days; false for none)`},
 		{"access logs text", "name: a\nload_balancer:\n  access_logs: yes please\n", `load_balancer.access_logs: must be the number of days to keep them, true (90 days) or false`},
 		{"waf not bool", "name: a\nload_balancer:\n  waf: on\n", `berth.yml:3: load_balancer.waf: must be true or false, got "on"`},
+		{"exec not bool", "name: a\nexec: yes\n", `berth.yml:2: exec: must be true or false, got "yes"`},
 		{"rate limit without waf", "name: a\nload_balancer:\n  rate_limit: 500\n", `berth.yml:3: load_balancer.rate_limit: applies only with load_balancer.waf: true`},
 		{"rate limit low", "name: a\nload_balancer:\n  waf: true\n  rate_limit: 50\n", `berth.yml:4: load_balancer.rate_limit: 50 is out of range (100-2000000000`},
 		{"flow logs", "name: a\nnetwork:\n  flow_logs: accepted\n", `berth.yml:3: network.flow_logs: "accepted" is not allowed (rejected:`},
@@ -320,8 +321,9 @@ func TestDomainAndEdgeForms(t *testing.T) {
 			return m.Network.FlowLogsOn() && m.Network.FlowLogsRetention == DefaultFlowLogsRetention
 		}},
 		{"network:\n  flow_logs: 'off'\n", func(m *Manifest) bool { return !m.Network.FlowLogsOn() && m.IsSet("network.flow_logs") }},
+		{"exec: true\n", func(m *Manifest) bool { return m.Exec }},
 		{"name: a\n", func(m *Manifest) bool {
-			return !m.HTTPS() && m.LoadBalancer.AccessLogs == 0 && !m.LoadBalancer.WAF && !m.Network.FlowLogsOn()
+			return !m.HTTPS() && m.LoadBalancer.AccessLogs == 0 && !m.LoadBalancer.WAF && !m.Network.FlowLogsOn() && !m.Exec
 		}},
 	} {
 		m, err := Parse([]byte(tc.src), filepath.Join(t.TempDir(), "berth.yml"))

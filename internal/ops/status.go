@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/berthdev/berth/internal/synth"
+	"github.com/berthdev/berth/internal/vitals"
 )
 
 // Clients are the AWS APIs the service is read through. Emulated names the endpoint
@@ -35,6 +36,8 @@ type Clients struct {
 	ELB      ELB
 	Logs     Logs
 	ASG      environment.AutoScaling
+	CW       CloudWatch
+	TG       TargetGroups
 	Emulated string
 	Region   string // for the AWS CLI commands berth suggests
 }
@@ -85,8 +88,10 @@ type Status struct {
 	// Network is the existing network the environment runs in (network.vpc), which has
 	// no stack; nil in berth's own.
 	Network *environment.Existing `json:"network,omitempty"`
+	// Vitals are the service's vital signs, when asked for (Clients.Vitals).
+	Vitals *vitals.Vitals `json:"vitals,omitempty"`
 
-	cluster, serviceName, targetGroup string
+	cluster, serviceName, targetGroup, serviceStack string
 }
 
 // StackStatus is one stack's state; for a stack a failed operation left in a state
@@ -167,7 +172,7 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 		}
 		switch s {
 		case synth.Service:
-			svc = stack
+			svc, st.serviceStack = stack, name
 		case synth.Cluster:
 			cluster = stack
 		}
@@ -398,5 +403,5 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 
 // New takes the clients of an AWS session.
 func New(s *session.Session) *Clients {
-	return &Clients{CF: s.CF, ECS: s.ECS, ELB: s.ELB, Logs: s.Logs, ASG: s.ASG, Emulated: s.Emulated, Region: s.Region}
+	return &Clients{CF: s.CF, ECS: s.ECS, ELB: s.ELB, Logs: s.Logs, ASG: s.ASG, CW: s.CW, TG: s.ELB, Emulated: s.Emulated, Region: s.Region}
 }

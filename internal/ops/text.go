@@ -171,6 +171,16 @@ func (lw *LogWriter) Write(e LogEvent) {
 	fmt.Fprintf(lw.w, "%s %s %s\n", lw.st.Dim(e.Time.Format("15:04:05.000")), lw.st.Nth(lw.tasks[e.Task], fmt.Sprintf("%-12s", e.Task)), e.Message)
 }
 
+// Nothing says that no event was found, and where berth looked: after the lines, or
+// with JSON lines on errw, which is not JSON.
+func (lw *LogWriter) Nothing(errw io.Writer, group string, since time.Time) {
+	w := lw.w
+	if lw.enc != nil {
+		w = errw
+	}
+	fmt.Fprintf(w, "no log events in %s since %s (%s ago)\n", group, since.UTC().Format(time.RFC3339), time.Since(since).Round(time.Second))
+}
+
 // WriteJSON prints a line per check, then the summary.
 func (v *Verification) WriteJSON(w io.Writer, strict bool) {
 	enc := json.NewEncoder(w)
@@ -205,9 +215,4 @@ func VerifyView(w io.Writer, asJSON, tty bool) (show func(VerifyProgress), done 
 				fmt.Fprint(w, "\r\x1b[2K")
 			}
 		}
-}
-
-// NoEvents says where logs looked and since when, when they found nothing.
-func NoEvents(group string, since time.Time) string {
-	return fmt.Sprintf("no log events in %s since %s (%s ago)", group, since.UTC().Format(time.RFC3339), time.Since(since).Round(time.Second))
 }

@@ -13,7 +13,8 @@ import (
 // pull images and write logs for every service deployed to it; a service with secrets
 // gets an execution role of its own in its stack, allowed to read exactly its
 // parameters and secrets, so that no other service's tasks can read them. A task role,
-// which the app's own AWS calls use, exists only when the manifest gives permissions.
+// which the app's own AWS calls use, exists only when the manifest gives permissions
+// or turns exec on (hasTaskRole).
 
 // tasksTrust lets this account's ECS tasks assume a role, and no other account's
 // (confused deputy: aws:SourceAccount / aws:SourceArn).
@@ -78,13 +79,32 @@ func serviceExecutionRole(m *manifest.Manifest) cfn.Resource {
 	}}
 }
 
+// hasTaskRole reports whether the tasks get a role of their own.
+func hasTaskRole(m *manifest.Manifest) bool { return !m.Permissions.Empty() || m.Exec }
+
+// execChannels are what the SSM agent that ECS Exec runs in each task calls to open
+// the Session Manager channels of a session, with the task role's credentials; these
+// actions take no resource ("Amazon ECS task IAM role", section "ECS Exec
+// permissions"; "Using Amazon ECS Exec for debugging", ecs-exec.html).
+var execChannels = []any{
+	"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+}
+
 // taskRole is what the app's code may call: the manifest's managed policies and
-// statements, nothing else.
+// statements, nothing else; with exec, also the channels of ECS Exec sessions.
 func taskRole(m *manifest.Manifest) cfn.Resource {
+	what := "the AWS calls of the app (berth.yml permissions)"
+	if m.Permissions.Empty() {
+		what = "ECS Exec sessions (berth.yml exec)"
+	} else if m.Exec {
+		what += " and ECS Exec sessions (exec)"
+	}
 	props := map[string]any{
-		"Description":              "berth " + m.Name + " tasks: the AWS calls of the app (berth.yml permissions)",
+		"Description":              "berth " + m.Name + " tasks: " + what,
 		"AssumeRolePolicyDocument": tasksTrust(),
 	}
+	var policies []any
 	p := m.Permissions
 	if len(p.Managed) > 0 {
 		var arns []any
@@ -110,10 +130,21 @@ func taskRole(m *manifest.Manifest) cfn.Resource {
 			}
 			statements = append(statements, st)
 		}
-		props["Policies"] = []any{map[string]any{
+		policies = append(policies, map[string]any{
 			"PolicyName":     "permissions",
 			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
-		}}
+		})
+	}
+	if m.Exec {
+		policies = append(policies, map[string]any{
+			"PolicyName": "ecs-exec",
+			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+				"Sid": "SessionManagerChannels", "Effect": "Allow", "Action": execChannels, "Resource": "*",
+			}}},
+		})
+	}
+	if len(policies) > 0 {
+		props["Policies"] = policies
 	}
 	return cfn.Resource{Type: "AWS::IAM::Role", Properties: props}
 }

@@ -88,17 +88,18 @@ func TestTheExecutionRoleReadsExactlyTheSecrets(t *testing.T) {
 	}
 }
 
-// A task role exists only with permissions, trusts only this account's tasks, and holds
-// exactly the manifest's policies.
+// A task role exists only with permissions or exec, trusts only this account's tasks,
+// and holds exactly the manifest's policies and, with exec, the four Session Manager
+// channel actions of ECS Exec, nothing else.
 func TestTheTaskRoleIsThePermissions(t *testing.T) {
 	for _, name := range cases {
 		m := load(t, name)
 		doc := serviceDoc(t, m)
 		role, has := doc.Resources["TaskRole"]
 		td := doc.Resources["TaskDefinition"].Properties
-		if m.Permissions.Empty() {
+		if m.Permissions.Empty() && !m.Exec {
 			if has || td["TaskRoleArn"] != nil {
-				t.Errorf("%s: a task role without permissions", name)
+				t.Errorf("%s: a task role without permissions or exec", name)
 			}
 			continue
 		}
@@ -110,15 +111,39 @@ func TestTheTaskRoleIsThePermissions(t *testing.T) {
 			t.Errorf("%s: the task role's trust is not limited to this account's tasks: %s", name, trust)
 		}
 		var managed []string
-		for _, a := range role.Properties["ManagedPolicyArns"].([]any) {
-			managed = append(managed, a.(string))
+		if arns, ok := role.Properties["ManagedPolicyArns"].([]any); ok {
+			for _, a := range arns {
+				managed = append(managed, a.(string))
+			}
 		}
 		if !slices.Equal(managed, m.Permissions.Managed) {
 			t.Errorf("%s: managed policies %v, want %v", name, managed, m.Permissions.Managed)
 		}
-		statements := role.Properties["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)
-		if len(statements) != len(m.Permissions.Statements) {
-			t.Errorf("%s: %d statements, want %d", name, len(statements), len(m.Permissions.Statements))
+		policies := map[string][]any{}
+		for _, p := range role.Properties["Policies"].([]any) {
+			p := p.(map[string]any)
+			policies[p["PolicyName"].(string)] = p["PolicyDocument"].(map[string]any)["Statement"].([]any)
+		}
+		if got := len(policies["permissions"]); got != len(m.Permissions.Statements) {
+			t.Errorf("%s: %d statements, want %d", name, got, len(m.Permissions.Statements))
+		}
+		execPolicy, hasExec := policies["ecs-exec"]
+		if hasExec != m.Exec {
+			t.Errorf("%s: ecs-exec policy %v, exec %v", name, hasExec, m.Exec)
+		}
+		if len(policies) != len(slices.DeleteFunc([]bool{len(m.Permissions.Statements) > 0, m.Exec}, func(b bool) bool { return !b })) {
+			t.Errorf("%s: policies %v", name, policies)
+		}
+		if hasExec {
+			want := "[map[Action:[ssmmessages:CreateControlChannel ssmmessages:CreateDataChannel ssmmessages:OpenControlChannel ssmmessages:OpenDataChannel] Effect:Allow Resource:* Sid:SessionManagerChannels]]"
+			if got := fmt.Sprint(execPolicy); got != want {
+				t.Errorf("%s: ECS Exec policy %s, want %s", name, got, want)
+			}
+			if doc.Resources["Service"].Properties["EnableExecuteCommand"] != true {
+				t.Errorf("%s: exec without EnableExecuteCommand on the service", name)
+			}
+		} else if _, set := doc.Resources["Service"].Properties["EnableExecuteCommand"]; set {
+			t.Errorf("%s: EnableExecuteCommand without exec", name)
 		}
 	}
 }

@@ -55,7 +55,7 @@ func service(m *manifest.Manifest) *cfn.Template {
 	if len(m.Secrets) > 0 {
 		t.Resources.Set("ExecutionRole", serviceExecutionRole(m))
 	}
-	if !m.Permissions.Empty() {
+	if hasTaskRole(m) {
 		t.Resources.Set("TaskRole", taskRole(m))
 	}
 	t.Resources.Set("TaskDefinition", taskDefinition(m))
@@ -226,7 +226,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 	if len(m.Secrets) > 0 {
 		props["ExecutionRoleArn"] = cfn.GetAtt("ExecutionRole.Arn")
 	}
-	if !m.Permissions.Empty() {
+	if hasTaskRole(m) {
 		props["TaskRoleArn"] = cfn.GetAtt("TaskRole.Arn")
 	}
 	switch {
@@ -351,6 +351,10 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 	}
 	if m.Health.GracePeriod > 0 {
 		props["HealthCheckGracePeriodSeconds"] = m.Health.GracePeriod
+	}
+	if m.Exec {
+		// ECS starts the SSM agent in each new task for "berth exec" (ecs-exec.html)
+		props["EnableExecuteCommand"] = true
 	}
 	if !Bridge(m) {
 		// a Fargate task in a public subnet needs a public address to pull its image and

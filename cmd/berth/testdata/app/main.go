@@ -6,7 +6,8 @@
 //	APP_HEALTH_CODE  status of GET /health (200 by default)
 //	APP_GREETING     what GET / says, with the replica's host name
 //
-// GET /slow?ms=N answers after N milliseconds.
+// GET /slow?ms=N answers after N milliseconds. "app probe [CODE]" prints where it runs
+// and exits with CODE: the command berth exec's test runs in a replica.
 package main
 
 import (
@@ -21,6 +22,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "probe" {
+		host, _ := os.Hostname()
+		fmt.Printf("probe from %s, greeting %q\n", host, os.Getenv("APP_GREETING"))
+		code, _ := strconv.Atoi(append(os.Args[2:], "0")[0])
+		os.Exit(code)
+	}
 	if code, err := strconv.Atoi(os.Getenv("APP_CRASH_CODE")); err == nil {
 		fmt.Println("app: starting")
 		fmt.Fprintln(os.Stderr, "app: fatal: cannot open /etc/app/config.toml")
