@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/berthdev/berth/internal/check"
+	"github.com/berthdev/berth/internal/exit"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
 	"github.com/spf13/cobra"
@@ -57,7 +58,7 @@ are listed as ignored.`,
 				check.WriteText(c.OutOrStdout(), results)
 			}
 			if n := check.Failed(results); n > 0 {
-				return &silentError{exitFailure, fmt.Sprintf("%d check(s) failed", n)}
+				return &exit.Silent{Code: exit.Failure, Msg: fmt.Sprintf("%d check(s) failed", n)}
 			}
 			return nil
 		},

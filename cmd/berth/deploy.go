@@ -8,6 +8,7 @@ import (
 
 	"github.com/berthdev/berth/internal/ci"
 	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/exit"
 	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/progress"
 	"github.com/berthdev/berth/internal/prompt"
@@ -108,7 +109,7 @@ exits 0 when nothing would change and 3 when something would (1 stays a failure)
 				}
 			}
 			if exitCode && pl.Changes() && err == nil {
-				return &silentError{exitChanges, ""}
+				return &exit.Silent{Code: exit.Changes}
 			}
 			return err
 		},

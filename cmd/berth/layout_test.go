@@ -18,7 +18,7 @@ var floors = map[string]int{
 	"internal/cfn": 0, "internal/rollout": 0, "internal/lb": 0, "internal/localtls": 0, "internal/chart": 0, "internal/vitals": 1,
 	"internal/cfn/cfntest": 1, "internal/manifest": 1, "internal/check": 1, "internal/session": 1, "internal/stacks": 1,
 	"internal/image": 1, "internal/ci": 1,
-	"internal/instances": 2, "internal/synth": 2, "internal/appdir": 2,
+	"internal/instances": 2, "internal/synth": 2, "internal/appdir": 2, "internal/exit": 2,
 	"internal/cost": 3, "internal/names": 3, "internal/identity": 3, "internal/local": 3,
 	"internal/buckets": 4, "internal/registry": 4, "internal/environment": 4, "internal/traffic": 4, "internal/network": 4, "internal/preflight": 4, "internal/cirole": 4,
 	"internal/edge": 5,

@@ -3,14 +3,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
-	"github.com/berthdev/berth/internal/ci"
 	"github.com/berthdev/berth/internal/ecsexec"
+	"github.com/berthdev/berth/internal/exit"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/version"
@@ -24,39 +22,12 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
-	exitChanges = 3 // berth diff --exit-code: the plan has changes
-)
-
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRoot()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
-	if err == nil {
-		return exitOK
-	}
-	ci.Annotate(stdout, err) // on the manifest's line, in a GitHub Actions job
-	if err.Error() != "" {
-		fmt.Fprintf(stderr, "berth: %v\n", err)
-	}
-	var h interface{ Hint() string }
-	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
-	}
-	var exit interface{ ExitStatus() int } // a silentError, or the code of the command berth exec ran
-	if errors.As(err, &exit) {
-		return exit.ExitStatus()
-	}
-	if isUsage(err) {
-		return exitUsage
-	}
-	return exitFailure
+	return exit.Report(stdout, stderr, root.Execute())
 }
 
 func newRoot() *cobra.Command {
@@ -82,29 +53,6 @@ on the local Docker engine.`,
 
 // usageErrorf is a mistake in how berth was called; it exits 2.
 func usageErrorf(format string, args ...any) error { return hint.Usage(fmt.Errorf(format, args...)) }
-
-// silentError has been reported already (a failing check, say): berth exits with code
-// and prints only the message.
-type silentError struct {
-	code int
-	msg  string
-}
-
-func (e *silentError) Error() string   { return e.msg }
-func (e *silentError) ExitStatus() int { return e.code }
-
-func isUsage(err error) bool {
-	var u *hint.UsageError
-	return errors.As(err, &u) || manifest.IsManifestError(err) || cobraUsage(err)
-}
-
-// cobraUsage tells cobra's own complaints about how berth was called (an unknown
-// command, arguments a command does not take) from failures.
-func cobraUsage(err error) bool {
-	m := err.Error()
-	return strings.HasPrefix(m, "unknown command ") || strings.HasPrefix(m, "accepts ") || strings.HasPrefix(m, "requires at least ") ||
-		strings.HasPrefix(m, "unknown shorthand flag") || strings.HasPrefix(m, "unknown flag")
-}
 
 func withHint(err error, text string) error { return hint.Wrap(err, text) }
 

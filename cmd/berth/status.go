@@ -7,7 +7,6 @@ import (
 
 	"github.com/berthdev/berth/internal/chart"
 	"github.com/berthdev/berth/internal/local"
-	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/ops"
 	"github.com/spf13/cobra"
 )
@@ -36,16 +35,6 @@ func newStatus() *cobra.Command {
 	c.Flags().BoolVar(&onLocal, "local", false, "the replicas of berth up instead of AWS")
 	c.Flags().StringVar(&since, "since", since, "how far back the vital signs go: a duration (1h, 6h, 2d) or a time (RFC 3339)")
 	return c
-}
-
-func localStatus(c *cobra.Command, env, output string) error {
-	if err := validOutput(output); err != nil {
-		return err
-	}
-	if err := manifest.ValidEnv(env); err != nil {
-		return usageErrorf("--env: %v", err)
-	}
-	return local.PrintStatus(c.Context(), c.OutOrStdout(), env, output == "json")
 }
 
 // awsStatus shows the manifest's service, or without a manifest the environment: its

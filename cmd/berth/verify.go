@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/berthdev/berth/internal/exit"
 	"github.com/berthdev/berth/internal/ops"
 	"github.com/spf13/cobra"
 )
@@ -43,7 +44,7 @@ when a check fails.`,
 				v.WriteText(w, strict, styleOf(c))
 			}
 			if failed := v.Failed(strict); failed > 0 {
-				return &silentError{exitFailure, fmt.Sprintf("%d check(s) failed", failed)}
+				return &exit.Silent{Code: exit.Failure, Msg: fmt.Sprintf("%d check(s) failed", failed)}
 			}
 			return nil
 		},
