@@ -46,6 +46,8 @@ type Manifest struct {
 	Deployment            Deployment
 	LoadBalancer          LoadBalancer
 	Domain                Domain
+	// Alarms are the CloudWatch alarms that watch the service and whom they notify.
+	Alarms Alarms
 
 	// Dir is the directory of the manifest file; image.build is relative to it.
 	Dir string
