@@ -225,3 +225,22 @@ func TestAlarmsCostByHand(t *testing.T) {
 		}
 	}
 }
+
+// The lines docs/alarms.md shows, for the manifest of the alarms test case.
+func TestAlarmsLinesAsDocumented(t *testing.T) {
+	e, err := Of(parse(t, "name: orders\nalarms:\n  notify: [ops@example.com, https://hooks.example.com/berth]\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	WriteText(&b, "orders", e, nil, style.Style{})
+	for _, want := range []string{
+		"\n  CloudWatch alarms          $1.30    13 alarm metrics × $0.10\n",
+		"\n  SNS alarm notifications    by use   1 topic, 2 subscription(s)\n" +
+			"                                      + email: 1,000 a month free, then $2.00 per 100,000; HTTPS: 100,000 a month free, then $0.60 per million\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}
