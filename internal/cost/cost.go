@@ -146,6 +146,13 @@ const (
 	// evaluates: a metric math alarm counts each metric of its expression (Amazon
 	// CloudWatch pricing, "Alarms"; the free tier's 10 alarm metrics are not counted)
 	AlarmMetricMonth = 0.10
+	// SNS deliveries of the alarms' topic, beyond the free tier of each month: emails
+	// and HTTPS posts (Amazon SNS pricing, "Notification deliveries"; the first million
+	// publishes a month are free, and alarms publish a few)
+	SNSFreeEmails      = 1000
+	SNSEmailPer100k    = 2.00
+	SNSFreeHTTPS       = 100000
+	SNSHTTPSPerMillion = 0.60
 )
 
 // addEdge prices the options in front of the load balancer and in the VPC.
@@ -162,6 +169,9 @@ func addEdge(m *manifest.Manifest, p Prices, add func(Line)) {
 	n := synth.AlarmMetrics(m)
 	add(Line{Item: "CloudWatch alarms", Quantity: fmt.Sprintf("%d alarm metrics × $%.2f", n, AlarmMetricMonth),
 		Monthly: float64(n) * AlarmMetricMonth})
+	if l, ok := notifications(m.Alarms.Notify); ok {
+		add(l)
+	}
 	if d := m.LoadBalancer.AccessLogs; d > 0 {
 		add(Line{Item: "load balancer access logs", Quantity: fmt.Sprintf("kept %d days in S3", d),
 			PerUse: fmt.Sprintf("about $%.3f per GB-month stored (S3 Standard, us-east-1)", S3GBMonth)})
@@ -180,6 +190,32 @@ func addEdge(m *manifest.Manifest, p Prices, add func(Line)) {
 		add(Line{Item: "VPC flow logs (" + m.Network.FlowLogs + ")", Quantity: fmt.Sprintf("kept %d days", m.Network.FlowLogsRetention),
 			PerUse: fmt.Sprintf("$%.2f per GB recorded (CloudWatch Logs vended logs)", p.LogsGB)})
 	}
+}
+
+// notifications is what the alarms' own topic costs by use: each email or HTTPS post
+// it delivers past the free tier. Existing topics (alarms.notify ARNs) are their
+// owners' costs.
+func notifications(n manifest.Notify) (Line, bool) {
+	if !n.Endpoints() {
+		return Line{}, false
+	}
+	var per []string
+	if len(n.Emails) > 0 {
+		per = append(per, fmt.Sprintf("email: %s a month free, then $%.2f per 100,000", thousands(SNSFreeEmails), SNSEmailPer100k))
+	}
+	if len(n.HTTPS) > 0 {
+		per = append(per, fmt.Sprintf("HTTPS: %s a month free, then $%.2f per million", thousands(SNSFreeHTTPS), SNSHTTPSPerMillion))
+	}
+	return Line{Item: "SNS alarm notifications", Quantity: fmt.Sprintf("1 topic, %d subscription(s)", len(n.Emails)+len(n.HTTPS)),
+		PerUse: strings.Join(per, "; ")}, true
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Instance is the hourly price of an instance type, if the table has it.

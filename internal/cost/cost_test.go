@@ -182,3 +182,65 @@ func TestAnExistingVPCCountsNoNATGateway(t *testing.T) {
 		t.Errorf("an existing VPC's estimate counts NAT gateways:\n%s", b.String())
 	}
 }
+
+// Issue 26, by hand: the alarms key with its defaults adds to the error alarm's 5
+// metrics the latency alarm's 2 (each target group's p99), the unhealthy targets' 2
+// (each group's count), the running tasks' 2 (desired and running), CPU's 1 and
+// memory's 1: 13 × 0.10 = 1.30 a month. The topic's deliveries are by use, past the
+// free tier; an existing topic is its owner's.
+func TestAlarmsCostByHand(t *testing.T) {
+	for _, tc := range []struct {
+		src     string
+		alarms  float64
+		sns     string // the per-use text of the SNS line; "" for none
+		surplus float64
+	}{
+		{"alarms: {}\n", 1.30, "", 0.80},
+		{"alarms:\n  notify: [ops@example.com, https://hooks.example.com/berth]\n", 1.30,
+			"email: 1,000 a month free, then $2.00 per 100,000; HTTPS: 100,000 a month free, then $0.60 per million", 0.80},
+		{"alarms:\n  notify: [ops@example.com]\n  cpu: off\n  memory: off\n  running_tasks: off\n", 0.90, "email: 1,000 a month free, then $2.00 per 100,000", 0.40},
+		{"alarms:\n  notify: arn:aws:sns:us-east-1:123456789012:oncall\n  latency_p99: off\n", 1.10, "", 0.60},
+	} {
+		plain, _ := Of(parse(t, "name: web\n"), "us-east-1")
+		e, err := Of(parse(t, tc.src), "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sns := ""
+		for _, l := range e.Lines {
+			switch l.Item {
+			case "CloudWatch alarms":
+				if !near(l.Monthly, tc.alarms) {
+					t.Errorf("%q: alarms $%.2f (%s), want $%.2f", tc.src, l.Monthly, l.Quantity, tc.alarms)
+				}
+			case "SNS alarm notifications":
+				sns = l.PerUse
+				if l.Monthly != 0 {
+					t.Errorf("%q: notifications $%.2f a month, want by use", tc.src, l.Monthly)
+				}
+			}
+		}
+		if sns != tc.sns || !near(e.Total-plain.Total, tc.surplus) {
+			t.Errorf("%q: SNS %q, %+.2f a month; want %q, %+.2f", tc.src, sns, e.Total-plain.Total, tc.sns, tc.surplus)
+		}
+	}
+}
+
+// The lines docs/alarms.md shows, for the manifest of the alarms test case.
+func TestAlarmsLinesAsDocumented(t *testing.T) {
+	e, err := Of(parse(t, "name: orders\nalarms:\n  notify: [ops@example.com, https://hooks.example.com/berth]\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	WriteText(&b, "orders", e, nil, style.Style{})
+	for _, want := range []string{
+		"\n  CloudWatch alarms          $1.30    13 alarm metrics × $0.10\n",
+		"\n  SNS alarm notifications    by use   1 topic, 2 subscription(s)\n" +
+			"                                      + email: 1,000 a month free, then $2.00 per 100,000; HTTPS: 100,000 a month free, then $0.60 per million\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}

@@ -286,6 +286,10 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 	if note := execNote(m); note != "" {
 		pl.Notes = append(pl.Notes, note)
 	}
+	if notes, err = alarmNotes(m, id.Account, c.Region); err != nil {
+		return nil, err
+	}
+	pl.Notes = append(pl.Notes, notes...)
 	if note, err := c.environment().RoomNote(ctx, m); err != nil {
 		return nil, err
 	} else if note != "" {

@@ -88,7 +88,7 @@ func defaultRollout(m *Manifest) {
 	if r.Strategy.ShiftsTraffic() {
 		defDuration(m, "deployment.bake", &r.Bake, rollout.DefaultBake)
 	}
-	defPercent(m, "deployment.rollback_on.errors", &r.Rule.ErrorPercent, rollout.DefaultErrorPercent)
+	defPercent(m, "deployment.rollback_on.errors", &r.Rule.ErrorPercent, alarmsErrorDefault(m))
 }
 
 func defPercent(m *Manifest, key string, v *float64, def float64) {

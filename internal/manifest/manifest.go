@@ -52,6 +52,8 @@ type Manifest struct {
 	// gets EnableExecuteCommand and its task role the Session Manager channels. Off by
 	// default, since anyone allowed ecs:ExecuteCommand then runs commands as the app.
 	Exec bool
+	// Alarms are the CloudWatch alarms that watch the service and whom they notify.
+	Alarms Alarms
 
 	// Dir is the directory of the manifest file; image.build is relative to it.
 	Dir string

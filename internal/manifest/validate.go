@@ -76,6 +76,7 @@ func applyDefaults(m *Manifest) {
 	defInt(m, "deployment.max_percent", &m.Deployment.MaxPercent, 200)
 	defInt(m, "deployment.min_healthy_percent", &m.Deployment.MinHealthyPercent, 75)
 	defaultRollout(m)
+	defaultAlarms(m)
 	defInt(m, "load_balancer.idle_timeout", &m.LoadBalancer.IdleTimeout, 30)
 	defInt(m, "load_balancer.deregistration_delay", &m.LoadBalancer.DeregistrationDelay, DefaultDeregistrationDelay)
 	if m.LoadBalancer.WAF {
@@ -135,7 +136,7 @@ const (
 var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 func validate(m *Manifest) error {
-	checks := []func(*Manifest) error{validateService, validateHealth, validateCapacity, validateNetwork, validateRest, validateSecrets, validateAdmin}
+	checks := []func(*Manifest) error{validateService, validateHealth, validateCapacity, validateNetwork, validateRest, validateAlarms, validateSecrets, validateAdmin}
 	for _, c := range checks {
 		if err := c(m); err != nil {
 			return err

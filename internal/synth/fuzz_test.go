@@ -125,6 +125,8 @@ func FuzzManifestStrings(f *testing.F) {
 	f.Add("ops", "arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:s3", "iam:PassRole", "*", "A", "user\u202e \u2066// admin\u2069\u202c zw\u200bsp nb\u00a0sp")
 	f.Add("vpc-0abc1234", "subnet-0aaa1111", "subnet-0bbb2222", "subnet-0ccc3333", "subnet-0ddd4444", "A", "B")
 	f.Add("canary", "blue-green", "3m", "20%", "1m", "2s", "5%")
+	// issue 26: where alarms go (an address, an endpoint, a topic), and their thresholds
+	f.Add("ops@example.com", "https://hooks.example.com/berth?t=${x}", "arn:aws:sns:us-east-1:123456789012:oncall", "off", "90%", "on", "2%")
 	f.Add("api.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/0b6d7f0e-8a8e-4f1c-9b1a-2c3d4e5f6a7b", "10.1.0.0/16", "fargate", "arm64", "DB", "secretsmanager:orders/db#user")
 	dir := fuzzDir(f)
 	f.Fuzz(func(t *testing.T, name, image, path, instanceType, ami, envName, envValue string) {
@@ -159,6 +161,8 @@ func stringsManifests(name, image, path, instanceType, ami, envName, envValue st
 		{"domain": map[string]any{"name": name, "zone": instanceType, "certificate": image}},
 		{"deployment": map[string]any{"strategy": name, "bake": path, "canary": map[string]any{"percent": envValue, "bake": ami},
 			"linear": map[string]any{"percent": instanceType, "interval": envName}, "rollback_on": map[string]any{"errors": envValue, "latency_p99": path}}},
+		{"alarms": map[string]any{"notify": []any{name, image, path}, "errors": envValue, "latency_p99": instanceType, "unhealthy_targets": envName,
+			"running_tasks": instanceType, "cpu": ami, "memory": envValue}},
 	} {
 		data, err := yaml.Marshal(doc)
 		if err != nil || !utf8.Valid(data) || bytes.Contains(data, []byte("!!binary")) {

@@ -111,6 +111,26 @@ func readsBack(m *manifest.Manifest, files map[string][]byte, load loader) error
 			}
 		}
 	}
+	// where the alarms go: each address and endpoint subscribed, each topic an action
+	n := m.Alarms.Notify
+	for _, e := range n.Emails {
+		want(Service, "Resources."+subscriptionID("email", e)+".Properties.Endpoint", e)
+	}
+	for _, u := range n.HTTPS {
+		want(Service, "Resources."+subscriptionID("https", u)+".Properties.Endpoint", u)
+	}
+	for _, a := range serviceAlarms(m) {
+		if !a.notifies {
+			continue
+		}
+		own := 0
+		if n.Endpoints() {
+			own = 1
+		}
+		for i, arn := range n.Topics {
+			want(Service, fmt.Sprintf("Resources.%s.Properties.AlarmActions.%d", a.id, own+i), arn)
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
