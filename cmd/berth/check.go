@@ -39,28 +39,19 @@ are listed as ignored.`,
 			if err != nil {
 				return err
 			}
-			var results []check.Result
-			for _, in := range inputs {
-				r, err := check.Template(in.Name, in.Data)
-				if err != nil {
-					return err
-				}
-				results = append(results, r...)
-			}
-			if err := check.Ignore(results, o.ignore); err != nil {
-				return usageErrorf("--ignore: %v", err)
+			results, err := check.Run(inputs, o.ignore)
+			if err != nil {
+				return err
 			}
 			if o.output == "json" {
-				if err := check.WriteJSON(c.OutOrStdout(), results); err != nil {
-					return err
-				}
+				err = check.WriteJSON(c.OutOrStdout(), results)
 			} else {
 				check.WriteText(c.OutOrStdout(), results)
 			}
-			if n := check.Failed(results); n > 0 {
+			if n := check.Failed(results); n > 0 && err == nil {
 				return &exit.Silent{Code: exit.Failure, Msg: fmt.Sprintf("%d check(s) failed", n)}
 			}
-			return nil
+			return err
 		},
 	}
 	manifestFlag(c, &o.file)

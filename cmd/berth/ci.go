@@ -12,7 +12,6 @@ import (
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/progress"
-	"github.com/berthdev/berth/internal/prompt"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/version"
 	"github.com/spf13/cobra"
@@ -52,9 +51,7 @@ once. Run it with credentials that may make roles; "berth delete --ci-role" remo
 			co := deploy.CIRoleOptions{Env: o.env, Trust: t, Version: version.Short(), Progress: ch.progress, Poll: ch.aws.Poll(),
 				Show: func(pl *deploy.CIRolePlan) { progress.WriteCIRolePlan(out, pl, o.output == "json", styleOf(c)) }}
 			if !o.yes {
-				co.Confirm = func(ctx context.Context, _ *deploy.CIRolePlan) (bool, error) {
-					return prompt.Yes(ctx, c.InOrStdin(), out, "make these roles? [y/N] ")
-				}
+				co.Confirm = func(context.Context, *deploy.CIRolePlan) (bool, error) { return ch.ask(c, "make these roles? [y/N] ") }
 			}
 			res, err := ch.deployer().CIRole(ch.ctx, ch.id, co)
 			if err != nil {

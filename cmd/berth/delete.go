@@ -61,7 +61,9 @@ already gone succeeds.`,
 			if r.Empty() {
 				return nil
 			}
-			if !o.yes {
+			if !o.yes && ch.cannotAsk != nil {
+				return ch.cannotAsk
+			} else if !o.yes {
 				if err := progress.ConfirmRemoval(ch.ctx, c.InOrStdin(), c.OutOrStdout(), r); err != nil {
 					return err
 				}

@@ -11,7 +11,6 @@ import (
 	"github.com/berthdev/berth/internal/exit"
 	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/progress"
-	"github.com/berthdev/berth/internal/prompt"
 	"github.com/berthdev/berth/internal/version"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
@@ -41,8 +40,8 @@ requires --yes.`,
 			opts := o.deployOptions(ch.awsRun)
 			opts.Progress = ch.progress
 			if !o.yes {
-				opts.Confirm = func(ctx context.Context, pl *deploy.Plan) (bool, error) {
-					return prompt.Yes(ctx, c.InOrStdin(), out, fmt.Sprintf("deploy this plan (%d change(s)) to %s? [y/N] ", pl.Count(), o.env))
+				opts.Confirm = func(_ context.Context, pl *deploy.Plan) (bool, error) {
+					return ch.ask(c, fmt.Sprintf("deploy this plan (%d change(s)) to %s? [y/N] ", pl.Count(), o.env))
 				}
 			}
 			res, err := ch.deployer().Deploy(ch.ctx, ch.id, opts)

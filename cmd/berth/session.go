@@ -81,22 +81,34 @@ func (o *awsOptions) prepare(c *cobra.Command) (*awsRun, error) {
 // says who changes what where before anything changes.
 type change struct {
 	*awsRun
-	progress deploy.Progress
+	progress  deploy.Progress
+	cannotAsk error // why no question can be asked (no terminal, a CI job); nil when one can
 }
 
 func (o *awsOptions) begin(c *cobra.Command, verb string) (*change, error) {
-	if name := ci.Running(); !o.yes && name != "" {
-		return nil, withHint(usageErrorf("berth runs in %s, where it asks no question before it %s", name, verb), "pass --yes to go ahead without confirmation")
-	} else if !o.yes && !isTerminal(os.Stdin) {
-		return nil, withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before it %s", verb), "pass --yes to go ahead without confirmation")
-	}
 	s, err := o.prepare(c)
 	if err != nil {
 		return nil, err
 	}
 	p := o.progress(c)
 	p.Identity(s.id)
-	return &change{s, p}, nil
+	ch := &change{awsRun: s, progress: p}
+	// where no question can be asked, berth still checks berth.yml and works out the
+	// plan, and refuses only at the question: a plan without changes needs no --yes
+	if name := ci.Running(); !o.yes && name != "" {
+		ch.cannotAsk = withHint(usageErrorf("berth runs in %s, where it asks no question before it %s", name, verb), "pass --yes to go ahead without confirmation")
+	} else if !o.yes && !isTerminal(os.Stdin) {
+		ch.cannotAsk = withHint(usageErrorf("stdin is not a terminal, so berth cannot ask before it %s", verb), "pass --yes to go ahead without confirmation")
+	}
+	return ch, nil
+}
+
+// ask asks question, or refuses where no question can be asked.
+func (ch *change) ask(c *cobra.Command, question string) (bool, error) {
+	if ch.cannotAsk != nil {
+		return false, ch.cannotAsk
+	}
+	return prompt.Yes(ch.ctx, c.InOrStdin(), c.OutOrStdout(), question)
 }
 
 // progress is the view of a long operation for --output and the terminal; in a

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/hint"
 )
 
 // Input is one template to check: its name (a path, or the file berth synth writes)
@@ -41,4 +42,21 @@ func readTemplate(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read template %s: %w", path, err)
 	}
 	return data, nil
+}
+
+// Run evaluates every rule on every input; the failures of the rules in ignore are
+// listed as ignored (an unknown rule there is a usage error).
+func Run(inputs []Input, ignore []string) ([]Result, error) {
+	var results []Result
+	for _, in := range inputs {
+		r, err := Template(in.Name, in.Data)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r...)
+	}
+	if err := Ignore(results, ignore); err != nil {
+		return nil, hint.Usage(fmt.Errorf("--ignore: %w", err))
+	}
+	return results, nil
 }

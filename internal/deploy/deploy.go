@@ -89,7 +89,7 @@ func (c *Clients) Deploy(ctx context.Context, id session.Identity, o Options) (_
 			defer cancel()
 			pl.discard(cleanup, c)
 			if err != nil {
-				return nil, fmt.Errorf("%w (%v)", ErrDeclined, err)
+				return nil, fmt.Errorf("%w (%w)", ErrDeclined, err)
 			}
 			return nil, ErrDeclined
 		}

@@ -52,7 +52,7 @@ func WriteDeployedMarkdown(w io.Writer, res *deploy.Result, err error) {
 	case !res.Changed:
 		fmt.Fprintf(w, "### berth deploy: no changes\n\n%s in %s runs this manifest already: %s\n\n", res.Service, res.Env, res.URL)
 	default:
-		fmt.Fprintf(w, "### berth deploy: %s deployed to %s in %.0fs\n\n%s\n\n", res.Service, res.Env, res.Duration, res.URL)
+		fmt.Fprintf(w, "### berth deploy: %s deployed to %s in %s\n\n%s\n\n", res.Service, res.Env, Seconds(res.Duration), res.URL)
 	}
 }
 

@@ -17,11 +17,11 @@ func WritePlan(w io.Writer, pl *deploy.Plan, st style.Style) {
 	img := pl.Image
 	switch {
 	case img.Changed && img.Deployed != "":
-		fmt.Fprintf(w, "  image: %s → %s (%s)\n", shown(img.Deployed), st.Bold(shown(img.New)), img.Why)
+		fmt.Fprintf(w, "  image: %s → %s (%s)\n", img.Deployed, st.Bold(img.New), img.Why)
 	case img.Changed:
-		fmt.Fprintf(w, "  image: %s (%s)\n", st.Bold(shown(img.New)), img.Why)
+		fmt.Fprintf(w, "  image: %s (%s)\n", st.Bold(img.New), img.Why)
 	default:
-		fmt.Fprintf(w, "  image: %s (unchanged)\n", shown(img.New))
+		fmt.Fprintf(w, "  image: %s (unchanged)\n", img.New) // whole: a reference cut in the middle names no image
 	}
 	if pl.Rollout != "" {
 		fmt.Fprintf(w, "  rollout: %s; rolled back on %s\n", pl.Rollout, pl.Rollback)

@@ -53,3 +53,18 @@ func TestRemovalSaysTheExistingNetworkStays(t *testing.T) {
 		t.Errorf("the removal names a network stack:\n%s", b.String())
 	}
 }
+
+// A duration is never rounded down to nothing, and the plan names the whole image.
+func TestDurationsAndImagesAreTold(t *testing.T) {
+	for s, want := range map[float64]string{0.4: "0.4s", 9.96: "10.0s", 42.4: "42s", 125: "2m5s"} {
+		if got := Seconds(s); got != want {
+			t.Errorf("Seconds(%v) = %q, want %q", s, got, want)
+		}
+	}
+	img := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/production/orders@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	var b bytes.Buffer
+	WritePlan(&b, &deploy.Plan{Image: deploy.ImagePlan{New: img}}, style.Style{})
+	if !strings.Contains(b.String(), img) {
+		t.Errorf("the plan cuts the image:\n%s", b.String())
+	}
+}

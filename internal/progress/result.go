@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/stacks"
@@ -18,11 +19,11 @@ func WriteDeployed(w io.Writer, res *deploy.Result, st style.Style) {
 		fmt.Fprintf(w, "no changes: %s in %s runs this manifest already: %s\n", res.Service, res.Env, res.URL)
 		return
 	case res.Created:
-		fmt.Fprintf(w, "\n%s %s to %s in %.0fs: %s\n", st.Green("deployed"), res.Service, res.Env, res.Duration, res.URL)
+		fmt.Fprintf(w, "\n%s %s to %s in %s: %s\n", st.Green("deployed"), res.Service, res.Env, Seconds(res.Duration), res.URL)
 		fmt.Fprintf(w, "next: the capacity provider launches EC2 instances for the %d task(s) first, so the first tasks take a few minutes to run;\n"+
 			"      \"berth verify --env %s\" waits for them and checks the URL\n", res.Desired, res.Env)
 	default:
-		fmt.Fprintf(w, "\n%s %s to %s in %.0fs: %s\n", st.Green("deployed"), res.Service, res.Env, res.Duration, res.URL)
+		fmt.Fprintf(w, "\n%s %s to %s in %s: %s\n", st.Green("deployed"), res.Service, res.Env, Seconds(res.Duration), res.URL)
 		fmt.Fprintf(w, "next: ECS replaces the tasks a few at a time (new ones start and pass their health checks first);\n"+
 			"      \"berth verify --env %s\" waits until they run and answer\n", res.Env)
 	}
@@ -81,4 +82,16 @@ func WriteRemoval(w io.Writer, r *deploy.Removal, st style.Style) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// Seconds says a duration in seconds as a person reads it: tenths under ten seconds
+// (never "0s" for a deploy that took 0.4), whole seconds under a minute, then minutes.
+func Seconds(s float64) string {
+	switch {
+	case s < 10:
+		return fmt.Sprintf("%.1fs", s)
+	case s < 60:
+		return fmt.Sprintf("%.0fs", s)
+	}
+	return (time.Duration(s) * time.Second).Round(time.Second).String()
 }
