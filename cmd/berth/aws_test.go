@@ -256,6 +256,12 @@ func TestDeployRedeployAndScale(t *testing.T) {
 	c := clients(t, env)
 	ctx := context.Background()
 	dir := project(t)
+	// the emulator is shared by the package's tests: another may have made the role first
+	slr := &iam.ListRolesInput{PathPrefix: aws.String("/aws-service-role/ecs.amazonaws.com/")}
+	before, err := c.IAM.ListRoles(ctx, slr)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	r := berthWith(t, dir, env, "deploy", "--env", "e2e", "--yes")
 	mustSucceed(t, r, "first deploy")
@@ -278,9 +284,9 @@ func TestDeployRedeployAndScale(t *testing.T) {
 	}
 	// a fresh account has no ECS service-linked role: berth made it before the cluster
 	// (moto names it AWSServiceRoleForecs where AWS says AWSServiceRoleForECS: found by path)
-	roles, err := c.IAM.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String("/aws-service-role/ecs.amazonaws.com/")})
-	if err != nil || len(roles.Roles) != 1 || !strings.Contains(r.stdout, "created the ECS service-linked role") {
-		t.Errorf("the ECS service-linked role: %v %v", roles, err)
+	roles, err := c.IAM.ListRoles(ctx, slr)
+	if said := strings.Contains(r.stdout, "created the ECS service-linked role"); err != nil || len(roles.Roles) != 1 || said != (len(before.Roles) == 0) {
+		t.Errorf("the ECS service-linked role: %d role(s) before, %d after (%v); said it created one: %v", len(before.Roles), len(roles.Roles), err, said)
 	}
 	bucket := "berth-artifacts-123456789012-us-east-1"
 	if v, err := c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)}); err != nil || v.Status != "Enabled" {
