@@ -96,6 +96,9 @@ func (c Counts) Since(prev Counts) Counts {
 	return d
 }
 
+// Observe counts n response times of d.
+func (h *Histogram) Observe(d time.Duration, n uint64) { h[latencyBucket(d)] += n }
+
 // Quantile is the target response time below which a fraction q of those measured
 // fall: the middle of the bucket it falls in; 0 when none was measured.
 func (h *Histogram) Quantile(q float64) time.Duration {

@@ -54,7 +54,10 @@ type State struct {
 	URL      string         `json:"url,omitempty"`
 	PID      int            `json:"pid,omitempty"`
 	Replicas []ReplicaState `json:"replicas"`
-	Updated  time.Time      `json:"updated"`
+	// Traffic is what the load balancer saw: since berth up started, the last minute,
+	// and a series of 10-second points.
+	Traffic *Traffic  `json:"traffic,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // ReplicaState is one replica as status shows it.
@@ -66,6 +69,9 @@ type ReplicaState struct {
 	Health    string `json:"health"`
 	Reason    string `json:"reason,omitempty"`
 	Status    string `json:"status,omitempty"`
+	// Traffic is what the load balancer sent it: since it was registered, and the
+	// last minute.
+	Traffic *Traffic `json:"traffic,omitempty"`
 }
 
 // ControlDir is where the records live: the user's cache directory, or BERTH_CONTROL_DIR

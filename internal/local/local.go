@@ -95,6 +95,7 @@ type Runner struct {
 	stops       sync.WaitGroup
 	warned      map[string]bool
 	progress    progressLog
+	vitals      *monitor // the load balancer's counters, read every few seconds
 
 	cancel     context.CancelFunc // a stop asked for through the control endpoint
 	ctlReloads chan Reload        // reloads asked for through it
@@ -168,8 +169,9 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
-	r.lb = balancer
+	r.lb, r.vitals = balancer, newMonitor(balancer.Traffic, time.Now())
 	r.mu.Unlock()
+	go r.vitals.run(ctx, func(s string) { r.out.Printf("%s", s) })
 	srv := r.lb.Server()
 	go srv.Serve(ln)
 

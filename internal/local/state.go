@@ -13,9 +13,14 @@ import (
 // state is what this berth up runs now, for the control endpoint.
 func (r *Runner) state() State {
 	r.mu.Lock()
-	balancer, url := r.lb, r.url
+	balancer, url, mon := r.lb, r.url, r.vitals
 	r.mu.Unlock()
-	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: time.Now().UTC(), Replicas: []ReplicaState{}}
+	now := time.Now()
+	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: now.UTC(), Replicas: []ReplicaState{}}
+	var traffic map[string]*Traffic
+	if mon != nil {
+		st.Traffic, traffic = mon.traffic(now)
+	}
 	health := map[string][2]string{}
 	if balancer != nil {
 		for _, t := range balancer.Targets() {
@@ -27,7 +32,7 @@ func (r *Runner) state() State {
 		if h[0] == "" {
 			h[0] = "starting"
 		}
-		st.Replicas = append(st.Replicas, ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.dep.img.Revision, Health: h[0], Reason: h[1]})
+		st.Replicas = append(st.Replicas, ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.dep.img.Revision, Health: h[0], Reason: h[1], Traffic: traffic[rep.name]})
 	}
 	sort.Slice(st.Replicas, func(i, j int) bool { return st.Replicas[i].Name < st.Replicas[j].Name })
 	return st
@@ -90,7 +95,7 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 		}
 		st.Replicas = append(st.Replicas, ReplicaState{
 			Name: c.Labels[LabelReplica], Container: c.ID[:12], Addr: h.Addr, Revision: c.Labels[LabelRevision],
-			Health: h.Health, Reason: h.Reason, Status: c.Status,
+			Health: h.Health, Reason: h.Reason, Status: c.Status, Traffic: h.Traffic,
 		})
 	}
 	out := make([]State, 0, len(byService))

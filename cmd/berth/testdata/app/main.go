@@ -6,7 +6,7 @@
 //	APP_HEALTH_CODE  status of GET /health (200 by default)
 //	APP_GREETING     what GET / says, with the replica's host name
 //
-// GET /slow?ms=N answers after N milliseconds.
+// GET /slow?ms=N answers after N milliseconds; GET /status/N answers N.
 package main
 
 import (
@@ -47,6 +47,10 @@ func main() {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		fmt.Fprintf(w, "slow answer after %d ms from %s\n", ms, host)
+	})
+	mux.HandleFunc("GET /status/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		w.WriteHeader(code)
 	})
 	srv := &http.Server{Addr: ":" + envOr("PORT", "8080"), Handler: mux}
 	go func() {
