@@ -96,6 +96,7 @@ type Runner struct {
 	warned      map[string]bool
 	progress    progressLog
 	vitals      *monitor // the load balancer's counters, read every few seconds
+	readyOnce   sync.Once
 
 	cancel     context.CancelFunc // a stop asked for through the control endpoint
 	ctlReloads chan Reload        // reloads asked for through it
@@ -144,22 +145,26 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	if _, err := r.replicaEnv(ctx, m); err != nil {
 		return stopped(ctx, err)
 	}
+	// the engine's side is made ready while the image is: neither waits for the other
+	prepared := make(chan engineSide, 1)
+	go func() { prepared <- prepareEngine(ctx, cli, o.Env, m.Name) }()
 	begun := time.Now()
 	img, err := Resolve(ctx, cli, m, r.out)
+	side := <-prepared
+	if err == nil {
+		err = side.err
+	}
 	if err != nil {
+		if side.network != "" { // not left behind by a start that fails
+			removeAll(context.Background(), cli, o.Env, m.Name)
+		}
 		return stopped(ctx, err)
 	}
-	r.out.Printf("image %s (revision %s) ready in %s", img.Ref, img.Revision, time.Since(begun).Round(time.Millisecond))
+	r.out.Printf("image %s (revision %s) %s in %s", img.Ref, img.Revision, img.how(), time.Since(begun).Round(time.Millisecond))
 	r.primary, r.deployments = &deployment{id: 1, img: img, m: m}, 1
-	r.cpus = engineCPUs(ctx, cli)
-
-	if n, _, err := removeAll(ctx, cli, o.Env, m.Name); err != nil {
-		return stopped(ctx, err)
-	} else if n > 0 {
-		r.out.Printf("removed %d replica(s) left behind by an earlier run", n)
-	}
-	if r.network, err = ensureNetwork(ctx, cli, o.Env, m.Name); err != nil {
-		return stopped(ctx, err)
+	r.cpus, r.network = side.cpus, side.network
+	if side.removed > 0 {
+		r.out.Printf("removed %d replica(s) left behind by an earlier run", side.removed)
 	}
 	defer r.teardown()
 
@@ -177,13 +182,30 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 
 	exits, exitErrs := r.watchExits(ctx)
 	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
-	go r.announceReady(ctx, url)
 	err = r.schedule(ctx, exits, exitErrs)
 	if redirect != nil {
 		redirect.Close() // a redirect has nothing in flight worth waiting for
 	}
 	r.drainListener(srv)
 	return stopped(ctx, err)
+}
+
+// engineSide is what berth up prepares in the engine before replicas can start.
+type engineSide struct {
+	cpus    int
+	removed int    // containers an earlier run left behind
+	network string // made, or found
+	err     error
+}
+
+// prepareEngine removes what an earlier run of the service left behind and makes its
+// network.
+func prepareEngine(ctx context.Context, cli *client.Client, env, service string) engineSide {
+	s := engineSide{cpus: engineCPUs(ctx, cli)}
+	if s.removed, _, s.err = removeAll(ctx, cli, env, service); s.err == nil {
+		s.network, s.err = ensureNetwork(ctx, cli, env, service)
+	}
+	return s
 }
 
 // stopped turns what an interrupted start returns into the clean stop it is: once a
@@ -278,21 +300,6 @@ func (e *ListenError) Hint() string {
 	return "another process holds the address: stop it, or pass --listen 127.0.0.1:PORT"
 }
 
-func (r *Runner) announceReady(ctx context.Context, url string) {
-	for ctx.Err() == nil {
-		for _, t := range r.lb.Targets() {
-			if t.State == lb.Healthy {
-				r.out.Printf("ready: %s answers from %s", url, t.ID)
-				if r.o.Ready != nil {
-					close(r.o.Ready)
-				}
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func (r *Runner) spec(dep *deployment) replicaSpec {
 	r.mu.Lock()
 	r.serial++
@@ -306,7 +313,7 @@ func (r *Runner) spec(dep *deployment) replicaSpec {
 	return replicaSpec{
 		name: m.Name + "-" + strconv.Itoa(n), image: dep.img.Ref, network: r.network, env: r.o.Env,
 		service: m.Name, revision: dep.img.Revision, port: m.Port, nanoCPUs: r.nanoCPUs(m.CPU),
-		memory: m.Memory, vars: vars,
+		memory: m.Memory, vars: vars, publish: r.o.ViaPorts,
 	}
 }
 
@@ -349,9 +356,9 @@ func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, e
 		}
 		return nil, err
 	}
-	addr := net.JoinHostPort(st.ip, strconv.Itoa(dep.m.Port))
-	if r.o.ViaPorts || st.ip == "" {
-		addr = st.published
+	addr := st.published
+	if !r.o.ViaPorts && st.ip != "" {
+		addr = net.JoinHostPort(st.ip, strconv.Itoa(dep.m.Port))
 	}
 	rep := &replica{name: s.name, id: st.id, addr: addr, dep: dep, started: time.Now()}
 	r.mu.Lock()
@@ -483,6 +490,17 @@ func (r *Runner) onTargetChange(t lb.Target) {
 			msg += ": " + t.Reason
 		}
 		r.out.Printf("%s", msg)
+	}
+	if t.State == lb.Healthy {
+		r.readyOnce.Do(func() {
+			r.mu.Lock()
+			url := r.url
+			r.mu.Unlock()
+			r.out.Printf("ready: %s answers from %s", url, t.ID)
+			if r.o.Ready != nil {
+				close(r.o.Ready)
+			}
+		})
 	}
 	r.poke()
 }
