@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +47,29 @@ func TestUpWarmStartSkipsTheBuild(t *testing.T) {
 	out, _ := exec.Command("docker", "inspect", "-f", "{{json .HostConfig.PortBindings}}", ids[0]).Output()
 	if got := strings.TrimSpace(string(out)); got != "{}" && got != "null" {
 		t.Errorf("a replica publishes %s without --via-published-ports", got)
+	}
+}
+
+// A Dockerfile build pulls its base image; where the registry cannot be reached (this
+// machine reaches none), berth names the image, the registry, and what to do.
+func TestUpBaseImageThatCannotBePulledSaysWhatToDo(t *testing.T) {
+	needDocker(t)
+	if exec.Command("docker", "image", "inspect", "python:3.12").Run() == nil {
+		t.Skip("the engine has python:3.12: nothing to pull")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM python:3.12\nCOPY app.py /app.py\nCMD [\"python\", \"/app.py\"]\n")
+	writeFile(t, filepath.Join(dir, "app.py"), "print('hello')\n")
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: py\nimage:\n  build: .\nport: 8080\n")
+	r := berth(t, dir, "up", "--env", "e2e-py", "--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	t.Logf("stderr:\n%s", r.stderr)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	for _, want := range []string{"base image python:3.12 cannot be pulled from docker.io", "hint: ", "docker login docker.io",
+		"docker pull python:3.12", "registry mirror", "a Go app needs no base image"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("no %q in:\n%s", want, r.stderr)
+		}
 	}
 }
