@@ -73,3 +73,18 @@ func TestUpBaseImageThatCannotBePulledSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// A manifest whose port is not the one the app listens on gets, well within the grace
+// period, a message naming the port the app listens on and what to change.
+func TestUpNamesThePortTheAppListensOn(t *testing.T) {
+	dir := testApp(t, "wrongport", "count: 1\nenv:\n  PORT: \"3000\"\n") // the app listens on $PORT; port: is 8080
+	p := launchUp(t, dir, "e2e-port")
+	p.waitFor("wrongport-1 started", 3*time.Minute)
+	started := time.Now()
+	p.waitFor("wrongport-1: nothing listens on port 8080 (port: in berth.yml), but the app listens on 3000", 20*time.Second)
+	t.Logf("named %s after the replica started (the grace period is 60 s)", time.Since(started).Round(100*time.Millisecond))
+	p.waitFor("set port: in berth.yml to the port the app listens on", time.Second)
+	if strings.Contains(p.out.String(), "failed its health checks") {
+		t.Error("the replica was replaced before the port was named")
+	}
+}

@@ -66,6 +66,8 @@ type replica struct {
 	dep            *deployment
 	started        time.Time
 	stopping       bool
+	looks          int  // looks at where it listens so far (ports.go)
+	looking        bool // one is under way
 }
 
 // Runner is one running "berth up".

@@ -26,6 +26,7 @@ type deployment struct {
 	failed    int
 	nextStart time.Time
 	announced time.Time // the nextStart last reported
+	portNote  string    // what was said of where its replicas listen
 }
 
 func (d *deployment) String() string {
@@ -78,6 +79,7 @@ func (r *Runner) schedule(ctx context.Context, exits <-chan events.Message, errs
 // reconcile is one pass of the scheduler.
 func (r *Runner) reconcile(ctx context.Context) error {
 	desired := r.m.Count.Min
+	r.lookAtPorts()
 	r.replaceUnhealthy()
 	if r.breakerTripped(desired) {
 		r.rollback()
