@@ -8,7 +8,9 @@ import (
 	"github.com/berthdev/berth/internal/listening"
 )
 
-func sock(ip string, port int) listening.Socket { return listening.Socket{IP: net.ParseIP(ip), Port: port} }
+func sock(ip string, port int) listening.Socket {
+	return listening.Socket{IP: net.ParseIP(ip), Port: port}
+}
 
 func TestPortNote(t *testing.T) {
 	dns := sock("127.0.0.11", 41394)
