@@ -53,7 +53,8 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 			if err != nil {
 				return err
 			}
-			if err := extra.Describe(ctx, c.OutOrStdout(), m); err != nil {
+			out := local.NewOutput(c.OutOrStdout(), styleOf(c))
+			if err := extra.Describe(ctx, out, m); err != nil {
 				return err
 			}
 			cli, err := local.Connect(ctx)
@@ -71,14 +72,14 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 			}
 			var tlsConfig *tls.Config
 			if o.tls || (m.HTTPS() && !c.Flags().Changed("tls")) {
-				if tlsConfig, err = local.TLSConfig(c.OutOrStdout(), m); err != nil {
+				if tlsConfig, err = local.TLSConfig(out, m); err != nil {
 					return err
 				}
 			}
 			return local.Up(ctx, cli, local.Options{
 				Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(o.file) },
 				Env: o.env, Listen: listen, ViaPorts: o.viaPorts, TLS: tlsConfig, TLSListen: o.tlsListen,
-				Out: c.OutOrStdout(), Reloads: reloads, ReplicaEnv: extra.Vars,
+				Out: out, Reloads: reloads, ReplicaEnv: extra.Vars,
 			})
 		},
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +88,36 @@ func TestUpNamesThePortTheAppListensOn(t *testing.T) {
 	p.waitFor("set port: in berth.yml to the port the app listens on", time.Second)
 	if strings.Contains(p.out.String(), "failed its health checks") {
 		t.Error("the replica was replaced before the port was named")
+	}
+}
+
+// berth up on a terminal looks like the AWS commands' progress: each line starts with
+// the time since the start, and status words are coloured; NO_COLOR turns colour off.
+func TestUpOnATerminalColoursLikeTheAWSCommands(t *testing.T) {
+	dir := testApp(t, "colour", "count: 1\n")
+	needDocker(t)
+	elapsed := regexp.MustCompile(`(?m)^ +\d+\.\ds  `)
+	for _, noColor := range []bool{false, true} {
+		env := append(os.Environ(), "TERM=xterm")
+		if noColor {
+			env = append(env, "NO_COLOR=1")
+		}
+		p := startTTY(t, dir, env, "up", "--env", "e2e-colour", "--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+		p.waitFor("ready: ", 3*time.Minute)
+		p.send("\x03") // Ctrl-C
+		if code := p.wait(40 * time.Second); code != 0 {
+			t.Errorf("exit %d after Ctrl-C", code)
+		}
+		raw := p.out.String()
+		if n := len(elapsed.FindAllString(p.text(), -1)); n < 4 {
+			t.Errorf("NO_COLOR=%v: %d lines with an elapsed time:\n%s", noColor, n, p.text())
+		}
+		coloured := strings.Contains(raw, "\x1b[32mhealthy\x1b[0m") && strings.Contains(raw, "\x1b[32mready:\x1b[0m")
+		if coloured == noColor {
+			t.Errorf("NO_COLOR=%v: coloured %v:\n%q", noColor, coloured, raw)
+		}
+		if noColor && strings.Contains(raw, "\x1b[") {
+			t.Errorf("NO_COLOR=1, yet escape codes:\n%q", raw)
+		}
 	}
 }

@@ -124,6 +124,7 @@ type replicaSpec struct {
 	// reach container addresses; elsewhere nothing on the host reaches a replica but
 	// through its network (and publishing costs the start a fifth of a second).
 	publish bool
+	serial  int // 1 for the first replica of a berth up, counting up
 }
 
 // started is what the engine says of a replica it has just started.
@@ -254,33 +255,17 @@ func removeAll(ctx context.Context, cli *client.Client, env, service string) (co
 	return len(list), len(nets), nil
 }
 
-// streamLogs copies a replica's output to w, each line prefixed with its name.
-func streamLogs(ctx context.Context, cli *client.Client, id, name string, w *syncWriter) {
+// streamLogs copies a replica's output to w, each line prefixed with its name in the
+// n-th colour.
+func streamLogs(ctx context.Context, cli *client.Client, id, name string, n int, w *Output) {
 	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
 	if err != nil {
 		return
 	}
 	defer rc.Close()
-	pw := &prefixWriter{prefix: fmt.Sprintf("%-10s| ", name), w: w}
+	pw := &prefixWriter{prefix: w.st.Nth(n, fmt.Sprintf("%-10s|", name)) + " ", w: w}
 	stdcopy.StdCopy(pw, pw, rc)
 	pw.Flush()
-}
-
-// syncWriter serialises writes from many goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// Printf writes one message line.
-func (s *syncWriter) Printf(format string, args ...any) {
-	s.Write([]byte(fmt.Sprintf(format, args...) + "\n"))
 }
 
 type prefixWriter struct {

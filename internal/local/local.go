@@ -22,6 +22,7 @@ import (
 
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/style"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 )
@@ -43,7 +44,9 @@ type Options struct {
 	// their container addresses; required where the host cannot reach container
 	// addresses (Docker Desktop), and the default there.
 	ViaPorts bool
-	Out      io.Writer // progress and replica logs
+	// Out is where progress and replica logs go: an *Output (NewOutput) colours them
+	// for a terminal; another writer gets them plain, with the same elapsed times.
+	Out io.Writer
 	// Reloads asks to read the manifest again, rebuild, and apply what changed (SIGHUP,
 	// "berth reload", --watch). Nil for none. How a request arrives is the caller's
 	// business: this package only acts on it.
@@ -74,7 +77,8 @@ type replica struct {
 type Runner struct {
 	o       Options
 	cli     *client.Client
-	out     *syncWriter
+	out     *Output
+	st      style.Style
 	lb      *lb.Balancer
 	network string
 	url     string // where the load balancer answers
@@ -110,7 +114,8 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	m := o.Manifest
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &Runner{o: o, m: m, cli: cli, out: &syncWriter{w: o.Out}, replicas: map[string]*replica{},
+	out := NewOutput(o.Out, style.Plain())
+	r := &Runner{o: o, m: m, cli: cli, out: out, st: out.st, replicas: map[string]*replica{},
 		changed: make(chan struct{}, 1), warned: map[string]bool{}, cancel: cancel, ctlReloads: make(chan Reload, 1)}
 
 	// First the claim on the service: a second berth up of it stops here, before it
@@ -178,6 +183,7 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	r.mu.Lock()
 	r.lb, r.vitals = balancer, newMonitor(balancer.Traffic, time.Now())
 	r.mu.Unlock()
+	r.vitals.st = r.st
 	go r.vitals.run(ctx, func(s string) { r.out.Printf("%s", s) })
 	srv := r.lb.Server()
 	go srv.Serve(ln)
@@ -264,7 +270,7 @@ const defaultPorts = 20
 
 // listen opens the load balancer's address; an empty addr is the default: from port
 // first, moved up to the next free port when another process holds it.
-func listen(addr string, first int, out *syncWriter) (net.Listener, error) {
+func listen(addr string, first int, out *Output) (net.Listener, error) {
 	if addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -315,7 +321,7 @@ func (r *Runner) spec(dep *deployment) replicaSpec {
 	return replicaSpec{
 		name: m.Name + "-" + strconv.Itoa(n), image: dep.img.Ref, network: r.network, env: r.o.Env,
 		service: m.Name, revision: dep.img.Revision, port: m.Port, nanoCPUs: r.nanoCPUs(m.CPU),
-		memory: m.Memory, vars: vars, publish: r.o.ViaPorts,
+		memory: m.Memory, vars: vars, publish: r.o.ViaPorts, serial: n,
 	}
 }
 
@@ -366,7 +372,7 @@ func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, e
 	r.mu.Lock()
 	r.replicas[st.id] = rep
 	r.mu.Unlock()
-	go streamLogs(context.Background(), r.cli, st.id, s.name, r.out)
+	go streamLogs(context.Background(), r.cli, st.id, s.name, s.serial, r.out)
 	if st.exited {
 		r.exited(rep, strconv.Itoa(st.exitCode))
 		return rep, nil
@@ -433,7 +439,7 @@ func (r *Runner) exited(rep *replica, code string) {
 			when = "while healthy"
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s exited with code %s %s, %s after it started", rep.name, code, when, time.Since(rep.started).Round(100*time.Millisecond))
+		fmt.Fprintf(&b, "%s %s %s, %s after it started", rep.name, r.st.Red("exited with code "+code), when, time.Since(rep.started).Round(100*time.Millisecond))
 		if len(lines) == 0 {
 			b.WriteString("; it wrote nothing")
 		} else {
@@ -487,7 +493,7 @@ func (r *Runner) onTargetChange(t lb.Target) {
 		r.mu.Unlock()
 	}
 	if t.State == lb.Healthy || t.State == lb.Unhealthy {
-		msg := fmt.Sprintf("%s is %s", t.ID, t.State)
+		msg := fmt.Sprintf("%s is %s", t.ID, stateWord(r.st, string(t.State)))
 		if t.Reason != "" {
 			msg += ": " + t.Reason
 		}
@@ -498,7 +504,7 @@ func (r *Runner) onTargetChange(t lb.Target) {
 			r.mu.Lock()
 			url := r.url
 			r.mu.Unlock()
-			r.out.Printf("ready: %s answers from %s", url, t.ID)
+			r.out.Printf("%s %s answers from %s", r.st.Green("ready:"), url, t.ID)
 			if r.o.Ready != nil {
 				close(r.o.Ready)
 			}
@@ -557,7 +563,7 @@ func (r *Runner) teardown() {
 		r.lb.Close()
 	}
 	if _, _, err := removeAll(ctx, r.cli, r.o.Env, r.m.Name); err != nil {
-		r.out.Printf("cleanup: %v (run \"berth down\")", err)
+		r.out.Printf("%s %v (run \"berth down\")", r.st.Red("cleanup:"), err)
 	}
-	r.out.Printf("stopped: no container or network of berth's is left")
+	r.out.Printf("%s no container or network of berth's is left", r.st.Green("stopped:"))
 }

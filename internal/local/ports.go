@@ -62,7 +62,7 @@ func (r *Runner) lookAt(rep *replica) {
 	}
 	r.mu.Unlock()
 	if !said { // once per deployment: its other replicas listen where this one does
-		r.out.Printf("%s: %s", rep.name, note)
+		r.out.Printf("%s: %s", rep.name, r.st.Yellow(note))
 	}
 }
 

@@ -145,8 +145,8 @@ func (r *Runner) startUpTo(ctx context.Context, n int) error {
 		dep.announced = dep.nextStart
 		r.mu.Unlock()
 		if announce {
-			r.out.Printf("next start in %s: %d replica(s) in a row ended before they were healthy (the backoff doubles from 1 s to 60 s)",
-				wait.Round(100*time.Millisecond), failures)
+			r.out.Printf("%s: %d replica(s) in a row ended before they were healthy (the backoff doubles from 1 s to 60 s)",
+				r.st.Yellow("next start in "+wait.Round(100*time.Millisecond).String()), failures)
 		}
 		return nil
 	}
@@ -161,7 +161,7 @@ func (r *Runner) startUpTo(ctx context.Context, n int) error {
 			if first {
 				return err
 			}
-			r.out.Printf("start replica: %v", err)
+			r.out.Printf("%s %v", r.st.Red("start replica:"), err)
 			r.mu.Lock()
 			dep.failures++
 			dep.nextStart = time.Now().Add(backoff(dep.failures))
@@ -271,8 +271,8 @@ func breakerThreshold(desired int) int {
 // failed one drain as the old ones are back to the count.
 func (r *Runner) rollback() {
 	failed := r.primary
-	r.out.Printf("rollout failed: %d replica(s) of %s ended before they were healthy (the circuit breaker's threshold is %d); rolling back to %s",
-		failed.failed, failed, breakerThreshold(r.m.Count.Min), r.previous)
+	r.out.Printf("%s %d replica(s) of %s ended before they were healthy (the circuit breaker's threshold is %d); rolling back to %s",
+		r.st.Red("rollout failed:"), failed.failed, failed, breakerThreshold(r.m.Count.Min), r.previous)
 	r.primary, r.previous = r.previous, nil
 	r.primary.failures, r.primary.nextStart = 0, time.Time{}
 	r.progress.rollback = true
@@ -286,9 +286,9 @@ func (r *Runner) report(desired int) {
 	if len(old) == 0 && r.healthyCount(mine) >= desired && len(mine) == desired {
 		if rolling {
 			if r.progress.rollback {
-				r.out.Printf("rolled back: %d replica(s) of %s serve", desired, r.primary)
+				r.out.Printf("%s %d replica(s) of %s serve", r.st.Yellow("rolled back:"), desired, r.primary)
 			} else {
-				r.out.Printf("rollout complete: %d replica(s) of %s", desired, r.primary)
+				r.out.Printf("%s %d replica(s) of %s", r.st.Green("rollout complete:"), desired, r.primary)
 			}
 		}
 		r.previous, r.progress = nil, progressLog{}
@@ -300,7 +300,7 @@ func (r *Runner) report(desired int) {
 		if !ok || t.State == lb.Healthy || time.Since(rep.started) < 3*time.Second {
 			continue
 		}
-		waiting = append(waiting, fmt.Sprintf("%s %s for %s: %s", rep.name, t.State, time.Since(rep.started).Round(time.Second), t.Reason))
+		waiting = append(waiting, fmt.Sprintf("%s %s for %s: %s", rep.name, stateWord(r.st, string(t.State)), time.Since(rep.started).Round(time.Second), t.Reason))
 	}
 	if !rolling && len(waiting) == 0 {
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/lb"
+	"github.com/berthdev/berth/internal/style"
 )
 
 // The local load balancer sees every request, so berth up knows the service's vital
@@ -82,6 +83,7 @@ type reading struct {
 type monitor struct {
 	read    func() lb.Traffic
 	started time.Time
+	st      style.Style // of the summary line
 
 	mu       sync.Mutex
 	readings []reading // the last minute's, oldest first
@@ -132,7 +134,7 @@ func (m *monitor) sample(now time.Time) string {
 	switch {
 	case d.Requests > 0:
 		m.quiet = false
-		return summary(vitals(d, now.Sub(prev.at)), perTarget(tr, prev.tr, now.Sub(prev.at)))
+		return summary(m.st, vitals(d, now.Sub(prev.at)), perTarget(tr, prev.tr, now.Sub(prev.at)))
 	case !m.quiet:
 		m.quiet = true
 		return fmt.Sprintf("traffic: no requests in the last %s (%d since berth up started)", samplePeriod, tr.Total.Requests)
@@ -218,9 +220,13 @@ func perTarget(now, prev lb.Traffic, span time.Duration) []targetRate {
 }
 
 // summary is berth up's line for a period with requests.
-func summary(v Vitals, targets []targetRate) string {
+func summary(st style.Style, v Vitals, targets []targetRate) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "traffic: %s over the last %.0f s", v.text(), v.Seconds)
+	text := v.text()
+	if v.Errors5xx > 0 {
+		text = st.Red(text)
+	}
+	fmt.Fprintf(&b, "traffic: %s over the last %.0f s", text, v.Seconds)
 	if len(targets) > 0 {
 		b.WriteString(" (")
 		for i, t := range targets {
