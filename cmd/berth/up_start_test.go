@@ -121,3 +121,20 @@ func TestUpOnATerminalColoursLikeTheAWSCommands(t *testing.T) {
 		}
 	}
 }
+
+// berth reload of a berth.yml that does not load exits 2 with the manifest's error,
+// and the berth up keeps serving as it was.
+func TestReloadOfABrokenManifestExits2(t *testing.T) {
+	dir := testApp(t, "broken", "count: 1\n")
+	manifest := filepath.Join(dir, "berth.yml")
+	p := launchUp(t, dir, "e2e-broken")
+	p.waitFor("ready: ", 3*time.Minute)
+	writeFile(t, manifest, strings.Replace(readFile(t, manifest), "port: 8080", "port: 99999", 1))
+	r := berth(t, dir, "reload", "--env", p.env)
+	if r.code != 2 || !strings.Contains(r.stderr, "did not reload") || !strings.Contains(r.stderr, "port: 99999 is out of range") {
+		t.Errorf("reload of a broken berth.yml: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, code, err := getBody(p.url + "/"); err != nil || code != 200 {
+		t.Errorf("after the refused reload: %d %v", code, err)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/gofrs/flock"
 )
 
@@ -102,7 +105,9 @@ func files(env, service string) (record, lock string, err error) {
 // controller is what the control endpoint asks of the berth up it belongs to.
 type controller interface {
 	state() State
-	requestReload(Reload)
+	// requestReload checks that the manifest loads, and asks for the reload; an error
+	// says why it was not asked for.
+	requestReload(context.Context, Reload) error
 	requestStop()
 }
 
@@ -220,8 +225,15 @@ func controlHandler(rec Record, c controller) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(st)
 	})
-	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, _ *http.Request) {
-		c.requestReload(Reload{Why: "reload requested", Force: true})
+	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, req *http.Request) {
+		if err := c.requestReload(req.Context(), Reload{Why: "reload requested", Force: true}); err != nil {
+			refusal := reloadRefusal{Error: err.Error()}
+			errors.As(err, &refusal.Manifest)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			json.NewEncoder(w).Encode(refusal)
+			return
+		}
 		w.WriteHeader(http.StatusAccepted)
 	})
 	mux.HandleFunc("POST /v1/stop", func(w http.ResponseWriter, _ *http.Request) {
@@ -249,6 +261,12 @@ func (i Instance) call(ctx context.Context, method, path string) (*http.Response
 	resp, err := controlClient.Do(req)
 	if err != nil {
 		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnprocessableEntity {
+		defer resp.Body.Close()
+		var refusal reloadRefusal
+		json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&refusal)
+		return nil, &ReloadRefusedError{PID: i.PID, Reason: refusal.Error, Manifest: refusal.Manifest}
 	}
 	if resp.StatusCode/100 != 2 {
 		resp.Body.Close()
@@ -326,14 +344,45 @@ func Running(ctx context.Context, env string) ([]Instance, error) {
 	return out, nil
 }
 
-// Reload asks the berth up to read its manifest again and roll out.
+// Reload asks the berth up to read its manifest again and roll out. A manifest that
+// does not load is a *ReloadRefusedError, and nothing changes.
 func (i Instance) Reload(ctx context.Context) error {
 	resp, err := i.call(ctx, http.MethodPost, "/v1/reload")
+	var refused *ReloadRefusedError
+	if errors.As(err, &refused) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("ask berth up (pid %d) to reload: %w", i.PID, err)
 	}
 	resp.Body.Close()
 	return nil
+}
+
+// reloadRefusal is the control endpoint's answer to a reload it did not ask for.
+type reloadRefusal struct {
+	Error    string          `json:"error"`
+	Manifest *manifest.Error `json:"manifest,omitempty"` // set when the manifest is what is wrong
+}
+
+// ReloadRefusedError says the berth up did not reload: its berth.yml does not load (a
+// manifest error, exit code 2), or a secret has no value.
+type ReloadRefusedError struct {
+	PID      int
+	Reason   string
+	Manifest *manifest.Error
+}
+
+func (e *ReloadRefusedError) Error() string {
+	return fmt.Sprintf("berth up (pid %d) did not reload, its running configuration stays: %s", e.PID, e.Reason)
+}
+
+// Unwrap is the manifest error, so that berth exits as for any invalid manifest.
+func (e *ReloadRefusedError) Unwrap() error {
+	if e.Manifest == nil {
+		return nil
+	}
+	return e.Manifest
 }
 
 // Stop asks the berth up to stop as Ctrl-C does (drain, then remove its replicas) and

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berthdev/berth/internal/manifest"
 )
 
 // fakeUp is the controller side of a berth up, without Docker.
@@ -20,14 +22,18 @@ type fakeUp struct {
 	env, service string
 	reloads      atomic.Int32
 	stop         func()
+	refuse       error // what requestReload answers
 }
 
 func (f *fakeUp) state() State {
 	return State{Service: f.service, Env: f.env, URL: "http://127.0.0.1:8080",
 		Replicas: []ReplicaState{{Name: f.service + "-1", Container: "0123456789ab", Health: "healthy"}}}
 }
-func (f *fakeUp) requestReload(Reload) { f.reloads.Add(1) }
-func (f *fakeUp) requestStop()         { go f.stop() }
+func (f *fakeUp) requestReload(_ context.Context, r Reload) error {
+	f.reloads.Add(1)
+	return f.refuse
+}
+func (f *fakeUp) requestStop() { go f.stop() }
 
 func startFake(t *testing.T, env, service string) (*fakeUp, *control) {
 	t.Helper()
@@ -261,4 +267,25 @@ func (s *stuckUp) state() State {
 		<-s.release
 	}
 	return s.fakeUp.state()
+}
+
+// A berth up whose berth.yml does not load says so to "berth reload", as the manifest
+// error it is (berth exits 2 for it), and reloads nothing.
+func TestAReloadOfABrokenManifestIsRefused(t *testing.T) {
+	t.Setenv("BERTH_CONTROL_DIR", t.TempDir())
+	f, _ := startFake(t, "dev", "orders")
+	f.refuse = &manifest.Error{File: "berth.yml", Line: 3, Key: "port", Msg: "99999 is out of range (1-65535)"}
+	running, _ := Running(context.Background(), "dev")
+	inst, err := Pick(running, "dev", "orders", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = inst.Reload(context.Background())
+	if !manifest.IsManifestError(err) || !strings.Contains(err.Error(), "did not reload") || !strings.Contains(err.Error(), "berth.yml:3: port: 99999 is out of range") {
+		t.Errorf("reload of a broken manifest: %v", err)
+	}
+	f.refuse = errors.New("secrets.API_KEY: no value")
+	if err := inst.Reload(context.Background()); err == nil || manifest.IsManifestError(err) || !strings.Contains(err.Error(), "API_KEY") {
+		t.Errorf("reload without a secret: %v", err)
+	}
 }

@@ -38,11 +38,23 @@ func (r *Runner) state() State {
 	return st
 }
 
-func (r *Runner) requestReload(why Reload) {
+func (r *Runner) requestReload(ctx context.Context, why Reload) error {
+	if r.o.Load != nil {
+		m, err := r.o.Load()
+		if err != nil {
+			r.out.Printf("reload (%s): %v; nothing changed, the running configuration stays", why.Why, err)
+			return err
+		}
+		if _, err := r.replicaEnv(ctx, m); err != nil {
+			r.out.Printf("reload (%s): %v; nothing changed, the running configuration stays", why.Why, err)
+			return err
+		}
+	}
 	select {
 	case r.ctlReloads <- why:
 	default: // one is pending: it reads everything as it is then
 	}
+	return nil
 }
 
 func (r *Runner) requestStop() {
