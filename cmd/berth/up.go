@@ -3,9 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/manifest"
@@ -43,12 +40,8 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, more, stop := local.OnInterrupt(c.Context()) // a second Ctrl-C hurries, a third leaves
 			defer stop()
-			go func() {
-				<-ctx.Done()
-				stop() // a second Ctrl-C quits at once
-			}()
 			extra, err := local.NewReplicaEnv(ctx, o.awsProfile)
 			if err != nil {
 				return err
@@ -79,7 +72,7 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 			return local.Up(ctx, cli, local.Options{
 				Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(o.file) },
 				Env: o.env, Listen: listen, ViaPorts: o.viaPorts, TLS: tlsConfig, TLSListen: o.tlsListen,
-				Out: out, Reloads: reloads, ReplicaEnv: extra.Vars,
+				Out: out, Reloads: reloads, ReplicaEnv: extra.Vars, Interrupts: more,
 			})
 		},
 	}

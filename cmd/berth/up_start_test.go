@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -136,5 +138,62 @@ func TestReloadOfABrokenManifestExits2(t *testing.T) {
 	}
 	if _, code, err := getBody(p.url + "/"); err != nil || code != 200 {
 		t.Errorf("after the refused reload: %d %v", code, err)
+	}
+}
+
+// A second Ctrl-C while berth up drains stops it at once and still removes everything;
+// a third leaves before that is done and names what it left and how to remove it.
+func TestUpSecondAndThirdCtrlC(t *testing.T) {
+	dir := testApp(t, "hurry", "count: 1\n")
+	p := launchUp(t, dir, "e2e-hurry")
+	p.waitFor("ready: ", 3*time.Minute)
+	go getBody(p.url + "/slow?ms=20000") // keeps the drain waiting its 10 s
+	time.Sleep(300 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGINT)
+	p.waitFor("stopping: no new connections", 5*time.Second)
+	sent := time.Now()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if err := p.wait(); err != nil {
+		t.Errorf("exit after a second Ctrl-C: %v, want 0", err)
+	}
+	t.Logf("stopped %s after the second Ctrl-C", time.Since(sent).Round(100*time.Millisecond))
+	if d := time.Since(sent); d > 8*time.Second {
+		t.Errorf("the second Ctrl-C took %s to stop: the drain was not cut", d)
+	}
+	for _, want := range []string{"second Ctrl-C: stopping at once", `"berth down --env e2e-hurry --service hurry" removes it`, "stopped: no container or network of berth's is left"} {
+		if !strings.Contains(p.out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, p.out.String())
+		}
+	}
+	if c, n := labelled(t, "container", p.env), labelled(t, "network", p.env); len(c)+len(n) > 0 {
+		t.Errorf("after a second Ctrl-C: containers %v, networks %v remain", c, n)
+	}
+
+	q := launchUp(t, dir, "e2e-hurry")
+	q.waitFor("ready: ", time.Minute)
+	for range 3 {
+		q.cmd.Process.Signal(syscall.SIGINT)
+		time.Sleep(20 * time.Millisecond)
+	}
+	err := q.wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("exit after a third Ctrl-C: %v, want 1", err)
+	}
+	out := q.out.String()
+	if !strings.Contains(out, "stopped before the cleanup was done: left ") || !strings.Contains(out, `hint: "berth down --env e2e-hurry --service hurry" removes them`) {
+		t.Errorf("the third Ctrl-C does not say what it left:\n%s", out)
+	}
+	for _, id := range labelled(t, "container", q.env) {
+		name, _ := exec.Command("docker", "inspect", "-f", "{{.Name}}", id).Output()
+		if n := strings.TrimPrefix(strings.TrimSpace(string(name)), "/"); n != "" && !strings.Contains(out, n) {
+			t.Errorf("container %s is left and not named:\n%s", n, out)
+		}
+	}
+	for _, id := range labelled(t, "network", q.env) {
+		name, _ := exec.Command("docker", "network", "inspect", "-f", "{{.Name}}", id).Output()
+		if n := strings.TrimSpace(string(name)); n != "" && !strings.Contains(out, n) {
+			t.Errorf("network %s is left and not named:\n%s", n, out)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -222,8 +223,8 @@ func tailLogs(ctx context.Context, cli *client.Client, id string, n int) []strin
 func containerName(s replicaSpec) string { return "berth-" + s.env + "-" + s.name }
 
 // removeAll stops and removes every container and network berth made for env and
-// service (empty: any).
-func removeAll(ctx context.Context, cli *client.Client, env, service string) (containers, networks int, err error) {
+// service (empty: any); containers get grace seconds after SIGTERM.
+func removeAll(ctx context.Context, cli *client.Client, env, service string, grace int) (containers, networks int, err error) {
 	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(env, service)})
 	if err != nil {
 		return 0, 0, fmt.Errorf("list containers: %w", err)
@@ -234,9 +235,13 @@ func removeAll(ctx context.Context, cli *client.Client, env, service string) (co
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			timeout := 10
-			cli.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &timeout})
-			errs[i] = cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+			if grace > 0 {
+				cli.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &grace})
+			}
+			err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+			if !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) { // gone, or going: a removal under way
+				errs[i] = err
+			}
 		}()
 	}
 	wg.Wait()
@@ -248,7 +253,13 @@ func removeAll(ctx context.Context, cli *client.Client, env, service string) (co
 		return len(list), 0, fmt.Errorf("list networks: %w", err)
 	}
 	for _, n := range nets {
-		if err := cli.NetworkRemove(ctx, n.ID); err != nil {
+		// a container whose removal is under way may hold it for a moment still
+		err := cli.NetworkRemove(ctx, n.ID)
+		for try := 0; err != nil && !cerrdefs.IsNotFound(err) && try < 20 && ctx.Err() == nil; try++ {
+			time.Sleep(250 * time.Millisecond)
+			err = cli.NetworkRemove(ctx, n.ID)
+		}
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			return len(list), 0, fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -51,6 +52,9 @@ type Options struct {
 	// "berth reload", --watch). Nil for none. How a request arrives is the caller's
 	// business: this package only acts on it.
 	Reloads <-chan Reload
+	// Interrupts are the signals after the one that ended ctx (OnInterrupt): the first
+	// makes berth up stop at once, the next leave before it is done. Nil for none.
+	Interrupts <-chan os.Signal
 	// Ready, if set, is closed once the first replicas are healthy.
 	Ready chan<- string
 	// ReplicaEnv is what every replica gets besides the manifest's env: the values of
@@ -106,17 +110,38 @@ type Runner struct {
 
 	cancel     context.CancelFunc // a stop asked for through the control endpoint
 	ctlReloads chan Reload        // reloads asked for through it
+	hurry      chan struct{}      // closed on a second Ctrl-C: stop at once
 }
 
 // Up runs the service until ctx ends, then drains and removes everything it made. A
-// stop by ctx is a clean stop: Up returns nil.
+// stop by ctx is a clean stop: Up returns nil. While it stops, a signal on
+// o.Interrupts (a second Ctrl-C) makes it stop at once, and another one makes it
+// return before it is done, with a *LeftBehindError that names what is left.
 func Up(ctx context.Context, cli *client.Client, o Options) error {
-	m := o.Manifest
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := NewOutput(o.Out, style.Plain())
-	r := &Runner{o: o, m: m, cli: cli, out: out, st: out.st, replicas: map[string]*replica{},
-		changed: make(chan struct{}, 1), warned: map[string]bool{}, cancel: cancel, ctlReloads: make(chan Reload, 1)}
+	r := &Runner{o: o, m: o.Manifest, cli: cli, out: out, st: out.st, replicas: map[string]*replica{},
+		changed: make(chan struct{}, 1), warned: map[string]bool{}, cancel: cancel, ctlReloads: make(chan Reload, 1),
+		hurry: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- r.up(ctx) }()
+	for n := 0; ; n++ {
+		select {
+		case err := <-done:
+			return err
+		case <-o.Interrupts:
+			if n == 0 {
+				r.hurryUp()
+				continue
+			}
+			return r.leftBehind()
+		}
+	}
+}
+
+func (r *Runner) up(ctx context.Context) error {
+	o, m, cli := r.o, r.m, r.cli
 
 	// First the claim on the service: a second berth up of it stops here, before it
 	// touches anything of the first one's.
@@ -163,7 +188,7 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	}
 	if err != nil {
 		if side.network != "" { // not left behind by a start that fails
-			removeAll(context.Background(), cli, o.Env, m.Name)
+			removeAll(context.Background(), cli, o.Env, m.Name, 0)
 		}
 		return stopped(ctx, err)
 	}
@@ -210,7 +235,7 @@ type engineSide struct {
 // network.
 func prepareEngine(ctx context.Context, cli *client.Client, env, service string) engineSide {
 	s := engineSide{cpus: engineCPUs(ctx, cli)}
-	if s.removed, _, s.err = removeAll(ctx, cli, env, service); s.err == nil {
+	if s.removed, _, s.err = removeAll(ctx, cli, env, service, 10); s.err == nil {
 		s.network, s.err = ensureNetwork(ctx, cli, env, service)
 	}
 	return s
@@ -224,20 +249,6 @@ func stopped(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
-}
-
-// drainListener stops accepting connections and lets the requests in flight finish,
-// up to the deregistration delay, before the replicas are stopped: what the ALB does
-// for a target that is deregistered, done here for all of them at once.
-func (r *Runner) drainListener(srv *lb.Server) {
-	delay := time.Duration(r.m.LoadBalancer.DeregistrationDelay) * time.Second
-	r.out.Printf("stopping: no new connections; requests in flight get up to %s", delay)
-	ctx, cancel := context.WithTimeout(context.Background(), delay)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close() // the delay is over: cut what is left, as the ALB does
-		r.out.Printf("deregistration delay over: requests still in flight were cut")
-	}
 }
 
 func lbConfig(m *manifest.Manifest, ln net.Listener) lb.Config {
@@ -410,19 +421,6 @@ func (r *Runner) stop(rep *replica, why string) {
 	}()
 }
 
-// remove drains the replica from the load balancer, then stops it (SIGTERM, and SIGKILL
-// after 10 s where ECS waits 30 s) and removes it.
-func (r *Runner) remove(ctx context.Context, rep *replica) {
-	r.lb.Deregister(ctx, rep.name)
-	timeout := 10
-	r.cli.ContainerStop(context.Background(), rep.id, container.StopOptions{Timeout: &timeout})
-	r.cli.ContainerRemove(context.Background(), rep.id, container.RemoveOptions{Force: true})
-	r.mu.Lock()
-	delete(r.replicas, rep.id)
-	r.mu.Unlock()
-	r.poke()
-}
-
 // exited handles a replica that exited on its own: it is reported with its exit code
 // and last lines, counted as a failure if it never became healthy, and removed.
 func (r *Runner) exited(rep *replica, code string) {
@@ -542,28 +540,4 @@ func (r *Runner) snapshot() []*replica {
 		out = append(out, rep)
 	}
 	return out
-}
-
-// teardown drains and removes every replica, then the network.
-func (r *Runner) teardown() {
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	reps := r.live()
-	if len(reps) > 0 {
-		r.out.Printf("stopping %d replica(s)", len(reps))
-	}
-	for _, rep := range reps {
-		if r.markStopping(rep) {
-			r.stops.Add(1)
-			go func() { defer r.stops.Done(); r.remove(ctx, rep) }()
-		}
-	}
-	r.stops.Wait()
-	if r.lb != nil {
-		r.lb.Close()
-	}
-	if _, _, err := removeAll(ctx, r.cli, r.o.Env, r.m.Name); err != nil {
-		r.out.Printf("%s %v (run \"berth down\")", r.st.Red("cleanup:"), err)
-	}
-	r.out.Printf("%s no container or network of berth's is left", r.st.Green("stopped:"))
 }

@@ -143,6 +143,6 @@ func Down(ctx context.Context, cli *client.Client, env, service string, progress
 		}
 		stopped = append(stopped, inst)
 	}
-	containers, networks, err = removeAll(ctx, cli, env, service)
+	containers, networks, err = removeAll(ctx, cli, env, service, 10)
 	return stopped, containers, networks, err
 }
