@@ -197,3 +197,23 @@ func TestUpSecondAndThirdCtrlC(t *testing.T) {
 		}
 	}
 }
+
+// An image whose command does not exist is a replica that crashes at once: berth up
+// says why, backs off and tries again, and keeps running (it used to exit).
+func TestUpImageWithoutItsCommandBacksOff(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\nCOPY hello.txt /hello.txt\nENTRYPOINT [\"/app/missing\"]\n")
+	writeFile(t, filepath.Join(dir, "hello.txt"), "hello\n")
+	writeFile(t, filepath.Join(dir, "berth.yml"), "name: nocmd\nimage:\n  build: .\nport: 8080\ncount: 1\n")
+	p := launchUp(t, dir, "e2e-nocmd")
+	p.waitFor("nocmd-1 could not start: exec: \"/app/missing\"", 3*time.Minute)
+	p.waitFor("next start in 1s", 5*time.Second)
+	p.waitFor("nocmd-2 could not start", 10*time.Second)
+	p.waitFor("next start in 2s", 5*time.Second)
+	if _, code, _ := getBody(p.url + "/"); code != 503 {
+		t.Errorf("with no replica: %d, want 503", code)
+	}
+	if err := p.interrupt(); err != nil {
+		t.Errorf("Ctrl-C: %v, want exit 0", err)
+	}
+}

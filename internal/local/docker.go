@@ -173,6 +173,9 @@ func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (sta
 	st := started{id: created.ID}
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		cli.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
+		if strings.Contains(err.Error(), "OCI runtime") { // runc's and crun's words for a process that did not start
+			return started{}, &cannotStartError{replica: s.name, err: err}
+		}
 		return started{}, fmt.Errorf("start replica %s: %w", s.name, err)
 	}
 	info, err := cli.ContainerInspect(ctx, created.ID)
@@ -194,6 +197,30 @@ func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (sta
 	}
 	return st, nil
 }
+
+// cannotStartError says the engine accepted a replica but could not start its
+// process: a command that does not exist or cannot run in the image. ECS calls it
+// CannotStartContainerError and treats it as a task that stopped: so does berth up.
+type cannotStartError struct {
+	replica string
+	err     error
+}
+
+func (e *cannotStartError) Error() string {
+	return fmt.Sprintf("%s could not start: %s", e.replica, e.reason())
+}
+
+// reason is the runtime's own words, without the layers of the engine's around them
+// ("failed to create task for container: failed to create shim task: ...").
+func (e *cannotStartError) reason() string {
+	msg := e.err.Error()
+	if i := strings.LastIndex(msg, "exec: "); i >= 0 {
+		msg = msg[i:]
+	}
+	return strings.TrimSuffix(msg, ": unknown")
+}
+
+func (e *cannotStartError) Unwrap() error { return e.err }
 
 // engineCPUs is how many CPUs the Docker engine has, 0 when it does not say.
 func engineCPUs(ctx context.Context, cli *client.Client) int {

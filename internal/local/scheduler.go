@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -154,6 +155,18 @@ func (r *Runner) startUpTo(ctx context.Context, n int) error {
 		if _, err := r.startReplica(ctx, dep); err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			var cannot *cannotStartError
+			if errors.As(err, &cannot) {
+				// a replica that cannot start is a replica that crashed at once
+				r.out.Printf("%s %s: %s", cannot.replica, r.st.Red("could not start"), cannot.reason())
+				r.mu.Lock()
+				dep.failures++
+				dep.failed++
+				dep.nextStart = time.Now().Add(backoff(dep.failures))
+				r.mu.Unlock()
+				r.poke() // the backoff is announced at once, as after an exit
+				break
 			}
 			r.mu.Lock()
 			first := r.serial <= 1 && len(r.replicas) == 0
