@@ -27,5 +27,9 @@ func TLSConfig(w io.Writer, m *manifest.Manifest) (*tls.Config, error) {
 		why = "domain " + m.Domain.Name + " in berth.yml (--tls=false serves plain HTTP)"
 	}
 	fmt.Fprintf(w, "HTTPS (%s) with berth's local certificate authority %s: trust it, or \"curl --cacert %s\"\n", why, files.CA, files.CA)
+	if files.NewCA {
+		fmt.Fprintf(w, "the authority is new, valid for localhost and loopback addresses only, until %s: trust it anew (berth makes the next one a week before)\n",
+			files.CAExpires.Local().Format(time.DateOnly))
+	}
 	return files.Config()
 }
