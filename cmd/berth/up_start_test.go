@@ -217,3 +217,23 @@ func TestUpImageWithoutItsCommandBacksOff(t *testing.T) {
 		t.Errorf("Ctrl-C: %v, want exit 0", err)
 	}
 }
+
+// berth up keeps its control records, and its TLS keys, only where no other user can
+// write: a world-writable directory is refused with how to fix it.
+func TestUpRefusesWorldWritableStateDirectories(t *testing.T) {
+	needDocker(t)
+	dir := testApp(t, "unsafe", "count: 1\n")
+	shared := t.TempDir()
+	os.Chmod(shared, 0o777)
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	r := berthWith(t, dir, append(os.Environ(), "BERTH_CONTROL_DIR="+shared), "up", "--env", "e2e-unsafe", "--listen", listen)
+	if r.code != 1 || !strings.Contains(r.stderr, "control directory "+shared+" is writable by every user (mode 0777)") ||
+		!strings.Contains(r.stderr, "hint: chmod go-w "+shared) {
+		t.Errorf("a world-writable control directory: exit %d\n%s", r.code, r.stderr)
+	}
+	r = berthWith(t, dir, append(os.Environ(), "BERTH_TLS_DIR="+shared), "up", "--tls", "--env", "e2e-unsafe", "--listen", listen)
+	if r.code != 1 || !strings.Contains(r.stderr, "TLS directory "+shared+" is writable by every user") ||
+		!strings.Contains(r.stderr, "hint: chmod go-w "+shared+" (berth makes it 0700), or set BERTH_TLS_DIR") {
+		t.Errorf("a world-writable TLS directory: exit %d\n%s", r.code, r.stderr)
+	}
+}

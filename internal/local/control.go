@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/localtls"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/gofrs/flock"
 )
@@ -90,6 +91,17 @@ func ControlDir() (string, error) {
 	return filepath.Join(dir, "berth", "up"), nil
 }
 
+// privateControlDirs refuses an environment's directory of records, or the directory
+// above it, that other users may write to.
+func privateControlDirs(envDir string) error {
+	for _, d := range []string{filepath.Dir(envDir), envDir} {
+		if err := localtls.CheckPrivate(d, "control directory", "BERTH_CONTROL_DIR"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // files are where the record and the lock of (env, service) are. The names were
 // validated (lower-case letters, digits, hyphens) before they got here: no path
 // separator, no "..".
@@ -145,6 +157,9 @@ func startControl(ctx context.Context, env, service string, c controller) (*cont
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("control record: %w", err)
+	}
+	if err := privateControlDirs(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	lock := flock.New(lockPath, flock.SetPermissions(0o600))
 	ok, err := lock.TryLock()
@@ -318,6 +333,11 @@ func Running(ctx context.Context, env string) ([]Instance, error) {
 		pattern = filepath.Join(dir, "*", "*.json")
 	}
 	paths, _ := filepath.Glob(pattern)
+	for _, p := range paths {
+		if err := privateControlDirs(filepath.Dir(p)); err != nil {
+			return nil, err
+		}
+	}
 	var out []Instance
 	for _, p := range paths {
 		if info, err := os.Lstat(p); err != nil || !info.Mode().IsRegular() {

@@ -9,11 +9,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/berthdev/berth/internal/localtls"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -287,5 +289,28 @@ func TestAReloadOfABrokenManifestIsRefused(t *testing.T) {
 	f.refuse = errors.New("secrets.API_KEY: no value")
 	if err := inst.Reload(context.Background()); err == nil || manifest.IsManifestError(err) || !strings.Contains(err.Error(), "API_KEY") {
 		t.Errorf("reload without a secret: %v", err)
+	}
+}
+
+// Records and locks are kept only where no other user can write: a control directory
+// anyone may write to is refused, before anything is claimed or believed.
+func TestAWorldWritableControlDirectoryIsRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("modes")
+	}
+	dir := t.TempDir()
+	t.Setenv("BERTH_CONTROL_DIR", dir)
+	os.Chmod(dir, 0o777)
+	var unsafe *localtls.UnsafeDirError
+	_, err := startControl(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
+	if !errors.As(err, &unsafe) || !strings.Contains(err.Error(), "is writable by every user (mode 0777)") {
+		t.Errorf("claim in a world-writable directory: %v", err)
+	}
+	os.Chmod(dir, 0o700)
+	os.MkdirAll(filepath.Join(dir, "dev"), 0o700)
+	os.Chmod(filepath.Join(dir, "dev"), 0o777)
+	plantRecord(t, Record{Env: "dev", Service: "orders", PID: 1, Control: "127.0.0.1:1", Token: "x"})
+	if _, err := Running(context.Background(), "dev"); !errors.As(err, &unsafe) {
+		t.Errorf("records read from a world-writable directory: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/berthdev/berth/internal/image"
+	"github.com/berthdev/berth/internal/localtls"
 	"github.com/berthdev/berth/internal/manifest"
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -106,8 +107,8 @@ func lastBuild(ctx context.Context, cli *client.Client, o image.GoOptions, input
 		return Image{}, false
 	}
 	path, err := buildRecordPath(o)
-	if err != nil {
-		return Image{}, false
+	if err != nil || localtls.CheckPrivate(filepath.Dir(path), "build directory", "XDG_CACHE_HOME") != nil {
+		return Image{}, false // a record someone else could have written is not believed
 	}
 	var rec buildRecord
 	if b, err := os.ReadFile(path); err != nil || json.Unmarshal(b, &rec) != nil || rec.Inputs != inputs {

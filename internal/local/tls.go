@@ -2,6 +2,7 @@ package local
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -19,8 +20,12 @@ func TLSConfig(w io.Writer, m *manifest.Manifest) (*tls.Config, error) {
 		return nil, err
 	}
 	files, err := localtls.Ensure(dir, time.Now())
-	if err != nil {
+	var unsafe *localtls.UnsafeDirError
+	if err != nil && !errors.As(err, &unsafe) { // that one has its own hint
 		return nil, hint.Wrap(err, "set "+localtls.DirEnv+" to a directory berth may write")
+	}
+	if err != nil {
+		return nil, err
 	}
 	why := "--tls"
 	if m.HTTPS() {

@@ -88,6 +88,9 @@ func Ensure(dir string, now time.Time) (*Files, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("local TLS: %w", err)
 	}
+	if err := CheckPrivate(dir, "TLS directory", DirEnv); err != nil {
+		return nil, err
+	}
 	ca, caKey, err := load(f.CA, caKeyFile)
 	if err != nil || now.After(ca.NotAfter.Add(-renewBefore)) || !constrained(ca) {
 		if ca, caKey, err = makeAuthority(f.CA, caKeyFile, now); err != nil {

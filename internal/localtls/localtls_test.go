@@ -4,9 +4,12 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -157,5 +160,21 @@ func TestAClientThatTrustsTheAuthorityVerifiesLocalhost(t *testing.T) {
 	if c, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "example.com"}); err == nil {
 		c.Close()
 		t.Error("the certificate is valid for a name that is not local")
+	}
+}
+
+func TestAWorldWritableTLSDirectoryIsRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("modes")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o777)
+	_, err := Ensure(dir, time.Now())
+	var unsafe *UnsafeDirError
+	if !errors.As(err, &unsafe) || !strings.Contains(unsafe.Hint(), "chmod go-w "+dir) {
+		t.Errorf("keys in a world-writable directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ca-key.pem")); err == nil {
+		t.Error("a key was written there")
 	}
 }
