@@ -87,6 +87,17 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 	return c
 }
 
+// validTarget checks --env, and --service when given, as berth.yml's names are checked.
+func validTarget(env, service string) error {
+	if err := manifest.ValidEnv(env); err != nil {
+		return usageErrorf("--env: %v", err)
+	}
+	if err := manifest.CheckName(service); service != "" && err != nil {
+		return usageErrorf("--service: %v", err)
+	}
+	return nil
+}
+
 func envFlag(c *cobra.Command, env *string) {
 	c.Flags().StringVar(env, "env", "dev", "environment name")
 }
@@ -106,8 +117,8 @@ berth up through its control endpoint, never by a process id.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if all {
 				env, service = "", ""
-			} else if err := manifest.ValidEnv(env); err != nil {
-				return usageErrorf("--env: %v (--all for every environment)", err)
+			} else if err := validTarget(env, service); err != nil {
+				return err
 			}
 			cli, err := local.Connect(c.Context())
 			if err != nil {
@@ -149,8 +160,8 @@ the one --service names, else the one of the berth.yml at hand, else the only on
 			if m, err := manifest.Load(file); err == nil {
 				mine = m.Name
 			}
-			if err := manifest.ValidEnv(env); err != nil {
-				return usageErrorf("--env: %v", err)
+			if err := validTarget(env, service); err != nil {
+				return err
 			}
 			running, err := local.Running(c.Context(), env)
 			if err != nil {

@@ -237,3 +237,16 @@ func TestUpRefusesWorldWritableStateDirectories(t *testing.T) {
 		t.Errorf("a world-writable TLS directory: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// --service is a name, checked as --env is: anything else is a usage error (exit 2),
+// before any berth up is asked anything.
+func TestServiceFlagIsValidatedLikeEnv(t *testing.T) {
+	for _, cmd := range []string{"down", "reload"} {
+		for _, bad := range []string{"../orders", "Orders", "a--b", "x,y=z"} {
+			r := berth(t, t.TempDir(), cmd, "--env", "dev", "--service", bad)
+			if r.code != 2 || !strings.HasPrefix(r.stderr, "berth: --service: ") {
+				t.Errorf("%s --service %q: exit %d %q, want 2 and a --service error", cmd, bad, r.code, r.stderr)
+			}
+		}
+	}
+}
