@@ -80,7 +80,9 @@ type Balancer struct {
 	next     uint64
 	onChange func(Target)
 	retired  []retired
-	gone     Counts
+
+	trafficMu sync.Mutex // Traffic's: gone is the sum of targets that left long ago
+	gone      Counts
 }
 
 // New makes a balancer; onChange, if set, hears every state change.

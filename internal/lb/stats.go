@@ -136,30 +136,42 @@ type retired struct {
 
 // Traffic reads the counters. A deregistered target's counts stay in the total; those
 // that left more than a minute ago (nothing of theirs can still be in flight but a
-// long stream) are folded into one sum.
+// long stream) are folded into one sum. The balancer's lock, which every request takes
+// to pick a target, is held only to copy the lists.
 func (b *Balancer) Traffic() Traffic {
+	b.trafficMu.Lock() // one reader at a time: a fold is never seen half done
+	defer b.trafficMu.Unlock()
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	tr := Traffic{Targets: make(map[string]Counts, len(b.targets))}
-	tr.Total = b.unrouted.counts()
-	for _, t := range b.targets {
+	targets := append([]*target(nil), b.targets...)
+	var fold []*stats
+	kept := b.retired[:0]
+	for _, r := range b.retired {
+		if time.Since(r.at) > time.Minute {
+			fold = append(fold, r.s)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	clear(b.retired[len(kept):])
+	b.retired = kept
+	recent := make([]*stats, len(kept))
+	for i, r := range kept {
+		recent[i] = r.s
+	}
+	b.mu.Unlock()
+
+	for _, s := range fold {
+		b.gone.Add(s.counts())
+	}
+	tr := Traffic{Total: b.unrouted.counts(), Targets: make(map[string]Counts, len(targets))}
+	tr.Total.Add(b.gone)
+	for _, t := range targets {
 		c := t.stats.counts()
 		tr.Targets[t.id] = c
 		tr.Total.Add(c)
 	}
-	kept := b.retired[:0]
-	for _, r := range b.retired {
-		if time.Since(r.at) > time.Minute {
-			b.gone.Add(r.s.counts())
-			continue
-		}
-		kept = append(kept, r)
+	for _, s := range recent {
+		tr.Total.Add(s.counts())
 	}
-	clear(b.retired[len(kept):])
-	b.retired = kept
-	for _, r := range b.retired {
-		tr.Total.Add(r.s.counts())
-	}
-	tr.Total.Add(b.gone)
 	return tr
 }

@@ -110,6 +110,15 @@ func TestTrafficCountsRequestsErrorsAndResponseTimes(t *testing.T) {
 		t.Errorf("after the failing target left: targets %v, total %d requests %d 5xx; want its counts kept in the total",
 			keys(after.Targets), after.Total.Requests, after.Total.Errors)
 	}
+	// a minute later its counts are folded into one sum, still in the total
+	b.mu.Lock()
+	b.retired[0].at = time.Now().Add(-2 * time.Minute)
+	b.mu.Unlock()
+	for range 2 {
+		if later := b.Traffic(); later.Total.Requests != 23 || later.Total.Errors != 13 || len(b.retired) != 0 {
+			t.Errorf("after the fold: %d requests %d 5xx, %d retired kept", later.Total.Requests, later.Total.Errors, len(b.retired))
+		}
+	}
 	since := after.Total.Since(tr.Total)
 	if since.Requests != 0 || since.Errors != 0 {
 		t.Errorf("nothing happened, yet %d requests since", since.Requests)
