@@ -18,8 +18,13 @@ func (r *Runner) state() State {
 	now := time.Now()
 	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: now.UTC(), Replicas: []ReplicaState{}}
 	var traffic map[string]*Traffic
+	reps := r.snapshot()
 	if mon != nil {
-		st.Traffic, traffic = mon.traffic(now)
+		started := map[string]time.Time{}
+		for _, rep := range reps {
+			started[rep.name] = rep.started
+		}
+		st.Traffic, traffic = mon.traffic(now, started)
 	}
 	health := map[string][2]string{}
 	if balancer != nil {
@@ -27,7 +32,7 @@ func (r *Runner) state() State {
 			health[t.ID] = [2]string{string(t.State), t.Reason}
 		}
 	}
-	for _, rep := range r.snapshot() {
+	for _, rep := range reps {
 		h := health[rep.name]
 		if h[0] == "" {
 			h[0] = "starting"

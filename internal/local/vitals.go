@@ -177,8 +177,9 @@ func (m *monitor) at(t time.Time) lb.Counts {
 	return c
 }
 
-// traffic is what status shows: the service's, and each replica's by name.
-func (m *monitor) traffic(now time.Time) (service *Traffic, replicas map[string]*Traffic) {
+// traffic is what status shows: the service's, and each replica's by name; started
+// says when each replica started, for its total's rate.
+func (m *monitor) traffic(now time.Time, started map[string]time.Time) (service *Traffic, replicas map[string]*Traffic) {
 	tr := m.read()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -198,7 +199,11 @@ func (m *monitor) traffic(now time.Time) (service *Traffic, replicas map[string]
 	service = &Traffic{Total: vitals(tr.Total, now.Sub(m.started)), LastMinute: vitals(tr.Total.Since(base.tr.Total), span), Series: &series}
 	replicas = map[string]*Traffic{}
 	for id, c := range tr.Targets {
-		replicas[id] = &Traffic{Total: vitals(c, 0), LastMinute: vitals(c.Since(base.tr.Targets[id]), span)}
+		var life time.Duration
+		if t, ok := started[id]; ok {
+			life = now.Sub(t)
+		}
+		replicas[id] = &Traffic{Total: vitals(c, life), LastMinute: vitals(c.Since(base.tr.Targets[id]), min(span, life))}
 	}
 	return service, replicas
 }

@@ -73,7 +73,7 @@ func TestStatusTrafficLastMinuteAndSeries(t *testing.T) {
 	for s := 20; s <= 75; s += 5 {
 		m.sample(start.Add(time.Duration(s) * time.Second))
 	}
-	svc, reps := m.traffic(start.Add(78 * time.Second))
+	svc, reps := m.traffic(start.Add(78*time.Second), map[string]time.Time{"api-1": start, "api-2": start.Add(18 * time.Second)})
 	if svc.Total.Requests != 90 || svc.Total.Errors5xx != 6 {
 		t.Errorf("total %+v", svc.Total)
 	}
@@ -84,7 +84,7 @@ func TestStatusTrafficLastMinuteAndSeries(t *testing.T) {
 	if r := reps["api-1"]; r.Total.Requests != 30 || r.LastMinute.Requests != 0 {
 		t.Errorf("api-1 %+v", r)
 	}
-	if r := reps["api-2"]; r.LastMinute.Requests != 60 || r.LastMinute.ErrorShare != 0.1 {
+	if r := reps["api-2"]; r.LastMinute.Requests != 60 || r.LastMinute.ErrorShare != 0.1 || r.Total.Seconds != 60 || r.Total.RequestsPerSecond != 1 {
 		t.Errorf("api-2 %+v", r)
 	}
 	s := svc.Series
@@ -104,7 +104,7 @@ func TestSeriesKeepsAnHour(t *testing.T) {
 		f.serve("api-1", 1, 0, time.Millisecond)
 		m.sample(start.Add(at))
 	}
-	svc, _ := m.traffic(start.Add(2 * time.Hour))
+	svc, _ := m.traffic(start.Add(2*time.Hour), nil)
 	if n := len(svc.Series.Requests); n != seriesPoints {
 		t.Errorf("%d points, want %d", n, seriesPoints)
 	}
