@@ -1,8 +1,8 @@
 // Package listening tells which ports a process listens on: from the lines it logs
 // ("listening on :3000", "Uvicorn running on http://0.0.0.0:8000") and, on Linux, from
-// the kernel's table of its network namespace's sockets (/proc/PID/net/tcp). Both
-// berth up and berth verify use it to name the port an app listens on when it is not
-// the manifest's.
+// the kernel's table of its network namespace's sockets (/proc/PID/net/tcp). berth up
+// uses it to name the port an app listens on when it is not the manifest's; it is a
+// leaf so that the AWS path (berth verify, from the task's logs) can use InLog too.
 //
 // It imports nothing of berth's.
 package listening
