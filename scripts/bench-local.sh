@@ -5,6 +5,10 @@
 # loopback and on the Docker network berth up creates.
 #
 #   scripts/bench-local.sh [seconds per run, default 10] [rounds, default 3]
+#   scripts/bench-local.sh first-200 [runs, default 5]
+#
+# first-200 measures only the time from starting berth up to its first 200, warm, over
+# several runs (each after the last one's berth down), and prints each and the median.
 #
 # The paths are measured in interleaved rounds (direct, berth, nginx, then again), so
 # that a neighbour's load hits them alike, after one warm-up run each; each figure is
@@ -18,12 +22,16 @@
 # Needs: docker, wrk and nginx (apt-get install wrk nginx-light).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=full
+if [ "${1:-}" = first-200 ]; then mode=first-200; shift; fi
 secs=${1:-10}
 rounds=${2:-3}
 env=bench
 lbport=18080
 ngport=18081
-for tool in wrk nginx docker curl; do
+tools="wrk nginx docker curl"
+[ $mode = first-200 ] && tools="docker curl"
+for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "need $tool (apt-get install wrk nginx-light curl)" >&2; exit 2; }
 done
 work=$(mktemp -d)
@@ -41,11 +49,33 @@ uppid=$!
 until curl -sf "http://127.0.0.1:$lbport/" >/dev/null; do sleep 0.1; done
 kill -INT $uppid; wait $uppid || true
 
-start=$(date +%s%N)
-"$work/berth" up --env "$env" --listen 127.0.0.1:$lbport >"$work/up.log" 2>&1 &
-uppid=$!
-until curl -sf "http://127.0.0.1:$lbport/" >/dev/null; do sleep 0.02; done
-first=$(( ($(date +%s%N) - start) / 1000000 ))
+first200() { # -> ms from starting berth up to its first 200; berth up keeps running
+  local start
+  start=$(date +%s%N)
+  "$work/berth" up --env "$env" --listen 127.0.0.1:$lbport >"$work/up.log" 2>&1 &
+  uppid=$!
+  until curl -sf "http://127.0.0.1:$lbport/" >/dev/null; do sleep 0.01; done
+  echo $(( ($(date +%s%N) - start) / 1000000 ))
+}
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+
+if [ $mode = first-200 ]; then
+  runs=${1:-5}
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; $(nproc) CPUs)"
+  : >"$work/first"
+  for i in $(seq "$runs"); do
+    first200 >>"$work/first"
+    kill -INT $uppid; wait $uppid || true
+    uppid=
+  done
+  echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "time from berth up to the first 200 (warm build cache), $runs runs: $(xargs <"$work/first" printf '%s ms ' | sed 's/ $//')"
+  echo "median: $(median <"$work/first") ms"
+  exit 0
+fi
+
+first200 >"$work/first"   # not in $(…): uppid must be this shell's
+first=$(cat "$work/first")
 until [ "$(grep -c ' is healthy' "$work/up.log")" -ge 2 ]; do sleep 0.1; done
 
 mapfile -t targets < <(docker ps --filter "label=dev.berth.env=$env" --format '{{.ID}}' |
@@ -80,8 +110,6 @@ run() { # name url secs pids... -> "name rps p50 p99 cpu_us_per_request" (latenc
     /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)}
     END {cpu = has ? sprintf("%.1f", t / hz * 1e6 / n) : "-"; printf "%s %.0f %.2f %.2f %s\n", name, rps, p50, p99, cpu}' <<<"$out"
 }
-median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
-
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; $(nproc) CPUs)"
 for p in "direct http://${targets[0]}/" "berth http://127.0.0.1:$lbport/ $uppid" "nginx http://127.0.0.1:$ngport/ $ngworkers"; do
   set -- $p; name=$1 url=$2; shift 2

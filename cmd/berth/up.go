@@ -26,7 +26,7 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo\n  berth up --aws-profile dev",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			o.Out, o.ListenSet, o.TLSSet, o.TLSListenSet = c.OutOrStdout(), c.Flags().Changed("listen"), c.Flags().Changed("tls"), c.Flags().Changed("tls-listen")
+			o.Out, o.Style, o.ListenSet, o.TLSSet, o.TLSListenSet = c.OutOrStdout(), styleOf(c), c.Flags().Changed("listen"), c.Flags().Changed("tls"), c.Flags().Changed("tls-listen")
 			return local.RunUp(c.Context(), *o, manifest.Open)
 		},
 	}
@@ -60,8 +60,8 @@ berth up through its control endpoint, never by a process id.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if all {
 				env, service = "", ""
-			} else if err := manifest.ValidEnv(env); err != nil {
-				return usageErrorf("--env: %v (--all for every environment)", err)
+			} else if err := local.ValidTarget(env, service); err != nil {
+				return err
 			}
 			cli, err := local.Connect(c.Context())
 			if err != nil {

@@ -339,6 +339,7 @@ func TestRolloutUnderLoadLosesNothing(t *testing.T) {
 
 func TestDownRemovesWhatACrashLeft(t *testing.T) {
 	p := startUp(t, "e2e-down")
+	tasks(t, p.url, 2)   // both replicas run: "ready" comes with the first now
 	p.cmd.Process.Kill() // a crash: no drain, no cleanup
 	<-p.done
 	if len(labelled(t, "container", p.env)) != 2 {

@@ -70,11 +70,11 @@ func dockerBuild(ctx context.Context, cli *client.Client, dir, tag, platform str
 	resp, err := cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{Tags: []string{tag}, Remove: true, Dockerfile: "Dockerfile",
 		Platform: platform, NoCache: noCache})
 	if err != nil {
-		return fmt.Errorf("docker build %s: %w", dir, err)
+		return buildError(ctx, cli, dir, err)
 	}
 	defer resp.Body.Close()
 	if err := jsonmessage.DisplayJSONMessagesStream(resp.Body, out, 0, false, nil); err != nil {
-		return fmt.Errorf("docker build %s: %w", dir, err)
+		return buildError(ctx, cli, dir, err)
 	}
 	return nil
 }

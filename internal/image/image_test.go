@@ -235,3 +235,29 @@ func tarHeaders(t *testing.T, r io.Reader) []*tar.Header {
 		out = append(out, h)
 	}
 }
+
+func TestBaseImagesOfADockerfile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(`# syntax=docker/dockerfile:1
+ARG PY=3.12
+ARG UNSET
+FROM --platform=$BUILDPLATFORM golang:1.22 AS build
+RUN go build \
+  -o /app .
+FROM python:${PY}-slim
+FROM ${UNSET}
+from build AS again
+FROM scratch
+COPY --from=build /app /app
+FROM ghcr.io/acme/base:1
+`), 0o644)
+	got := strings.Join(BaseImages(dir), " ")
+	if want := "golang:1.22 python:3.12-slim ghcr.io/acme/base:1"; got != want {
+		t.Errorf("base images %q, want %q", got, want)
+	}
+	for ref, want := range map[string]string{"python:3.12": "docker.io", "ghcr.io/acme/base:1": "ghcr.io", "localhost:5000/x": "localhost:5000"} {
+		if got := Registry(ref); got != want {
+			t.Errorf("registry of %s: %s, want %s", ref, got, want)
+		}
+	}
+}

@@ -46,6 +46,10 @@ type health struct {
 	// counts: registration, then one interval after another, as the ALB's checks would
 	// come. Fast initial checks that fail in between only update the reason.
 	nextCount time.Time
+	// initialChecks and initialSpent are the checks of a target in the initial state
+	// so far and the time they took, for the next wait.
+	initialChecks int
+	initialSpent  time.Duration
 }
 
 func newHealth(now time.Time) health {
@@ -90,12 +94,30 @@ func (h *health) observe(hc HealthCheck, now time.Time, ok bool, reason string) 
 	return h.state != before
 }
 
-// wait is how long until the next check.
+// firstRecheck is the wait after a new target's first check: a replica usually
+// listens within tens of milliseconds of its start, and a check that finds nothing
+// listening costs nothing.
+const firstRecheck = 10 * time.Millisecond
+
+// wait is how long until the next check. A target in the initial state is checked at
+// once, then after 10 ms, and at doubling waits up to InitialInterval, from then on
+// every InitialInterval after registration, so that checks fall where the ALB's
+// interval ends.
 func (h *health) wait(hc HealthCheck) time.Duration {
-	if h.state == Initial && hc.InitialInterval > 0 && hc.InitialInterval < hc.Interval {
-		return hc.InitialInterval
+	ii := hc.InitialInterval
+	if h.state != Initial || ii <= 0 || ii >= hc.Interval {
+		return hc.Interval
 	}
-	return hc.Interval
+	w := ii
+	if h.initialChecks < 16 {
+		w = min(firstRecheck<<h.initialChecks, ii)
+	}
+	if grid := (h.initialSpent/ii + 1) * ii; h.initialSpent+w > grid {
+		w = grid - h.initialSpent
+	}
+	h.initialChecks++
+	h.initialSpent += w
+	return w
 }
 
 // check runs the target's health checks until it is deregistered. Checks start on a

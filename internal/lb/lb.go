@@ -54,6 +54,7 @@ type target struct {
 	healthy atomic.Bool
 	stop    chan struct{}
 	conns   connPool
+	stats   stats
 
 	mu     sync.Mutex
 	health health
@@ -70,10 +71,18 @@ type Balancer struct {
 	hc    atomic.Pointer[HealthCheck]
 	drain atomic.Int64 // deregistration delay, ns
 
+	// unrouted counts the requests no target got (503, or 502 when none could be
+	// connected to); retired and gone keep the counts of targets that left.
+	unrouted stats
+
 	mu       sync.Mutex
 	targets  []*target
 	next     uint64
 	onChange func(Target)
+	retired  []retired
+
+	trafficMu sync.Mutex // Traffic's: gone is the sum of targets that left long ago
+	gone      Counts
 }
 
 // New makes a balancer; onChange, if set, hears every state change.
@@ -179,6 +188,7 @@ func (b *Balancer) Deregister(ctx context.Context, id string) {
 	for i, x := range b.targets {
 		if x == t {
 			b.targets = append(b.targets[:i], b.targets[i+1:]...)
+			b.retired = append(b.retired, retired{at: time.Now(), s: &t.stats})
 			break
 		}
 	}
@@ -234,6 +244,7 @@ func (b *Balancer) Close() {
 			close(t.stop)
 		}
 		t.conns.close()
+		b.retired = append(b.retired, retired{at: time.Now(), s: &t.stats})
 	}
 	b.targets = nil
 	b.mu.Unlock()

@@ -334,6 +334,26 @@ func TestInitialFailuresCountOnTheALBClock(t *testing.T) {
 	}
 }
 
+// A new target is checked at once, then at doubling waits from 10 ms: an app that
+// listens t after its start takes traffic by 2t + 10 ms, not a whole initial interval
+// later (berth up's first 200 waits on it).
+func TestANewTargetIsCheckedAsSoonAsItListens(t *testing.T) {
+	hc := HealthCheck{Interval: 6 * time.Second, HealthyThreshold: 2, UnhealthyThreshold: 10, InitialInterval: 250 * time.Millisecond}
+	t0 := time.Unix(1000, 0)
+	for listens := time.Millisecond; listens < 2*time.Second; listens = listens*3/2 + time.Millisecond {
+		h := newHealth(t0)
+		at := time.Duration(0)
+		for ; ; at += h.wait(hc) {
+			if h.observe(hc, t0.Add(at), at >= listens, "Target.FailedHealthChecks: connection refused") {
+				break
+			}
+		}
+		if limit := min(2*listens+10*time.Millisecond, listens+hc.InitialInterval); at > limit {
+			t.Errorf("an app listening %s after its start is healthy at %s, want by %s", listens, at, limit)
+		}
+	}
+}
+
 // Once in service, a target needs unhealthy_threshold consecutive failures to leave and
 // healthy_threshold consecutive passes to come back; a pass resets the failures.
 func TestThresholdsAfterTheFirstPass(t *testing.T) {

@@ -45,8 +45,10 @@ func (b *Balancer) serve(cc *clientConn, keep bool) bool {
 func (b *Balancer) noTarget(cc *clientConn, tried, keep bool) bool {
 	keep = keep && !cc.bodyWithheld()
 	if tried {
+		b.unrouted.record(http.StatusBadGateway, -1)
 		return writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway: could not connect to any target", keep) == nil && keep
 	}
+	b.unrouted.record(http.StatusServiceUnavailable, -1)
 	return writeError(cc.bw, http.StatusServiceUnavailable, "503 Service Unavailable: no healthy target", keep) == nil && keep
 }
 
@@ -62,6 +64,7 @@ func (e *clientError) Unwrap() error { return e.err }
 func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAlive bool) {
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
+	sent := time.Now() // TargetResponseTime starts as the request leaves for the target
 	for {
 		bc := t.conns.get()
 		if bc == nil {
@@ -76,6 +79,7 @@ func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAliv
 			bc.Close() // the target may be waiting for the rest of a body: it gets an EOF
 			var ce *clientError
 			if errors.As(err, &ce) {
+				t.stats.record(http.StatusBadRequest, -1) // the client's fault: a 4xx in the ALB's metrics
 				if errors.Is(err, errMalformedBody) {
 					refuse(cc, http.StatusBadRequest, errMalformedBody.Error())
 				}
@@ -86,9 +90,12 @@ func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAliv
 				// net/http's Transport, try once more on a new connection
 				continue
 			}
+			// no answer, no response time: the ALB logs -1 for it
+			t.stats.record(http.StatusBadGateway, -1)
 			keep = keep && !cc.bodyWithheld()
 			return true, writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", keep) == nil && keep
 		}
+		t.stats.record(bc.resp.code, time.Since(sent))
 		return true, b.relay(cc, bc, t, keep)
 	}
 }
@@ -364,10 +371,13 @@ func (b *Balancer) tunnel(cc *clientConn) {
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
 	defer bc.Close()
+	sent := time.Now()
 	if err := b.roundTrip(cc, bc, true); err != nil {
+		t.stats.record(http.StatusBadGateway, -1)
 		writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", false)
 		return
 	}
+	t.stats.record(bc.resp.code, time.Since(sent))
 	if bc.resp.code != http.StatusSwitchingProtocols {
 		bc.resp.close = true // this connection asked for an upgrade: not for the pool
 		b.relay(cc, bc, t, false)

@@ -5,12 +5,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/style"
 )
 
 // UpFlags are what berth up is called with; the *Set fields say whether the flag was
@@ -20,12 +18,13 @@ type UpFlags struct {
 	ListenSet, TLSSet, TLSListenSet          bool
 	Watch, ViaPorts, TLS                     bool
 	Out                                      io.Writer
+	Style                                    style.Style // colours, on a terminal
 }
 
 // RunUp is berth up: it reads the manifest (load, with the CLI's hints), gives the
 // replicas what they are owed (secrets, credentials of --aws-profile), serves HTTPS when
 // the manifest has a domain or --tls asks, and runs until Ctrl-C or SIGTERM; a second
-// Ctrl-C quits at once.
+// Ctrl-C hurries the stop, a third leaves.
 func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest, error)) error {
 	if err := manifest.ValidEnv(f.Env); err != nil {
 		return hint.Usage(fmt.Errorf("--env: %w", err))
@@ -34,17 +33,14 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, more, stop := OnInterrupt(ctx)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C quits at once
-	}()
 	extra, err := NewReplicaEnv(ctx, f.AWSProfile)
 	if err != nil {
 		return err
 	}
-	if err := extra.Describe(ctx, f.Out, m); err != nil {
+	out := NewOutput(f.Out, f.Style)
+	if err := extra.Describe(ctx, out, m); err != nil {
 		return err
 	}
 	cli, err := Connect(ctx)
@@ -61,15 +57,27 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	}
 	var tlsConfig *tls.Config
 	if f.TLS || (m.HTTPS() && !f.TLSSet) {
-		if tlsConfig, err = TLSConfig(f.Out, m); err != nil {
+		if tlsConfig, err = TLSConfig(out, m); err != nil {
 			return err
 		}
 	}
 	return Up(ctx, cli, Options{
 		Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(f.File) },
 		Env: f.Env, Listen: listen, ViaPorts: f.ViaPorts, TLS: tlsConfig, TLSListen: f.TLSListen,
-		Out: f.Out, Reloads: Reloads(ctx, f.File, m.BuildDir(), f.Watch), ReplicaEnv: extra.Vars,
+		Out: out, Reloads: Reloads(ctx, f.File, m.BuildDir(), f.Watch), ReplicaEnv: extra.Vars, Interrupts: more,
 	})
+}
+
+// ValidTarget checks --env, and --service when given, as berth.yml's names are checked:
+// a usage error (exit 2) when one is not a name.
+func ValidTarget(env, service string) error {
+	if err := manifest.ValidEnv(env); err != nil {
+		return hint.Usage(fmt.Errorf("--env: %w", err))
+	}
+	if err := manifest.CheckName(service); service != "" && err != nil {
+		return hint.Usage(fmt.Errorf("--service: %w", err))
+	}
+	return nil
 }
 
 // AskReload asks the berth up of the service to apply its manifest again: the one
@@ -79,8 +87,8 @@ func AskReload(ctx context.Context, file, env, service string) (Instance, error)
 	if m, err := manifest.Load(file); err == nil {
 		mine = m.Name
 	}
-	if err := manifest.ValidEnv(env); err != nil {
-		return Instance{}, hint.Usage(fmt.Errorf("--env: %w", err))
+	if err := ValidTarget(env, service); err != nil {
+		return Instance{}, err
 	}
 	running, err := Running(ctx, env)
 	if err != nil {

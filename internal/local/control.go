@@ -6,7 +6,9 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/localtls"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/gofrs/flock"
 )
 
@@ -54,7 +58,10 @@ type State struct {
 	URL      string         `json:"url,omitempty"`
 	PID      int            `json:"pid,omitempty"`
 	Replicas []ReplicaState `json:"replicas"`
-	Updated  time.Time      `json:"updated"`
+	// Traffic is what the load balancer saw: since berth up started, the last minute,
+	// and a series of 10-second points.
+	Traffic *Traffic  `json:"traffic,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // ReplicaState is one replica as status shows it.
@@ -66,6 +73,9 @@ type ReplicaState struct {
 	Health    string `json:"health"`
 	Reason    string `json:"reason,omitempty"`
 	Status    string `json:"status,omitempty"`
+	// Traffic is what the load balancer sent it: since it was registered, and the
+	// last minute.
+	Traffic *Traffic `json:"traffic,omitempty"`
 }
 
 // ControlDir is where the records live: the user's cache directory, or BERTH_CONTROL_DIR
@@ -79,6 +89,17 @@ func ControlDir() (string, error) {
 		return "", fmt.Errorf("berth up keeps its control records in the user cache directory: %w (set BERTH_CONTROL_DIR)", err)
 	}
 	return filepath.Join(dir, "berth", "up"), nil
+}
+
+// privateControlDirs refuses an environment's directory of records, or the directory
+// above it, that other users may write to.
+func privateControlDirs(envDir string) error {
+	for _, d := range []string{filepath.Dir(envDir), envDir} {
+		if err := localtls.CheckPrivate(d, "control directory", "BERTH_CONTROL_DIR"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // files are where the record and the lock of (env, service) are. The names were
@@ -96,7 +117,9 @@ func files(env, service string) (record, lock string, err error) {
 // controller is what the control endpoint asks of the berth up it belongs to.
 type controller interface {
 	state() State
-	requestReload(Reload)
+	// requestReload checks that the manifest loads, and asks for the reload; an error
+	// says why it was not asked for.
+	requestReload(context.Context, Reload) error
 	requestStop()
 }
 
@@ -134,6 +157,9 @@ func startControl(ctx context.Context, env, service string, c controller) (*cont
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("control record: %w", err)
+	}
+	if err := privateControlDirs(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	lock := flock.New(lockPath, flock.SetPermissions(0o600))
 	ok, err := lock.TryLock()
@@ -214,8 +240,15 @@ func controlHandler(rec Record, c controller) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(st)
 	})
-	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, _ *http.Request) {
-		c.requestReload(Reload{Why: "reload requested", Force: true})
+	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, req *http.Request) {
+		if err := c.requestReload(req.Context(), Reload{Why: "reload requested", Force: true}); err != nil {
+			refusal := reloadRefusal{Error: err.Error()}
+			errors.As(err, &refusal.Manifest)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			json.NewEncoder(w).Encode(refusal)
+			return
+		}
 		w.WriteHeader(http.StatusAccepted)
 	})
 	mux.HandleFunc("POST /v1/stop", func(w http.ResponseWriter, _ *http.Request) {
@@ -243,6 +276,12 @@ func (i Instance) call(ctx context.Context, method, path string) (*http.Response
 	resp, err := controlClient.Do(req)
 	if err != nil {
 		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnprocessableEntity {
+		defer resp.Body.Close()
+		var refusal reloadRefusal
+		json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&refusal)
+		return nil, &ReloadRefusedError{PID: i.PID, Reason: refusal.Error, Manifest: refusal.Manifest}
 	}
 	if resp.StatusCode/100 != 2 {
 		resp.Body.Close()
@@ -294,6 +333,11 @@ func Running(ctx context.Context, env string) ([]Instance, error) {
 		pattern = filepath.Join(dir, "*", "*.json")
 	}
 	paths, _ := filepath.Glob(pattern)
+	for _, p := range paths {
+		if err := privateControlDirs(filepath.Dir(p)); err != nil {
+			return nil, err
+		}
+	}
 	var out []Instance
 	for _, p := range paths {
 		if info, err := os.Lstat(p); err != nil || !info.Mode().IsRegular() {
@@ -320,14 +364,45 @@ func Running(ctx context.Context, env string) ([]Instance, error) {
 	return out, nil
 }
 
-// Reload asks the berth up to read its manifest again and roll out.
+// Reload asks the berth up to read its manifest again and roll out. A manifest that
+// does not load is a *ReloadRefusedError, and nothing changes.
 func (i Instance) Reload(ctx context.Context) error {
 	resp, err := i.call(ctx, http.MethodPost, "/v1/reload")
+	var refused *ReloadRefusedError
+	if errors.As(err, &refused) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("ask berth up (pid %d) to reload: %w", i.PID, err)
 	}
 	resp.Body.Close()
 	return nil
+}
+
+// reloadRefusal is the control endpoint's answer to a reload it did not ask for.
+type reloadRefusal struct {
+	Error    string          `json:"error"`
+	Manifest *manifest.Error `json:"manifest,omitempty"` // set when the manifest is what is wrong
+}
+
+// ReloadRefusedError says the berth up did not reload: its berth.yml does not load (a
+// manifest error, exit code 2), or a secret has no value.
+type ReloadRefusedError struct {
+	PID      int
+	Reason   string
+	Manifest *manifest.Error
+}
+
+func (e *ReloadRefusedError) Error() string {
+	return fmt.Sprintf("berth up (pid %d) did not reload, its running configuration stays: %s", e.PID, e.Reason)
+}
+
+// Unwrap is the manifest error, so that berth exits as for any invalid manifest.
+func (e *ReloadRefusedError) Unwrap() error {
+	if e.Manifest == nil {
+		return nil
+	}
+	return e.Manifest
 }
 
 // Stop asks the berth up to stop as Ctrl-C does (drain, then remove its replicas) and

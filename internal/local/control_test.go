@@ -9,10 +9,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berthdev/berth/internal/localtls"
+	"github.com/berthdev/berth/internal/manifest"
 )
 
 // fakeUp is the controller side of a berth up, without Docker.
@@ -20,14 +24,18 @@ type fakeUp struct {
 	env, service string
 	reloads      atomic.Int32
 	stop         func()
+	refuse       error // what requestReload answers
 }
 
 func (f *fakeUp) state() State {
 	return State{Service: f.service, Env: f.env, URL: "http://127.0.0.1:8080",
 		Replicas: []ReplicaState{{Name: f.service + "-1", Container: "0123456789ab", Health: "healthy"}}}
 }
-func (f *fakeUp) requestReload(Reload) { f.reloads.Add(1) }
-func (f *fakeUp) requestStop()         { go f.stop() }
+func (f *fakeUp) requestReload(_ context.Context, r Reload) error {
+	f.reloads.Add(1)
+	return f.refuse
+}
+func (f *fakeUp) requestStop() { go f.stop() }
 
 func startFake(t *testing.T, env, service string) (*fakeUp, *control) {
 	t.Helper()
@@ -261,4 +269,48 @@ func (s *stuckUp) state() State {
 		<-s.release
 	}
 	return s.fakeUp.state()
+}
+
+// A berth up whose berth.yml does not load says so to "berth reload", as the manifest
+// error it is (berth exits 2 for it), and reloads nothing.
+func TestAReloadOfABrokenManifestIsRefused(t *testing.T) {
+	t.Setenv("BERTH_CONTROL_DIR", t.TempDir())
+	f, _ := startFake(t, "dev", "orders")
+	f.refuse = &manifest.Error{File: "berth.yml", Line: 3, Key: "port", Msg: "99999 is out of range (1-65535)"}
+	running, _ := Running(context.Background(), "dev")
+	inst, err := Pick(running, "dev", "orders", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = inst.Reload(context.Background())
+	if !manifest.IsManifestError(err) || !strings.Contains(err.Error(), "did not reload") || !strings.Contains(err.Error(), "berth.yml:3: port: 99999 is out of range") {
+		t.Errorf("reload of a broken manifest: %v", err)
+	}
+	f.refuse = errors.New("secrets.API_KEY: no value")
+	if err := inst.Reload(context.Background()); err == nil || manifest.IsManifestError(err) || !strings.Contains(err.Error(), "API_KEY") {
+		t.Errorf("reload without a secret: %v", err)
+	}
+}
+
+// Records and locks are kept only where no other user can write: a control directory
+// anyone may write to is refused, before anything is claimed or believed.
+func TestAWorldWritableControlDirectoryIsRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("modes")
+	}
+	dir := t.TempDir()
+	t.Setenv("BERTH_CONTROL_DIR", dir)
+	os.Chmod(dir, 0o777)
+	var unsafe *localtls.UnsafeDirError
+	_, err := startControl(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
+	if !errors.As(err, &unsafe) || !strings.Contains(err.Error(), "is writable by every user (mode 0777)") {
+		t.Errorf("claim in a world-writable directory: %v", err)
+	}
+	os.Chmod(dir, 0o700)
+	os.MkdirAll(filepath.Join(dir, "dev"), 0o700)
+	os.Chmod(filepath.Join(dir, "dev"), 0o777)
+	plantRecord(t, Record{Env: "dev", Service: "orders", PID: 1, Control: "127.0.0.1:1", Token: "x"})
+	if _, err := Running(context.Background(), "dev"); !errors.As(err, &unsafe) {
+		t.Errorf("records read from a world-writable directory: %v", err)
+	}
 }

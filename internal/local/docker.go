@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -120,6 +121,11 @@ type replicaSpec struct {
 	port, memory                                 int
 	nanoCPUs                                     int64
 	vars                                         []string
+	// publish publishes the port on the loopback address, for a balancer that cannot
+	// reach container addresses; elsewhere nothing on the host reaches a replica but
+	// through its network (and publishing costs the start a fifth of a second).
+	publish bool
+	serial  int // 1 for the first replica of a berth up, counting up
 }
 
 // started is what the engine says of a replica it has just started.
@@ -131,11 +137,15 @@ type started struct {
 	exitCode int
 }
 
-// startContainer creates and starts one replica. Its port is published on the loopback
-// address only: nothing outside this machine can reach a replica, as on AWS nothing
-// outside the VPC reaches a task.
+// startContainer creates and starts one replica. Its port, when published, is published
+// on the loopback address only: nothing outside this machine can reach a replica, as
+// on AWS nothing outside the VPC reaches a task.
 func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (started, error) {
 	port := nat.Port(strconv.Itoa(s.port) + "/tcp")
+	var bindings nat.PortMap
+	if s.publish {
+		bindings = nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}}
+	}
 	cfg := &container.Config{
 		Image:        s.image,
 		Env:          s.vars,
@@ -147,7 +157,7 @@ func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (sta
 	}
 	host := &container.HostConfig{
 		NetworkMode:  container.NetworkMode(s.network),
-		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
+		PortBindings: bindings,
 		Resources: container.Resources{
 			NanoCPUs: s.nanoCPUs,
 			Memory:   int64(s.memory) << 20,
@@ -163,6 +173,9 @@ func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (sta
 	st := started{id: created.ID}
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		cli.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
+		if strings.Contains(err.Error(), "OCI runtime") { // runc's and crun's words for a process that did not start
+			return started{}, &cannotStartError{replica: s.name, err: err}
+		}
 		return started{}, fmt.Errorf("start replica %s: %w", s.name, err)
 	}
 	info, err := cli.ContainerInspect(ctx, created.ID)
@@ -184,6 +197,30 @@ func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (sta
 	}
 	return st, nil
 }
+
+// cannotStartError says the engine accepted a replica but could not start its
+// process: a command that does not exist or cannot run in the image. ECS calls it
+// CannotStartContainerError and treats it as a task that stopped: so does berth up.
+type cannotStartError struct {
+	replica string
+	err     error
+}
+
+func (e *cannotStartError) Error() string {
+	return fmt.Sprintf("%s could not start: %s", e.replica, e.reason())
+}
+
+// reason is the runtime's own words, without the layers of the engine's around them
+// ("failed to create task for container: failed to create shim task: ...").
+func (e *cannotStartError) reason() string {
+	msg := e.err.Error()
+	if i := strings.LastIndex(msg, "exec: "); i >= 0 {
+		msg = msg[i:]
+	}
+	return strings.TrimSuffix(msg, ": unknown")
+}
+
+func (e *cannotStartError) Unwrap() error { return e.err }
 
 // engineCPUs is how many CPUs the Docker engine has, 0 when it does not say.
 func engineCPUs(ctx context.Context, cli *client.Client) int {
@@ -213,8 +250,8 @@ func tailLogs(ctx context.Context, cli *client.Client, id string, n int) []strin
 func containerName(s replicaSpec) string { return "berth-" + s.env + "-" + s.name }
 
 // removeAll stops and removes every container and network berth made for env and
-// service (empty: any).
-func removeAll(ctx context.Context, cli *client.Client, env, service string) (containers, networks int, err error) {
+// service (empty: any); containers get grace seconds after SIGTERM.
+func removeAll(ctx context.Context, cli *client.Client, env, service string, grace int) (containers, networks int, err error) {
 	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(env, service)})
 	if err != nil {
 		return 0, 0, fmt.Errorf("list containers: %w", err)
@@ -225,9 +262,13 @@ func removeAll(ctx context.Context, cli *client.Client, env, service string) (co
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			timeout := 10
-			cli.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &timeout})
-			errs[i] = cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+			if grace > 0 {
+				cli.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &grace})
+			}
+			err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+			if !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) { // gone, or going: a removal under way
+				errs[i] = err
+			}
 		}()
 	}
 	wg.Wait()
@@ -239,40 +280,30 @@ func removeAll(ctx context.Context, cli *client.Client, env, service string) (co
 		return len(list), 0, fmt.Errorf("list networks: %w", err)
 	}
 	for _, n := range nets {
-		if err := cli.NetworkRemove(ctx, n.ID); err != nil {
+		// a container whose removal is under way may hold it for a moment still
+		err := cli.NetworkRemove(ctx, n.ID)
+		for try := 0; err != nil && !cerrdefs.IsNotFound(err) && try < 20 && ctx.Err() == nil; try++ {
+			time.Sleep(250 * time.Millisecond)
+			err = cli.NetworkRemove(ctx, n.ID)
+		}
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			return len(list), 0, fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
 	}
 	return len(list), len(nets), nil
 }
 
-// streamLogs copies a replica's output to w, each line prefixed with its name.
-func streamLogs(ctx context.Context, cli *client.Client, id, name string, w *syncWriter) {
+// streamLogs copies a replica's output to w, each line prefixed with its name in the
+// n-th colour.
+func streamLogs(ctx context.Context, cli *client.Client, id, name string, n int, w *Output) {
 	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
 	if err != nil {
 		return
 	}
 	defer rc.Close()
-	pw := &prefixWriter{prefix: fmt.Sprintf("%-10s| ", name), w: w}
+	pw := &prefixWriter{prefix: w.st.Nth(n, fmt.Sprintf("%-10s|", name)) + " ", w: w}
 	stdcopy.StdCopy(pw, pw, rc)
 	pw.Flush()
-}
-
-// syncWriter serialises writes from many goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// Printf writes one message line.
-func (s *syncWriter) Printf(format string, args ...any) {
-	s.Write([]byte(fmt.Sprintf(format, args...) + "\n"))
 }
 
 type prefixWriter struct {

@@ -2,11 +2,17 @@ package local
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/berthdev/berth/internal/image"
+	"github.com/berthdev/berth/internal/localtls"
 	"github.com/berthdev/berth/internal/manifest"
 	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -18,6 +24,9 @@ import (
 type Image struct {
 	Ref      string // what Docker runs: a tag or an id
 	Revision string // short, for messages and labels
+	// Unchanged says the build was skipped: nothing it reads changed since the build
+	// that made Ref, and the engine still has Ref.
+	Unchanged bool
 }
 
 // Resolve makes the manifest's image available in the engine: it builds image.build
@@ -43,7 +52,12 @@ func Resolve(ctx context.Context, cli *client.Client, m *manifest.Manifest, out 
 	if err != nil {
 		return Image{}, fmt.Errorf("ask the Docker engine its architecture: %w", err)
 	}
-	img, err := image.BuildGo(ctx, image.GoOptions{Dir: dir, Arch: ver.Arch, Port: m.Port, Name: m.Name})
+	o := image.GoOptions{Dir: dir, Arch: ver.Arch, Port: m.Port, Name: m.Name}
+	inputs := image.GoInputs(o)
+	if img, ok := lastBuild(ctx, cli, o, inputs); ok {
+		return img, nil
+	}
+	img, err := image.BuildGo(ctx, o)
 	if err != nil {
 		return Image{}, err
 	}
@@ -52,7 +66,73 @@ func Resolve(ctx context.Context, cli *client.Client, m *manifest.Manifest, out 
 	if _, err := image.Load(ctx, cli, img, tag); err != nil {
 		return Image{}, err
 	}
-	return Image{Ref: tag, Revision: rev}, nil
+	built := Image{Ref: tag, Revision: rev}
+	rememberBuild(o, inputs, built)
+	return built, nil
+}
+
+// how says how the image came to be ready, for berth up's line about it.
+func (i Image) how() string {
+	if i.Unchanged {
+		return "unchanged since its last build, ready"
+	}
+	return "ready"
+}
+
+// builds remember, per build directory, the inputs of the last Go build and the image
+// it made, so that berth up with nothing changed starts without building.
+type buildRecord struct {
+	Inputs   string `json:"inputs"`
+	Ref      string `json:"ref"`
+	Revision string `json:"revision"`
+}
+
+func buildRecordPath(o image.GoOptions) (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return "", err
+	}
+	key := sha256.Sum256([]byte(abs + "\x00" + o.Arch + "\x00" + o.Name))
+	return filepath.Join(dir, "berth", "build", hex.EncodeToString(key[:12])+".json"), nil
+}
+
+// lastBuild is the image of the last build when its inputs are these, and the engine
+// has it still.
+func lastBuild(ctx context.Context, cli *client.Client, o image.GoOptions, inputs string) (Image, bool) {
+	if inputs == "" {
+		return Image{}, false
+	}
+	path, err := buildRecordPath(o)
+	if err != nil || localtls.CheckPrivate(filepath.Dir(path), "build directory", "XDG_CACHE_HOME") != nil {
+		return Image{}, false // a record someone else could have written is not believed
+	}
+	var rec buildRecord
+	if b, err := os.ReadFile(path); err != nil || json.Unmarshal(b, &rec) != nil || rec.Inputs != inputs {
+		return Image{}, false
+	}
+	info, _, err := cli.ImageInspectWithRaw(ctx, rec.Ref)
+	if err != nil || info.Config == nil || info.Config.Labels["org.opencontainers.image.revision"] != rec.Revision {
+		return Image{}, false
+	}
+	return Image{Ref: rec.Ref, Revision: rec.Revision, Unchanged: true}, true
+}
+
+// rememberBuild keeps what a build made, for the next start. A failure to keep it costs
+// the next start a build, nothing else.
+func rememberBuild(o image.GoOptions, inputs string, img Image) {
+	path, err := buildRecordPath(o)
+	if inputs == "" || err != nil || os.MkdirAll(filepath.Dir(path), 0o700) != nil {
+		return
+	}
+	b, _ := json.Marshal(buildRecord{Inputs: inputs, Ref: img.Ref, Revision: img.Revision})
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if os.WriteFile(tmp, b, 0o600) == nil && os.Rename(tmp, path) != nil {
+		os.Remove(tmp)
+	}
 }
 
 // locate finds an image in the engine, or pulls it.

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/style"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 )
@@ -43,11 +45,16 @@ type Options struct {
 	// their container addresses; required where the host cannot reach container
 	// addresses (Docker Desktop), and the default there.
 	ViaPorts bool
-	Out      io.Writer // progress and replica logs
+	// Out is where progress and replica logs go: an *Output (NewOutput) colours them
+	// for a terminal; another writer gets them plain, with the same elapsed times.
+	Out io.Writer
 	// Reloads asks to read the manifest again, rebuild, and apply what changed (SIGHUP,
 	// "berth reload", --watch). Nil for none. How a request arrives is the caller's
 	// business: this package only acts on it.
 	Reloads <-chan Reload
+	// Interrupts are the signals after the one that ended ctx (OnInterrupt): the first
+	// makes berth up stop at once, the next leave before it is done. Nil for none.
+	Interrupts <-chan os.Signal
 	// Ready, if set, is closed once the first replicas are healthy.
 	Ready chan<- string
 	// ReplicaEnv is what every replica gets besides the manifest's env: the values of
@@ -66,13 +73,16 @@ type replica struct {
 	dep            *deployment
 	started        time.Time
 	stopping       bool
+	looks          int  // looks at where it listens so far (ports.go)
+	looking        bool // one is under way
 }
 
 // Runner is one running "berth up".
 type Runner struct {
 	o       Options
 	cli     *client.Client
-	out     *syncWriter
+	out     *Output
+	st      style.Style
 	lb      *lb.Balancer
 	network string
 	url     string // where the load balancer answers
@@ -95,19 +105,43 @@ type Runner struct {
 	stops       sync.WaitGroup
 	warned      map[string]bool
 	progress    progressLog
+	vitals      *monitor // the load balancer's counters, read every few seconds
+	readyOnce   sync.Once
 
 	cancel     context.CancelFunc // a stop asked for through the control endpoint
 	ctlReloads chan Reload        // reloads asked for through it
+	hurry      chan struct{}      // closed on a second Ctrl-C: stop at once
 }
 
 // Up runs the service until ctx ends, then drains and removes everything it made. A
-// stop by ctx is a clean stop: Up returns nil.
+// stop by ctx is a clean stop: Up returns nil. While it stops, a signal on
+// o.Interrupts (a second Ctrl-C) makes it stop at once, and another one makes it
+// return before it is done, with a *LeftBehindError that names what is left.
 func Up(ctx context.Context, cli *client.Client, o Options) error {
-	m := o.Manifest
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &Runner{o: o, m: m, cli: cli, out: &syncWriter{w: o.Out}, replicas: map[string]*replica{},
-		changed: make(chan struct{}, 1), warned: map[string]bool{}, cancel: cancel, ctlReloads: make(chan Reload, 1)}
+	out := NewOutput(o.Out, style.Plain())
+	r := &Runner{o: o, m: o.Manifest, cli: cli, out: out, st: out.st, replicas: map[string]*replica{},
+		changed: make(chan struct{}, 1), warned: map[string]bool{}, cancel: cancel, ctlReloads: make(chan Reload, 1),
+		hurry: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- r.up(ctx) }()
+	for n := 0; ; n++ {
+		select {
+		case err := <-done:
+			return err
+		case <-o.Interrupts:
+			if n == 0 {
+				r.hurryUp()
+				continue
+			}
+			return r.leftBehind()
+		}
+	}
+}
+
+func (r *Runner) up(ctx context.Context) error {
+	o, m, cli := r.o, r.m, r.cli
 
 	// First the claim on the service: a second berth up of it stops here, before it
 	// touches anything of the first one's.
@@ -143,22 +177,26 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	if _, err := r.replicaEnv(ctx, m); err != nil {
 		return stopped(ctx, err)
 	}
+	// the engine's side is made ready while the image is: neither waits for the other
+	prepared := make(chan engineSide, 1)
+	go func() { prepared <- prepareEngine(ctx, cli, o.Env, m.Name) }()
 	begun := time.Now()
 	img, err := Resolve(ctx, cli, m, r.out)
+	side := <-prepared
+	if err == nil {
+		err = side.err
+	}
 	if err != nil {
+		if side.network != "" { // not left behind by a start that fails
+			removeAll(context.Background(), cli, o.Env, m.Name, 0)
+		}
 		return stopped(ctx, err)
 	}
-	r.out.Printf("image %s (revision %s) ready in %s", img.Ref, img.Revision, time.Since(begun).Round(time.Millisecond))
+	r.out.Printf("image %s (revision %s) %s in %s", img.Ref, img.Revision, img.how(), time.Since(begun).Round(time.Millisecond))
 	r.primary, r.deployments = &deployment{id: 1, img: img, m: m}, 1
-	r.cpus = engineCPUs(ctx, cli)
-
-	if n, _, err := removeAll(ctx, cli, o.Env, m.Name); err != nil {
-		return stopped(ctx, err)
-	} else if n > 0 {
-		r.out.Printf("removed %d replica(s) left behind by an earlier run", n)
-	}
-	if r.network, err = ensureNetwork(ctx, cli, o.Env, m.Name); err != nil {
-		return stopped(ctx, err)
+	r.cpus, r.network = side.cpus, side.network
+	if side.removed > 0 {
+		r.out.Printf("removed %d replica(s) left behind by an earlier run", side.removed)
 	}
 	defer r.teardown()
 
@@ -168,20 +206,39 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
-	r.lb = balancer
+	r.lb, r.vitals = balancer, newMonitor(balancer.Traffic, time.Now())
 	r.mu.Unlock()
+	r.vitals.st = r.st
+	go r.vitals.run(ctx, func(s string) { r.out.Printf("%s", s) })
 	srv := r.lb.Server()
 	go srv.Serve(ln)
 
 	exits, exitErrs := r.watchExits(ctx)
 	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
-	go r.announceReady(ctx, url)
 	err = r.schedule(ctx, exits, exitErrs)
 	if redirect != nil {
 		redirect.Close() // a redirect has nothing in flight worth waiting for
 	}
 	r.drainListener(srv)
 	return stopped(ctx, err)
+}
+
+// engineSide is what berth up prepares in the engine before replicas can start.
+type engineSide struct {
+	cpus    int
+	removed int    // containers an earlier run left behind
+	network string // made, or found
+	err     error
+}
+
+// prepareEngine removes what an earlier run of the service left behind and makes its
+// network.
+func prepareEngine(ctx context.Context, cli *client.Client, env, service string) engineSide {
+	s := engineSide{cpus: engineCPUs(ctx, cli)}
+	if s.removed, _, s.err = removeAll(ctx, cli, env, service, 10); s.err == nil {
+		s.network, s.err = ensureNetwork(ctx, cli, env, service)
+	}
+	return s
 }
 
 // stopped turns what an interrupted start returns into the clean stop it is: once a
@@ -192,20 +249,6 @@ func stopped(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
-}
-
-// drainListener stops accepting connections and lets the requests in flight finish,
-// up to the deregistration delay, before the replicas are stopped: what the ALB does
-// for a target that is deregistered, done here for all of them at once.
-func (r *Runner) drainListener(srv *lb.Server) {
-	delay := time.Duration(r.m.LoadBalancer.DeregistrationDelay) * time.Second
-	r.out.Printf("stopping: no new connections; requests in flight get up to %s", delay)
-	ctx, cancel := context.WithTimeout(context.Background(), delay)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close() // the delay is over: cut what is left, as the ALB does
-		r.out.Printf("deregistration delay over: requests still in flight were cut")
-	}
 }
 
 func lbConfig(m *manifest.Manifest, ln net.Listener) lb.Config {
@@ -238,7 +281,7 @@ const defaultPorts = 20
 
 // listen opens the load balancer's address; an empty addr is the default: from port
 // first, moved up to the next free port when another process holds it.
-func listen(addr string, first int, out *syncWriter) (net.Listener, error) {
+func listen(addr string, first int, out *Output) (net.Listener, error) {
 	if addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -276,21 +319,6 @@ func (e *ListenError) Hint() string {
 	return "another process holds the address: stop it, or pass --listen 127.0.0.1:PORT"
 }
 
-func (r *Runner) announceReady(ctx context.Context, url string) {
-	for ctx.Err() == nil {
-		for _, t := range r.lb.Targets() {
-			if t.State == lb.Healthy {
-				r.out.Printf("ready: %s answers from %s", url, t.ID)
-				if r.o.Ready != nil {
-					close(r.o.Ready)
-				}
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func (r *Runner) spec(dep *deployment) replicaSpec {
 	r.mu.Lock()
 	r.serial++
@@ -304,7 +332,7 @@ func (r *Runner) spec(dep *deployment) replicaSpec {
 	return replicaSpec{
 		name: m.Name + "-" + strconv.Itoa(n), image: dep.img.Ref, network: r.network, env: r.o.Env,
 		service: m.Name, revision: dep.img.Revision, port: m.Port, nanoCPUs: r.nanoCPUs(m.CPU),
-		memory: m.Memory, vars: vars,
+		memory: m.Memory, vars: vars, publish: r.o.ViaPorts, serial: n,
 	}
 }
 
@@ -347,15 +375,15 @@ func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, e
 		}
 		return nil, err
 	}
-	addr := net.JoinHostPort(st.ip, strconv.Itoa(dep.m.Port))
-	if r.o.ViaPorts || st.ip == "" {
-		addr = st.published
+	addr := st.published
+	if !r.o.ViaPorts && st.ip != "" {
+		addr = net.JoinHostPort(st.ip, strconv.Itoa(dep.m.Port))
 	}
 	rep := &replica{name: s.name, id: st.id, addr: addr, dep: dep, started: time.Now()}
 	r.mu.Lock()
 	r.replicas[st.id] = rep
 	r.mu.Unlock()
-	go streamLogs(context.Background(), r.cli, st.id, s.name, r.out)
+	go streamLogs(context.Background(), r.cli, st.id, s.name, s.serial, r.out)
 	if st.exited {
 		r.exited(rep, strconv.Itoa(st.exitCode))
 		return rep, nil
@@ -393,19 +421,6 @@ func (r *Runner) stop(rep *replica, why string) {
 	}()
 }
 
-// remove drains the replica from the load balancer, then stops it (SIGTERM, and SIGKILL
-// after 10 s where ECS waits 30 s) and removes it.
-func (r *Runner) remove(ctx context.Context, rep *replica) {
-	r.lb.Deregister(ctx, rep.name)
-	timeout := 10
-	r.cli.ContainerStop(context.Background(), rep.id, container.StopOptions{Timeout: &timeout})
-	r.cli.ContainerRemove(context.Background(), rep.id, container.RemoveOptions{Force: true})
-	r.mu.Lock()
-	delete(r.replicas, rep.id)
-	r.mu.Unlock()
-	r.poke()
-}
-
 // exited handles a replica that exited on its own: it is reported with its exit code
 // and last lines, counted as a failure if it never became healthy, and removed.
 func (r *Runner) exited(rep *replica, code string) {
@@ -422,7 +437,7 @@ func (r *Runner) exited(rep *replica, code string) {
 			when = "while healthy"
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s exited with code %s %s, %s after it started", rep.name, code, when, time.Since(rep.started).Round(100*time.Millisecond))
+		fmt.Fprintf(&b, "%s %s %s, %s after it started", rep.name, r.st.Red("exited with code "+code), when, time.Since(rep.started).Round(100*time.Millisecond))
 		if len(lines) == 0 {
 			b.WriteString("; it wrote nothing")
 		} else {
@@ -476,11 +491,22 @@ func (r *Runner) onTargetChange(t lb.Target) {
 		r.mu.Unlock()
 	}
 	if t.State == lb.Healthy || t.State == lb.Unhealthy {
-		msg := fmt.Sprintf("%s is %s", t.ID, t.State)
+		msg := fmt.Sprintf("%s is %s", t.ID, stateWord(r.st, string(t.State)))
 		if t.Reason != "" {
 			msg += ": " + t.Reason
 		}
 		r.out.Printf("%s", msg)
+	}
+	if t.State == lb.Healthy {
+		r.readyOnce.Do(func() {
+			r.mu.Lock()
+			url := r.url
+			r.mu.Unlock()
+			r.out.Printf("%s %s answers from %s", r.st.Green("ready:"), url, t.ID)
+			if r.o.Ready != nil {
+				close(r.o.Ready)
+			}
+		})
 	}
 	r.poke()
 }
@@ -514,28 +540,4 @@ func (r *Runner) snapshot() []*replica {
 		out = append(out, rep)
 	}
 	return out
-}
-
-// teardown drains and removes every replica, then the network.
-func (r *Runner) teardown() {
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	reps := r.live()
-	if len(reps) > 0 {
-		r.out.Printf("stopping %d replica(s)", len(reps))
-	}
-	for _, rep := range reps {
-		if r.markStopping(rep) {
-			r.stops.Add(1)
-			go func() { defer r.stops.Done(); r.remove(ctx, rep) }()
-		}
-	}
-	r.stops.Wait()
-	if r.lb != nil {
-		r.lb.Close()
-	}
-	if _, _, err := removeAll(ctx, r.cli, r.o.Env, r.m.Name); err != nil {
-		r.out.Printf("cleanup: %v (run \"berth down\")", err)
-	}
-	r.out.Printf("stopped: no container or network of berth's is left")
 }

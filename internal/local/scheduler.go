@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -26,6 +27,7 @@ type deployment struct {
 	failed    int
 	nextStart time.Time
 	announced time.Time // the nextStart last reported
+	portNote  string    // what was said of where its replicas listen
 }
 
 func (d *deployment) String() string {
@@ -78,6 +80,7 @@ func (r *Runner) schedule(ctx context.Context, exits <-chan events.Message, errs
 // reconcile is one pass of the scheduler.
 func (r *Runner) reconcile(ctx context.Context) error {
 	desired := r.m.Count.Min
+	r.lookAtPorts()
 	r.replaceUnhealthy()
 	if r.breakerTripped(desired) {
 		r.rollback()
@@ -143,8 +146,8 @@ func (r *Runner) startUpTo(ctx context.Context, n int) error {
 		dep.announced = dep.nextStart
 		r.mu.Unlock()
 		if announce {
-			r.out.Printf("next start in %s: %d replica(s) in a row ended before they were healthy (the backoff doubles from 1 s to 60 s)",
-				wait.Round(100*time.Millisecond), failures)
+			r.out.Printf("%s: %d replica(s) in a row ended before they were healthy (the backoff doubles from 1 s to 60 s)",
+				r.st.Yellow("next start in "+wait.Round(100*time.Millisecond).String()), failures)
 		}
 		return nil
 	}
@@ -153,13 +156,25 @@ func (r *Runner) startUpTo(ctx context.Context, n int) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			var cannot *cannotStartError
+			if errors.As(err, &cannot) {
+				// a replica that cannot start is a replica that crashed at once
+				r.out.Printf("%s %s: %s", cannot.replica, r.st.Red("could not start"), cannot.reason())
+				r.mu.Lock()
+				dep.failures++
+				dep.failed++
+				dep.nextStart = time.Now().Add(backoff(dep.failures))
+				r.mu.Unlock()
+				r.poke() // the backoff is announced at once, as after an exit
+				break
+			}
 			r.mu.Lock()
 			first := r.serial <= 1 && len(r.replicas) == 0
 			r.mu.Unlock()
 			if first {
 				return err
 			}
-			r.out.Printf("start replica: %v", err)
+			r.out.Printf("%s %v", r.st.Red("start replica:"), err)
 			r.mu.Lock()
 			dep.failures++
 			dep.nextStart = time.Now().Add(backoff(dep.failures))
@@ -269,8 +284,8 @@ func breakerThreshold(desired int) int {
 // failed one drain as the old ones are back to the count.
 func (r *Runner) rollback() {
 	failed := r.primary
-	r.out.Printf("rollout failed: %d replica(s) of %s ended before they were healthy (the circuit breaker's threshold is %d); rolling back to %s",
-		failed.failed, failed, breakerThreshold(r.m.Count.Min), r.previous)
+	r.out.Printf("%s %d replica(s) of %s ended before they were healthy (the circuit breaker's threshold is %d); rolling back to %s",
+		r.st.Red("rollout failed:"), failed.failed, failed, breakerThreshold(r.m.Count.Min), r.previous)
 	r.primary, r.previous = r.previous, nil
 	r.primary.failures, r.primary.nextStart = 0, time.Time{}
 	r.progress.rollback = true
@@ -284,9 +299,9 @@ func (r *Runner) report(desired int) {
 	if len(old) == 0 && r.healthyCount(mine) >= desired && len(mine) == desired {
 		if rolling {
 			if r.progress.rollback {
-				r.out.Printf("rolled back: %d replica(s) of %s serve", desired, r.primary)
+				r.out.Printf("%s %d replica(s) of %s serve", r.st.Yellow("rolled back:"), desired, r.primary)
 			} else {
-				r.out.Printf("rollout complete: %d replica(s) of %s", desired, r.primary)
+				r.out.Printf("%s %d replica(s) of %s", r.st.Green("rollout complete:"), desired, r.primary)
 			}
 		}
 		r.previous, r.progress = nil, progressLog{}
@@ -298,7 +313,7 @@ func (r *Runner) report(desired int) {
 		if !ok || t.State == lb.Healthy || time.Since(rep.started) < 3*time.Second {
 			continue
 		}
-		waiting = append(waiting, fmt.Sprintf("%s %s for %s: %s", rep.name, t.State, time.Since(rep.started).Round(time.Second), t.Reason))
+		waiting = append(waiting, fmt.Sprintf("%s %s for %s: %s", rep.name, stateWord(r.st, string(t.State)), time.Since(rep.started).Round(time.Second), t.Reason))
 	}
 	if !rolling && len(waiting) == 0 {
 		return

@@ -13,31 +13,53 @@ import (
 // state is what this berth up runs now, for the control endpoint.
 func (r *Runner) state() State {
 	r.mu.Lock()
-	balancer, url := r.lb, r.url
+	balancer, url, mon := r.lb, r.url, r.vitals
 	r.mu.Unlock()
-	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: time.Now().UTC(), Replicas: []ReplicaState{}}
+	now := time.Now()
+	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: now.UTC(), Replicas: []ReplicaState{}}
+	var traffic map[string]*Traffic
+	reps := r.snapshot()
+	if mon != nil {
+		started := map[string]time.Time{}
+		for _, rep := range reps {
+			started[rep.name] = rep.started
+		}
+		st.Traffic, traffic = mon.traffic(now, started)
+	}
 	health := map[string][2]string{}
 	if balancer != nil {
 		for _, t := range balancer.Targets() {
 			health[t.ID] = [2]string{string(t.State), t.Reason}
 		}
 	}
-	for _, rep := range r.snapshot() {
+	for _, rep := range reps {
 		h := health[rep.name]
 		if h[0] == "" {
 			h[0] = "starting"
 		}
-		st.Replicas = append(st.Replicas, ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.dep.img.Revision, Health: h[0], Reason: h[1]})
+		st.Replicas = append(st.Replicas, ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.dep.img.Revision, Health: h[0], Reason: h[1], Traffic: traffic[rep.name]})
 	}
 	sort.Slice(st.Replicas, func(i, j int) bool { return st.Replicas[i].Name < st.Replicas[j].Name })
 	return st
 }
 
-func (r *Runner) requestReload(why Reload) {
+func (r *Runner) requestReload(ctx context.Context, why Reload) error {
+	if r.o.Load != nil {
+		m, err := r.o.Load()
+		if err != nil {
+			r.out.Printf("reload (%s): %v; nothing changed, the running configuration stays", why.Why, err)
+			return err
+		}
+		if _, err := r.replicaEnv(ctx, m); err != nil {
+			r.out.Printf("reload (%s): %v; nothing changed, the running configuration stays", why.Why, err)
+			return err
+		}
+	}
 	select {
 	case r.ctlReloads <- why:
 	default: // one is pending: it reads everything as it is then
 	}
+	return nil
 }
 
 func (r *Runner) requestStop() {
@@ -90,7 +112,7 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 		}
 		st.Replicas = append(st.Replicas, ReplicaState{
 			Name: c.Labels[LabelReplica], Container: c.ID[:12], Addr: h.Addr, Revision: c.Labels[LabelRevision],
-			Health: h.Health, Reason: h.Reason, Status: c.Status,
+			Health: h.Health, Reason: h.Reason, Status: c.Status, Traffic: h.Traffic,
 		})
 	}
 	out := make([]State, 0, len(byService))
@@ -126,6 +148,6 @@ func Down(ctx context.Context, cli *client.Client, env, service string, progress
 		}
 		stopped = append(stopped, inst)
 	}
-	containers, networks, err = removeAll(ctx, cli, env, service)
+	containers, networks, err = removeAll(ctx, cli, env, service, 10)
 	return stopped, containers, networks, err
 }

@@ -2,6 +2,7 @@ package local
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -19,13 +20,21 @@ func TLSConfig(w io.Writer, m *manifest.Manifest) (*tls.Config, error) {
 		return nil, err
 	}
 	files, err := localtls.Ensure(dir, time.Now())
-	if err != nil {
+	var unsafe *localtls.UnsafeDirError
+	if err != nil && !errors.As(err, &unsafe) { // that one has its own hint
 		return nil, hint.Wrap(err, "set "+localtls.DirEnv+" to a directory berth may write")
+	}
+	if err != nil {
+		return nil, err
 	}
 	why := "--tls"
 	if m.HTTPS() {
 		why = "domain " + m.Domain.Name + " in berth.yml (--tls=false serves plain HTTP)"
 	}
 	fmt.Fprintf(w, "HTTPS (%s) with berth's local certificate authority %s: trust it, or \"curl --cacert %s\"\n", why, files.CA, files.CA)
+	if files.NewCA {
+		fmt.Fprintf(w, "the authority is new, valid for localhost and loopback addresses only, until %s: trust it anew (berth makes the next one a week before)\n",
+			files.CAExpires.Local().Format(time.DateOnly))
+	}
 	return files.Config()
 }

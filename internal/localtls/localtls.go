@@ -1,7 +1,13 @@
 // Package localtls makes the certificates "berth up --tls" serves HTTPS with: a local
-// certificate authority, made once per user and kept, and a certificate for localhost,
-// 127.0.0.1 and ::1 that it signs. Trust the authority once (curl --cacert, or the
-// system's trust store) and every later certificate is trusted too, as with mkcert.
+// certificate authority, kept for its lifetime, and a certificate for localhost,
+// 127.0.0.1 and ::1 that it signs. Trust the authority (curl --cacert, or the system's
+// trust store) and the certificates it signs are trusted too, as with mkcert.
+//
+// Unlike mkcert's, the authority cannot vouch for anything but this machine: its name
+// constraints (RFC 5280, 4.2.1.10, marked critical) permit only localhost and its
+// subdomains, 127.0.0.0/8 and ::1, so a copy of its key cannot sign a certificate a
+// browser that trusts it would take for another site; and it lives 90 days, not ten
+// years, so a key left in an old backup is soon worth nothing.
 //
 // It imports nothing of berth's.
 package localtls
@@ -39,6 +45,23 @@ type Files struct {
 	CA   string // the authority's certificate: what a client trusts
 	Cert string // the serving certificate and its key
 	Key  string
+	// NewCA says the authority was made now (the first time, or the last one was
+	// about to expire): a client must trust it anew. CAExpires is when it expires.
+	NewCA     bool
+	CAExpires time.Time
+}
+
+// Lifetimes: the authority lives caLife and is made anew renewBefore its end; the
+// serving certificate ends with it.
+const (
+	caLife      = 90 * 24 * time.Hour
+	renewBefore = 7 * 24 * time.Hour
+)
+
+// loopbackNets are the addresses the authority may vouch for.
+var loopbackNets = []*net.IPNet{
+	{IP: net.IPv4(127, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)},
+	{IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)},
 }
 
 // Dir is where the files are kept: $BERTH_TLS_DIR, else berth/tls in the user's
@@ -54,22 +77,28 @@ func Dir() (string, error) {
 	return filepath.Join(base, "berth", "tls"), nil
 }
 
-// Ensure returns the files, making what is missing: the authority when there is none
-// (valid ten years), the serving certificate when there is none, it does not cover the
-// names, it was not signed by the authority, or it expires within 30 days (it is valid
-// 397 days, the most browsers accept).
+// Ensure returns the files, making what is missing: the authority when there is none,
+// it expires within 7 days, or it is not one this version makes (name-constrained, 90
+// days); the serving certificate when there is none, it does not cover the names, it
+// was not signed by the authority, or it expires within 7 days (it ends with the
+// authority).
 func Ensure(dir string, now time.Time) (*Files, error) {
 	f := &Files{Dir: dir, CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "localhost.pem"), Key: filepath.Join(dir, "localhost-key.pem")}
 	caKeyFile := filepath.Join(dir, "ca-key.pem")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("local TLS: %w", err)
 	}
+	if err := CheckPrivate(dir, "TLS directory", DirEnv); err != nil {
+		return nil, err
+	}
 	ca, caKey, err := load(f.CA, caKeyFile)
-	if err != nil || now.After(ca.NotAfter.Add(-24*time.Hour)) {
+	if err != nil || now.After(ca.NotAfter.Add(-renewBefore)) || !constrained(ca) {
 		if ca, caKey, err = makeAuthority(f.CA, caKeyFile, now); err != nil {
 			return nil, err
 		}
+		f.NewCA = true
 	}
+	f.CAExpires = ca.NotAfter
 	leaf, _, err := load(f.Cert, f.Key)
 	if err != nil || !fresh(leaf, ca, now) {
 		if err := makeLeaf(f.Cert, f.Key, ca, caKey, now); err != nil {
@@ -102,8 +131,24 @@ func (f *Files) Pool() (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// constrained reports an authority made the way this version makes them: limited to
+// loopback names and addresses, and short-lived. Any other (an older berth's, valid
+// ten years and for any name) is replaced.
+func constrained(ca *x509.Certificate) bool {
+	if !ca.PermittedDNSDomainsCritical || !slices.Equal(ca.PermittedDNSDomains, DNSNames) ||
+		len(ca.PermittedIPRanges) != len(loopbackNets) || ca.NotAfter.Sub(ca.NotBefore) > caLife+2*time.Hour {
+		return false
+	}
+	for i, n := range ca.PermittedIPRanges {
+		if n.String() != loopbackNets[i].String() {
+			return false
+		}
+	}
+	return true
+}
+
 func fresh(leaf, ca *x509.Certificate, now time.Time) bool {
-	if leaf.CheckSignatureFrom(ca) != nil || now.After(leaf.NotAfter.Add(-30*24*time.Hour)) {
+	if leaf.CheckSignatureFrom(ca) != nil || now.After(leaf.NotAfter.Add(-renewBefore)) {
 		return false
 	}
 	for _, n := range DNSNames {
@@ -150,11 +195,15 @@ func makeAuthority(certFile, keyFile string, now time.Time) (*x509.Certificate, 
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{Organization: []string{"berth local development"}, CommonName: "berth local CA " + host},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(10, 0, 0),
+		NotAfter:              now.Add(caLife),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true, // it signs serving certificates only
+		// it may vouch for this machine's names only, whoever gets hold of its key
+		PermittedDNSDomainsCritical: true,
+		PermittedDNSDomains:         DNSNames,
+		PermittedIPRanges:           loopbackNets,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -178,7 +227,7 @@ func makeLeaf(certFile, keyFile string, ca *x509.Certificate, caKey *ecdsa.Priva
 		DNSNames:     DNSNames,
 		IPAddresses:  IPs,
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(0, 0, 397),
+		NotAfter:     ca.NotAfter, // the authority's end, at most 90 days: less than browsers' 397
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}

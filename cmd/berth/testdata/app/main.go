@@ -6,8 +6,9 @@
 //	APP_HEALTH_CODE  status of GET /health (200 by default)
 //	APP_GREETING     what GET / says, with the replica's host name
 //
-// GET /slow?ms=N answers after N milliseconds. "app probe [CODE]" prints where it runs
-// and exits with CODE: the command berth exec's test runs in a replica.
+// GET /slow?ms=N answers after N milliseconds; GET /status/N answers N. "app probe
+// [CODE]" prints where it runs and exits with CODE: the command berth exec's test runs
+// in a replica.
 package main
 
 import (
@@ -54,6 +55,10 @@ func main() {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		fmt.Fprintf(w, "slow answer after %d ms from %s\n", ms, host)
+	})
+	mux.HandleFunc("GET /status/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		w.WriteHeader(code)
 	})
 	srv := &http.Server{Addr: ":" + envOr("PORT", "8080"), Handler: mux}
 	go func() {
