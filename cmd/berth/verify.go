@@ -34,7 +34,7 @@ when a check fails.`,
 			defer s.stop()
 			w := c.OutOrStdout()
 			show, done := ops.VerifyView(w, o.output == "json", o.output == "text" && isTerminal(os.Stdout))
-			v, err := s.reader().Verify(s.ctx, o.env, s.m.Name, ops.VerifyOptions{Timeout: timeout, Progress: show})
+			v, err := s.reader().Verify(s.ctx, o.env, s.m.Name, ops.VerifyOptions{Timeout: timeout, Progress: show, Port: s.m.Port})
 			if done(); err != nil {
 				return err
 			}

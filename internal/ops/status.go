@@ -91,7 +91,7 @@ type Status struct {
 	// Vitals are the service's vital signs, when asked for (Clients.Vitals).
 	Vitals *vitals.Vitals `json:"vitals,omitempty"`
 
-	cluster, serviceName, targetGroup, serviceStack string
+	cluster, serviceName, targetGroup, serviceStack, logGroup string
 }
 
 // StackStatus is one stack's state; for a stack a failed operation left in a state
@@ -204,6 +204,7 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 		st.Notes = append(st.Notes, edge.PlainHTTPNote)
 	}
 	st.cluster, st.serviceName, st.targetGroup = cluster.Outputs[synth.OutClusterName], svc.Outputs[synth.OutServiceName], svc.Outputs[synth.OutTargetGroupArn]
+	st.logGroup = svc.Outputs[synth.OutLogGroupName]
 	if st.serviceName == "" {
 		st.serviceName = service
 	}

@@ -26,6 +26,9 @@ type VerifyOptions struct {
 	// Progress hears each look at the service while verify waits.
 	Progress func(VerifyProgress)
 	HTTP     *http.Client
+	// Port is berth.yml's: when tasks fail the health checks, verify compares it with
+	// the port their logs say the app listens on.
+	Port int
 }
 
 // VerifyProgress is where the wait stands.
@@ -103,6 +106,11 @@ func (c *Clients) Verify(ctx context.Context, env, service string, o VerifyOptio
 		wait = min(wait*2, 15*time.Second)
 	}
 	v := &Verification{Checks: []Check{c.countCheck(st), c.targetCheck(st), c.urlCheck(ctx, st, o, time.Until(deadline))}}
+	if v.Checks[1].Result == "fail" {
+		if pc := c.portCheck(ctx, st, o.Port); pc != nil {
+			v.Checks = append(v.Checks, *pc)
+		}
+	}
 	for _, f := range st.Failed() {
 		// the service may still answer, from what the failed operation left
 		v.Checks = append([]Check{{"stack " + f.Name, "fail", f.Recovery.Summary() + "; " + f.Hint}}, v.Checks...)
