@@ -86,6 +86,7 @@ func decode(data []byte, m *Manifest) error {
 			"rate_limit":           d.int(&m.LoadBalancer.RateLimit),
 		}),
 		"domain": d.domain(&m.Domain),
+		"edge":   d.str(&m.Edge),
 	})
 }
 
