@@ -66,11 +66,11 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 			if !c.Flags().Changed("listen") {
 				listen = "" // the default, moved up when another berth up holds it
 			}
-			if c.Flags().Changed("tls-listen") && !o.tls && !m.HTTPS() {
-				return usageErrorf("--tls-listen needs --tls (or a domain in berth.yml)")
+			if c.Flags().Changed("tls-listen") && !o.tls && !m.HTTPS() && !m.CloudFront() {
+				return usageErrorf("--tls-listen needs --tls (or a domain or edge: cloudfront in berth.yml)")
 			}
 			var tlsConfig *tls.Config
-			if o.tls || (m.HTTPS() && !c.Flags().Changed("tls")) {
+			if o.tls || ((m.HTTPS() || m.CloudFront()) && !c.Flags().Changed("tls")) {
 				if tlsConfig, err = local.TLSConfig(c.OutOrStdout(), m); err != nil {
 					return err
 				}
@@ -85,7 +85,7 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 	manifestFlag(c, &o.file)
 	envFlag(c, &o.env)
 	c.Flags().StringVar(&o.listen, "listen", local.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
-	c.Flags().BoolVar(&o.tls, "tls", false, "serve HTTPS with a local certificate authority and redirect HTTP to it (the default when berth.yml has a domain)")
+	c.Flags().BoolVar(&o.tls, "tls", false, "serve HTTPS with a local certificate authority and redirect HTTP to it (the default when berth.yml has a domain or edge: cloudfront)")
 	c.Flags().StringVar(&o.tlsListen, "tls-listen", "", "address of the HTTPS listener (default: the first free port from 127.0.0.1:8443)")
 	c.Flags().BoolVar(&o.watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
 	c.Flags().BoolVar(&o.viaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")

@@ -164,7 +164,7 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 
 	cfg := lbConfig(m, ln)
 	if o.TLS != nil {
-		cfg.Proto = "https"
+		cfg.Proto, cfg.CloudFront = "https", m.CloudFront() // the headers the app gets behind CloudFront
 	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
