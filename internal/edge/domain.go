@@ -25,6 +25,7 @@ import (
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/synth"
 )
 
 // Route53 is the part of the Route 53 API berth uses: finding the hosted zone of a
@@ -50,6 +51,7 @@ type Clients struct {
 	ACM     ACM
 	ELB     ELB
 	S3      buckets.S3
+	EC2     EC2
 	Region  string
 	// Regions lists the regions enabled for the account, and ACMIn is ACM in one of
 	// them: where the certificates that may share a validation record live.
@@ -186,16 +188,23 @@ func domainError(m *manifest.Manifest, key, msg, what string) error {
 // CheckCertificate refuses, before anything changes, a certificate the HTTPS listener
 // could not use: in another region (a load balancer takes certificates of its own
 // region only), not issued, expired, or not covering the name.
+//
+// With CloudFront in front, the certificate is the distribution's, which CloudFront
+// takes from us-east-1 only (the manifest refuses another region): it is read there.
 func (c *Clients) CheckCertificate(ctx context.Context, m *manifest.Manifest, now time.Time) error {
 	certARN := m.Domain.Certificate
-	if a, err := arn.Parse(certARN); err == nil && a.Region != c.Region {
-		return domainError(m, "domain.certificate", fmt.Sprintf("the certificate is in %s and the service deploys to %s: a load balancer uses certificates of its own region", a.Region, c.Region),
-			"request or import the certificate in "+c.Region+" (aws acm request-certificate --region "+c.Region+" ...)")
+	region, api := c.Region, c.ACM
+	if m.CloudFront() && c.ACMIn != nil {
+		region, api = synth.EdgeRegion, c.ACMIn(synth.EdgeRegion)
 	}
-	out, err := c.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(certARN)})
+	if a, err := arn.Parse(certARN); err == nil && a.Region != region {
+		return domainError(m, "domain.certificate", fmt.Sprintf("the certificate is in %s and the service deploys to %s: a load balancer uses certificates of its own region", a.Region, region),
+			"request or import the certificate in "+region+" (aws acm request-certificate --region "+region+" ...)")
+	}
+	out, err := api.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(certARN)})
 	var notFound *acmtypes.ResourceNotFoundException
 	if errors.As(err, &notFound) {
-		return domainError(m, "domain.certificate", "no such certificate in this account and region", "list them with \"aws acm list-certificates --region "+c.Region+"\"")
+		return domainError(m, "domain.certificate", "no such certificate in this account and region", "list them with \"aws acm list-certificates --region "+region+"\"")
 	}
 	if err != nil {
 		return fmt.Errorf("describe certificate %s: %w", certARN, err)

@@ -72,6 +72,9 @@ var apiActions = []string{
 	"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups",
 	"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
 	"route53:GetHostedZone",
+	// CloudFront in front (edge: cloudfront): the origin-facing prefix list the load
+	// balancer admits; the edge stack is CloudFormation's and ACM's in us-east-1
+	"ec2:DescribeManagedPrefixLists",
 }
 
 // PolicyOptions scope the policy.
