@@ -579,11 +579,11 @@ func edgeNotes(m *manifest.Manifest, live *stacks.Stack) []string {
 		return notes
 	}
 	now, scheme := "the distribution's https://….cloudfront.net name (known once it is made)", "by an internal one"
-	switch {
-	case m.HTTPS():
-		now = "https://" + m.Domain.Name
-	case !m.CloudFront():
+	if !m.CloudFront() {
 		now, scheme = "the new load balancer's http://… name (known once it is made)", "by an internet-facing one"
+	}
+	if m.HTTPS() {
+		now = "https://" + m.Domain.Name
 	}
 	change := "changes from " + cmp.Or(live.Outputs[synth.OutURL], "(none)") + " to " + now
 	if live.Outputs[synth.OutURL] == now {
