@@ -1,7 +1,8 @@
 // Package edge is a service's edge on AWS, around what its templates declare: the
-// hosted zone of its domain and a certificate the listener can use, checked before a
-// deploy; the access-log bucket emptied and the certificate's validation records
-// removed when the service goes (CloudFormation leaves both).
+// hosted zone of its domain and a certificate the listener (or, with CloudFront in
+// front, the distribution) can use, and CloudFront's origin-facing prefix list, found
+// and checked before a deploy; the access-log bucket emptied and the certificate's
+// validation records removed when the service goes (CloudFormation leaves both).
 //
 // It must not import deploy or any other package above it on the AWS path.
 package edge
@@ -247,4 +248,4 @@ func covers(names []string, host string) bool {
 }
 
 // PlainHTTPNote is what deploy, diff and status say of a service without a domain.
-const PlainHTTPNote = "warning: the service is served over plain HTTP, on the load balancer's own name: requests, tokens and passwords cross the internet in the clear. Add domain: api.example.com to berth.yml for HTTPS on your domain (README: HTTPS on your domain)"
+const PlainHTTPNote = "warning: the service is served over plain HTTP, on the load balancer's own name: requests, tokens and passwords cross the internet in the clear. Add domain: api.example.com to berth.yml for HTTPS on your domain (README: HTTPS on your domain), or edge: cloudfront for HTTPS without one (README: CloudFront in front)"
