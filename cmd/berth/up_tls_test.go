@@ -82,3 +82,42 @@ func TestUpServesHTTPSWithADomainAndRedirectsHTTP(t *testing.T) {
 		t.Errorf("Ctrl-C: %v", err)
 	}
 }
+
+// With edge: cloudfront, berth up serves HTTPS by default and the app gets the headers
+// it gets behind CloudFront and the internal load balancer: X-Forwarded-Proto http on
+// port 80 (the load balancer's listener), the viewer then the edge in X-Forwarded-For,
+// CloudFront-Forwarded-Proto https and CloudFront-Viewer-Address.
+func TestUpWithCloudFrontGivesTheAppCloudFrontsHeaders(t *testing.T) {
+	needDocker(t)
+	tlsDir := t.TempDir()
+	t.Setenv(localtls.DirEnv, tlsDir)
+	secure := freePort(t)
+	p := launchUp(t, testApp(t, "cf-app", "count: 1\nedge: cloudfront\n"), "e2e-cf", "--tls-listen", fmt.Sprintf("127.0.0.1:%d", secure))
+	p.waitFor(fmt.Sprintf("ready: https://127.0.0.1:%d", secure), 3*time.Minute)
+	if !strings.Contains(p.out.String(), "HTTPS (edge: cloudfront in berth.yml, with the headers the app gets behind CloudFront") {
+		t.Errorf("berth up does not say why it serves HTTPS:\n%s", p.out.String())
+	}
+	files, err := localtls.Ensure(tlsDir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := files.Pool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", secure), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, port, _ := strings.Cut(conn.LocalAddr().String(), ":")
+	fmt.Fprintf(conn, "GET /forwarded HTTP/1.1\r\nHost: api.example.com\r\nX-Forwarded-For: 203.0.113.9\r\nCloudFront-Viewer-Address: 198.51.100.1:1\r\nConnection: close\r\n\r\n")
+	body, _ := io.ReadAll(conn)
+	want := "proto=http port=80 for=203.0.113.9, 127.0.0.1, 127.0.0.1 cloudfront-proto=https viewer=127.0.0.1:" + port + "\n"
+	if !strings.HasSuffix(string(body), want) {
+		t.Errorf("the app got\n%s\nwant the body %q", body, want)
+	}
+	if err := p.interrupt(); err != nil {
+		t.Errorf("Ctrl-C: %v", err)
+	}
+}

@@ -78,6 +78,9 @@ func FindInMap(mapName string, key, second any) Fn {
 // Not is !Not [cond].
 func Not(cond any) Fn { return Fn{"Not", []any{cond}} }
 
+// Split is !Split [sep, text].
+func Split(sep string, text any) Fn { return Fn{"Split", []any{sep, text}} }
+
 // Join is !Join [sep, list].
 func Join(sep string, list any) Fn { return Fn{"Join", []any{sep, list}} }
 

@@ -52,6 +52,10 @@ func TestEachRuleCanFail(t *testing.T) {
 		{"bad-service.yml", "BERTH009", "Listener", "serves plain HTTP on port 80"},
 		{"plain-http.yml", "BERTH009", "Forwards", "serves plain HTTP on port 8080; serve HTTPS"},
 		{"plain-http.yml", "BERTH009", "RedirectsToHTTP", "serves plain HTTP on port 80"},
+		{"cloudfront.yml", "BERTH014", "AllowsHTTP", "the default cache behavior has ViewerProtocolPolicy allow-all: it serves plain HTTP"},
+		{"cloudfront.yml", "BERTH014", "PathAllowsHTTP", "cache behavior /legacy/* has ViewerProtocolPolicy allow-all"},
+		{"cloudfront.yml", "BERTH014", "OldTLS", "MinimumProtocolVersion TLSv1_2016 accepts protocols older than TLS 1.2"},
+		{"cloudfront.yml", "BERTH014", "NoMinimum", "without MinimumProtocolVersion: CloudFront's default, TLSv1, accepts TLS 1.0"},
 		{"bad-secrets.yml", "BERTH010", "TaskDefinition", "Environment holds what looks like a credential: DB_PASSWORD (its name), UPLOADS (an AWS access key id), " +
 			"DATABASE_URL (a URL with a password), STRIPE_KEY (a dynamic reference to a secret, which CloudFormation resolves into the plain value); pass it in Secrets"},
 		{"bad-ci-trust.yml", "BERTH013", "AudienceOnly", "without a :sub condition: any repository's or project's jobs"},
@@ -101,6 +105,24 @@ func TestHTTPSOnlyVerdicts(t *testing.T) {
 	}
 }
 
+// Behind CloudFront: an internal load balancer's listener passes BERTH009 when a
+// distribution that passes BERTH014 is its way in, and is not judged otherwise; the
+// default *.cloudfront.net certificate is CloudFront's policy, not the template's.
+func TestHTTPSEdgeVerdicts(t *testing.T) {
+	rs := results(t, filepath.Join("testdata", "cloudfront.yml"))
+	for _, want := range []string{"BERTH009 InsideListener", "BERTH014 Redirects", "BERTH014 OwnCertificate"} {
+		if r := rs[want]; r.Status != Pass {
+			t.Errorf("%s: %+v", want, r)
+		}
+	}
+	if r, ok := rs["BERTH009 OpenInsideListener"]; ok {
+		t.Errorf("an internal load balancer behind a distribution that serves plain HTTP passed: %+v", r)
+	}
+	if r := rs["BERTH014 OpenEdge"]; r.Status != Fail {
+		t.Errorf("OpenEdge: %+v", r)
+	}
+}
+
 func TestTaskIngressFromAddressRange(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join("testdata", "bad-service.yml"))
 	src := strings.Replace(string(data), "FromPort: 0\n          ToPort: 65535", "FromPort: 8080\n          ToPort: 8080", 1)
@@ -127,7 +149,7 @@ func TestSynthesizedTemplatesPass(t *testing.T) {
 			continue
 		}
 		manifest, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "berth.yml"))
-		plainHTTP := !strings.Contains(string(manifest), "\ndomain:")
+		plainHTTP := !strings.Contains(string(manifest), "\ndomain:") && !strings.Contains(string(manifest), "\nedge: cloudfront")
 		for _, r := range results(t, f) {
 			seen[r.Rule] = true
 			if r.Rule == "BERTH009" && plainHTTP {

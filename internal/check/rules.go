@@ -23,6 +23,7 @@ var rules = []Rule{
 	{"BERTH011", "The template has the form CloudFormation accepts: no key twice in a mapping, no YAML alias, hash merge or unsupported tag, every resource a mapping with a Type and an alphanumeric logical ID.", wellFormed},
 	{"BERTH012", "ECS services behind a load balancer roll back on a CloudWatch alarm, not only on failed health checks (deployment alarms with rollback).", alarmRollback},
 	{"BERTH013", "Roles that an OpenID Connect provider's tokens assume require its audience and a subject (aud and sub conditions).", webIdentityTrust},
+	{"BERTH014", "CloudFront distributions redirect or refuse plain HTTP on every cache behavior, and with a certificate of their own accept TLS 1.2 or later only.", cloudFrontHTTPS},
 }
 
 // wellFormed: a template whose form CloudFormation refuses, or handles in no defined
@@ -58,6 +59,10 @@ func httpsOnly(d *cfn.Doc) []Result {
 			out = append(out, skip(l, "its load balancer is not in this template"))
 			continue
 		} else if s, _ := r.Properties["Scheme"].(string); s == "internal" {
+			// not on the internet: it passes when an HTTPS edge is its way in
+			if dist := httpsEdgeOf(d, lb); dist != "" {
+				out = append(out, pass(l))
+			}
 			continue
 		} else if t, _ := r.Properties["Type"].(string); t == "network" || t == "gateway" {
 			continue

@@ -122,10 +122,16 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 		}
 	}
 	// public IPv4: the NAT gateways' addresses, one per load balancer node (one per
-	// zone), and the instances' or tasks' own with public placement
-	ips := nats + azs + computeIPs
-	add(Line{Item: "public IPv4 addresses", Quantity: fmt.Sprintf("%d × $%.3f/hour (%s)", ips, p.IPv4Hour, ipWhy(nats, azs, computeIPs, m)),
-		Monthly: float64(ips) * month(p.IPv4Hour)})
+	// zone) unless the load balancer is internal (CloudFront in front), and the
+	// instances' or tasks' own with public placement
+	lbIPs := azs
+	if m.CloudFront() {
+		lbIPs = 0
+	}
+	if ips := nats + lbIPs + computeIPs; ips > 0 {
+		add(Line{Item: "public IPv4 addresses", Quantity: fmt.Sprintf("%d × $%.3f/hour (%s)", ips, p.IPv4Hour, ipWhy(nats, lbIPs, computeIPs, m)),
+			Monthly: float64(ips) * month(p.IPv4Hour)})
+	}
 	add(Line{Item: "CloudWatch Logs", Quantity: fmt.Sprintf("kept %d days", m.Logs.Retention),
 		PerUse: fmt.Sprintf("$%.2f per GB the containers write", p.LogsGB)})
 	addEdge(m, p, add)
@@ -141,7 +147,17 @@ const (
 	WAFRuleMonth    = 1.00 // each rule or rule group in it
 	WAFPerMillion   = 0.60 // requests it inspects
 	S3GBMonth       = 0.023
-	SecretMonth     = 0.40 // a Secrets Manager secret; SSM standard parameters are free
+	// CloudFront, pay as you go, read on the Amazon CloudFront pricing page
+	// (aws.amazon.com/cloudfront/pricing, 2026-11-30): free each month, "1 TB of data
+	// transfer out to the internet" and "10,000,000 HTTP or HTTPS Requests"; then, in the
+	// United States and Europe, $0.085 per GB for the first 10 TB out, and $0.0100 per
+	// 10,000 HTTPS requests in the United States (Europe's $0.0120 was not read there).
+	// A web ACL of scope CLOUDFRONT costs what a regional one does.
+	CloudFrontFreeGB        = 1024
+	CloudFrontFreeRequests  = 10_000_000
+	CloudFrontGB            = 0.085
+	CloudFrontHTTPSPer10000 = 0.0100
+	SecretMonth             = 0.40 // a Secrets Manager secret; SSM standard parameters are free
 	// AlarmMetricMonth is a standard-resolution CloudWatch alarm, per metric it
 	// evaluates: a metric math alarm counts each metric of its expression (Amazon
 	// CloudWatch pricing, "Alarms"; the free tier's 10 alarm metrics are not counted)
@@ -157,9 +173,17 @@ const (
 
 // addEdge prices the options in front of the load balancer and in the VPC.
 func addEdge(m *manifest.Manifest, p Prices, add func(Line)) {
+	if m.CloudFront() {
+		add(Line{Item: "CloudFront distribution", Quantity: fmt.Sprintf("no monthly fee; free each month: %d TB out and %s requests", CloudFrontFreeGB/1024, "10,000,000"),
+			PerUse: fmt.Sprintf("then $%.4f per 10,000 HTTPS requests and $%.3f per GB out (United States; Europe's requests cost more)", CloudFrontHTTPSPer10000, CloudFrontGB)})
+	}
 	if m.HTTPS() {
+		to := "the load balancer"
+		if m.CloudFront() {
+			to = "the distribution"
+		}
 		add(Line{Item: "Route 53 hosted zone", Quantity: "1 (if berth's is the only use of it); the ACM certificate is free", Monthly: HostedZoneMonth,
-			PerUse: "alias queries to the load balancer are free"})
+			PerUse: "alias queries to " + to + " are free"})
 	}
 	if m.LoadBalancer.WAF {
 		rules := 4 // the rate limit and three AWS managed rule groups
@@ -275,7 +299,9 @@ func ipWhy(nats, azs, compute int, m *manifest.Manifest) string {
 	if nats > 0 {
 		parts = append(parts, fmt.Sprintf("%d NAT", nats))
 	}
-	parts = append(parts, fmt.Sprintf("%d load balancer", azs))
+	if azs > 0 {
+		parts = append(parts, fmt.Sprintf("%d load balancer", azs))
+	}
 	if compute > 0 {
 		what := "instance"
 		if m.Capacity.IsFargate() {
@@ -286,14 +312,17 @@ func ipWhy(nats, azs, compute int, m *manifest.Manifest) string {
 	return strings.Join(parts, ", ")
 }
 
-// Variant names a manifest's capacity and placement.
+// Variant names a manifest's capacity and placement, and CloudFront in front.
 func Variant(m *manifest.Manifest) string {
 	v := m.Capacity.Type + ", " + m.Network.Placement
-	if m.Network.Imported() {
-		return v + ", existing VPC"
-	}
-	if !m.Network.Public() {
+	switch {
+	case m.Network.Imported():
+		v += ", existing VPC"
+	case !m.Network.Public():
 		v += ", NAT " + m.Network.NAT
+	}
+	if m.CloudFront() {
+		v += ", CloudFront"
 	}
 	return v
 }
@@ -315,6 +344,9 @@ func Alternatives(m *manifest.Manifest, region string, own *Estimate) []Alternat
 	var out []Alternative
 	for _, typ := range []string{manifest.EC2, manifest.Fargate, manifest.FargateSpot} {
 		for _, placement := range []string{"private", "public"} {
+			if placement == "public" && m.CloudFront() {
+				continue // a VPC origin reaches load balancers in private subnets only
+			}
 			v := variantOf(m, typ, placement)
 			e, err := Of(v, region)
 			if err != nil {

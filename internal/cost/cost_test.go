@@ -244,3 +244,39 @@ func TestAlarmsLinesAsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// CloudFront in front, by hand: no monthly fee (its use is priced per request and GB
+// beyond the free tier, said on its line), and the internal load balancer has no
+// public address: 2 × 0.005 × 730 = $7.30 less than the default. No public-placement
+// variant is offered (a VPC origin reaches private subnets only).
+func TestCloudFrontByHand(t *testing.T) {
+	plain, _ := Of(parse(t, "name: web\n"), "us-east-1")
+	cf, err := Of(parse(t, "name: web\nedge: cloudfront\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Round((plain.Total-cf.Total)*100) / 100; d != 7.30 {
+		t.Errorf("CloudFront in front saves $%.2f a month before traffic, want $7.30 (the load balancer's two addresses)", d)
+	}
+	var line *Line
+	for i, l := range cf.Lines {
+		if l.Item == "CloudFront distribution" {
+			line = &cf.Lines[i]
+		}
+		if l.Item == "public IPv4 addresses" && strings.Contains(l.Quantity, "load balancer") {
+			t.Errorf("an internal load balancer counted with public addresses: %s", l.Quantity)
+		}
+	}
+	if line == nil || line.Monthly != 0 || !strings.Contains(line.Quantity, "1 TB out and 10,000,000 requests") ||
+		!strings.Contains(line.PerUse, "$0.0100 per 10,000 HTTPS requests and $0.085 per GB out") {
+		t.Errorf("CloudFront line: %+v", line)
+	}
+	if cf.Variant != "ec2, private, NAT per-az, CloudFront" {
+		t.Errorf("variant %q", cf.Variant)
+	}
+	for _, a := range Alternatives(parse(t, "name: web\nedge: cloudfront\n"), "us-east-1", cf) {
+		if strings.Contains(a.Variant, "public") {
+			t.Errorf("a public variant with CloudFront in front: %+v", a)
+		}
+	}
+}

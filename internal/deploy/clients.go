@@ -21,6 +21,7 @@ import (
 	"github.com/berthdev/berth/internal/registry"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/synth"
 	"github.com/berthdev/berth/internal/traffic"
 )
 
@@ -47,7 +48,9 @@ type Clients struct {
 	// Regions and ACMIn find the certificates of the account's other regions.
 	Regions func(context.Context) ([]string, error)
 	ACMIn   func(region string) edge.ACM
-	Region  string
+	// CFIn is CloudFormation in another region: the edge stack's, in us-east-1.
+	CFIn   func(region string) stacks.CloudFormation
+	Region string
 	// Emulated names the endpoint override in force, if any.
 	Emulated string
 }
@@ -72,10 +75,12 @@ type SSM interface {
 	identity.SSM
 }
 
-// EC2 is what the check of an existing network and the checks before a deploy read.
+// EC2 is what the check of an existing network, the checks before a deploy and the
+// edge (CloudFront's prefix list) read.
 type EC2 interface {
 	network.EC2
 	preflight.EC2
+	edge.EC2
 }
 
 // New takes the clients of an AWS session; DNS is the system's resolver.
@@ -83,6 +88,7 @@ func New(s *session.Session) *Clients {
 	return &Clients{CF: s.CF, S3: s.S3, ECR: s.ECR, ECS: s.ECS, ELB: s.ELB, CW: s.CW, ASG: s.ASG, SSM: s.SSM, SM: s.SM, IAM: s.IAM, OIDC: s.IAM,
 		Route53: s.Route53, ACM: s.ACM, EC2: s.EC2, SQ: s.SQ, DNS: net.DefaultResolver,
 		Regions: s.Regions, ACMIn: func(region string) edge.ACM { return s.ACMIn(region) },
+		CFIn:   func(region string) stacks.CloudFormation { return s.CFIn(region) },
 		Region: s.Region, Emulated: s.Emulated}
 }
 
@@ -104,7 +110,29 @@ func (c *Clients) traffic() *traffic.Clients {
 }
 
 func (c *Clients) edge() *edge.Clients {
-	return &edge.Clients{CF: c.CF, Route53: c.Route53, ACM: c.ACM, ELB: c.ELB, S3: c.S3, Region: c.Region, Regions: c.Regions, ACMIn: c.ACMIn}
+	return &edge.Clients{CF: c.CF, Route53: c.Route53, ACM: c.ACM, ELB: c.ELB, S3: c.S3, EC2: c.EC2, Region: c.Region, Regions: c.Regions, ACMIn: c.ACMIn}
+}
+
+// in is c with CloudFormation and ACM in another region: what is said of the edge
+// stack, in us-east-1, is said there.
+func (c *Clients) in(region string) *Clients {
+	if region == c.Region || c.CFIn == nil {
+		return c
+	}
+	cp := *c
+	cp.CF, cp.Region = c.CFIn(region), region
+	if c.ACMIn != nil {
+		cp.ACM = c.ACMIn(region)
+	}
+	return &cp
+}
+
+// at is c in the region of t's stack.
+func (c *Clients) at(t *target) *Clients {
+	if t != nil && t.kind == synth.Edge {
+		return c.in(synth.EdgeRegion)
+	}
+	return c
 }
 
 func (c *Clients) artifacts(id session.Identity) *buckets.Artifacts {

@@ -116,6 +116,14 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 				r.LogGroups = append(r.LogGroups, g)
 			}
 		}
+		if edge, err := c.edgeStack(ctx, o.Env, svc); err != nil {
+			return nil, err
+		} else if edge != nil {
+			if err := c.in(synth.EdgeRegion).noteRecovery(ctx, r, edge); err != nil {
+				return nil, err
+			}
+			r.Stacks = append(r.Stacks, edge.Name+" ("+synth.EdgeRegion+")")
+		}
 		if n, ok, err := registry.Images(ctx, c.ECR, names.Repository(o.Env, svc)); err != nil {
 			return nil, err
 		} else if ok {
@@ -267,6 +275,19 @@ func (c *Clients) deleteService(ctx context.Context, d *deletion, service string
 			return removed, err
 		}
 	}
+	// the edge stack in us-east-1 goes after the distribution that used it
+	edge, err := c.edgeStack(ctx, d.Env, service)
+	if err != nil {
+		return removed, err
+	}
+	if edge != nil {
+		left, err := c.deleteEdgeStack(ctx, edge, d.owner, d.DeleteOptions)
+		d.left = append(d.left, left...)
+		if err != nil {
+			return removed, err
+		}
+		removed++
+	}
 	n, _, err := d.bucket.EmptyPrefix(ctx, names.ArtifactPrefix(d.Env, name))
 	if err != nil {
 		return removed, err
@@ -282,6 +303,39 @@ func (c *Clients) deleteService(ctx context.Context, d *deletion, service string
 		removed++
 	}
 	return removed, nil
+}
+
+// edgeStack is the service's edge stack in us-east-1, if it has one: a stack of that
+// name berth made for this service and environment (its tags say so).
+func (c *Clients) edgeStack(ctx context.Context, env, service string) (*stacks.Stack, error) {
+	st, err := stacks.Describe(ctx, c.in(synth.EdgeRegion).CF, names.Stack(env, service, synth.Edge))
+	if err != nil || st == nil || st.Tags[names.TagEnv] != env || st.Tags[names.TagService] != service {
+		return nil, err
+	}
+	return st, nil
+}
+
+// deleteEdgeStack removes a service's edge stack in us-east-1 (once nothing uses what
+// it holds), and the validation records of its certificate that no other certificate
+// renews with; it returns what it left in the account.
+func (c *Clients) deleteEdgeStack(ctx context.Context, st *stacks.Stack, owner string, o DeleteOptions) ([]string, error) {
+	if st == nil {
+		return nil, nil
+	}
+	us := c.in(synth.EdgeRegion)
+	stacks.WorkOn(ctx, st.Name)
+	certARN, records, err := us.edge().CertificateRecords(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	kept, err := us.deleteStack(ctx, st, owner, o)
+	if err != nil {
+		return nil, err
+	}
+	d := &deletion{DeleteOptions: o}
+	d.keep(kept)
+	left, err := us.edge().RemoveValidationRecords(ctx, st.Params[synth.ParamHostedZone], certARN, records, o.Progress.Message)
+	return append(d.left, left...), err
 }
 
 // keep records the resources a stack delete left in the account on purpose.
@@ -365,6 +419,16 @@ func (c *Clients) remains(ctx context.Context, d *deletion, services []string) (
 		}
 		if st != nil {
 			left = append(left, fmt.Sprintf("stack %s (%s): run berth delete --env %s --environment again, or: aws cloudformation delete-stack --stack-name %s", n, st.Status, d.Env, n))
+		}
+	}
+	for _, svc := range services {
+		st, err := c.edgeStack(ctx, d.Env, svc)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			left = append(left, fmt.Sprintf("stack %s in %s (%s): run berth delete --env %s --environment again, or: aws cloudformation delete-stack --region %s --stack-name %s",
+				st.Name, synth.EdgeRegion, st.Status, d.Env, synth.EdgeRegion, st.Name))
 		}
 	}
 	for _, svc := range services {

@@ -142,6 +142,16 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 	for i := range pl.Stacks {
 		sp := &pl.Stacks[i]
 		t := sp.target
+		if sp.Action == "delete" { // an edge stack the manifest no longer needs
+			left, err := c.deleteEdgeStack(ctx, t.live, id.Account, DeleteOptions{Env: o.Env, Progress: o.Progress, Poll: o.Poll})
+			for _, l := range left {
+				o.Progress.Message("left in the account: " + l)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		params := pl.prep.params(t, res.Stacks, pl.Image.New)
 		if sp.Action == "none" && !(t.kind == synth.Service && pl.Image.Changed) {
 			res.Stacks[t.kind] = stacks.Usable(t.live)
@@ -150,7 +160,7 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 		}
 		if sp.changeSet != "" && !sameParams(sp.params, params) {
 			// an upstream stack's update changed its outputs: the prepared change set is stale
-			c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(sp.changeSet), StackName: aws.String(t.name)})
+			c.at(t).CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(sp.changeSet), StackName: aws.String(t.name)})
 			sp.changeSet = ""
 		}
 		if live := stacks.Usable(t.live); t.kind == synth.Service && live != nil && pl.prep.m.LoadBalancer.AccessLogs == 0 {
@@ -159,7 +169,7 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 				return err
 			}
 		}
-		st, err := c.applyStack(ctx, o, bucket, sp, params)
+		st, err := c.at(t).applyStack(ctx, o, bucket, sp, params)
 		if err != nil {
 			return err
 		}
@@ -230,9 +240,14 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Art
 	if st, err = c.recover(ctx, o, sp, st); err != nil {
 		return nil, err
 	}
-	url, err := bucket.Upload(ctx, o.Env, name, t.body) // kept, versioned, whichever way the change set reads it
-	if err != nil {
-		return nil, err
+	// kept, versioned, whichever way the change set reads it; the edge stack's, in
+	// us-east-1, goes inline (the artifact bucket is the region's, and the template small)
+	url, body := "", t.body
+	if t.kind != synth.Edge {
+		if url, err = bucket.Upload(ctx, o.Env, name, t.body); err != nil {
+			return nil, err
+		}
+		body = nil
 	}
 	id := sp.changeSet
 	if id == "" {
@@ -244,7 +259,7 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Art
 		if st == nil {
 			kind = types.ChangeSetTypeCreate
 		}
-		if id, _, err = stacks.CreateChangeSet(ctx, c.CF, changeSetInput(t, o.Version, url, nil, kind, params), o.Poll); err != nil {
+		if id, _, err = stacks.CreateChangeSet(ctx, c.CF, changeSetInput(t, o.Version, url, body, kind, params), o.Poll); err != nil {
 			return nil, stacks.WithHint(err)
 		}
 		if id == "" {

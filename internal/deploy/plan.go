@@ -118,6 +118,11 @@ type prepared struct {
 	targets []*target // network (unless the VPC exists), cluster, service: the deployment order
 	// existing is what the check of an existing VPC (network.vpc) found; nil otherwise
 	existing *network.Report
+	// prefixList is CloudFront's origin-facing prefix list (edge: cloudfront); dropEdge
+	// is an edge stack in us-east-1 that the manifest no longer needs, deleted after
+	// the service stack stops using it
+	prefixList string
+	dropEdge   *stacks.Stack
 }
 
 // prepare reads the environment, refuses a manifest that disagrees with it, fills in
@@ -137,6 +142,14 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 		// before anything changes: the VPC and subnets the service would go into
 		fresh := env.Network == nil && env.Cluster == nil
 		if p.existing, err = network.Check(ctx, c.EC2, m, network.Options{Region: c.Region, Fresh: fresh}); err != nil {
+			return nil, err
+		}
+	}
+	if m.CloudFront() {
+		if err := edge.CheckCloudFrontRegion(m, c.Region); err != nil {
+			return nil, err
+		}
+		if p.prefixList, err = c.edge().OriginFacingPrefixList(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -173,10 +186,13 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 		}
 		sort.Strings(t.declared)
 		switch s {
-		case synth.Network, synth.Cluster:
+		case synth.Network, synth.Cluster, synth.Edge:
 			// described by name: a listing of every stack is not as exact (moto renders
 			// list parameters there as Python lists)
-			if t.live, err = stacks.Describe(ctx, c.CF, t.name); err != nil {
+			if s == synth.Edge {
+				t.tags[names.TagService] = m.Name
+			}
+			if t.live, err = stacks.Describe(ctx, c.at(t).CF, t.name); err != nil {
 				return nil, err
 			}
 		case synth.Service:
@@ -189,6 +205,12 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 			}
 		}
 		p.targets = append(p.targets, t)
+	}
+	if live := stacks.Usable(svc); live != nil && !synth.NeedsEdgeStack(m) && live.Outputs[synth.OutEdge] == manifest.EdgeCloudFront {
+		name := names.Stack(o.Env, m.Name, synth.Edge)
+		if p.dropEdge, err = stacks.Describe(ctx, c.in(synth.EdgeRegion).CF, name); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -224,6 +246,8 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*stacks.Stack, ima
 			}
 		case synth.ParamHostedZone:
 			params[name] = p.zone.ID
+		case synth.ParamCloudFrontPrefixList:
+			params[name] = p.prefixList
 		case synth.ParamDesiredCapacity:
 			params[name] = strconv.Itoa(p.m.Capacity.Desired)
 			if keepsDesiredCapacity(p.m, t.live, p.env) {
@@ -237,7 +261,7 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*stacks.Stack, ima
 				params[name] = ""
 			}
 		default:
-			for _, up := range []synth.Stack{synth.Network, synth.Cluster} {
+			for _, up := range []synth.Stack{synth.Network, synth.Cluster, synth.Edge} {
 				if st := upstream[up]; st != nil && up != t.kind {
 					if v, ok := st.Outputs[name]; ok {
 						params[name] = v
@@ -278,9 +302,10 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 			pl.Notes = append(pl.Notes, "warning: "+w)
 		}
 	}
-	if m.HTTPS() {
+	switch {
+	case m.HTTPS():
 		pl.Notes = append(pl.Notes, fmt.Sprintf("https://%s: hosted zone %s (%s)", m.Domain.Name, prep.zone.Name, prep.zone.ID))
-	} else {
+	case !m.CloudFront():
 		pl.Notes = append(pl.Notes, edge.PlainHTTPNote)
 	}
 	if note := execNote(m); note != "" {
@@ -290,6 +315,7 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 		return nil, err
 	}
 	pl.Notes = append(pl.Notes, notes...)
+	pl.Notes = append(pl.Notes, edgeNotes(m, stacks.Usable(prep.targets[len(prep.targets)-1].live))...)
 	if note, err := c.environment().RoomNote(ctx, m); err != nil {
 		return nil, err
 	} else if note != "" {
@@ -331,15 +357,28 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 			continue
 		}
 		sp.params = prep.params(t, upstream, pl.Image.New)
-		if c.unchanged(ctx, t.name, t.body, sp.params, live) {
+		if c.at(t).unchanged(ctx, t.name, t.body, sp.params, live) {
 			pl.Stacks = append(pl.Stacks, sp)
 			continue
 		}
-		if err := c.planUpdate(ctx, id, o, t, live, &sp); err != nil {
+		if err := c.at(t).planUpdate(ctx, id, o, t, live, &sp); err != nil {
 			pl.discard(ctx, c)
 			return nil, err
 		}
 		pl.Stacks = append(pl.Stacks, sp)
+	}
+	if st := prep.dropEdge; st != nil {
+		t := &target{kind: synth.Edge, name: st.Name, live: st}
+		body, err := stacks.Template(ctx, c.at(t).CF, st.Name)
+		if err != nil {
+			return nil, err
+		}
+		changes := addsOf(st.Name, body)
+		for i := range changes {
+			changes[i].Action = "Remove"
+		}
+		pl.Stacks = append(pl.Stacks, StackPlan{Stack: st.Name, Part: string(synth.Edge), Action: "delete", Changes: changes, target: t,
+			Note: "the manifest no longer needs it in " + synth.EdgeRegion + ": deleted once the service stack no longer uses it"})
 	}
 	if err := c.planRecoveries(ctx, pl); err != nil {
 		pl.discard(ctx, c)
@@ -391,7 +430,7 @@ func (p *Plan) discard(ctx context.Context, c *Clients) {
 		if s.changeSet == "" {
 			continue
 		}
-		c.CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(s.changeSet), StackName: aws.String(s.Stack)})
+		c.at(s.target).CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(s.changeSet), StackName: aws.String(s.Stack)})
 		s.changeSet = ""
 	}
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/cost"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
 )
 
@@ -58,6 +60,7 @@ func (c *Clients) planCost(ctx context.Context, region string, p *prepared) *Cos
 		if n, err := strconv.Atoi(live.Params[synth.ParamDesiredCount]); err == nil {
 			old.Count.Min = n
 		}
+		old.Edge = cmp.Or(live.Outputs[synth.OutEdge], manifest.EdgeNone)
 	}
 	before, err := cost.Of(&old, region)
 	if err != nil || old.CPU == 0 || old.Memory == 0 {

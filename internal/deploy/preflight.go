@@ -28,7 +28,7 @@ func (c *Clients) preflight(ctx context.Context, o Options, prep *prepared) ([]s
 		}
 		s := preflight.Stack{Name: t.name, Template: doc, Params: prep.params(t, upstream, ""), Tags: t.tags}
 		if live := upstream[t.kind]; live != nil {
-			body, err := stacks.Template(ctx, c.CF, t.name)
+			body, err := stacks.Template(ctx, c.at(t).CF, t.name)
 			if err != nil {
 				return nil, err
 			}

@@ -201,10 +201,10 @@ func (c *Clients) planRecoveries(ctx context.Context, pl *Plan) error {
 	for i := range pl.Stacks {
 		sp := &pl.Stacks[i]
 		live := sp.target.live
-		if live == nil || !stacks.NeedsRecovery(live.Status) {
+		if live == nil || !stacks.NeedsRecovery(live.Status) || sp.Action == "delete" {
 			continue
 		}
-		r, err := c.recoveryOf(ctx, live)
+		r, err := c.at(sp.target).recoveryOf(ctx, live)
 		if err != nil {
 			return err
 		}

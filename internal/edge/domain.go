@@ -1,7 +1,8 @@
 // Package edge is a service's edge on AWS, around what its templates declare: the
-// hosted zone of its domain and a certificate the listener can use, checked before a
-// deploy; the access-log bucket emptied and the certificate's validation records
-// removed when the service goes (CloudFormation leaves both).
+// hosted zone of its domain and a certificate the listener (or, with CloudFront in
+// front, the distribution) can use, and CloudFront's origin-facing prefix list, found
+// and checked before a deploy; the access-log bucket emptied and the certificate's
+// validation records removed when the service goes (CloudFormation leaves both).
 //
 // It must not import deploy or any other package above it on the AWS path.
 package edge
@@ -25,6 +26,7 @@ import (
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/synth"
 )
 
 // Route53 is the part of the Route 53 API berth uses: finding the hosted zone of a
@@ -50,6 +52,7 @@ type Clients struct {
 	ACM     ACM
 	ELB     ELB
 	S3      buckets.S3
+	EC2     EC2
 	Region  string
 	// Regions lists the regions enabled for the account, and ACMIn is ACM in one of
 	// them: where the certificates that may share a validation record live.
@@ -186,16 +189,23 @@ func domainError(m *manifest.Manifest, key, msg, what string) error {
 // CheckCertificate refuses, before anything changes, a certificate the HTTPS listener
 // could not use: in another region (a load balancer takes certificates of its own
 // region only), not issued, expired, or not covering the name.
+//
+// With CloudFront in front, the certificate is the distribution's, which CloudFront
+// takes from us-east-1 only (the manifest refuses another region): it is read there.
 func (c *Clients) CheckCertificate(ctx context.Context, m *manifest.Manifest, now time.Time) error {
 	certARN := m.Domain.Certificate
-	if a, err := arn.Parse(certARN); err == nil && a.Region != c.Region {
-		return domainError(m, "domain.certificate", fmt.Sprintf("the certificate is in %s and the service deploys to %s: a load balancer uses certificates of its own region", a.Region, c.Region),
-			"request or import the certificate in "+c.Region+" (aws acm request-certificate --region "+c.Region+" ...)")
+	region, api := c.Region, c.ACM
+	if m.CloudFront() && c.ACMIn != nil {
+		region, api = synth.EdgeRegion, c.ACMIn(synth.EdgeRegion)
 	}
-	out, err := c.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(certARN)})
+	if a, err := arn.Parse(certARN); err == nil && a.Region != region {
+		return domainError(m, "domain.certificate", fmt.Sprintf("the certificate is in %s and the service deploys to %s: a load balancer uses certificates of its own region", a.Region, region),
+			"request or import the certificate in "+region+" (aws acm request-certificate --region "+region+" ...)")
+	}
+	out, err := api.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(certARN)})
 	var notFound *acmtypes.ResourceNotFoundException
 	if errors.As(err, &notFound) {
-		return domainError(m, "domain.certificate", "no such certificate in this account and region", "list them with \"aws acm list-certificates --region "+c.Region+"\"")
+		return domainError(m, "domain.certificate", "no such certificate in this account and region", "list them with \"aws acm list-certificates --region "+region+"\"")
 	}
 	if err != nil {
 		return fmt.Errorf("describe certificate %s: %w", certARN, err)
@@ -238,4 +248,4 @@ func covers(names []string, host string) bool {
 }
 
 // PlainHTTPNote is what deploy, diff and status say of a service without a domain.
-const PlainHTTPNote = "warning: the service is served over plain HTTP, on the load balancer's own name: requests, tokens and passwords cross the internet in the clear. Add domain: api.example.com to berth.yml for HTTPS on your domain (README: HTTPS on your domain)"
+const PlainHTTPNote = "warning: the service is served over plain HTTP, on the load balancer's own name: requests, tokens and passwords cross the internet in the clear. Add domain: api.example.com to berth.yml for HTTPS on your domain (README: HTTPS on your domain), or edge: cloudfront for HTTPS without one (README: CloudFront in front)"

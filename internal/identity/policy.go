@@ -77,6 +77,9 @@ var apiActions = []string{
 	"cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeTargetGroups",
 	// berth exec: a session in a task through ECS Exec
 	"ecs:ExecuteCommand",
+	// CloudFront in front (edge: cloudfront): the origin-facing prefix list the load
+	// balancer admits; the edge stack is CloudFormation's and ACM's in us-east-1
+	"ec2:DescribeManagedPrefixLists",
 }
 
 // What "berth ci role" and "berth delete --ci-role" need besides what a deploy needs:

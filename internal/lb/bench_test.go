@@ -54,7 +54,15 @@ func TestProxyDoesNotAllocatePerRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures")
 	}
-	c, err := newRawClient(proxyFixture(t))
+	for _, cloudfront := range []bool{false, true} { // and with the headers of CloudFront's
+		t.Run(map[bool]string{false: "alb", true: "cloudfront"}[cloudfront], func(t *testing.T) {
+			noAllocations(t, proxyFixture(t, func(c *Config) { c.CloudFront = cloudfront }))
+		})
+	}
+}
+
+func noAllocations(t *testing.T, hostport string) {
+	c, err := newRawClient(hostport)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +83,12 @@ func TestProxyDoesNotAllocatePerRequest(t *testing.T) {
 
 // proxyFixture is a balancer with two raw targets answering a 180-byte body, about the
 // example API's identity answer.
-func proxyFixture(tb testing.TB) string {
+func proxyFixture(tb testing.TB, configure ...func(*Config)) string {
 	tb.Helper()
 	cfg := testConfig()
+	for _, f := range configure {
+		f(&cfg)
+	}
 	cfg.IdleTimeout = time.Minute
 	cfg.Health.Interval = time.Hour // no checks while measuring, after the first
 	bal := New(cfg, nil)

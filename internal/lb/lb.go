@@ -35,6 +35,15 @@ type Config struct {
 	DeregistrationDelay time.Duration
 	ListenerPort        int    // reported in X-Forwarded-Port
 	Proto               string // reported in X-Forwarded-Proto: "http" (the default) or "https"
+	// CloudFront writes the headers a target gets behind a CloudFront distribution and
+	// an internal ALB, which CloudFront reaches over HTTP on port 80: X-Forwarded-For
+	// ends with the viewer's address and the edge's (here the listener's own),
+	// X-Forwarded-Proto is http and X-Forwarded-Port 80 (the internal load balancer's
+	// listener), and CloudFront-Forwarded-Proto (https) and CloudFront-Viewer-Address
+	// (the viewer's address and port) say what the viewer used; the viewer's own
+	// CloudFront-* headers of those names are replaced. ListenerPort and Proto are then
+	// not used.
+	CloudFront bool
 }
 
 // Target is a snapshot of one target.
@@ -64,6 +73,7 @@ type target struct {
 type Balancer struct {
 	port        string // X-Forwarded-Port
 	proto       string // X-Forwarded-Proto
+	cloudfront  bool   // the headers of a target behind CloudFront (Config.CloudFront)
 	idleTimeout time.Duration
 	dialer      *net.Dialer
 	checks      *http.Client
@@ -90,9 +100,13 @@ func New(cfg Config, onChange func(Target)) *Balancer {
 	b := &Balancer{
 		port:        strconv.Itoa(cfg.ListenerPort),
 		proto:       cmp.Or(cfg.Proto, "http"),
+		cloudfront:  cfg.CloudFront,
 		idleTimeout: cfg.IdleTimeout,
 		dialer:      &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
 		onChange:    onChange,
+	}
+	if b.cloudfront {
+		b.port, b.proto = "80", "http"
 	}
 	b.SetHealthCheck(cfg.Health)
 	b.SetDeregistrationDelay(cfg.DeregistrationDelay)

@@ -114,7 +114,7 @@ func newBackendConn(c net.Conn) *backendConn {
 // roundTrip writes the request to the target and reads the answer's head into bc.resp.
 func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, upgrade bool) error {
 	h := &cc.req
-	b.writeHead(bc.bw, h, cc.clientIP, upgrade)
+	b.writeHead(bc.bw, h, cc, upgrade)
 	var werr error
 	if h.contentLength != 0 {
 		if h.expect100 && !cc.continued {
@@ -160,8 +160,9 @@ func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, upgrade bool) erro
 
 // writeHead writes the request line and headers as the target gets them: hop-by-hop
 // headers dropped, X-Forwarded-For extended with the client's address,
-// X-Forwarded-Proto and -Port set to the listener's, as the ALB does.
-func (b *Balancer) writeHead(bw *bufio.Writer, h *reqHead, clientIP string, upgrade bool) {
+// X-Forwarded-Proto and -Port set to the listener's, as the ALB does; behind CloudFront
+// (Config.CloudFront) as the target gets them from CloudFront and an internal ALB.
+func (b *Balancer) writeHead(bw *bufio.Writer, h *reqHead, cc *clientConn, upgrade bool) {
 	bw.Write(h.method)
 	bw.WriteByte(' ')
 	bw.Write(h.target)
@@ -169,7 +170,7 @@ func (b *Balancer) writeHead(bw *bufio.Writer, h *reqHead, clientIP string, upgr
 	bw.Write(h.host)
 	bw.WriteString("\r\n")
 	for _, f := range h.fields {
-		if !skipRequestHeader(f.name) && !h.named(f.name) {
+		if !skipRequestHeader(f.name) && !h.named(f.name) && !(b.cloudfront && cloudFrontHeader(f.name)) {
 			writeField(bw, f)
 		}
 	}
@@ -180,12 +181,25 @@ func (b *Balancer) writeHead(bw *bufio.Writer, h *reqHead, clientIP string, upgr
 			bw.WriteString(", ")
 		}
 	}
-	bw.WriteString(clientIP)
+	bw.WriteString(cc.clientIP)
+	if b.cloudfront {
+		// CloudFront appends the viewer's address, the load balancer the edge's
+		// ("Request and response behavior for custom origins": client IP addresses)
+		bw.WriteString(", ")
+		bw.WriteString(cc.edgeIP)
+	}
 	bw.WriteString("\r\nX-Forwarded-Proto: ")
 	bw.WriteString(b.proto)
 	bw.WriteString("\r\nX-Forwarded-Port: ")
 	bw.WriteString(b.port)
 	bw.WriteString("\r\n")
+	if b.cloudfront {
+		bw.WriteString("CloudFront-Forwarded-Proto: https\r\nCloudFront-Viewer-Address: ")
+		bw.WriteString(cc.clientIP)
+		bw.WriteByte(':')
+		bw.WriteString(cc.clientPort)
+		bw.WriteString("\r\n")
+	}
 	if upgrade {
 		bw.WriteString("Connection: Upgrade\r\nUpgrade: ")
 		bw.Write(h.upgrade)
@@ -415,6 +429,11 @@ func skipRequestHeader(k []byte) bool {
 }
 
 func skipResponseHeader(k []byte) bool { return hopByHop(k) }
+
+// cloudFrontHeader: the headers CloudFront writes itself, which a viewer cannot set.
+func cloudFrontHeader(k []byte) bool {
+	return equalFold(k, "CloudFront-Forwarded-Proto") || equalFold(k, "CloudFront-Viewer-Address")
+}
 
 func hopByHop(k []byte) bool {
 	for _, h := range [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",

@@ -266,3 +266,46 @@ func TestShutdownWaitsForRequestsInFlight(t *testing.T) {
 		t.Errorf("shutdown: %v", err)
 	}
 }
+
+// Behind CloudFront and an internal ALB (edge: cloudfront) the target sees what it
+// will see there: the viewer's address then the edge's in X-Forwarded-For, the internal
+// load balancer's HTTP listener in X-Forwarded-Proto and -Port, and CloudFront's own
+// headers, which a viewer cannot set, for what the viewer used.
+func TestHeadersAsCloudFrontAndTheALBForwardThem(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen", strings.Join([]string{r.Header.Get("X-Forwarded-For"), r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Port"),
+			r.Header.Get("CloudFront-Forwarded-Proto"), strings.Join(r.Header.Values("CloudFront-Viewer-Address"), ";"), r.Host}, "|"))
+	}))
+	t.Cleanup(backend.Close)
+	cfg := testConfig()
+	cfg.Proto, cfg.ListenerPort, cfg.CloudFront = "https", 8443, true
+	b := New(cfg, nil)
+	t.Cleanup(b.Close)
+	b.Register("t", addr(backend))
+	waitState(t, b, "t", Healthy)
+	url := front(t, b)
+
+	// the client's own source port, to compare with CloudFront-Viewer-Address
+	var port string
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, a)
+		if err == nil {
+			_, port, _ = net.SplitHostPort(c.LocalAddr().String())
+		}
+		return c, err
+	}}}
+	req, _ := http.NewRequest("GET", url+"/x", nil)
+	req.Host = "api.example.com"
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	req.Header.Set("CloudFront-Viewer-Address", "198.51.100.7:1")
+	req.Header.Set("CloudFront-Forwarded-Proto", "http")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := "203.0.113.9, 127.0.0.1, 127.0.0.1|http|80|https|127.0.0.1:" + port + "|api.example.com"
+	if got := resp.Header.Get("X-Seen"); got != want {
+		t.Errorf("the target saw\n %q\nwant\n %q", got, want)
+	}
+}

@@ -46,6 +46,9 @@ type clientConn struct {
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	clientIP string
+	// behind CloudFront (Config.CloudFront): the viewer's port, and the address it
+	// reached, which stands for the edge's
+	clientPort, edgeIP string
 	// the request being served: its head, its body, and whether the client was told
 	// 100 Continue
 	req       reqHead
@@ -129,8 +132,11 @@ func (s *Server) serveConn(cc *clientConn) {
 		cc.bw.Reset(nil)
 		writers.Put(cc.bw)
 	}()
-	if host, _, err := net.SplitHostPort(cc.c.RemoteAddr().String()); err == nil {
-		cc.clientIP = host
+	if host, port, err := net.SplitHostPort(cc.c.RemoteAddr().String()); err == nil {
+		cc.clientIP, cc.clientPort = host, port
+	}
+	if s.b.cloudfront {
+		cc.edgeIP, _, _ = net.SplitHostPort(cc.c.LocalAddr().String())
 	}
 	for {
 		// the ALB's idle timeout: a connection that sends nothing for that long is

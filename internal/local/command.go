@@ -52,11 +52,11 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	if !f.ListenSet {
 		listen = "" // the default, moved up when another berth up holds it
 	}
-	if f.TLSListenSet && !f.TLS && !m.HTTPS() {
-		return hint.Usage(fmt.Errorf("--tls-listen needs --tls (or a domain in berth.yml)"))
+	if f.TLSListenSet && !f.TLS && !m.HTTPS() && !m.CloudFront() {
+		return hint.Usage(fmt.Errorf("--tls-listen needs --tls (or a domain or edge: cloudfront in berth.yml)"))
 	}
 	var tlsConfig *tls.Config
-	if f.TLS || (m.HTTPS() && !f.TLSSet) {
+	if f.TLS || ((m.HTTPS() || m.CloudFront()) && !f.TLSSet) {
 		if tlsConfig, err = TLSConfig(out, m); err != nil {
 			return err
 		}

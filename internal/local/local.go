@@ -202,7 +202,7 @@ func (r *Runner) up(ctx context.Context) error {
 
 	cfg := lbConfig(m, ln)
 	if o.TLS != nil {
-		cfg.Proto = "https"
+		cfg.Proto, cfg.CloudFront = "https", m.CloudFront() // the headers the app gets behind CloudFront
 	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()

@@ -28,7 +28,10 @@ func TLSConfig(w io.Writer, m *manifest.Manifest) (*tls.Config, error) {
 		return nil, err
 	}
 	why := "--tls"
-	if m.HTTPS() {
+	switch {
+	case m.CloudFront():
+		why = "edge: cloudfront in berth.yml, with the headers the app gets behind CloudFront (--tls=false serves plain HTTP)"
+	case m.HTTPS():
 		why = "domain " + m.Domain.Name + " in berth.yml (--tls=false serves plain HTTP)"
 	}
 	fmt.Fprintf(w, "HTTPS (%s) with berth's local certificate authority %s: trust it, or \"curl --cacert %s\"\n", why, files.CA, files.CA)

@@ -88,6 +88,7 @@ func decode(data []byte, m *Manifest) error {
 		"domain": d.domain(&m.Domain),
 		"exec":   d.boolean(&m.Exec),
 		"alarms": d.alarms(&m.Alarms),
+		"edge":   d.str(&m.Edge),
 	})
 }
 

@@ -54,6 +54,10 @@ type Manifest struct {
 	Exec bool
 	// Alarms are the CloudWatch alarms that watch the service and whom they notify.
 	Alarms Alarms
+	// Edge is what stands in front of the load balancer: EdgeNone (the load balancer
+	// faces the internet) or EdgeCloudFront (a CloudFront distribution, the load balancer
+	// internal and reached only through it).
+	Edge string
 
 	// Dir is the directory of the manifest file; image.build is relative to it.
 	Dir string
@@ -205,6 +209,17 @@ type Domain struct {
 
 // HTTPS reports whether the service is served over HTTPS on its own domain.
 func (m *Manifest) HTTPS() bool { return m.Domain.Name != "" }
+
+// Edges: what stands in front of the load balancer.
+const (
+	EdgeNone       = "none"
+	EdgeCloudFront = "cloudfront"
+)
+
+// CloudFront reports whether a CloudFront distribution serves the service over HTTPS,
+// on its domain or on the distribution's own name, in front of an internal load
+// balancer.
+func (m *Manifest) CloudFront() bool { return m.Edge == EdgeCloudFront }
 
 // EnvNames returns the environment variable names in a stable order.
 func (m *Manifest) EnvNames() []string {

@@ -207,6 +207,13 @@ func TestInvalidManifests(t *testing.T) {
 		{"flow logs", "name: a\nnetwork:\n  flow_logs: accepted\n", `berth.yml:3: network.flow_logs: "accepted" is not allowed (rejected:`},
 		{"flow logs retention alone", "name: a\nnetwork:\n  flow_logs_retention: 14\n", `network.flow_logs_retention: applies only with network.flow_logs rejected or all`},
 		{"flow logs retention", "name: a\nnetwork:\n  flow_logs: all\n  flow_logs_retention: 10\n", `berth.yml:4: network.flow_logs_retention: 10 days is not accepted by CloudWatch Logs`},
+		// issue 24: CloudFront in front
+		{"edge unknown", "name: a\nedge: cdn\n", `berth.yml:2: edge: "cdn" is not an edge (allowed: none`},
+		{"edge not text", "name: a\nedge: true\n", `berth.yml:2: edge: must be a string`},
+		{"edge public placement", "name: a\nedge: cloudfront\nnetwork:\n  placement: public\n", `berth.yml:2: edge: cloudfront reaches the load balancer through a CloudFront VPC origin, which serves load balancers in private subnets`},
+		{"edge certificate region", "name: a\nedge: cloudfront\ndomain:\n  name: api.example.com\n  certificate: arn:aws:acm:eu-west-1:123456789012:certificate/0b6d7f0e-8a8e-4f1c-9b1a-2c3d4e5f6a7b\n",
+			`berth.yml:5: domain.certificate: with edge: cloudfront the certificate must be in us-east-1, where CloudFront takes its certificates from, and this one is in eu-west-1 (request or import one there: aws acm request-certificate --region us-east-1 --domain-name api.example.com`},
+		{"edge hsts subdomains", "name: a\nedge: cloudfront\ndomain:\n  name: api.example.com\n  hsts_subdomains: true\n", `berth.yml:5: domain.hsts_subdomains: is not available with edge: cloudfront`},
 		// found by fuzzing: a key with a line break made a two-line error
 		{"key with line break", "name: a\n\"x\\ny\": 1\n", `berth.yml:2: "x\ny": unknown key`},
 	} {
@@ -323,8 +330,12 @@ func TestDomainAndEdgeForms(t *testing.T) {
 		{"network:\n  flow_logs: 'off'\n", func(m *Manifest) bool { return !m.Network.FlowLogsOn() && m.IsSet("network.flow_logs") }},
 		{"exec: true\n", func(m *Manifest) bool { return m.Exec }},
 		{"name: a\n", func(m *Manifest) bool {
-			return !m.HTTPS() && m.LoadBalancer.AccessLogs == 0 && !m.LoadBalancer.WAF && !m.Network.FlowLogsOn() && !m.Exec
+			return !m.HTTPS() && m.LoadBalancer.AccessLogs == 0 && !m.LoadBalancer.WAF && !m.Network.FlowLogsOn() && !m.Exec && m.Edge == EdgeNone && !m.CloudFront()
 		}},
+		{"edge: cloudfront\n", func(m *Manifest) bool { return m.CloudFront() && !m.HTTPS() }},
+		{"edge: none\n", func(m *Manifest) bool { return !m.CloudFront() && m.IsSet("edge") }},
+		{"edge: cloudfront\ndomain:\n  name: api.example.com\n  certificate: arn:aws:acm:us-east-1:123456789012:certificate/0b6d7f0e-8a8e-4f1c-9b1a-2c3d4e5f6a7b\n",
+			func(m *Manifest) bool { return m.CloudFront() && m.HTTPS() }},
 	} {
 		m, err := Parse([]byte(tc.src), filepath.Join(t.TempDir(), "berth.yml"))
 		if err != nil || !tc.want(m) {

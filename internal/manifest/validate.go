@@ -82,6 +82,7 @@ func applyDefaults(m *Manifest) {
 	if m.LoadBalancer.WAF {
 		defInt(m, "load_balancer.rate_limit", &m.LoadBalancer.RateLimit, DefaultRateLimit)
 	}
+	defStr(m, "edge", &m.Edge, EdgeNone)
 	if m.Network.FlowLogsOn() {
 		defInt(m, "network.flow_logs_retention", &m.Network.FlowLogsRetention, DefaultFlowLogsRetention)
 	}
@@ -407,6 +408,9 @@ func validateRest(m *Manifest) error {
 	if err := validateDomain(m); err != nil {
 		return err
 	}
+	if err := validateEdge(m); err != nil {
+		return err
+	}
 	for _, k := range m.EnvNames() {
 		if strings.HasPrefix(k, "ECS_") || strings.HasPrefix(k, "AWS_") {
 			return m.errorf("env."+k, "names starting with ECS_ or AWS_ are reserved for the platform")
@@ -441,6 +445,45 @@ func validateDomain(m *Manifest) error {
 		return m.errorf("domain.certificate", "%q is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)", d.Certificate)
 	}
 	return nil
+}
+
+// CloudFrontCertificateRegion is where CloudFront takes its certificates from: "To
+// use an ACM certificate with CloudFront, make sure you request (or import) the
+// certificate in the US East (N. Virginia) Region (us-east-1)" (CloudFront Developer
+// Guide, "Requirements for using SSL/TLS certificates with CloudFront").
+const CloudFrontCertificateRegion = "us-east-1"
+
+// validateEdge: the distribution reaches the load balancer through a CloudFront VPC
+// origin, which serves load balancers "in private subnets" (CloudFront Developer Guide,
+// "Restrict access with VPC origins"): public placement has none. A certificate of the
+// manifest's must be one CloudFront can use; the Strict-Transport-Security header comes
+// from CloudFront's managed SecurityHeadersPolicy, which has no includeSubDomains.
+func validateEdge(m *Manifest) error {
+	if m.Edge != EdgeNone && m.Edge != EdgeCloudFront {
+		return m.errorf("edge", "%q is not an edge (allowed: none, the load balancer faces the internet; cloudfront, a CloudFront distribution serves HTTPS in front of an internal load balancer)", m.Edge)
+	}
+	if !m.CloudFront() {
+		return nil
+	}
+	switch {
+	case m.Network.Public():
+		return m.errorf("edge", "cloudfront reaches the load balancer through a CloudFront VPC origin, which serves load balancers in private subnets, and network.placement public has none (use placement private, or leave edge out)")
+	case m.Domain.Certificate != "" && certificateRegion(m.Domain.Certificate) != CloudFrontCertificateRegion:
+		return m.errorf("domain.certificate", "with edge: cloudfront the certificate must be in %s, where CloudFront takes its certificates from, and this one is in %s (request or import one there: aws acm request-certificate --region %s --domain-name %s --validation-method DNS; or leave domain.certificate out and berth requests it there)",
+			CloudFrontCertificateRegion, certificateRegion(m.Domain.Certificate), CloudFrontCertificateRegion, m.Domain.Name)
+	case m.Domain.HSTSSubdomains:
+		return m.errorf("domain.hsts_subdomains", "is not available with edge: cloudfront: the distribution adds Strict-Transport-Security (max-age one year) from CloudFront's managed SecurityHeadersPolicy, which has no includeSubDomains (leave the key out, or leave edge out)")
+	}
+	return nil
+}
+
+// certificateRegion is the region of an ACM certificate ARN (validated before).
+func certificateRegion(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 4 {
+		return ""
+	}
+	return parts[3]
 }
 
 // IsZoneID tells a Route 53 hosted zone id from a zone name in domain.zone.

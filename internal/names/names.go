@@ -33,9 +33,17 @@ const (
 // where the environment's name ends. (A double hyphen would mark it too, but
 // CloudFormation derives generated names from the stack name, and a target group's
 // name may not hold "--".)
+//
+// A service's edge stack, in us-east-1, is its service stack's name with
+// -cloudfront-us-east-1 after it: 21 characters, which no service name can end with
+// (the longest is MaxNameLength, 20), so that it never is another service's stack in
+// us-east-1.
 func Stack(env, service string, s synth.Stack) string {
-	if s == synth.Service {
+	switch s {
+	case synth.Service:
 		return "berth-" + env + "-" + manifest.ReservedEnvWord + "-" + service
+	case synth.Edge:
+		return Stack(env, service, synth.Service) + "-cloudfront-" + synth.EdgeRegion
 	}
 	return "berth-" + env + "-" + string(s)
 }

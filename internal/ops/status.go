@@ -6,6 +6,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/berthdev/berth/internal/edge"
 	"github.com/berthdev/berth/internal/environment"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/names"
 	"github.com/berthdev/berth/internal/stacks"
 	"github.com/berthdev/berth/internal/traffic"
@@ -40,6 +42,8 @@ type Clients struct {
 	TG       TargetGroups
 	Emulated string
 	Region   string // for the AWS CLI commands berth suggests
+	// CFIn is CloudFormation in another region: a service's edge stack is in us-east-1.
+	CFIn func(region string) stacks.CloudFormation
 }
 
 func (c *Clients) environment() *environment.Clients {
@@ -77,7 +81,11 @@ type Status struct {
 	Tasks    []Task   `json:"tasks"`
 	Targets  []Target `json:"targets"`
 	URL      string   `json:"url,omitempty"`
-	Capacity []string `json:"capacity_providers"`
+	// Edge is what stands in front of the load balancer: none, or cloudfront with the
+	// distribution's id.
+	Edge         string   `json:"edge,omitempty"`
+	Distribution string   `json:"distribution,omitempty"`
+	Capacity     []string `json:"capacity_providers"`
 	// ContainerInstances is how many EC2 instances have joined the cluster.
 	ContainerInstances int32 `json:"container_instances"`
 	// Notes are what the user may want to act on (a newer AMI, capacity that fails to launch).
@@ -192,6 +200,18 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 		return st, nil
 	}
 	st.URL = svc.Outputs[synth.OutURL]
+	st.Edge, st.Distribution = cmp.Or(svc.Outputs[synth.OutEdge], manifest.EdgeNone), svc.Outputs[synth.OutDistributionID]
+	if st.Edge == manifest.EdgeCloudFront && c.CFIn != nil {
+		// the certificate and web ACL of the distribution, in us-east-1, when it has any
+		name := names.Stack(env, service, synth.Edge)
+		edge, err := stacks.Describe(ctx, c.CFIn(synth.EdgeRegion), name)
+		if err != nil {
+			return nil, err
+		}
+		if edge != nil {
+			st.Stacks = append(st.Stacks, StackStatus{Name: name + " (" + synth.EdgeRegion + ")", Status: edge.Status, Reason: edge.Reason})
+		}
+	}
 	st.Strategy, st.Image = svc.Outputs[synth.OutStrategy], svc.Params[synth.ParamImage]
 	if st.Strategy != "" {
 		serving, err := (&traffic.Clients{ELB: c.ELB}).Serving(ctx, svc.Outputs)
@@ -322,6 +342,7 @@ type ServiceSummary struct {
 	Running int32  `json:"running"`
 	Pending int32  `json:"pending"`
 	URL     string `json:"url,omitempty"`
+	Edge    string `json:"edge"` // none or cloudfront
 }
 
 // EnvironmentStatus is an environment at a glance: its shared stacks, its services,
@@ -372,7 +393,8 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 	names := e.ServiceNames()
 	for _, n := range names {
 		st := e.Services[n]
-		out.Services = append(out.Services, ServiceSummary{Name: n, Stack: st.Name, Status: st.Status, URL: st.Outputs[synth.OutURL]})
+		out.Services = append(out.Services, ServiceSummary{Name: n, Stack: st.Name, Status: st.Status, URL: st.Outputs[synth.OutURL],
+			Edge: cmp.Or(st.Outputs[synth.OutEdge], manifest.EdgeNone)})
 		if stacks.NeedsRecovery(st.Status) {
 			ss, err := c.stackStatus(ctx, st.Name, st)
 			if err != nil {
@@ -404,5 +426,6 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 
 // New takes the clients of an AWS session.
 func New(s *session.Session) *Clients {
-	return &Clients{CF: s.CF, ECS: s.ECS, ELB: s.ELB, Logs: s.Logs, ASG: s.ASG, CW: s.CW, TG: s.ELB, Emulated: s.Emulated, Region: s.Region}
+	return &Clients{CF: s.CF, ECS: s.ECS, ELB: s.ELB, Logs: s.Logs, ASG: s.ASG, CW: s.CW, TG: s.ELB, Emulated: s.Emulated, Region: s.Region,
+		CFIn: func(region string) stacks.CloudFormation { return s.CFIn(region) }}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/environment"
+	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/style"
 )
 
@@ -44,6 +45,9 @@ func (st *Status) WriteText(w io.Writer) {
 		tw.Flush()
 	}
 	fmt.Fprintf(w, "\nurl: %s\n", st.URL)
+	if st.Edge == manifest.EdgeCloudFront {
+		fmt.Fprintf(w, "edge: cloudfront (distribution %s; the load balancer is internal, reached through it only)\n", st.Distribution)
+	}
 	for _, n := range st.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
@@ -63,9 +67,9 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 	if len(st.Services) == 0 {
 		fmt.Fprintf(w, "\nno service is deployed to %s\n", st.Env)
 	} else {
-		fmt.Fprintln(tw, "\nSERVICE\tSTACK\tSTATUS\tDESIRED\tRUNNING\tPENDING\tURL")
+		fmt.Fprintln(tw, "\nSERVICE\tSTACK\tSTATUS\tDESIRED\tRUNNING\tPENDING\tEDGE\tURL")
 		for _, v := range st.Services {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.Edge, v.URL)
 		}
 	}
 	if len(st.CI) > 0 {

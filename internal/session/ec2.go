@@ -23,11 +23,13 @@ type EC2 struct {
 	describeAddresses             func(context.Context, *ec2.DescribeAddressesInput, ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error)
 	describeAvailabilityZones     func(context.Context, *ec2.DescribeAvailabilityZonesInput, ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error)
 	describeInstanceTypeOfferings func(context.Context, *ec2.DescribeInstanceTypeOfferingsInput, ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error)
+	// CloudFront's origin-facing prefix list, which a load balancer behind it admits
+	describeManagedPrefixLists func(context.Context, *ec2.DescribeManagedPrefixListsInput, ...func(*ec2.Options)) (*ec2.DescribeManagedPrefixListsOutput, error)
 }
 
 func newEC2(c *ec2.Client) *EC2 {
 	return &EC2{c.DescribeVpcs, c.DescribeVpcAttribute, c.DescribeSubnets, c.DescribeRouteTables, c.DescribeVpcEndpoints,
-		c.DescribeAddresses, c.DescribeAvailabilityZones, c.DescribeInstanceTypeOfferings}
+		c.DescribeAddresses, c.DescribeAvailabilityZones, c.DescribeInstanceTypeOfferings, c.DescribeManagedPrefixLists}
 }
 
 // DescribeVpcs calls the SDK's.
@@ -68,4 +70,9 @@ func (e *EC2) DescribeAvailabilityZones(ctx context.Context, in *ec2.DescribeAva
 // DescribeInstanceTypeOfferings calls the SDK's.
 func (e *EC2) DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error) {
 	return e.describeInstanceTypeOfferings(ctx, in, opts...)
+}
+
+// DescribeManagedPrefixLists calls the SDK's.
+func (e *EC2) DescribeManagedPrefixLists(ctx context.Context, in *ec2.DescribeManagedPrefixListsInput, opts ...func(*ec2.Options)) (*ec2.DescribeManagedPrefixListsOutput, error) {
+	return e.describeManagedPrefixLists(ctx, in, opts...)
 }

@@ -174,6 +174,16 @@ func (s *Session) ACMIn(region string) *acm.Client {
 	return acm.NewFromConfig(s.cfg, func(o *acm.Options) { o.Region = region })
 }
 
+// CFIn is a CloudFormation client for another region of the account: a service with
+// CloudFront in front has a stack in us-east-1, where CloudFront's certificates and web
+// ACLs are made.
+func (s *Session) CFIn(region string) *cloudformation.Client {
+	if region == s.Region {
+		return s.CF
+	}
+	return cloudformation.NewFromConfig(s.cfg, func(o *cloudformation.Options) { o.Region = region })
+}
+
 // Timeouts of every AWS call: an endpoint that accepts a connection and never answers
 // fails the call instead of hanging berth. Each API call is retried by the SDK (see
 // retryMaxAttempts), so a dead endpoint costs minutes mid-session (Ctrl-C then says

@@ -46,17 +46,7 @@ func addDomain(t *cfn.Template, m *manifest.Manifest) {
 
 	var cert any = d.Certificate
 	if d.Certificate == "" {
-		// CloudFormation creates the validation record in the zone and completes the
-		// resource once ACM has issued the certificate, so that the listener below never
-		// meets a pending one (AWS::CertificateManager::Certificate, DomainValidationOptions)
-		t.Resources.Set("Certificate", cfn.Resource{Type: "AWS::CertificateManager::Certificate", Properties: map[string]any{
-			"DomainName":       d.Name,
-			"ValidationMethod": "DNS",
-			"DomainValidationOptions": []any{map[string]any{
-				"DomainName": d.Name, "HostedZoneId": cfn.Ref(ParamHostedZone),
-			}},
-			"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
-		}})
+		t.Resources.Set("Certificate", certificate(m))
 		cert = cfn.Ref("Certificate")
 	}
 	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
@@ -83,6 +73,22 @@ func addDomain(t *cfn.Template, m *manifest.Manifest) {
 		},
 	}})
 	t.Outputs.Set(OutCertificateArn, output("Certificate of the HTTPS listener", cert))
+}
+
+// certificate is domain.name's, requested from ACM and validated through the hosted
+// zone: CloudFormation creates the validation record in the zone and completes the
+// resource once ACM has issued the certificate, so that what uses it never meets a
+// pending one (AWS::CertificateManager::Certificate, DomainValidationOptions).
+func certificate(m *manifest.Manifest) cfn.Resource {
+	d := m.Domain
+	return cfn.Resource{Type: "AWS::CertificateManager::Certificate", Properties: map[string]any{
+		"DomainName":       d.Name,
+		"ValidationMethod": "DNS",
+		"DomainValidationOptions": []any{map[string]any{
+			"DomainName": d.Name, "HostedZoneId": cfn.Ref(ParamHostedZone),
+		}},
+		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+	}}
 }
 
 // hostedZoneParameter is the zone of domain.name: berth deploy looks it up; parent.yml
@@ -201,6 +207,16 @@ func addAccessLogs(t *cfn.Template, m *manifest.Manifest) {
 // over 8 KB, which an API that takes uploads or large JSON sends every day; it counts
 // instead of blocking.
 func addWAF(t *cfn.Template, m *manifest.Manifest) {
+	t.Resources.Set("WebACL", webACL(m, "REGIONAL"))
+	t.Resources.Set("WebACLAssociation", cfn.Resource{Type: "AWS::WAFv2::WebACLAssociation", Properties: map[string]any{
+		"ResourceArn": cfn.Ref("LoadBalancer"),
+		"WebACLArn":   cfn.GetAtt("WebACL.Arn"),
+	}})
+}
+
+// webACL is the web ACL of scope REGIONAL (a load balancer's) or CLOUDFRONT (a
+// distribution's, made in us-east-1).
+func webACL(m *manifest.Manifest, scope string) cfn.Resource {
 	visibility := func(metric string) map[string]any {
 		return map[string]any{"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": metric}
 	}
@@ -224,18 +240,18 @@ func addWAF(t *cfn.Template, m *manifest.Manifest) {
 			"VisibilityConfig": visibility(group),
 		})
 	}
-	t.Resources.Set("WebACL", cfn.Resource{Type: "AWS::WAFv2::WebACL", Properties: map[string]any{
-		"Scope":            "REGIONAL",
-		"Description":      fmt.Sprintf("berth %s: rate limit and AWS managed rules in front of its load balancer", m.Name),
+	what := "its load balancer"
+	if scope == "CLOUDFRONT" {
+		what = "its CloudFront distribution"
+	}
+	return cfn.Resource{Type: "AWS::WAFv2::WebACL", Properties: map[string]any{
+		"Scope":            scope,
+		"Description":      fmt.Sprintf("berth %s: rate limit and AWS managed rules in front of %s", m.Name, what),
 		"DefaultAction":    map[string]any{"Allow": map[string]any{}},
 		"Rules":            rules,
 		"VisibilityConfig": visibility(m.Name),
 		"Tags":             tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
-	}})
-	t.Resources.Set("WebACLAssociation", cfn.Resource{Type: "AWS::WAFv2::WebACLAssociation", Properties: map[string]any{
-		"ResourceArn": cfn.Ref("LoadBalancer"),
-		"WebACLArn":   cfn.GetAtt("WebACL.Arn"),
-	}})
+	}}
 }
 
 // hsts is the Strict-Transport-Security header of the domain's listener.

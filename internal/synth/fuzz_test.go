@@ -52,6 +52,9 @@ var seeds = []string{
 		return b.String()
 	}(),
 	"name: a\ndomain: api.example.com\nload_balancer: {access_logs: true, waf: true}\nnetwork: {flow_logs: rejected, placement: public}\ncapacity: {type: fargate-spot}\n",
+	// issue 24: CloudFront in front, with and without a domain, WAF at the edge
+	"name: a\nedge: cloudfront\n",
+	"name: a\nedge: cloudfront\ndomain: api.example.com\nload_balancer: {waf: true, idle_timeout: 4000}\ncapacity: {type: fargate}\n",
 }
 
 // checkManifest is the property both fuzz targets hold berth to: a manifest is refused
@@ -159,6 +162,7 @@ func stringsManifests(name, image, path, instanceType, ami, envName, envValue st
 		{"permissions": []any{image, map[string]any{"allow": []any{instanceType, envName}, "resources": []any{path, image},
 			"conditions": map[string]any{"StringEquals": map[string]any{envName: envValue}}}}},
 		{"domain": map[string]any{"name": name, "zone": instanceType, "certificate": image}},
+		{"edge": name},
 		{"deployment": map[string]any{"strategy": name, "bake": path, "canary": map[string]any{"percent": envValue, "bake": ami},
 			"linear": map[string]any{"percent": instanceType, "interval": envName}, "rollback_on": map[string]any{"errors": envValue, "latency_p99": path}}},
 		{"alarms": map[string]any{"notify": []any{name, image, path}, "errors": envValue, "latency_p99": instanceType, "unhealthy_targets": envName,

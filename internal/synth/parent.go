@@ -38,11 +38,25 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	if m.HTTPS() {
 		t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
 	}
+	// what CloudFront takes from us-east-1 cannot be a nested stack of a stack in
+	// another region: sam users deploy edge.yml there first and pass its outputs, and
+	// the origin-facing prefix list of the region
+	svc := service(m)
+	for _, p := range []string{ParamCloudFrontPrefixList, OutCloudFrontCertificate, OutCloudFrontWebACL} {
+		if v, ok := svc.Parameters.Get(p); ok {
+			param := v.(cfn.Parameter)
+			if p != ParamCloudFrontPrefixList {
+				param.Description += "; deploy edge.yml in us-east-1 first (sam deploy --region us-east-1)"
+			}
+			t.Parameters.Set(p, param)
+		}
+	}
 
 	// each nested stack gets exactly the parameters its template declares: the parent's
 	// own, or the outputs of the stacks before it under the same names
 	out := func(stack, name string) cfn.GetAtt { return cfn.GetAtt(stack + ".Outputs." + name) }
-	from := map[string]any{ParamEnv: cfn.Ref(ParamEnv), ParamImage: cfn.Ref(ParamImage), ParamAmiID: cfn.Ref(ParamAmiID), ParamHostedZone: cfn.Ref(ParamHostedZone)}
+	from := map[string]any{ParamEnv: cfn.Ref(ParamEnv), ParamImage: cfn.Ref(ParamImage), ParamAmiID: cfn.Ref(ParamAmiID), ParamHostedZone: cfn.Ref(ParamHostedZone),
+		ParamCloudFrontPrefixList: cfn.Ref(ParamCloudFrontPrefixList), OutCloudFrontCertificate: cfn.Ref(OutCloudFrontCertificate), OutCloudFrontWebACL: cfn.Ref(OutCloudFrontWebACL)}
 	for _, o := range []string{OutVpcID, OutPublicSubnets, OutTaskSubnets} {
 		from[o] = out("Network", o)
 		if m.Network.Imported() {

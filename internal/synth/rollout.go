@@ -57,7 +57,7 @@ func addRouting(t *cfn.Template, m *manifest.Manifest) {
 	t.Conditions.Set(servesAlternate, cfn.Equals(cfn.Ref(ParamServing), ServingAlternate))
 	t.Resources.Set(ResAlternateTargetGroup, targetGroup(m))
 	listener := "Listener"
-	if m.HTTPS() {
+	if terminatesTLS(m) {
 		listener = "HTTPSListener"
 	}
 	// ECS rewrites the rule's forward action into these weights as it shifts traffic;

@@ -20,11 +20,17 @@ const ListenerPort = 80
 // on the instance's interface and its public address, since ECS gives an awsvpc task on
 // EC2 no public address (the reference's public EC2 variant does the same; README).
 func service(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Description: fmt.Sprintf("berth service %s: ECS service on %s in %s subnets behind an internet-facing Application Load Balancer (generated from berth.yml)",
-		m.Name, capacityWords(m), m.Network.Placement)}
+	front := "an internet-facing Application Load Balancer"
+	if m.CloudFront() {
+		front = "CloudFront and an internal Application Load Balancer"
+	}
+	t := &cfn.Template{Description: fmt.Sprintf("berth service %s: ECS service on %s in %s subnets behind %s (generated from berth.yml)",
+		m.Name, capacityWords(m), m.Network.Placement, front)}
 	t.Parameters.Set(ParamEnv, envParameter())
 	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
-	t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
+	if !m.CloudFront() { // else the load balancer is internal, in the tasks' subnets
+		t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
+	}
 	if Bridge(m) {
 		t.Parameters.Set(OutHostSecurityGroup, cfn.Parameter{Type: "AWS::EC2::SecurityGroup::Id", Description: "Security group of the container instances (cluster stack output)"})
 	} else {
@@ -71,7 +77,7 @@ func service(m *manifest.Manifest) *cfn.Template {
 	t.Resources.Set("LoadBalancer", loadBalancer(m))
 	t.Resources.Set(ResTargetGroup, targetGroup(m))
 	http := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}}
-	if m.HTTPS() {
+	if terminatesTLS(m) {
 		http = redirectToHTTPS()
 	}
 	t.Resources.Set("Listener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
@@ -81,14 +87,27 @@ func service(m *manifest.Manifest) *cfn.Template {
 		"DefaultActions":  http,
 	}})
 	var url any = cfn.Sub("http://${LoadBalancer.DNSName}")
-	if m.HTTPS() {
+	switch {
+	case m.CloudFront():
+		url = addCloudFront(t, m, Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName")})
+	case m.HTTPS():
 		addDomain(t, m)
 		url = "https://" + m.Domain.Name
 	}
-	if m.LoadBalancer.WAF {
+	if m.LoadBalancer.WAF && !m.CloudFront() { // else the distribution's (edgeStack)
 		addWAF(t, m)
 	}
 	addRouting(t, m)
+	if m.CloudFront() {
+		lb, _ := t.Resources.Get("LoadBalancer")
+		group, _ := t.Resources.Get("LoadBalancerSecurityGroup")
+		t.Parameters.Set(ParamCloudFrontPrefixList, prefixListParameter())
+		behindCloudFront(lb.(cfn.Resource), group.(cfn.Resource), cfn.Ref(OutTaskSubnets))
+		for name, suffix := range map[string]string{ResTargetGroup: "a", ResAlternateTargetGroup: "b"} {
+			tg, _ := t.Resources.Get(name)
+			nameAfterLoadBalancer(tg.(cfn.Resource), suffix)
+		}
+	}
 	addAlarms(t, m)
 	t.Resources.Set("Service", ecsService(m))
 	if m.Count.Scales() {
@@ -96,7 +115,11 @@ func service(m *manifest.Manifest) *cfn.Template {
 	}
 
 	t.Outputs.Set(OutURL, output("Where the service answers", url))
-	t.Outputs.Set(OutLoadBalancerDNS, output("Public DNS name of the load balancer", cfn.GetAtt("LoadBalancer.DNSName")))
+	lbWhat := "Public DNS name of the load balancer"
+	if m.CloudFront() {
+		lbWhat = "DNS name of the internal load balancer, CloudFront's origin"
+	}
+	t.Outputs.Set(OutLoadBalancerDNS, output(lbWhat, cfn.GetAtt("LoadBalancer.DNSName")))
 	t.Outputs.Set(OutServiceName, output("ECS service name", cfn.GetAtt("Service.Name")))
 	t.Outputs.Set(OutTargetGroupArn, output("Target group of the tasks that serve", serving()))
 	t.Outputs.Set(OutLogGroupName, output("Log group of the containers", cfn.Ref("LogGroup")))
@@ -121,6 +144,10 @@ func desiredCountParameter(m *manifest.Manifest) cfn.Parameter {
 	p.Default = strconv.Itoa(m.Count.Min)
 	return p
 }
+
+// terminatesTLS reports whether the load balancer serves HTTPS itself: with a domain,
+// unless CloudFront serves it in front.
+func terminatesTLS(m *manifest.Manifest) bool { return m.HTTPS() && !m.CloudFront() }
 
 // Bridge reports whether the tasks run in bridge mode, on their instance's network
 // interface: EC2 capacity with public placement.
@@ -261,7 +288,7 @@ func loadBalancerSecurityGroup(m *manifest.Manifest) cfn.Resource {
 		"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": ListenerPort, "ToPort": ListenerPort, "CidrIp": "0.0.0.0/0",
 	}}
 	desc := "berth load balancer: the listener port from the internet"
-	if m.HTTPS() {
+	if terminatesTLS(m) {
 		desc = "berth load balancer: HTTPS, and HTTP that redirects to it, from the internet"
 		ingress = append(ingress, map[string]any{
 			"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": HTTPSPort, "ToPort": HTTPSPort, "CidrIp": "0.0.0.0/0",
@@ -380,7 +407,7 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 	if !m.Deployment.Rollout.Strategy.ShiftsTraffic() {
 		after = append(after, ResProductionRule) // else named in AdvancedConfiguration
 	}
-	if m.HTTPS() {
+	if terminatesTLS(m) {
 		after = append(after, "HTTPSListener")
 	}
 	return cfn.Resource{Type: "AWS::ECS::Service", DependsOn: after, Properties: props}

@@ -25,6 +25,9 @@ type Stack string
 const (
 	Network Stack = "network"
 	Cluster Stack = "cluster"
+	// Edge is a service's stack in us-east-1 (EdgeRegion), with CloudFront in front:
+	// the certificate and web ACL its distribution takes from there (NeedsEdgeStack).
+	Edge    Stack = "edge"
 	Service Stack = "service"
 	Parent  Stack = "parent"
 )
@@ -71,19 +74,28 @@ type Templates map[Stack]*cfn.Template
 // StacksOf are the stacks berth deploys for m, in order: with an existing VPC
 // (network.vpc) there is no network stack, and the cluster and the service take the
 // manifest's ids where the network stack's outputs would be.
+// With CloudFront in front and a certificate or web ACL to make, the edge stack comes
+// before the service, which takes its outputs.
 func StacksOf(m *manifest.Manifest) []Stack {
-	if m.Network.Imported() {
-		return []Stack{Cluster, Service}
+	out := []Stack{Cluster, Service}
+	if !m.Network.Imported() {
+		out = Stacks
 	}
-	return Stacks
+	if NeedsEdgeStack(m) {
+		out = append(out[:len(out)-1:len(out)-1], Edge, Service)
+	}
+	return out
 }
 
 // Build makes the templates of m: network (unless m names an existing VPC), cluster,
-// service and parent.
+// the edge stack (when m needs one), service and parent.
 func Build(m *manifest.Manifest) Templates {
 	ts := Templates{Cluster: cluster(m), Service: service(m), Parent: parent(m)}
 	if !m.Network.Imported() {
 		ts[Network] = network(m)
+	}
+	if NeedsEdgeStack(m) {
+		ts[Edge] = edgeStack(m)
 	}
 	return ts
 }
@@ -163,8 +175,9 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 		written = append(written, path)
 	}
 	// a template an earlier synth wrote that this manifest has none of (network.yml,
-	// with network.vpc) would no longer apply: it goes too, restored should this fail
-	for _, s := range Stacks {
+	// with network.vpc; edge.yml) would no longer apply: it goes too, restored should
+	// this fail
+	for _, s := range []Stack{Network, Cluster, Edge, Service} {
 		if slices.Contains(order, s) {
 			continue
 		}

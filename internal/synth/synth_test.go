@@ -17,7 +17,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden templates in testdata")
 
 var cases = []string{"default", "orders", "all-options", "ec2-public", "fargate", "fargate-single", "fargate-public", "fargate-spot", "fargate-spot-single", "fargate-spot-public", "https", "https-edge", "https-zone-id", "secrets", "permissions-fargate", "permissions-admin", "canary", "linear", "blue-green",
-	"existing-vpc", "existing-vpc-public", "existing-vpc-fargate", "existing-vpc-fargate-public", "existing-vpc-spot", "existing-vpc-spot-public", "exec", "exec-fargate", "alarms", "alarms-topic"}
+	"existing-vpc", "existing-vpc-public", "existing-vpc-fargate", "existing-vpc-fargate-public", "existing-vpc-spot", "existing-vpc-spot-public", "exec", "exec-fargate", "alarms", "alarms-topic",
+	"cloudfront", "cloudfront-domain", "cloudfront-waf"}
 
 func load(t testing.TB, name string) *manifest.Manifest {
 	t.Helper()

@@ -49,7 +49,8 @@ func main() {
 		fmt.Fprintf(w, "%s from %s\n", os.Getenv("APP_GREETING"), host)
 	})
 	mux.HandleFunc("GET /forwarded", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "proto=%s port=%s\n", r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Port"))
+		fmt.Fprintf(w, "proto=%s port=%s for=%s cloudfront-proto=%s viewer=%s\n", r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Port"),
+			r.Header.Get("X-Forwarded-For"), r.Header.Get("CloudFront-Forwarded-Proto"), r.Header.Get("CloudFront-Viewer-Address"))
 	})
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
