@@ -61,7 +61,14 @@ func (p *ttyProcess) waitFor(text string, d time.Duration) {
 		if time.Now().After(deadline) {
 			p.t.Fatalf("no %q on the terminal within %s:\n%s", text, d, p.out.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-p.done: // it will say nothing more
+			time.Sleep(50 * time.Millisecond)
+			if !strings.Contains(p.text(), text) {
+				p.t.Fatalf("berth exited (code %d) before %q on the terminal:\n%s", p.code, text, p.out.String())
+			}
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

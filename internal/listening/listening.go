@@ -4,7 +4,7 @@
 // uses it to name the port an app listens on when it is not the manifest's; it is a
 // leaf so that the AWS path (berth verify, from the task's logs) can use InLog too.
 //
-// It imports nothing of berth's.
+// It imports nothing of berth's but internal/lazyregexp.
 package listening
 
 import (
@@ -12,29 +12,30 @@ import (
 	"bytes"
 	"encoding/hex"
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/berthdev/berth/internal/lazyregexp"
 )
 
 // A line says where the app listens when it has one of these words or keys...
-var sayListen = regexp.MustCompile(`(?i)\blisten(s|ing)?\b|\bserving\b|\brunning (on|at)\b|\bstarted (on|at)\b|` +
+var sayListen = lazyregexp.New(`(?i)\blisten(s|ing)?\b|\bserving\b|\brunning (on|at)\b|\bstarted (on|at)\b|` +
 	`\bserver started\b|\bbound to\b|\bavailable (on|at)\b|"(addr|address|listen|listen_addr|port)"\s*:`)
 
 // ...and none of these, which say it could not.
-var sayFailed = regexp.MustCompile(`(?i)address already in use|bind: |\berror\b|\bfailed\b|\bcannot\b|can't|unable`)
+var sayFailed = lazyregexp.New(`(?i)address already in use|bind: |\berror\b|\bfailed\b|\bcannot\b|can't|unable`)
 
 var (
-	urlPort   = regexp.MustCompile(`(?i)\b(?:https?|tcp)://(?:\[[0-9a-f:.]*\]|[\w.-]*):(\d{1,5})`)
-	hostPort  = regexp.MustCompile(`(?i)(?:^|[\s"'=(,])(?:\[[0-9a-f:.]*\]|[a-z0-9][\w.-]*|\*)?:(\d{2,5})`)
-	namedPort = regexp.MustCompile(`(?i)\bports?(?:\(s\))?"?\s*[:=]?\s*"?(\d{2,5})\b`)
+	urlPort   = lazyregexp.New(`(?i)\b(?:https?|tcp)://(?:\[[0-9a-f:.]*\]|[\w.-]*):(\d{1,5})`)
+	hostPort  = lazyregexp.New(`(?i)(?:^|[\s"'=(,])(?:\[[0-9a-f:.]*\]|[a-z0-9][\w.-]*|\*)?:(\d{2,5})`)
+	namedPort = lazyregexp.New(`(?i)\bports?(?:\(s\))?"?\s*[:=]?\s*"?(\d{2,5})\b`)
 )
 
 // InLine returns the ports a log line says the app listens on, in the order it names
 // them; none when the line says no such thing.
 func InLine(line string) []int {
-	loc := sayListen.FindStringIndex(line)
+	loc := sayListen.Regexp().FindStringIndex(line)
 	if loc == nil || sayFailed.MatchString(line) {
 		return nil
 	}
@@ -45,8 +46,8 @@ func InLine(line string) []int {
 			ports = append(ports, p)
 		}
 	}
-	for _, re := range []*regexp.Regexp{urlPort, hostPort, namedPort} {
-		for _, m := range re.FindAllStringSubmatchIndex(rest, -1) {
+	for _, re := range []*lazyregexp.Regexp{urlPort, hostPort, namedPort} {
+		for _, m := range re.Regexp().FindAllStringSubmatchIndex(rest, -1) {
 			end := m[3]
 			if end < len(rest) && (rest[end] == ':' || rest[end] == '.' && end+1 < len(rest) && isDigit(rest[end+1])) {
 				continue // a time of day (10:49:20) or a version (1.2:3.4), not a port

@@ -3,11 +3,11 @@ package manifest
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/berthdev/berth/internal/rollout"
 	"go.yaml.in/yaml/v3"
 )
@@ -65,11 +65,11 @@ const (
 
 var (
 	// email is what SNS takes as an email endpoint: one address, no display name
-	email = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
+	email = lazyregexp.New(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
 	// snsTopic is a standard topic's ARN. CloudWatch alarms publish to standard topics
 	// only: a FIFO topic (.fifo) takes SQS subscriptions alone ("Message delivery for
 	// FIFO topics", Amazon SNS Developer Guide).
-	snsTopic = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+	snsTopic = lazyregexp.New(`^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 )
 
 // alarms decodes the alarms key.
