@@ -31,6 +31,7 @@ import (
 // plan's note says so, TestAlarmNotes covers it) and its alarms never leave
 // INSUFFICIENT_DATA: no alarm fires and nothing is delivered here.
 func TestAlarmsMakeTopicSubscriptionsAndAlarms_EmulatorConfirmsAtOnceAndFiresNothing(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()
@@ -106,6 +107,7 @@ func TestAlarmsMakeTopicSubscriptionsAndAlarms_EmulatorConfirmsAtOnceAndFiresNot
 
 // A topic of another region is refused before anything changes, with the line.
 func TestAlarmsTopicOfAnotherRegionIsRefused(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	dir := project(t, "max: 20\n", "max: 20\nalarms:\n  notify: arn:aws:sns:eu-west-1:123456789012:oncall\n")
 	r := berthWith(t, dir, env, "deploy", "--env", "e2e-alr", "--yes")

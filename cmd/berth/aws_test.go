@@ -25,6 +25,7 @@ import (
 	"github.com/berthdev/berth/internal/session"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -175,19 +176,49 @@ func terminalDevice() string {
 	return "/dev/tty"
 }
 
+// testAWS is how the tests themselves reach the emulator: the SDK reads its endpoint
+// and credentials from the environment, which is the process's and so shared by tests
+// that run in parallel. It is set only while a client is made (the SDK resolves the
+// endpoint then), under the lock, and put back.
+var testAWS struct {
+	sync.Mutex
+	cfg *aws.Config // for the APIs berth's session has no client of
+}
+
 // clients talks to moto from the test itself, to check what berth did.
 func clients(t *testing.T, env []string) *session.Session {
 	t.Helper()
+	return clientsIn(t, env, "us-east-1")
+}
+
+// clientsIn is clients in another region of the emulated account.
+func clientsIn(t *testing.T, env []string, region string) *session.Session {
+	t.Helper()
+	testAWS.Lock()
+	defer testAWS.Unlock()
 	for _, kv := range env[len(os.Environ()):] {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == session.APILogEnv {
 			continue // the test's own calls are not berth's
 		}
-		t.Setenv(k, v)
+		old, had := os.LookupEnv(k)
+		os.Setenv(k, v)
+		if had {
+			defer os.Setenv(k, old)
+		} else {
+			defer os.Unsetenv(k)
+		}
 	}
-	c, err := session.Connect(context.Background(), "us-east-1", "")
+	c, err := session.Connect(context.Background(), region, "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if testAWS.cfg == nil {
+		cfg, err := config.LoadDefaultConfig(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		testAWS.cfg = &cfg
 	}
 	return c
 }
@@ -343,6 +374,7 @@ func mustRead(t *testing.T, path string) string {
 }
 
 func TestStatusDiffVerifyLogs(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	dir := project(t)
@@ -456,6 +488,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 }
 
 func TestFailedDeployShowsTheCause(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	// A log group of the same name made outside the stack: the service stack cannot
@@ -481,6 +514,7 @@ func TestFailedDeployShowsTheCause(t *testing.T) {
 }
 
 func TestCtrlCStopsWaitingWithoutCancelling(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	// moto never finishes a stack with a Lambda-backed custom resource: a stack whose
@@ -517,6 +551,7 @@ func TestCtrlCStopsWaitingWithoutCancelling(t *testing.T) {
 }
 
 func TestNonTerminalRequiresYes(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	r := berthWith(t, project(t), env, "deploy", "--env", "e2e-yes")
 	if r.code != 2 || !strings.Contains(r.stderr, "pass --yes") {
@@ -615,6 +650,7 @@ type cfnCapability = cfnTypes.Capability
 // declining the first deploy left that empty stack behind and the next deploy waited
 // on it forever as "an operation in progress".
 func TestDeclinedFirstDeployLeavesNothingAndTheNextOneRuns(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	dir := project(t)
@@ -641,6 +677,7 @@ func TestDeclinedFirstDeployLeavesNothingAndTheNextOneRuns(t *testing.T) {
 // A first create whose change set was made but never executed (another tool, a crash,
 // an older berth) is removed, not waited on.
 func TestLeftoverReviewInProgressIsRemoved(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()
@@ -675,6 +712,7 @@ func TestLeftoverReviewInProgressIsRemoved(t *testing.T) {
 // With count as a range, auto scaling owns the desired count once the service exists;
 // before, every deploy passed count.min and scaled a loaded service down.
 func TestAutoScaledCountSurvivesADeploy(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()
@@ -733,6 +771,7 @@ func clusterState(t *testing.T, c *session.Session, env string) (providers []str
 // while the service used it ("The specified capacity provider is in use and cannot be
 // removed", which moto-server reproduces) and the cluster stack rolled back.
 func TestClusterChangeKeepsTheGroupAndTheProvider(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	dir := project(t)
@@ -779,6 +818,7 @@ func stackParam(t *testing.T, c *session.Session, stack, key string) string {
 // any cluster change after AWS published a new AMI rolled every instance. berth resolves
 // capacity.ami once, keeps it, says when a newer one exists, and takes it on request.
 func TestAMIIsResolvedOnceAndRefreshedOnRequest(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()
@@ -821,6 +861,7 @@ func TestAMIIsResolvedOnceAndRefreshedOnRequest(t *testing.T) {
 // key, both values and what to do: a new range is a new VPC (the load balancer cannot
 // move), and a zone count change would pull subnets from under the running services.
 func TestNetworkChangesThatCannotApplyAreRefusedUpFront(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	dir := project(t)
@@ -852,6 +893,7 @@ func TestNetworkChangesThatCannotApplyAreRefusedUpFront(t *testing.T) {
 // service's deploy leaves the shared stacks alone unless the environment's settings
 // change, and deleting one service leaves the others and their environment.
 func TestServicesShareAnEnvironment(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	const e = "e2e-mix"
@@ -981,6 +1023,7 @@ func silentListener(t *testing.T) string {
 // An endpoint that accepts and never answers fails the command in seconds, saying
 // which endpoint, rather than hanging or blaming the credentials.
 func TestASilentEndpointFailsInSeconds(t *testing.T) {
+	t.Parallel()
 	addr := silentListener(t)
 	env := append(os.Environ(), "AWS_ENDPOINT_URL=http://"+addr, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_REGION=us-east-1", "AWS_PROFILE=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
@@ -1012,6 +1055,7 @@ func TestASilentEndpointFailsInSeconds(t *testing.T) {
 }
 
 func TestABadProfileSaysSo(t *testing.T) {
+	t.Parallel()
 	cfg := filepath.Join(t.TempDir(), "config")
 	writeFile(t, cfg, "[default]\nregion = us-east-1\n")
 	env := append(os.Environ(), "AWS_CONFIG_FILE="+cfg, "AWS_SHARED_CREDENTIALS_FILE="+cfg)
@@ -1025,6 +1069,7 @@ func TestABadProfileSaysSo(t *testing.T) {
 // Apple Silicon laptop for c5 instances, it was arm64 and its tasks died with "exec
 // format error". Here the engine's CPU is the other one of the instances'.
 func TestDockerfileImageIsBuiltForTheInstances(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	needDocker(t)
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
@@ -1063,6 +1108,7 @@ func TestDockerfileImageIsBuiltForTheInstances(t *testing.T) {
 }
 
 func TestDeployWarnsWhenTasksCannotFit(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	r := berthWith(t, project(t, "count: 3", "count: 8", "max: 20", "max: 2"), env, "deploy", "--env", "e2e-room", "--yes")
 	mustSucceed(t, r, "deploy")
@@ -1075,6 +1121,7 @@ func TestDeployWarnsWhenTasksCannotFit(t *testing.T) {
 // diff tells what changes and what is replaced from the templates, where moto's change
 // sets list few changes and no Replacement: a port change replaces the target group.
 func TestDiffShowsPropertiesAndReplacements(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	dir := project(t)
 	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-dp", "--yes"), "deploy")

@@ -122,6 +122,7 @@ func serviceBalancer(t *testing.T, c *session.Session, stack string) elbtypes.Lo
 // (the emulator refuses, as AWS does, a target group on two load balancers). delete
 // leaves no distribution and no VPC origin.
 func TestCloudFrontInFrontFromTheFirstDeploy_TheEmulatorServesNoRequest(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()

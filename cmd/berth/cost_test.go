@@ -12,6 +12,7 @@ import (
 // 2 m7i.large 147.17, 2 × 50 GiB gp3 8.00, 4 public IPv4 14.60, 5 alarm metrics 0.50 = 258.24 (rounding per
 // line gives 258.23 in total).
 func TestCostPricesTheManifestAndEachVariant(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	example, err := os.ReadFile(issueExample)
 	if err != nil {

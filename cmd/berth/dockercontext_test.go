@@ -12,6 +12,7 @@ import (
 // (Colima, Rancher Desktop, OrbStack publish their engines only that way), and names
 // the context when that engine does not answer.
 func TestBerthUsesTheCurrentDockerContext(t *testing.T) {
+	t.Parallel()
 	needDocker(t)
 	if os.Getenv("DOCKER_HOST") != "" {
 		t.Skip("DOCKER_HOST is set: this test moves the default socket aside through a context")

@@ -16,6 +16,7 @@ import (
 // ExecuteCommand call and the Session Manager client's arguments from recorded
 // answers (internal/ecsexec).
 func TestExecRefusesWithoutExecAndSaysNoTaskRunsOnTheEmulator(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	dir := project(t)

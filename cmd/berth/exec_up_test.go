@@ -11,6 +11,7 @@ import (
 // engine, and exits with its code. The images berth builds from Go hold the app alone,
 // without a shell: berth exec says so, and what to run instead, before anything runs.
 func TestExecLocalRunsInAReplicaAndSaysWhenThereIsNoShell(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "execapp", "count: 2\nenv:\n  APP_GREETING: hello\n")
 	p := launchUp(t, dir, "e2e-exec")
 	p.waitFor("ready: ", 3*time.Minute)

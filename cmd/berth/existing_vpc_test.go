@@ -143,6 +143,7 @@ func berthStacks(t *testing.T, cf *cloudformation.Client, e string) []string {
 // here; internal/network covers what this VPC does not show (endpoints only, transit
 // gateways, too few addresses).
 func TestDeployIntoAnExistingVPC(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()
@@ -308,6 +309,7 @@ func matches(text, want string) bool {
 // berth up runs a manifest that names an existing VPC as it runs any other: locally
 // there is no VPC, and the network keys are AWS's.
 func TestUpRunsAManifestInAnExistingVPC(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "ledger", "network:\n  vpc: vpc-0abc1234def567890\n  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]\n  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]\n")
 	p := launchUp(t, dir, "e2e-upvpc")
 	p.waitFor("ready: ", 3*time.Minute)

@@ -26,6 +26,7 @@ import (
 // internal/stacks and internal/deploy); and it ignores RetainResources, so the delete
 // offered to leave the certificate fails again here where AWS would finish, leaving it.
 func TestDeleteFailedOnACertificateInUseIsReportedAndRecovered_EmulatorFailsTheCallAndIgnoresRetainResources(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()

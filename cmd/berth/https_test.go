@@ -18,7 +18,6 @@ import (
 	"github.com/berthdev/berth/internal/session"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -55,14 +54,16 @@ func importCertificate(t *testing.T, c *session.Session, region string, names ..
 	return aws.ToString(out.CertificateArn)
 }
 
-// ec2API reads the emulator's EC2 from the test (clients has set the environment).
+// ec2API reads the emulator's EC2 from the test, as configured by clients (which the
+// test must have called).
 func ec2API(t *testing.T) *ec2.Client {
 	t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	testAWS.Lock()
+	defer testAWS.Unlock()
+	if testAWS.cfg == nil {
+		t.Fatal("ec2API before clients")
 	}
-	return ec2.NewFromConfig(cfg)
+	return ec2.NewFromConfig(*testAWS.cfg)
 }
 
 func createZone(t *testing.T, c *session.Session, name string, private bool) string {
@@ -88,6 +89,7 @@ func stackExists(t *testing.T, c *session.Session, name string) bool {
 // the zone or the certificate can be wrong stops the deploy with exit 2, the manifest
 // line, and no stack made.
 func TestDomainProblemsStopTheDeployBeforeAnyChange(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	createZone(t, c, "private.example", true)
@@ -128,6 +130,7 @@ func TestDomainProblemsStopTheDeployBeforeAnyChange(t *testing.T) {
 // by moto's CloudFormation at all; the templates' tests cover them. delete leaves none
 // of it.
 func TestDeployHTTPSOnADomainAndDeleteIt(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()
@@ -299,6 +302,7 @@ func writeAccessLogs(t *testing.T, api *s3.Client, bucket string) {
 
 // Without a domain deploy and status say plainly that the service is plain HTTP.
 func TestPlainHTTPIsSaid(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	dir := project(t)
 	r := berthWith(t, dir, env, "diff", "--env", "e2e-http")

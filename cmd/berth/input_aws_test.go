@@ -13,6 +13,7 @@ import (
 // 1.1) read a boolean, and the registered task definition held "value": true. Every
 // value now reaches ECS as the text in the manifest, ${...} included.
 func TestDeployPassesEnvTextAsWritten(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	want := map[string]string{"FLAG": "yes", "MODE": "off", "SHORT": "n", "OCTAL": "0777", "TIME": "1:20", "TEMPLATE": "${Env}-${AWS::Region}"}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +24,14 @@ func TestMain(m *testing.M) {
 	// tests are the same wherever they run, and the CI tests say so themselves
 	for _, k := range []string{"CI", "GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_STEP_SUMMARY"} {
 		os.Unsetenv(k)
+	}
+	// the end-to-end tests mostly wait (on health checks, the emulator, timeouts), so
+	// more of them run at once than there are cores, unless -parallel says otherwise
+	flag.Parse()
+	parallel := false
+	flag.Visit(func(f *flag.Flag) { parallel = parallel || f.Name == "test.parallel" })
+	if !parallel {
+		flag.Set("test.parallel", "6")
 	}
 	dir, err := os.MkdirTemp("", "berth-bin")
 	if err != nil {
@@ -88,6 +97,7 @@ func berth(t *testing.T, dir string, args ...string) result {
 const issueExample = "../../internal/synth/testdata/orders/berth.yml"
 
 func TestSynthWritesFourTemplates(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	example, err := os.ReadFile(issueExample)
 	if err != nil {
@@ -115,6 +125,7 @@ func TestSynthWritesFourTemplates(t *testing.T) {
 }
 
 func TestInvalidManifestExits2AndWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "berth.yml"), []byte("name: orders\ncapacity:\n  instance_type: large\n"), 0o644)
 	r := berth(t, dir, "synth", "-o", "out")
@@ -131,6 +142,7 @@ func TestInvalidManifestExits2AndWritesNothing(t *testing.T) {
 }
 
 func TestMissingManifestHints(t *testing.T) {
+	t.Parallel()
 	r := berth(t, t.TempDir(), "synth")
 	if r.code != 2 || !strings.Contains(r.stderr, "no manifest at berth.yml") || !strings.Contains(r.stderr, "hint: run \"berth init\"") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
@@ -138,12 +150,14 @@ func TestMissingManifestHints(t *testing.T) {
 }
 
 func TestUnknownFlagIsUsage(t *testing.T) {
+	t.Parallel()
 	if r := berth(t, t.TempDir(), "synth", "--nope"); r.code != 2 {
 		t.Errorf("exit %d: %s", r.code, r.stderr)
 	}
 }
 
 func TestInitThenCheck(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if r := berth(t, dir, "init"); r.code != 0 {
 		t.Fatalf("init: %d %s", r.code, r.stderr)
@@ -170,6 +184,7 @@ func TestInitThenCheck(t *testing.T) {
 // says so, naming the variable and not its value, and the same service with the value
 // in secrets passes.
 func TestCheckFailsAPasswordInEnv(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "berth.yml"), "name: orders\nenv:\n  DB_PASSWORD: hunter2-in-plain-text\n")
 	r := berth(t, dir, "check")
@@ -187,6 +202,7 @@ func TestCheckFailsAPasswordInEnv(t *testing.T) {
 }
 
 func TestCheckFailsBadTemplates(t *testing.T) {
+	t.Parallel()
 	fixture, _ := filepath.Abs("../../internal/check/testdata/bad-service.yml")
 	r := berth(t, t.TempDir(), "check", fixture)
 	if r.code != 1 {
@@ -207,6 +223,7 @@ func TestCheckFailsBadTemplates(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	if r := berth(t, t.TempDir(), "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "berth ") {
 		t.Errorf("%+v", r)
 	}
@@ -224,6 +241,7 @@ func writeFile(t *testing.T, path, content string) {
 
 // With awsvpc, a task takes a network interface: synth says when count cannot fit.
 func TestSynthWarnsWhenTasksCannotFit(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "berth.yml"), "name: big\ncount: 8\ncapacity:\n  max: 2\n")
 	r := berth(t, dir, "synth", "-o", "out")
@@ -239,6 +257,7 @@ func TestSynthWarnsWhenTasksCannotFit(t *testing.T) {
 // Issue 10, case 9: -f naming a directory, an empty -o and -o /dev/null exited 1; they are
 // usage errors.
 func TestSynthBadPathsAreUsageErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "berth.yml"), "name: orders\n")
 	for _, tc := range []struct {
@@ -264,6 +283,7 @@ func TestSynthBadPathsAreUsageErrors(t *testing.T) {
 // Issue 10, cases 3, 4 and 7 through the CLI: exit 2, one line naming the line and key,
 // nothing written.
 func TestInvalidInputExits2(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ src, want string }{
 		{"name: orders\n---\nport: 8080\n", "berth: berth.yml:2: a second YAML document starts here"},
 		{"name: orders\nimage:\n  build: ''\n", "berth: berth.yml:3: image.build: must not be empty"},
@@ -286,6 +306,7 @@ func TestInvalidInputExits2(t *testing.T) {
 // aliases without limit (a 538-byte template reached 3 GB). Hostile templates now fail
 // clearly, as other bad templates do (exit 1), within bounded memory.
 func TestCheckRefusesHostileTemplates(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var bomb strings.Builder
 	bomb.WriteString("Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      l0: &l0 [x, x, x, x, x, x, x, x, x]\n")
@@ -320,6 +341,7 @@ func TestCheckRefusesHostileTemplates(t *testing.T) {
 // berth iam-policy --dir writes the policies the README shows how to create, each a
 // policy document, and prints the commands with their names.
 func TestIAMPolicyDirWritesEachPolicyAndTheCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := berth(t, dir, "iam-policy", "--dir", "policies")
 	if r.code != 0 || !strings.Contains(r.stdout, "aws iam create-policy --policy-name berth-1-of-") {
@@ -340,6 +362,7 @@ func TestIAMPolicyDirWritesEachPolicyAndTheCommands(t *testing.T) {
 // A misspelled region is refused, naming the closest real one, before any call: the
 // endpoint here answers nothing, and the message is not about reaching it.
 func TestAMisspelledRegionIsRefusedBeforeAnyCall(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "berth.yml"), []byte("name: api\n"), 0o644)
 	env := append(os.Environ(), "AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x",
@@ -356,6 +379,7 @@ func TestAMisspelledRegionIsRefusedBeforeAnyCall(t *testing.T) {
 // berth init in a directory named shop with a Go main package writes name: shop and
 // image.build: ., and with a Dockerfile exposing 8000, port: 8000; each guess says why.
 func TestInitReadsTheApp(t *testing.T) {
+	t.Parallel()
 	shop := filepath.Join(t.TempDir(), "shop")
 	os.MkdirAll(shop, 0o755)
 	os.WriteFile(filepath.Join(shop, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)

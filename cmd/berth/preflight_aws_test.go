@@ -20,11 +20,7 @@ import (
 func inRegion(t *testing.T, region string) ([]string, *session.Session) {
 	t.Helper()
 	env := awsEnv(t)
-	clients(t, env) // the test's own calls go to the emulator too
-	s, err := session.Connect(context.Background(), region, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := clientsIn(t, env, region)              // the test's own calls go to the emulator too
 	return append(env, "AWS_REGION="+region), s // the last value of a variable is the one in force
 }
 

@@ -22,6 +22,7 @@ import (
 // DescribeServiceDeployments / DescribeAlarms answers (internal/traffic,
 // internal/progress), the templates by goldens and cfn-lint (internal/synth).
 func TestStrategySwitchRollbackAndDelete_EmulatorShiftsNoTraffic(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()

@@ -27,6 +27,7 @@ import (
 // secret, nothing else. The values never appear in berth's output, the templates or the
 // task definition.
 func TestSecretsAreCheckedAndReadByARN(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()

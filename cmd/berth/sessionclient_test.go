@@ -23,6 +23,7 @@ import (
 // loopback stand-in that records the client's first message: the emulator opens no
 // session, and the protocol after that first message is AWS's code.
 func TestTheBuiltInSessionClientJoinsTheDataChannel(t *testing.T) {
+	t.Parallel()
 	opened := make(chan map[string]any, 1)
 	up := websocket.Upgrader{}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

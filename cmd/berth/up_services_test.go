@@ -14,6 +14,7 @@ import (
 // and the one that runs loses no request; reload and down act on the berth up they
 // name, found through its control endpoint.
 func TestServicesSideBySideAndASecondUpIsRefused(t *testing.T) {
+	t.Parallel()
 	env := "e2e-side"
 	a := launchUp(t, testApp(t, "svc-a", "count: 1\n"), env)
 	b := launchUp(t, testApp(t, "svc-b", "count: 1\n"), env)
@@ -98,6 +99,7 @@ func TestServicesSideBySideAndASecondUpIsRefused(t *testing.T) {
 // An environment name reaches the control records' paths only once validated: never a
 // path out of their directory, never every environment by accident.
 func TestLocalCommandsRefuseABadEnvironment(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"reload", "--env", "../../proj"},
 		{"down", "--env", ""},

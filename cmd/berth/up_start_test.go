@@ -18,6 +18,7 @@ import (
 // last build in the engine and starts at once. Replicas publish no port by default:
 // the balancer reaches them on their network.
 func TestUpWarmStartSkipsTheBuild(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "warm", "count: 1\n")
 	first := launchUp(t, dir, "e2e-warm")
 	first.waitFor("ready: ", 3*time.Minute)
@@ -57,6 +58,7 @@ func TestUpWarmStartSkipsTheBuild(t *testing.T) {
 // A Dockerfile build pulls its base image; where the registry cannot be reached (this
 // machine reaches none), berth names the image, the registry, and what to do.
 func TestUpBaseImageThatCannotBePulledSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	needDocker(t)
 	if exec.Command("docker", "image", "inspect", "python:3.12").Run() == nil {
 		t.Skip("the engine has python:3.12: nothing to pull")
@@ -81,6 +83,7 @@ func TestUpBaseImageThatCannotBePulledSaysWhatToDo(t *testing.T) {
 // A manifest whose port is not the one the app listens on gets, well within the grace
 // period, a message naming the port the app listens on and what to change.
 func TestUpNamesThePortTheAppListensOn(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "wrongport", "count: 1\nenv:\n  PORT: \"3000\"\n") // the app listens on $PORT; port: is 8080
 	p := launchUp(t, dir, "e2e-port")
 	p.waitFor("wrongport-1 started", 3*time.Minute)
@@ -96,6 +99,7 @@ func TestUpNamesThePortTheAppListensOn(t *testing.T) {
 // berth up on a terminal looks like the AWS commands' progress: each line starts with
 // the time since the start, and status words are coloured; NO_COLOR turns colour off.
 func TestUpOnATerminalColoursLikeTheAWSCommands(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "colour", "count: 1\n")
 	needDocker(t)
 	elapsed := regexp.MustCompile(`(?m)^ +\d+\.\ds  `)
@@ -127,6 +131,7 @@ func TestUpOnATerminalColoursLikeTheAWSCommands(t *testing.T) {
 // berth reload of a berth.yml that does not load exits 2 with the manifest's error,
 // and the berth up keeps serving as it was.
 func TestReloadOfABrokenManifestExits2(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "broken", "count: 1\n")
 	manifest := filepath.Join(dir, "berth.yml")
 	p := launchUp(t, dir, "e2e-broken")
@@ -144,6 +149,7 @@ func TestReloadOfABrokenManifestExits2(t *testing.T) {
 // A second Ctrl-C while berth up drains stops it at once and still removes everything;
 // a third leaves before that is done and names what it left and how to remove it.
 func TestUpSecondAndThirdCtrlC(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "hurry", "count: 1\n")
 	p := launchUp(t, dir, "e2e-hurry")
 	p.waitFor("ready: ", 3*time.Minute)
@@ -201,6 +207,7 @@ func TestUpSecondAndThirdCtrlC(t *testing.T) {
 // An image whose command does not exist is a replica that crashes at once: berth up
 // says why, backs off and tries again, and keeps running (it used to exit).
 func TestUpImageWithoutItsCommandBacksOff(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\nCOPY hello.txt /hello.txt\nENTRYPOINT [\"/app/missing\"]\n")
 	writeFile(t, filepath.Join(dir, "hello.txt"), "hello\n")
@@ -221,6 +228,7 @@ func TestUpImageWithoutItsCommandBacksOff(t *testing.T) {
 // berth up keeps its control records, and its TLS keys, only where no other user can
 // write: a world-writable directory is refused with how to fix it.
 func TestUpRefusesWorldWritableStateDirectories(t *testing.T) {
+	t.Parallel()
 	needDocker(t)
 	dir := testApp(t, "unsafe", "count: 1\n")
 	shared := t.TempDir()
@@ -241,6 +249,7 @@ func TestUpRefusesWorldWritableStateDirectories(t *testing.T) {
 // --service is a name, checked as --env is: anything else is a usage error (exit 2),
 // before any berth up is asked anything.
 func TestServiceFlagIsValidatedLikeEnv(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range []string{"down", "reload"} {
 		for _, bad := range []string{"../orders", "Orders", "a--b", "x,y=z"} {
 			r := berth(t, t.TempDir(), cmd, "--env", "dev", "--service", bad)

@@ -202,6 +202,7 @@ func labelled(t *testing.T, kind, env string) []string {
 }
 
 func TestUpServesTwoReplicasAndCleansUp(t *testing.T) {
+	t.Parallel()
 	p := startUp(t, "e2e-two")
 	if got := tasks(t, p.url, 2); len(got) != 2 {
 		t.Errorf("replicas %v", got)
@@ -282,6 +283,7 @@ func load(url string, clients int, stop <-chan struct{}) (ok, failed *atomic.Int
 }
 
 func TestKilledReplicaIsReplaced(t *testing.T) {
+	t.Parallel()
 	p := startUp(t, "e2e-kill")
 	tasks(t, p.url, 2)
 	stop := make(chan struct{})
@@ -310,6 +312,7 @@ func TestKilledReplicaIsReplaced(t *testing.T) {
 }
 
 func TestRolloutUnderLoadLosesNothing(t *testing.T) {
+	t.Parallel()
 	p := startUp(t, "e2e-roll")
 	before := tasks(t, p.url, 2)
 	stop := make(chan struct{})
@@ -338,6 +341,7 @@ func TestRolloutUnderLoadLosesNothing(t *testing.T) {
 }
 
 func TestDownRemovesWhatACrashLeft(t *testing.T) {
+	t.Parallel()
 	p := startUp(t, "e2e-down")
 	tasks(t, p.url, 2)   // both replicas run: "ready" comes with the first now
 	p.cmd.Process.Kill() // a crash: no drain, no cleanup
@@ -360,6 +364,7 @@ func TestDownRemovesWhatACrashLeft(t *testing.T) {
 
 // A missing image.location that cannot be pulled fails in one line.
 func TestUpMissingImageSaysSoInOneLine(t *testing.T) {
+	t.Parallel()
 	needDocker(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "berth.yml"), "name: ghost\nimage:\n  location: berth.invalid/nothing:here\n")
@@ -375,6 +380,7 @@ func TestUpMissingImageSaysSoInOneLine(t *testing.T) {
 // Where the host cannot reach container addresses (Docker Desktop), the balancer goes
 // through the published loopback ports; the same service answers the same way.
 func TestUpViaPublishedPorts(t *testing.T) {
+	t.Parallel()
 	p := startUp(t, "e2e-ports", "--via-published-ports")
 	tasks(t, p.url, 2)
 	st := berth(t, ".", "status", "--local", "--env", p.env, "-o", "json")
@@ -396,6 +402,7 @@ func getBody(url string) (string, int, error) {
 // An app that needs 4 s before it listens becomes healthy under the manifest's
 // defaults, without being replaced, and takes traffic soon after it listens.
 func TestUpSlowStarterBecomesHealthyUnderDefaults(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "slow", "count: 1\nenv:\n  APP_START_DELAY: \"4\"\n")
 	p := launchUp(t, dir, "e2e-slow")
 	p.waitFor("slow-1 started", 3*time.Minute)
@@ -421,6 +428,7 @@ func TestUpSlowStarterBecomesHealthyUnderDefaults(t *testing.T) {
 // A replica that crashes at start does not stop berth up: it is reported with its
 // exit code and last lines, and restarted with a growing backoff.
 func TestUpCrashAtStartKeepsRunningAndReports(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "crash", "count: 1\nenv:\n  APP_CRASH_CODE: \"3\"\n")
 	p := launchUp(t, dir, "e2e-crash")
 	p.waitFor("crash-1 exited with code 3 before it was healthy", 3*time.Minute)
@@ -447,6 +455,7 @@ func TestUpCrashAtStartKeepsRunningAndReports(t *testing.T) {
 // Ctrl-C lets a request in flight finish (deregistration_delay is 10 s by default),
 // refuses new connections meanwhile, and exits 0 once everything is removed.
 func TestUpCtrlCDrainsRequestsInFlight(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "drain", "count: 1\n")
 	p := launchUp(t, dir, "e2e-drain")
 	p.waitFor("ready: ", 3*time.Minute)
@@ -479,6 +488,7 @@ func TestUpCtrlCDrainsRequestsInFlight(t *testing.T) {
 // berth reload reads berth.yml again: a count change scales without replacing the
 // running replica, an env change rolls out, a port change is refused with a reason.
 func TestReloadAppliesTheManifest(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "conf", "count: 1\nenv:\n  APP_GREETING: hello\n")
 	manifest := filepath.Join(dir, "berth.yml")
 	p := launchUp(t, dir, "e2e-reload")
@@ -520,6 +530,7 @@ func TestReloadAppliesTheManifest(t *testing.T) {
 // A rollout whose replicas never pass their health checks says how it goes and why,
 // and is rolled back by the circuit breaker while the old replica keeps serving.
 func TestRolloutThatNeverGetsHealthyShowsWhyAndRollsBack(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "sick", "count: 1\nhealth:\n  path: /health\n  interval: 5\n  timeout: 2\n  unhealthy_threshold: 2\n  grace_period: 0\n")
 	manifest := filepath.Join(dir, "berth.yml")
 	p := launchUp(t, dir, "e2e-sick")
@@ -554,6 +565,7 @@ func readFile(t *testing.T, path string) string {
 // cpu valid on AWS but above what the engine has is capped, said once; with --watch an
 // edit of berth.yml is applied without a reload.
 func TestUpCapsCPUAndWatchAppliesTheManifest(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "big", "count: 1\ncpu: 196608\n")
 	manifest := filepath.Join(dir, "berth.yml")
 	p := launchUp(t, dir, "e2e-watch", "--watch")

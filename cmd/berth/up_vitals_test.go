@@ -14,6 +14,7 @@ import (
 // replica; berth up itself prints a summary line every few seconds, not a line per
 // request.
 func TestStatusLocalReportsTheVitalSigns(t *testing.T) {
+	t.Parallel()
 	dir := testApp(t, "vitals", "count: 2\n")
 	p := launchUp(t, dir, "e2e-vitals")
 	p.waitFor("ready: ", 3*time.Minute)

@@ -17,6 +17,7 @@ import (
 // type in every placement, NAT per AZ and single; EC2 in the public subnets runs in
 // bridge mode (an awsvpc task on EC2 gets no public IP).
 func TestVariantsDeployAndDelete(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	c := clients(t, env)
 	ctx := context.Background()
@@ -35,6 +36,7 @@ func TestVariantsDeployAndDelete(t *testing.T) {
 		{"fargate-spot-public", "e2e-fspp", "FARGATE", "awsvpc", "FARGATE_SPOT", ""},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
+			t.Parallel() // an environment each
 			src, err := os.ReadFile(filepath.Join("../../internal/synth/testdata", tc.variant, "berth.yml"))
 			if err != nil {
 				t.Fatal(err)

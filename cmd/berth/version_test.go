@@ -18,6 +18,7 @@ func setStamp(t *testing.T, v, c, d string) {
 // The version subcommand prints the stamp: what "berth version" of a release archive
 // shows.
 func TestVersionCommandPrintsStamp(t *testing.T) {
+	t.Parallel()
 	setStamp(t, "v0.9.0", "fedcba987654", "2026-01-02T03:04:05Z")
 	cmd := newVersion()
 	var out strings.Builder

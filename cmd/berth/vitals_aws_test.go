@@ -14,11 +14,12 @@ import (
 // carries the seven series, empty. Filled series are drawn from recorded answers a
 // level below (internal/ops TestVitalsFromRecordedAnswers, internal/vitals).
 func TestStatusShowsTheVitalSignsEmptyOnTheEmulator(t *testing.T) {
+	t.Parallel()
 	env := awsEnv(t)
 	dir := project(t)
-	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-vs", "--yes"), "deploy")
+	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-vitals", "--yes"), "deploy")
 
-	r := berthWith(t, dir, env, "status", "--env", "e2e-vs")
+	r := berthWith(t, dir, env, "status", "--env", "e2e-vitals")
 	mustSucceed(t, r, "status")
 	for _, want := range []string{"\nvital signs, last 1h, a point every minute (", "UTC, CloudWatch)",
 		"no data yet: CloudWatch has no datapoint for the service in this window",
@@ -28,7 +29,7 @@ func TestStatusShowsTheVitalSignsEmptyOnTheEmulator(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	r = berthWith(t, dir, env, "status", "--env", "e2e-vs", "--since", "6h", "-o", "json")
+	r = berthWith(t, dir, env, "status", "--env", "e2e-vitals", "--since", "6h", "-o", "json")
 	mustSucceed(t, r, "status -o json")
 	var st ops.Status
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.Vitals == nil {
@@ -47,7 +48,7 @@ func TestStatusShowsTheVitalSignsEmptyOnTheEmulator(t *testing.T) {
 	if span := st.Vitals.Until.Sub(st.Vitals.Since).Hours(); span < 5.9 || span > 6.1 {
 		t.Errorf("--since 6h read %.1f hours", span)
 	}
-	if r := berthWith(t, dir, env, "status", "--env", "e2e-vs", "--since", "yesterday"); r.code != 2 || !strings.Contains(r.stderr, "--since") {
+	if r := berthWith(t, dir, env, "status", "--env", "e2e-vitals", "--since", "yesterday"); r.code != 2 || !strings.Contains(r.stderr, "--since") {
 		t.Errorf("a bad --since: exit %d\n%s", r.code, r.stderr)
 	}
 }
