@@ -167,16 +167,7 @@ jobs:
       group: berth-{{.Env}}-plan-${{"{{"}} github.event.pull_request.number {{"}}"}}
       cancel-in-progress: true
     steps:
-      - uses: {{.Checkout}} # {{.CheckoutTag}}
-        with:
-          persist-credentials: false
-      - name: Install berth
-        run: |
-          curl -fsSLo "$RUNNER_TEMP/berth.tar.gz" "{{.ReleaseURL}}/${BERTH_VERSION}/berth_${BERTH_VERSION}_linux_amd64.tar.gz"
-          echo "${BERTH_SHA256}  $RUNNER_TEMP/berth.tar.gz" | sha256sum -c -
-          mkdir -p "$RUNNER_TEMP/bin"
-          tar -xzf "$RUNNER_TEMP/berth.tar.gz" -C "$RUNNER_TEMP/bin" berth
-          echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"
+{{template "install" .}}
       - uses: {{.Credentials}} # {{.CredentialsTag}}
         with:
           role-to-assume: {{if .PlanRole}}{{.PlanRole}}{{else}}${{"{{"}} vars.BERTH_PLAN_ROLE_ARN {{"}}"}}{{end}}
@@ -201,7 +192,15 @@ jobs:
       group: berth-{{.Env}}
       cancel-in-progress: false
     steps:
-      - uses: {{.Checkout}} # {{.CheckoutTag}}
+{{template "install" .}}
+      - uses: {{.Credentials}} # {{.CredentialsTag}}
+        with:
+          role-to-assume: {{if .DeployRole}}{{.DeployRole}}{{else}}${{"{{"}} vars.BERTH_ROLE_ARN {{"}}"}}{{end}}
+          aws-region: ${{"{{"}} env.AWS_REGION {{"}}"}}
+      - name: berth deploy
+        run: berth deploy -f {{.Manifest}} --env {{.Env}} --yes
+{{/* the same first steps in both jobs: the repository, then berth, checked */ -}}
+{{define "install"}}      - uses: {{.Checkout}} # {{.CheckoutTag}}
         with:
           persist-credentials: false
       - name: Install berth
@@ -211,13 +210,7 @@ jobs:
           mkdir -p "$RUNNER_TEMP/bin"
           tar -xzf "$RUNNER_TEMP/berth.tar.gz" -C "$RUNNER_TEMP/bin" berth
           echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"
-      - uses: {{.Credentials}} # {{.CredentialsTag}}
-        with:
-          role-to-assume: {{if .DeployRole}}{{.DeployRole}}{{else}}${{"{{"}} vars.BERTH_ROLE_ARN {{"}}"}}{{end}}
-          aws-region: ${{"{{"}} env.AWS_REGION {{"}}"}}
-      - name: berth deploy
-        run: berth deploy -f {{.Manifest}} --env {{.Env}} --yes
-`))
+{{- end}}`))
 })
 
 var gitlab = sync.OnceValue(func() *template.Template {

@@ -361,21 +361,7 @@ func Policies(o PolicyOptions) ([]Document, error) {
 	if o.Env != "" && o.Bucket == "" {
 		return nil, fmt.Errorf("the policy of environment %s: no artifact bucket named", o.Env)
 	}
-	byScope := map[string][]string{}
-	var rest []string
-	for _, a := range actions(o.Env == "") {
-		placed := false
-		for _, s := range scopes {
-			if s.match(a) {
-				byScope[s.sid] = append(byScope[s.sid], a)
-				placed = true
-				break
-			}
-		}
-		if !placed {
-			rest = append(rest, a)
-		}
-	}
+	byScope, rest := byScopes(actions(o.Env == ""))
 	var docs []*policyDoc
 	add := func(st statement) error {
 		if len(docs) > 0 {
@@ -436,15 +422,11 @@ func size(d *policyDoc) int {
 	return len(b)
 }
 
-// PlanPolicy is the IAM policy document of a CI job that only plans (berth diff) in
-// o.Env: it reads, and makes and deletes change sets, which change no resource.
-func PlanPolicy(o PolicyOptions) ([]byte, error) {
-	if o.Partition == "" {
-		o.Partition = "aws"
-	}
-	byScope := map[string][]string{}
-	var rest []string
-	for _, a := range slices.Compact(slices.Sorted(slices.Values(planActions))) {
+// byScopes sorts actions by the first scope that matches each; rest are those none
+// does.
+func byScopes(actions []string) (byScope map[string][]string, rest []string) {
+	byScope = map[string][]string{}
+	for _, a := range actions {
 		placed := false
 		for _, s := range scopes {
 			if s.match(a) {
@@ -457,6 +439,16 @@ func PlanPolicy(o PolicyOptions) ([]byte, error) {
 			rest = append(rest, a)
 		}
 	}
+	return byScope, rest
+}
+
+// PlanPolicy is the IAM policy document of a CI job that only plans (berth diff) in
+// o.Env: it reads, and makes and deletes change sets, which change no resource.
+func PlanPolicy(o PolicyOptions) ([]byte, error) {
+	if o.Partition == "" {
+		o.Partition = "aws"
+	}
+	byScope, rest := byScopes(slices.Compact(slices.Sorted(slices.Values(planActions))))
 	doc := policyDoc{Version: "2012-10-17"}
 	for _, s := range scopes {
 		if acts := byScope[s.sid]; len(acts) > 0 {
