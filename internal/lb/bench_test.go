@@ -22,8 +22,14 @@ import (
 // grow shows in review (TestProxyDoesNotAllocatePerRequest holds the line).
 // cpu-µs/req is the whole process's user and system time per request (clients and
 // targets included; theirs is small and constant).
-func BenchmarkProxy(b *testing.B) {
-	hostport := proxyFixture(b)
+func BenchmarkProxy(b *testing.B) { benchProxy(b, false) }
+
+// BenchmarkProxySplit is the same through a split: 5 % of the requests to one target's
+// group, the rest to the other's, as during berth up's canary.
+func BenchmarkProxySplit(b *testing.B) { benchProxy(b, true) }
+
+func benchProxy(b *testing.B, split bool) {
+	hostport := proxyFixture(b, split)
 	cpu0 := cpuTime()
 	b.ReportAllocs()
 	b.SetParallelism(8)
@@ -49,33 +55,40 @@ func BenchmarkProxy(b *testing.B) {
 }
 
 // Once its buffers are warm, the balancer allocates nothing to proxy a keep-alive GET
-// with a sized answer: heads are parsed in place, and buffers and connections reused.
+// with a sized answer, with or without a split: heads are parsed in place, and buffers
+// and connections reused.
 func TestProxyDoesNotAllocatePerRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures")
 	}
-	c, err := newRawClient(proxyFixture(t))
-	if err != nil {
-		t.Fatal(err)
+	for _, split := range []bool{false, true} {
+		c, err := newRawClient(proxyFixture(t, split))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if allocs := allocsPerGet(t, c); allocs > 0.1 {
+			// 0 in a quiet process; the runtime and the test's own timers may add a
+			// few over 2000 runs
+			t.Errorf("split %v: %.2f allocations per request, want none", split, allocs)
+		}
 	}
-	defer c.Close()
+}
+
+func allocsPerGet(t *testing.T, c *rawClient) float64 {
 	// the same measure as testing.AllocsPerRun, over the whole process: the work is
 	// in the balancer's goroutines
-	allocs := testing.AllocsPerRun(2000, func() {
+	return testing.AllocsPerRun(2000, func() {
 		if err := c.get(); err != nil {
 			t.Fatal(err)
 		}
 	})
-	// 0 in a quiet process; the runtime and the test's own timers may add a few over
-	// 2000 runs
-	if allocs > 0.1 {
-		t.Errorf("%.2f allocations per request, want none", allocs)
-	}
 }
 
 // proxyFixture is a balancer with two raw targets answering a 180-byte body, about the
-// example API's identity answer.
-func proxyFixture(tb testing.TB) string {
+// example API's identity answer; with split, each target is a group of its own and 5 %
+// of the requests go to b's.
+func proxyFixture(tb testing.TB, split bool) string {
 	tb.Helper()
 	cfg := testConfig()
 	cfg.IdleTimeout = time.Minute
@@ -83,7 +96,10 @@ func proxyFixture(tb testing.TB) string {
 	bal := New(cfg, nil)
 	tb.Cleanup(bal.Close)
 	for _, id := range []string{"a", "b"} {
-		bal.Register(id, rawTarget(tb, strings.Repeat("x", 180)))
+		bal.RegisterIn(id, id, rawTarget(tb, strings.Repeat("x", 180)))
+	}
+	if split {
+		bal.SetSplit(Split{Group: "b", Percent: 5})
 	}
 	for _, id := range []string{"a", "b"} {
 		waitState(tb, bal, id, Healthy)
