@@ -280,16 +280,17 @@ func (r Rule) Judge(windows []Stats) Verdict {
 }
 
 // String says what fired, with its numbers: "5xx 12.1 % of 412 requests > 1 % in 2 of
-// 3 windows", "p99 2.4s > 2s in 2 of 3 windows".
+// 3 windows", "p99 2.4s > 2s in 2 of 3 windows". Of Windows always, as CloudWatch says
+// "2 out of the last 3 datapoints" when one of them is missing.
 func (v Verdict) String() string {
 	if v.Latency {
-		return fmt.Sprintf("p99 %s > %s in %d of %d windows", v.P99, v.Rule.LatencyP99, v.Breaching, len(v.Windows))
+		return fmt.Sprintf("p99 %s > %s in %d of %d windows", v.P99, v.Rule.LatencyP99, v.Breaching, Windows)
 	}
 	share := 0.0
 	if v.Requests > 0 {
 		share = 100 * float64(v.Errors) / float64(v.Requests)
 	}
-	return fmt.Sprintf("5xx %s %% of %d requests > %s %% in %d of %d windows", num(round1(share)), v.Requests, num(v.Rule.ErrorPercent), v.Breaching, len(v.Windows))
+	return fmt.Sprintf("5xx %s %% of %d requests > %s %% in %d of %d windows", num(round1(share)), v.Requests, num(v.Rule.ErrorPercent), v.Breaching, Windows)
 }
 
 // Problem is what is wrong with one key of a rollout; Key is relative to deployment:

@@ -116,8 +116,8 @@ func TestJudgeSaysTheNumbers(t *testing.T) {
 		want    string
 	}{
 		{[]Stats{w(200, 30, 0), w(1000, 0, 0), w(212, 20, 0)}, "5xx 12.1 % of 412 requests > 1 % in 2 of 3 windows"},
-		{[]Stats{w(50, 0, 3*time.Second), w(50, 0, 2500*time.Millisecond)}, "p99 3s > 2s in 2 of 2 windows"},
-		{[]Stats{w(50, 50, 3*time.Second), w(50, 50, 3*time.Second)}, "5xx 100 % of 100 requests > 1 % in 2 of 2 windows"},
+		{[]Stats{w(50, 0, 3*time.Second), w(50, 0, 2500*time.Millisecond)}, "p99 3s > 2s in 2 of 3 windows"},
+		{[]Stats{w(50, 50, 3*time.Second), w(50, 50, 3*time.Second)}, "5xx 100 % of 100 requests > 1 % in 2 of 3 windows"},
 	} {
 		v := r.Judge(tc.windows)
 		if !v.Fired || v.String() != tc.want {
