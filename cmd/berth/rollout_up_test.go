@@ -286,3 +286,13 @@ func loosely(line string) string {
 	p = numberWord.ReplaceAllString(p, `[0-9.]+(ns|µs|ms|s)?`)
 	return `(?m)` + strings.ReplaceAll(p, "REVISION", `[0-9a-f]{12}`)
 }
+
+// --rollout-speed is a usage error out of its range, before anything starts.
+func TestUpRefusesARolloutSpeedOutOfRange(t *testing.T) {
+	for _, speed := range []string{"0", "-2", "601"} {
+		r := berth(t, t.TempDir(), "up", "--rollout-speed", speed)
+		if r.code != 2 || !strings.Contains(r.stderr, "--rollout-speed "+speed+": more than 0, at most 600") {
+			t.Errorf("--rollout-speed %s: exit %d %s", speed, r.code, r.stderr)
+		}
+	}
+}

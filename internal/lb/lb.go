@@ -1,7 +1,8 @@
 // Package lb is berth's local stand-in for an Application Load Balancer and its target
-// group: health-checked targets, traffic only to healthy ones, drain on deregistration,
-// X-Forwarded-* headers, an idle timeout, and a retry on another target only when a
-// connection could not be established.
+// groups: health-checked targets, traffic only to healthy ones, drain on deregistration,
+// X-Forwarded-* headers, an idle timeout, a retry on another target only when a
+// connection could not be established, and the weights of a rollout between two groups
+// (split.go).
 //
 // It knows HTTP and targets, not Docker or manifests: it imports nothing of berth's.
 package lb
