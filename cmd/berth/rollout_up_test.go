@@ -125,6 +125,7 @@ func statusText(t *testing.T, dir, env string) string {
 // while the old revision serves the rest; at most about the canary's share of the
 // requests fail, and afterwards every one is answered by the old revision.
 func TestUpCanaryRollsBackABadRelease(t *testing.T) {
+	t.Parallel()
 	dir := canaryApp(t, "canary", "canary")
 	p := launchUp(t, dir, "lr-canbad", "--rollout-speed", rolloutSpeed)
 	p.waitFor("ready: ", 3*time.Minute)
@@ -175,6 +176,7 @@ func TestUpCanaryRollsBackABadRelease(t *testing.T) {
 // The same canary with a good release steps to 100 %, bakes with both revisions kept,
 // then stops the old one: nothing fails, and afterwards only the new revision answers.
 func TestUpCanaryCompletesAGoodRelease(t *testing.T) {
+	t.Parallel()
 	dir := canaryApp(t, "canary", "canary")
 	p := launchUp(t, dir, "lr-cangood", "--rollout-speed", rolloutSpeed)
 	p.waitFor("ready: ", 3*time.Minute)
@@ -215,6 +217,7 @@ func TestUpCanaryCompletesAGoodRelease(t *testing.T) {
 // A rolling update has no canary to protect the traffic, but rollback_on watches the
 // new replicas all the same, and rolls the release back as it rolled out.
 func TestUpRollingUpdateRollsBackOnTheRule(t *testing.T) {
+	t.Parallel()
 	dir := canaryApp(t, "rolling", "rolling")
 	p := launchUp(t, dir, "lr-rollbad", "--rollout-speed", rolloutSpeed)
 	p.waitFor("ready: ", 3*time.Minute)
@@ -289,6 +292,7 @@ func loosely(line string) string {
 
 // --rollout-speed is a usage error out of its range, before anything starts.
 func TestUpRefusesARolloutSpeedOutOfRange(t *testing.T) {
+	t.Parallel()
 	for _, speed := range []string{"0", "-2", "601"} {
 		r := berth(t, t.TempDir(), "up", "--rollout-speed", speed)
 		if r.code != 2 || !strings.Contains(r.stderr, "--rollout-speed "+speed+": more than 0, at most 600") {
