@@ -3,9 +3,11 @@ package lb
 import "math"
 
 // A service's production listener rule on AWS forwards to two target groups by weight
-// during a canary, linear or blue/green deployment: "requests are distributed to
-// individual target groups based on their weights" (Elastic Load Balancing API
-// Reference, ForwardActionConfig / TargetGroupTuple). Here a target belongs to a group
+// during a canary, linear or blue/green deployment: its ForwardConfig "distributes
+// requests among one or more target groups", each TargetGroupTuple's Weight saying "how
+// traffic will be distributed" (CloudFormation reference,
+// AWS::ElasticLoadBalancingV2::ListenerRule ForwardConfig and TargetGroupTuple: equal
+// weights split the traffic 50/50). Here a target belongs to a group
 // (berth up's deployment), and a Split gives one group its share of the requests; the
 // other targets share the rest. The choice is a deterministic interleave (a request
 // goes to the group each time the accumulated share passes a whole request), so the
