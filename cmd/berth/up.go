@@ -19,7 +19,8 @@ ALB and its target group: health checks, traffic only to healthy replicas, drain
 deregistration; replicas that exit or stay unhealthy are replaced, with a backoff.
 Ctrl-C drains and removes everything ("berth down" cleans up after a crash).
 "berth reload" (or --watch, on a change of berth.yml or the sources) applies berth.yml
-again and rolls out new replicas like ECS. With a domain, or --tls, it serves HTTPS
+again and rolls out new replicas like ECS, through deployment.strategy and rollback_on
+(--rollout-speed rehearses it faster). With a domain, or --tls, it serves HTTPS
 from a local certificate authority. Secrets come from the environment, then from
 berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 --aws-profile. README, "berth up", has the details.`,
@@ -38,6 +39,7 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 	c.Flags().BoolVar(&o.Watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
 	c.Flags().BoolVar(&o.ViaPorts, "via-published-ports", local.DefaultViaPorts(), "reach replicas through their published loopback ports (needed on Docker Desktop)")
 	c.Flags().StringVar(&o.AWSProfile, "aws-profile", "", "give the replicas short-lived AWS credentials of this profile (none without it)")
+	c.Flags().Float64Var(&o.RolloutSpeed, "rollout-speed", 1, "rehearse rollouts N times faster: traffic steps, bake, the rule's one-minute windows (10: a 3m bake takes 18s)")
 	return c
 }
 
@@ -89,16 +91,12 @@ func newReload() *cobra.Command {
 		Short: "Make a running berth up apply berth.yml again: rebuild, apply, roll out",
 		Long: `reload asks a running berth up to read its berth.yml again, rebuild, apply what
 changed and roll out new replicas. Where an environment runs several services, it is
-the one --service names, else the one of the berth.yml at hand, else the only one.`,
+the one --service names, else the one of the berth.yml at hand, else the only one.
+It returns once asked: berth up's output shows the rollout and any rollback.`,
 		Example: "  berth reload\n  berth reload --env demo --service orders",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			inst, err := local.AskReload(c.Context(), file, env, service)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.OutOrStdout(), "asked the berth up of %s (pid %d) to apply berth.yml and roll out; its output shows the progress\n", inst.Service, inst.PID)
-			return nil
+			return local.AskReload(c.Context(), c.OutOrStdout(), file, env, service)
 		},
 	}
 	manifestFlag(c, &file)

@@ -3,6 +3,7 @@ package lb
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -22,8 +23,14 @@ import (
 // grow shows in review (TestProxyDoesNotAllocatePerRequest holds the line).
 // cpu-µs/req is the whole process's user and system time per request (clients and
 // targets included; theirs is small and constant).
-func BenchmarkProxy(b *testing.B) {
-	hostport := proxyFixture(b)
+func BenchmarkProxy(b *testing.B) { benchProxy(b, false) }
+
+// BenchmarkProxySplit is the same through a split: 5 % of the requests to one target's
+// group, the rest to the other's, as during berth up's canary.
+func BenchmarkProxySplit(b *testing.B) { benchProxy(b, true) }
+
+func benchProxy(b *testing.B, split bool) {
+	hostport := proxyFixture(b, split)
 	cpu0 := cpuTime()
 	b.ReportAllocs()
 	b.SetParallelism(8)
@@ -49,41 +56,44 @@ func BenchmarkProxy(b *testing.B) {
 }
 
 // Once its buffers are warm, the balancer allocates nothing to proxy a keep-alive GET
-// with a sized answer: heads are parsed in place, and buffers and connections reused.
+// with a sized answer, with or without a split: heads are parsed in place, and buffers
+// and connections reused.
 func TestProxyDoesNotAllocatePerRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures")
 	}
 	for _, cloudfront := range []bool{false, true} { // and with the headers of CloudFront's
-		t.Run(map[bool]string{false: "alb", true: "cloudfront"}[cloudfront], func(t *testing.T) {
-			noAllocations(t, proxyFixture(t, func(c *Config) { c.CloudFront = cloudfront }))
-		})
+		for _, split := range []bool{false, true} { // and through a canary's split
+			t.Run(fmt.Sprintf("cloudfront=%v,split=%v", cloudfront, split), func(t *testing.T) {
+				c, err := newRawClient(proxyFixture(t, split, func(c *Config) { c.CloudFront = cloudfront }))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if allocs := allocsPerGet(t, c); allocs > 0.1 {
+					// 0 in a quiet process; the runtime and the test's own timers may add
+					// a few over 2000 runs
+					t.Errorf("%.2f allocations per request, want none", allocs)
+				}
+			})
+		}
 	}
 }
 
-func noAllocations(t *testing.T, hostport string) {
-	c, err := newRawClient(hostport)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+func allocsPerGet(t *testing.T, c *rawClient) float64 {
 	// the same measure as testing.AllocsPerRun, over the whole process: the work is
 	// in the balancer's goroutines
-	allocs := testing.AllocsPerRun(2000, func() {
+	return testing.AllocsPerRun(2000, func() {
 		if err := c.get(); err != nil {
 			t.Fatal(err)
 		}
 	})
-	// 0 in a quiet process; the runtime and the test's own timers may add a few over
-	// 2000 runs
-	if allocs > 0.1 {
-		t.Errorf("%.2f allocations per request, want none", allocs)
-	}
 }
 
 // proxyFixture is a balancer with two raw targets answering a 180-byte body, about the
-// example API's identity answer.
-func proxyFixture(tb testing.TB, configure ...func(*Config)) string {
+// example API's identity answer; with split, each target is a group of its own and 5 %
+// of the requests go to b's.
+func proxyFixture(tb testing.TB, split bool, configure ...func(*Config)) string {
 	tb.Helper()
 	cfg := testConfig()
 	for _, f := range configure {
@@ -94,7 +104,10 @@ func proxyFixture(tb testing.TB, configure ...func(*Config)) string {
 	bal := New(cfg, nil)
 	tb.Cleanup(bal.Close)
 	for _, id := range []string{"a", "b"} {
-		bal.Register(id, rawTarget(tb, strings.Repeat("x", 180)))
+		bal.RegisterIn(id, id, rawTarget(tb, strings.Repeat("x", 180)))
+	}
+	if split {
+		bal.SetSplit(Split{Group: "b", Percent: 5})
 	}
 	for _, id := range []string{"a", "b"} {
 		waitState(tb, bal, id, Healthy)

@@ -1,7 +1,8 @@
 // Package lb is berth's local stand-in for an Application Load Balancer and its target
-// group: health-checked targets, traffic only to healthy ones, drain on deregistration,
-// X-Forwarded-* headers, an idle timeout, and a retry on another target only when a
-// connection could not be established.
+// groups: health-checked targets, traffic only to healthy ones, drain on deregistration,
+// X-Forwarded-* headers, an idle timeout, a retry on another target only when a
+// connection could not be established, and the weights of a rollout between two groups
+// (split.go).
 //
 // It knows HTTP and targets, not Docker or manifests: it imports nothing of berth's.
 package lb
@@ -57,6 +58,7 @@ type Target struct {
 
 type target struct {
 	id, addr string
+	group    string // the deployment it belongs to, for a Split and Traffic.Groups
 	inflight atomic.Int64
 	// healthy mirrors health.state == Healthy for the request path, which reads it
 	// on every request and should not take the lock for it.
@@ -90,6 +92,8 @@ type Balancer struct {
 	next     uint64
 	onChange func(Target)
 	retired  []retired
+	split    splitter
+	groups   map[string]*group
 
 	trafficMu sync.Mutex // Traffic's: gone is the sum of targets that left long ago
 	gone      Counts
@@ -130,15 +134,26 @@ func (b *Balancer) HealthCheck() HealthCheck { return *b.hc.Load() }
 // SetDeregistrationDelay changes how long deregistrations from now on may drain.
 func (b *Balancer) SetDeregistrationDelay(d time.Duration) { b.drain.Store(int64(d)) }
 
-// pick chooses the next healthy target round-robin, skipping those already tried.
-func (b *Balancer) pick(skip []*target) *target {
+// pick chooses the next healthy target round-robin, skipping those already tried,
+// among those the request's route allows: its side of the split, decided at its first
+// pick.
+func (b *Balancer) pick(skip []*target, r *route) *target {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if !r.decided {
+		r.decided = true
+		if s := &b.split; s.on {
+			r.split, r.group, r.inGroup = true, s.group, s.side()
+			if r.inGroup {
+				r.unrouted = s.unrouted
+			}
+		}
+	}
 	n := len(b.targets)
 	for i := range n {
 		j := (int(b.next) + i) % n
 		t := b.targets[j]
-		if !t.healthy.Load() || containsTarget(skip, t) {
+		if !t.healthy.Load() || !r.allows(t) || containsTarget(skip, t) {
 			continue
 		}
 		b.next = uint64((j + 1) % n)
@@ -169,11 +184,18 @@ func (t *target) snapshot() Target {
 }
 
 // Register adds a target in the initial state and starts checking it.
-func (b *Balancer) Register(id, addr string) {
-	t := &target{id: id, addr: addr, stop: make(chan struct{}), health: newHealth(time.Now())}
+func (b *Balancer) Register(id, addr string) { b.RegisterIn("", id, addr) }
+
+// RegisterIn adds a target of a group (a deployment) in the initial state and starts
+// checking it.
+func (b *Balancer) RegisterIn(group, id, addr string) {
+	t := &target{id: id, addr: addr, group: group, stop: make(chan struct{}), health: newHealth(time.Now())}
 	t.conns.maxIdle, t.conns.idleTimeout = 512, b.idleTimeout
 	b.mu.Lock()
 	b.targets = append(b.targets, t)
+	if group != "" {
+		b.groupOf(group)
+	}
 	b.mu.Unlock()
 	b.notify(t)
 	go b.check(t)
@@ -202,7 +224,7 @@ func (b *Balancer) Deregister(ctx context.Context, id string) {
 	for i, x := range b.targets {
 		if x == t {
 			b.targets = append(b.targets[:i], b.targets[i+1:]...)
-			b.retired = append(b.retired, retired{at: time.Now(), s: &t.stats})
+			b.retired = append(b.retired, retired{at: time.Now(), s: &t.stats, group: t.group})
 			break
 		}
 	}
@@ -258,7 +280,7 @@ func (b *Balancer) Close() {
 			close(t.stop)
 		}
 		t.conns.close()
-		b.retired = append(b.retired, retired{at: time.Now(), s: &t.stats})
+		b.retired = append(b.retired, retired{at: time.Now(), s: &t.stats, group: t.group})
 	}
 	b.targets = nil
 	b.mu.Unlock()

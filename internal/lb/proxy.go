@@ -30,10 +30,11 @@ func (b *Balancer) serve(cc *clientConn, keep bool) bool {
 	}
 	var buf [4]*target
 	tried := buf[:0]
+	var r route
 	for {
-		t := b.pick(tried)
+		t := b.pick(tried, &r)
 		if t == nil {
-			return b.noTarget(cc, len(tried) > 0, keep)
+			return b.noTarget(cc, &r, len(tried) > 0, keep)
 		}
 		tried = append(tried, t)
 		if done, k := b.forward(cc, t, keep); done {
@@ -42,13 +43,17 @@ func (b *Balancer) serve(cc *clientConn, keep bool) bool {
 	}
 }
 
-func (b *Balancer) noTarget(cc *clientConn, tried, keep bool) bool {
+func (b *Balancer) noTarget(cc *clientConn, r *route, tried, keep bool) bool {
 	keep = keep && !cc.bodyWithheld()
+	counts := &b.unrouted
+	if r.unrouted != nil {
+		counts = r.unrouted // the split's group's: its share found no target
+	}
 	if tried {
-		b.unrouted.record(http.StatusBadGateway, -1)
+		counts.record(http.StatusBadGateway, -1)
 		return writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway: could not connect to any target", keep) == nil && keep
 	}
-	b.unrouted.record(http.StatusServiceUnavailable, -1)
+	counts.record(http.StatusServiceUnavailable, -1)
 	return writeError(cc.bw, http.StatusServiceUnavailable, "503 Service Unavailable: no healthy target", keep) == nil && keep
 }
 
@@ -372,9 +377,10 @@ func (b *Balancer) tunnel(cc *clientConn) {
 	tried := buf[:0]
 	var t *target
 	var bc *backendConn
+	var r route
 	for bc == nil {
-		if t = b.pick(tried); t == nil {
-			b.noTarget(cc, len(tried) > 0, false)
+		if t = b.pick(tried, &r); t == nil {
+			b.noTarget(cc, &r, len(tried) > 0, false)
 			return
 		}
 		tried = append(tried, t)

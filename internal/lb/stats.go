@@ -122,56 +122,81 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	return 0
 }
 
-// Traffic is what the balancer counted since it started: in all, and per target
-// registered now (since its registration).
+// Traffic is what the balancer counted since it started: in all, per target registered
+// now (since its registration), and per group (every target the group ever had, and
+// the requests its side of a split found no target for).
 type Traffic struct {
 	Total   Counts
 	Targets map[string]Counts
+	Groups  map[string]Counts
 }
 
 type retired struct {
-	at time.Time
-	s  *stats
+	at    time.Time
+	s     *stats
+	group string
 }
 
-// Traffic reads the counters. A deregistered target's counts stay in the total; those
-// that left more than a minute ago (nothing of theirs can still be in flight but a
-// long stream) are folded into one sum. The balancer's lock, which every request takes
-// to pick a target, is held only to copy the lists.
+// Traffic reads the counters. A deregistered target's counts stay in the total and its
+// group's; those that left more than a minute ago (nothing of theirs can still be in
+// flight but a long stream) are folded into sums. The balancer's lock, which every
+// request takes to pick a target, is held only to copy the lists.
 func (b *Balancer) Traffic() Traffic {
 	b.trafficMu.Lock() // one reader at a time: a fold is never seen half done
 	defer b.trafficMu.Unlock()
 	b.mu.Lock()
 	targets := append([]*target(nil), b.targets...)
-	var fold []*stats
+	var fold, recent []retired
 	kept := b.retired[:0]
 	for _, r := range b.retired {
 		if time.Since(r.at) > time.Minute {
-			fold = append(fold, r.s)
+			fold = append(fold, r)
 		} else {
 			kept = append(kept, r)
 		}
 	}
 	clear(b.retired[len(kept):])
 	b.retired = kept
-	recent := make([]*stats, len(kept))
-	for i, r := range kept {
-		recent[i] = r.s
+	recent = append(recent, kept...)
+	groups := make(map[string]*group, len(b.groups))
+	for name, g := range b.groups {
+		groups[name] = g
 	}
 	b.mu.Unlock()
 
-	for _, s := range fold {
-		b.gone.Add(s.counts())
+	for _, r := range fold {
+		c := r.s.counts()
+		b.gone.Add(c)
+		if g := groups[r.group]; g != nil { // RegisterIn made it
+			g.gone.Add(c)
+		}
 	}
-	tr := Traffic{Total: b.unrouted.counts(), Targets: make(map[string]Counts, len(targets))}
+	tr := Traffic{Total: b.unrouted.counts(), Targets: make(map[string]Counts, len(targets)), Groups: map[string]Counts{}}
 	tr.Total.Add(b.gone)
+	add := func(name string, c Counts) {
+		if name != "" {
+			g := tr.Groups[name]
+			g.Add(c)
+			tr.Groups[name] = g
+		}
+	}
+	for name, g := range groups {
+		// the gone sums are already in b.gone; the group's own 503s are not yet in the total
+		u := g.unrouted.counts()
+		tr.Total.Add(u)
+		add(name, u)
+		add(name, g.gone)
+	}
 	for _, t := range targets {
 		c := t.stats.counts()
 		tr.Targets[t.id] = c
 		tr.Total.Add(c)
+		add(t.group, c)
 	}
-	for _, s := range recent {
-		tr.Total.Add(s.counts())
+	for _, r := range recent {
+		c := r.s.counts()
+		tr.Total.Add(c)
+		add(r.group, c)
 	}
 	return tr
 }

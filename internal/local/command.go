@@ -17,6 +17,7 @@ type UpFlags struct {
 	File, Env, Listen, TLSListen, AWSProfile string
 	ListenSet, TLSSet, TLSListenSet          bool
 	Watch, ViaPorts, TLS                     bool
+	RolloutSpeed                             float64 // 1: real time
 	Out                                      io.Writer
 	Style                                    style.Style // colours, on a terminal
 }
@@ -28,6 +29,9 @@ type UpFlags struct {
 func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest, error)) error {
 	if err := manifest.ValidEnv(f.Env); err != nil {
 		return hint.Usage(fmt.Errorf("--env: %w", err))
+	}
+	if !(f.RolloutSpeed > 0 && f.RolloutSpeed <= maxRolloutSpeed) {
+		return hint.Usage(fmt.Errorf("--rollout-speed %g: more than 0, at most %d (1 is real time; 10 makes a 3m bake 18s)", f.RolloutSpeed, maxRolloutSpeed))
 	}
 	m, err := load(f.File)
 	if err != nil {
@@ -63,7 +67,7 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	}
 	return Up(ctx, cli, Options{
 		Manifest: m, Load: func() (*manifest.Manifest, error) { return manifest.Load(f.File) },
-		Env: f.Env, Listen: listen, ViaPorts: f.ViaPorts, TLS: tlsConfig, TLSListen: f.TLSListen,
+		Env: f.Env, Listen: listen, ViaPorts: f.ViaPorts, TLS: tlsConfig, TLSListen: f.TLSListen, RolloutSpeed: f.RolloutSpeed,
 		Out: out, Reloads: Reloads(ctx, f.File, m.BuildDir(), f.Watch), ReplicaEnv: extra.Vars, Interrupts: more,
 	})
 }
@@ -80,25 +84,37 @@ func ValidTarget(env, service string) error {
 	return nil
 }
 
+// maxRolloutSpeed keeps the rule's one-minute windows at a tenth of a second at least:
+// shorter ones would hold too few requests to judge.
+const maxRolloutSpeed = 600
+
 // AskReload asks the berth up of the service to apply its manifest again: the one
-// service names, else the manifest's (file), else the environment's only one.
-func AskReload(ctx context.Context, file, env, service string) (Instance, error) {
+// service names, else the manifest's (file), else the environment's only one. It
+// returns once that berth up has taken the request, not when the rollout ends: a
+// rollout takes as long as its strategy says (minutes, with canary's defaults) and may
+// end in a rollback that berth up carries out by itself, which is no failure of the
+// reload; w is told where to watch it.
+func AskReload(ctx context.Context, w io.Writer, file, env, service string) error {
 	mine := ""
 	if m, err := manifest.Load(file); err == nil {
 		mine = m.Name
 	}
 	if err := ValidTarget(env, service); err != nil {
-		return Instance{}, err
+		return err
 	}
 	running, err := Running(ctx, env)
 	if err != nil {
-		return Instance{}, err
+		return err
 	}
 	inst, err := Pick(running, env, service, mine)
 	if err != nil {
-		return Instance{}, err
+		return err
 	}
-	return inst, inst.Reload(ctx)
+	if err := inst.Reload(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "asked the berth up of %s (pid %d) to apply berth.yml and roll out; its output shows the rollout, and \"berth status --local --env %s\" the revision serving\n", inst.Service, inst.PID, env)
+	return nil
 }
 
 // WriteDown says what berth down stopped and removed.

@@ -60,8 +60,12 @@ type State struct {
 	Replicas []ReplicaState `json:"replicas"`
 	// Traffic is what the load balancer saw: since berth up started, the last minute,
 	// and a series of 10-second points.
-	Traffic *Traffic  `json:"traffic,omitempty"`
-	Updated time.Time `json:"updated"`
+	Traffic *Traffic `json:"traffic,omitempty"`
+	// Serving is each revision's share of the requests now; Rollout the rollout in
+	// progress, or how the last one ended (none before the first reload).
+	Serving []Serving     `json:"serving,omitempty"`
+	Rollout *RolloutState `json:"rollout,omitempty"`
+	Updated time.Time     `json:"updated"`
 }
 
 // ReplicaState is one replica as status shows it.

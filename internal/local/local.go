@@ -55,6 +55,9 @@ type Options struct {
 	// Interrupts are the signals after the one that ended ctx (OnInterrupt): the first
 	// makes berth up stop at once, the next leave before it is done. Nil for none.
 	Interrupts <-chan os.Signal
+	// RolloutSpeed runs the rollouts of reloads this many times faster than real time:
+	// the traffic steps, the bake and the rule's one-minute windows. 0 is 1.
+	RolloutSpeed float64
 	// Ready, if set, is closed once the first replicas are healthy.
 	Ready chan<- string
 	// ReplicaEnv is what every replica gets besides the manifest's env: the values of
@@ -106,6 +109,8 @@ type Runner struct {
 	warned      map[string]bool
 	progress    progressLog
 	vitals      *monitor // the load balancer's counters, read every few seconds
+	rel         *release // the rollout in progress (rollout.go); nil when none is
+	view        *RolloutState
 	readyOnce   sync.Once
 
 	cancel     context.CancelFunc // a stop asked for through the control endpoint
@@ -392,7 +397,7 @@ func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, e
 		r.failed(rep, "the engine gave it no address to reach it at")
 		return rep, nil
 	}
-	r.lb.Register(s.name, addr)
+	r.lb.RegisterIn(dep.group(), s.name, addr)
 	r.out.Printf("%s started (revision %s, %s)", s.name, dep.img.Revision, addr)
 	return rep, nil
 }

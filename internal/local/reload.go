@@ -51,6 +51,9 @@ func diff(cur, next *manifest.Manifest) changes {
 	note(&c.service, "health.grace_period", h.GracePeriod, nh.GracePeriod)
 	note(&c.service, "deployment.max_percent", cur.Deployment.MaxPercent, next.Deployment.MaxPercent)
 	note(&c.service, "deployment.min_healthy_percent", cur.Deployment.MinHealthyPercent, next.Deployment.MinHealthyPercent)
+	// the strategy and the rule: for the next rollout
+	note(&c.service, "deployment.strategy", cur.Deployment.Rollout.String(), next.Deployment.Rollout.String())
+	note(&c.service, "deployment.rollback_on", cur.Deployment.Rollout.Rule.String(), next.Deployment.Rollout.Rule.String())
 	note(&c.service, "load_balancer.deregistration_delay", cur.LoadBalancer.DeregistrationDelay, next.LoadBalancer.DeregistrationDelay)
 
 	note(&c.task, "image.build", cur.Image.Build, next.Image.Build)
@@ -150,15 +153,5 @@ func (r *Runner) reload(ctx context.Context, req Reload) {
 	dep := &deployment{id: r.deployments, img: img, m: c.applied, changes: what}
 	r.rollOut(dep)
 	r.out.Printf("rollout to %s (%s, image ready in %s): %s", dep, req.Why, time.Since(begun).Round(time.Millisecond), what)
-}
-
-// rollOut makes dep primary: new replicas start under max_percent, the old ones drain
-// as new ones become healthy. A rollout in progress is superseded; what the circuit
-// breaker returns to stays the last one that completed.
-func (r *Runner) rollOut(dep *deployment) {
-	if r.previous == nil {
-		r.previous = r.primary
-	}
-	r.primary = dep
-	r.progress = progressLog{}
+	r.out.Printf("%s", r.rel.describe())
 }

@@ -85,3 +85,15 @@ func TestAnExistingVPCIsAWSsOnly(t *testing.T) {
 		t.Error("other subnets are not reported as a change of the network")
 	}
 }
+
+// A change of strategy or rule applies at once, to the next rollout: nothing restarts.
+func TestReloadAppliesAStrategyToTheNextRollout(t *testing.T) {
+	cur := parse(t, "name: api\n")
+	next := parse(t, "name: api\ndeployment:\n  strategy: canary\n  rollback_on:\n    errors: 2%\n")
+	c := diff(cur, next)
+	want := "deployment.strategy rolling: tasks replaced a few at a time -> canary 5 % for 3m, then 100 %, bake 3m: ≥ 6m; " +
+		"deployment.rollback_on 5xx > 1 % in 2 of 3 one-minute windows -> 5xx > 2 % in 2 of 3 one-minute windows"
+	if got := strings.Join(c.service, "; "); got != want || len(c.task) > 0 {
+		t.Errorf("service changes %q, task %v; want %q", got, c.task, want)
+	}
+}

@@ -46,12 +46,21 @@ func (r *Runner) watchExits(ctx context.Context) (<-chan events.Message, <-chan 
 // replaces those that exit or stay unhealthy past the grace period, rolls out new
 // deployments and rolls back failed ones, until ctx ends.
 func (r *Runner) schedule(ctx context.Context, exits <-chan events.Message, errs <-chan error) error {
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTimer(time.Second)
 	defer tick.Stop()
 	for {
 		if err := r.reconcile(ctx); err != nil {
 			return err
 		}
+		// a look a second at least, and when the release has something due: a window
+		// of its rule may be a second at a high --rollout-speed
+		wait := time.Second
+		if r.rel != nil {
+			if at := r.rel.wake(); !at.IsZero() {
+				wait = min(wait, max(time.Until(at), time.Millisecond))
+			}
+		}
+		tick.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -85,22 +94,36 @@ func (r *Runner) reconcile(ctx context.Context) error {
 	if r.breakerTripped(desired) {
 		r.rollback()
 	}
+	r.advance(desired)
 	mine, old := r.split()
 	room := desired - len(mine)
-	if len(old) > 0 {
+	if len(old) > 0 && !r.shifting() {
+		// a shifting strategy starts the new revision at full count beside the old one
 		room = min(room, r.maxTotal(desired)-len(mine)-len(old))
 	}
 	if room > 0 {
-		if err := r.startUpTo(ctx, room); err != nil {
+		if err := r.startUpTo(ctx, r.primary, room); err != nil {
 			return err
 		}
 	}
+	if r.shifting() {
+		// the old revision stays at full count until the bake is over
+		if n := desired - r.backCount(); n > 0 {
+			if err := r.startUpTo(ctx, r.rel.back, n); err != nil {
+				return err
+			}
+		}
+	}
 	mine, old = r.split()
-	if len(old) == 0 {
+	switch {
+	case len(old) == 0:
 		r.scaleIn(mine, desired)
-	} else {
+	case r.shifting():
+		r.stopStrays(old)
+	default:
 		r.drainOld(mine, old, desired)
 	}
+	r.syncSplit()
 	r.report(desired)
 	return nil
 }
@@ -131,11 +154,10 @@ func (r *Runner) minHealthy(desired int) int {
 	return int(math.Ceil(float64(desired) * float64(r.m.Deployment.MinHealthyPercent) / 100))
 }
 
-// startUpTo starts up to n replicas of the primary deployment, unless the backoff holds
-// them back. An engine error is fatal only before any replica ever started (a bad image
-// or setting, not a passing hiccup).
-func (r *Runner) startUpTo(ctx context.Context, n int) error {
-	dep := r.primary
+// startUpTo starts up to n replicas of dep, unless the backoff holds them back. An
+// engine error is fatal only before any replica ever started (a bad image or setting,
+// not a passing hiccup).
+func (r *Runner) startUpTo(ctx context.Context, dep *deployment, n int) error {
 	r.mu.Lock()
 	wait := time.Until(dep.nextStart)
 	failures := dep.failures
@@ -289,6 +311,13 @@ func (r *Runner) rollback() {
 	r.primary, r.previous = r.previous, nil
 	r.primary.failures, r.primary.nextStart = 0, time.Time{}
 	r.progress.rollback = true
+	if x := r.rel; x != nil {
+		r.rel, x.stage = nil, stageRolledBack
+		if x.shifts() {
+			r.lb.SetSplit(lb.Split{Group: failed.group(), Percent: 0})
+		}
+		r.publish(x, "the circuit breaker: replicas ended before they were healthy")
+	}
 }
 
 // report says how a rollout goes, and why replicas are not healthy, every few seconds
@@ -299,7 +328,11 @@ func (r *Runner) report(desired int) {
 	if len(old) == 0 && r.healthyCount(mine) >= desired && len(mine) == desired {
 		if rolling {
 			if r.progress.rollback {
-				r.out.Printf("%s %d replica(s) of %s serve", r.st.Yellow("rolled back:"), desired, r.primary)
+				why := ""
+				if r.progress.why != "" {
+					why = "; " + r.progress.why
+				}
+				r.out.Printf("%s %d replica(s) of %s serve%s", r.st.Yellow("rolled back:"), desired, r.primary, why)
 			} else {
 				r.out.Printf("%s %d replica(s) of %s", r.st.Green("rollout complete:"), desired, r.primary)
 			}
@@ -315,8 +348,8 @@ func (r *Runner) report(desired int) {
 		}
 		waiting = append(waiting, fmt.Sprintf("%s %s for %s: %s", rep.name, stateWord(r.st, string(t.State)), time.Since(rep.started).Round(time.Second), t.Reason))
 	}
-	if !rolling && len(waiting) == 0 {
-		return
+	if !rolling && len(waiting) == 0 || r.shifting() && !r.rel.ready.IsZero() && len(waiting) == 0 {
+		return // a release that moves traffic says how it goes itself (rolloutLine)
 	}
 	if time.Since(r.progress.last) < 5*time.Second {
 		return
@@ -348,4 +381,5 @@ func (r *Runner) report(desired int) {
 type progressLog struct {
 	last     time.Time
 	rollback bool
+	why      string // what rolled it back, when the rule did
 }

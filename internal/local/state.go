@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/berthdev/berth/internal/lb"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 )
@@ -13,7 +14,7 @@ import (
 // state is what this berth up runs now, for the control endpoint.
 func (r *Runner) state() State {
 	r.mu.Lock()
-	balancer, url, mon := r.lb, r.url, r.vitals
+	balancer, url, mon, view := r.lb, r.url, r.vitals, r.view
 	r.mu.Unlock()
 	now := time.Now()
 	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: now.UTC(), Replicas: []ReplicaState{}}
@@ -31,11 +32,22 @@ func (r *Runner) state() State {
 		for _, t := range balancer.Targets() {
 			health[t.ID] = [2]string{string(t.State), t.Reason}
 		}
+		healthy := func(rep *replica) bool { return health[rep.name][0] == string(lb.Healthy) }
+		st.Serving = serving(reps, healthy, balancer.Split())
+	}
+	if view != nil {
+		v := *view
+		st.Rollout = &v
 	}
 	for _, rep := range reps {
 		h := health[rep.name]
 		if h[0] == "" {
 			h[0] = "starting"
+			r.mu.Lock()
+			if rep.stopping {
+				h[0] = "stopping" // out of the load balancer already
+			}
+			r.mu.Unlock()
 		}
 		st.Replicas = append(st.Replicas, ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.dep.img.Revision, Health: h[0], Reason: h[1], Traffic: traffic[rep.name]})
 	}

@@ -43,6 +43,7 @@ func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
 			fmt.Fprintf(w, "  last minute: %s\n  since berth up started (%s): %d requests, %s 5xx\n\n",
 				t.LastMinute.text(), time.Duration(t.Total.Seconds*float64(time.Second)).Round(time.Second), t.Total.Requests, percent(t.Total.ErrorShare))
 		}
+		writeServing(w, st)
 		if len(st.Replicas) == 0 {
 			fmt.Fprintln(w, "  no replica yet")
 			continue
@@ -66,6 +67,33 @@ func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
 		}
 	}
 	return nil
+}
+
+// writeServing says which revision serves, and the rollout in progress or the last:
+//
+//	serving: revision 3f2a9c1d (deployment #1) 95 %, revision 7b1e0f42 (deployment #2) 5 %
+//	rollout: deployment #2 (revision 7b1e0f42), canary, PRODUCTION_TRAFFIC_SHIFT
+func writeServing(w io.Writer, st State) {
+	if len(st.Serving) > 0 {
+		var s []string
+		for _, v := range st.Serving {
+			s = append(s, fmt.Sprintf("revision %s (deployment #%d) %s %%", v.Revision, v.Deployment, trim1(v.Percent)))
+		}
+		fmt.Fprintf(w, "  serving: %s\n", strings.Join(s, ", "))
+	}
+	if x := st.Rollout; x != nil {
+		fmt.Fprintf(w, "  rollout: deployment #%d (revision %s), %s, %s", x.Deployment, x.Revision, x.Strategy, x.Stage)
+		if x.BakeLeftSeconds > 0 {
+			fmt.Fprintf(w, ", bake %s left", time.Duration(x.BakeLeftSeconds*float64(time.Second)))
+		}
+		if x.Reason != "" {
+			fmt.Fprintf(w, ": %s", x.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(st.Serving) > 0 || st.Rollout != nil {
+		fmt.Fprintln(w)
+	}
 }
 
 // stateWord colours a target's state: healthy green, unhealthy red, on its way yellow.

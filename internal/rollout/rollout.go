@@ -213,29 +213,84 @@ func (w Stats) ErrorPercent() float64 {
 // last Windows windows, at least Breaching break the error share or the latency. why
 // names the numbers.
 func (r Rule) Bad(windows []Stats) (fired bool, why string) {
+	v := r.Judge(windows)
+	if !v.Fired {
+		return false, ""
+	}
+	var each []string
+	for _, w := range v.Windows {
+		if v.Latency {
+			each = append(each, w.P99.String())
+		} else {
+			each = append(each, num(round1(w.ErrorPercent()))+" %")
+		}
+	}
+	if v.Latency {
+		return true, fmt.Sprintf("p99 latency above %s in %d of the last %d minutes (%s)", r.LatencyP99, v.Breaching, len(v.Windows), strings.Join(each, ", "))
+	}
+	return true, fmt.Sprintf("5xx share above %s %% in %d of the last %d minutes (%s)", num(r.ErrorPercent), v.Breaching, len(v.Windows), strings.Join(each, ", "))
+}
+
+// Verdict is what the rule found in the last windows: whether it fired, on which
+// measure, in how many of them, and the numbers of the windows that breached.
+type Verdict struct {
+	Fired     bool
+	Latency   bool    // the p99 fired (else the 5xx share, which wins when both do)
+	Breaching int     // windows that broke it
+	Windows   []Stats // the windows looked at, oldest first
+	// Over the breaching windows: their requests, 5xx, and the highest p99.
+	Requests, Errors int
+	P99              time.Duration
+	Rule             Rule
+}
+
+// Judge applies the rule to windows, oldest first, as Bad does, and returns the
+// numbers.
+func (r Rule) Judge(windows []Stats) Verdict {
 	if len(windows) > Windows {
 		windows = windows[len(windows)-Windows:]
 	}
-	var errs, slow []string
-	nErr, nSlow := 0, 0
+	errs, slow := Verdict{Rule: r, Windows: windows}, Verdict{Rule: r, Windows: windows, Latency: true}
 	for _, w := range windows {
-		p := w.ErrorPercent()
-		errs = append(errs, num(round1(p))+" %")
-		if w.Requests > 0 && p > r.ErrorPercent {
-			nErr++
+		if w.Requests <= 0 {
+			continue // missing data, not breaching
 		}
-		slow = append(slow, w.P99.String())
-		if r.LatencyP99 > 0 && w.Requests > 0 && w.P99 > r.LatencyP99 {
-			nSlow++
+		if w.ErrorPercent() > r.ErrorPercent {
+			errs.Breaching++
+			errs.Requests += w.Requests
+			errs.Errors += w.Errors
+		}
+		if r.LatencyP99 > 0 && w.P99 > r.LatencyP99 {
+			slow.Breaching++
+			slow.Requests += w.Requests
+			slow.Errors += w.Errors
+			slow.P99 = max(slow.P99, w.P99)
 		}
 	}
 	switch {
-	case nErr >= Breaching:
-		return true, fmt.Sprintf("5xx share above %s %% in %d of the last %d minutes (%s)", num(r.ErrorPercent), nErr, len(windows), strings.Join(errs, ", "))
-	case nSlow >= Breaching:
-		return true, fmt.Sprintf("p99 latency above %s in %d of the last %d minutes (%s)", r.LatencyP99, nSlow, len(windows), strings.Join(slow, ", "))
+	case errs.Breaching >= Breaching:
+		errs.Fired = true
+		return errs
+	case slow.Breaching >= Breaching:
+		slow.Fired = true
+		return slow
 	}
-	return false, ""
+	errs.Breaching = max(errs.Breaching, slow.Breaching)
+	return errs
+}
+
+// String says what fired, with its numbers: "5xx 12.1 % of 412 requests > 1 % in 2 of
+// 3 windows", "p99 2.4s > 2s in 2 of 3 windows". Of Windows always, as CloudWatch says
+// "2 out of the last 3 datapoints" when one of them is missing.
+func (v Verdict) String() string {
+	if v.Latency {
+		return fmt.Sprintf("p99 %s > %s in %d of %d windows", v.P99, v.Rule.LatencyP99, v.Breaching, Windows)
+	}
+	share := 0.0
+	if v.Requests > 0 {
+		share = 100 * float64(v.Errors) / float64(v.Requests)
+	}
+	return fmt.Sprintf("5xx %s %% of %d requests > %s %% in %d of %d windows", num(round1(share)), v.Requests, num(v.Rule.ErrorPercent), v.Breaching, Windows)
 }
 
 // Problem is what is wrong with one key of a rollout; Key is relative to deployment:

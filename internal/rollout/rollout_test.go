@@ -106,6 +106,29 @@ func TestBad(t *testing.T) {
 	}
 }
 
+// The verdict's numbers are those of the windows that breached: what berth up prints
+// when it rolls back.
+func TestJudgeSaysTheNumbers(t *testing.T) {
+	r := Rule{ErrorPercent: 1, LatencyP99: 2 * time.Second}
+	w := func(req, errs int, p99 time.Duration) Stats { return Stats{Requests: req, Errors: errs, P99: p99} }
+	for _, tc := range []struct {
+		windows []Stats
+		want    string
+	}{
+		{[]Stats{w(200, 30, 0), w(1000, 0, 0), w(212, 20, 0)}, "5xx 12.1 % of 412 requests > 1 % in 2 of 3 windows"},
+		{[]Stats{w(50, 0, 3*time.Second), w(50, 0, 2500*time.Millisecond)}, "p99 3s > 2s in 2 of 3 windows"},
+		{[]Stats{w(50, 50, 3*time.Second), w(50, 50, 3*time.Second)}, "5xx 100 % of 100 requests > 1 % in 2 of 3 windows"},
+	} {
+		v := r.Judge(tc.windows)
+		if !v.Fired || v.String() != tc.want {
+			t.Errorf("%v: %v %q, want %q", tc.windows, v.Fired, v, tc.want)
+		}
+	}
+	if v := r.Judge([]Stats{w(100, 5, 0), w(100, 0, 0)}); v.Fired || v.Breaching != 1 {
+		t.Errorf("one breaching window: %+v", v)
+	}
+}
+
 func TestParse(t *testing.T) {
 	for in, want := range map[string]float64{"5": 5, "0.5": 0.5, "1%": 1, " 2.5 % ": 2.5} {
 		if got, err := ParsePercent(in); err != nil || got != want {

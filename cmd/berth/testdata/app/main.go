@@ -5,6 +5,8 @@
 //	APP_CRASH_CODE   exit at once with this code, after a few lines of output
 //	APP_HEALTH_CODE  status of GET /health (200 by default)
 //	APP_GREETING     what GET / says, with the replica's host name
+//	APP_FAIL_PERCENT share of GET / answered 500, evenly spread (a bad release that
+//	                 passes its health check)
 //
 // GET /slow?ms=N answers after N milliseconds; GET /status/N answers N. "app probe
 // [CODE]" prints where it runs and exits with CODE: the command berth exec's test runs
@@ -14,10 +16,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -42,10 +46,16 @@ func main() {
 	if c, err := strconv.Atoi(os.Getenv("APP_HEALTH_CODE")); err == nil {
 		health = c
 	}
+	fail, _ := strconv.ParseFloat(os.Getenv("APP_FAIL_PERCENT"), 64)
+	var served atomic.Int64
 	host, _ := os.Hostname()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(health) })
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		if n := float64(served.Add(1)); math.Floor(n*fail/100) > math.Floor((n-1)*fail/100) {
+			http.Error(w, "failing on purpose (APP_FAIL_PERCENT)", http.StatusInternalServerError)
+			return
+		}
 		fmt.Fprintf(w, "%s from %s\n", os.Getenv("APP_GREETING"), host)
 	})
 	mux.HandleFunc("GET /forwarded", func(w http.ResponseWriter, r *http.Request) {
