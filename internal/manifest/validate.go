@@ -81,6 +81,7 @@ func applyDefaults(m *Manifest) {
 	if m.LoadBalancer.WAF {
 		defInt(m, "load_balancer.rate_limit", &m.LoadBalancer.RateLimit, DefaultRateLimit)
 	}
+	defaultLoadBalancer(m)
 	if m.Network.FlowLogsOn() {
 		defInt(m, "network.flow_logs_retention", &m.Network.FlowLogsRetention, DefaultFlowLogsRetention)
 	}
@@ -404,6 +405,9 @@ func validateRest(m *Manifest) error {
 		return m.errorf("load_balancer.rate_limit", "%d is out of range (100-2000000000 requests per client address in 5 minutes)", lb.RateLimit)
 	}
 	if err := validateDomain(m); err != nil {
+		return err
+	}
+	if err := validateLoadBalancer(m); err != nil {
 		return err
 	}
 	for _, k := range m.EnvNames() {
