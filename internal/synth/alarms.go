@@ -38,17 +38,27 @@ const (
 // LoadBalancer), hence FILL(…, 0). Above deployment.rollback_on.errors in 2 of 3
 // minutes, it is in ALARM: ECS Express Mode's rule ("Updating an Amazon ECS Express
 // Mode service").
-func errorAlarm(m *manifest.Manifest) cfn.Resource {
+//
+// On the environment's load balancer the load balancer's own 5xx are every service's
+// (ELB publishes them by LoadBalancer only): they would roll one service back for
+// another's failure, so there the alarm counts its target groups' answers alone.
+func errorAlarm(m *manifest.Manifest, ids lbIDs) cfn.Resource {
 	r := m.Deployment.Rollout.Rule
 	metrics := []any{
-		albMetric("target5xxA", "HTTPCode_Target_5XX_Count", "Sum", ResTargetGroup),
-		albMetric("target5xxB", "HTTPCode_Target_5XX_Count", "Sum", ResAlternateTargetGroup),
-		albMetric("lb5xx", "HTTPCode_ELB_5XX_Count", "Sum", ""),
-		albMetric("requestsA", "RequestCount", "Sum", ResTargetGroup),
-		albMetric("requestsB", "RequestCount", "Sum", ResAlternateTargetGroup),
+		albMetric(ids, "target5xxA", "HTTPCode_Target_5XX_Count", "Sum", ids.targetGroup),
+		albMetric(ids, "target5xxB", "HTTPCode_Target_5XX_Count", "Sum", ids.alternate),
+		albMetric(ids, "lb5xx", "HTTPCode_ELB_5XX_Count", "Sum", ""),
+		albMetric(ids, "requestsA", "RequestCount", "Sum", ids.targetGroup),
+		albMetric(ids, "requestsB", "RequestCount", "Sum", ids.alternate),
 		expression("errors", "FILL(target5xxA, 0) + FILL(target5xxB, 0) + FILL(lb5xx, 0)", "", false),
 		expression("total", "FILL(requestsA, 0) + FILL(requestsB, 0) + FILL(lb5xx, 0)", "", false),
 		expression("share", "IF(total > 0, 100 * errors / total, 0)", "5xx share of requests (%)", true),
+	}
+	if ids.shared {
+		metrics = append(append(metrics[:2:2], metrics[3:5]...),
+			expression("errors", "FILL(target5xxA, 0) + FILL(target5xxB, 0)", "", false),
+			expression("total", "FILL(requestsA, 0) + FILL(requestsB, 0)", "", false),
+			metrics[7])
 	}
 	return alarm(m, "errors", fmt.Sprintf("berth %s: more than %g %% of requests answered with a server error (5xx) in %d of %d minutes",
 		m.Name, r.ErrorPercent, alarmDatapoints, alarmEvaluation), metrics, r.ErrorPercent)
@@ -57,11 +67,11 @@ func errorAlarm(m *manifest.Manifest) cfn.Resource {
 // latencyAlarm is the slower of the two target groups' 99th percentile of response
 // time (TargetResponseTime, seconds), above deployment.rollback_on.latency_p99 in 2 of
 // 3 minutes.
-func latencyAlarm(m *manifest.Manifest) cfn.Resource {
+func latencyAlarm(m *manifest.Manifest, ids lbIDs) cfn.Resource {
 	r := m.Deployment.Rollout.Rule
 	metrics := []any{
-		albMetric("p99A", "TargetResponseTime", "p99", ResTargetGroup),
-		albMetric("p99B", "TargetResponseTime", "p99", ResAlternateTargetGroup),
+		albMetric(ids, "p99A", "TargetResponseTime", "p99", ids.targetGroup),
+		albMetric(ids, "p99B", "TargetResponseTime", "p99", ids.alternate),
 		expression("p99", "MAX([FILL(p99A, 0), FILL(p99B, 0)])", "p99 response time (s)", true),
 	}
 	return alarm(m, "latency", fmt.Sprintf("berth %s: the 99th percentile of response times above %s in %d of %d minutes",
@@ -78,10 +88,10 @@ func alarms(m *manifest.Manifest) []string {
 }
 
 // addAlarms puts the service's alarms in its template.
-func addAlarms(t *cfn.Template, m *manifest.Manifest) {
-	t.Resources.Set(ResErrorAlarm, errorAlarm(m))
+func addAlarms(t *cfn.Template, m *manifest.Manifest, ids lbIDs) {
+	t.Resources.Set(ResErrorAlarm, errorAlarm(m, ids))
 	if m.Deployment.Rollout.Rule.LatencyP99 > 0 {
-		t.Resources.Set(ResLatencyAlarm, latencyAlarm(m))
+		t.Resources.Set(ResLatencyAlarm, latencyAlarm(m, ids))
 	}
 }
 
@@ -107,8 +117,12 @@ func alarm(m *manifest.Manifest, what, desc string, metrics []any, threshold flo
 
 // albMetric is one Application Load Balancer metric of the service's load balancer,
 // of one of its target groups when tg is set.
-func albMetric(id, name, stat, tg string) map[string]any {
-	dims := []any{map[string]any{"Name": "LoadBalancer", "Value": cfn.GetAtt("LoadBalancer.LoadBalancerFullName")}}
+func albMetric(ids lbIDs, id, name, stat, tg string) map[string]any {
+	var lb any = cfn.GetAtt("LoadBalancer.LoadBalancerFullName")
+	if ids.shared {
+		lb = cfn.Ref(OutSharedFullName)
+	}
+	dims := []any{map[string]any{"Name": "LoadBalancer", "Value": lb}}
 	if tg != "" {
 		dims = append(dims, map[string]any{"Name": "TargetGroup", "Value": targetGroupFullName(tg)})
 	}
@@ -151,9 +165,10 @@ func AlarmMetrics(m *manifest.Manifest) int {
 			}
 		}
 	}
-	count(errorAlarm(m))
+	ids := idsOf(m, false)
+	count(errorAlarm(m, ids))
 	if m.Deployment.Rollout.Rule.LatencyP99 > 0 {
-		count(latencyAlarm(m))
+		count(latencyAlarm(m, ids))
 	}
 	return n
 }
