@@ -24,8 +24,8 @@ func near(a, b float64) bool { return math.Abs(a-b) < 0.005 }
 // the load balancer and one LCU (0.0225 + 0.008) × 730 = 22.265; 2 tasks spread over 2
 // zones need 2 c5.xlarge, 2 × 0.17 × 730 = 248.20; 2 × 50 GiB gp3 × 0.08 = 8.00;
 // 4 public addresses (2 NAT, 2 load balancer nodes) 4 × 0.005 × 730 = 14.60; the error
-// alarm's 5 metrics (two target groups' 5xx and requests, the load balancer's 5xx)
-// 5 × 0.10 = 0.50.
+// alarm's 4 metrics (two target groups' 5xx and requests; on the environment's load
+// balancer, its own 5xx are every service's and not counted) 4 × 0.10 = 0.40.
 func TestDefaultManifestByHand(t *testing.T) {
 	e, err := Of(parse(t, "name: web\n"), "us-east-1")
 	if err != nil {
@@ -33,7 +33,7 @@ func TestDefaultManifestByHand(t *testing.T) {
 	}
 	want := map[string]float64{"NAT gateways": 65.70, "Application Load Balancer": 22.265, "c5.xlarge instances": 248.20,
 		"gp3 root volumes": 8.00, "public IPv4 addresses": 14.60, "CloudWatch Logs": 0,
-		"CloudWatch alarms": 0.50}
+		"CloudWatch alarms": 0.40}
 	for _, l := range e.Lines {
 		if w, ok := want[l.Item]; !ok || !near(l.Monthly, w) {
 			t.Errorf("%s: $%.3f, want $%.3f", l.Item, l.Monthly, w)
@@ -43,8 +43,8 @@ func TestDefaultManifestByHand(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("lines missing: %v", want)
 	}
-	if !near(e.Total, 359.27) || !e.Complete || e.NATPerGB != 0.045 {
-		t.Errorf("total $%.2f complete %v NAT per GB %v, want $359.27", e.Total, e.Complete, e.NATPerGB)
+	if !near(e.Total, 359.17) || !e.Complete || e.NATPerGB != 0.045 {
+		t.Errorf("total $%.2f complete %v NAT per GB %v, want $359.17", e.Total, e.Complete, e.NATPerGB)
 	}
 }
 
@@ -142,9 +142,10 @@ func TestSecretsByHand(t *testing.T) {
 	}
 }
 
-// A latency rule adds an alarm on each target group's p99: 2 more alarm metrics.
+// A latency rule adds an alarm on each target group's p99: 2 more alarm metrics. A
+// load balancer of the service's own adds its own 5xx to the error alarm.
 func TestLatencyAlarmCosts(t *testing.T) {
-	for src, want := range map[string]float64{"name: web\n": 0.50, "deployment:\n  rollback_on: {latency_p99: 2s}\n": 0.70} {
+	for src, want := range map[string]float64{"name: web\n": 0.40, "deployment:\n  rollback_on: {latency_p99: 2s}\n": 0.60, "load_balancer: {dedicated: true}\n": 0.50} {
 		e, err := Of(parse(t, src), "us-east-1")
 		if err != nil {
 			t.Fatal(err)
@@ -159,7 +160,7 @@ func TestLatencyAlarmCosts(t *testing.T) {
 
 // In an existing VPC the network's costs are its owner's: the default manifest there
 // costs the same less its 2 NAT gateways (65.70) and their 2 addresses (2 × 0.005 × 730
-// = 7.30): 359.27 - 73.00 = 286.27 (359.27: with the rollout alarms); a line says whose
+// = 7.30): 359.17 - 73.00 = 286.17 (359.17: with the rollout alarms); a line says whose
 // the rest is.
 func TestAnExistingVPCCountsNoNATGateway(t *testing.T) {
 	const existing = "name: web\nnetwork:\n  vpc: vpc-0abc1234\n  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]\n  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]\n"
@@ -167,8 +168,8 @@ func TestAnExistingVPCCountsNoNATGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !near(e.Total, 286.27) || e.NATPerGB != 0 || e.Variant != "ec2, private, existing VPC" {
-		t.Errorf("total $%.2f, NAT per GB %v, variant %q: want $286.27, none, ec2, private, existing VPC", e.Total, e.NATPerGB, e.Variant)
+	if !near(e.Total, 286.17) || e.NATPerGB != 0 || e.Variant != "ec2, private, existing VPC" {
+		t.Errorf("total $%.2f, NAT per GB %v, variant %q: want $286.17, none, ec2, private, existing VPC", e.Total, e.NATPerGB, e.Variant)
 	}
 	var b strings.Builder
 	WriteText(&b, "web", e, Alternatives(parse(t, existing), "us-east-1", e), style.Style{})
@@ -180,5 +181,35 @@ func TestAnExistingVPCCountsNoNATGateway(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "NAT gateways  ") || strings.Contains(b.String(), "per GB of NAT") {
 		t.Errorf("an existing VPC's estimate counts NAT gateways:\n%s", b.String())
+	}
+}
+
+// The environment's load balancer is counted once, as for a service alone in it; the
+// estimate says what one per service would add, and a dedicated one says the reverse.
+// By hand: (0.0225 + 0.008) × 730 = 22.265 for its hours and one LCU, plus its 2
+// addresses 2 × 0.005 × 730 = 7.30: $29.57 a month.
+func TestTheSharedLoadBalancerIsPaidOnce(t *testing.T) {
+	shared, _ := Of(parse(t, "name: web\nload_balancer: {path: /web}\n"), "us-east-1")
+	own, _ := Of(parse(t, "name: web\nload_balancer: {dedicated: true}\n"), "us-east-1")
+	if !shared.Shared || own.Shared || !near(shared.LoadBalancer, 29.565) || !near(own.LoadBalancer, 29.565) {
+		t.Errorf("shared %v $%.3f, own %v $%.3f", shared.Shared, shared.LoadBalancer, own.Shared, own.LoadBalancer)
+	}
+	for _, c := range []struct {
+		e        *Estimate
+		services int
+		want     string
+	}{
+		{shared, 0, "The load balancer ($29.57 a month with its addresses) is the environment's: every further service on it adds none of it, where one per service (load_balancer.dedicated: true) would add $29.57 each."},
+		{shared, 5, "The load balancer ($29.57 a month with its addresses) is shared by the environment's 5 services: one per service would cost $147.83, $118.26 more."},
+		{own, 0, "is the service's own (load_balancer.dedicated: true): on the environment's, which its services share, it is paid once for all of them."},
+	} {
+		if got := SharingText(c.e, c.services); !strings.Contains(got, c.want) {
+			t.Errorf("%d services: %q, want %q", c.services, got, c.want)
+		}
+	}
+	var b strings.Builder
+	WriteText(&b, "web", shared, Alternatives(parse(t, "name: web\n"), "us-east-1", shared), style.Style{})
+	if !strings.Contains(b.String(), "once for all its services") || !strings.Contains(b.String(), "every further service on it adds none of it") {
+		t.Errorf("the estimate does not say the load balancer is shared:\n%s", b.String())
 	}
 }
