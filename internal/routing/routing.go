@@ -98,10 +98,13 @@ func (r Route) Depth() int {
 // probes the next one of the same class, which keeps the order between classes.
 const (
 	depthClasses = 64 // a path of 126 characters has at most 63 segments
-	classWidth   = 375
+	classWidth   = ClassWidth
 	bandWidth    = depthClasses * classWidth // 24000
 	// DefaultPriority is the default route's.
 	DefaultPriority = MaxPriority
+	// ClassWidth is how many routes of one specificity (host or not, path depth) a
+	// listener takes.
+	ClassWidth = 375
 )
 
 // Class is the first priority of r's class and how many it has.

@@ -52,12 +52,13 @@ func (t Table) Claimed(r Route, service string) (Entry, bool) {
 	return Entry{}, false
 }
 
-// Taken reports the priorities other services' rules hold on one listener (https
-// says which), for Route.Priority.
-func (t Table) Taken(service string, https bool) func(int) bool {
+// Taken reports the priorities other services' rules hold, for Route.Priority. They are
+// taken on both listeners: a service served over HTTPS has a rule on each (the HTTP one
+// redirects), at the same priority, and a rule can move between them.
+func (t Table) Taken(service string) func(int) bool {
 	return func(p int) bool {
 		for _, e := range t {
-			if e.Service != service && e.HTTPS == https && e.Priority == p {
+			if e.Service != service && e.Priority == p {
 				return true
 			}
 		}
