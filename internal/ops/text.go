@@ -68,7 +68,12 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 	for _, v := range st.Services {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", v.Name, v.Stack, v.Status, v.Desired, v.Running, v.Pending, v.URL)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || len(st.Routes) == 0 {
+		return err
+	}
+	fmt.Fprintf(w, "\nthe environment's load balancer, in the order its listeners try the rules:\n")
+	st.Routes.WriteText(w, "")
+	return nil
 }
 
 // writeNetwork names the existing network the environment runs in, if it does.
