@@ -117,12 +117,25 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	}
 	defer ctl.close()
 
-	ln, err := listen(o.Listen, 8080, r.out)
+	var sh *shared // on the environment's shared listener, else a listener of its own
+	var ln net.Listener
+	if m.Shared() {
+		if o.TLS != nil {
+			r.out.Printf("HTTPS locally is a listener of the service's own (load_balancer.dedicated: true): on the environment's shared listener %s answers over HTTP", m.Name)
+			o.TLS = nil
+		}
+		sh, ln, err = joinShared(ctx, o, ctl, r.out)
+	} else {
+		ln, err = listen(o.Listen, 8080, r.out)
+	}
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 	url := "http://" + ln.Addr().String()
+	if sh != nil {
+		url = sh.url
+	}
 	var redirect *http.Server
 	if o.TLS != nil {
 		secure, err := listen(o.TLSListen, 8443, r.out)
@@ -166,12 +179,21 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 	if o.TLS != nil {
 		cfg.Proto = "https"
 	}
+	if sh != nil {
+		cfg.ListenerPort = sh.port()
+	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
 	r.lb = balancer
 	r.mu.Unlock()
 	srv := r.lb.Server()
 	go srv.Serve(ln)
+	if sh != nil {
+		if route := m.Route(); !route.Default() {
+			r.out.Printf("on the listener of environment %s: %s (load_balancer.path and host)", o.Env, route)
+		}
+		go sh.run(ctx, balancer)
+	}
 
 	exits, exitErrs := r.watchExits(ctx)
 	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
@@ -181,6 +203,9 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 		redirect.Close() // a redirect has nothing in flight worth waiting for
 	}
 	r.drainListener(srv)
+	if sh != nil {
+		sh.wait() // the environment's listener, drained alongside
+	}
 	return stopped(ctx, err)
 }
 

@@ -6,7 +6,8 @@
 //	APP_HEALTH_CODE  status of GET /health (200 by default)
 //	APP_GREETING     what GET / says, with the replica's host name
 //
-// GET /slow?ms=N answers after N milliseconds.
+// GET /slow?ms=N answers after N milliseconds; any other path is answered with the
+// greeting, the host name and the path (a service behind a route of a shared listener).
 package main
 
 import (
@@ -39,6 +40,9 @@ func main() {
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(health) })
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "%s from %s\n", os.Getenv("APP_GREETING"), host)
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s from %s at %s\n", os.Getenv("APP_GREETING"), host, r.URL.Path)
 	})
 	mux.HandleFunc("GET /forwarded", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "proto=%s port=%s\n", r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Port"))
