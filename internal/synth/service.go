@@ -6,6 +6,7 @@ import (
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/routing"
 )
 
 // ListenerPort is the load balancer's HTTP listener: it forwards to the tasks, or with
@@ -21,17 +22,28 @@ const ListenerPort = 80
 // EC2 in bridge mode, on the instance's interface and its public address, since ECS
 // gives an awsvpc task on EC2 no public address (the reference's public EC2 variant
 // does the same; README).
-func service(m *manifest.Manifest) *cfn.Template { return serviceOf(m, false) }
+func service(m *manifest.Manifest) *cfn.Template { return serviceOf(m, false, m) }
 
 // Moving is the service's template while it moves between a load balancer of its own
 // and the environment's (m says which it moves to): both route to its tasks, which ECS
 // registers with the target groups of both, and the alias record of its domain goes to
 // the new one once they serve there. berth deploy applies it, waits for the old alias to
 // expire from resolvers' caches, then applies the template of m, which removes the
-// old load balancer's part: the name answers throughout.
-func Moving(m *manifest.Manifest) *cfn.Template { return serviceOf(m, true) }
+// old load balancer's part: the name answers throughout. from is the service's route on
+// the environment's load balancer, when it moves off it: its rule keeps it until then.
+func Moving(m *manifest.Manifest, from routing.Route) *cfn.Template {
+	sm := m
+	if !m.Shared() {
+		cp := *m
+		cp.LoadBalancer.Dedicated, cp.LoadBalancer.Host, cp.LoadBalancer.Path = false, from.Host, from.Path
+		sm = &cp
+	}
+	return serviceOf(m, true, sm)
+}
 
-func serviceOf(m *manifest.Manifest, moving bool) *cfn.Template {
+// serviceOf is the service's template; moving, with both load balancers (sm is the
+// manifest its part on the environment's is made from).
+func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Template {
 	own, shared := !m.Shared() || moving, m.Shared() || moving
 	behind := "an internet-facing Application Load Balancer"
 	if m.Shared() {
@@ -66,8 +78,8 @@ func serviceOf(m *manifest.Manifest, moving bool) *cfn.Template {
 	t.Parameters.Set(ParamImage, image)
 	t.Parameters.Set(ParamDesiredCount, desiredCountParameter(m))
 	if shared {
-		addSharedParameters(t, m, !m.Shared())
-		t.Metadata.Set(MetadataKey, sharedMetadata(m))
+		addSharedParameters(t, sm, !m.Shared())
+		t.Metadata.Set(MetadataKey, sharedMetadata(sm))
 	}
 	t.Conditions.Set("HasCapacityProvider", cfn.Not(cfn.Equals(cfn.Ref(OutCapacityProvider), "")))
 	t.Conditions.Set("HasDesiredCount", cfn.Not(cfn.Equals(cfn.Ref(ParamDesiredCount), "")))
@@ -135,9 +147,9 @@ func serviceOf(m *manifest.Manifest, moving bool) *cfn.Template {
 		full := m.Shared()
 		t.Resources.Set(ResSharedTargetGroup, targetGroup(m))
 		if m.HTTPS() {
-			addSharedDomain(t, m, full)
+			addSharedDomain(t, sm, full)
 		}
-		addRouting(t, m, idsOf(m, !m.Shared()), !full)
+		addRouting(t, sm, idsOf(m, !m.Shared()), !full)
 		if full {
 			url, dns = sharedURL(m), cfn.Ref(OutSharedDNS)
 		}

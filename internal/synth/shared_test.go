@@ -85,7 +85,7 @@ func TestAMovingServiceIsBehindBothLoadBalancers(t *testing.T) {
 		"name: a\ndomain: api.example.com\nload_balancer: {dedicated: true}\n",
 	} {
 		m := parse(t, text)
-		tpl := Moving(m)
+		tpl := Moving(m, routing.Route{Host: "api.example.com", Path: "/v1"})
 		for _, name := range []string{"LoadBalancer", "Listener", "HTTPSListener", ResTargetGroup, ResAlternateTargetGroup, ResProductionRule,
 			ResSharedTargetGroup, ResSharedAlternateTargetGroup, ResSharedRule, "ListenerCertificate", "DNSRecord"} {
 			resource(t, tpl, name)
@@ -131,7 +131,7 @@ func TestMovingTemplatesLintClean(t *testing.T) {
 		"name: a\nload_balancer: {host: shop.example.com}\nnetwork: {placement: public}\n",
 		"name: a\nload_balancer: {dedicated: true}\nnetwork: {placement: public}\n",
 	} {
-		b, err := Moving(parse(t, text)).Marshal()
+		b, err := Moving(parse(t, text), routing.Route{Path: "/a"}).Marshal()
 		if err != nil {
 			t.Fatal(err)
 		}
