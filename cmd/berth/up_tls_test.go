@@ -13,16 +13,15 @@ import (
 	"github.com/berthdev/berth/internal/localtls"
 )
 
-// With a domain in berth.yml and a listener of the service's own (dedicated: true),
-// berth up serves HTTPS as the ALB would: a certificate from berth's local authority,
-// the app told X-Forwarded-Proto https, and plain HTTP answered with a permanent
-// redirect to it. (The environment's shared listener is plain HTTP locally.)
+// With a domain in berth.yml, berth up serves HTTPS as the ALB would: a certificate
+// from berth's local authority, the app told X-Forwarded-Proto https, and plain HTTP
+// answered with a permanent redirect to it.
 func TestUpServesHTTPSWithADomainAndRedirectsHTTP(t *testing.T) {
 	needDocker(t)
 	tlsDir := t.TempDir()
 	t.Setenv(localtls.DirEnv, tlsDir)
 	secure := freePort(t)
-	p := launchUp(t, testApp(t, "tls-app", "count: 1\ndomain: api.example.com\nload_balancer:\n  dedicated: true\n"), "e2e-tls", "--tls-listen", fmt.Sprintf("127.0.0.1:%d", secure))
+	p := launchUp(t, testApp(t, "tls-app", "count: 1\ndomain: api.example.com\n"), "e2e-tls", "--tls-listen", fmt.Sprintf("127.0.0.1:%d", secure))
 	httpsURL := fmt.Sprintf("https://127.0.0.1:%d", secure)
 	p.waitFor("ready: "+httpsURL, 3*time.Minute)
 	if !strings.Contains(p.out.String(), "curl --cacert "+filepath.Join(tlsDir, "ca.pem")) {

@@ -119,13 +119,15 @@ func Up(ctx context.Context, cli *client.Client, o Options) error {
 
 	var sh *shared // on the environment's shared listener, else a listener of its own
 	var ln net.Listener
-	if m.Shared() {
-		if o.TLS != nil {
-			r.out.Printf("HTTPS locally is a listener of the service's own (load_balancer.dedicated: true): on the environment's shared listener %s answers over HTTP", m.Name)
-			o.TLS = nil
-		}
+	switch {
+	case m.Shared() && o.TLS != nil:
+		// the environment's listener is plain HTTP locally: HTTPS (a domain, --tls) keeps
+		// a listener of the service's own, as before load balancers were shared
+		r.out.Printf("HTTPS locally is a listener of %s's own: its route on the environment's listener is not served (--tls=false serves it there, over HTTP)", m.Name)
+		ln, err = listen(o.Listen, 8080, r.out)
+	case m.Shared():
 		sh, ln, err = joinShared(ctx, o, ctl, r.out)
-	} else {
+	default:
 		ln, err = listen(o.Listen, 8080, r.out)
 	}
 	if err != nil {
