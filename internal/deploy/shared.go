@@ -78,13 +78,20 @@ func chooseLoadBalancer(m *manifest.Manifest, liveOwn, liveShared bool) *manifes
 	return &cp
 }
 
+// moveOf says whether deploying m to a service that runs with its own load balancer
+// and/or a rule on the environment's moves it, and whether in two steps (a domain,
+// which must answer throughout). A move that did not finish (both) finishes in one.
+func moveOf(m *manifest.Manifest, liveOwn, liveShared bool) (moving, twoSteps bool) {
+	both := liveOwn && liveShared
+	moving = both || liveOwn && m.Shared() || liveShared && !m.Shared()
+	return moving, moving && m.HTTPS() && !both
+}
+
 // planLoadBalancer decides, for the manifest as it deploys, where its rule goes on the
 // environment's load balancer, what the ingress stack's HTTPS listener is, and whether
 // the service moves between load balancers.
 func (c *Clients) planLoadBalancer(ctx context.Context, o Options, m *manifest.Manifest, env *environment.Environment, lp *lbPlan) error {
-	both := lp.liveOwn && lp.liveShared // a move that did not finish: it finishes now
-	lp.moving = both || lp.liveOwn && m.Shared() || lp.liveShared && !m.Shared()
-	lp.twoPhase = lp.moving && m.HTTPS() && !both
+	lp.moving, lp.twoPhase = moveOf(m, lp.liveOwn, lp.liveShared)
 	if !m.ChoosesLoadBalancer() && lp.liveOwn && !lp.liveShared {
 		lp.notes = append(lp.notes, "load balancer: the service keeps its own, as deployed before load balancers were shared (set load_balancer.dedicated: false, or a path, to move it to the environment's)")
 	}
