@@ -129,3 +129,49 @@ func TestRoutingDoesNotAllocatePerRequest(t *testing.T) {
 		t.Errorf("%.2f allocations per routed request, want none", allocs)
 	}
 }
+
+// BenchmarkRoutedProxy is BenchmarkProxy through a shared listener whose third route
+// takes the request: what routing adds to a request.
+func BenchmarkRoutedProxy(b *testing.B) {
+	cfg := testConfig()
+	cfg.IdleTimeout = time.Minute
+	cfg.Health.Interval = time.Hour
+	bal := New(cfg, nil)
+	b.Cleanup(bal.Close)
+	for _, id := range []string{"a", "b"} {
+		bal.Register(id, rawTarget(b, strings.Repeat("x", 180)))
+	}
+	for _, id := range []string{"a", "b"} {
+		waitState(b, bal, id, Healthy)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := NewRouter(time.Minute)
+	srv.SetRoutes([]Route{{Host: "api.example.com", Path: "/v1", To: bal}, {Path: "/orders", To: bal}, {To: bal}})
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	cpu0 := cpuTime()
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := newRawClient(ln.Addr().String())
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		for pb.Next() {
+			if err := c.get(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N), "cpu-µs/req")
+	}
+}
