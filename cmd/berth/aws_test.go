@@ -335,8 +335,8 @@ func TestDeployRedeployAndScale(t *testing.T) {
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e", "--yes")
 	took := time.Since(start)
 	mustSucceed(t, r, "redeploy")
-	if n := strings.Count(r.stdout, ": no changes"); n != 3 {
-		t.Errorf("redeploy skipped %d stacks, want 3:\n%s", n, r.stdout)
+	if n := strings.Count(r.stdout, ": no changes"); n != 4 {
+		t.Errorf("redeploy skipped %d stacks, want 4 (network, cluster, ingress, service):\n%s", n, r.stdout)
 	}
 	t.Logf("redeploy with no change: %s for the whole process", took.Round(time.Millisecond))
 
@@ -384,7 +384,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	if !strings.Contains(r.stdout, "berth-e2e-st-network: create, 21 change(s)") || !strings.Contains(r.stdout, "    + NatGateway2") {
 		t.Errorf("diff of a new environment:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stdout, "estimate: $258.23 a month (nothing of it runs yet) before traffic, at on-demand prices in us-east-1") {
+	if !strings.Contains(r.stdout, "estimate: $258.13 a month (nothing of it runs yet) before traffic, at on-demand prices in us-east-1") {
 		t.Errorf("diff of a new environment without its estimate:\n%s", r.stdout)
 	}
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-st", "--yes", "-o", "json")
@@ -414,7 +414,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	r = berthWith(t, dir, env, "diff", "--env", "e2e-st", "-o", "json")
 	mustSucceed(t, r, "diff with no change")
 	var plan deploy.Plan
-	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil || len(plan.Stacks) != 3 || plan.Image.Changed {
+	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil || len(plan.Stacks) != 4 || plan.Image.Changed {
 		t.Fatalf("diff json: %v\n%s", err, r.stdout)
 	}
 	for _, d := range plan.Stacks {
@@ -432,7 +432,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 		t.Errorf("diff after a cpu change:\n%s", r.stdout)
 	}
 	// 3 tasks of 1 vCPU still fit 2 m7i.large (2 vCPU each): the bill does not move.
-	if !strings.Contains(r.stdout, "estimate: $258.23 a month (unchanged)") {
+	if !strings.Contains(r.stdout, "estimate: $258.13 a month (unchanged)") {
 		t.Errorf("diff after a cpu change does not say what it costs:\n%s", r.stdout)
 	}
 
@@ -442,7 +442,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatalf("status json: %v\n%s", err, r.stdout)
 	}
-	if len(st.Stacks) != 3 || st.Stacks[0].Status != "CREATE_COMPLETE" || st.Desired != 3 || !strings.HasPrefix(st.URL, "http://orders-e2e-st") {
+	if len(st.Stacks) != 4 || st.Stacks[0].Status != "CREATE_COMPLETE" || st.Desired != 3 || !strings.HasPrefix(st.URL, "http://berth-e2e-st-ingres") {
 		t.Errorf("status: %+v", st)
 	}
 	r = berthWith(t, dir, env, "status", "--env", "e2e-st")
@@ -742,7 +742,7 @@ func TestAutoScaledCountSurvivesADeploy(t *testing.T) {
 		t.Errorf("desired %d after the deploy, want the 6 auto scaling had set", d)
 	}
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-as", "--yes")
-	if n := strings.Count(r.stdout, ": no changes"); n != 3 {
+	if n := strings.Count(r.stdout, ": no changes"); n != 4 {
 		t.Errorf("a deploy with nothing changed touched a stack (%d skipped):\n%s", n, r.stdout)
 	}
 }
@@ -838,7 +838,7 @@ func TestAMIIsResolvedOnceAndRefreshedOnRequest(t *testing.T) {
 	put(second) // AWS publishes a new image
 	r := berthWith(t, dir, env, "deploy", "--env", "e2e-ami", "--yes")
 	mustSucceed(t, r, "deploy after a new AMI")
-	if n := strings.Count(r.stdout, ": no changes"); n != 3 || !strings.Contains(r.stdout, "now names "+second) || !strings.Contains(r.stdout, "--refresh-ami") {
+	if n := strings.Count(r.stdout, ": no changes"); n != 4 || !strings.Contains(r.stdout, "now names "+second) || !strings.Contains(r.stdout, "--refresh-ami") {
 		t.Errorf("a new AMI alone changed a stack, or went unmentioned:\n%s", r.stdout)
 	}
 	if got := stackParam(t, c, "berth-e2e-ami-cluster", "AmiId"); got != first {
@@ -889,9 +889,10 @@ func TestNetworkChangesThatCannotApplyAreRefusedUpFront(t *testing.T) {
 	}
 }
 
-// Several services in one environment: they share the network and the cluster, a
-// service's deploy leaves the shared stacks alone unless the environment's settings
-// change, and deleting one service leaves the others and their environment.
+// Several services in one environment: they share the network, the cluster and the
+// load balancer (each on its own path), a service's deploy leaves the shared stacks
+// alone unless the environment's settings change, and deleting one service leaves the
+// others and their environment.
 func TestServicesShareAnEnvironment(t *testing.T) {
 	t.Parallel()
 	env := awsEnv(t)
@@ -903,24 +904,26 @@ func TestServicesShareAnEnvironment(t *testing.T) {
 		mustSucceed(t, r, what)
 		return r
 	}
+	// a service on its own path of the environment's load balancer
+	routed := func(name string) string { return "name: " + name + "\nload_balancer:\n  path: /" + name }
 	deployOK(project(t, "name: orders", "name: svc-b"), "deploy svc-b")
-	shared := func() [2]int {
-		return [2]int{stackEvents(t, c, "berth-e2e-mix-network"), stackEvents(t, c, "berth-e2e-mix-cluster")}
+	shared := func() [3]int {
+		return [3]int{stackEvents(t, c, "berth-e2e-mix-network"), stackEvents(t, c, "berth-e2e-mix-cluster"), stackEvents(t, c, "berth-e2e-mix-ingress")}
 	}
 	before := shared()
 
 	// same settings, and a manifest that leaves every environment key out: both inherit
 	lean := t.TempDir()
-	writeFile(t, filepath.Join(lean, "berth.yml"), "name: lean\nimage:\n  location: public.ecr.aws/docker/library/nginx:latest\n")
-	for _, dir := range []string{project(t, "name: orders", "name: svc-c"), lean} {
+	writeFile(t, filepath.Join(lean, "berth.yml"), "name: lean\nimage:\n  location: public.ecr.aws/docker/library/nginx:latest\nload_balancer:\n  path: /lean\n")
+	for _, dir := range []string{project(t, "name: orders", routed("svc-c")), lean} {
 		r := deployOK(dir, "deploy another service")
-		if !strings.Contains(r.stdout, "berth-e2e-mix-network: no changes") || !strings.Contains(r.stdout, "berth-e2e-mix-cluster: no changes") {
+		if !strings.Contains(r.stdout, "berth-e2e-mix-network: no changes") || !strings.Contains(r.stdout, "berth-e2e-mix-cluster: no changes") || !strings.Contains(r.stdout, "berth-e2e-mix-ingress: no changes") {
 			t.Errorf("another service's deploy touched the shared stacks:\n%s", r.stdout)
 		}
 	}
 	// names that were the environment's own stack names before
-	for _, name := range []string{"network", "cluster"} {
-		deployOK(project(t, "name: orders", "name: "+name), "deploy a service named "+name)
+	for _, name := range []string{"network", "cluster", "ingress"} {
+		deployOK(project(t, "name: orders", routed(name)), "deploy a service named "+name)
 		if _, err := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String("berth-e2e-mix-svc-" + name)}); err != nil {
 			t.Errorf("service %s: %v", name, err)
 		}
@@ -936,7 +939,10 @@ func TestServicesShareAnEnvironment(t *testing.T) {
 	}{
 		{[2]string{"max: 20", "max: 20\nnetwork:\n  cidr: 10.30.0.0/16"}, []string{"network.cidr: the environment e2e-mix runs 10.0.0.0/16 and this manifest says 10.30.0.0/16"}},
 		{[2]string{"instance_type: m7i.large", "instance_type: c6i.large"}, []string{
-			"capacity.instance_type: the environment e2e-mix runs m7i.large and this manifest says c6i.large, and service(s) cluster, lean, network, svc-b share it",
+			"capacity.instance_type: the environment e2e-mix runs m7i.large and this manifest says c6i.large, and service(s) cluster, ingress, lean, network, svc-b share it",
+			"--update-env"}},
+		{[2]string{"max: 20", "max: 20\nload_balancer:\n  idle_timeout: 90"}, []string{
+			"load_balancer.idle_timeout: the load balancer of environment e2e-mix runs 30 and this manifest says 90, and service(s) cluster, ingress, lean, network, svc-b share it",
 			"--update-env"}},
 	} {
 		r := berthWith(t, project(t, "name: orders", "name: svc-c", tc.edit[0], tc.edit[1]), env, "deploy", "--env", e, "--yes")
@@ -953,7 +959,8 @@ func TestServicesShareAnEnvironment(t *testing.T) {
 	// status without a manifest: the environment and its services
 	r := berthWith(t, t.TempDir(), env, "status", "--env", e)
 	mustSucceed(t, r, "status of the environment")
-	for _, want := range []string{"environment e2e-mix", "berth-e2e-mix-network", "svc-b", "svc-c", "lean", "berth-e2e-mix-svc-network"} {
+	for _, want := range []string{"environment e2e-mix", "berth-e2e-mix-network", "berth-e2e-mix-ingress", "svc-b", "svc-c", "lean", "berth-e2e-mix-svc-network",
+		"the environment's load balancer, in the order its listeners try the rules:", "/lean, /lean/*", "50000"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("environment status lacks %q:\n%s", want, r.stdout)
 		}
@@ -965,7 +972,7 @@ func TestServicesShareAnEnvironment(t *testing.T) {
 	if !strings.Contains(r.stdout, "berth-e2e-mix-svc-svc-b: deleted") || !strings.Contains(r.stdout, "environment e2e-mix stays") {
 		t.Errorf("delete svc-b:\n%s", r.stdout)
 	}
-	for _, s := range []string{"berth-e2e-mix-network", "berth-e2e-mix-cluster", "berth-e2e-mix-svc-svc-c"} {
+	for _, s := range []string{"berth-e2e-mix-network", "berth-e2e-mix-cluster", "berth-e2e-mix-ingress", "berth-e2e-mix-svc-svc-c"} {
 		st, err := c.CF.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(s)})
 		if err != nil || string(st.Stacks[0].StackStatus) != "CREATE_COMPLETE" {
 			t.Errorf("%s after deleting svc-b: %v %v", s, st, err)
@@ -974,7 +981,7 @@ func TestServicesShareAnEnvironment(t *testing.T) {
 
 	// the environment goes only when told, and then with every service
 	r = berthWith(t, t.TempDir(), env, "delete", "--env", e, "--environment", "--yes")
-	if r.code != 1 || !strings.Contains(r.stderr, "still runs service(s) cluster, lean, network, svc-c") || !strings.Contains(r.stderr, "--force") {
+	if r.code != 1 || !strings.Contains(r.stderr, "still runs service(s) cluster, ingress, lean, network, svc-c") || !strings.Contains(r.stderr, "--force") {
 		t.Errorf("delete --environment with services: exit %d\n%s", r.code, r.stderr)
 	}
 	r = berthWith(t, t.TempDir(), env, "delete", "--env", e, "--environment", "--force", "--yes")
@@ -1129,7 +1136,7 @@ func TestDiffShowsPropertiesAndReplacements(t *testing.T) {
 	r := berthWith(t, dir, env, "diff", "--env", "e2e-dp")
 	mustSucceed(t, r, "diff")
 	for _, want := range []string{
-		"~ TargetGroup                          AWS::ElasticLoadBalancingV2::TargetGroup  (replaced)",
+		"~ SharedTargetGroup                    AWS::ElasticLoadBalancingV2::TargetGroup  (replaced)",
 		"Port: 8080 → 9090  (replaces)",
 		"~ Service                              AWS::ECS::Service",
 		"DesiredCount: 3 → 4",
@@ -1138,4 +1145,15 @@ func TestDiffShowsPropertiesAndReplacements(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, r.stdout)
 		}
 	}
+}
+
+// stackResource is the physical id of a stack's resource, as the emulator reports it.
+func stackResource(t *testing.T, c *session.Session, stack, logical string) string {
+	t.Helper()
+	out, err := c.CF.DescribeStackResource(context.Background(), &cloudformation.DescribeStackResourceInput{
+		StackName: aws.String(stack), LogicalResourceId: aws.String(logical)})
+	if err != nil || out.StackResourceDetail == nil {
+		t.Fatalf("%s %s: %v", stack, logical, err)
+	}
+	return aws.ToString(out.StackResourceDetail.PhysicalResourceId)
 }

@@ -46,7 +46,7 @@ func TestOneQuestionPerDeploy(t *testing.T) {
 	if n := strings.Count(out, "[y/N]"); n != 1 {
 		t.Errorf("%d questions for one deploy:\n%s", n, out)
 	}
-	for _, want := range []string{"plan: orders to e2e-one", "berth-e2e-one-network: create, 21 change(s)", "berth-e2e-one-svc-orders: create, 12 change(s)",
+	for _, want := range []string{"plan: orders to e2e-one", "berth-e2e-one-network: create, 21 change(s)", "berth-e2e-one-ingress: create, 3 change(s)", "berth-e2e-one-svc-orders: create, 9 change(s)",
 		"deploy this plan (42 change(s)) to e2e-one? [y/N]", "✔ berth-e2e-one-network", "21/21 resources", "deployed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("terminal lacks %q:\n%s", want, out)
@@ -166,7 +166,7 @@ func TestVerifyRespectsItsTimeout(t *testing.T) {
 		t.Errorf("verify --timeout 5s: exit %d after %s", r.code, took)
 	}
 	if !strings.Contains(r.stdout, "waiting: 0/3 running, 0/0 targets healthy") || !strings.Contains(r.stdout, "of 5s") ||
-		!strings.Contains(r.stdout, "verify: 2 of 3 check(s) failed") || !strings.Contains(r.stdout, "skip  GET http://orders-e2e-vt-1") {
+		!strings.Contains(r.stdout, "verify: 2 of 3 check(s) failed") || !strings.Contains(r.stdout, "skip  GET http://berth-e2e-vt-ingres") {
 		t.Errorf("verify output:\n%s", r.stdout)
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// The default manifest in us-east-1, by hand: 2 NAT gateways 65.70, ALB + 1 LCU 22.27,
-// 2 m7i.large 147.17, 2 × 50 GiB gp3 8.00, 4 public IPv4 14.60, 5 alarm metrics 0.50 = 258.24 (rounding per
-// line gives 258.23 in total).
+// The default manifest in us-east-1, by hand: 2 NAT gateways 65.70, the environment's
+// ALB + 1 LCU 22.27, 2 m7i.large 147.17, 2 × 50 GiB gp3 8.00, 4 public IPv4 14.60, 4
+// alarm metrics 0.40 = 258.14 (rounding per line gives 258.13 in total).
 func TestCostPricesTheManifestAndEachVariant(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -24,7 +24,8 @@ func TestCostPricesTheManifestAndEachVariant(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{
-		"NAT gateways", "$65.70", "$0.045 per GB", "m7i.large instances", "$147.17", "total", "$258.23  a month before traffic",
+		"NAT gateways", "$65.70", "$0.045 per GB", "m7i.large instances", "$147.17", "total", "$258.13  a month before traffic",
+		"is the environment's: every further service on it adds none of it",
 		"ec2, public", "-$65.70 a month, and no $0.045 per GB of NAT processing", "fargate-spot, public",
 		"Check the AWS Pricing Calculator",
 	} {

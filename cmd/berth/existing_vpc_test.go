@@ -211,15 +211,15 @@ network:
 			t.Errorf("the plan lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if got := sorted(berthStacks(t, c.CF, e)); !slices.Equal(got, []string{"berth-e2e-vpc-cluster", "berth-e2e-vpc-svc-ledger"}) {
-		t.Errorf("stacks %v, want the cluster and the service and no network", got)
+	if got := sorted(berthStacks(t, c.CF, e)); !slices.Equal(got, []string{"berth-e2e-vpc-cluster", "berth-e2e-vpc-ingress", "berth-e2e-vpc-svc-ledger"}) {
+		t.Errorf("stacks %v, want the cluster, the environment's load balancer and the service, and no network", got)
 	}
 
-	// the load balancer in the given public subnets, the tasks and instances in the
-	// given private ones
-	lbs, err := c.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{Names: []string{"ledger-" + e}})
+	// the load balancer (the environment's) in the given public subnets, the tasks and
+	// instances in the given private ones
+	lbs, err := c.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{stackResource(t, c, "berth-"+e+"-ingress", "LoadBalancer")}})
 	if err != nil || len(lbs.LoadBalancers) != 1 {
-		t.Fatalf("load balancer ledger-%s: %v", e, err)
+		t.Fatalf("the load balancer of %s: %v", e, err)
 	}
 	var lbSubnets []string
 	for _, z := range lbs.LoadBalancers[0].AvailabilityZones {

@@ -31,7 +31,7 @@ func TestDeleteFailedOnACertificateInUseIsReportedAndRecovered_EmulatorFailsTheC
 	c := clients(t, env)
 	ctx := context.Background()
 	zone := createZone(t, c, "held.example", false)
-	dir := project(t, "port: 8080", "port: 8080\ndomain: api.held.example")
+	dir := project(t, "port: 8080", "port: 8080\ndomain: api.held.example\nload_balancer:\n  dedicated: true")
 	mustSucceed(t, berthWith(t, dir, env, "deploy", "--env", "e2e-held", "--yes"), "deploy")
 
 	svc := "berth-e2e-held-svc-orders"

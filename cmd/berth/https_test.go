@@ -124,9 +124,9 @@ func TestDomainProblemsStopTheDeployBeforeAnyChange(t *testing.T) {
 }
 
 // A domain with a certificate of the user's (moto's CloudFormation cannot request one:
-// see importCertificate) and every edge option moto can make: HTTPS on 443 with the
-// TLS 1.3 policy, port 80 redirecting, the alias record in the zone berth found, the
-// access log bucket, VPC flow logs. The WAF web ACL and the bucket policy are not made
+// see importCertificate) and every edge option moto can make, on a load balancer of the
+// service's own: HTTPS on 443 with the TLS 1.3 policy, port 80 redirecting, the alias
+// record in the zone berth found, the access log bucket, VPC flow logs. The WAF web ACL and the bucket policy are not made
 // by moto's CloudFormation at all; the templates' tests cover them. delete leaves none
 // of it.
 func TestDeployHTTPSOnADomainAndDeleteIt(t *testing.T) {
@@ -141,6 +141,7 @@ domain:
   name: api.shop.example
   certificate: `+cert+`
 load_balancer:
+  dedicated: true
   access_logs: 7
   waf: true
 network:

@@ -113,7 +113,7 @@ func TestSynthWritesFourTemplates(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if strings.Join(names, " ") != "cluster.yml network.yml parent.yml service.yml" {
+	if strings.Join(names, " ") != "cluster.yml ingress.yml network.yml parent.yml service.yml" {
 		t.Errorf("wrote %v", names)
 	}
 	first, _ := os.ReadFile(filepath.Join(dir, "out", "service.yml"))
@@ -168,7 +168,7 @@ func TestInitThenCheck(t *testing.T) {
 	// the starter has no domain: every rule passes but HTTPS-only, which says what to do
 	r := berth(t, dir, "check")
 	if r.code != 1 || !strings.Contains(r.stdout, "fail on 1,") || strings.Count(r.stdout, "  fail") != 1 ||
-		!strings.Contains(r.stdout, "serves plain HTTP on port 80; serve HTTPS and redirect HTTP to it (berth does with domain: in berth.yml)") {
+		!strings.Contains(r.stdout, "forwards plain HTTP on the environment's shared HTTP listener; serve the service on a domain, and its HTTP requests redirect to HTTPS (berth does with domain: in berth.yml)") {
 		t.Errorf("check of the starter: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = berth(t, dir, "check", "--ignore", "BERTH009")

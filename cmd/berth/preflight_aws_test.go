@@ -87,10 +87,12 @@ func TestInstanceTypeNotOfferedInAZoneIsRefused(t *testing.T) {
 func TestLoadBalancerNameHeldByAnotherServiceIsRefused(t *testing.T) {
 	env := awsEnv(t)
 	c := clients(t, env)
-	first := project(t, "name: orders", "name: pf-web")
+	// load balancers of their own: the environment's has a name CloudFormation makes up
+	own := "\nload_balancer:\n  dedicated: true"
+	first := project(t, "name: orders", "name: pf-web"+own)
 	mustSucceed(t, berthWith(t, first, env, "deploy", "--env", "e2e-ln", "--yes"), "first service")
 
-	second := project(t, "name: orders", "name: pf")
+	second := project(t, "name: orders", "name: pf"+own)
 	r := berthWith(t, second, env, "deploy", "--env", "web-e2e-ln", "--yes")
 	if r.code != 1 || !strings.Contains(r.stderr, "berth: the load balancer name pf-web-e2e-ln, which service pf in environment web-e2e-ln needs, is taken by the load balancer of service pf-web in environment e2e-ln") ||
 		!strings.Contains(r.stderr, "hint: deploy under another service name (name: in berth.yml) or to another environment (--env)") {
@@ -100,6 +102,6 @@ func TestLoadBalancerNameHeldByAnotherServiceIsRefused(t *testing.T) {
 		t.Error("the second environment's network was made")
 	}
 
-	redeploy := project(t, "name: orders", "name: pf-web", "count: 3", "count: 2")
+	redeploy := project(t, "name: orders", "name: pf-web"+own, "count: 3", "count: 2")
 	mustSucceed(t, berthWith(t, redeploy, env, "deploy", "--env", "e2e-ln", "--yes"), "the first service, again")
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -10,14 +12,16 @@ import (
 )
 
 // Several services of one environment run side by side under berth up, each behind its
-// own listener. A second berth up of a service that runs is refused within seconds,
-// and the one that runs loses no request; reload and down act on the berth up they
-// name, found through its control endpoint.
+// own listener (load_balancer.dedicated: true, as before load balancers were shared). A
+// second berth up of a service that runs is refused within seconds, and the one that
+// runs loses no request; reload and down act on the berth up they name, found through
+// its control endpoint.
 func TestServicesSideBySideAndASecondUpIsRefused(t *testing.T) {
 	t.Parallel()
 	env := "e2e-side"
-	a := launchUp(t, testApp(t, "svc-a", "count: 1\n"), env)
-	b := launchUp(t, testApp(t, "svc-b", "count: 1\n"), env)
+	const own = "count: 1\nload_balancer:\n  dedicated: true\n"
+	a := launchUp(t, testApp(t, "svc-a", own), env)
+	b := launchUp(t, testApp(t, "svc-b", own), env)
 	a.waitFor("ready: ", 3*time.Minute)
 	b.waitFor("ready: ", 3*time.Minute)
 	tasks(t, a.url, 1)
@@ -110,4 +114,93 @@ func TestLocalCommandsRefuseABadEnvironment(t *testing.T) {
 			t.Errorf("%v: exit %d %s", args, r.code, r.stderr)
 		}
 	}
+}
+
+// Services of one environment share its listener as they share its load balancer on
+// AWS: each request goes to the service whose route takes it (a path and what is below
+// it, a host), what no route takes is the listener's own 404, a route that a running
+// service holds is refused naming both, and when the berth up that serves the listener
+// stops, another of the environment takes it over on the same address.
+func TestUpServicesShareOneListener(t *testing.T) {
+	env := "e2e-shl"
+	port := freePort(t)
+	listen := fmt.Sprintf("127.0.0.1:%d", port)
+	base := "http://" + listen
+	orders := launchUp(t, testApp(t, "orders", "count: 1\nenv:\n  APP_GREETING: orders\nload_balancer:\n  path: /orders\n"), env, "--listen", listen)
+	orders.waitFor("ready: "+base+"/orders", 3*time.Minute)
+	shop := launchUp(t, testApp(t, "shop", "count: 1\nenv:\n  APP_GREETING: shop\nload_balancer:\n  host: shop.example.com\n"), env, "--listen", listen)
+	shop.waitFor("ready: ", 3*time.Minute)
+	get := func(host, path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		if host != "" {
+			req.Host = host
+		}
+		var code int
+		var body string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			code, body = resp.StatusCode, string(b)
+			if code != http.StatusServiceUnavailable && code != http.StatusNotFound || strings.Contains(body, "no service of this environment") && path == "/other" {
+				break
+			}
+		}
+		return code, body
+	}
+	for _, c := range []struct {
+		host, path string
+		code       int
+		want       string
+	}{
+		{"", "/orders", 200, "orders from"},
+		{"", "/orders/42?x=1", 200, "orders from"},
+		{"shop.example.com", "/cart", 200, "shop from"},
+		{"SHOP.example.com:8080", "/orders/1", 200, "shop from"}, // a host's route comes first, as on the ALB
+		{"", "/other", 404, "404 Not Found: no service of this environment answers this host and path"},
+	} {
+		if code, body := get(c.host, c.path); code != c.code || !strings.Contains(body, c.want) {
+			t.Errorf("%s%s: %d %q, want %d %q", c.host, c.path, code, body, c.code, c.want)
+		}
+	}
+
+	// a third service claiming a path another one holds
+	third := exec.Command(bin, "up", "--env", env, "--listen", listen)
+	third.Dir = testApp(t, "billing", "load_balancer:\n  path: /orders\n")
+	out, err := third.CombinedOutput()
+	if code := exitCode(err); code != 2 || !strings.Contains(string(out), "load_balancer.path: service billing would answer /orders on the listener of environment e2e-shl, which service orders answers already") ||
+		!strings.Contains(string(out), "hint: ") {
+		t.Errorf("a taken path: exit %d\n%s", code, out)
+	}
+
+	// the berth up that serves the listener stops: the other takes it over
+	owner, other := orders, shop
+	if strings.Contains(shop.out.String(), "serving the listener of environment") {
+		owner, other = shop, orders
+	}
+	if err := owner.interrupt(); err != nil {
+		t.Fatalf("stop the listener's berth up: %v", err)
+	}
+	other.waitFor("serving the listener of environment "+env, 10*time.Second)
+	if other == shop {
+		if code, body := get("shop.example.com", "/"); code != 200 || !strings.Contains(body, "shop from") {
+			t.Errorf("after the take-over: %d %q", code, body)
+		}
+	} else if code, body := get("", "/orders/1"); code != 200 || !strings.Contains(body, "orders from") {
+		t.Errorf("after the take-over: %d %q", code, body)
+	}
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }

@@ -79,13 +79,20 @@ func Replaces(typ, path string) bool {
 // to parameters are resolved to their values, and conditions on them evaluated, so that
 // a parameter change shows where it lands. A resource whose replacing property refers to
 // a replaced resource is replaced too.
+//
+// A resource made under a condition that the parameters make false is not made: it is
+// as absent as a resource the template does not have.
 func Compare(old, new *Doc, oldParams, newParams map[string]string) []ResourceChange {
 	before, after := resolver{old, oldParams}, resolver{new, newParams}
 	var out []ResourceChange
 	byName := map[string]int{}
 	for _, name := range new.Order {
 		r := new.Resources[name]
+		if !after.made(name) {
+			continue
+		}
 		o, existed := old.Resources[name]
+		existed = existed && before.made(name)
 		if !existed {
 			byName[name] = len(out)
 			out = append(out, ResourceChange{Resource: name, Type: r.Type, Action: "Add"})
@@ -115,7 +122,7 @@ func Compare(old, new *Doc, oldParams, newParams map[string]string) []ResourceCh
 		changed = false
 		for _, name := range new.Order {
 			r := new.Resources[name]
-			if _, existed := old.Resources[name]; !existed {
+			if _, existed := old.Resources[name]; !existed || !before.made(name) || !after.made(name) {
 				continue
 			}
 			i, listed := byName[name]
@@ -140,11 +147,22 @@ func Compare(old, new *Doc, oldParams, newParams map[string]string) []ResourceCh
 		}
 	}
 	for _, name := range old.Order {
-		if _, kept := new.Resources[name]; !kept {
+		if _, kept := new.Resources[name]; (!kept || !after.made(name)) && before.made(name) {
 			out = append(out, ResourceChange{Resource: name, Type: old.Resources[name].Type, Action: "Remove"})
 		}
 	}
 	return out
+}
+
+// made reports whether the template makes a resource: it has no condition, or one that
+// is true or not known from the parameters.
+func (r resolver) made(name string) bool {
+	c := r.doc.Resources[name].Condition
+	if c == "" {
+		return true
+	}
+	v, known := r.condition(r.doc.Conditions[c])
+	return v || !known
 }
 
 // resolver puts parameter values into a template's properties.

@@ -98,3 +98,38 @@ func TestCompareKnowsReplacements(t *testing.T) {
 		t.Errorf("add, rename, remove: %s", got)
 	}
 }
+
+// A resource under a condition the parameters make false is not made: not added, and
+// removed when the condition turns false (the environment's HTTPS listener, made once
+// a service brings the first domain).
+func TestConditionalResourcesFollowTheirCondition(t *testing.T) {
+	body := []byte(`Parameters:
+  Domain: {Type: String, Default: ""}
+Conditions:
+  HasHTTPS: !Not [!Equals [!Ref Domain, ""]]
+Resources:
+  Listener: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties: {Port: 80}}
+  HTTPSListener: {Type: AWS::ElasticLoadBalancingV2::Listener, Condition: HasHTTPS, Properties: {Port: 443}}
+`)
+	doc, err := Parse(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := &Doc{Resources: map[string]ParsedResource{}}
+	names := func(cs []ResourceChange) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Action+" "+c.Resource)
+		}
+		return strings.Join(out, ", ")
+	}
+	if got := names(Compare(empty, doc, nil, nil)); got != "Add Listener" {
+		t.Errorf("new, no domain: %s", got)
+	}
+	if got := names(Compare(doc, doc, nil, map[string]string{"Domain": "api.example.com"})); got != "Add HTTPSListener" {
+		t.Errorf("a domain: %s", got)
+	}
+	if got := names(Compare(doc, doc, map[string]string{"Domain": "api.example.com"}, map[string]string{"Domain": ""})); got != "Remove HTTPSListener" {
+		t.Errorf("no domain any more: %s", got)
+	}
+}

@@ -28,6 +28,8 @@ type Doc struct {
 type ParsedResource struct {
 	Type       string
 	Properties map[string]any
+	// Condition names the condition the resource is made under, if any.
+	Condition string
 }
 
 // MaxTemplateSize is the largest template Parse reads: CloudFormation takes at most
@@ -88,6 +90,7 @@ func Parse(data []byte) (*Doc, error) {
 			body, _ := v.(map[string]any)
 			pr := ParsedResource{}
 			pr.Type, _ = body["Type"].(string)
+			pr.Condition, _ = body["Condition"].(string)
 			pr.Properties, _ = body["Properties"].(map[string]any)
 			if pr.Properties == nil {
 				pr.Properties = map[string]any{}

@@ -49,9 +49,24 @@ func wellFormed(d *cfn.Doc) []Result {
 
 // httpsOnly: a listener of an internet-facing load balancer either terminates TLS or
 // answers plain HTTP with a redirect to HTTPS; one that forwards plain HTTP carries
-// every request, credentials and tokens included, in the clear.
+// every request, credentials and tokens included, in the clear. A load balancer that
+// services share answers what no rule takes itself (a fixed response), and each
+// service's rule on its HTTP listener is judged the same way; such a rule is in the
+// service's template, on a listener it takes as a parameter, whose protocol the
+// template says (sharedListeners).
 func httpsOnly(d *cfn.Doc) []Result {
 	var out []Result
+	for _, r := range ofType(d, "AWS::ElasticLoadBalancingV2::ListenerRule") {
+		p := d.Resources[r].Properties
+		switch proto := sharedListeners(d)[target(p["ListenerArn"])]; {
+		case proto == "HTTPS":
+			out = append(out, pass(r))
+		case proto == "HTTP" && redirectsToHTTPS(p["Actions"]):
+			out = append(out, pass(r))
+		case proto == "HTTP":
+			out = append(out, fail(r, "forwards plain HTTP on the environment's shared HTTP listener; serve the service on a domain, and its HTTP requests redirect to HTTPS (berth does with domain: in berth.yml)"))
+		}
+	}
 	for _, l := range ofType(d, "AWS::ElasticLoadBalancingV2::Listener") {
 		p := d.Resources[l].Properties
 		lb := target(p["LoadBalancerArn"])
@@ -71,7 +86,7 @@ func httpsOnly(d *cfn.Doc) []Result {
 		case "HTTPS":
 			out = append(out, pass(l))
 		case "HTTP":
-			if redirectsToHTTPS(p["DefaultActions"]) {
+			if redirectsToHTTPS(p["DefaultActions"]) || answersItself(p["DefaultActions"]) {
 				out = append(out, pass(l))
 			} else {
 				out = append(out, fail(l, "serves plain HTTP on port %v; serve HTTPS and redirect HTTP to it (berth does with domain: in berth.yml)", p["Port"]))
@@ -93,6 +108,31 @@ func redirectsToHTTPS(actions any) bool {
 	a, _ := as[0].(map[string]any)
 	proto, _ := path(a, "RedirectConfig", "Protocol").(string)
 	return a["Type"] == "redirect" && proto == "HTTPS"
+}
+
+// answersItself reports whether a listener's default actions are one fixed response:
+// what no rule takes, the load balancer answers without sending it anywhere.
+func answersItself(actions any) bool {
+	as := list(actions)
+	if len(as) != 1 {
+		return false
+	}
+	a, _ := as[0].(map[string]any)
+	return a["Type"] == "fixed-response"
+}
+
+// sharedListeners are the listeners of a load balancer that services share, which a
+// service's template takes as parameters, by parameter name with their protocol, as
+// the template's Metadata says them (berth: load_balancer: listeners).
+func sharedListeners(d *cfn.Doc) map[string]string {
+	out := map[string]string{}
+	ls, _ := path(d.Metadata, "berth", "load_balancer", "listeners").(map[string]any)
+	for name, proto := range ls {
+		if _, ok := d.Parameters[name]; ok {
+			out[name], _ = proto.(string)
+		}
+	}
+	return out
 }
 
 // tasksNoPublicIP: a task with a public address is reachable from the internet unless
@@ -161,8 +201,17 @@ func portRange(rule map[string]any, allowed []int) (string, bool) {
 	return desc, slices.Contains(allowed, from)
 }
 
+// loadBalancerGroups are the security groups of the template's load balancers, and the
+// one of a load balancer that services share, which a service's template takes as a
+// parameter and names in its Metadata (berth: load_balancer: security_group): its own
+// ingress is judged in the template that makes it (BERTH003).
 func loadBalancerGroups(d *cfn.Doc) map[string]bool {
 	groups := map[string]bool{}
+	if sg, _ := path(d.Metadata, "berth", "load_balancer", "security_group").(string); sg != "" {
+		if _, ok := d.Parameters[sg]; ok {
+			groups[sg] = true
+		}
+	}
 	for _, lb := range ofType(d, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
 		for _, sg := range list(d.Resources[lb].Properties["SecurityGroups"]) {
 			if t := target(sg); t != "" {

@@ -39,6 +39,11 @@ type Estimate struct {
 	NATPerGB float64 `json:"nat_per_gb"`
 	// PricesChecked says the region's figures were checked against a published source.
 	PricesChecked bool `json:"prices_checked"`
+	// LoadBalancer is what the load balancer costs a month (its hours, one LCU and its
+	// public addresses), and Shared whether it is the environment's, which every further
+	// service on it shares, rather than the service's own.
+	LoadBalancer float64 `json:"load_balancer"`
+	Shared       bool    `json:"load_balancer_shared"`
 }
 
 // UnknownRegionError says the table has no prices for a region.
@@ -94,8 +99,15 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 			PerUse: fmt.Sprintf("$%.3f per GB the tasks send or receive through them", p.NATGB)})
 		e.NATPerGB = p.NATGB
 	}
-	add(Line{Item: "Application Load Balancer", Quantity: fmt.Sprintf("$%.4f/hour + 1 LCU at $%.4f/hour", p.ALBHour, p.LCUHour),
-		Monthly: month(p.ALBHour + p.LCUHour), PerUse: "LCUs grow with new connections, active connections, bytes and rule evaluations"})
+	lb := Line{Item: "Application Load Balancer", Quantity: fmt.Sprintf("$%.4f/hour + 1 LCU at $%.4f/hour", p.ALBHour, p.LCUHour),
+		Monthly: month(p.ALBHour + p.LCUHour), PerUse: "LCUs grow with new connections, active connections, bytes and rule evaluations"}
+	if m.Shared() {
+		// one per environment, whatever the number of services on it (ingress stack)
+		lb.Quantity += ", the environment's: once for all its services"
+		lb.PerUse = "LCUs grow with every service's connections, bytes and rule evaluations"
+	}
+	add(lb)
+	e.Shared, e.LoadBalancer = m.Shared(), lb.Monthly+float64(azs)*month(p.IPv4Hour)
 
 	var computeIPs int
 	switch {

@@ -24,8 +24,8 @@ func near(a, b float64) bool { return math.Abs(a-b) < 0.005 }
 // the load balancer and one LCU (0.0225 + 0.008) × 730 = 22.265; 2 tasks spread over 2
 // zones need 2 c5.xlarge, 2 × 0.17 × 730 = 248.20; 2 × 50 GiB gp3 × 0.08 = 8.00;
 // 4 public addresses (2 NAT, 2 load balancer nodes) 4 × 0.005 × 730 = 14.60; the error
-// alarm's 5 metrics (two target groups' 5xx and requests, the load balancer's 5xx)
-// 5 × 0.10 = 0.50.
+// alarm's 4 metrics (two target groups' 5xx and requests; on the environment's load
+// balancer, its own 5xx are every service's and not counted) 4 × 0.10 = 0.40.
 func TestDefaultManifestByHand(t *testing.T) {
 	e, err := Of(parse(t, "name: web\n"), "us-east-1")
 	if err != nil {
@@ -33,7 +33,7 @@ func TestDefaultManifestByHand(t *testing.T) {
 	}
 	want := map[string]float64{"NAT gateways": 65.70, "Application Load Balancer": 22.265, "c5.xlarge instances": 248.20,
 		"gp3 root volumes": 8.00, "public IPv4 addresses": 14.60, "CloudWatch Logs": 0,
-		"CloudWatch alarms": 0.50}
+		"CloudWatch alarms": 0.40}
 	for _, l := range e.Lines {
 		if w, ok := want[l.Item]; !ok || !near(l.Monthly, w) {
 			t.Errorf("%s: $%.3f, want $%.3f", l.Item, l.Monthly, w)
@@ -43,8 +43,8 @@ func TestDefaultManifestByHand(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("lines missing: %v", want)
 	}
-	if !near(e.Total, 359.27) || !e.Complete || e.NATPerGB != 0.045 {
-		t.Errorf("total $%.2f complete %v NAT per GB %v, want $359.27", e.Total, e.Complete, e.NATPerGB)
+	if !near(e.Total, 359.17) || !e.Complete || e.NATPerGB != 0.045 {
+		t.Errorf("total $%.2f complete %v NAT per GB %v, want $359.17", e.Total, e.Complete, e.NATPerGB)
 	}
 }
 
@@ -142,9 +142,10 @@ func TestSecretsByHand(t *testing.T) {
 	}
 }
 
-// A latency rule adds an alarm on each target group's p99: 2 more alarm metrics.
+// A latency rule adds an alarm on each target group's p99: 2 more alarm metrics. A
+// load balancer of the service's own adds its own 5xx to the error alarm.
 func TestLatencyAlarmCosts(t *testing.T) {
-	for src, want := range map[string]float64{"name: web\n": 0.50, "deployment:\n  rollback_on: {latency_p99: 2s}\n": 0.70} {
+	for src, want := range map[string]float64{"name: web\n": 0.40, "deployment:\n  rollback_on: {latency_p99: 2s}\n": 0.60, "load_balancer: {dedicated: true}\n": 0.50} {
 		e, err := Of(parse(t, src), "us-east-1")
 		if err != nil {
 			t.Fatal(err)
@@ -159,7 +160,7 @@ func TestLatencyAlarmCosts(t *testing.T) {
 
 // In an existing VPC the network's costs are its owner's: the default manifest there
 // costs the same less its 2 NAT gateways (65.70) and their 2 addresses (2 × 0.005 × 730
-// = 7.30): 359.27 - 73.00 = 286.27 (359.27: with the rollout alarms); a line says whose
+// = 7.30): 359.17 - 73.00 = 286.17 (359.17: with the rollout alarms); a line says whose
 // the rest is.
 func TestAnExistingVPCCountsNoNATGateway(t *testing.T) {
 	const existing = "name: web\nnetwork:\n  vpc: vpc-0abc1234\n  public_subnets: [subnet-0aaa1111, subnet-0bbb2222]\n  private_subnets: [subnet-0ccc3333, subnet-0ddd4444]\n"
@@ -167,8 +168,8 @@ func TestAnExistingVPCCountsNoNATGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !near(e.Total, 286.27) || e.NATPerGB != 0 || e.Variant != "ec2, private, existing VPC" {
-		t.Errorf("total $%.2f, NAT per GB %v, variant %q: want $286.27, none, ec2, private, existing VPC", e.Total, e.NATPerGB, e.Variant)
+	if !near(e.Total, 286.17) || e.NATPerGB != 0 || e.Variant != "ec2, private, existing VPC" {
+		t.Errorf("total $%.2f, NAT per GB %v, variant %q: want $286.17, none, ec2, private, existing VPC", e.Total, e.NATPerGB, e.Variant)
 	}
 	var b strings.Builder
 	WriteText(&b, "web", e, Alternatives(parse(t, existing), "us-east-1", e), style.Style{})
@@ -183,10 +184,11 @@ func TestAnExistingVPCCountsNoNATGateway(t *testing.T) {
 	}
 }
 
-// Issue 26, by hand: the alarms key with its defaults adds to the error alarm's 5
-// metrics the latency alarm's 2 (each target group's p99), the unhealthy targets' 2
-// (each group's count), the running tasks' 2 (desired and running), CPU's 1 and
-// memory's 1: 13 × 0.10 = 1.30 a month. The topic's deliveries are by use, past the
+// Issue 26, by hand: the alarms key with its defaults adds to the error alarm's 4
+// metrics (each target group's 5xx and requests; on the environment's load balancer
+// not its own 5xx, which are every service's) the latency alarm's 2 (each target
+// group's p99), the unhealthy targets' 2 (each group's count), the running tasks' 2
+// (desired and running), CPU's 1 and memory's 1: 12 × 0.10 = 1.20 a month. The topic's deliveries are by use, past the
 // free tier; an existing topic is its owner's.
 func TestAlarmsCostByHand(t *testing.T) {
 	for _, tc := range []struct {
@@ -195,11 +197,11 @@ func TestAlarmsCostByHand(t *testing.T) {
 		sns     string // the per-use text of the SNS line; "" for none
 		surplus float64
 	}{
-		{"alarms: {}\n", 1.30, "", 0.80},
-		{"alarms:\n  notify: [ops@example.com, https://hooks.example.com/berth]\n", 1.30,
+		{"alarms: {}\n", 1.20, "", 0.80},
+		{"alarms:\n  notify: [ops@example.com, https://hooks.example.com/berth]\n", 1.20,
 			"email: 1,000 a month free, then $2.00 per 100,000; HTTPS: 100,000 a month free, then $0.60 per million", 0.80},
-		{"alarms:\n  notify: [ops@example.com]\n  cpu: off\n  memory: off\n  running_tasks: off\n", 0.90, "email: 1,000 a month free, then $2.00 per 100,000", 0.40},
-		{"alarms:\n  notify: arn:aws:sns:us-east-1:123456789012:oncall\n  latency_p99: off\n", 1.10, "", 0.60},
+		{"alarms:\n  notify: [ops@example.com]\n  cpu: off\n  memory: off\n  running_tasks: off\n", 0.80, "email: 1,000 a month free, then $2.00 per 100,000", 0.40},
+		{"alarms:\n  notify: arn:aws:sns:us-east-1:123456789012:oncall\n  latency_p99: off\n", 1.00, "", 0.60},
 	} {
 		plain, _ := Of(parse(t, "name: web\n"), "us-east-1")
 		e, err := Of(parse(t, tc.src), "us-east-1")
@@ -235,7 +237,7 @@ func TestAlarmsLinesAsDocumented(t *testing.T) {
 	var b strings.Builder
 	WriteText(&b, "orders", e, nil, style.Style{})
 	for _, want := range []string{
-		"\n  CloudWatch alarms          $1.30    13 alarm metrics × $0.10\n",
+		"\n  CloudWatch alarms          $1.20    12 alarm metrics × $0.10\n",
 		"\n  SNS alarm notifications    by use   1 topic, 2 subscription(s)\n" +
 			"                                      + email: 1,000 a month free, then $2.00 per 100,000; HTTPS: 100,000 a month free, then $0.60 per million\n",
 	} {
@@ -250,7 +252,7 @@ func TestAlarmsLinesAsDocumented(t *testing.T) {
 // public address: 2 × 0.005 × 730 = $7.30 less than the default. No public-placement
 // variant is offered (a VPC origin reaches private subnets only).
 func TestCloudFrontByHand(t *testing.T) {
-	plain, _ := Of(parse(t, "name: web\n"), "us-east-1")
+	plain, _ := Of(parse(t, "name: web\nload_balancer: {dedicated: true}\n"), "us-east-1") // CloudFront's is the service's own
 	cf, err := Of(parse(t, "name: web\nedge: cloudfront\n"), "us-east-1")
 	if err != nil {
 		t.Fatal(err)
@@ -278,5 +280,35 @@ func TestCloudFrontByHand(t *testing.T) {
 		if strings.Contains(a.Variant, "public") {
 			t.Errorf("a public variant with CloudFront in front: %+v", a)
 		}
+	}
+}
+
+// The environment's load balancer is counted once, as for a service alone in it; the
+// estimate says what one per service would add, and a dedicated one says the reverse.
+// By hand: (0.0225 + 0.008) × 730 = 22.265 for its hours and one LCU, plus its 2
+// addresses 2 × 0.005 × 730 = 7.30: $29.57 a month.
+func TestTheSharedLoadBalancerIsPaidOnce(t *testing.T) {
+	shared, _ := Of(parse(t, "name: web\nload_balancer: {path: /web}\n"), "us-east-1")
+	own, _ := Of(parse(t, "name: web\nload_balancer: {dedicated: true}\n"), "us-east-1")
+	if !shared.Shared || own.Shared || !near(shared.LoadBalancer, 29.565) || !near(own.LoadBalancer, 29.565) {
+		t.Errorf("shared %v $%.3f, own %v $%.3f", shared.Shared, shared.LoadBalancer, own.Shared, own.LoadBalancer)
+	}
+	for _, c := range []struct {
+		e        *Estimate
+		services int
+		want     string
+	}{
+		{shared, 0, "The load balancer ($29.57 a month with its addresses) is the environment's: every further service on it adds none of it, where one per service (load_balancer.dedicated: true) would add $29.57 each."},
+		{shared, 5, "The load balancer ($29.57 a month with its addresses) is shared by the environment's 5 services: one per service would cost $147.83, $118.26 more."},
+		{own, 0, "is the service's own (load_balancer.dedicated: true): on the environment's, which its services share, it is paid once for all of them."},
+	} {
+		if got := SharingText(c.e, c.services); !strings.Contains(got, c.want) {
+			t.Errorf("%d services: %q, want %q", c.services, got, c.want)
+		}
+	}
+	var b strings.Builder
+	WriteText(&b, "web", shared, Alternatives(parse(t, "name: web\n"), "us-east-1", shared), style.Style{})
+	if !strings.Contains(b.String(), "once for all its services") || !strings.Contains(b.String(), "every further service on it adds none of it") {
+		t.Errorf("the estimate does not say the load balancer is shared:\n%s", b.String())
 	}
 }

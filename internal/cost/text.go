@@ -35,6 +35,7 @@ func WriteText(w io.Writer, service string, e *Estimate, alts []Alternative, st 
 	}
 	fmt.Fprintf(tw, "  %s\t%s\t%s\n", st.Bold("total"), st.Bold(fmt.Sprintf("$%.2f", e.Total)), rest)
 	tw.Flush()
+	fmt.Fprintf(w, "\n%s\n", SharingText(e, 0))
 
 	fmt.Fprintf(w, "\n%s\n", st.Bold("the same service on each variant:"))
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -66,6 +67,21 @@ func WriteText(w io.Writer, service string, e *Estimate, alts []Alternative, st 
 		fmt.Fprintf(w, "%s the %s figures were not checked against a published source when they were compiled.\n", st.Yellow("warning:"), e.Region)
 	}
 	fmt.Fprintln(w, "Check the AWS Pricing Calculator before a decision that turns on a few dollars.")
+}
+
+// SharingText says what the load balancer costs against one per service: shared by
+// services services of the environment (0 when not known: per service, as the
+// estimate counts it).
+func SharingText(e *Estimate, services int) string {
+	each := fmt.Sprintf("$%.2f a month with its addresses", e.LoadBalancer)
+	if !e.Shared {
+		return fmt.Sprintf("The load balancer (%s) is the service's own (load_balancer.dedicated: true): on the environment's, which its services share, it is paid once for all of them.", each)
+	}
+	if services < 2 {
+		return fmt.Sprintf("The load balancer (%s) is the environment's: every further service on it adds none of it, where one per service (load_balancer.dedicated: true) would add %s each.", each, fmt.Sprintf("$%.2f", e.LoadBalancer))
+	}
+	return fmt.Sprintf("The load balancer (%s) is shared by the environment's %d services: one per service would cost $%.2f, $%.2f more.",
+		each, services, e.LoadBalancer*float64(services), e.LoadBalancer*float64(services-1))
 }
 
 func dollars(d float64) string {

@@ -100,7 +100,7 @@ func (c *Clients) PlanCIRole(ctx context.Context, id session.Identity, o CIRoleO
 	pl.target = tg
 	switch deployed := stacks.Usable(live); {
 	case deployed == nil:
-		pl.Action, pl.Changes = "create", addsOf(name, body)
+		pl.Action, pl.Changes = "create", addsOf(name, body, nil)
 	case stacks.InProgress(deployed.Status):
 		pl.Action = "update" // the apply waits for the operation, then makes its change set
 	case c.unchanged(ctx, name, body, nil, deployed):

@@ -16,6 +16,7 @@ import (
 	"github.com/berthdev/berth/internal/edge"
 	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/identity"
+	"github.com/berthdev/berth/internal/ingress"
 	"github.com/berthdev/berth/internal/network"
 	"github.com/berthdev/berth/internal/preflight"
 	"github.com/berthdev/berth/internal/registry"
@@ -61,12 +62,13 @@ type ECS interface {
 	traffic.ECS
 }
 
-// ELB is what the edge (access logs), the serving target group and the checks before
-// a deploy (quotas, names) read.
+// ELB is what the edge (access logs), the serving target group, the environment's
+// routing table and the checks before a deploy (quotas, names) read.
 type ELB interface {
 	edge.ELB
 	traffic.ELB
 	preflight.ELB
+	ingress.ELB
 }
 
 // SSM is what the environment (the AMI's public parameter) and the secrets check read.

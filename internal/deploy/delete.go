@@ -101,6 +101,14 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 	bucket := c.artifacts(id)
 	gone := map[string]bool{}
 	for _, svc := range services {
+		gone[svc] = true
+	}
+	if !o.Environment {
+		if err := c.checkDomainUsers(ctx, e, o.Service, gone); err != nil {
+			return nil, err
+		}
+	}
+	for _, svc := range services {
 		name, st, err := c.environment().ServiceStack(ctx, o.Env, svc)
 		if err != nil {
 			return nil, err
@@ -139,6 +147,12 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 		if !gone[svc] {
 			r.Remaining = append(r.Remaining, svc)
 		}
+	}
+	if ingressGoes(e, gone) {
+		if err := c.noteRecovery(ctx, r, e.Ingress); err != nil {
+			return nil, err
+		}
+		r.Stacks = append(r.Stacks, e.Ingress.Name)
 	}
 	if len(r.Remaining) > 0 {
 		return r, nil
@@ -209,6 +223,16 @@ func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptio
 		}
 	}
 	d := &deletion{DeleteOptions: o, bucket: c.artifacts(id), owner: id.Account}
+	gone := map[string]bool{}
+	for _, svc := range services {
+		gone[svc] = true
+	}
+	if !o.Environment {
+		if err := c.checkDomainUsers(ctx, e, o.Service, gone); err != nil {
+			return err
+		}
+	}
+	lastOut := ingressGoes(e, gone)
 	removed := 0
 	for _, svc := range services {
 		n, err := c.deleteService(ctx, d, svc)
@@ -217,6 +241,14 @@ func (c *Clients) Delete(ctx context.Context, id session.Identity, o DeleteOptio
 		}
 		removed += n
 		delete(e.Services, svc)
+	}
+	if lastOut {
+		// the last service on the environment's load balancer takes it
+		if err := c.deleteIngress(ctx, d, e.Ingress); err != nil {
+			return err
+		}
+		e.Ingress = nil
+		removed++
 	}
 	if len(e.Services) > 0 {
 		if !o.Environment {
@@ -408,7 +440,7 @@ func (c *Clients) deleteEnvironment(ctx context.Context, d *deletion, e *environ
 // Each with how to remove it.
 func (c *Clients) remains(ctx context.Context, d *deletion, services []string) ([]string, error) {
 	var left []string
-	all := []string{names.Stack(d.Env, "", synth.Network), names.Stack(d.Env, "", synth.Cluster)}
+	all := []string{names.Stack(d.Env, "", synth.Network), names.Stack(d.Env, "", synth.Cluster), names.Stack(d.Env, "", synth.Ingress)}
 	for _, svc := range services {
 		all = append(all, names.Stack(d.Env, svc, synth.Service))
 	}

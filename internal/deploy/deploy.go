@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/synth"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -142,7 +143,7 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 	for i := range pl.Stacks {
 		sp := &pl.Stacks[i]
 		t := sp.target
-		if sp.Action == "delete" { // an edge stack the manifest no longer needs
+		if sp.Action == "delete" && t.kind == synth.Edge { // an edge stack the manifest no longer needs
 			left, err := c.deleteEdgeStack(ctx, t.live, id.Account, DeleteOptions{Env: o.Env, Progress: o.Progress, Poll: o.Poll})
 			for _, l := range left {
 				o.Progress.Message("left in the account: " + l)
@@ -151,6 +152,21 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 				return err
 			}
 			continue
+		}
+		if sp.Action == "delete" {
+			d := &deletion{DeleteOptions: DeleteOptions{Env: o.Env, Progress: o.Progress, Poll: o.Poll}, bucket: bucket, owner: id.Account}
+			if err := c.deleteIngress(ctx, d, t.live); err != nil {
+				return err
+			}
+			for _, l := range d.left {
+				o.Progress.Message("left in the account: " + l)
+			}
+			continue
+		}
+		if t.final {
+			if err := c.secondStep(ctx, o, pl, sp, res); err != nil {
+				return err
+			}
 		}
 		params := pl.prep.params(t, res.Stacks, pl.Image.New)
 		if sp.Action == "none" && !(t.kind == synth.Service && pl.Image.Changed) {
@@ -163,7 +179,11 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 			c.at(t).CF.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(sp.changeSet), StackName: aws.String(t.name)})
 			sp.changeSet = ""
 		}
-		if live := stacks.Usable(t.live); t.kind == synth.Service && live != nil && pl.prep.m.LoadBalancer.AccessLogs == 0 {
+		live := stacks.Usable(t.live)
+		if t.final {
+			live = res.Stacks[t.kind] // as the move's first step left it
+		}
+		if live != nil && live.Outputs[synth.OutAccessLogBucket] != "" && !hasResource(t.body, "AccessLogBucket") {
 			// the update deletes the access log bucket, which must be empty by then
 			if err := c.edge().ReleaseAccessLogs(ctx, live, bucket.Owner, o.Progress.Message); err != nil {
 				return err
@@ -187,6 +207,41 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 		res.URL = svc.Outputs[synth.OutURL]
 	}
 	return nil
+}
+
+// secondStep readies the second step of a move with a domain: it waits until resolvers
+// may have forgotten the old load balancer (the first step pointed the name at the new
+// one), then reads which target group serves now, which the first step's deployment
+// may have moved.
+func (c *Clients) secondStep(ctx context.Context, o Options, pl *Plan, sp *StackPlan, res *Result) error {
+	if sp.wait > 0 {
+		o.Progress.Message(fmt.Sprintf("%s: the name points at the new load balancer; the old one stays %s, while resolvers may still answer it", sp.Stack, sp.wait))
+		select {
+		case <-ctx.Done():
+			return stacks.Interrupted(ctx.Err(), sp.Stack)
+		case <-time.After(sp.wait):
+		}
+	}
+	svc := res.Stacks[synth.Service]
+	if svc == nil {
+		return fmt.Errorf("%s: the first step of the move left no stack", sp.Stack)
+	}
+	serving, err := c.traffic().Serving(ctx, svc.Outputs)
+	if err != nil {
+		return err
+	}
+	pl.prep.serving = serving
+	return nil
+}
+
+// hasResource reports whether a template declares a resource of that logical id.
+func hasResource(body []byte, name string) bool {
+	doc, err := cfn.Parse(body)
+	if err != nil {
+		return false
+	}
+	_, ok := doc.Resources[name]
+	return ok
 }
 
 func sameParams(a, b map[string]string) bool {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/berthdev/berth/internal/routing"
+
 	"github.com/berthdev/berth/internal/edge"
 	"github.com/berthdev/berth/internal/environment"
 	"github.com/berthdev/berth/internal/identity"
@@ -44,6 +46,9 @@ type Plan struct {
 	Rollback string `json:"rollback_on"`
 	// Network is what berth found of an existing VPC (network.vpc) it deploys into.
 	Network *network.Report `json:"network,omitempty"`
+	// Routes is the routing table of the environment's load balancer as the deploy
+	// leaves it, for a service on it (the service's entry marked new).
+	Routes routing.Table `json:"routes,omitempty"`
 
 	prep  *prepared
 	built v1.Image // the image to push, when one was built and changed
@@ -71,6 +76,9 @@ type StackPlan struct {
 	target    *target
 	changeSet string            // prepared: executed as is when its inputs did not change
 	params    map[string]string // what the prepared change set was made with
+	// wait is how long the deploy waits before this stack's update: the second step of
+	// a move with a domain, once resolvers may have forgotten the old load balancer.
+	wait time.Duration
 }
 
 // Changes reports whether the plan changes anything.
@@ -106,6 +114,9 @@ type target struct {
 	// declared are the parameters the template takes; berth passes those it has a value
 	// for, and the others keep the template's default (the manifest's value)
 	declared []string
+	// final marks the second step of a move with a domain (the first is the template of
+	// the service behind both load balancers, synth.Moving)
+	final bool
 }
 
 // prepared is what berth reads and decides before it plans anything.
@@ -123,6 +134,7 @@ type prepared struct {
 	// the service stack stops using it
 	prefixList string
 	dropEdge   *stacks.Stack
+	lb         lbPlan // whose load balancer the service answers on, and where
 }
 
 // prepare reads the environment, refuses a manifest that disagrees with it, fills in
@@ -133,7 +145,15 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := environment.ForEnvironment(o.Manifest, env, o.UpdateEnv)
+	svcName, svc, err := c.environment().ServiceStack(ctx, o.Env, o.Manifest.Name)
+	if err != nil {
+		return nil, err
+	}
+	var lp lbPlan
+	if lp.liveOwn, lp.liveShared, err = c.liveLoadBalancer(ctx, svcName, svc); err != nil {
+		return nil, err
+	}
+	m, err := environment.ForEnvironment(chooseLoadBalancer(o.Manifest, lp.liveOwn, lp.liveShared), env, o.UpdateEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +186,14 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 	if p.ami, err = c.environment().ChooseAMI(ctx, m.Capacity.AMI, stacks.Usable(env.Cluster), environment.DeployedAMISource(env.Cluster, env.Settings), o.RefreshAMI); err != nil {
 		return nil, err
 	}
-	files, err := synth.Render(m)
-	if err != nil {
+	if err := c.planLoadBalancer(ctx, o, m, env, &lp); err != nil {
 		return nil, err
 	}
-	svcName, svc, err := c.environment().ServiceStack(ctx, o.Env, m.Name)
+	if lp.addsHTTPS {
+		lp.defaultDomain, lp.zone = m.Domain.Name, p.zone.ID
+	}
+	p.lb = lp
+	files, err := synth.Render(m)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +209,7 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 		}
 		sort.Strings(t.declared)
 		switch s {
-		case synth.Network, synth.Cluster, synth.Edge:
+		case synth.Network, synth.Cluster, synth.Edge, synth.Ingress:
 			// described by name: a listing of every stack is not as exact (moto renders
 			// list parameters there as Python lists)
 			if s == synth.Edge {
@@ -197,11 +220,20 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 			}
 		case synth.Service:
 			t.name, t.live, t.tags[names.TagService] = svcName, svc, m.Name
-			p.serving = synth.ServingPrimary
-			if live := stacks.Usable(svc); live != nil {
-				if p.serving, err = c.traffic().Serving(ctx, live.Outputs); err != nil {
-					return nil, err
+			if err := c.prepareServing(ctx, p, svc); err != nil {
+				return nil, err
+			}
+			if lp.twoPhase {
+				// first behind both load balancers, then the template of the manifest
+				from, _ := lp.table.Of(m.Name) // the route it moves off, if it does
+				moving, err := synth.Moving(m, from.Route).Marshal()
+				if err != nil {
+					return nil, fmt.Errorf("render the service's moving template: %w", err)
 				}
+				first := *t
+				first.body, first.declared = moving, declaredOf(moving)
+				p.targets = append(p.targets, &first)
+				t.final = true
 			}
 		}
 		p.targets = append(p.targets, t)
@@ -213,6 +245,51 @@ func (c *Clients) prepare(ctx context.Context, o Options) (*prepared, error) {
 		}
 	}
 	return p, nil
+}
+
+// declaredOf are the parameters a template takes, sorted.
+func declaredOf(body []byte) []string {
+	doc, err := cfn.Parse(body)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(doc.Parameters))
+	for name := range doc.Parameters {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// prepareServing decides which target group serves, for the parameters of the
+// service's template: the one its production rule's weights say; for a move, the new
+// load balancer's groups start with the primary one and the old one's keep theirs; a
+// move that did not finish keeps what its first step left.
+func (c *Clients) prepareServing(ctx context.Context, p *prepared, svc *stacks.Stack) error {
+	p.serving = synth.ServingPrimary
+	live := stacks.Usable(svc)
+	if live == nil {
+		return nil
+	}
+	serving, err := c.traffic().Serving(ctx, live.Outputs)
+	if err != nil {
+		return err
+	}
+	lp := p.lb
+	switch {
+	case !lp.moving:
+		p.serving = serving
+	case lp.liveOwn && lp.liveShared: // its outputs are of the load balancer it moved to
+		_, toShared := live.Outputs[synth.OutRoute]
+		if toShared == p.m.Shared() {
+			p.serving = serving
+		} else if v := live.Params[synth.ParamSourceServing]; v != "" {
+			p.serving = v
+		}
+	default:
+		p.lb.sourceServing = serving
+	}
+	return nil
 }
 
 // params are the parameters of t, exactly those its template declares: the outputs of
@@ -236,6 +313,31 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*stacks.Stack, ima
 			params[name] = image
 		case synth.ParamServing:
 			params[name] = p.serving
+		case synth.ParamSourceServing:
+			params[name] = p.lb.sourceServing
+		case synth.ParamDefaultDomain:
+			params[name] = p.lb.defaultDomain
+		case synth.ParamDefaultDomainZone:
+			params[name] = p.lb.zone
+		case synth.ParamRulePriority, synth.ParamSharedListener:
+			if p.lb.placement == nil {
+				// moving off the environment's load balancer: its rule stays as it is until then
+				if live := stacks.Usable(t.live); live != nil {
+					params[name] = live.Params[name]
+				}
+				continue
+			}
+			params[name] = strconv.Itoa(p.lb.placement.Priority)
+			if name == synth.ParamSharedListener {
+				listener := synth.OutSharedHTTPListener
+				if p.lb.placement.HTTPS {
+					listener = synth.OutSharedHTTPSListener
+				}
+				params[name] = ""
+				if ing := upstream[synth.Ingress]; ing != nil {
+					params[name] = ing.Outputs[listener]
+				}
+			}
 		case synth.ParamPreviousImage:
 			// the image before this one: the deployed image when this deploy changes
 			// it, else the one the stack remembers
@@ -261,8 +363,13 @@ func (p *prepared) params(t *target, upstream map[synth.Stack]*stacks.Stack, ima
 				params[name] = ""
 			}
 		default:
-			for _, up := range []synth.Stack{synth.Network, synth.Cluster, synth.Edge} {
-				if st := upstream[up]; st != nil && up != t.kind {
+			for _, up := range []synth.Stack{synth.Network, synth.Cluster, synth.Edge, synth.Ingress} {
+				st := upstream[up]
+				if up == synth.Ingress && st == nil {
+					// a service moving off the environment's load balancer: as it runs
+					st = stacks.Usable(p.env.Ingress)
+				}
+				if st != nil && up != t.kind {
 					if v, ok := st.Outputs[name]; ok {
 						params[name] = v
 					}
@@ -305,6 +412,8 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 	switch {
 	case m.HTTPS():
 		pl.Notes = append(pl.Notes, fmt.Sprintf("https://%s: hosted zone %s (%s)", m.Domain.Name, prep.zone.Name, prep.zone.ID))
+	case prep.lb.placement != nil && prep.lb.placement.HTTPS:
+		pl.Notes = append(pl.Notes, fmt.Sprintf("https://%s: served over HTTPS on the environment's listener, with the certificate of the service whose domain it is", m.Route().Host))
 	case !m.CloudFront():
 		pl.Notes = append(pl.Notes, edge.PlainHTTPNote)
 	}
@@ -337,18 +446,35 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 	if note := strategyNote(m, stacks.Usable(svc.live), prep.serving); note != "" {
 		pl.Notes = append(pl.Notes, note)
 	}
+	pl.Notes = append(pl.Notes, prep.lbNotes(stacks.Usable(svc.live), c.moveWait())...)
+	if prep.lb.placement != nil {
+		pl.Routes = prep.lb.placement.Table
+	}
 
 	upstream := map[synth.Stack]*stacks.Stack{}
 	missing := false // a stack before this one is not deployed: its outputs are not known
+	var previous *target
 	for _, t := range prep.targets {
 		live := stacks.Usable(t.live)
 		upstream[t.kind] = live
 		sp := StackPlan{Stack: t.name, Part: string(t.kind), Action: "none", Changes: []stacks.Change{}, target: t}
+		if t.final {
+			// the second step of a move: what it changes is known from the templates
+			sp.Action, sp.wait = "update", c.moveWait()
+			sp.Note = "then: the old load balancer's part goes"
+			if sp.wait > 0 {
+				sp.Note = fmt.Sprintf("then, %s later: the old load balancer's part goes", sp.wait)
+			}
+			sp.Changes = finalChanges(t.name, previous.body, t.body)
+			pl.Stacks = append(pl.Stacks, sp)
+			continue
+		}
+		previous = t
 		if t.kind == synth.Cluster {
 			sp.Note = prep.ami.Note()
 		}
 		if live == nil || missing {
-			sp.Action, sp.Changes = "create", addsOf(t.name, t.body)
+			sp.Action, sp.Changes = "create", addsOf(t.name, t.body, prep.params(t, upstream, pl.Image.New))
 			if live != nil {
 				sp.Action, sp.Changes, sp.Note = "update", []stacks.Change{}, "its inputs come from a stack deployed first: the changes are known after that one"
 			}
@@ -366,6 +492,24 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 			return nil, err
 		}
 		pl.Stacks = append(pl.Stacks, sp)
+		if t.kind == synth.Ingress && prep.lb.addsHTTPS {
+			// the service's rule goes on the HTTPS listener this update makes
+			missing = true
+		}
+	}
+	if prep.lb.ingressGoes {
+		// the last service off the environment's load balancer takes it
+		ing := prep.env.Ingress
+		t := &target{kind: synth.Ingress, name: ing.Name, live: ing}
+		sp := StackPlan{Stack: ing.Name, Part: string(synth.Ingress), Action: "delete", Changes: []stacks.Change{}, target: t,
+			Note: "no service is on the environment's load balancer any more"}
+		if body, err := stacks.Template(ctx, c.CF, ing.Name); err == nil {
+			for _, ch := range addsOf(ing.Name, body, ing.Params) {
+				ch.Action = "Remove"
+				sp.Changes = append(sp.Changes, ch)
+			}
+		}
+		pl.Stacks = append(pl.Stacks, sp)
 	}
 	if st := prep.dropEdge; st != nil {
 		t := &target{kind: synth.Edge, name: st.Name, live: st}
@@ -373,7 +517,7 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 		if err != nil {
 			return nil, err
 		}
-		changes := addsOf(st.Name, body)
+		changes := addsOf(st.Name, body, nil)
 		for i := range changes {
 			changes[i].Action = "Remove"
 		}
@@ -423,6 +567,26 @@ func (c *Clients) planUpdate(ctx context.Context, id session.Identity, o Options
 	return nil
 }
 
+// moveWait is how long a move with a domain keeps the old load balancer after the name
+// points at the new one: none on an emulator, whose names no resolver caches.
+func (c *Clients) moveWait() time.Duration {
+	if c.Emulated != "" {
+		return 0
+	}
+	return moveDNSWait
+}
+
+// finalChanges are the changes of a move's second step: from the template of the
+// service behind both load balancers to the manifest's.
+func finalChanges(stack string, moving, final []byte) []stacks.Change {
+	before, err1 := cfn.Parse(moving)
+	after, err2 := cfn.Parse(final)
+	if err1 != nil || err2 != nil {
+		return []stacks.Change{}
+	}
+	return stacks.MergeChanges(stack, cfn.Compare(before, after, nil, nil), nil)
+}
+
 // discard deletes the change sets a plan prepared and no deploy executed.
 func (p *Plan) discard(ctx context.Context, c *Clients) {
 	for i := range p.Stacks {
@@ -435,15 +599,16 @@ func (p *Plan) discard(ctx context.Context, c *Clients) {
 	}
 }
 
-// addsOf lists a new stack's resources, all to be added.
-func addsOf(stack string, body []byte) []stacks.Change {
+// addsOf lists a new stack's resources, all to be added: those its parameters make
+// (a resource under a condition that they make false is not).
+func addsOf(stack string, body []byte, params map[string]string) []stacks.Change {
 	doc, err := cfn.Parse(body)
 	if err != nil {
 		return []stacks.Change{}
 	}
-	out := make([]stacks.Change, 0, len(doc.Order))
-	for _, r := range doc.Order {
-		out = append(out, stacks.Change{Stack: stack, Action: "Add", Resource: r, Type: doc.Resources[r].Type})
+	out := []stacks.Change{}
+	for _, r := range cfn.Compare(&cfn.Doc{Resources: map[string]cfn.ParsedResource{}}, doc, nil, params) {
+		out = append(out, stacks.Change{Stack: stack, Action: "Add", Resource: r.Resource, Type: r.Type})
 	}
 	return out
 }

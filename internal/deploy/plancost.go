@@ -21,6 +21,8 @@ type CostChange struct {
 	Before   *float64 `json:"before,omitempty"` // nil when nothing of it is deployed
 	After    float64  `json:"after"`
 	Complete bool     `json:"complete"`
+	// Sharing says what the load balancer costs against one per service (cost.SharingText).
+	Sharing string `json:"load_balancer"`
 }
 
 // Difference is After - Before (After when nothing was deployed).
@@ -39,6 +41,15 @@ func (c *Clients) planCost(ctx context.Context, region string, p *prepared) *Cos
 		return nil
 	}
 	ch := &CostChange{Region: region, After: after.Total, Complete: after.Complete}
+	services := 0 // on the environment's load balancer once deployed
+	if p.lb.placement != nil {
+		seen := map[string]bool{}
+		for _, e := range p.lb.placement.Table {
+			seen[e.Service] = true
+		}
+		services = len(seen)
+	}
+	ch.Sharing = cost.SharingText(after, services)
 	if p.env.Network == nil && p.env.Cluster == nil {
 		return ch
 	}
@@ -49,6 +60,9 @@ func (c *Clients) planCost(ctx context.Context, region string, p *prepared) *Cos
 		}
 	}
 	svc := p.targets[len(p.targets)-1]
+	// the load balancer as it runs: the service's own, or the environment's
+	old.LoadBalancer.Dedicated = p.lb.liveOwn && !p.lb.liveShared
+	lbBefore := p.env.Ingress != nil || p.lb.liveOwn
 	if live := stacks.Usable(svc.live); live == nil {
 		old.Count.Min, old.Count.Max = 0, 0 // the environment alone
 	} else if body, err := stacks.Template(ctx, c.CF, svc.name); err == nil {
@@ -65,6 +79,10 @@ func (c *Clients) planCost(ctx context.Context, region string, p *prepared) *Cos
 	before, err := cost.Of(&old, region)
 	if err != nil || old.CPU == 0 || old.Memory == 0 {
 		return ch
+	}
+	if !lbBefore {
+		// no load balancer runs yet: this deploy makes the environment's
+		before.Total = math.Round((before.Total-before.LoadBalancer)*100) / 100
 	}
 	ch.Before = &before.Total
 	ch.Complete = ch.Complete && before.Complete

@@ -201,8 +201,8 @@ func (c *Clients) planRecoveries(ctx context.Context, pl *Plan) error {
 	for i := range pl.Stacks {
 		sp := &pl.Stacks[i]
 		live := sp.target.live
-		if live == nil || !stacks.NeedsRecovery(live.Status) || sp.Action == "delete" {
-			continue
+		if live == nil || !stacks.NeedsRecovery(live.Status) || sp.Action == "delete" || sp.target.final {
+			continue // a stack that goes is deleted as delete does; a move's second step follows its first
 		}
 		r, err := c.at(sp.target).recoveryOf(ctx, live)
 		if err != nil {

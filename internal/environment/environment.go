@@ -10,6 +10,7 @@ package environment
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,17 +33,32 @@ type Clients struct {
 }
 
 // Environment is one network and one cluster, shared by every service deployed to
-// it (their stack names: names.Stack), and what berth has deployed under one environment name.
+// it (their stack names: names.Stack), the load balancer its services share (ingress,
+// while one does), and what berth has deployed under one environment name.
 type Environment struct {
 	Name     string
 	Network  *stacks.Stack
 	Cluster  *stacks.Stack
+	Ingress  *stacks.Stack
 	Services map[string]*stacks.Stack // by service name
 	// CI are the stacks of the roles CI jobs deploy to the environment with (berth ci
 	// role), by name: they belong to the environment but are none of its parts.
 	CI map[string]*stacks.Stack
-	// Settings are the network and capacity keys the shared stacks were made from.
+	// Settings are the network, capacity and shared load balancer keys the shared
+	// stacks were made from.
 	Settings map[string]string
+}
+
+// Shared lists the services on the environment's load balancer: those whose stack
+// says where they answer on it (synth.OutRoute).
+func (e *Environment) Shared() []string {
+	var out []string
+	for _, n := range e.ServiceNames() {
+		if _, ok := e.Services[n].Outputs[synth.OutRoute]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // ServiceNames lists the environment's services, sorted.
@@ -91,17 +107,17 @@ func (c *Clients) ReadFor(ctx context.Context, env string, m *manifest.Manifest)
 	return e, c.list(ctx, e, false)
 }
 
-// ReadShared reads the environment's network and cluster stacks, by name, and the
-// settings they were made from; it lists no service (Services stays empty).
+// ReadShared reads the environment's network, cluster and ingress stacks, by name, and
+// the settings they were made from; it lists no service (Services stays empty).
 func (c *Clients) ReadShared(ctx context.Context, env string) (*Environment, error) {
 	e := &Environment{Name: env, Services: map[string]*stacks.Stack{}, CI: map[string]*stacks.Stack{}, Settings: map[string]string{}}
-	for _, kind := range []synth.Stack{synth.Network, synth.Cluster} {
+	for _, kind := range []synth.Stack{synth.Network, synth.Cluster, synth.Ingress} {
 		st, err := stacks.Describe(ctx, c.CF, names.Stack(env, "", kind))
 		if err != nil {
 			return nil, fmt.Errorf("read environment %s: %w", env, err)
 		}
 		if st != nil && st.Tags[names.TagEnv] == env && st.Status != stacks.ReviewInProgress {
-			e.put(st, kind == synth.Network, kind == synth.Cluster)
+			e.put(st, true)
 		}
 	}
 	return e, c.readSettings(ctx, e)
@@ -118,28 +134,33 @@ func (c *Clients) list(ctx context.Context, e *Environment, shared bool) error {
 		}
 		for _, s := range page.Stacks {
 			if st := stacks.Of(s); st != nil && st.Tags[names.TagEnv] == e.Name && st.Status != stacks.ReviewInProgress {
-				e.put(st, shared, shared)
+				e.put(st, shared)
 			}
 		}
 	}
 	return nil
 }
 
-// put places one of the environment's stacks: the network or the cluster (when asked
-// for), or a service.
-func (e *Environment) put(st *stacks.Stack, network, cluster bool) {
+// put places one of the environment's stacks: the network, the cluster or the ingress
+// (when asked for), or a service. (A service named ingress that an older berth deployed
+// as berth-<env>-ingress is a service: its stack says so, and not that it is a part.)
+func (e *Environment) put(st *stacks.Stack, shared bool) {
 	env := e.Name
 	switch {
 	case st.Name == names.Stack(env, "", synth.Network):
-		if network {
+		if shared {
 			e.Network = st
 		}
 	case st.Name == names.Stack(env, "", synth.Cluster):
-		if cluster {
+		if shared {
 			e.Cluster = st
 		}
 	case st.Tags[names.TagStack] == names.CIPart && st.Tags[names.TagService] == "":
 		e.CI[st.Name] = st
+	case st.Name == names.Stack(env, "", synth.Ingress) && st.Tags[names.TagStack] == string(synth.Ingress):
+		if shared {
+			e.Ingress = st
+		}
 	case st.Tags[names.TagService] != "" && (st.Name == names.Stack(env, st.Tags[names.TagService], synth.Service) ||
 		st.Name == names.LegacyServiceStack(env, st.Tags[names.TagService]) && st.Tags[names.TagStack] == ""):
 		e.Services[st.Tags[names.TagService]] = st
@@ -148,7 +169,7 @@ func (e *Environment) put(st *stacks.Stack, network, cluster bool) {
 
 // readSettings reads the settings the shared stacks were made from, from their templates.
 func (c *Clients) readSettings(ctx context.Context, e *Environment) error {
-	for _, st := range []*stacks.Stack{e.Network, e.Cluster} {
+	for _, st := range []*stacks.Stack{e.Network, e.Cluster, e.Ingress} {
 		if st == nil {
 			continue
 		}
@@ -216,8 +237,10 @@ func (c *Clients) ServiceStack(ctx context.Context, env, service string) (string
 //     or capacity would be removed from under them (or a half-applied update left).
 //   - any other environment key, when other services share the environment: changing it
 //     changes their capacity too, so it takes --update-env.
+//   - a key of the shared load balancer (IngressKeys), for a service on it, when other
+//     services share it: it changes their load balancer too, so it takes --update-env.
 func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) error {
-	if e == nil || (e.Network == nil && e.Cluster == nil) {
+	if e == nil || (e.Network == nil && e.Cluster == nil && e.Ingress == nil) {
 		return nil
 	}
 	if err := checkNetwork(m, e); err != nil {
@@ -237,6 +260,11 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 		case movesTasks[key] != "" && len(e.Services) > 0:
 			return conflict(m, key, fmt.Sprintf("%s, and service(s) %s run in it: %s", runs, strings.Join(e.ServiceNames(), ", "), movesTasks[key]),
 				fmt.Sprintf("remove %s to use the environment's; to change it, delete the services first (berth delete), or deploy to a new environment", key))
+		case slices.Contains(manifest.IngressKeys, key):
+			if sharing := slices.DeleteFunc(e.Shared(), func(s string) bool { return s == m.Name }); len(sharing) > 0 && !updateEnv {
+				return conflict(m, key, fmt.Sprintf("the load balancer of environment %s runs %s and this manifest says %s, and service(s) %s share it", e.Name, deployed, m.Setting(key), strings.Join(sharing, ", ")),
+					fmt.Sprintf("remove %s to use the environment's value, pass --update-env to change it for every service on the load balancer of %s, or set load_balancer.dedicated: true for one of the service's own", key, e.Name))
+			}
 		case len(others) > 0 && !updateEnv:
 			return conflict(m, key, fmt.Sprintf("%s, and service(s) %s share it", runs, strings.Join(others, ", ")),
 				fmt.Sprintf("remove %s to use the environment's value, or pass --update-env to change it for every service in %s", key, e.Name))
@@ -245,7 +273,8 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 	return nil
 }
 
-// differing are the environment keys m sets to another value than e was made with.
+// differing are the environment keys m sets to another value than e was made with (the
+// shared load balancer's too, for a service on it).
 func differing(m *manifest.Manifest, e *Environment) []string {
 	var keys []string
 	for _, key := range append(append([]string{}, manifest.NetworkKeys...), manifest.CapacityKeys...) {
@@ -253,7 +282,21 @@ func differing(m *manifest.Manifest, e *Environment) []string {
 			keys = append(keys, key)
 		}
 	}
+	for _, key := range manifest.IngressKeys {
+		if dep := deployedIngressSetting(e, key); m.Shared() && m.IsSet(key) && e.Ingress != nil && dep != "" && dep != m.Setting(key) {
+			keys = append(keys, key)
+		}
+	}
 	return keys
+}
+
+// deployedIngressSetting is the value of a shared load balancer's key e's ingress was
+// made with: a web ACL's rate limit is recorded only with one, and means nothing without.
+func deployedIngressSetting(e *Environment, key string) string {
+	if key == "load_balancer.rate_limit" && e.Settings["load_balancer.waf"] != "true" {
+		return "" // changed with waf, which differs then
+	}
+	return e.Settings[key]
 }
 
 // deployedSetting is the value of key e was made with, "" when it does not say.

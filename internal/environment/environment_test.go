@@ -233,3 +233,59 @@ func TestADeployListsNoStacksUnlessAnEnvironmentKeyDiffers(t *testing.T) {
 		t.Errorf("prod: %+v %v (%d listings)", e, err, cf.listings)
 	}
 }
+
+// The environment's load balancer is one of its parts, read by name like the network
+// and the cluster; its settings are inherited by the services on it, and refused
+// without --update-env where another service shares it. A service named ingress that an
+// older berth deployed as berth-<env>-ingress stays a service.
+func TestTheSharedLoadBalancerIsAPartOfTheEnvironment(t *testing.T) {
+	withRoute := func(s types.Stack) types.Stack {
+		s.Outputs = []types.Output{{OutputKey: aws.String("Route"), OutputValue: aws.String("/orders")}}
+		return s
+	}
+	cf := &stacksCF{stacks: []types.Stack{
+		stack("berth-dev-cluster", names.TagEnv, "dev", names.TagStack, "cluster"),
+		stack("berth-dev-ingress", names.TagEnv, "dev", names.TagStack, "ingress"),
+		withRoute(stack("berth-dev-svc-orders", names.TagEnv, "dev", names.TagService, "orders", names.TagStack, "service")),
+		stack("berth-dev-svc-legacy", names.TagEnv, "dev", names.TagService, "legacy", names.TagStack, "service"),
+		stack("berth-qa-ingress", names.TagEnv, "qa", names.TagService, "ingress"), // an older berth's service named ingress
+	}, templates: map[string]string{
+		"berth-dev-ingress": "Metadata:\n  berth:\n    settings:\n      load_balancer.idle_timeout: \"60\"\n      load_balancer.waf: \"true\"\n      load_balancer.rate_limit: \"500\"\n      load_balancer.access_logs: \"0\"\nResources:\n  LoadBalancer:\n    Type: AWS::ElasticLoadBalancingV2::LoadBalancer\n",
+	}}
+	c := &Clients{CF: cf}
+	e, err := c.Read(context.Background(), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Ingress == nil || e.Settings["load_balancer.waf"] != "true" || strings.Join(e.Shared(), ",") != "orders" || strings.Join(e.ServiceNames(), ",") != "legacy,orders" {
+		t.Fatalf("environment %+v, shared %v", e, e.Shared())
+	}
+	if qa, _ := c.Read(context.Background(), "qa"); qa.Ingress != nil || strings.Join(qa.ServiceNames(), ",") != "ingress" {
+		t.Errorf("qa: ingress %v, services %v", qa.Ingress, qa.ServiceNames())
+	}
+	parse := func(text string) *manifest.Manifest {
+		m, err := manifest.Parse([]byte(text), "berth.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m, err := ForEnvironment(parse("name: users\nload_balancer:\n  path: /users\n"), e, false)
+	if err != nil || !m.LoadBalancer.WAF || m.LoadBalancer.RateLimit != 500 || m.LoadBalancer.IdleTimeout != 60 {
+		t.Errorf("inherited %+v %v", m.LoadBalancer, err)
+	}
+	own, err := ForEnvironment(parse("name: users\nload_balancer:\n  dedicated: true\n"), e, false)
+	if err != nil || own.LoadBalancer.WAF || own.LoadBalancer.IdleTimeout != 30 {
+		t.Errorf("a load balancer of its own inherited %+v %v", own.LoadBalancer, err)
+	}
+	_, err = ForEnvironment(parse("name: users\nload_balancer:\n  idle_timeout: 120\n"), e, false)
+	if err == nil || !strings.Contains(err.Error(), "berth.yml:3: load_balancer.idle_timeout: the load balancer of environment dev runs 60 and this manifest says 120, and service(s) orders share it") {
+		t.Errorf("changed under another service: %v", err)
+	}
+	if m, err := ForEnvironment(parse("name: users\nload_balancer:\n  idle_timeout: 120\n"), e, true); err != nil || m.LoadBalancer.IdleTimeout != 120 {
+		t.Errorf("--update-env: %v", err)
+	}
+	if _, err := ForEnvironment(parse("name: orders\nload_balancer:\n  waf: false\n"), e, false); err != nil {
+		t.Errorf("the only service on it changes it: %v", err)
+	}
+}

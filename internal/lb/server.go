@@ -32,6 +32,9 @@ type Server struct {
 	ln       net.Listener
 	conns    map[*clientConn]struct{}
 	done     chan struct{} // closed when the last connection is gone after Shutdown
+	// routes, on a listener that several services share (NewRouter), say which
+	// balancer takes a request; nil on a balancer's own listener
+	routes *atomic.Pointer[[]Route]
 }
 
 // Server makes the balancer's listener side with the configured idle timeout.
@@ -135,7 +138,7 @@ func (s *Server) serveConn(cc *clientConn) {
 	if host, port, err := net.SplitHostPort(cc.c.RemoteAddr().String()); err == nil {
 		cc.clientIP, cc.clientPort = host, port
 	}
-	if s.b.cloudfront {
+	if s.b != nil && s.b.cloudfront { // a router (NewRouter) has no balancer of its own
 		cc.edgeIP, _, _ = net.SplitHostPort(cc.c.LocalAddr().String())
 	}
 	for {
@@ -190,7 +193,16 @@ func (s *Server) serveConn(cc *clientConn) {
 				return
 			}
 		}
-		keep := s.b.serve(cc, !h.close && !s.isStopping())
+		b := s.b
+		if s.routes != nil {
+			b = s.route(h)
+		}
+		var keep bool
+		if b != nil {
+			keep = b.serve(cc, !h.close && !s.isStopping())
+		} else {
+			keep = noRoute(cc, !h.close && !s.isStopping())
+		}
 		if keep && h.contentLength != 0 && !cc.bodyWithheld() {
 			// what the target did not read of the body stands before the next request
 			n, err := io.CopyN(io.Discard, &cc.body, 256<<10+1)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/berthdev/berth/internal/localtls"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/routing"
 	"github.com/gofrs/flock"
 )
 
@@ -41,6 +42,11 @@ type Record struct {
 	Control string    `json:"control"`
 	Token   string    `json:"token"`
 	Started time.Time `json:"started"`
+	// Route and Backend, for a service on the environment's shared listener: what it
+	// takes there, and its own balancer's private address, to which the berth up that
+	// serves the listener sends it (shared.go).
+	Route   *routing.Route `json:"route,omitempty"`
+	Backend string         `json:"backend,omitempty"`
 }
 
 // Instance is a live berth up: its record and what it runs now. Unresponsive says why
@@ -132,6 +138,14 @@ type control struct {
 	srv  *http.Server
 	path string
 	lock *flock.Flock
+	rec  Record
+}
+
+// announce adds to the record where the service answers on the environment's shared
+// listener and where its balancer listens.
+func (c *control) announce(r routing.Route, backend string) error {
+	c.rec.Route, c.rec.Backend = &r, backend
+	return writeRecord(c.path, c.rec)
 }
 
 // AlreadyRunningError says the service runs under another berth up already.
@@ -184,7 +198,7 @@ func startControl(ctx context.Context, env, service string, c controller) (*cont
 		return nil, fmt.Errorf("control endpoint: %w", err)
 	}
 	rec := Record{Env: env, Service: service, PID: os.Getpid(), Control: ln.Addr().String(), Token: hex.EncodeToString(secret), Started: time.Now().UTC()}
-	ctl := &control{path: path, lock: lock, srv: &http.Server{
+	ctl := &control{path: path, lock: lock, rec: rec, srv: &http.Server{
 		Handler: controlHandler(rec, c), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 8 << 10,
 	}}

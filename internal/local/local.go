@@ -156,12 +156,27 @@ func (r *Runner) up(ctx context.Context) error {
 	}
 	defer ctl.close()
 
-	ln, err := listen(o.Listen, 8080, r.out)
+	var sh *shared // on the environment's shared listener, else a listener of its own
+	var ln net.Listener
+	switch {
+	case m.Shared() && o.TLS != nil:
+		// the environment's listener is plain HTTP locally: HTTPS (a domain, --tls) keeps
+		// a listener of the service's own, as before load balancers were shared
+		r.out.Printf("HTTPS locally is a listener of %s's own: its route on the environment's listener is not served (--tls=false serves it there, over HTTP)", m.Name)
+		ln, err = listen(o.Listen, 8080, r.out)
+	case m.Shared():
+		sh, ln, err = joinShared(ctx, o, ctl, r.out)
+	default:
+		ln, err = listen(o.Listen, 8080, r.out)
+	}
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 	url := "http://" + ln.Addr().String()
+	if sh != nil {
+		url = sh.url
+	}
 	var redirect *http.Server
 	if o.TLS != nil {
 		secure, err := listen(o.TLSListen, 8443, r.out)
@@ -209,6 +224,9 @@ func (r *Runner) up(ctx context.Context) error {
 	if o.TLS != nil {
 		cfg.Proto, cfg.CloudFront = "https", m.CloudFront() // the headers the app gets behind CloudFront
 	}
+	if sh != nil {
+		cfg.ListenerPort = sh.port()
+	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
 	r.lb, r.vitals = balancer, newMonitor(balancer.Traffic, time.Now())
@@ -217,6 +235,12 @@ func (r *Runner) up(ctx context.Context) error {
 	go r.vitals.run(ctx, func(s string) { r.out.Printf("%s", s) })
 	srv := r.lb.Server()
 	go srv.Serve(ln)
+	if sh != nil {
+		if route := m.Route(); !route.Default() {
+			r.out.Printf("on the listener of environment %s: %s (load_balancer.path and host)", o.Env, route)
+		}
+		go sh.run(ctx, balancer)
+	}
 
 	exits, exitErrs := r.watchExits(ctx)
 	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
@@ -225,6 +249,9 @@ func (r *Runner) up(ctx context.Context) error {
 		redirect.Close() // a redirect has nothing in flight worth waiting for
 	}
 	r.drainListener(srv)
+	if sh != nil {
+		sh.wait() // the environment's listener, drained alongside
+	}
 	return stopped(ctx, err)
 }
 

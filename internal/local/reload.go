@@ -40,6 +40,8 @@ func diff(cur, next *manifest.Manifest) changes {
 	note(&c.restart, "name", cur.Name, next.Name)
 	note(&c.restart, "port", cur.Port, next.Port)
 	note(&c.restart, "load_balancer.idle_timeout", cur.LoadBalancer.IdleTimeout, next.LoadBalancer.IdleTimeout)
+	note(&c.restart, "load_balancer (route)", cur.Route(), next.Route())
+	note(&c.restart, "load_balancer.dedicated", cur.LoadBalancer.Dedicated, next.LoadBalancer.Dedicated)
 
 	note(&c.service, "count", cur.Count.Min, next.Count.Min)
 	h, nh := cur.Health, next.Health
@@ -94,6 +96,8 @@ func diff(cur, next *manifest.Manifest) changes {
 	applied := *next
 	applied.Name, applied.Port = cur.Name, cur.Port
 	applied.LoadBalancer.IdleTimeout = cur.LoadBalancer.IdleTimeout
+	applied.LoadBalancer.Dedicated, applied.LoadBalancer.Path, applied.LoadBalancer.Host = cur.LoadBalancer.Dedicated, cur.LoadBalancer.Path, cur.LoadBalancer.Host
+	applied.Domain.Name = cur.Domain.Name // the route's host
 	c.applied = &applied
 	return c
 }

@@ -79,6 +79,9 @@ func decode(data []byte, m *Manifest) error {
 		"permissions_allow_admin": d.boolean(&m.PermissionsAllowAdmin),
 		"deployment":              d.deployment(&m.Deployment),
 		"load_balancer": d.object(fields{
+			"dedicated":            d.boolean(&m.LoadBalancer.Dedicated),
+			"path":                 d.str(&m.LoadBalancer.Path),
+			"host":                 d.str(&m.LoadBalancer.Host),
 			"idle_timeout":         d.int(&m.LoadBalancer.IdleTimeout),
 			"deregistration_delay": d.int(&m.LoadBalancer.DeregistrationDelay),
 			"access_logs":          d.days(&m.LoadBalancer.AccessLogs, DefaultAccessLogDays),

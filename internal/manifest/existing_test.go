@@ -53,7 +53,7 @@ func TestAnExistingVPCIsRecordedAndInherited(t *testing.T) {
 	if other.Network.VPC != "vpc-0abc1234def567890" || len(other.Network.PrivateSubnets) != 2 || !other.Network.Imported() {
 		t.Errorf("inherited network %+v", other.Network)
 	}
-	if !IsEnvironmentKey("network.vpc") || !IsEnvironmentKey("network.private_subnets") {
+	if !other.IsEnvironmentKey("network.vpc") || !other.IsEnvironmentKey("network.private_subnets") {
 		t.Error("network.vpc and its subnets are not environment keys")
 	}
 }

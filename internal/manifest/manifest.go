@@ -185,8 +185,14 @@ type Deployment struct {
 
 // LoadBalancer holds the settings of the ALB and its target group.
 type LoadBalancer struct {
-	IdleTimeout         int // seconds
-	DeregistrationDelay int // seconds
+	// Dedicated gives the service a load balancer of its own; otherwise it shares the
+	// environment's, answering on Path and/or Host (Route). The keys that set the load
+	// balancer itself (IngressKeys) are then the environment's.
+	Dedicated           bool
+	Path                string // load_balancer.path: /orders takes /orders and everything below it
+	Host                string // load_balancer.host: only requests for this host name
+	IdleTimeout         int    // seconds
+	DeregistrationDelay int    // seconds
 	// AccessLogs is how many days the load balancer's access logs are kept in an S3
 	// bucket of the service's; 0: no access logs.
 	AccessLogs int

@@ -13,9 +13,14 @@ var (
 	CapacityKeys = []string{"capacity.type", "capacity.instance_type", "capacity.desired", "capacity.max", "capacity.ami", "capacity.volume_size"}
 )
 
-// IsEnvironmentKey reports whether key is one of NetworkKeys or CapacityKeys.
-func IsEnvironmentKey(key string) bool {
-	for _, k := range append(append([]string{}, NetworkKeys...), CapacityKeys...) {
+// IsEnvironmentKey reports whether key is one of NetworkKeys or CapacityKeys, or for
+// a service on the environment's shared load balancer one of IngressKeys.
+func (m *Manifest) IsEnvironmentKey(key string) bool {
+	keys := append(append([]string{}, NetworkKeys...), CapacityKeys...)
+	if m.Shared() {
+		keys = append(keys, IngressKeys...)
+	}
+	for _, k := range keys {
 		if k == key {
 			return true
 		}
@@ -40,6 +45,9 @@ func (m *Manifest) Line(key string) int {
 func (m *Manifest) Setting(key string) string {
 	if l := m.listField(key); l != nil {
 		return listText(*l)
+	}
+	if key == "load_balancer.waf" {
+		return strconv.FormatBool(m.LoadBalancer.WAF)
 	}
 	s, i := m.settingField(key)
 	switch {
@@ -66,7 +74,7 @@ func (m *Manifest) Settings(keys []string) map[string]string {
 // validated again.
 func (m *Manifest) Inherit(deployed map[string]string) error {
 	for key, v := range deployed {
-		if !IsEnvironmentKey(key) || m.IsSet(key) || v == "" {
+		if !m.IsEnvironmentKey(key) || m.IsSet(key) || v == "" {
 			continue
 		}
 		if key == "capacity.ami" && m.IsSet("capacity.instance_type") {
@@ -109,6 +117,12 @@ func (m *Manifest) settingField(key string) (*string, *int) {
 		return nil, &m.Capacity.VolumeSize
 	case "capacity.arch":
 		return &m.Capacity.CPUArch, nil
+	case "load_balancer.idle_timeout":
+		return nil, &m.LoadBalancer.IdleTimeout
+	case "load_balancer.access_logs":
+		return nil, &m.LoadBalancer.AccessLogs
+	case "load_balancer.rate_limit":
+		return nil, &m.LoadBalancer.RateLimit
 	}
 	return nil, nil
 }
@@ -117,6 +131,14 @@ func (m *Manifest) settingField(key string) (*string, *int) {
 func (m *Manifest) SetSetting(key, value string) error {
 	if l := m.listField(key); l != nil {
 		*l = splitList(value)
+		return nil
+	}
+	if key == "load_balancer.waf" {
+		on, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("%s = %q is not true or false", key, value)
+		}
+		m.LoadBalancer.WAF = on
 		return nil
 	}
 	s, i := m.settingField(key)

@@ -48,7 +48,9 @@ deployment:
   max_percent: 200         # of count, running during a rollout
   min_healthy_percent: 75
 
-load_balancer:
+load_balancer:            # the environment's, shared by its services (one each: dedicated: true)
+  # path: /web             # where this service answers on it: /web and below; the one
+  #                        # service without a path (or host) is the environment's default
   idle_timeout: 30
   deregistration_delay: 10 # seconds requests in flight get to finish on a drain
 

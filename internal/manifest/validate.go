@@ -83,6 +83,7 @@ func applyDefaults(m *Manifest) {
 		defInt(m, "load_balancer.rate_limit", &m.LoadBalancer.RateLimit, DefaultRateLimit)
 	}
 	defStr(m, "edge", &m.Edge, EdgeNone)
+	defaultLoadBalancer(m)
 	if m.Network.FlowLogsOn() {
 		defInt(m, "network.flow_logs_retention", &m.Network.FlowLogsRetention, DefaultFlowLogsRetention)
 	}
@@ -409,6 +410,9 @@ func validateRest(m *Manifest) error {
 		return err
 	}
 	if err := validateEdge(m); err != nil {
+		return err
+	}
+	if err := validateLoadBalancer(m); err != nil {
 		return err
 	}
 	for _, k := range m.EnvNames() {

@@ -27,8 +27,9 @@ const (
 )
 
 // Stack is the name of one stack of an environment. Stack names cannot collide
-// whatever a service is called: the shared stacks are berth-<env>-network and
-// berth-<env>-cluster, a service's is berth-<env>-svc-<service>, and no environment
+// whatever a service is called: the shared stacks are berth-<env>-network,
+// berth-<env>-cluster and berth-<env>-ingress (the load balancer its services share),
+// a service's is berth-<env>-svc-<service>, and no environment
 // name holds "svc" between hyphens (manifest.ValidEnv), so the first "-svc-" marks
 // where the environment's name ends. (A double hyphen would mark it too, but
 // CloudFormation derives generated names from the stack name, and a target group's

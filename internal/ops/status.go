@@ -18,8 +18,10 @@ import (
 
 	"github.com/berthdev/berth/internal/edge"
 	"github.com/berthdev/berth/internal/environment"
+	"github.com/berthdev/berth/internal/ingress"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/names"
+	"github.com/berthdev/berth/internal/routing"
 	"github.com/berthdev/berth/internal/stacks"
 	"github.com/berthdev/berth/internal/traffic"
 
@@ -62,6 +64,7 @@ type ECS interface {
 type ELB interface {
 	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
 	traffic.ELB
+	ingress.ELB
 }
 
 // Status is what runs in one environment.
@@ -169,6 +172,9 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 		}
 		if err != nil {
 			return nil, err
+		}
+		if s == synth.Ingress && stack == nil {
+			continue // no service of the environment is on its load balancer
 		}
 		ss, err := c.stackStatus(ctx, name, stack)
 		if err != nil {
@@ -358,6 +364,9 @@ type EnvironmentStatus struct {
 	Network *environment.Existing `json:"network,omitempty"`
 	// Failed are the service stacks in a failed state (the shared ones say so in Stacks).
 	Failed []StackStatus `json:"failed_services,omitempty"`
+	// Routes is the routing table of the environment's load balancer, while services
+	// share one: which host and path goes to which service, in the order it is tried.
+	Routes routing.Table `json:"routes"`
 }
 
 // CIRoleStatus is one CI role stack and whose jobs its roles trust.
@@ -373,22 +382,30 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 	if err != nil {
 		return nil, err
 	}
-	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, CI: []CIRoleStatus{}, Settings: e.Settings, Network: e.Existing()}
+	out := &EnvironmentStatus{Env: env, Stacks: []StackStatus{}, Services: []ServiceSummary{}, CI: []CIRoleStatus{}, Settings: e.Settings, Network: e.Existing(), Routes: routing.Table{}}
 	for _, name := range slices.Sorted(maps.Keys(e.CI)) {
 		out.CI = append(out.CI, CIRoleStatus{Stack: name, Status: e.CI[name].Status, Trusts: e.CI[name].Tags[names.TagCI]})
 	}
 	for _, p := range []struct {
 		name string
 		st   *stacks.Stack
-	}{{names.Stack(env, "", synth.Network), e.Network}, {names.Stack(env, "", synth.Cluster), e.Cluster}} {
+	}{{names.Stack(env, "", synth.Network), e.Network}, {names.Stack(env, "", synth.Cluster), e.Cluster}, {names.Stack(env, "", synth.Ingress), e.Ingress}} {
 		if p.st == nil && p.name == names.Stack(env, "", synth.Network) && out.Network != nil {
 			continue // an existing VPC: there is no network stack
+		}
+		if p.st == nil && p.name == names.Stack(env, "", synth.Ingress) {
+			continue // no service is on the environment's load balancer: there is none
 		}
 		ss, err := c.stackStatus(ctx, p.name, p.st)
 		if err != nil {
 			return nil, err
 		}
 		out.Stacks = append(out.Stacks, ss)
+	}
+	if ing := stacks.Usable(e.Ingress); ing != nil {
+		if out.Routes, err = (&ingress.Clients{ELB: c.ELB}).Table(ctx, ing.Outputs); err != nil {
+			return nil, err
+		}
 	}
 	names := e.ServiceNames()
 	for _, n := range names {

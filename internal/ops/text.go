@@ -78,7 +78,12 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Stack, r.Status, r.Trusts)
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || len(st.Routes) == 0 {
+		return err
+	}
+	fmt.Fprintf(w, "\nthe environment's load balancer, in the order its listeners try the rules:\n")
+	st.Routes.WriteText(w, "")
+	return nil
 }
 
 // writeNetwork names the existing network the environment runs in, if it does.

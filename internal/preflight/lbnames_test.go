@@ -9,7 +9,8 @@ import (
 )
 
 // Service a-b in environment c and service a in environment b-c name their load
-// balancers alike: a-b-c.
+// balancers of their own alike: a-b-c. (The environment's shared load balancer has a
+// name CloudFormation makes up, which nothing else holds.)
 func TestLoadBalancerNameHeldByAnotherIsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -34,7 +35,8 @@ func TestLoadBalancerNameHeldByAnotherIsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			elb := &fakeELB{lbs: tc.lbs}
 			c := &Clients{ELB: elb}
-			d := deployOf(t, "name: a\n", "name: a\n", synth.Network, synth.Cluster)
+			const own = "name: a\nload_balancer: {dedicated: true}\n"
+			d := deployOf(t, own, own, synth.Network, synth.Cluster)
 			for i := range d.Stacks {
 				d.Stacks[i].Params[synth.ParamEnv], d.Stacks[i].Tags["berth:env"] = "b-c", "b-c"
 			}
@@ -58,6 +60,15 @@ func TestDeployedLoadBalancerIsNotLookedUp(t *testing.T) {
 	elb := &fakeELB{lbs: []lb{{name: "web-dev", typ: "application"}}}
 	c := &Clients{ELB: elb}
 	if _, err := c.checkNames(context.Background(), deployOf(t, web, web, synth.Network, synth.Cluster, synth.Service)); err != nil || len(elb.calls) > 0 {
+		t.Errorf("err %v, calls %v", err, elb.calls)
+	}
+}
+
+// The environment's load balancer is made without a name: no name check, nothing to ask.
+func TestTheSharedLoadBalancerHasNoNameToCheck(t *testing.T) {
+	elb := &fakeELB{lbs: []lb{{name: "web-dev", typ: "application"}}}
+	c := &Clients{ELB: elb}
+	if _, err := c.checkNames(context.Background(), deployOf(t, web, web, synth.Network, synth.Cluster)); err != nil || len(elb.calls) > 0 {
 		t.Errorf("err %v, calls %v", err, elb.calls)
 	}
 }

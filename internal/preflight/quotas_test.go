@@ -23,10 +23,17 @@ func deployOf(t *testing.T, text, deployedText string, deployed ...synth.Stack) 
 	}
 	d := Deploy{Manifest: m, Env: "dev"}
 	for _, s := range synth.Stacks {
+		if files[s.File()] == nil {
+			continue // no ingress for a load balancer of the service's own
+		}
 		st := Stack{Name: "berth-dev-" + string(s), Template: mustParse(t, files[s.File()]), Params: map[string]string{synth.ParamEnv: "dev"},
 			Tags: map[string]string{"berth:env": "dev"}}
 		if s == synth.Service {
 			st.Tags["berth:service"] = m.Name
+		}
+		if s == synth.Ingress && m.HTTPS() {
+			// the first domain: the ingress stack's HTTPS listener takes a certificate of it
+			st.Params[synth.ParamDefaultDomain] = m.Domain.Name
 		}
 		for _, k := range deployed {
 			if k == s {
@@ -71,8 +78,9 @@ const web = "name: web\n"
 // resource in a template (a second target group, a rule on a shared load balancer) is
 // counted without a change here.
 func TestConsumesOfCountsWhatTheTemplatesAdd(t *testing.T) {
-	all := []synth.Stack{synth.Network, synth.Cluster, synth.Service}
+	all := []synth.Stack{synth.Network, synth.Cluster, synth.Ingress, synth.Service}
 	shared := []synth.Stack{synth.Network, synth.Cluster}
+	withIngress := []synth.Stack{synth.Network, synth.Cluster, synth.Ingress}
 	for _, tc := range []struct {
 		name           string
 		text, deployed string
@@ -83,7 +91,9 @@ func TestConsumesOfCountsWhatTheTemplatesAdd(t *testing.T) {
 		{"three zones", web + "network:\n  azs: 3\n", "", nil, Consumes{VPCs: 1, ElasticIPs: 3, LoadBalancers: 1, TargetGroups: 2}},
 		{"network.nat: single", web + "network:\n  nat: single\n", "", nil, Consumes{VPCs: 1, ElasticIPs: 1, LoadBalancers: 1, TargetGroups: 2}},
 		{"public placement: no NAT gateway", web + "network:\n  placement: public\n", "", nil, Consumes{VPCs: 1, LoadBalancers: 1, TargetGroups: 2}},
-		{"a new service in a deployed environment", web, web, shared, Consumes{LoadBalancers: 1, TargetGroups: 2}},
+		{"a new service in a deployed environment: the environment's load balancer comes with it", web, web, shared, Consumes{LoadBalancers: 1, TargetGroups: 2}},
+		{"a new service on the environment's load balancer", web, web, withIngress, Consumes{TargetGroups: 2}},
+		{"a new service with a load balancer of its own", web + "load_balancer: {dedicated: true}\n", web, withIngress, Consumes{LoadBalancers: 1, TargetGroups: 2}},
 		{"a redeploy", web, web, all, Consumes{}},
 		{"network.nat single to per-az over three zones", web + "network:\n  azs: 3\n", web + "network:\n  azs: 3\n  nat: single\n", all, Consumes{ElasticIPs: 2}},
 	} {
@@ -209,7 +219,7 @@ func TestQuotasRefuseWithTheNumbers(t *testing.T) {
 func TestQuotasOfARedeployCostNoCall(t *testing.T) {
 	sq, ec2, elb := &fakeSQ{}, &fakeEC2{}, &fakeELB{}
 	c := &Clients{SQ: sq, EC2: ec2, ELB: elb, Region: "us-east-1"}
-	all := []synth.Stack{synth.Network, synth.Cluster, synth.Service}
+	all := []synth.Stack{synth.Network, synth.Cluster, synth.Ingress, synth.Service}
 	if _, err := c.checkQuotas(context.Background(), deployOf(t, web, web, all...)); err != nil {
 		t.Fatal(err)
 	}

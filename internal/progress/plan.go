@@ -52,6 +52,13 @@ func WritePlan(w io.Writer, pl *deploy.Plan, st style.Style) {
 			est += ", some prices unknown"
 		}
 		fmt.Fprintf(w, "  estimate: %s before traffic, at on-demand prices in %s (berth cost)\n", est, c.Region)
+		if c.Sharing != "" {
+			fmt.Fprintf(w, "    %s\n", c.Sharing)
+		}
+	}
+	if len(pl.Routes) > 0 {
+		fmt.Fprintf(w, "  routes of the load balancer of %s, in the order its listeners try them:\n", pl.Env)
+		pl.Routes.WriteText(w, "    ")
 	}
 	for _, n := range pl.Notes {
 		fmt.Fprintf(w, "  %s\n", n)

@@ -56,17 +56,27 @@ const (
 // LoadBalancer), hence FILL(…, 0). Above deployment.rollback_on.errors in 2 of 3
 // minutes, it is in ALARM: ECS Express Mode's rule ("Updating an Amazon ECS Express
 // Mode service").
-func errorAlarm(m *manifest.Manifest) cfn.Resource {
+//
+// On the environment's load balancer the load balancer's own 5xx are every service's
+// (ELB publishes them by LoadBalancer only): they would roll one service back for
+// another's failure, so there the alarm counts its target groups' answers alone.
+func errorAlarm(m *manifest.Manifest, ids lbIDs) cfn.Resource {
 	r := m.Deployment.Rollout.Rule
 	metrics := []any{
-		albMetric("target5xxA", "HTTPCode_Target_5XX_Count", "Sum", ResTargetGroup),
-		albMetric("target5xxB", "HTTPCode_Target_5XX_Count", "Sum", ResAlternateTargetGroup),
-		albMetric("lb5xx", "HTTPCode_ELB_5XX_Count", "Sum", ""),
-		albMetric("requestsA", "RequestCount", "Sum", ResTargetGroup),
-		albMetric("requestsB", "RequestCount", "Sum", ResAlternateTargetGroup),
+		albMetric(ids, "target5xxA", "HTTPCode_Target_5XX_Count", "Sum", ids.targetGroup),
+		albMetric(ids, "target5xxB", "HTTPCode_Target_5XX_Count", "Sum", ids.alternate),
+		albMetric(ids, "lb5xx", "HTTPCode_ELB_5XX_Count", "Sum", ""),
+		albMetric(ids, "requestsA", "RequestCount", "Sum", ids.targetGroup),
+		albMetric(ids, "requestsB", "RequestCount", "Sum", ids.alternate),
 		expression("errors", "FILL(target5xxA, 0) + FILL(target5xxB, 0) + FILL(lb5xx, 0)", "", false),
 		expression("total", "FILL(requestsA, 0) + FILL(requestsB, 0) + FILL(lb5xx, 0)", "", false),
 		expression("share", "IF(total > 0, 100 * errors / total, 0)", "5xx share of requests (%)", true),
+	}
+	if ids.shared {
+		metrics = append(append(metrics[:2:2], metrics[3:5]...),
+			expression("errors", "FILL(target5xxA, 0) + FILL(target5xxB, 0)", "", false),
+			expression("total", "FILL(requestsA, 0) + FILL(requestsB, 0)", "", false),
+			metrics[7])
 	}
 	return alarm(m, "errors", fmt.Sprintf("berth %s: more than %g %% of requests answered with a server error (5xx) in %d of %d minutes",
 		m.Name, r.ErrorPercent, alarmDatapoints, alarmEvaluation), metrics, r.ErrorPercent)
@@ -75,10 +85,10 @@ func errorAlarm(m *manifest.Manifest) cfn.Resource {
 // latencyAlarm is the slower of the two target groups' 99th percentile of response
 // time (TargetResponseTime, seconds), above deployment.rollback_on.latency_p99 (or
 // alarms.latency_p99: one threshold, manifest.LatencyAlarm) in 2 of 3 minutes.
-func latencyAlarm(m *manifest.Manifest) cfn.Resource {
+func latencyAlarm(m *manifest.Manifest, ids lbIDs) cfn.Resource {
 	metrics := []any{
-		albMetric("p99A", "TargetResponseTime", "p99", ResTargetGroup),
-		albMetric("p99B", "TargetResponseTime", "p99", ResAlternateTargetGroup),
+		albMetric(ids, "p99A", "TargetResponseTime", "p99", ids.targetGroup),
+		albMetric(ids, "p99B", "TargetResponseTime", "p99", ids.alternate),
 		expression("p99", "MAX([FILL(p99A, 0), FILL(p99B, 0)])", "p99 response time (s)", true),
 	}
 	return alarm(m, "latency", fmt.Sprintf("berth %s: the 99th percentile of response times above %s in %d of %d minutes",
@@ -92,10 +102,10 @@ func latencyAlarm(m *manifest.Manifest) cfn.Resource {
 // run, requests or not ("CloudWatch metrics for your Application Load Balancer"); its
 // Maximum is the worst moment of the minute. A task that crashes is replaced by ECS and
 // leaves the group: this is the task that runs and answers its health check wrong.
-func unhealthyAlarm(m *manifest.Manifest) cfn.Resource {
+func unhealthyAlarm(m *manifest.Manifest, ids lbIDs) cfn.Resource {
 	metrics := []any{
-		albMetric("unhealthyA", "UnHealthyHostCount", "Maximum", ResTargetGroup),
-		albMetric("unhealthyB", "UnHealthyHostCount", "Maximum", ResAlternateTargetGroup),
+		albMetric(ids, "unhealthyA", "UnHealthyHostCount", "Maximum", ids.targetGroup),
+		albMetric(ids, "unhealthyB", "UnHealthyHostCount", "Maximum", ids.alternate),
 		expression("unhealthy", "FILL(unhealthyA, 0) + FILL(unhealthyB, 0)", "unhealthy targets", true),
 	}
 	return alarm(m, "unhealthy-targets", fmt.Sprintf("berth %s: targets failing the load balancer's health checks in %d of %d minutes",
@@ -153,14 +163,14 @@ type serviceAlarm struct {
 // serviceAlarms are every alarm of the service: the rollout's (the error alarm always,
 // the latency alarm with a latency threshold from either key) and those the alarms key
 // turns on.
-func serviceAlarms(m *manifest.Manifest) []serviceAlarm {
+func serviceAlarms(m *manifest.Manifest, ids lbIDs) []serviceAlarm {
 	a := m.Alarms
-	out := []serviceAlarm{{ResErrorAlarm, errorAlarm(m), a.Errors > 0}}
+	out := []serviceAlarm{{ResErrorAlarm, errorAlarm(m, ids), a.Errors > 0}}
 	if m.LatencyAlarm() > 0 {
-		out = append(out, serviceAlarm{ResLatencyAlarm, latencyAlarm(m), a.LatencyP99 > 0})
+		out = append(out, serviceAlarm{ResLatencyAlarm, latencyAlarm(m, ids), a.LatencyP99 > 0})
 	}
 	if a.UnhealthyTargets {
-		out = append(out, serviceAlarm{ResUnhealthyAlarm, unhealthyAlarm(m), true})
+		out = append(out, serviceAlarm{ResUnhealthyAlarm, unhealthyAlarm(m, ids), true})
 	}
 	if a.RunningTasks {
 		out = append(out, serviceAlarm{ResTasksAlarm, tasksAlarm(m), true})
@@ -177,9 +187,9 @@ func serviceAlarms(m *manifest.Manifest) []serviceAlarm {
 // addAlarms puts the service's alarms in its template, and with alarms.notify the
 // topic they publish to and its subscriptions. An alarm that notifies tells its
 // topics when it goes into ALARM and when it is OK again.
-func addAlarms(t *cfn.Template, m *manifest.Manifest) {
+func addAlarms(t *cfn.Template, m *manifest.Manifest, ids lbIDs) {
 	actions := alarmActions(m)
-	for _, a := range serviceAlarms(m) {
+	for _, a := range serviceAlarms(m, ids) {
 		if a.notifies && len(actions) > 0 {
 			a.alarm.Properties["AlarmActions"] = actions
 			a.alarm.Properties["OKActions"] = actions
@@ -272,8 +282,12 @@ func alarm(m *manifest.Manifest, what, desc string, metrics []any, threshold flo
 
 // albMetric is one Application Load Balancer metric of the service's load balancer,
 // of one of its target groups when tg is set.
-func albMetric(id, name, stat, tg string) map[string]any {
-	dims := []any{map[string]any{"Name": "LoadBalancer", "Value": cfn.GetAtt("LoadBalancer.LoadBalancerFullName")}}
+func albMetric(ids lbIDs, id, name, stat, tg string) map[string]any {
+	var lb any = cfn.GetAtt("LoadBalancer.LoadBalancerFullName")
+	if ids.shared {
+		lb = cfn.Ref(OutSharedFullName)
+	}
+	dims := []any{map[string]any{"Name": "LoadBalancer", "Value": lb}}
 	if tg != "" {
 		dims = append(dims, map[string]any{"Name": "TargetGroup", "Value": targetGroupFullName(tg)})
 	}
@@ -322,7 +336,7 @@ func expression(id, expr, label string, result bool) map[string]any {
 // expression (Amazon CloudWatch pricing, "Alarms").
 func AlarmMetrics(m *manifest.Manifest) int {
 	n := 0
-	for _, a := range serviceAlarms(m) {
+	for _, a := range serviceAlarms(m, idsOf(m, false)) {
 		for _, q := range a.alarm.Properties["Metrics"].([]any) {
 			if _, ok := q.(map[string]any)["MetricStat"]; ok {
 				n++

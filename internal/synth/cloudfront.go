@@ -228,11 +228,11 @@ func edgeStack(m *manifest.Manifest) *cfn.Template {
 	t.Parameters.Set(ParamEnv, envParameter())
 	if m.HTTPS() && m.Domain.Certificate == "" {
 		t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
-		t.Resources.Set("Certificate", certificate(m))
+		t.Resources.Set("Certificate", certificateResource(m))
 		t.Outputs.Set(OutCloudFrontCertificate, output("Certificate of the distribution", cfn.Ref("Certificate")))
 	}
 	if m.LoadBalancer.WAF {
-		t.Resources.Set("WebACL", webACL(m, "CLOUDFRONT"))
+		t.Resources.Set("WebACL", webACL(m, "CLOUDFRONT", "its CloudFront distribution", m.Name))
 		t.Outputs.Set(OutCloudFrontWebACL, output("Web ACL of the distribution", cfn.GetAtt("WebACL.Arn")))
 	}
 	return t

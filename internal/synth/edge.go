@@ -39,16 +39,10 @@ const (
 
 // addDomain serves the service over HTTPS on domain.name: a certificate (requested and
 // validated through the hosted zone, or the one given), a 443 listener, a redirect of
-// port 80 to it, and the alias record of the name.
-func addDomain(t *cfn.Template, m *manifest.Manifest) {
-	d := m.Domain
-	t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
-
-	var cert any = d.Certificate
-	if d.Certificate == "" {
-		t.Resources.Set("Certificate", certificate(m))
-		cert = cfn.Ref("Certificate")
-	}
+// port 80 to it, and the alias record of the name (record: not while the service
+// moves to the environment's load balancer, whose record it is then).
+func addDomain(t *cfn.Template, m *manifest.Manifest, record bool) {
+	cert := certificate(t, m)
 	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
 		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
 		"Port":            HTTPSPort,
@@ -60,26 +54,48 @@ func addDomain(t *cfn.Template, m *manifest.Manifest) {
 			"Key": "routing.http.response.strict_transport_security.header_value", "Value": hsts(m.Domain),
 		}},
 	}})
-	// the load balancer is IPv4 only (the VPC has no IPv6 range), so an A record and
-	// no AAAA: a client reaches it over IPv4
-	t.Resources.Set("DNSRecord", cfn.Resource{Type: "AWS::Route53::RecordSet", Properties: map[string]any{
-		"HostedZoneId": cfn.Ref(ParamHostedZone),
-		"Name":         d.Name,
-		"Type":         "A",
-		"AliasTarget": map[string]any{
-			"DNSName":              cfn.GetAtt("LoadBalancer.DNSName"),
-			"HostedZoneId":         cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID"),
-			"EvaluateTargetHealth": false,
-		},
-	}})
-	t.Outputs.Set(OutCertificateArn, output("Certificate of the HTTPS listener", cert))
+	if record {
+		t.Resources.Set("DNSRecord", aliasRecord(m, cfn.GetAtt("LoadBalancer.DNSName"), cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
+		t.Outputs.Set(OutCertificateArn, output("Certificate of the HTTPS listener", cert))
+	}
 }
 
-// certificate is domain.name's, requested from ACM and validated through the hosted
-// zone: CloudFormation creates the validation record in the zone and completes the
-// resource once ACM has issued the certificate, so that what uses it never meets a
-// pending one (AWS::CertificateManager::Certificate, DomainValidationOptions).
-func certificate(m *manifest.Manifest) cfn.Resource {
+// certificate is the certificate of domain.name: the one given, or one requested in the
+// stack (certificateResource).
+func certificate(t *cfn.Template, m *manifest.Manifest) any {
+	d := m.Domain
+	t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
+	if d.Certificate != "" {
+		return d.Certificate
+	}
+	if _, ok := t.Resources.Get("Certificate"); !ok {
+		t.Resources.Set("Certificate", certificateResource(m))
+	}
+	return cfn.Ref("Certificate")
+}
+
+// aliasRecord points domain.name at a load balancer. The load balancer is IPv4 only
+// (the VPC has no IPv6 range), so an A record and no AAAA: a client reaches it over
+// IPv4. A change of target is made in place (AliasTarget: update requires no
+// interruption), in one Route 53 change.
+func aliasRecord(m *manifest.Manifest, dns, zone any) cfn.Resource {
+	return cfn.Resource{Type: "AWS::Route53::RecordSet", Properties: map[string]any{
+		"HostedZoneId": cfn.Ref(ParamHostedZone),
+		"Name":         m.Domain.Name,
+		"Type":         "A",
+		"AliasTarget": map[string]any{
+			"DNSName":              dns,
+			"HostedZoneId":         zone,
+			"EvaluateTargetHealth": false,
+		},
+	}}
+}
+
+// certificateResource is domain.name's, requested from ACM and validated through the
+// hosted zone: CloudFormation creates the validation record in the zone and completes
+// the resource once ACM has issued the certificate, so that what uses it never meets
+// a pending one (AWS::CertificateManager::Certificate, DomainValidationOptions).
+func certificateResource(m *manifest.Manifest) cfn.Resource {
 	d := m.Domain
 	return cfn.Resource{Type: "AWS::CertificateManager::Certificate", Properties: map[string]any{
 		"DomainName":       d.Name,
@@ -130,8 +146,8 @@ var elbLogAccounts = map[string]string{
 // addAccessLogs gives the load balancer an S3 bucket of its own for access logs:
 // encrypted with S3-managed keys (the only kind ELB can write to), public access
 // blocked, objects owned by the bucket, TLS only, and expired after the days asked.
-// berth delete empties it before the stack goes.
-func addAccessLogs(t *cfn.Template, m *manifest.Manifest) {
+// berth delete empties it before the stack goes. who names it: the service, or ingress.
+func addAccessLogs(t *cfn.Template, m *manifest.Manifest, who string) {
 	regions := make([]string, 0, len(elbLogAccounts))
 	for r := range elbLogAccounts {
 		regions = append(regions, r)
@@ -169,7 +185,7 @@ func addAccessLogs(t *cfn.Template, m *manifest.Manifest) {
 			"Id": "expire-access-logs", "Status": "Enabled", "ExpirationInDays": m.LoadBalancer.AccessLogs,
 			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1},
 		}}},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-access-logs", m.Name))),
+		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-access-logs", who))),
 	}})
 	bucket := cfn.Sub("arn:${AWS::Partition}:s3:::${AccessLogBucket}")
 	t.Resources.Set("AccessLogBucketPolicy", cfn.Resource{Type: "AWS::S3::BucketPolicy", Properties: map[string]any{
@@ -205,9 +221,10 @@ func addAccessLogs(t *cfn.Template, m *manifest.Manifest) {
 // limit, then AWS managed rule groups (addresses with a bad reputation, known bad
 // inputs, the common rule set). The common set's SizeRestrictions_BODY blocks bodies
 // over 8 KB, which an API that takes uploads or large JSON sends every day; it counts
-// instead of blocking.
-func addWAF(t *cfn.Template, m *manifest.Manifest) {
-	t.Resources.Set("WebACL", webACL(m, "REGIONAL"))
+// instead of blocking. what is the load balancer's description, who names the web ACL's
+// metrics and tag: the service's, or the environment's ingress.
+func addWAF(t *cfn.Template, m *manifest.Manifest, what, who string) {
+	t.Resources.Set("WebACL", webACL(m, "REGIONAL", what, who))
 	t.Resources.Set("WebACLAssociation", cfn.Resource{Type: "AWS::WAFv2::WebACLAssociation", Properties: map[string]any{
 		"ResourceArn": cfn.Ref("LoadBalancer"),
 		"WebACLArn":   cfn.GetAtt("WebACL.Arn"),
@@ -215,8 +232,8 @@ func addWAF(t *cfn.Template, m *manifest.Manifest) {
 }
 
 // webACL is the web ACL of scope REGIONAL (a load balancer's) or CLOUDFRONT (a
-// distribution's, made in us-east-1).
-func webACL(m *manifest.Manifest, scope string) cfn.Resource {
+// distribution's, made in us-east-1), in front of what, named after who.
+func webACL(m *manifest.Manifest, scope, what, who string) cfn.Resource {
 	visibility := func(metric string) map[string]any {
 		return map[string]any{"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": metric}
 	}
@@ -240,17 +257,13 @@ func webACL(m *manifest.Manifest, scope string) cfn.Resource {
 			"VisibilityConfig": visibility(group),
 		})
 	}
-	what := "its load balancer"
-	if scope == "CLOUDFRONT" {
-		what = "its CloudFront distribution"
-	}
 	return cfn.Resource{Type: "AWS::WAFv2::WebACL", Properties: map[string]any{
 		"Scope":            scope,
-		"Description":      fmt.Sprintf("berth %s: rate limit and AWS managed rules in front of %s", m.Name, what),
+		"Description":      fmt.Sprintf("berth %s: rate limit and AWS managed rules in front of %s", who, what),
 		"DefaultAction":    map[string]any{"Allow": map[string]any{}},
 		"Rules":            rules,
-		"VisibilityConfig": visibility(m.Name),
-		"Tags":             tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"VisibilityConfig": visibility(who),
+		"Tags":             tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", who))),
 	}}
 }
 

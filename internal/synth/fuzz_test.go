@@ -55,6 +55,10 @@ var seeds = []string{
 	// issue 24: CloudFront in front, with and without a domain, WAF at the edge
 	"name: a\nedge: cloudfront\n",
 	"name: a\nedge: cloudfront\ndomain: api.example.com\nload_balancer: {waf: true, idle_timeout: 4000}\ncapacity: {type: fargate}\n",
+	// issue 23: routes on the environment's load balancer, and a load balancer of one's own
+	"name: a\nload_balancer: {path: /orders, host: shop.example.com, dedicated: false}\n",
+	"name: a\ndomain: api.example.com\nload_balancer: {path: /v1/orders}\nnetwork: {placement: public}\n",
+	"name: a\nload_balancer: {dedicated: true, waf: true}\n",
 }
 
 // checkManifest is the property both fuzz targets hold berth to: a manifest is refused
@@ -131,6 +135,9 @@ func FuzzManifestStrings(f *testing.F) {
 	// issue 26: where alarms go (an address, an endpoint, a topic), and their thresholds
 	f.Add("ops@example.com", "https://hooks.example.com/berth?t=${x}", "arn:aws:sns:us-east-1:123456789012:oncall", "off", "90%", "on", "2%")
 	f.Add("api.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/0b6d7f0e-8a8e-4f1c-9b1a-2c3d4e5f6a7b", "10.1.0.0/16", "fargate", "arm64", "DB", "secretsmanager:orders/db#user")
+	// issue 23: a route on the environment's load balancer
+	f.Add("shop.example.com", "nginx", "/orders/v1", "c5.xlarge", "/p", "A", "B")
+	f.Add("no", "nginx", "/a.b/$x~y/'q'/@u:p+z-1", "c5.xlarge", "/p", "A", "B")
 	dir := fuzzDir(f)
 	f.Fuzz(func(t *testing.T, name, image, path, instanceType, ami, envName, envValue string) {
 		for _, data := range stringsManifests(name, image, path, instanceType, ami, envName, envValue) {
@@ -163,6 +170,8 @@ func stringsManifests(name, image, path, instanceType, ami, envName, envValue st
 			"conditions": map[string]any{"StringEquals": map[string]any{envName: envValue}}}}},
 		{"domain": map[string]any{"name": name, "zone": instanceType, "certificate": image}},
 		{"edge": name},
+		{"load_balancer": map[string]any{"path": path, "host": name}},
+		{"load_balancer": map[string]any{"path": path}, "domain": name},
 		{"deployment": map[string]any{"strategy": name, "bake": path, "canary": map[string]any{"percent": envValue, "bake": ami},
 			"linear": map[string]any{"percent": instanceType, "interval": envName}, "rollback_on": map[string]any{"errors": envValue, "latency_p99": path}}},
 		{"alarms": map[string]any{"notify": []any{name, image, path}, "errors": envValue, "latency_p99": instanceType, "unhealthy_targets": envName,

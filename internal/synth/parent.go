@@ -8,14 +8,19 @@ import (
 	"github.com/berthdev/berth/internal/manifest"
 )
 
-// parent nests the three stacks for people who deploy with `sam deploy` or
+// parent nests the stacks for people who deploy with `sam deploy` or
 // `aws cloudformation package` + `deploy`. It uses the SAM form of a nested stack,
-// whose local Location both tools upload and rewrite; berth itself deploys the three
-// stacks separately.
+// whose local Location both tools upload and rewrite; berth itself deploys the stacks
+// separately. (Its environment's load balancer serves the one service it nests.)
 func parent(m *manifest.Manifest) *cfn.Template {
 	what := "network, cluster and service as nested stacks"
-	if m.Network.Imported() {
+	switch {
+	case m.Network.Imported() && m.Shared():
+		what = "cluster, ingress and service as nested stacks in the existing VPC " + m.Network.VPC
+	case m.Network.Imported():
 		what = "cluster and service as nested stacks in the existing VPC " + m.Network.VPC
+	case m.Shared():
+		what = "network, cluster, ingress and service as nested stacks"
 	}
 	t := &cfn.Template{Transform: "AWS::Serverless-2016-10-31", Description: fmt.Sprintf("berth %s: %s, for sam deploy / aws cloudformation package (generated from berth.yml)", m.Name, what)}
 	t.Parameters.Set(ParamEnv, envParameter())
@@ -70,11 +75,20 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	for _, o := range []string{OutClusterName, OutExecutionRoleArn, OutCapacityProvider, OutHostSecurityGroup} {
 		from[o] = out("Cluster", o)
 	}
+	for _, o := range []string{OutSharedFullName, OutSharedDNS, OutSharedZone, OutSharedSecurityGroup, OutSharedHTTPListener} {
+		from[o] = out("Ingress", o)
+	}
+	from[ParamSharedListener] = out("Ingress", OutSharedHTTPListener)
+	if m.HTTPS() {
+		// the ingress's HTTPS listener, on a certificate of the service's name
+		from[ParamDefaultDomain], from[ParamDefaultDomainZone] = m.Domain.Name, cfn.Ref(ParamHostedZone)
+		from[ParamSharedListener] = out("Ingress", OutSharedHTTPSListener)
+	}
 	for _, c := range []struct {
 		name  string
 		stack Stack
 		tmpl  func(*manifest.Manifest) *cfn.Template
-	}{{"Network", Network, network}, {"Cluster", Cluster, cluster}, {"Service", Service, service}} {
+	}{{"Network", Network, network}, {"Cluster", Cluster, cluster}, {"Ingress", Ingress, ingress}, {"Service", Service, service}} {
 		if !slices.Contains(StacksOf(m), c.stack) {
 			continue
 		}

@@ -55,7 +55,17 @@ func readsBack(m *manifest.Manifest, files map[string][]byte, load loader) error
 	want(Service, container+"Memory", m.Memory)
 	want(Service, container+"PortMappings.0.ContainerPort", m.Port)
 	want(Service, "Resources.Service.Properties.ServiceName", m.Name)
-	want(Service, "Resources.TargetGroup.Properties.HealthCheckPath", m.Health.Path)
+	tg := ResTargetGroup
+	if m.Shared() {
+		tg = ResSharedTargetGroup
+		if r := m.Route(); r.Host != "" {
+			want(Service, "Resources.SharedRule.Properties.Conditions.0.HostHeaderConfig.Values.0", r.Host)
+		}
+		if r := m.Route(); r.Path != "" {
+			want(Service, "Resources.SharedRule.Properties.Conditions."+fmt.Sprint(len(ruleConditions(m))-1)+".PathPatternConfig.Values.0", r.Path)
+		}
+	}
+	want(Service, "Resources."+tg+".Properties.HealthCheckPath", m.Health.Path)
 	if m.Image.Location != "" {
 		want(Service, "Parameters.Image.Default", m.Image.Location)
 		want(Parent, "Parameters.Image.Default", m.Image.Location)
@@ -119,7 +129,7 @@ func readsBack(m *manifest.Manifest, files map[string][]byte, load loader) error
 	for _, u := range n.HTTPS {
 		want(Service, "Resources."+subscriptionID("https", u)+".Properties.Endpoint", u)
 	}
-	for _, a := range serviceAlarms(m) {
+	for _, a := range serviceAlarms(m, idsOf(m, false)) {
 		if !a.notifies {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/routing"
 )
 
 // ListenerPort is the load balancer's HTTP listener: it forwards to the tasks, or with
@@ -13,27 +14,55 @@ import (
 const ListenerPort = 80
 
 // service is one API: its task definition and ECS service, behind an internet-facing
-// Application Load Balancer in the public subnets. The tasks run in the private subnets
-// with network interfaces of their own (awsvpc, the reference), or with public
-// placement in the public subnets: on Fargate still with their own interfaces, which
-// then get public addresses to reach the internet without NAT; on EC2 in bridge mode,
-// on the instance's interface and its public address, since ECS gives an awsvpc task on
-// EC2 no public address (the reference's public EC2 variant does the same; README).
-func service(m *manifest.Manifest) *cfn.Template {
-	front := "an internet-facing Application Load Balancer"
-	if m.CloudFront() {
-		front = "CloudFront and an internal Application Load Balancer"
+// Application Load Balancer in the public subnets: the environment's, which it shares
+// with the environment's other services (shared.go), or one of its own. The tasks run in
+// the private subnets with network interfaces of their own (awsvpc, the reference), or
+// with public placement in the public subnets: on Fargate still with their own
+// interfaces, which then get public addresses to reach the internet without NAT; on
+// EC2 in bridge mode, on the instance's interface and its public address, since ECS
+// gives an awsvpc task on EC2 no public address (the reference's public EC2 variant
+// does the same; README).
+func service(m *manifest.Manifest) *cfn.Template { return serviceOf(m, false, m) }
+
+// Moving is the service's template while it moves between a load balancer of its own
+// and the environment's (m says which it moves to): both route to its tasks, which ECS
+// registers with the target groups of both, and the alias record of its domain goes to
+// the new one once they serve there. berth deploy applies it, waits for the old alias to
+// expire from resolvers' caches, then applies the template of m, which removes the
+// old load balancer's part: the name answers throughout. from is the service's route on
+// the environment's load balancer, when it moves off it: its rule keeps it until then.
+func Moving(m *manifest.Manifest, from routing.Route) *cfn.Template {
+	sm := m
+	if !m.Shared() {
+		cp := *m
+		cp.LoadBalancer.Dedicated, cp.LoadBalancer.Host, cp.LoadBalancer.Path = false, from.Host, from.Path
+		sm = &cp
+	}
+	return serviceOf(m, true, sm)
+}
+
+// serviceOf is the service's template; moving, with both load balancers (sm is the
+// manifest its part on the environment's is made from).
+func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Template {
+	own, shared := !m.Shared() || moving, m.Shared() || moving
+	behind := "an internet-facing Application Load Balancer"
+	switch {
+	case m.Shared():
+		behind = "the environment's internet-facing Application Load Balancer"
+	case m.CloudFront():
+		behind = "CloudFront and an internal Application Load Balancer"
 	}
 	t := &cfn.Template{Description: fmt.Sprintf("berth service %s: ECS service on %s in %s subnets behind %s (generated from berth.yml)",
-		m.Name, capacityWords(m), m.Network.Placement, front)}
+		m.Name, capacityWords(m), m.Network.Placement, behind)}
 	t.Parameters.Set(ParamEnv, envParameter())
 	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
-	if !m.CloudFront() { // else the load balancer is internal, in the tasks' subnets
+	if own && !m.CloudFront() { // else the load balancer is internal, in the tasks' subnets
 		t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
 	}
-	if Bridge(m) {
+	switch {
+	case Bridge(m) && own: // the environment's load balancer reaches the instances through the ingress stack's rules
 		t.Parameters.Set(OutHostSecurityGroup, cfn.Parameter{Type: "AWS::EC2::SecurityGroup::Id", Description: "Security group of the container instances (cluster stack output)"})
-	} else {
+	case !Bridge(m):
 		t.Parameters.Set(OutTaskSubnets, networkParameter(m, OutTaskSubnets, "Subnets of the tasks"))
 	}
 	t.Parameters.Set(OutClusterName, cfn.Parameter{Type: "String", Description: "ECS cluster (cluster stack output)"})
@@ -51,6 +80,10 @@ func service(m *manifest.Manifest) *cfn.Template {
 	}
 	t.Parameters.Set(ParamImage, image)
 	t.Parameters.Set(ParamDesiredCount, desiredCountParameter(m))
+	if shared {
+		addSharedParameters(t, sm, !m.Shared())
+		t.Metadata.Set(MetadataKey, sharedMetadata(sm))
+	}
 	t.Conditions.Set("HasCapacityProvider", cfn.Not(cfn.Equals(cfn.Ref(OutCapacityProvider), "")))
 	t.Conditions.Set("HasDesiredCount", cfn.Not(cfn.Equals(cfn.Ref(ParamDesiredCount), "")))
 
@@ -65,53 +98,90 @@ func service(m *manifest.Manifest) *cfn.Template {
 		t.Resources.Set("TaskRole", taskRole(m))
 	}
 	t.Resources.Set("TaskDefinition", taskDefinition(m))
-	t.Resources.Set("LoadBalancerSecurityGroup", loadBalancerSecurityGroup(m))
-	if Bridge(m) {
-		addHostIngress(t)
-	} else {
-		addServiceSecurityGroup(t, m)
+	if own {
+		t.Resources.Set("LoadBalancerSecurityGroup", loadBalancerSecurityGroup(m))
 	}
-	if m.LoadBalancer.AccessLogs > 0 {
-		addAccessLogs(t, m)
-	}
-	t.Resources.Set("LoadBalancer", loadBalancer(m))
-	t.Resources.Set(ResTargetGroup, targetGroup(m))
-	http := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}}
-	if terminatesTLS(m) {
-		http = redirectToHTTPS()
-	}
-	t.Resources.Set("Listener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
-		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
-		"Port":            ListenerPort,
-		"Protocol":        "HTTP",
-		"DefaultActions":  http,
-	}})
-	var url any = cfn.Sub("http://${LoadBalancer.DNSName}")
 	switch {
-	case m.CloudFront():
-		url = addCloudFront(t, m, Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName")})
-	case m.HTTPS():
-		addDomain(t, m)
-		url = "https://" + m.Domain.Name
+	case Bridge(m) && own:
+		addHostIngress(t)
+	case !Bridge(m):
+		addServiceSecurityGroup(t, m, own, shared)
 	}
-	if m.LoadBalancer.WAF && !m.CloudFront() { // else the distribution's (edgeStack)
-		addWAF(t, m)
+	if shared {
+		addSharedEgress(t, m)
 	}
-	addRouting(t, m)
-	if m.CloudFront() {
-		lb, _ := t.Resources.Get("LoadBalancer")
-		group, _ := t.Resources.Get("LoadBalancerSecurityGroup")
-		t.Parameters.Set(ParamCloudFrontPrefixList, prefixListParameter())
-		behindCloudFront(lb.(cfn.Resource), group.(cfn.Resource), cfn.Ref(OutTaskSubnets))
-		for name, suffix := range map[string]string{ResTargetGroup: "a", ResAlternateTargetGroup: "b"} {
-			tg, _ := t.Resources.Get(name)
-			nameAfterLoadBalancer(tg.(cfn.Resource), suffix)
+	ids := idsOf(m, false)
+	var url, dns any
+	if own {
+		// the load balancer of the service's own, as berth made it before load balancers
+		// were shared: while the service moves off it, without what a move does not need
+		// (access logs, the web ACL)
+		full := !m.Shared()
+		if m.LoadBalancer.AccessLogs > 0 && full {
+			addAccessLogs(t, m, m.Name)
+		}
+		t.Resources.Set("LoadBalancer", loadBalancer(m))
+		t.Resources.Set(ResTargetGroup, targetGroup(m))
+		http := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}}
+		if terminatesTLS(m) {
+			http = redirectToHTTPS()
+		}
+		t.Resources.Set("Listener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
+			"LoadBalancerArn": cfn.Ref("LoadBalancer"),
+			"Port":            ListenerPort,
+			"Protocol":        "HTTP",
+			"DefaultActions":  http,
+		}})
+		if full {
+			url, dns = cfn.Sub("http://${LoadBalancer.DNSName}"), cfn.GetAtt("LoadBalancer.DNSName")
+		}
+		switch {
+		case m.CloudFront():
+			url = addCloudFront(t, m, Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName")})
+		case m.HTTPS():
+			addDomain(t, m, full)
+			if full {
+				url = "https://" + m.Domain.Name
+			}
+		}
+		if m.LoadBalancer.WAF && full && !m.CloudFront() { // else the distribution's (edgeStack)
+			addWAF(t, m, "its load balancer", m.Name)
+		}
+		addRouting(t, m, idsOf(m, m.Shared()), !full)
+		if m.CloudFront() {
+			lb, _ := t.Resources.Get("LoadBalancer")
+			group, _ := t.Resources.Get("LoadBalancerSecurityGroup")
+			t.Parameters.Set(ParamCloudFrontPrefixList, prefixListParameter())
+			behindCloudFront(lb.(cfn.Resource), group.(cfn.Resource), cfn.Ref(OutTaskSubnets))
+			for name, suffix := range map[string]string{ResTargetGroup: "a", ResAlternateTargetGroup: "b"} {
+				tg, _ := t.Resources.Get(name)
+				nameAfterLoadBalancer(tg.(cfn.Resource), suffix)
+			}
 		}
 	}
-	addAlarms(t, m)
-	t.Resources.Set("Service", ecsService(m))
+	if shared {
+		full := m.Shared()
+		t.Resources.Set(ResSharedTargetGroup, targetGroup(m))
+		if m.HTTPS() {
+			addSharedDomain(t, sm, full)
+		}
+		addRouting(t, sm, idsOf(m, !m.Shared()), !full)
+		if full {
+			url, dns = sharedURL(m), cfn.Ref(OutSharedDNS)
+		}
+	}
+	addAlarms(t, m, ids)
+	svc := ecsService(m, own, shared)
+	t.Resources.Set("Service", svc)
+	if moving && m.HTTPS() {
+		// the name moves to the new load balancer once the tasks serve behind it
+		record, _ := t.Resources.Get("DNSRecord")
+		r := record.(cfn.Resource)
+		r.DependsOn = []string{"Service"}
+		t.Resources.Set("DNSRecord", r)
+	}
 	if m.Count.Scales() {
-		addAutoScaling(t, m)
+		addAutoScaling(t, m, ids)
 	}
 
 	t.Outputs.Set(OutURL, output("Where the service answers", url))
@@ -119,10 +189,13 @@ func service(m *manifest.Manifest) *cfn.Template {
 	if m.CloudFront() {
 		lbWhat = "DNS name of the internal load balancer, CloudFront's origin"
 	}
-	t.Outputs.Set(OutLoadBalancerDNS, output(lbWhat, cfn.GetAtt("LoadBalancer.DNSName")))
+	t.Outputs.Set(OutLoadBalancerDNS, output(lbWhat, dns))
 	t.Outputs.Set(OutServiceName, output("ECS service name", cfn.GetAtt("Service.Name")))
-	t.Outputs.Set(OutTargetGroupArn, output("Target group of the tasks that serve", serving()))
+	t.Outputs.Set(OutTargetGroupArn, output("Target group of the tasks that serve", ids.serving()))
 	t.Outputs.Set(OutLogGroupName, output("Log group of the containers", cfn.Ref("LogGroup")))
+	if m.Shared() {
+		t.Outputs.Set(OutRoute, output("Where the service answers on the environment's load balancer", m.Route().String()))
+	}
 	return t
 }
 
@@ -165,24 +238,35 @@ func capacityWords(m *manifest.Manifest) string {
 
 // addServiceSecurityGroup gives awsvpc tasks a group of their own that admits the load
 // balancer's group on the container port and nothing else, and lets the load balancer
-// send there and nowhere else.
-func addServiceSecurityGroup(t *cfn.Template, m *manifest.Manifest) {
-	t.Resources.Set("LoadBalancerToService", cfn.Resource{Type: "AWS::EC2::SecurityGroupEgress", Properties: map[string]any{
-		"Description":                "to the tasks, on the container port only",
-		"GroupId":                    cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
-		"IpProtocol":                 "tcp",
-		"FromPort":                   m.Port,
-		"ToPort":                     m.Port,
-		"DestinationSecurityGroupId": cfn.GetAtt("ServiceSecurityGroup.GroupId"),
-	}})
-	t.Resources.Set("ServiceSecurityGroup", cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
-		"GroupDescription": fmt.Sprintf("berth %s tasks: the container port, from the load balancer only", m.Name),
-		"VpcId":            cfn.Ref(OutVpcID),
-		"SecurityGroupIngress": []any{map[string]any{
+// send there and nowhere else: the service's own load balancer's, or the environment's
+// (whose egress rule is addSharedEgress's), or while it moves both.
+func addServiceSecurityGroup(t *cfn.Template, m *manifest.Manifest, own, shared bool) {
+	var ingress []any
+	if own {
+		t.Resources.Set("LoadBalancerToService", cfn.Resource{Type: "AWS::EC2::SecurityGroupEgress", Properties: map[string]any{
+			"Description":                "to the tasks, on the container port only",
+			"GroupId":                    cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
+			"IpProtocol":                 "tcp",
+			"FromPort":                   m.Port,
+			"ToPort":                     m.Port,
+			"DestinationSecurityGroupId": cfn.GetAtt("ServiceSecurityGroup.GroupId"),
+		}})
+		ingress = append(ingress, map[string]any{
 			"Description": "from the load balancer", "IpProtocol": "tcp", "FromPort": m.Port, "ToPort": m.Port,
 			"SourceSecurityGroupId": cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
-		}},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		})
+	}
+	if shared {
+		ingress = append(ingress, map[string]any{
+			"Description": "from the environment's load balancer", "IpProtocol": "tcp", "FromPort": m.Port, "ToPort": m.Port,
+			"SourceSecurityGroupId": cfn.Ref(OutSharedSecurityGroup),
+		})
+	}
+	t.Resources.Set("ServiceSecurityGroup", cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
+		"GroupDescription":     fmt.Sprintf("berth %s tasks: the container port, from the load balancer only", m.Name),
+		"VpcId":                cfn.Ref(OutVpcID),
+		"SecurityGroupIngress": ingress,
+		"Tags":                 tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}})
 }
 
@@ -362,7 +446,7 @@ func targetType(m *manifest.Manifest) string {
 	return "ip"
 }
 
-func ecsService(m *manifest.Manifest) cfn.Resource {
+func ecsService(m *manifest.Manifest, own, shared bool) cfn.Resource {
 	props := map[string]any{
 		"ServiceName":    m.Name,
 		"Cluster":        cfn.Ref(OutClusterName),
@@ -372,7 +456,7 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 			[]any{map[string]any{"CapacityProvider": cfn.Ref(OutCapacityProvider), "Base": 0, "Weight": 1}},
 			cfn.NoValue),
 		"DeploymentConfiguration": deploymentConfiguration(m),
-		"LoadBalancers":           []any{serviceLoadBalancer(m)},
+		"LoadBalancers":           serviceLoadBalancers(m, own, shared),
 		"EnableECSManagedTags":    true,
 		"PropagateTags":           "SERVICE",
 	}
@@ -403,19 +487,25 @@ func ecsService(m *manifest.Manifest) cfn.Resource {
 		}
 	}
 	// the target groups must be attached to a listener before a service can use them
-	after := []string{"Listener"}
-	if !m.Deployment.Rollout.Strategy.ShiftsTraffic() {
-		after = append(after, ResProductionRule) // else named in AdvancedConfiguration
+	var after []string
+	if own {
+		after = append(after, "Listener")
+		if !m.Deployment.Rollout.Strategy.ShiftsTraffic() {
+			after = append(after, ResProductionRule) // else named in AdvancedConfiguration
+		}
+		if terminatesTLS(m) {
+			after = append(after, "HTTPSListener")
+		}
 	}
-	if terminatesTLS(m) {
-		after = append(after, "HTTPSListener")
+	if shared && !m.Deployment.Rollout.Strategy.ShiftsTraffic() {
+		after = append(after, ResSharedRule)
 	}
 	return cfn.Resource{Type: "AWS::ECS::Service", DependsOn: after, Properties: props}
 }
 
 // addAutoScaling keeps the task count between count.min and count.max by target
 // tracking on average CPU and/or requests per task.
-func addAutoScaling(t *cfn.Template, m *manifest.Manifest) {
+func addAutoScaling(t *cfn.Template, m *manifest.Manifest, ids lbIDs) {
 	t.Resources.Set("ScalableTarget", cfn.Resource{Type: "AWS::ApplicationAutoScaling::ScalableTarget", Properties: map[string]any{
 		"ServiceNamespace":  "ecs",
 		"ScalableDimension": "ecs:service:DesiredCount",
@@ -431,9 +521,9 @@ func addAutoScaling(t *cfn.Template, m *manifest.Manifest) {
 	if m.Count.Requests > 0 {
 		t.Resources.Set("RequestsScalingPolicy", scalingPolicy("requests", m.Count.Requests, map[string]any{
 			"PredefinedMetricType": "ALBRequestCountPerTarget",
-			"ResourceLabel": cfn.If(servesAlternate,
-				cfn.Sub("${LoadBalancer.LoadBalancerFullName}/${AlternateTargetGroup.TargetGroupFullName}"),
-				cfn.Sub("${LoadBalancer.LoadBalancerFullName}/${TargetGroup.TargetGroupFullName}")),
+			"ResourceLabel": cfn.If(ids.serves,
+				cfn.Sub(ids.loadBalancerName()+"/${"+ids.alternate+".TargetGroupFullName}"),
+				cfn.Sub(ids.loadBalancerName()+"/${"+ids.targetGroup+".TargetGroupFullName}")),
 		}))
 	}
 }

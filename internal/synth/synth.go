@@ -1,6 +1,7 @@
 // Package synth turns a manifest into the CloudFormation templates of the system in
-// docs/architecture.md: network, cluster and service as separate stacks wired by
-// parameters, and a parent that nests the three. It is a pure function of the manifest.
+// docs/architecture.md: network, cluster, the environment's load balancer (ingress)
+// and service as separate stacks wired by parameters, and a parent that nests them. It
+// is a pure function of the manifest.
 //
 // It makes no AWS call: it must not import the AWS path or local.
 package synth
@@ -27,14 +28,16 @@ const (
 	Cluster Stack = "cluster"
 	// Edge is a service's stack in us-east-1 (EdgeRegion), with CloudFront in front:
 	// the certificate and web ACL its distribution takes from there (NeedsEdgeStack).
-	Edge    Stack = "edge"
+	Edge Stack = "edge"
+	// Ingress is the environment's load balancer, which its services share.
+	Ingress Stack = "ingress"
 	Service Stack = "service"
 	Parent  Stack = "parent"
 )
 
 // Stacks are deployed one after the other in this order; Parent is for people who
 // deploy with sam or aws cloudformation package/deploy instead.
-var Stacks = []Stack{Network, Cluster, Service}
+var Stacks = []Stack{Network, Cluster, Ingress, Service}
 
 // File is the name synth writes the stack's template to.
 func (s Stack) File() string { return string(s) + ".yml" }
@@ -73,22 +76,27 @@ type Templates map[Stack]*cfn.Template
 
 // StacksOf are the stacks berth deploys for m, in order: with an existing VPC
 // (network.vpc) there is no network stack, and the cluster and the service take the
-// manifest's ids where the network stack's outputs would be.
-// With CloudFront in front and a certificate or web ACL to make, the edge stack comes
-// before the service, which takes its outputs.
+// manifest's ids where the network stack's outputs would be; a service with a load
+// balancer of its own needs no ingress stack. With CloudFront in front and a
+// certificate or web ACL to make, the edge stack comes before the service, which takes
+// its outputs.
 func StacksOf(m *manifest.Manifest) []Stack {
-	out := []Stack{Cluster, Service}
-	if !m.Network.Imported() {
-		out = Stacks
-	}
-	if NeedsEdgeStack(m) {
-		out = append(out[:len(out)-1:len(out)-1], Edge, Service)
+	var out []Stack
+	for _, s := range Stacks {
+		if s == Network && m.Network.Imported() || s == Ingress && !m.Shared() {
+			continue
+		}
+		if s == Service && NeedsEdgeStack(m) {
+			out = append(out, Edge)
+		}
+		out = append(out, s)
 	}
 	return out
 }
 
 // Build makes the templates of m: network (unless m names an existing VPC), cluster,
-// the edge stack (when m needs one), service and parent.
+// ingress (unless the service has a load balancer of its own), the edge stack (when m
+// needs one), service and parent.
 func Build(m *manifest.Manifest) Templates {
 	ts := Templates{Cluster: cluster(m), Service: service(m), Parent: parent(m)}
 	if !m.Network.Imported() {
@@ -96,6 +104,9 @@ func Build(m *manifest.Manifest) Templates {
 	}
 	if NeedsEdgeStack(m) {
 		ts[Edge] = edgeStack(m)
+	}
+	if m.Shared() {
+		ts[Ingress] = ingress(m)
 	}
 	return ts
 }

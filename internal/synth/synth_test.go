@@ -18,7 +18,8 @@ var update = flag.Bool("update", false, "rewrite the golden templates in testdat
 
 var cases = []string{"default", "orders", "all-options", "ec2-public", "fargate", "fargate-single", "fargate-public", "fargate-spot", "fargate-spot-single", "fargate-spot-public", "https", "https-edge", "https-zone-id", "secrets", "permissions-fargate", "permissions-admin", "canary", "linear", "blue-green",
 	"existing-vpc", "existing-vpc-public", "existing-vpc-fargate", "existing-vpc-fargate-public", "existing-vpc-spot", "existing-vpc-spot-public", "exec", "exec-fargate", "alarms", "alarms-topic",
-	"cloudfront", "cloudfront-domain", "cloudfront-waf"}
+	"cloudfront", "cloudfront-domain", "cloudfront-waf",
+	"dedicated", "shared-path", "shared-path-users", "shared-host", "shared-domain"}
 
 func load(t testing.TB, name string) *manifest.Manifest {
 	t.Helper()
@@ -81,7 +82,8 @@ func TestSystemResources(t *testing.T) {
 	want := map[Stack][]string{
 		Network: {"AWS::EC2::VPC", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::Route", "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::EIP", "AWS::EC2::NatGateway"},
 		Cluster: {"AWS::ECS::Cluster", "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::AutoScalingGroup", "AWS::ECS::CapacityProvider", "AWS::ECS::ClusterCapacityProviderAssociations", "AWS::IAM::Role", "AWS::IAM::InstanceProfile", "AWS::EC2::SecurityGroup"},
-		Service: {"AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener", "AWS::EC2::SecurityGroup", "AWS::Logs::LogGroup"},
+		Ingress: {"AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener", "AWS::EC2::SecurityGroup"},
+		Service: {"AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::ElasticLoadBalancingV2::ListenerRule", "AWS::EC2::SecurityGroup", "AWS::Logs::LogGroup"},
 	}
 	ts := Build(load(t, "default"))
 	for stack, types := range want {
@@ -97,6 +99,13 @@ func TestSystemResources(t *testing.T) {
 	}
 	if n := count(ts[Service], "AWS::ApplicationAutoScaling::ScalingPolicy"); n != 0 {
 		t.Errorf("a fixed count has %d scaling policies", n)
+	}
+	if n := count(ts[Service], "AWS::ElasticLoadBalancingV2::LoadBalancer"); n != 0 {
+		t.Errorf("a service on the environment's load balancer has %d of its own", n)
+	}
+	own := Build(load(t, "dedicated"))
+	if own[Ingress] != nil || count(own[Service], "AWS::ElasticLoadBalancingV2::LoadBalancer") != 1 || count(own[Service], "AWS::ElasticLoadBalancingV2::Listener") != 1 {
+		t.Error("load_balancer.dedicated: true does not give the service a load balancer and listener of its own, and no ingress")
 	}
 	if bytes.Contains(mustMarshal(t, ts[Cluster]), []byte("AWS::Lambda")) {
 		t.Error("the cluster uses Lambda: berth solves the teardown hazard without it")
@@ -162,16 +171,21 @@ func TestCfnLint(t *testing.T) {
 	if err != nil {
 		t.Skip("cfn-lint is not installed (pip install cfn-lint); .ci/run installs it")
 	}
+	// one cfn-lint for every case: it spends most of its time starting (its schemas),
+	// and names the file of each finding
+	root := t.TempDir()
+	var files []string
 	for _, name := range cases {
-		dir := t.TempDir()
+		dir := filepath.Join(root, name)
 		if _, err := Write(load(t, name), dir); err != nil {
 			t.Fatal(err)
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
-		out, err := exec.Command(lint, files...).CombinedOutput()
-		if err != nil || len(bytes.TrimSpace(out)) > 0 {
-			t.Errorf("cfn-lint on %s: %v\n%s", name, err, out)
-		}
+		written, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+		files = append(files, written...)
+	}
+	out, err := exec.Command(lint, files...).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("cfn-lint: %v\n%s", err, out)
 	}
 }
 

@@ -118,8 +118,8 @@ func TestWriteRemovesANetworkTemplateThatNoLongerApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(written) != 3 {
-		t.Errorf("wrote %v, want cluster, service and parent", written)
+	if len(written) != 4 {
+		t.Errorf("wrote %v, want cluster, ingress, service and parent", written)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "network.yml")); err == nil {
 		t.Error("network.yml of the earlier synth is still there")

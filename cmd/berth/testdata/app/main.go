@@ -8,9 +8,10 @@
 //	APP_FAIL_PERCENT share of GET / answered 500, evenly spread (a bad release that
 //	                 passes its health check)
 //
-// GET /slow?ms=N answers after N milliseconds; GET /status/N answers N. "app probe
-// [CODE]" prints where it runs and exits with CODE: the command berth exec's test runs
-// in a replica.
+// GET /slow?ms=N answers after N milliseconds; GET /status/N answers N; any other path
+// is answered with the greeting, the host name and the path (a service behind a route of
+// a shared listener). "app probe [CODE]" prints where it runs and exits with CODE: the
+// command berth exec's test runs in a replica.
 package main
 
 import (
@@ -57,6 +58,9 @@ func main() {
 			return
 		}
 		fmt.Fprintf(w, "%s from %s\n", os.Getenv("APP_GREETING"), host)
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s from %s at %s\n", os.Getenv("APP_GREETING"), host, r.URL.Path)
 	})
 	mux.HandleFunc("GET /forwarded", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "proto=%s port=%s for=%s cloudfront-proto=%s viewer=%s\n", r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Port"),

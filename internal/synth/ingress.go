@@ -1,0 +1,167 @@
+package synth
+
+import (
+	"github.com/berthdev/berth/internal/cfn"
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// The environment's load balancer: one Application Load Balancer that the services of
+// an environment share, each through a listener rule of its own (its route, see
+// shared.go), as AWS Copilot's environments and ECS Express Mode do. The ingress stack
+// owns the load balancer, its listeners, its security group, its access logs and its
+// web ACL; a service stack owns its target groups, its rules and, with a domain, its
+// certificate (added to the HTTPS listener by SNI) and alias record. berth deploy makes
+// the stack with the first service that needs it and deletes it with the last, so that
+// an environment without a shared service pays for no load balancer.
+
+// Names of the ingress stack's parameters and outputs; the outputs are the service
+// stacks' parameters of the same names.
+const (
+	// ParamDefaultDomain is the name of the HTTPS listener's default certificate: the
+	// first domain a service of the environment brought. Empty: no HTTPS listener.
+	ParamDefaultDomain     = "DefaultDomain"
+	ParamDefaultDomainZone = "DefaultDomainZone"
+	OutSharedLoadBalancer  = "SharedLoadBalancer"
+	// OutSharedFullName is the load balancer's CloudWatch dimension (app/NAME/ID).
+	OutSharedFullName      = "SharedLoadBalancerFullName"
+	OutSharedDNS           = "SharedLoadBalancerDNS"
+	OutSharedZone          = "SharedLoadBalancerZone"
+	OutSharedSecurityGroup = "SharedLoadBalancerSecurityGroup"
+	OutSharedHTTPListener  = "SharedHTTPListener"
+	OutSharedHTTPSListener = "SharedHTTPSListener"
+)
+
+// IngressSettings are the manifest keys the environment's load balancer is made from,
+// recorded in its template's Metadata like the network's and the cluster's.
+func IngressSettings(m *manifest.Manifest) map[string]string {
+	keys := []string{"load_balancer.idle_timeout", "load_balancer.access_logs", "load_balancer.waf"}
+	if m.LoadBalancer.WAF {
+		keys = append(keys, "load_balancer.rate_limit")
+	}
+	return m.Settings(keys)
+}
+
+// ingress is the environment's load balancer, from the load_balancer keys of the
+// manifest as they deploy to the environment (the environment's own, or the
+// manifest's when it is the first shared service, or changes them with --update-env).
+func ingress(m *manifest.Manifest) *cfn.Template {
+	t := &cfn.Template{Description: "berth ingress: the environment's internet-facing Application Load Balancer, shared by its services through a listener rule each (generated from berth.yml)"}
+	t.Metadata.Set(MetadataKey, map[string]any{"settings": IngressSettings(m)})
+	t.Parameters.Set(ParamEnv, envParameter())
+	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
+	t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
+	t.Parameters.Set(ParamDefaultDomain, cfn.Parameter{Type: "String", Default: "",
+		Description: "Name of the HTTPS listener's default certificate: the first domain of a service of the environment (berth deploy sets it); empty for no HTTPS listener"})
+	t.Parameters.Set(ParamDefaultDomainZone, cfn.Parameter{Type: "String", Default: "",
+		Description: "Route 53 public hosted zone the default certificate is validated through"})
+	if Bridge(m) {
+		t.Parameters.Set(OutHostSecurityGroup, cfn.Parameter{Type: "AWS::EC2::SecurityGroup::Id", Description: "Security group of the container instances (cluster stack output)"})
+	}
+	t.Conditions.Set(hasHTTPS, cfn.Not(cfn.Equals(cfn.Ref(ParamDefaultDomain), "")))
+
+	// its properties never depend on a parameter or setting: a security group whose
+	// inline rules CloudFormation updates loses the rules the services' stacks add to it
+	t.Resources.Set("LoadBalancerSecurityGroup", sharedSecurityGroup())
+	if Bridge(m) {
+		addSharedHostIngress(t)
+	}
+	if m.LoadBalancer.AccessLogs > 0 {
+		addAccessLogs(t, m, "ingress")
+	}
+	lb := loadBalancer(m)
+	delete(lb.Properties, "Name") // CloudFormation names it: no name of a service's can meet it
+	t.Resources.Set("LoadBalancer", lb)
+	t.Resources.Set("HTTPListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
+		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
+		"Port":            ListenerPort,
+		"Protocol":        "HTTP",
+		"DefaultActions":  noRoute(),
+	}})
+	t.Resources.Set("Certificate", cfn.Resource{Type: "AWS::CertificateManager::Certificate", Condition: hasHTTPS, Properties: map[string]any{
+		"DomainName":       cfn.Ref(ParamDefaultDomain),
+		"ValidationMethod": "DNS",
+		"DomainValidationOptions": []any{map[string]any{
+			"DomainName": cfn.Ref(ParamDefaultDomain), "HostedZoneId": cfn.Ref(ParamDefaultDomainZone),
+		}},
+		"Tags": tags("Name", cfn.Sub("berth-${Env}-ingress")),
+	}})
+	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Condition: hasHTTPS, Properties: map[string]any{
+		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
+		"Port":            HTTPSPort,
+		"Protocol":        "HTTPS",
+		"SslPolicy":       TLSPolicy,
+		"Certificates":    []any{map[string]any{"CertificateArn": cfn.Ref("Certificate")}},
+		"DefaultActions":  noRoute(),
+		"ListenerAttributes": []any{map[string]any{
+			"Key": "routing.http.response.strict_transport_security.header_value", "Value": HSTS,
+		}},
+	}})
+	if m.LoadBalancer.WAF {
+		addWAF(t, m, "the shared load balancer of the environment", "ingress")
+	}
+	t.Outputs.Set(OutSharedLoadBalancer, output("The environment's load balancer", cfn.Ref("LoadBalancer")))
+	t.Outputs.Set(OutSharedFullName, output("Its CloudWatch dimension", cfn.GetAtt("LoadBalancer.LoadBalancerFullName")))
+	t.Outputs.Set(OutSharedDNS, output("Its public DNS name", cfn.GetAtt("LoadBalancer.DNSName")))
+	t.Outputs.Set(OutSharedZone, output("Its DNS name's hosted zone, for alias records", cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
+	t.Outputs.Set(OutSharedSecurityGroup, output("Its security group: the services' tasks admit it", cfn.GetAtt("LoadBalancerSecurityGroup.GroupId")))
+	t.Outputs.Set(OutSharedHTTPListener, output("The HTTP listener", cfn.Ref("HTTPListener")))
+	t.Outputs.Set(OutSharedHTTPSListener, cfn.Output{Description: "The HTTPS listener", Value: cfn.Ref("HTTPSListener"), Condition: hasHTTPS})
+	if m.LoadBalancer.AccessLogs > 0 {
+		t.Outputs.Set(OutAccessLogBucket, output("Bucket of the load balancer's access logs", cfn.Ref("AccessLogBucket")))
+	}
+	return t
+}
+
+const hasHTTPS = "HasHTTPS"
+
+// noRoute is the listeners' default action: what no service's rule takes is answered
+// by the load balancer itself (AWS::ElasticLoadBalancingV2::Listener FixedResponseConfig).
+func noRoute() []any {
+	return []any{map[string]any{"Type": "fixed-response", "FixedResponseConfig": map[string]any{
+		"StatusCode": "404", "ContentType": "text/plain",
+		"MessageBody": "404 Not Found: no service of this environment answers this host and path\n",
+	}}}
+}
+
+// sharedSecurityGroup is the environment's load balancer's group: who may reach it
+// (the internet on the listener ports; the HTTPS port even before the HTTPS listener
+// exists, nothing answers there until then) and, by its one inline egress rule that
+// matches no traffic, nowhere it may send but where the services' stacks allow it
+// (SharedLoadBalancerToService). Who reaches the load balancer is decided here alone.
+func sharedSecurityGroup() cfn.Resource {
+	return cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
+		"GroupDescription": "berth environment load balancer: HTTP and HTTPS from the internet",
+		"VpcId":            cfn.Ref(OutVpcID),
+		"SecurityGroupIngress": []any{
+			map[string]any{"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": ListenerPort, "ToPort": ListenerPort, "CidrIp": "0.0.0.0/0"},
+			map[string]any{"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": HTTPSPort, "ToPort": HTTPSPort, "CidrIp": "0.0.0.0/0"},
+		},
+		"SecurityGroupEgress": []any{map[string]any{
+			"Description": "no traffic: replaces the default allow-all egress",
+			"IpProtocol":  "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32",
+		}},
+		"Tags": tags("Name", cfn.Sub("berth-${Env}-ingress")),
+	}}
+}
+
+// addSharedHostIngress is, for bridge-mode tasks, the one pair of rules every service of
+// the environment would otherwise add alike (and the second would fail as a duplicate):
+// the instances' group admits the load balancer's on the dynamic host ports.
+func addSharedHostIngress(t *cfn.Template) {
+	t.Resources.Set("LoadBalancerToHosts", cfn.Resource{Type: "AWS::EC2::SecurityGroupEgress", Properties: map[string]any{
+		"Description":                "to the container instances, on the dynamic host ports only",
+		"GroupId":                    cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
+		"IpProtocol":                 "tcp",
+		"FromPort":                   DynamicPortFrom,
+		"ToPort":                     DynamicPortTo,
+		"DestinationSecurityGroupId": cfn.Ref(OutHostSecurityGroup),
+	}})
+	t.Resources.Set("HostsFromLoadBalancer", cfn.Resource{Type: "AWS::EC2::SecurityGroupIngress", Properties: map[string]any{
+		"Description":           "bridge-mode tasks: from the environment's load balancer, on the dynamic host ports",
+		"GroupId":               cfn.Ref(OutHostSecurityGroup),
+		"IpProtocol":            "tcp",
+		"FromPort":              DynamicPortFrom,
+		"ToPort":                DynamicPortTo,
+		"SourceSecurityGroupId": cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
+	}})
+}
