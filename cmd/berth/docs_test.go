@@ -41,6 +41,9 @@ import (
 //	          registry of the block's own (BERTH_ECR_REGISTRY)
 //	docker    needs the Docker engine; skipped without one, as the local e2e tests are
 //	not run:  the block is not run, for the reason given; the test counts them
+//	continued the block goes on with the transcript of the file's block before it, in
+//	          the same directory and with the same berth up running (prose between
+//	          the steps of one walk-through)
 //
 // Besides berth, a transcript may run: cd DIR (inside the block's directory), cat
 // FILE, sed -i 's/OLD/NEW/' FILE, curl URL (loopback only), gcc ARGS, echo $? (the
@@ -62,6 +65,8 @@ type transcript struct {
 	docker bool
 	notRun string
 	steps  []step
+	// continues is the block this one goes on with, while it is read
+	continues *transcript
 }
 
 type step struct {
@@ -96,7 +101,12 @@ func parseTranscripts(path string) ([]*transcript, error) {
 			fence = true
 			if trimmed == "```console" {
 				cur = &transcript{file: path, line: n, indent: len(line) - len(strings.TrimLeft(line, " "))}
-				if m := directive.FindStringSubmatch(prev); m != nil {
+				if m := directive.FindStringSubmatch(prev); m != nil && m[1] == "continued" {
+					if len(out) == 0 {
+						return nil, fmt.Errorf("%s:%d: continued, but no block before it", path, n-1)
+					}
+					cur.continues = out[len(out)-1]
+				} else if m != nil {
 					if err := cur.options(m[1]); err != nil {
 						return nil, fmt.Errorf("%s:%d: %v", path, n-1, err)
 					}
@@ -108,7 +118,11 @@ func parseTranscripts(path string) ([]*transcript, error) {
 				if len(cur.steps) == 0 {
 					return nil, fmt.Errorf("%s:%d: a console block without a \"$ \" line", path, cur.line)
 				}
-				out = append(out, cur)
+				if prevBlock := cur.continues; prevBlock != nil {
+					prevBlock.steps = append(prevBlock.steps, cur.steps...)
+				} else {
+					out = append(out, cur)
+				}
 				cur = nil
 			}
 		case cur != nil:
