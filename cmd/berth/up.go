@@ -22,7 +22,7 @@ Ctrl-C drains and removes everything ("berth down" cleans up after a crash).
 again and rolls out new replicas like ECS. With a domain, or --tls, it serves HTTPS
 from a local certificate authority. Secrets come from the environment, then from
 berth.secrets.env next to berth.yml; replicas get AWS credentials only with
---aws-profile. README, "berth up", has the details.`,
+--aws-profile. docs/local.md has the details.`,
 		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo\n  berth up --aws-profile dev",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -18,7 +18,7 @@ const ListenerPort = 80
 // placement in the public subnets: on Fargate still with their own interfaces, which
 // then get public addresses to reach the internet without NAT; on EC2 in bridge mode,
 // on the instance's interface and its public address, since ECS gives an awsvpc task on
-// EC2 no public address (the reference's public EC2 variant does the same; README).
+// EC2 no public address (the reference's public EC2 variant does the same; docs/architecture.md).
 func service(m *manifest.Manifest) *cfn.Template {
 	front := "an internet-facing Application Load Balancer"
 	if m.CloudFront() {
