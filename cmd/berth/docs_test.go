@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,12 +47,12 @@ import (
 //	          the steps of one walk-through)
 //
 // Besides berth, a transcript may run: cd DIR (inside the block's directory), cat
-// FILE, sed -i 's/OLD/NEW/' FILE, curl URL (loopback only), gcc ARGS, echo $? (the
-// last exit code), NAME=value before a command, and && between commands. "berth up"
+// FILE, sed -i 's/OLD/NEW/' FILE, chmod MODE FILE, curl URL (loopback only), gcc ARGS,
+// echo $? (the last exit code), NAME=value before a command, and && between commands. "berth up"
 // runs in the background until the block ends: its output is compared once it has
 // printed what the block expects (or has exited, or 3 minutes passed), and it listens
-// on a free port that its output and curl's URLs show as 127.0.0.1:8080 (the next one
-// 8081, ...), the port a user's first berth up takes. Every environment a block names
+// on a free port that its output and curl's URLs show as 127.0.0.1:8080 (8081 while
+// another one runs, ...), the port a user's berth up takes. Every environment a block names
 // (--env, else dev) must be its own: the emulator and the Docker engine are shared by
 // the package's tests, which run in parallel. A block's AWS environments are deleted
 // after it.
@@ -266,7 +267,8 @@ type docSession struct {
 type background struct {
 	cmd  *exec.Cmd
 	out  *lockedBuffer
-	done chan struct{}
+	done chan struct{} // closed when it has exited
+	code int           // its exit code, once done
 	env  string
 }
 
@@ -300,6 +302,11 @@ func (tr *transcript) run(t *testing.T) {
 		m := newMatcher(st.want)
 		if bg != nil {
 			got = s.waitFor(bg, m)
+			select {
+			case <-bg.done:
+				s.code = bg.code // it stopped, as a command that fails at once does
+			default:
+			}
 		}
 		got = s.shown(got)
 		if !m.match(got) {
@@ -380,10 +387,22 @@ func (s *docSession) runCommand(args []string) (string, *background) {
 		return b.String(), nil
 	case "sed":
 		return s.sed(args[1:]), nil
+	case "chmod":
+		if len(args) != 3 {
+			t.Fatalf("chmod: only chmod MODE FILE, not %q", strings.Join(args, " "))
+		}
+		mode, err := strconv.ParseUint(args[1], 8, 32)
+		if err != nil {
+			t.Fatalf("chmod: only chmod MODE FILE, not %q", strings.Join(args, " "))
+		}
+		if err := os.Chmod(filepath.Join(s.cwd, args[2]), fs.FileMode(mode)); err != nil {
+			t.Fatal(err)
+		}
+		return "", nil
 	case "curl":
 		return s.curl(args[1:]), nil
 	}
-	t.Fatalf("a transcript may run berth, cd, cat, sed -i, curl, gcc and echo $?, not %q", args[0])
+	t.Fatalf("a transcript may run berth, cd, cat, sed -i, chmod, curl, gcc and echo $?, not %q", args[0])
 	return "", nil
 }
 
@@ -410,12 +429,17 @@ func (s *docSession) exec(env []string, name string, args ...string) string {
 
 // startUp starts berth up in the background, on a free port unless the line names one.
 func (s *docSession) startUp(args, env []string) *background {
-	if !s.tr.docker {
-		s.t.Fatal("berth up needs the Docker engine: add docker to the block's transcript options")
-	}
 	if flagValue(args, "--listen") == "" {
+		running := 0 // a berth up that runs holds 8080: the next one takes 8081
+		for _, bg := range s.ups {
+			select {
+			case <-bg.done:
+			default:
+				running++
+			}
+		}
 		real := fmt.Sprintf("127.0.0.1:%d", freePort(s.t))
-		shown := fmt.Sprintf("127.0.0.1:%d", 8080+len(s.ups))
+		shown := fmt.Sprintf("127.0.0.1:%d", 8080+running)
 		s.ports[real], s.curlTo[shown] = shown, real
 		args = append(args, "--listen", real)
 	}
@@ -426,7 +450,11 @@ func (s *docSession) startUp(args, env []string) *background {
 	if err := bg.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	go func() { bg.cmd.Wait(); close(bg.done) }()
+	go func() {
+		bg.cmd.Wait()
+		bg.code = bg.cmd.ProcessState.ExitCode()
+		close(bg.done)
+	}()
 	s.ups = append(s.ups, bg)
 	return bg
 }
