@@ -17,9 +17,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -363,8 +365,8 @@ func (s *docSession) runCommand(args []string) (string, *background) {
 		}
 		return s.exec(env, bin, args[1:]...), nil
 	case "gcc":
-		if _, err := exec.LookPath("gcc"); err != nil {
-			t.Skip("gcc is not installed: this transcript builds its app with it (.ci/run installs it)")
+		if why := staticGCC(); why != "" {
+			t.Skip(why)
 		}
 		return s.exec(env, "gcc", args[1:]...), nil
 	case "cd":
@@ -684,3 +686,22 @@ func TestTranscriptCommandLines(t *testing.T) {
 		t.Errorf("environments: %s", got)
 	}
 }
+
+// staticGCC says why gcc cannot build the transcripts' C app here ("" when it can): a
+// Linux binary linked statically, to run in an image without a base.
+var staticGCC = sync.OnceValue(func() string {
+	if runtime.GOOS != "linux" {
+		return "the C app of the transcripts is a Linux binary built on the host: gcc builds it on Linux only"
+	}
+	dir, err := os.MkdirTemp("", "berth-gcc")
+	if err != nil {
+		return err.Error()
+	}
+	defer os.RemoveAll(dir)
+	cmd := exec.Command("gcc", "-static", "-x", "c", "-o", filepath.Join(dir, "probe"), "-")
+	cmd.Stdin = strings.NewReader("int main(void) { return 0; }\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Sprintf("gcc cannot link a static binary here (%v: %s): install gcc and libc6-dev, as .ci/run does", err, strings.TrimSpace(string(out)))
+	}
+	return ""
+})
