@@ -179,6 +179,10 @@ func TestTranscriptMatching(t *testing.T) {
 			t.Errorf("want %q, got %q: match %v, expected %v\n%s", tc.want, tc.got, got, tc.match, m.diff(tc.got))
 		}
 	}
+	sdk := "   0.3s  deleted\nSDK 2026/12/03 12:39:30 WARN failed to discard remaining HTTP response body, this may affect connection reuse: read tcp: use of closed network connection\n   0.4s  removed\n"
+	if got := withoutSDKLogs(t, sdk); got != "   0.3s  deleted\n   0.4s  removed\n" {
+		t.Errorf("without the SDK's log lines: %q", got)
+	}
 	m := newMatcher(strings.Split("plan:\n…\n  estimate: $1\ndone in 2s", "\n"))
 	d := m.diff("plan:\n  a\n  b\n  estimate: $2\ndone in 3.1s\n")
 	want := "  plan:\n~   a\n~   b\n~   estimate: $2\n-   estimate: $1\n  done in 3.1s\n"
