@@ -6,7 +6,7 @@ go 1.26.8
 // schema-based serialization: from then on each one builds a schema of every shape
 // of its API in package initializers, which Go runs at every start of berth, whatever
 // the command (berth version paid 7 MB and about 10 ms for them). Before moving one
-// past its pin, read the "Start-up" part of README.md's Performance section;
+// past its pin, read docs/performance.md, "Start-up";
 // TestStartupAllocations fails when a start costs more again.
 require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0

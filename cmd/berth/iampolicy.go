@@ -18,7 +18,7 @@ need: berth's own calls, and what CloudFormation's resource handlers call with y
 credentials for the resources of berth's templates (from the published resource
 schemas). They come as a few managed policies to attach together (each at most 6,144
 characters): a JSON array, or with --dir a file each and the commands that create them.
-README, "IAM permissions", says what is scoped and what is left out.`,
+docs/aws.md, "IAM permissions", says what is scoped and what is left out.`,
 		Example: "  berth iam-policy --dir policies   # then run the commands it prints\n" +
 			"  berth iam-policy > berth-policies.json\n" +
 			"  berth iam-policy --region cn-north-1",

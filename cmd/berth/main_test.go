@@ -338,7 +338,7 @@ func TestCheckRefusesHostileTemplates(t *testing.T) {
 	}
 }
 
-// berth iam-policy --dir writes the policies the README shows how to create, each a
+// berth iam-policy --dir writes the policies docs/aws.md shows how to create, each a
 // policy document, and prints the commands with their names.
 func TestIAMPolicyDirWritesEachPolicyAndTheCommands(t *testing.T) {
 	t.Parallel()

@@ -37,7 +37,7 @@ func noStacks(t *testing.T, s *session.Session) {
 
 // The default quota of 5 Elastic IPs (the emulator's Service Quotas has no value for it:
 // the documented default counts), 4 of them in use, and a network with a NAT gateway in
-// each of two zones: refused with the numbers before any stack exists (README, "What
+// each of two zones: refused with the numbers before any stack exists (docs/aws.md, "What
 // deploy does", shows this output); with network.nat: single the deploy fits.
 func TestTooFewElasticIPsAreRefusedBeforeAnyStack(t *testing.T) {
 	const region = "eu-north-1"

@@ -23,7 +23,7 @@ again and rolls out new replicas like ECS, through deployment.strategy and rollb
 (--rollout-speed rehearses it faster). With a domain, or --tls, it serves HTTPS
 from a local certificate authority. Secrets come from the environment, then from
 berth.secrets.env next to berth.yml; replicas get AWS credentials only with
---aws-profile. README, "berth up", has the details.`,
+--aws-profile. docs/local.md has the details.`,
 		Example: "  berth up\n  berth up --watch --listen 127.0.0.1:9000\n  berth up -f examples/other.yml --env demo\n  berth up --aws-profile dev",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

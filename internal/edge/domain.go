@@ -248,4 +248,4 @@ func covers(names []string, host string) bool {
 }
 
 // PlainHTTPNote is what deploy, diff and status say of a service without a domain.
-const PlainHTTPNote = "warning: the service is served over plain HTTP, on the load balancer's own name: requests, tokens and passwords cross the internet in the clear. Add domain: api.example.com to berth.yml for HTTPS on your domain (README: HTTPS on your domain), or edge: cloudfront for HTTPS without one (README: CloudFront in front)"
+const PlainHTTPNote = "warning: the service is served over plain HTTP, on the load balancer's own name: requests, tokens and passwords cross the internet in the clear. Add domain: api.example.com to berth.yml for HTTPS on your domain, or edge: cloudfront for HTTPS without one (docs/https.md)"

@@ -100,7 +100,7 @@ var dockerDNS = []byte{127, 0, 0, 11}
 // portNote says what is wrong with where the app listens, from its sockets when seen,
 // else from its log lines; "" when nothing can be said (it may still be starting).
 func portNote(port int, socks []listening.Socket, seen bool, lines []string) string {
-	fix := fmt.Sprintf("set port: in berth.yml to the port the app listens on, or make the app listen on %d (berth gives it PORT=%d where it builds the image)", port, port)
+	fix := fmt.Sprintf("set port: in berth.yml to the port the app listens on, or make the app listen on %d (berth gives PORT=%d to a Go app it builds without a Dockerfile)", port, port)
 	if seen {
 		var others []string
 		for _, s := range socks {

@@ -416,7 +416,7 @@ func secretEntrySize(name string, s Secret) int {
 // plain text in the template, the task definition and every console that shows them.
 func (d *decoder) refuseCredential(v *yaml.Node, key string) error {
 	if what, ok := secrets.CredentialValue(v.Value); ok {
-		return d.fail(v, key, "the value is %s, which env would keep in plain text in the template and the task definition: move it to secrets (README, \"Secrets and permissions\")", what)
+		return d.fail(v, key, "the value is %s, which env would keep in plain text in the template and the task definition: move it to secrets (docs/aws.md, \"Secrets and permissions\")", what)
 	}
 	return nil
 }

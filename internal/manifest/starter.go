@@ -9,7 +9,7 @@ import (
 // default, commented, and a public image to run.
 const Starter = `# berth.yml: one service on Amazon ECS with EC2 capacity (berth deploy),
 # or on the local Docker engine (berth up). Every key but name is optional;
-# the values shown are the defaults. Reference: README.md, "The manifest".
+# the values shown are the defaults. Reference: docs/manifest.md.
 
 name: web                  # 1-20 characters: a-z, 0-9, -
 

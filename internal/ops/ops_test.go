@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berthdev/berth/internal/edge"
 	"github.com/berthdev/berth/internal/environment"
 )
 
@@ -55,5 +56,17 @@ func TestStatusShowsAnExistingNetwork(t *testing.T) {
 	want := "network: the existing VPC vpc-0abc1234, public subnets subnet-0aaa1111, subnet-0bbb2222, private subnets subnet-0ccc3333, subnet-0ddd4444 (not berth's: no network stack, nothing of it changed by berth)"
 	if !strings.Contains(b.String(), want) || strings.Contains(b.String(), "berth-dev-network") {
 		t.Errorf("status:\n%s\nwant %q", b.String(), want)
+	}
+}
+
+// A note that is a warning prints as one, not as "note: warning: ...".
+func TestStatusPrintsAWarningAsAWarning(t *testing.T) {
+	var b strings.Builder
+	st := &Status{Env: "dev", Service: "api", URL: "http://api-dev-1.us-east-1.elb.amazonaws.com",
+		Notes: []string{edge.PlainHTTPNote, "the Auto Scaling group could not launch an instance: quota"}}
+	st.WriteText(&b)
+	if !strings.Contains(b.String(), "\n"+edge.PlainHTTPNote+"\n") || strings.Contains(b.String(), "note: warning:") ||
+		!strings.Contains(b.String(), "\nnote: the Auto Scaling group could not launch an instance: quota\n") {
+		t.Errorf("status:\n%s", b.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -49,6 +50,10 @@ func (st *Status) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "edge: cloudfront (distribution %s; the load balancer is internal, reached through it only)\n", st.Distribution)
 	}
 	for _, n := range st.Notes {
+		if strings.HasPrefix(n, "warning: ") {
+			fmt.Fprintln(w, n) // it says what it is: not "note: warning: ..."
+			continue
+		}
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 }

@@ -71,7 +71,7 @@ var hints = []struct {
 	{[]string{"health checks failed", "failed elb health checks", "circuit breaker", "did not stabilize"}, "the tasks start but fail their health checks: check health.path and port against the service, and read \"berth logs\""},
 	{[]string{"already exists"}, "a resource with this name exists outside the stack: pick another --env or name, or delete the leftover"},
 	{[]string{"dependencyviolation", "has dependencies"}, "something outside the stack still uses its resources (often network interfaces a load balancer or task is still releasing): wait a few minutes and run berth delete again, or find them with aws ec2 describe-network-interfaces --filters Name=vpc-id,Values=VPC"},
-	{[]string{"not authorized", "accessdenied", "access denied"}, "the credentials lack a permission: see the IAM permissions in the README"},
+	{[]string{"not authorized", "accessdenied", "access denied"}, "the credentials lack a permission: berth iam-policy prints the ones berth needs (docs/aws.md, \"IAM permissions\")"},
 }
 
 // HintFor is what to do about a failure that reads so; "" when berth does not know.

@@ -24,7 +24,7 @@ func cluster(m *manifest.Manifest) *cfn.Template {
 // protected after the service is gone, and the group then never deletes. The reference
 // force-deletes the group from a Lambda custom resource; berth keeps Lambda out of the
 // template and solves it in the delete path: lift the instances' scale-in protection
-// and empty the group before deleting this stack (README, "Teardown hazard").
+// and empty the group before deleting this stack (docs/architecture.md, "Teardown hazard").
 func ec2Cluster(m *manifest.Manifest) *cfn.Template {
 	where := "the private subnets"
 	if m.Network.Public() {

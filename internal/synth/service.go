@@ -21,7 +21,7 @@ const ListenerPort = 80
 // interfaces, which then get public addresses to reach the internet without NAT; on
 // EC2 in bridge mode, on the instance's interface and its public address, since ECS
 // gives an awsvpc task on EC2 no public address (the reference's public EC2 variant
-// does the same; README).
+// does the same; docs/architecture.md).
 func service(m *manifest.Manifest) *cfn.Template { return serviceOf(m, false, m) }
 
 // Moving is the service's template while it moves between a load balancer of its own
