@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
+	"github.com/berthdev/berth/internal/lazyregexp"
 	"github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -45,7 +45,7 @@ func firstLine(s string) string {
 }
 
 // pullFailure tells the errors of a failed pull from those of a failed build step.
-var pullFailure = regexp.MustCompile(`(?i)pull access denied|manifest (for .*)?(not found|unknown)|toomanyrequests|unauthorized|` +
+var pullFailure = lazyregexp.New(`(?i)pull access denied|manifest (for .*)?(not found|unknown)|toomanyrequests|unauthorized|` +
 	`authentication required|no such host|dial tcp|i/o timeout|TLS handshake|connection refused|registry|` +
 	`failed to resolve source metadata|failed to do request|repository does not exist`)
 

@@ -13,8 +13,9 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
-	"regexp"
 	"strings"
+
+	"github.com/berthdev/berth/internal/lazyregexp"
 )
 
 // ALB listener rules, as "Listener rules for your Application Load Balancer" and
@@ -169,8 +170,8 @@ func (r Route) Matches(host, path string) bool {
 }
 
 var (
-	pathSegment = regexp.MustCompile(`^[A-Za-z0-9_.$~'@:+-]+$`)
-	hostName    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	pathSegment = lazyregexp.New(`^[A-Za-z0-9_.$~'@:+-]+$`)
+	hostName    = lazyregexp.New(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
 // CheckPath says what is wrong with a route's path, if anything: it starts with /,
