@@ -65,6 +65,29 @@ func stopMoto() {
 	}
 }
 
+// emulatorTracebacks prints what the emulator raised: a 500 from it is its own failure,
+// and the test that met it says only that.
+func emulatorTracebacks() {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(apiLog), "emulator.log"))
+	if err != nil {
+		return
+	}
+	text := string(b)
+	for {
+		i := strings.Index(text, "Traceback (most recent call last)")
+		if i < 0 {
+			return
+		}
+		text = text[i:]
+		end := strings.Index(text[1:], "\n127.0.0.1") // the next request line
+		if end < 0 {
+			end = len(text) - 1
+		}
+		fmt.Fprintf(os.Stderr, "the emulator raised:\n%s\n", text[:end+1])
+		text = text[end+1:]
+	}
+}
+
 // awsEnv is the environment of a berth process that talks to moto.
 func awsEnv(t *testing.T) []string {
 	t.Helper()
@@ -107,6 +130,9 @@ func startMoto() {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	moto.cmd = exec.Command("python3", server, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if log, err := os.Create(filepath.Join(filepath.Dir(apiLog), "emulator.log")); err == nil {
+		moto.cmd.Stdout, moto.cmd.Stderr = log, log // its tracebacks, for when it answers 500
+	}
 	if err := moto.cmd.Start(); err != nil {
 		moto.err = "start the AWS emulator: " + err.Error()
 		return

@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 	apiLog = filepath.Join(dir, "api.log")
 	code := m.Run()
 	stopMoto()
+	if code != 0 {
+		emulatorTracebacks()
+	}
 	if code == 0 {
 		code = checkAPICalls()
 	}
