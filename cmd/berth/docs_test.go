@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -58,6 +59,60 @@ import (
 // (--env, else dev) must be its own: the emulator and the Docker engine are shared by
 // the package's tests, which run in parallel. A block's AWS environments are deleted
 // after it.
+
+// -update-docs writes what berth prints now into the blocks that drifted (matching lines
+// and "…" kept): review the diff, and put "…" where a run's own values show (a random
+// name, an address).
+var updateDocs = flag.Bool("update-docs", false, "rewrite the documented output that drifted with what berth prints")
+
+// docEdits are the rewrites -update-docs makes, by file.
+var docEdits edits
+
+type edits struct {
+	sync.Mutex
+	list []edit
+}
+
+type edit struct {
+	file            string
+	line, n, indent int // the "$ " line, how many expected lines follow it, their indent
+	lines           []string
+}
+
+func (e *edits) add(file string, line int, want []string, indent int, lines []string) {
+	for i := len(want) - 1; i >= 0 && strings.TrimSpace(want[i]) == ""; i-- {
+		lines = append(lines, "") // the blank lines before the next "$ " stay
+	}
+	e.Lock()
+	defer e.Unlock()
+	e.list = append(e.list, edit{file, line, len(want), indent, lines})
+}
+
+// apply makes the edits, the last lines of a file first so that line numbers hold.
+func (e *edits) apply(t *testing.T) {
+	e.Lock()
+	defer e.Unlock()
+	slices.SortFunc(e.list, func(a, b edit) int { return cmp.Or(strings.Compare(a.file, b.file), b.line-a.line) })
+	for _, ed := range e.list {
+		b, err := os.ReadFile(ed.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls := strings.Split(string(b), "\n")
+		var repl []string
+		for _, l := range ed.lines {
+			if l != "" {
+				l = strings.Repeat(" ", ed.indent) + l
+			}
+			repl = append(repl, l)
+		}
+		ls = slices.Replace(ls, ed.line, ed.line+ed.n, repl...) // ls[line] is the line after "$ "
+		if err := os.WriteFile(ed.file, []byte(strings.Join(ls, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("-update-docs: rewrote the output of %s:%d", ed.file, ed.line)
+	}
+}
 
 type transcript struct {
 	file   string
@@ -213,6 +268,7 @@ func flagValue(args []string, name string) string {
 }
 
 func TestDocumentedTranscripts(t *testing.T) {
+	t.Cleanup(func() { docEdits.apply(t) }) // after every block has run
 	var all []*transcript
 	for _, file := range docFiles(t) {
 		trs, err := parseTranscripts(file)
@@ -311,6 +367,9 @@ func (tr *transcript) run(t *testing.T) {
 			}
 		}
 		got = s.shown(withoutSDKLogs(t, got))
+		if !m.match(got) && *updateDocs {
+			docEdits.add(tr.file, st.line, st.want, tr.indent, m.rewrite(got))
+		}
 		if !m.match(got) {
 			t.Errorf("%s:%d: $ %s\nthe documented output (-) and what berth printed (+) differ:\n%s",
 				strings.TrimPrefix(tr.file, "../../"), st.line, st.cmd, m.diff(got))
@@ -474,15 +533,24 @@ func (s *docSession) startUp(args, env []string) *background {
 	return bg
 }
 
-// waitFor waits until a berth up has printed what the block expects, has exited, or 3
-// minutes passed (the first build of a Go app on a clean machine), and returns its
-// output so far.
+// waitFor waits until a berth up has printed what the block expects, has exited, has
+// printed the block's last line without matching it (then 3 s more, for the lines that
+// go with it), or 3 minutes passed (the first build of a Go app on a clean machine), and
+// returns its output so far.
 func (s *docSession) waitFor(bg *background, m *matcher) string {
 	deadline := time.Now().Add(3 * time.Minute)
+	var reached time.Time // when the block's last line was printed without a match
 	for {
 		out := bg.out.String()
-		if m.match(s.shown(out)) || time.Now().After(deadline) {
+		shown := s.shown(out)
+		if m.match(shown) || time.Now().After(deadline) {
 			return out
+		}
+		if reached.IsZero() && m.reached(shown) {
+			reached = time.Now()
+		}
+		if !reached.IsZero() && time.Since(reached) > 3*time.Second {
+			return out // got as far as the block without matching it: the diff says how
 		}
 		select {
 		case <-bg.done:

@@ -92,13 +92,109 @@ func (m *matcher) match(got string) bool {
 	return ok[0][0]
 }
 
+// reached says whether got has a line that the block's last expected line (not "…")
+// stands for: a berth up that has printed it has got as far as the block shows, and
+// waiting longer for a match that has not come would only waste minutes.
+func (m *matcher) reached(got string) bool {
+	for i := len(m.pats) - 1; i >= 0; i-- {
+		if m.pats[i] == nil {
+			continue
+		}
+		for _, l := range lines(got) {
+			if m.pats[i].MatchString(l) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
 // diff shows where got departs from the expected lines: " " a line that matches, "~"
 // one that a "…" line stands for, "-" an expected line berth did not print, "+" a line
 // berth printed that is not expected.
 func (m *matcher) diff(got string) string {
 	g := lines(got)
+	var b strings.Builder
+	m.align(g, func(kind byte, i, j int) {
+		switch kind {
+		case ' ', '~', '+':
+			fmt.Fprintf(&b, "%c %s\n", kind, g[j])
+		case '-':
+			fmt.Fprintf(&b, "- %s\n", m.want[i])
+		}
+	})
+	return b.String()
+}
+
+// rewrite is the expected lines brought up to got, for go test -update-docs: the lines
+// that match and every "…" line kept as written, what berth printed that nothing
+// expected added as printed, what it did not print dropped. An expected line that was
+// not printed after lines a "…" stood for is replaced by the one of them most like it,
+// taken out of the "…": a changed figure stays shown.
+func (m *matcher) rewrite(got string) []string {
+	g := lines(got)
+	type event struct {
+		kind byte
+		i, j int
+	}
+	var ev []event
+	m.align(g, func(kind byte, i, j int) { ev = append(ev, event{kind, i, j}) })
+	var out []string
+	for x := 0; x < len(ev); x++ {
+		e := ev[x]
+		switch e.kind {
+		case ' ':
+			out = append(out, m.want[e.i])
+		case '+':
+			out = append(out, g[e.j])
+		case '~':
+			var run []int // the got lines of this "…"
+			for ; x < len(ev) && ev[x].kind == '~'; x++ {
+				run = append(run, ev[x].j)
+			}
+			if x < len(ev) && ev[x].kind == '.' {
+				out = append(out, m.want[ev[x].i])
+				x++
+			}
+			last := -1
+			for ; x < len(ev) && ev[x].kind == '-'; x++ {
+				best, score := -1, 0
+				for r := last + 1; r < len(run); r++ {
+					if c := commonPrefix(g[run[r]], m.want[ev[x].i]); c > score {
+						best, score = r, c
+					}
+				}
+				if best >= 0 {
+					out, last = append(out, g[run[best]]), best
+				}
+			}
+			if last >= 0 && last < len(run)-1 {
+				out = append(out, ellipsis)
+			}
+			x--
+		case '.':
+			out = append(out, m.want[e.i])
+		}
+	}
+	return out
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// align walks the alignment of the expected lines with g that puts the fewest lines out
+// of place, calling each for every step: ' ' want[i] matches g[j], '~' g[j] is one a
+// "…" line (want[i]) stands for, '.' the "…" line want[i] is passed, '-' want[i] was
+// not printed, '+' g[j] was not expected.
+func (m *matcher) align(g []string, each func(kind byte, i, j int)) {
 	n, k := len(m.pats), len(g)
-	// cost[i][j]: the fewest lines out of place for want[i:] against got[j:]
+	// cost[i][j]: the fewest lines out of place for want[i:] against g[j:]
 	cost := make([][]int, n+1)
 	for i := range cost {
 		cost[i] = make([]int, k+1)
@@ -127,29 +223,28 @@ func (m *matcher) diff(got string) string {
 			}
 		}
 	}
-	var b strings.Builder
 	i, j := 0, 0
 	for i < n || j < k {
 		switch {
 		case i < n && m.pats[i] == nil:
 			if j < k && cost[i][j] == cost[i][j+1] {
-				fmt.Fprintf(&b, "~ %s\n", g[j])
+				each('~', i, j)
 				j++
 				continue
 			}
+			each('.', i, j)
 			i++
 		case i < n && j < k && m.pats[i].MatchString(g[j]) && cost[i][j] == cost[i+1][j+1]:
-			fmt.Fprintf(&b, "  %s\n", g[j])
+			each(' ', i, j)
 			i, j = i+1, j+1
 		case j < k && cost[i][j] == cost[i][j+1]+1:
-			fmt.Fprintf(&b, "+ %s\n", g[j])
+			each('+', i, j)
 			j++
 		default:
-			fmt.Fprintf(&b, "- %s\n", m.want[i])
+			each('-', i, j)
 			i++
 		}
 	}
-	return b.String()
 }
 
 func TestTranscriptMatching(t *testing.T) {
@@ -188,5 +283,8 @@ func TestTranscriptMatching(t *testing.T) {
 	want := "  plan:\n~   a\n~   b\n~   estimate: $2\n-   estimate: $1\n  done in 3.1s\n"
 	if d != want {
 		t.Errorf("diff:\n%s\nwant:\n%s", d, want)
+	}
+	if got := strings.Join(m.rewrite("plan:\n  a\n  b\n  estimate: $2\nnew line\ndone in 3.1s\n"), "\n"); got != "plan:\n…\n  estimate: $2\n…\ndone in 2s" {
+		t.Errorf("rewrite:\n%s", got)
 	}
 }

@@ -239,11 +239,15 @@ func (r *Runner) up(ctx context.Context) error {
 		if route := m.Route(); !route.Default() {
 			r.out.Printf("on the listener of environment %s: %s (load_balancer.path and host)", o.Env, route)
 		}
+	}
+	// said before the environment's listener says whether this berth up serves it, so
+	// that the two read in one order
+	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
+	if sh != nil {
 		go sh.run(ctx, balancer)
 	}
 
 	exits, exitErrs := r.watchExits(ctx)
-	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
 	err = r.schedule(ctx, exits, exitErrs)
 	if redirect != nil {
 		redirect.Close() // a redirect has nothing in flight worth waiting for
