@@ -44,6 +44,16 @@ type Estimate struct {
 	// service on it shares, rather than the service's own.
 	LoadBalancer float64 `json:"load_balancer"`
 	Shared       bool    `json:"load_balancer_shared"`
+	// Environment is the part of Total the environment pays once for all its services:
+	// its NAT gateways with their addresses, and the shared load balancer with its
+	// addresses. The rest (Service) is the service's own.
+	Environment float64 `json:"environment"`
+}
+
+// Service is the part of the estimate that is the service's own: its tasks or
+// instances, volumes, its own load balancer, alarms, edge, secrets.
+func (e *Estimate) Service() float64 {
+	return math.Round((e.Total-e.Environment)*100) / 100
 }
 
 // UnknownRegionError says the table has no prices for a region.
@@ -98,6 +108,7 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 		add(Line{Item: "NAT gateways", Quantity: fmt.Sprintf("%d × $%.3f/hour", nats, p.NATHour), Monthly: float64(nats) * month(p.NATHour),
 			PerUse: fmt.Sprintf("$%.3f per GB the tasks send or receive through them", p.NATGB)})
 		e.NATPerGB = p.NATGB
+		e.Environment += float64(nats) * month(p.NATHour+p.IPv4Hour) // with their addresses
 	}
 	lb := Line{Item: "Application Load Balancer", Quantity: fmt.Sprintf("$%.4f/hour + 1 LCU at $%.4f/hour", p.ALBHour, p.LCUHour),
 		Monthly: month(p.ALBHour + p.LCUHour), PerUse: "LCUs grow with new connections, active connections, bytes and rule evaluations"}
@@ -108,6 +119,9 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 	}
 	add(lb)
 	e.Shared, e.LoadBalancer = m.Shared(), lb.Monthly+float64(azs)*month(p.IPv4Hour)
+	if e.Shared {
+		e.Environment += e.LoadBalancer
+	}
 
 	var computeIPs int
 	switch {
@@ -148,6 +162,7 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 		PerUse: fmt.Sprintf("$%.2f per GB the containers write", p.LogsGB)})
 	addEdge(m, p, add)
 	e.Total = math.Round(e.Total*100) / 100
+	e.Environment = math.Round(e.Environment*100) / 100
 	return e, nil
 }
 

@@ -48,6 +48,28 @@ func TestDefaultManifestByHand(t *testing.T) {
 	}
 }
 
+// What the environment pays once, by hand, for the default manifest: its 2 NAT
+// gateways with their addresses, 2 × (0.045 + 0.005) × 730 = 73.00, and the shared load
+// balancer with its 2 addresses, 22.265 + 2 × 0.005 × 730 = 29.565; the service's own
+// part is the rest, 359.17 − 102.57 = 256.60. On a load balancer of its own, that is the
+// service's: the environment pays the NAT gateways alone.
+func TestEnvironmentPartByHand(t *testing.T) {
+	e, err := Of(parse(t, "name: web\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(e.Environment, 102.57) || !near(e.Service(), 256.60) {
+		t.Errorf("environment $%.2f, service $%.2f: want $102.57 and $256.60", e.Environment, e.Service())
+	}
+	e, err = Of(parse(t, "name: web\nload_balancer:\n  dedicated: true\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(e.Environment, 73.00) || !near(e.Service(), e.Total-73.00) {
+		t.Errorf("dedicated: environment $%.2f, service $%.2f of $%.2f: want $73.00 and the rest", e.Environment, e.Service(), e.Total)
+	}
+}
+
 // Fargate Graviton in eu-west-1, by hand: 2 tasks of 0.5 vCPU and 2 GB at
 // 0.03238 and 0.00356 an hour: 2 × (0.5 × 0.03238 + 2 × 0.00356) × 730 = 34.0308.
 func TestFargateVariantByHand(t *testing.T) {

@@ -29,7 +29,9 @@ func WriteText(w io.Writer, service string, e *Estimate, alts []Alternative, st 
 			fmt.Fprintf(tw, "  \t\t+ %s\n", l.PerUse)
 		}
 	}
-	rest := "a month before traffic"
+	// the environment's network and load balancer are counted whole, as if the service
+	// were alone in it: said so, for the plan of a deploy counts them once per environment
+	rest := "a month before traffic, with the environment's network and load balancer as if the service were alone in it"
 	if !e.Complete {
 		rest += " and the lines marked unknown"
 	}

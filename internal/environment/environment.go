@@ -141,6 +141,15 @@ func (c *Clients) list(ctx context.Context, e *Environment, shared bool) error {
 	return nil
 }
 
+// ListServices fills in e's services, by a listing of the account's stacks, unless
+// they are known already (ReadFor read them, or Read did).
+func (c *Clients) ListServices(ctx context.Context, e *Environment) error {
+	if len(e.Services) > 0 {
+		return nil
+	}
+	return c.list(ctx, e, false)
+}
+
 // put places one of the environment's stacks: the network, the cluster or the ingress
 // (when asked for), or a service. (A service named ingress that an older berth deployed
 // as berth-<env>-ingress is a service: its stack says so, and not that it is a part.)

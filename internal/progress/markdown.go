@@ -26,16 +26,8 @@ func WritePlanMarkdown(w io.Writer, pl *deploy.Plan) {
 	}
 	fmt.Fprintf(w, "### berth plan: %s to %s — %s\n\n", pl.Service, pl.Env, verb)
 	if c := pl.Cost; c != nil {
-		line := fmt.Sprintf("**$%.2f a month**", c.After)
-		switch {
-		case c.Before == nil:
-			line += " (nothing of it runs yet)"
-		case c.Difference() != 0:
-			line += fmt.Sprintf(" (was $%.2f: **%s**)", *c.Before, signed(c.Difference()))
-		default:
-			line += " (unchanged)"
-		}
-		fmt.Fprintf(w, "Estimate: %s before traffic, at on-demand prices in %s.\n\n", line, c.Region)
+		fmt.Fprintf(w, "Estimate: **environment %s $%.2f a month** (%s), of which %s $%.2f, before traffic, at on-demand prices in %s.\n\n",
+			c.Env, c.After, costWas(c), c.Service, c.ServiceAfter, c.Region)
 	}
 	fmt.Fprintf(w, "Account %s, region %s.\n\n", pl.Account, pl.Region)
 	var b strings.Builder

@@ -17,12 +17,12 @@ func TestPlanMarkdown(t *testing.T) {
 	pl := &deploy.Plan{Account: "123456789012", Region: "eu-west-1", Env: "prod", Service: "orders",
 		Image:  deploy.ImagePlan{New: "repo@sha256:bb", Deployed: "repo@sha256:aa", Changed: true, Why: "sources changed"},
 		Stacks: []deploy.StackPlan{{Stack: "berth-prod-svc-orders", Action: "update", Changes: []stacks.Change{{Action: "Modify", Resource: "Service", Type: "AWS::ECS::Service"}}}},
-		Cost:   &deploy.CostChange{Region: "eu-west-1", Before: &before, After: 335.32, Complete: true},
+		Cost:   &deploy.CostChange{Region: "eu-west-1", Env: "prod", Service: "orders", Before: &before, After: 335.32, ServiceAfter: 120.5, Complete: true},
 		Notes:  []string{"a note with ``` in it"}}
 	var b bytes.Buffer
 	WritePlanMarkdown(&b, pl)
 	got := b.String()
-	for _, want := range []string{"### berth plan: orders to prod — 1 change(s), a new image\n", "Estimate: **$335.32 a month** (was $257.73: **+$77.59**) before traffic",
+	for _, want := range []string{"### berth plan: orders to prod — 1 change(s), a new image\n", "Estimate: **environment prod $335.32 a month** (was $257.73: +$77.59), of which orders $120.50, before traffic",
 		"````text\n", "berth-prod-svc-orders: update, 1 change(s)", "~ Service", "a note with ``` in it\n\n````\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary lacks %q:\n%s", want, got)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/stacks"
@@ -39,22 +40,7 @@ func WritePlan(w io.Writer, pl *deploy.Plan, st style.Style) {
 		writeChanges(w, s.Changes, st)
 	}
 	if c := pl.Cost; c != nil {
-		est := fmt.Sprintf("$%.2f a month", c.After)
-		switch {
-		case c.Before == nil:
-			est += " (nothing of it runs yet)"
-		case c.Difference() != 0:
-			est += fmt.Sprintf(" (was $%.2f: %s)", *c.Before, signed(c.Difference()))
-		default:
-			est += " (unchanged)"
-		}
-		if !c.Complete {
-			est += ", some prices unknown"
-		}
-		fmt.Fprintf(w, "  estimate: %s before traffic, at on-demand prices in %s (berth cost)\n", est, c.Region)
-		if c.Sharing != "" {
-			fmt.Fprintf(w, "    %s\n", c.Sharing)
-		}
+		writeCost(w, c)
 	}
 	if len(pl.Routes) > 0 {
 		fmt.Fprintf(w, "  routes of the load balancer of %s, in the order its listeners try them:\n", pl.Env)
@@ -64,6 +50,55 @@ func WritePlan(w io.Writer, pl *deploy.Plan, st style.Style) {
 		fmt.Fprintf(w, "  %s\n", n)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeCost says what the deploy does to the environment's monthly bill, and the
+// service's own part of it.
+func writeCost(w io.Writer, c *deploy.CostChange) {
+	fmt.Fprintf(w, "  estimate: environment %s $%.2f a month (%s) before traffic, at on-demand prices in %s (berth cost)\n",
+		c.Env, c.After, costWas(c), c.Region)
+	own := fmt.Sprintf("$%.2f", c.ServiceAfter)
+	switch {
+	case c.ServiceBefore == nil:
+		own += " (new)"
+	case c.ServiceDifference() != 0:
+		own += fmt.Sprintf(" (was $%.2f: %s)", *c.ServiceBefore, signed(c.ServiceDifference()))
+	}
+	line := fmt.Sprintf("%s: %s of it", c.Service, own)
+	if c.Others > 0 {
+		line += fmt.Sprintf("; %d other service(s) as they run", c.Others)
+	}
+	line += "; the rest is the environment's network and load balancer, paid once for all its services"
+	fmt.Fprintf(w, "    %s\n", line)
+	if len(c.Uncounted) > 0 {
+		fmt.Fprintf(w, "    not counted: %s (their stacks' task size or count could not be read)\n", strings.Join(c.Uncounted, ", "))
+	}
+	for _, u := range c.ByUse {
+		fmt.Fprintf(w, "    adds, paid by use: %s\n", u)
+	}
+	if c.Sharing != "" {
+		fmt.Fprintf(w, "    %s\n", c.Sharing)
+	}
+}
+
+// costWas says how the total compares with what runs now: never "unchanged" for a
+// change that costs money, by the month or by use.
+func costWas(c *deploy.CostChange) string {
+	var s string
+	switch {
+	case c.Before == nil:
+		s = "nothing of it runs yet"
+	case c.Difference() != 0:
+		s = fmt.Sprintf("was $%.2f: %s", *c.Before, signed(c.Difference()))
+	case c.ServiceDifference() != 0 || len(c.ByUse) > 0:
+		s = "the same a month"
+	default:
+		s = "unchanged"
+	}
+	if !c.Complete {
+		s += ", some prices unknown"
+	}
+	return s
 }
 
 func signed(d float64) string {

@@ -11,23 +11,38 @@ import (
 	"github.com/berthdev/berth/internal/style"
 )
 
+// The plan's cost line is the environment's total before and after, and the service's
+// own part of it; a change that costs money never reads "unchanged" (issue 28).
 func TestPlanSaysWhatTheDeployCosts(t *testing.T) {
-	before := 257.73
+	f := func(v float64) *float64 { return &v }
 	for _, tc := range []struct {
 		name string
 		c    *deploy.CostChange
-		want string
+		want []string
 	}{
-		{"new", &deploy.CostChange{Region: "us-east-1", After: 257.73, Complete: true}, "estimate: $257.73 a month (nothing of it runs yet) before traffic"},
-		{"more tasks", &deploy.CostChange{Region: "us-east-1", Before: &before, After: 335.32, Complete: true}, "estimate: $335.32 a month (was $257.73: +$77.59) before traffic"},
-		{"to public", &deploy.CostChange{Region: "us-east-1", Before: &before, After: 192.03, Complete: true}, "(was $257.73: -$65.70)"},
-		{"unknown type", &deploy.CostChange{Region: "us-east-1", Before: &before, After: 257.73}, "(unchanged), some prices unknown"},
+		{"new environment", &deploy.CostChange{Region: "us-east-1", Env: "dev", Service: "web", After: 359.17, ServiceAfter: 256.60, Complete: true},
+			[]string{"estimate: environment dev $359.17 a month (nothing of it runs yet) before traffic", "web: $256.60 (new) of it; the rest is the environment's network"}},
+		{"a second service", &deploy.CostChange{Region: "us-east-1", Env: "dev", Service: "api", Before: f(359.17), After: 615.77, ServiceAfter: 256.60, Others: 1, Complete: true},
+			[]string{"environment dev $615.77 a month (was $359.17: +$256.60)", "api: $256.60 (new) of it; 1 other service(s) as they run"}},
+		{"fewer instances", &deploy.CostChange{Region: "us-east-1", Env: "dev", Service: "web", Before: f(359.17), After: 293.47, ServiceBefore: f(256.60), ServiceAfter: 190.90, Complete: true},
+			[]string{"(was $359.17: -$65.70)", "web: $190.90 (was $256.60: -$65.70) of it"}},
+		{"same total, by use", &deploy.CostChange{Region: "us-east-1", Env: "dev", Service: "web", Before: f(359.17), After: 359.17, ServiceBefore: f(256.60), ServiceAfter: 256.60, ByUse: []string{"CloudFront distribution (per request)"}, Complete: true},
+			[]string{"(the same a month)", "adds, paid by use: CloudFront distribution (per request)"}},
+		{"unknown type", &deploy.CostChange{Region: "us-east-1", Env: "dev", Service: "web", Before: f(257.73), After: 257.73, ServiceBefore: f(1), ServiceAfter: 1},
+			[]string{"(unchanged, some prices unknown)"}},
+		{"uncounted", &deploy.CostChange{Region: "us-east-1", Env: "dev", Service: "web", Before: f(1), After: 1, ServiceBefore: f(1), ServiceAfter: 1, Uncounted: []string{"old"}, Complete: true},
+			[]string{"not counted: old"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
 			WritePlan(&b, &deploy.Plan{Cost: tc.c}, style.Style{})
-			if !strings.Contains(b.String(), tc.want) {
-				t.Errorf("plan:\n%s\nwant %q", b.String(), tc.want)
+			for _, want := range tc.want {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("plan:\n%s\nwant %q", b.String(), want)
+				}
+			}
+			if (tc.c.Difference() != 0 || len(tc.c.ByUse) > 0) && strings.Contains(b.String(), "a month (unchanged") {
+				t.Errorf("a change that costs money reads unchanged:\n%s", b.String())
 			}
 		})
 	}
