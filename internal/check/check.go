@@ -181,3 +181,10 @@ func number(v any) (int, bool) {
 	}
 	return 0, false
 }
+
+func orUnset(v any) any {
+	if v == nil {
+		return "unset"
+	}
+	return v
+}

@@ -4,7 +4,8 @@
 // connection could not be established, and the weights of a rollout between two groups
 // (split.go).
 //
-// It knows HTTP and targets, not Docker or manifests: it imports nothing of berth's.
+// It knows HTTP and targets, not Docker or manifests: it imports nothing of berth's
+// but its HTTP/1.1 wire format (internal/lb/wire).
 package lb
 
 import (

@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/berthdev/berth/internal/lb/wire"
 )
 
 // backendConn is a keep-alive connection to a target, used by one request at a time.
@@ -13,8 +15,8 @@ type backendConn struct {
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	sock     *sockIO // nil where br and bw use net.Conn
-	resp     respHead
-	body     body
+	resp     wire.ResponseHead
+	body     wire.Body
 	trailer  []byte
 	reused   bool
 	idleFrom time.Time

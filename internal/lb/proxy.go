@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/berthdev/berth/internal/lb/wire"
 )
 
 // The request path is written for the cost per request, which on a laptop shares its
@@ -24,7 +26,7 @@ import (
 // since that target never saw it; a request that was sent is not, since the target
 // may have acted on it.
 func (b *Balancer) serve(cc *clientConn, keep bool) bool {
-	if cc.req.upgrade != nil {
+	if cc.req.Upgrade != nil {
 		b.tunnel(cc)
 		return false
 	}
@@ -85,8 +87,8 @@ func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAliv
 			var ce *clientError
 			if errors.As(err, &ce) {
 				t.stats.record(http.StatusBadRequest, -1) // the client's fault: a 4xx in the ALB's metrics
-				if errors.Is(err, errMalformedBody) {
-					refuse(cc, http.StatusBadRequest, errMalformedBody.Error())
+				if errors.Is(err, wire.ErrMalformedBody) {
+					refuse(cc, http.StatusBadRequest, wire.ErrMalformedBody.Error())
 				}
 				return true, false
 			}
@@ -100,7 +102,7 @@ func (b *Balancer) forward(cc *clientConn, t *target, keep bool) (done, keepAliv
 			keep = keep && !cc.bodyWithheld()
 			return true, writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", keep) == nil && keep
 		}
-		t.stats.record(bc.resp.code, time.Since(sent))
+		t.stats.record(bc.resp.Code, time.Since(sent))
 		return true, b.relay(cc, bc, t, keep)
 	}
 }
@@ -121,8 +123,8 @@ func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, upgrade bool) erro
 	h := &cc.req
 	b.writeHead(bc.bw, h, cc, upgrade)
 	var werr error
-	if h.contentLength != 0 {
-		if h.expect100 && !cc.continued {
+	if h.ContentLength != 0 {
+		if h.Expect100 && !cc.continued {
 			// the client waits for this before it sends the body
 			cc.continued = true
 			cc.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
@@ -137,7 +139,7 @@ func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, upgrade bool) erro
 		}
 	}
 	if werr == nil {
-		if bc.sock != nil && !upgrade && h.contentLength == 0 && bc.bw.Buffered() > 0 {
+		if bc.sock != nil && !upgrade && h.ContentLength == 0 && bc.bw.Buffered() > 0 {
 			// the request's last bytes go out in this one write, nothing can come back
 			// before them: wait in it for the answer (sockIO.writeWait)
 			bc.sock.setReplyWait()
@@ -146,13 +148,13 @@ func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, upgrade bool) erro
 	}
 	for {
 		// after a failed write the target may still have answered (and closed)
-		if err := readResponseHead(bc.br, &bc.resp); err != nil {
+		if err := wire.ReadResponseHead(bc.br, &bc.resp); err != nil {
 			if werr != nil {
 				return werr
 			}
 			return err
 		}
-		code := bc.resp.code
+		code := bc.resp.Code
 		if code < 200 && code != http.StatusSwitchingProtocols {
 			continue // 1xx informational (103 Early Hints): the final answer follows
 		}
@@ -167,22 +169,22 @@ func (b *Balancer) roundTrip(cc *clientConn, bc *backendConn, upgrade bool) erro
 // headers dropped, X-Forwarded-For extended with the client's address,
 // X-Forwarded-Proto and -Port set to the listener's, as the ALB does; behind CloudFront
 // (Config.CloudFront) as the target gets them from CloudFront and an internal ALB.
-func (b *Balancer) writeHead(bw *bufio.Writer, h *reqHead, cc *clientConn, upgrade bool) {
-	bw.Write(h.method)
+func (b *Balancer) writeHead(bw *bufio.Writer, h *wire.RequestHead, cc *clientConn, upgrade bool) {
+	bw.Write(h.Method)
 	bw.WriteByte(' ')
-	bw.Write(h.target)
+	bw.Write(h.Target)
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
-	bw.Write(h.host)
+	bw.Write(h.Host)
 	bw.WriteString("\r\n")
-	for _, f := range h.fields {
-		if !skipRequestHeader(f.name) && !h.named(f.name) && !(b.cloudfront && cloudFrontHeader(f.name)) {
+	for _, f := range h.Fields {
+		if !skipRequestHeader(f.Name) && !h.Named(f.Name) && !(b.cloudfront && cloudFrontHeader(f.Name)) {
 			writeField(bw, f)
 		}
 	}
 	bw.WriteString("X-Forwarded-For: ")
-	for _, f := range h.fields {
-		if equalFold(f.name, "X-Forwarded-For") {
-			bw.Write(f.value)
+	for _, f := range h.Fields {
+		if wire.EqualFold(f.Name, "X-Forwarded-For") {
+			bw.Write(f.Value)
 			bw.WriteString(", ")
 		}
 	}
@@ -207,35 +209,35 @@ func (b *Balancer) writeHead(bw *bufio.Writer, h *reqHead, cc *clientConn, upgra
 	}
 	if upgrade {
 		bw.WriteString("Connection: Upgrade\r\nUpgrade: ")
-		bw.Write(h.upgrade)
+		bw.Write(h.Upgrade)
 		bw.WriteString("\r\n")
 	}
 	switch {
-	case h.contentLength > 0:
+	case h.ContentLength > 0:
 		bw.WriteString("Content-Length: ")
 		var n [20]byte
-		bw.Write(strconv.AppendInt(n[:0], h.contentLength, 10))
+		bw.Write(strconv.AppendInt(n[:0], h.ContentLength, 10))
 		bw.WriteString("\r\n")
-	case h.contentLength < 0:
+	case h.ContentLength < 0:
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
-	case string(h.method) == "POST" || string(h.method) == "PUT" || string(h.method) == "PATCH":
+	case string(h.Method) == "POST" || string(h.Method) == "PUT" || string(h.Method) == "PATCH":
 		bw.WriteString("Content-Length: 0\r\n")
 	}
 	bw.WriteString("\r\n")
 }
 
-func writeField(bw *bufio.Writer, f field) {
-	bw.Write(f.name)
+func writeField(bw *bufio.Writer, f wire.Field) {
+	bw.Write(f.Name)
 	bw.WriteString(": ")
-	bw.Write(f.value)
+	bw.Write(f.Value)
 	bw.WriteString("\r\n")
 }
 
 // writeBody streams the request body: as is with a length, re-chunked without one.
 // A failure to read it is the client's, a clientError.
-func writeBody(bw *bufio.Writer, h *reqHead, body *body) error {
+func writeBody(bw *bufio.Writer, h *wire.RequestHead, body *wire.Body) error {
 	src := clientBody{body}
-	if h.contentLength > 0 {
+	if h.ContentLength > 0 {
 		_, err := io.Copy(bw, src)
 		return err
 	}
@@ -251,7 +253,7 @@ func writeBody(bw *bufio.Writer, h *reqHead, body *body) error {
 }
 
 // clientBody marks the errors of reading a request body as the client's.
-type clientBody struct{ b *body }
+type clientBody struct{ b *wire.Body }
 
 func (c clientBody) Read(p []byte) (int, error) {
 	n, err := c.b.Read(p)
@@ -266,28 +268,28 @@ func (c clientBody) Read(p []byte) (int, error) {
 // reports whether the client's connection may carry another request.
 func (b *Balancer) relay(cc *clientConn, bc *backendConn, t *target, keep bool) bool {
 	bw, h, resp := cc.bw, &cc.req, &bc.resp
-	hasBody := string(h.method) != "HEAD" && bodyAllowed(resp.code)
-	toClose := hasBody && resp.contentLength < 0 && !resp.chunked // the body ends when the target closes
+	hasBody := string(h.Method) != "HEAD" && bodyAllowed(resp.Code)
+	toClose := hasBody && resp.ContentLength < 0 && !resp.Chunked // the body ends when the target closes
 	// without a length the body may be a stream (server-sent events, a long download
 	// written as it is made): it is chunked to HTTP/1.1 clients, each piece sent as it
 	// comes; an HTTP/1.0 client gets it until the connection closes
-	chunked := hasBody && resp.contentLength < 0 && h.minor > 0
-	if hasBody && resp.contentLength < 0 && !chunked {
+	chunked := hasBody && resp.ContentLength < 0 && h.Minor > 0
+	if hasBody && resp.ContentLength < 0 && !chunked {
 		keep = false
 	}
 	bw.WriteString("HTTP/1.1 ")
-	bw.Write(resp.status)
+	bw.Write(resp.Status)
 	bw.WriteString("\r\n")
-	for _, f := range resp.fields {
-		if skipResponseHeader(f.name) || resp.named(f.name) || resp.chunked && equalFold(f.name, "Content-Length") {
+	for _, f := range resp.Fields {
+		if skipResponseHeader(f.Name) || resp.Named(f.Name) || resp.Chunked && wire.EqualFold(f.Name, "Content-Length") {
 			continue
 		}
 		writeField(bw, f)
 	}
 	if chunked {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
-		for _, f := range resp.fields {
-			if equalFold(f.name, "Trailer") {
+		for _, f := range resp.Fields {
+			if wire.EqualFold(f.Name, "Trailer") {
 				writeField(bw, f)
 			}
 		}
@@ -295,7 +297,7 @@ func (b *Balancer) relay(cc *clientConn, bc *backendConn, t *target, keep bool) 
 	switch {
 	case !keep:
 		bw.WriteString("Connection: close\r\n")
-	case h.minor == 0:
+	case h.Minor == 0:
 		bw.WriteString("Connection: keep-alive\r\n")
 	}
 	bw.WriteString("\r\n")
@@ -303,12 +305,12 @@ func (b *Balancer) relay(cc *clientConn, bc *backendConn, t *target, keep bool) 
 	var err error
 	if hasBody {
 		var trailer *[]byte
-		if chunked && resp.chunked {
+		if chunked && resp.Chunked {
 			trailer = &bc.trailer
 		}
-		bc.body.reset(bc.br, resp.contentLength, resp.chunked, toClose, trailer)
+		bc.body.Reset(bc.br, resp.ContentLength, resp.Chunked, toClose, trailer)
 		bufp := buffers.Get().(*[]byte)
-		err = copyBody(bw, &bc.body, *bufp, chunked, resp.contentLength < 0)
+		err = copyBody(bw, &bc.body, *bufp, chunked, resp.ContentLength < 0)
 		buffers.Put(bufp)
 	}
 	if err == nil && chunked {
@@ -325,7 +327,7 @@ func (b *Balancer) relay(cc *clientConn, bc *backendConn, t *target, keep bool) 
 		bc.Close()
 		return false
 	}
-	if resp.close || toClose {
+	if resp.Close || toClose {
 		bc.Close()
 	} else {
 		t.conns.put(bc)
@@ -397,16 +399,16 @@ func (b *Balancer) tunnel(cc *clientConn) {
 		writeError(cc.bw, http.StatusBadGateway, "502 Bad Gateway", false)
 		return
 	}
-	t.stats.record(bc.resp.code, time.Since(sent))
-	if bc.resp.code != http.StatusSwitchingProtocols {
-		bc.resp.close = true // this connection asked for an upgrade: not for the pool
+	t.stats.record(bc.resp.Code, time.Since(sent))
+	if bc.resp.Code != http.StatusSwitchingProtocols {
+		bc.resp.Close = true // this connection asked for an upgrade: not for the pool
 		b.relay(cc, bc, t, false)
 		return
 	}
 	cc.bw.WriteString("HTTP/1.1 ")
-	cc.bw.Write(bc.resp.status)
+	cc.bw.Write(bc.resp.Status)
 	cc.bw.WriteString("\r\n")
-	for _, f := range bc.resp.fields {
+	for _, f := range bc.resp.Fields {
 		writeField(cc.bw, f)
 	}
 	cc.bw.WriteString("\r\n")
@@ -430,21 +432,21 @@ func (b *Balancer) tunnel(cc *clientConn) {
 // gets the body without waiting.
 // Host is written on its own.
 func skipRequestHeader(k []byte) bool {
-	return hopByHop(k) || equalFold(k, "Host") || equalFold(k, "Content-Length") || equalFold(k, "Expect") ||
-		equalFold(k, "X-Forwarded-For") || equalFold(k, "X-Forwarded-Proto") || equalFold(k, "X-Forwarded-Port")
+	return hopByHop(k) || wire.EqualFold(k, "Host") || wire.EqualFold(k, "Content-Length") || wire.EqualFold(k, "Expect") ||
+		wire.EqualFold(k, "X-Forwarded-For") || wire.EqualFold(k, "X-Forwarded-Proto") || wire.EqualFold(k, "X-Forwarded-Port")
 }
 
 func skipResponseHeader(k []byte) bool { return hopByHop(k) }
 
 // cloudFrontHeader: the headers CloudFront writes itself, which a viewer cannot set.
 func cloudFrontHeader(k []byte) bool {
-	return equalFold(k, "CloudFront-Forwarded-Proto") || equalFold(k, "CloudFront-Viewer-Address")
+	return wire.EqualFold(k, "CloudFront-Forwarded-Proto") || wire.EqualFold(k, "CloudFront-Viewer-Address")
 }
 
 func hopByHop(k []byte) bool {
 	for _, h := range [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
 		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"} {
-		if equalFold(k, h) {
+		if wire.EqualFold(k, h) {
 			return true
 		}
 	}
@@ -460,9 +462,9 @@ func stale(err error) bool {
 
 // replayable is net/http's rule for sending a request again: no body, and a method
 // that does not change anything.
-func replayable(h *reqHead) bool {
-	return h.contentLength == 0 && (string(h.method) == "GET" || string(h.method) == "HEAD" ||
-		string(h.method) == "OPTIONS" || string(h.method) == "TRACE")
+func replayable(h *wire.RequestHead) bool {
+	return h.ContentLength == 0 && (string(h.Method) == "GET" || string(h.Method) == "HEAD" ||
+		string(h.Method) == "OPTIONS" || string(h.Method) == "TRACE")
 }
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

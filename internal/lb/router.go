@@ -1,10 +1,13 @@
 package lb
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/berthdev/berth/internal/lb/wire"
 )
 
 // A listener that several services share, as the listener of an Application Load
@@ -33,16 +36,16 @@ func (s *Server) SetRoutes(rs []Route) {
 }
 
 // route is the balancer of the request in cc, nil when no route takes it.
-func (s *Server) route(h *reqHead) *Balancer {
+func (s *Server) route(h *wire.RequestHead) *Balancer {
 	rs := s.routes.Load()
 	if rs == nil {
 		return nil
 	}
-	host := h.host
-	if i := lastIndexByte(host, ':'); i >= 0 && lastIndexByte(host, ']') < i {
+	host := h.Host
+	if i := bytes.LastIndexByte(host, ':'); i >= 0 && bytes.LastIndexByte(host, ']') < i {
 		host = host[:i] // the port
 	}
-	path := h.target
+	path := h.Target
 	for i, c := range path {
 		if c == '?' {
 			path = path[:i]
@@ -51,7 +54,7 @@ func (s *Server) route(h *reqHead) *Balancer {
 	}
 	for i := range *rs {
 		r := &(*rs)[i]
-		if r.Host != "" && !equalFold(host, r.Host) {
+		if r.Host != "" && !wire.EqualFold(host, r.Host) {
 			continue
 		}
 		if r.Path == "" || string(path) == r.Path ||

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/berthdev/berth/internal/lb/wire"
 )
 
 // Server is the balancer's listener side: HTTP/1.x with keep-alive and pipelining,
@@ -20,7 +22,7 @@ import (
 // It is not net/http's Server because of what that costs per request on a laptop's
 // shared cores: a goroutine reading in the background while each request is handled,
 // and the read deadlines that stop it, roughly a third of the proxy's CPU under wrk.
-// Heads are read by head.go, which also decides what is refused.
+// Heads and bodies are read by package wire, which also decides what is refused.
 type Server struct {
 	b           *Balancer
 	idleTimeout time.Duration
@@ -54,8 +56,8 @@ type clientConn struct {
 	clientPort, edgeIP string
 	// the request being served: its head, its body, and whether the client was told
 	// 100 Continue
-	req       reqHead
-	body      body
+	req       wire.RequestHead
+	body      wire.Body
 	continued bool
 }
 
@@ -160,34 +162,34 @@ func (s *Server) serveConn(cc *clientConn) {
 			return
 		}
 		h := &cc.req
-		if err := readRequestHead(cc.br, h); err != nil {
-			var he *headError
+		if err := wire.ReadRequestHead(cc.br, h); err != nil {
+			var he *wire.HeadError
 			switch {
 			case errors.As(err, &he):
-				refuse(cc, he.code, he.why)
+				refuse(cc, he.Code, he.Why)
 			case !errors.Is(err, io.EOF) && !isTimeout(err):
 				refuse(cc, http.StatusBadRequest, "malformed request")
 			}
 			return
 		}
 		cc.continued = false
-		cc.body.reset(cc.br, max(h.contentLength, 0), h.chunked, false, nil)
-		if h.contentLength != 0 {
+		cc.body.Reset(cc.br, max(h.ContentLength, 0), h.Chunked, false, nil)
+		if h.ContentLength != 0 {
 			cc.c.SetReadDeadline(time.Time{}) // a body may take its time
 			cc.deadline = time.Time{}
 		}
-		if h.chunked {
+		if h.Chunked {
 			// the first chunk's size is read before anything is forwarded, so that a
-			// size no body has gets its 400 at once (see body.start)
-			if h.expect100 {
+			// size no body has gets its 400 at once (see wire.Body.Start)
+			if h.Expect100 {
 				cc.continued = true
 				cc.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 				if cc.bw.Flush() != nil {
 					return
 				}
 			}
-			if err := cc.body.start(); err != nil {
-				if errors.Is(err, errMalformedBody) {
+			if err := cc.body.Start(); err != nil {
+				if errors.Is(err, wire.ErrMalformedBody) {
 					refuse(cc, http.StatusBadRequest, err.Error())
 				}
 				return
@@ -199,11 +201,11 @@ func (s *Server) serveConn(cc *clientConn) {
 		}
 		var keep bool
 		if b != nil {
-			keep = b.serve(cc, !h.close && !s.isStopping())
+			keep = b.serve(cc, !h.Close && !s.isStopping())
 		} else {
-			keep = noRoute(cc, !h.close && !s.isStopping())
+			keep = noRoute(cc, !h.Close && !s.isStopping())
 		}
-		if keep && h.contentLength != 0 && !cc.bodyWithheld() {
+		if keep && h.ContentLength != 0 && !cc.bodyWithheld() {
 			// what the target did not read of the body stands before the next request
 			n, err := io.CopyN(io.Discard, &cc.body, 256<<10+1)
 			keep = n <= 256<<10 && errors.Is(err, io.EOF)
@@ -218,7 +220,7 @@ func (s *Server) serveConn(cc *clientConn) {
 // and was not sent one: the body will not come, so the connection cannot carry
 // another request (net/http's server closes such a connection too).
 func (cc *clientConn) bodyWithheld() bool {
-	return cc.req.expect100 && cc.req.contentLength != 0 && !cc.continued
+	return cc.req.Expect100 && cc.req.ContentLength != 0 && !cc.continued
 }
 
 // refuse answers a request that is not forwarded and closes the connection.

@@ -1,4 +1,11 @@
-package lb
+// Package wire is the HTTP/1.1 wire format as the local load balancer (internal/lb)
+// speaks it: request and response heads parsed in place, the one validator that
+// decides which requests are refused and with what answer, and message bodies read
+// by their framing (a length, chunked, or until the connection closes).
+//
+// It knows bytes on a connection, not targets, routes or the proxy: it imports
+// nothing of berth's.
+package wire
 
 import (
 	"bufio"
@@ -11,7 +18,7 @@ import (
 // ReadRequest and ReadResponse, for two reasons:
 //
 //   - One request-head validator decides, as the ALB does, which requests are refused
-//     before anything reaches a target (see readRequestHead), where net/http accepts
+//     before anything reaches a target (see ReadRequestHead), where net/http accepts
 //     what a server behind a proxy must not see: Content-Length with
 //     Transfer-Encoding (it drops the length and forwards the rest), bare LF, obsolete
 //     line folding, a missing Host.
@@ -35,55 +42,55 @@ const (
 	maxChunkSize = 1 << 30
 )
 
-// headError is a request the balancer refuses: the status it answers with, and why.
+// HeadError is a request the balancer refuses: the status it answers with, and why.
 // The connection is closed after the answer, since where the next request would start
 // is not known.
-type headError struct {
-	code int
-	why  string
+type HeadError struct {
+	Code int
+	Why  string
 }
 
-func (e *headError) Error() string { return e.why }
+func (e *HeadError) Error() string { return e.Why }
 
-func badRequest(why string) *headError { return &headError{http.StatusBadRequest, why} }
+func badRequest(why string) *HeadError { return &HeadError{http.StatusBadRequest, why} }
 
-// field is a header field as received: the name as sent (compared without regard to
+// Field is a header field as received: the name as sent (compared without regard to
 // case) and the value without surrounding whitespace; both point into a head's buf.
-type field struct{ name, value []byte }
+type Field struct{ Name, Value []byte }
 
-// head is what requests and responses share: the bytes as read and the fields.
-type head struct {
+// Head is what requests and responses share: the bytes as read and the fields.
+type Head struct {
 	buf    []byte
 	ends   []int // where each line of buf ends
-	fields []field
-	minor  byte // HTTP/1.minor
+	Fields []Field
+	Minor  byte // HTTP/1.minor
 	// framing: the body's length, -1 without one; chunked
-	contentLength int64
-	chunked       bool
-	close         bool // the sender will close, or asked to
+	ContentLength int64
+	Chunked       bool
+	Close         bool // the sender will close, or asked to
 	keepAlive     bool // Connection: keep-alive (HTTP/1.0)
 	connection    int  // Connection fields, whose tokens name more hop-by-hop fields
 }
 
-// reqHead is a request's head, one per client connection, reused.
-type reqHead struct {
-	head
-	method, target, host []byte
-	upgrade              []byte // the Upgrade field's value when Connection names it
-	expect100            bool
+// RequestHead is a request's head, one per client connection, reused.
+type RequestHead struct {
+	Head
+	Method, Target, Host []byte
+	Upgrade              []byte // the Upgrade field's value when Connection names it
+	Expect100            bool
 }
 
-// respHead is a target's answer, one per connection to a target, reused.
-type respHead struct {
-	head
-	code    int
-	status  []byte // "200 OK"
+// ResponseHead is a target's answer, one per connection to a target, reused.
+type ResponseHead struct {
+	Head
+	Code    int
+	Status  []byte // "200 OK"
 	trailer bool   // a Trailer field was sent
 }
 
-func (h *head) reset() {
-	h.buf, h.ends, h.fields = h.buf[:0], h.ends[:0], h.fields[:0]
-	h.contentLength, h.chunked, h.close, h.keepAlive, h.connection = 0, false, false, false, 0
+func (h *Head) reset() {
+	h.buf, h.ends, h.Fields = h.buf[:0], h.ends[:0], h.Fields[:0]
+	h.ContentLength, h.Chunked, h.Close, h.keepAlive, h.connection = 0, false, false, false, 0
 }
 
 // readLines reads a head's lines into h.buf, up to and including the empty line, and
@@ -92,7 +99,7 @@ func (h *head) reset() {
 // first; the codes are the answers when they are exceeded. A read error before the
 // first byte is returned as it is, so that a connection closed between requests is
 // io.EOF.
-func (h *head) readLines(br *bufio.Reader, first, each, total, firstCode, eachCode int) error {
+func (h *Head) readLines(br *bufio.Reader, first, each, total, firstCode, eachCode int) error {
 	for n := 0; ; n++ {
 		start := len(h.buf)
 		for {
@@ -100,10 +107,10 @@ func (h *head) readLines(br *bufio.Reader, first, each, total, firstCode, eachCo
 			h.buf = append(h.buf, frag...)
 			// +2: the line end, CRLF at most
 			if n == 0 && len(h.buf) > first+2 {
-				return &headError{firstCode, "request line too long"}
+				return &HeadError{firstCode, "request line too long"}
 			}
 			if n > 0 && (len(h.buf)-start > each+2 || len(h.buf)-h.ends[0] > total+2) {
-				return &headError{eachCode, "request header too large"}
+				return &HeadError{eachCode, "request header too large"}
 			}
 			if err == nil {
 				break
@@ -124,7 +131,7 @@ func (h *head) readLines(br *bufio.Reader, first, each, total, firstCode, eachCo
 }
 
 // line returns line i of h.buf without its line end, and whether that end was CRLF.
-func (h *head) line(i int) ([]byte, bool) {
+func (h *Head) line(i int) ([]byte, bool) {
 	start := 0
 	if i > 0 {
 		start = h.ends[i-1]
@@ -136,7 +143,7 @@ func (h *head) line(i int) ([]byte, bool) {
 	return l, false
 }
 
-// readRequestHead reads and checks a request head. It is the one place that decides
+// ReadRequestHead reads and checks a request head. It is the one place that decides
 // which requests are refused before anything is forwarded, and with what answer, as
 // the ALB does: its limits (above) give 414 for the request line and 431 for the
 // header, and its desync mitigation ("Desync mitigation mode", the load balancer
@@ -160,9 +167,9 @@ func (h *head) line(i int) ([]byte, bool) {
 //   - the request line: method, target and version each well formed (BadMethod,
 //     BadVersion), HTTP/1.x only (505 otherwise);
 //   - Host: exactly one, well formed, in HTTP/1.1 (RFC 9112 3.2: 400).
-func readRequestHead(br *bufio.Reader, h *reqHead) error {
+func ReadRequestHead(br *bufio.Reader, h *RequestHead) error {
 	h.reset()
-	h.method, h.target, h.host, h.upgrade, h.expect100 = nil, nil, nil, nil, false
+	h.Method, h.Target, h.Host, h.Upgrade, h.Expect100 = nil, nil, nil, nil, false
 	err := h.readLines(br, maxRequestLine, maxFieldLine, maxRequestHead,
 		http.StatusRequestURITooLong, http.StatusRequestHeaderFieldsTooLarge)
 	if err != nil {
@@ -189,67 +196,67 @@ func readRequestHead(br *bufio.Reader, h *reqHead) error {
 			return err
 		}
 		switch {
-		case equalFold(f.name, "Host"):
+		case EqualFold(f.Name, "Host"):
 			hosts++
-			if !validHost(f.value) {
+			if !validHost(f.Value) {
 				return badRequest("malformed Host header")
 			}
-			h.host = f.value
-		case equalFold(f.name, "Content-Length"):
+			h.Host = f.Value
+		case EqualFold(f.Name, "Content-Length"):
 			cl++
-			n, ok := parseLength(f.value)
+			n, ok := parseLength(f.Value)
 			if !ok {
 				return badRequest("malformed Content-Length")
 			}
-			h.contentLength = n
-		case equalFold(f.name, "Transfer-Encoding"):
+			h.ContentLength = n
+		case EqualFold(f.Name, "Transfer-Encoding"):
 			te++
-			if !equalFold(f.value, "chunked") {
+			if !EqualFold(f.Value, "chunked") {
 				return badRequest("unsupported Transfer-Encoding")
 			}
-			h.chunked = true
-		case equalFold(f.name, "Connection"):
-			h.connectionTokens(f.value)
-		case equalFold(f.name, "Expect"):
-			h.expect100 = equalFold(f.value, "100-continue")
-		case equalFold(f.name, "Upgrade"):
-			h.upgrade = f.value
-		case suspicious(f.name):
+			h.Chunked = true
+		case EqualFold(f.Name, "Connection"):
+			h.connectionTokens(f.Value)
+		case EqualFold(f.Name, "Expect"):
+			h.Expect100 = EqualFold(f.Value, "100-continue")
+		case EqualFold(f.Name, "Upgrade"):
+			h.Upgrade = f.Value
+		case suspicious(f.Name):
 			return badRequest("a header that reads as Content-Length or Transfer-Encoding")
 		}
-		h.fields = append(h.fields, f)
+		h.Fields = append(h.Fields, f)
 	}
 	switch {
 	case cl > 1 || te > 1:
 		return badRequest("body length given twice")
 	case cl > 0 && te > 0:
 		return badRequest("Content-Length with Transfer-Encoding")
-	case te > 0 && h.minor == 0:
+	case te > 0 && h.Minor == 0:
 		return badRequest("Transfer-Encoding in HTTP/1.0")
-	case hosts > 1 || hosts == 0 && h.minor > 0:
+	case hosts > 1 || hosts == 0 && h.Minor > 0:
 		return badRequest("missing or repeated Host header")
 	}
-	if h.chunked {
-		h.contentLength = -1
+	if h.Chunked {
+		h.ContentLength = -1
 	}
-	if h.upgrade != nil && !h.connectionNames("Upgrade") {
-		h.upgrade = nil
+	if h.Upgrade != nil && !h.connectionNames("Upgrade") {
+		h.Upgrade = nil
 	}
-	h.close = h.close || h.minor == 0 && !h.keepAlive
+	h.Close = h.Close || h.Minor == 0 && !h.keepAlive
 	// absolute-form: the target gets origin-form, and the authority is the host
 	// (RFC 9112 3.2.2: it replaces the Host field)
-	if t := h.target; len(t) > 0 && t[0] != '/' && !(len(t) == 1 && t[0] == '*') && string(h.method) != "CONNECT" {
+	if t := h.Target; len(t) > 0 && t[0] != '/' && !(len(t) == 1 && t[0] == '*') && string(h.Method) != "CONNECT" {
 		authority, path, ok := splitAbsolute(t)
 		if !ok {
 			return badRequest("malformed request target")
 		}
-		h.host, h.target = authority, path
+		h.Host, h.Target = authority, path
 	}
 	return nil
 }
 
 // requestLine parses "METHOD SP target SP HTTP/1.x".
-func (h *reqHead) requestLine(line []byte) error {
+func (h *RequestHead) requestLine(line []byte) error {
 	i := 0
 	for i < len(line) && tchar(line[i]) {
 		i++
@@ -257,7 +264,7 @@ func (h *reqHead) requestLine(line []byte) error {
 	if i == 0 || i == len(line) || line[i] != ' ' {
 		return badRequest("malformed request line")
 	}
-	h.method = line[:i]
+	h.Method = line[:i]
 	rest := line[i+1:]
 	j := 0
 	for j < len(rest) && rest[j] > ' ' && rest[j] != 0x7f {
@@ -266,30 +273,30 @@ func (h *reqHead) requestLine(line []byte) error {
 	if j == 0 || j == len(rest) || rest[j] != ' ' {
 		return badRequest("malformed request line")
 	}
-	h.target = rest[:j]
+	h.Target = rest[:j]
 	v := rest[j+1:]
 	if len(v) != 8 || string(v[:5]) != "HTTP/" || !digit(v[5]) || v[6] != '.' || !digit(v[7]) {
 		return badRequest("malformed HTTP version")
 	}
 	if v[5] != '1' {
-		return &headError{http.StatusHTTPVersionNotSupported, "HTTP version not supported"}
+		return &HeadError{http.StatusHTTPVersionNotSupported, "HTTP version not supported"}
 	}
-	h.minor = v[7] - '0'
+	h.Minor = v[7] - '0'
 	return nil
 }
 
 // parseField splits "name: value", refusing folding, whitespace before the colon, a
 // name that is not a token and control characters in the value.
-func parseField(line []byte) (field, error) {
+func parseField(line []byte) (Field, error) {
 	if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
-		return field{}, badRequest("obsolete line folding")
+		return Field{}, badRequest("obsolete line folding")
 	}
 	i := 0
 	for i < len(line) && tchar(line[i]) {
 		i++
 	}
 	if i == 0 || i == len(line) || line[i] != ':' {
-		return field{}, badRequest("malformed header line")
+		return Field{}, badRequest("malformed header line")
 	}
 	v := line[i+1:]
 	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
@@ -300,42 +307,42 @@ func parseField(line []byte) (field, error) {
 	}
 	for _, c := range v {
 		if c < ' ' && c != '\t' || c == 0x7f {
-			return field{}, badRequest("control character in a header value")
+			return Field{}, badRequest("control character in a header value")
 		}
 	}
-	return field{name: line[:i], value: v}, nil
+	return Field{Name: line[:i], Value: v}, nil
 }
 
 // connectionTokens notes the Connection field's tokens.
-func (h *head) connectionTokens(v []byte) {
+func (h *Head) connectionTokens(v []byte) {
 	h.connection++
 	for len(v) > 0 {
 		var tok []byte
 		tok, v = nextToken(v)
 		switch {
-		case equalFold(tok, "close"):
-			h.close = true
-		case equalFold(tok, "keep-alive"):
+		case EqualFold(tok, "close"):
+			h.Close = true
+		case EqualFold(tok, "keep-alive"):
 			h.keepAlive = true
 		}
 	}
 }
 
 // connectionNames reports whether a Connection field names name.
-func (h *head) connectionNames(name string) bool {
-	return h.connection > 0 && h.named([]byte(name))
+func (h *Head) connectionNames(name string) bool {
+	return h.connection > 0 && h.Named([]byte(name))
 }
 
-// named reports whether a Connection field lists name: such a field stays on its hop.
-func (h *head) named(name []byte) bool {
+// Named reports whether a Connection field lists name: such a field stays on its hop.
+func (h *Head) Named(name []byte) bool {
 	if h.connection == 0 {
 		return false
 	}
-	for _, f := range h.fields {
-		if !equalFold(f.name, "Connection") {
+	for _, f := range h.Fields {
+		if !EqualFold(f.Name, "Connection") {
 			continue
 		}
-		for v := f.value; len(v) > 0; {
+		for v := f.Value; len(v) > 0; {
 			var tok []byte
 			tok, v = nextToken(v)
 			if equalFoldBytes(tok, name) {
@@ -362,11 +369,11 @@ func nextToken(v []byte) (tok, rest []byte) {
 	return tok, rest
 }
 
-// readResponseHead reads a target's answer head. A target is the project's own
+// ReadResponseHead reads a target's answer head. A target is the project's own
 // service, not a hostile client, so this is lenient where net/http's ReadResponse is
 // (a bare LF ends a line), but the framing must be unambiguous and the head within
 // the ALB's 32K for a response; anything else is the target's fault, a 502.
-func readResponseHead(br *bufio.Reader, h *respHead) error {
+func ReadResponseHead(br *bufio.Reader, h *ResponseHead) error {
 	h.reset()
 	h.trailer = false
 	err := h.readLines(br, maxResponseHead, maxResponseHead, maxResponseHead, http.StatusBadGateway, http.StatusBadGateway)
@@ -379,10 +386,10 @@ func readResponseHead(br *bufio.Reader, h *respHead) error {
 		!digit(line[9]) || !digit(line[10]) || !digit(line[11]) || len(line) > 12 && line[12] != ' ' {
 		return errors.New("malformed status line from the target")
 	}
-	h.minor = line[7] - '0'
-	h.code = int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
-	h.status = line[9:]
-	h.contentLength = -1
+	h.Minor = line[7] - '0'
+	h.Code = int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
+	h.Status = line[9:]
+	h.ContentLength = -1
 	cl := false
 	for i := 1; i < len(h.ends)-1; i++ {
 		line, _ := h.line(i)
@@ -391,28 +398,28 @@ func readResponseHead(br *bufio.Reader, h *respHead) error {
 			return errors.New("malformed header from the target: " + err.Error())
 		}
 		switch {
-		case equalFold(f.name, "Content-Length"):
-			n, ok := parseLength(f.value)
-			if !ok || cl && n != h.contentLength {
+		case EqualFold(f.Name, "Content-Length"):
+			n, ok := parseLength(f.Value)
+			if !ok || cl && n != h.ContentLength {
 				return errors.New("malformed Content-Length from the target")
 			}
-			h.contentLength, cl = n, true
-		case equalFold(f.name, "Transfer-Encoding"):
-			if !equalFold(f.value, "chunked") || h.chunked {
+			h.ContentLength, cl = n, true
+		case EqualFold(f.Name, "Transfer-Encoding"):
+			if !EqualFold(f.Value, "chunked") || h.Chunked {
 				return errors.New("unsupported Transfer-Encoding from the target")
 			}
-			h.chunked = true
-		case equalFold(f.name, "Connection"):
-			h.connectionTokens(f.value)
-		case equalFold(f.name, "Trailer"):
+			h.Chunked = true
+		case EqualFold(f.Name, "Connection"):
+			h.connectionTokens(f.Value)
+		case EqualFold(f.Name, "Trailer"):
 			h.trailer = true
 		}
-		h.fields = append(h.fields, f)
+		h.Fields = append(h.Fields, f)
 	}
-	if h.chunked {
-		h.contentLength = -1 // RFC 9112 6.3: Transfer-Encoding overrides a length
+	if h.Chunked {
+		h.ContentLength = -1 // RFC 9112 6.3: Transfer-Encoding overrides a length
 	}
-	h.close = h.close || h.minor == 0 && !h.keepAlive
+	h.Close = h.Close || h.Minor == 0 && !h.keepAlive
 	return nil
 }
 
@@ -523,8 +530,8 @@ func tchar(c byte) bool {
 	return false
 }
 
-// equalFold compares ASCII without regard to case, without converting b to a string.
-func equalFold(b []byte, s string) bool {
+// EqualFold compares ASCII without regard to case, without converting b to a string.
+func EqualFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}

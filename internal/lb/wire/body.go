@@ -1,4 +1,4 @@
-package lb
+package wire
 
 import (
 	"bufio"
@@ -6,11 +6,11 @@ import (
 	"io"
 )
 
-// body reads a message body off its connection's reader by the head's framing: a
+// Body reads a message body off its connection's reader by the head's framing: a
 // length, chunked, or (a response without either) until the connection closes. It is
 // kept with its connection and reused. A chunked body's trailer lines, when kept, are
 // in trailer.
-type body struct {
+type Body struct {
 	br      *bufio.Reader
 	remain  int64 // of the length, or of the current chunk
 	chunked bool
@@ -22,15 +22,17 @@ type body struct {
 	trailer *[]byte
 }
 
-// errMalformedBody is a chunked body this balancer cannot read: the client (or target)
+// ErrMalformedBody is a chunked body this balancer cannot read: the client (or target)
 // broke the framing, so nothing after it can be trusted either.
-var errMalformedBody = errors.New("malformed chunked body")
+var ErrMalformedBody = errors.New("malformed chunked body")
 
-func (b *body) reset(br *bufio.Reader, length int64, chunked, toClose bool, trailer *[]byte) {
+// Reset starts a body on br: length bytes, chunked, or until the connection closes
+// (toClose). A chunked body's trailer lines go to *trailer when trailer is not nil.
+func (b *Body) Reset(br *bufio.Reader, length int64, chunked, toClose bool, trailer *[]byte) {
 	if chunked || toClose {
 		length = 0
 	}
-	*b = body{br: br, remain: length, chunked: chunked, toClose: toClose, trailer: trailer}
+	*b = Body{br: br, remain: length, chunked: chunked, toClose: toClose, trailer: trailer}
 	if !chunked && !toClose && length == 0 {
 		b.done, b.err = true, io.EOF
 	}
@@ -39,7 +41,8 @@ func (b *body) reset(br *bufio.Reader, length int64, chunked, toClose bool, trai
 	}
 }
 
-func (b *body) Read(p []byte) (int, error) {
+// Read reads the body; io.EOF at its end.
+func (b *Body) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -74,9 +77,9 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// start reads the first chunk's size, so that a size no body has is refused before
+// Start reads the first chunk's size, so that a size no body has is refused before
 // the request is forwarded rather than waited for.
-func (b *body) start() error {
+func (b *Body) Start() error {
 	if !b.chunked || b.started || b.err != nil {
 		return b.err
 	}
@@ -89,7 +92,7 @@ func (b *body) start() error {
 
 // nextChunk reads the CRLF that ends the chunk before (but the first), and the next
 // chunk-size line; after the last chunk, the trailer.
-func (b *body) nextChunk() error {
+func (b *Body) nextChunk() error {
 	if b.started {
 		if err := b.crlf(); err != nil {
 			return err
@@ -118,19 +121,19 @@ func (b *body) nextChunk() error {
 		}
 		n = n<<4 | int64(d)
 		if n > maxChunkSize {
-			return errMalformedBody
+			return ErrMalformedBody
 		}
 	}
 end:
 	if i == 0 {
-		return errMalformedBody
+		return ErrMalformedBody
 	}
 	if rest := line[i:]; len(rest) > 0 {
 		for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
 			rest = rest[1:]
 		}
 		if len(rest) == 0 || rest[0] != ';' {
-			return errMalformedBody
+			return ErrMalformedBody
 		}
 	}
 	if n > 0 {
@@ -147,10 +150,10 @@ end:
 			break
 		}
 		if total += len(line) + 2; total > maxRequestHead {
-			return errMalformedBody
+			return ErrMalformedBody
 		}
 		if _, err := parseField(line); err != nil {
-			return errMalformedBody
+			return ErrMalformedBody
 		}
 		if b.trailer != nil {
 			*b.trailer = append(append(*b.trailer, line...), "\r\n"...)
@@ -162,10 +165,10 @@ end:
 
 // readLine reads a CRLF-terminated line of at most maxChunkLine bytes; a bare LF is
 // malformed, as in the head.
-func (b *body) readLine() ([]byte, error) {
+func (b *Body) readLine() ([]byte, error) {
 	line, err := b.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull || len(line) > maxChunkLine {
-		return nil, errMalformedBody
+		return nil, ErrMalformedBody
 	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -174,18 +177,18 @@ func (b *body) readLine() ([]byte, error) {
 		return nil, err
 	}
 	if len(line) < 2 || line[len(line)-2] != '\r' {
-		return nil, errMalformedBody
+		return nil, ErrMalformedBody
 	}
 	return line[:len(line)-2], nil
 }
 
-func (b *body) crlf() error {
+func (b *Body) crlf() error {
 	line, err := b.readLine()
 	if err != nil {
 		return err
 	}
 	if len(line) != 0 {
-		return errMalformedBody
+		return ErrMalformedBody
 	}
 	return nil
 }
