@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -139,6 +141,10 @@ func TestNetworkChangesThatCannotApplyAreRefusedUpFront(t *testing.T) {
 	}
 }
 
+// envCost reads a plan's estimate of a new service in an existing environment: the total,
+// what it was, the difference, and the service's own part.
+var envCost = regexp.MustCompile(`environment \S+ \$([\d.]+) a month \(was \$([\d.]+): \+\$([\d.]+)\)[^\n]*\n    \S+: \$([\d.]+) \(new\) of it`)
+
 // Several services in one environment: they share the network, the cluster and the
 // load balancer (each on its own path), a service's deploy leaves the shared stacks
 // alone unless the environment's settings change, and deleting one service leaves the
@@ -165,10 +171,18 @@ func TestServicesShareAnEnvironment(t *testing.T) {
 	// same settings, and a manifest that leaves every environment key out: both inherit
 	lean := t.TempDir()
 	writeFile(t, filepath.Join(lean, "berth.yml"), "name: lean\nimage:\n  location: public.ecr.aws/docker/library/nginx:latest\nload_balancer:\n  path: /lean\n")
-	for _, dir := range []string{project(t, "name: orders", routed("svc-c")), lean} {
+	for i, dir := range []string{project(t, "name: orders", routed("svc-c")), lean} {
 		r := deployOK(dir, "deploy another service")
 		if !strings.Contains(r.stdout, "berth-e2e-mix-network: no changes") || !strings.Contains(r.stdout, "berth-e2e-mix-cluster: no changes") || !strings.Contains(r.stdout, "berth-e2e-mix-ingress: no changes") {
 			t.Errorf("another service's deploy touched the shared stacks:\n%s", r.stdout)
+		}
+		// the plan's estimate is the environment's: the services already there counted
+		// as they run, and the new one adds exactly its own part (issue 28)
+		m := envCost.FindStringSubmatch(r.stdout)
+		if m == nil || !strings.Contains(r.stdout, fmt.Sprintf("%d other service(s) as they run", i+1)) {
+			t.Errorf("deploy %d: the estimate does not count the environment's other services:\n%s", i+1, r.stdout)
+		} else if m[3] != m[4] {
+			t.Errorf("deploy %d: the environment's total grew by $%s, the new service's own part is $%s:\n%s", i+1, m[3], m[4], r.stdout)
 		}
 	}
 	// names that were the environment's own stack names before

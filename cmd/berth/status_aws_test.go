@@ -41,7 +41,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	if !strings.Contains(r.stdout, "berth-e2e-st-network: create, 21 change(s)") || !strings.Contains(r.stdout, "    + NatGateway2") {
 		t.Errorf("diff of a new environment:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stdout, "estimate: $258.13 a month (nothing of it runs yet) before traffic, at on-demand prices in us-east-1") {
+	if !strings.Contains(r.stdout, "estimate: environment e2e-st $258.13 a month (nothing of it runs yet) before traffic, at on-demand prices in us-east-1") {
 		t.Errorf("diff of a new environment without its estimate:\n%s", r.stdout)
 	}
 	r = berthWith(t, dir, env, "deploy", "--env", "e2e-st", "--yes", "-o", "json")
@@ -89,7 +89,7 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 		t.Errorf("diff after a cpu change:\n%s", r.stdout)
 	}
 	// 3 tasks of 1 vCPU still fit 2 m7i.large (2 vCPU each): the bill does not move.
-	if !strings.Contains(r.stdout, "estimate: $258.13 a month (unchanged)") {
+	if !strings.Contains(r.stdout, "estimate: environment e2e-st $258.13 a month (unchanged)") {
 		t.Errorf("diff after a cpu change does not say what it costs:\n%s", r.stdout)
 	}
 
