@@ -123,7 +123,7 @@ func vpcOrigin(m *manifest.Manifest, arn any) cfn.Resource {
 			"OriginProtocolPolicy": "http-only",
 			"OriginSSLProtocols":   []any{"TLSv1.2"},
 		},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags": cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}}
 }
 
@@ -172,7 +172,7 @@ func distribution(m *manifest.Manifest, vpcOriginID, originDNS any) cfn.Resource
 	}
 	return cfn.Resource{Type: "AWS::CloudFront::Distribution", Properties: map[string]any{
 		"DistributionConfig": config,
-		"Tags":               tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags":               cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}}
 }
 

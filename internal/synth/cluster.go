@@ -121,7 +121,7 @@ func hostSecurityGroup(m *manifest.Manifest) cfn.Resource {
 	return cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
 		"GroupDescription": desc,
 		"VpcId":            cfn.Ref(OutVpcID),
-		"Tags":             tags("Name", cfn.Sub("berth-${Env}-hosts")),
+		"Tags":             cfn.Tags("Name", cfn.Sub("berth-${Env}-hosts")),
 	}}
 }
 
@@ -157,7 +157,7 @@ func instanceRole() cfn.Resource {
 				"Principal": map[string]any{"Service": "ec2.amazonaws.com"},
 			}},
 		},
-		"ManagedPolicyArns": []any{policyArn("service-role/AmazonEC2ContainerServiceforEC2Role")},
+		"ManagedPolicyArns": []any{cfn.AWSManagedPolicy("service-role/AmazonEC2ContainerServiceforEC2Role")},
 	}}
 }
 
@@ -210,7 +210,7 @@ func launchTemplateData(m *manifest.Manifest) map[string]any {
 		},
 		"TagSpecifications": []any{map[string]any{
 			"ResourceType": "instance",
-			"Tags":         tags("Name", cfn.Sub("berth-${Env}-host")),
+			"Tags":         cfn.Tags("Name", cfn.Sub("berth-${Env}-host")),
 		}},
 	}
 }
@@ -266,6 +266,6 @@ func capacityProvider() cfn.Resource {
 func executionRole() cfn.Resource {
 	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
 		"AssumeRolePolicyDocument": tasksTrust(),
-		"ManagedPolicyArns":        []any{policyArn("service-role/AmazonECSTaskExecutionRolePolicy")},
+		"ManagedPolicyArns":        []any{cfn.AWSManagedPolicy("service-role/AmazonECSTaskExecutionRolePolicy")},
 	}}
 }

@@ -103,7 +103,7 @@ func certificateResource(m *manifest.Manifest) cfn.Resource {
 		"DomainValidationOptions": []any{map[string]any{
 			"DomainName": d.Name, "HostedZoneId": cfn.Ref(ParamHostedZone),
 		}},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags": cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}}
 }
 
@@ -185,7 +185,7 @@ func addAccessLogs(t *cfn.Template, m *manifest.Manifest, who string) {
 			"Id": "expire-access-logs", "Status": "Enabled", "ExpirationInDays": m.LoadBalancer.AccessLogs,
 			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1},
 		}}},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-access-logs", who))),
+		"Tags": cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-access-logs", who))),
 	}})
 	bucket := cfn.Sub("arn:${AWS::Partition}:s3:::${AccessLogBucket}")
 	t.Resources.Set("AccessLogBucketPolicy", cfn.Resource{Type: "AWS::S3::BucketPolicy", Properties: map[string]any{
@@ -263,7 +263,7 @@ func webACL(m *manifest.Manifest, scope, what, who string) cfn.Resource {
 		"DefaultAction":    map[string]any{"Allow": map[string]any{}},
 		"Rules":            rules,
 		"VisibilityConfig": visibility(who),
-		"Tags":             tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", who))),
+		"Tags":             cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", who))),
 	}}
 }
 

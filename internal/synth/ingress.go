@@ -83,7 +83,7 @@ func ingress(m *manifest.Manifest) *cfn.Template {
 		"DomainValidationOptions": []any{map[string]any{
 			"DomainName": cfn.Ref(ParamDefaultDomain), "HostedZoneId": cfn.Ref(ParamDefaultDomainZone),
 		}},
-		"Tags": tags("Name", cfn.Sub("berth-${Env}-ingress")),
+		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-ingress")),
 	}})
 	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Condition: hasHTTPS, Properties: map[string]any{
 		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
@@ -140,7 +140,7 @@ func sharedSecurityGroup() cfn.Resource {
 			"Description": "no traffic: replaces the default allow-all egress",
 			"IpProtocol":  "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32",
 		}},
-		"Tags": tags("Name", cfn.Sub("berth-${Env}-ingress")),
+		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-ingress")),
 	}}
 }
 

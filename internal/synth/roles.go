@@ -71,7 +71,7 @@ func serviceExecutionRole(m *manifest.Manifest) cfn.Resource {
 	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
 		"Description":              "berth " + m.Name + " task execution: pull the image, write logs, read the service's secrets",
 		"AssumeRolePolicyDocument": tasksTrust(),
-		"ManagedPolicyArns":        []any{policyArn("service-role/AmazonECSTaskExecutionRolePolicy")},
+		"ManagedPolicyArns":        []any{cfn.AWSManagedPolicy("service-role/AmazonECSTaskExecutionRolePolicy")},
 		"Policies": []any{map[string]any{
 			"PolicyName":     "read-secrets",
 			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},

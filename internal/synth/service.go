@@ -266,7 +266,7 @@ func addServiceSecurityGroup(t *cfn.Template, m *manifest.Manifest, own, shared 
 		"GroupDescription":     fmt.Sprintf("berth %s tasks: the container port, from the load balancer only", m.Name),
 		"VpcId":                cfn.Ref(OutVpcID),
 		"SecurityGroupIngress": ingress,
-		"Tags":                 tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags":                 cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}})
 }
 
@@ -386,7 +386,7 @@ func loadBalancerSecurityGroup(m *manifest.Manifest) cfn.Resource {
 			"Description": "no traffic: replaces the default allow-all egress",
 			"IpProtocol":  "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32",
 		}},
-		"Tags": tags("Name", cfn.Sub("berth-${Env}-lb")),
+		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-lb")),
 	}}
 }
 

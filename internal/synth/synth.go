@@ -247,17 +247,4 @@ func envParameter() cfn.Parameter {
 	}
 }
 
-// tags renders key/value pairs as a CloudFormation Tags list.
-func tags(kv ...any) []any {
-	var out []any
-	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, map[string]any{"Key": kv[i], "Value": kv[i+1]})
-	}
-	return out
-}
-
-func policyArn(name string) cfn.Sub {
-	return cfn.Sub("arn:${AWS::Partition}:iam::aws:policy/" + name)
-}
-
 func output(desc string, v any) cfn.Output { return cfn.Output{Description: desc, Value: v} }
