@@ -6,6 +6,7 @@ import (
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth/iam"
 )
 
 // cluster is the capacity of one environment: the ECS cluster and either EC2 instances
@@ -265,7 +266,7 @@ func capacityProvider() cfn.Resource {
 // account's ECS tasks, so another account's tasks cannot assume it (confused deputy).
 func executionRole() cfn.Resource {
 	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
-		"AssumeRolePolicyDocument": tasksTrust(),
+		"AssumeRolePolicyDocument": iam.TasksTrust(),
 		"ManagedPolicyArns":        []any{cfn.AWSManagedPolicy("service-role/AmazonECSTaskExecutionRolePolicy")},
 	}}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/routing"
+	"github.com/berthdev/berth/internal/synth/iam"
 )
 
 // ListenerPort is the load balancer's HTTP listener: it forwards to the tasks, or with
@@ -67,7 +68,7 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 	}
 	t.Parameters.Set(OutClusterName, cfn.Parameter{Type: "String", Description: "ECS cluster (cluster stack output)"})
 	if len(m.Secrets) == 0 {
-		// a service with secrets has an execution role of its own (roles.go)
+		// a service with secrets has an execution role of its own (iam.ServiceExecutionRole)
 		t.Parameters.Set(OutExecutionRoleArn, cfn.Parameter{Type: "String", Description: "Task execution role ARN (cluster stack output)"})
 	}
 	t.Parameters.Set(OutCapacityProvider, cfn.Parameter{
@@ -92,10 +93,10 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 		"RetentionInDays": m.Logs.Retention,
 	}})
 	if len(m.Secrets) > 0 {
-		t.Resources.Set("ExecutionRole", serviceExecutionRole(m))
+		t.Resources.Set("ExecutionRole", iam.ServiceExecutionRole(m))
 	}
-	if hasTaskRole(m) {
-		t.Resources.Set("TaskRole", taskRole(m))
+	if iam.HasTaskRole(m) {
+		t.Resources.Set("TaskRole", iam.TaskRole(m))
 	}
 	t.Resources.Set("TaskDefinition", taskDefinition(m))
 	if own {
@@ -323,7 +324,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 	}
 	container["Environment"] = env
 	if len(m.Secrets) > 0 {
-		container["Secrets"] = secretsOf(m)
+		container["Secrets"] = iam.ContainerSecrets(m)
 	}
 	props := map[string]any{
 		"Family":                  cfn.Sub(fmt.Sprintf("%s-${Env}", m.Name)),
@@ -337,7 +338,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 	if len(m.Secrets) > 0 {
 		props["ExecutionRoleArn"] = cfn.GetAtt("ExecutionRole.Arn")
 	}
-	if hasTaskRole(m) {
+	if iam.HasTaskRole(m) {
 		props["TaskRoleArn"] = cfn.GetAtt("TaskRole.Arn")
 	}
 	switch {

@@ -17,6 +17,7 @@ import (
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth/iam"
 )
 
 // Stack names one of the templates berth writes, in deployment order.
@@ -112,7 +113,7 @@ func Build(m *manifest.Manifest) Templates {
 }
 
 // Render marshals every template; the map is keyed by file name. A policy larger than
-// IAM takes is a manifest error (checkPolicies).
+// IAM takes is a manifest error (iam.CheckPolicies).
 func Render(m *manifest.Manifest) (map[string][]byte, error) {
 	ts := Build(m)
 	if err := checkPolicies(m, ts); err != nil {
@@ -201,6 +202,19 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 		}
 	}
 	return written, nil
+}
+
+// checkPolicies holds the policies of the templates to IAM's limits, stack by stack in
+// deployment order (iam.CheckPolicies).
+func checkPolicies(m *manifest.Manifest, ts Templates) error {
+	for _, stack := range append(append([]Stack{}, Stacks...), Parent) {
+		if t := ts[stack]; t != nil {
+			if err := iam.CheckPolicies(m, stack.File(), t, stack == Service); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // rename is os.Rename; tests make it fail to see a failed write undone.
