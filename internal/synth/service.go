@@ -7,12 +7,9 @@ import (
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/routing"
+	"github.com/berthdev/berth/internal/synth/edge"
 	"github.com/berthdev/berth/internal/synth/iam"
 )
-
-// ListenerPort is the load balancer's HTTP listener: it forwards to the tasks, or with
-// a domain redirects to HTTPS.
-const ListenerPort = 80
 
 // service is one API: its task definition and ECS service, behind an internet-facing
 // Application Load Balancer in the public subnets: the environment's, which it shares
@@ -119,17 +116,17 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 		// (access logs, the web ACL)
 		full := !m.Shared()
 		if m.LoadBalancer.AccessLogs > 0 && full {
-			addAccessLogs(t, m, m.Name)
+			edge.AddAccessLogs(t, m, m.Name)
 		}
 		t.Resources.Set("LoadBalancer", loadBalancer(m))
 		t.Resources.Set(ResTargetGroup, targetGroup(m))
 		http := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}}
 		if terminatesTLS(m) {
-			http = redirectToHTTPS()
+			http = edge.RedirectToHTTPS()
 		}
 		t.Resources.Set("Listener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
 			"LoadBalancerArn": cfn.Ref("LoadBalancer"),
-			"Port":            ListenerPort,
+			"Port":            edge.ListenerPort,
 			"Protocol":        "HTTP",
 			"DefaultActions":  http,
 		}})
@@ -138,25 +135,25 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 		}
 		switch {
 		case m.CloudFront():
-			url = addCloudFront(t, m, Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName")})
+			url = edge.AddCloudFront(t, m, edge.Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName")})
 		case m.HTTPS():
-			addDomain(t, m, full)
+			edge.AddDomain(t, m, full)
 			if full {
 				url = "https://" + m.Domain.Name
 			}
 		}
 		if m.LoadBalancer.WAF && full && !m.CloudFront() { // else the distribution's (edgeStack)
-			addWAF(t, m, "its load balancer", m.Name)
+			edge.AddWAF(t, m, "its load balancer", m.Name)
 		}
 		addRouting(t, m, idsOf(m, m.Shared()), !full)
 		if m.CloudFront() {
 			lb, _ := t.Resources.Get("LoadBalancer")
 			group, _ := t.Resources.Get("LoadBalancerSecurityGroup")
-			t.Parameters.Set(ParamCloudFrontPrefixList, prefixListParameter())
-			behindCloudFront(lb.(cfn.Resource), group.(cfn.Resource), cfn.Ref(OutTaskSubnets))
+			t.Parameters.Set(edge.ParamCloudFrontPrefixList, edge.PrefixListParameter())
+			edge.BehindCloudFront(lb.(cfn.Resource), group.(cfn.Resource), cfn.Ref(OutTaskSubnets))
 			for name, suffix := range map[string]string{ResTargetGroup: "a", ResAlternateTargetGroup: "b"} {
 				tg, _ := t.Resources.Get(name)
-				nameAfterLoadBalancer(tg.(cfn.Resource), suffix)
+				edge.NameAfterLoadBalancer(tg.(cfn.Resource), suffix)
 			}
 		}
 	}
@@ -370,13 +367,13 @@ func portMapping(m *manifest.Manifest) map[string]any {
 // and the only real egress is LoadBalancerToService.
 func loadBalancerSecurityGroup(m *manifest.Manifest) cfn.Resource {
 	ingress := []any{map[string]any{
-		"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": ListenerPort, "ToPort": ListenerPort, "CidrIp": "0.0.0.0/0",
+		"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": edge.ListenerPort, "ToPort": edge.ListenerPort, "CidrIp": "0.0.0.0/0",
 	}}
 	desc := "berth load balancer: the listener port from the internet"
 	if terminatesTLS(m) {
 		desc = "berth load balancer: HTTPS, and HTTP that redirects to it, from the internet"
 		ingress = append(ingress, map[string]any{
-			"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": HTTPSPort, "ToPort": HTTPSPort, "CidrIp": "0.0.0.0/0",
+			"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": edge.HTTPSPort, "ToPort": edge.HTTPSPort, "CidrIp": "0.0.0.0/0",
 		})
 	}
 	return cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{

@@ -17,6 +17,7 @@ import (
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth/edge"
 	"github.com/berthdev/berth/internal/synth/iam"
 )
 
@@ -70,6 +71,20 @@ const (
 	OutLogGroupName      = "LogGroupName"
 	OutLoadBalancerDNS   = "LoadBalancerDNS"
 	DefaultEnv           = "dev"
+)
+
+// What package edge writes, as the rest of berth knows it: the region of the edge
+// stack, and the parameters and outputs that berth deploy, the edge room and ops pass
+// and read by these names.
+const (
+	EdgeRegion                = edge.EdgeRegion
+	CloudFrontPrefixListName  = edge.CloudFrontPrefixListName
+	ParamCloudFrontPrefixList = edge.ParamCloudFrontPrefixList
+	ParamHostedZone           = edge.ParamHostedZone
+	OutCertificateArn         = edge.OutCertificateArn
+	OutAccessLogBucket        = edge.OutAccessLogBucket
+	OutEdge                   = edge.OutEdge
+	OutDistributionID         = edge.OutDistributionID
 )
 
 // Templates are the four templates of one manifest.
