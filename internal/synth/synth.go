@@ -1,7 +1,10 @@
 // Package synth turns a manifest into the CloudFormation templates of the system in
 // docs/architecture.md: network, cluster, the environment's load balancer (ingress)
 // and service as separate stacks wired by parameters, and a parent that nests them. It
-// is a pure function of the manifest.
+// is a pure function of the manifest. What stands in front of a service (package edge)
+// and the IAM side of its tasks (package iam) are written by packages of their own,
+// which synth calls; synth keeps the stacks, their wiring and the names berth deploy
+// reads.
 //
 // It makes no AWS call: it must not import the AWS path or local.
 package synth
