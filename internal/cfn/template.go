@@ -59,6 +59,21 @@ type Output struct {
 // Int returns a pointer for the optional integer fields of Parameter.
 func Int(v int) *int { return &v }
 
+// Tags renders key/value pairs as a resource's Tags list.
+func Tags(kv ...any) []any {
+	var out []any
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, map[string]any{"Key": kv[i], "Value": kv[i+1]})
+	}
+	return out
+}
+
+// AWSManagedPolicy is the ARN of the AWS managed policy name (such as
+// service-role/AmazonECSTaskExecutionRolePolicy) in the stack's partition.
+func AWSManagedPolicy(name string) Sub {
+	return Sub("arn:${AWS::Partition}:iam::aws:policy/" + name)
+}
+
 // Map is an ordered mapping.
 type Map struct {
 	keys []string

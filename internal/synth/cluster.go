@@ -6,6 +6,7 @@ import (
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth/iam"
 )
 
 // cluster is the capacity of one environment: the ECS cluster and either EC2 instances
@@ -121,7 +122,7 @@ func hostSecurityGroup(m *manifest.Manifest) cfn.Resource {
 	return cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
 		"GroupDescription": desc,
 		"VpcId":            cfn.Ref(OutVpcID),
-		"Tags":             tags("Name", cfn.Sub("berth-${Env}-hosts")),
+		"Tags":             cfn.Tags("Name", cfn.Sub("berth-${Env}-hosts")),
 	}}
 }
 
@@ -157,7 +158,7 @@ func instanceRole() cfn.Resource {
 				"Principal": map[string]any{"Service": "ec2.amazonaws.com"},
 			}},
 		},
-		"ManagedPolicyArns": []any{policyArn("service-role/AmazonEC2ContainerServiceforEC2Role")},
+		"ManagedPolicyArns": []any{cfn.AWSManagedPolicy("service-role/AmazonEC2ContainerServiceforEC2Role")},
 	}}
 }
 
@@ -210,7 +211,7 @@ func launchTemplateData(m *manifest.Manifest) map[string]any {
 		},
 		"TagSpecifications": []any{map[string]any{
 			"ResourceType": "instance",
-			"Tags":         tags("Name", cfn.Sub("berth-${Env}-host")),
+			"Tags":         cfn.Tags("Name", cfn.Sub("berth-${Env}-host")),
 		}},
 	}
 }
@@ -265,7 +266,7 @@ func capacityProvider() cfn.Resource {
 // account's ECS tasks, so another account's tasks cannot assume it (confused deputy).
 func executionRole() cfn.Resource {
 	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
-		"AssumeRolePolicyDocument": tasksTrust(),
-		"ManagedPolicyArns":        []any{policyArn("service-role/AmazonECSTaskExecutionRolePolicy")},
+		"AssumeRolePolicyDocument": iam.TasksTrust(),
+		"ManagedPolicyArns":        []any{cfn.AWSManagedPolicy("service-role/AmazonECSTaskExecutionRolePolicy")},
 	}}
 }

@@ -3,6 +3,7 @@ package synth
 import (
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth/edge"
 )
 
 // The environment's load balancer: one Application Load Balancer that the services of
@@ -66,14 +67,14 @@ func ingress(m *manifest.Manifest) *cfn.Template {
 		addSharedHostIngress(t)
 	}
 	if m.LoadBalancer.AccessLogs > 0 {
-		addAccessLogs(t, m, "ingress")
+		edge.AddAccessLogs(t, m, "ingress")
 	}
 	lb := loadBalancer(m)
 	delete(lb.Properties, "Name") // CloudFormation names it: no name of a service's can meet it
 	t.Resources.Set("LoadBalancer", lb)
 	t.Resources.Set("HTTPListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
 		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
-		"Port":            ListenerPort,
+		"Port":            edge.ListenerPort,
 		"Protocol":        "HTTP",
 		"DefaultActions":  noRoute(),
 	}})
@@ -83,21 +84,21 @@ func ingress(m *manifest.Manifest) *cfn.Template {
 		"DomainValidationOptions": []any{map[string]any{
 			"DomainName": cfn.Ref(ParamDefaultDomain), "HostedZoneId": cfn.Ref(ParamDefaultDomainZone),
 		}},
-		"Tags": tags("Name", cfn.Sub("berth-${Env}-ingress")),
+		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-ingress")),
 	}})
 	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Condition: hasHTTPS, Properties: map[string]any{
 		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
-		"Port":            HTTPSPort,
+		"Port":            edge.HTTPSPort,
 		"Protocol":        "HTTPS",
-		"SslPolicy":       TLSPolicy,
+		"SslPolicy":       edge.TLSPolicy,
 		"Certificates":    []any{map[string]any{"CertificateArn": cfn.Ref("Certificate")}},
 		"DefaultActions":  noRoute(),
 		"ListenerAttributes": []any{map[string]any{
-			"Key": "routing.http.response.strict_transport_security.header_value", "Value": HSTS,
+			"Key": "routing.http.response.strict_transport_security.header_value", "Value": edge.HSTS,
 		}},
 	}})
 	if m.LoadBalancer.WAF {
-		addWAF(t, m, "the shared load balancer of the environment", "ingress")
+		edge.AddWAF(t, m, "the shared load balancer of the environment", "ingress")
 	}
 	t.Outputs.Set(OutSharedLoadBalancer, output("The environment's load balancer", cfn.Ref("LoadBalancer")))
 	t.Outputs.Set(OutSharedFullName, output("Its CloudWatch dimension", cfn.GetAtt("LoadBalancer.LoadBalancerFullName")))
@@ -107,7 +108,7 @@ func ingress(m *manifest.Manifest) *cfn.Template {
 	t.Outputs.Set(OutSharedHTTPListener, output("The HTTP listener", cfn.Ref("HTTPListener")))
 	t.Outputs.Set(OutSharedHTTPSListener, cfn.Output{Description: "The HTTPS listener", Value: cfn.Ref("HTTPSListener"), Condition: hasHTTPS})
 	if m.LoadBalancer.AccessLogs > 0 {
-		t.Outputs.Set(OutAccessLogBucket, output("Bucket of the load balancer's access logs", cfn.Ref("AccessLogBucket")))
+		t.Outputs.Set(edge.OutAccessLogBucket, output("Bucket of the load balancer's access logs", cfn.Ref("AccessLogBucket")))
 	}
 	return t
 }
@@ -133,14 +134,14 @@ func sharedSecurityGroup() cfn.Resource {
 		"GroupDescription": "berth environment load balancer: HTTP and HTTPS from the internet",
 		"VpcId":            cfn.Ref(OutVpcID),
 		"SecurityGroupIngress": []any{
-			map[string]any{"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": ListenerPort, "ToPort": ListenerPort, "CidrIp": "0.0.0.0/0"},
-			map[string]any{"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": HTTPSPort, "ToPort": HTTPSPort, "CidrIp": "0.0.0.0/0"},
+			map[string]any{"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": edge.ListenerPort, "ToPort": edge.ListenerPort, "CidrIp": "0.0.0.0/0"},
+			map[string]any{"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": edge.HTTPSPort, "ToPort": edge.HTTPSPort, "CidrIp": "0.0.0.0/0"},
 		},
 		"SecurityGroupEgress": []any{map[string]any{
 			"Description": "no traffic: replaces the default allow-all egress",
 			"IpProtocol":  "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32",
 		}},
-		"Tags": tags("Name", cfn.Sub("berth-${Env}-ingress")),
+		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-ingress")),
 	}}
 }
 

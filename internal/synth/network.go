@@ -26,7 +26,7 @@ func network(m *manifest.Manifest) *cfn.Template {
 
 	public, private := SubnetCIDRs(m.Network.CIDR, m.Network.AZs)
 	t.Resources.Set("VPC", vpc(m.Network.CIDR))
-	t.Resources.Set("InternetGateway", cfn.Resource{Type: "AWS::EC2::InternetGateway", Properties: map[string]any{"Tags": tags("Name", cfn.Sub("berth-${Env}"))}})
+	t.Resources.Set("InternetGateway", cfn.Resource{Type: "AWS::EC2::InternetGateway", Properties: map[string]any{"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}"))}})
 	t.Resources.Set("GatewayAttachment", cfn.Resource{Type: "AWS::EC2::VPCGatewayAttachment", Properties: map[string]any{
 		"VpcId": cfn.Ref("VPC"), "InternetGatewayId": cfn.Ref("InternetGateway"),
 	}})
@@ -156,7 +156,7 @@ func addFlowLogs(t *cfn.Template, m *manifest.Manifest) {
 		"LogDestinationType":       "cloud-watch-logs",
 		"LogGroupName":             cfn.Ref("FlowLogGroup"),
 		"DeliverLogsPermissionArn": cfn.GetAtt("FlowLogRole.Arn"),
-		"Tags":                     tags("Name", cfn.Sub("berth-${Env}")),
+		"Tags":                     cfn.Tags("Name", cfn.Sub("berth-${Env}")),
 	}})
 }
 
@@ -165,7 +165,7 @@ func vpc(cidr string) cfn.Resource {
 		"CidrBlock":          cidr,
 		"EnableDnsSupport":   true,
 		"EnableDnsHostnames": true,
-		"Tags":               tags("Name", cfn.Sub("berth-${Env}")),
+		"Tags":               cfn.Tags("Name", cfn.Sub("berth-${Env}")),
 	}}
 }
 
@@ -178,14 +178,14 @@ func subnet(az int, cidr, kind string) cfn.Resource {
 		"CidrBlock":           cidr,
 		"AvailabilityZone":    cfn.Select(az, cfn.GetAZs()),
 		"MapPublicIpOnLaunch": false,
-		"Tags":                tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-%d", kind, az+1))),
+		"Tags":                cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-%d", kind, az+1))),
 	}}
 }
 
 func routeTable(name string) cfn.Resource {
 	return cfn.Resource{Type: "AWS::EC2::RouteTable", Properties: map[string]any{
 		"VpcId": cfn.Ref("VPC"),
-		"Tags":  tags("Name", cfn.Sub("berth-${Env}-"+name)),
+		"Tags":  cfn.Tags("Name", cfn.Sub("berth-${Env}-"+name)),
 	}}
 }
 
@@ -198,7 +198,7 @@ func association(subnet, table string) cfn.Resource {
 func natEIP(n int) cfn.Resource {
 	return cfn.Resource{Type: "AWS::EC2::EIP", DependsOn: []string{"GatewayAttachment"}, Properties: map[string]any{
 		"Domain": "vpc",
-		"Tags":   tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-nat-%d", n))),
+		"Tags":   cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-nat-%d", n))),
 	}}
 }
 
@@ -206,7 +206,7 @@ func natGateway(n int, publicSubnet string) cfn.Resource {
 	return cfn.Resource{Type: "AWS::EC2::NatGateway", Properties: map[string]any{
 		"AllocationId": cfn.GetAtt(fmt.Sprintf("NatEIP%d.AllocationId", n)),
 		"SubnetId":     cfn.Ref(publicSubnet),
-		"Tags":         tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-nat-%d", n))),
+		"Tags":         cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-nat-%d", n))),
 	}}
 }
 

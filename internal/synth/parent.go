@@ -6,6 +6,7 @@ import (
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth/edge"
 )
 
 // parent nests the stacks for people who deploy with `sam deploy` or
@@ -41,16 +42,16 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	}
 
 	if m.HTTPS() {
-		t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
+		t.Parameters.Set(edge.ParamHostedZone, edge.HostedZoneParameter(m))
 	}
 	// what CloudFront takes from us-east-1 cannot be a nested stack of a stack in
 	// another region: sam users deploy edge.yml there first and pass its outputs, and
 	// the origin-facing prefix list of the region
 	svc := service(m)
-	for _, p := range []string{ParamCloudFrontPrefixList, OutCloudFrontCertificate, OutCloudFrontWebACL} {
+	for _, p := range []string{edge.ParamCloudFrontPrefixList, edge.OutCloudFrontCertificate, edge.OutCloudFrontWebACL} {
 		if v, ok := svc.Parameters.Get(p); ok {
 			param := v.(cfn.Parameter)
-			if p != ParamCloudFrontPrefixList {
+			if p != edge.ParamCloudFrontPrefixList {
 				param.Description += "; deploy edge.yml in us-east-1 first (sam deploy --region us-east-1)"
 			}
 			t.Parameters.Set(p, param)
@@ -60,8 +61,8 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	// each nested stack gets exactly the parameters its template declares: the parent's
 	// own, or the outputs of the stacks before it under the same names
 	out := func(stack, name string) cfn.GetAtt { return cfn.GetAtt(stack + ".Outputs." + name) }
-	from := map[string]any{ParamEnv: cfn.Ref(ParamEnv), ParamImage: cfn.Ref(ParamImage), ParamAmiID: cfn.Ref(ParamAmiID), ParamHostedZone: cfn.Ref(ParamHostedZone),
-		ParamCloudFrontPrefixList: cfn.Ref(ParamCloudFrontPrefixList), OutCloudFrontCertificate: cfn.Ref(OutCloudFrontCertificate), OutCloudFrontWebACL: cfn.Ref(OutCloudFrontWebACL)}
+	from := map[string]any{ParamEnv: cfn.Ref(ParamEnv), ParamImage: cfn.Ref(ParamImage), ParamAmiID: cfn.Ref(ParamAmiID), edge.ParamHostedZone: cfn.Ref(edge.ParamHostedZone),
+		edge.ParamCloudFrontPrefixList: cfn.Ref(edge.ParamCloudFrontPrefixList), edge.OutCloudFrontCertificate: cfn.Ref(edge.OutCloudFrontCertificate), edge.OutCloudFrontWebACL: cfn.Ref(edge.OutCloudFrontWebACL)}
 	for _, o := range []string{OutVpcID, OutPublicSubnets, OutTaskSubnets} {
 		from[o] = out("Network", o)
 		if m.Network.Imported() {
@@ -81,7 +82,7 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	from[ParamSharedListener] = out("Ingress", OutSharedHTTPListener)
 	if m.HTTPS() {
 		// the ingress's HTTPS listener, on a certificate of the service's name
-		from[ParamDefaultDomain], from[ParamDefaultDomainZone] = m.Domain.Name, cfn.Ref(ParamHostedZone)
+		from[ParamDefaultDomain], from[ParamDefaultDomainZone] = m.Domain.Name, cfn.Ref(edge.ParamHostedZone)
 		from[ParamSharedListener] = out("Ingress", OutSharedHTTPSListener)
 	}
 	for _, c := range []struct {

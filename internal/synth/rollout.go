@@ -190,7 +190,7 @@ func deploymentRole(m *manifest.Manifest) cfn.Resource {
 				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": cfn.Ref("AWS::AccountId")}},
 			}},
 		},
-		"ManagedPolicyArns": []any{policyArn("AmazonECSInfrastructureRolePolicyForLoadBalancers")},
+		"ManagedPolicyArns": []any{cfn.AWSManagedPolicy("AmazonECSInfrastructureRolePolicyForLoadBalancers")},
 	}}
 }
 

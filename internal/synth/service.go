@@ -7,11 +7,9 @@ import (
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/routing"
+	"github.com/berthdev/berth/internal/synth/edge"
+	"github.com/berthdev/berth/internal/synth/iam"
 )
-
-// ListenerPort is the load balancer's HTTP listener: it forwards to the tasks, or with
-// a domain redirects to HTTPS.
-const ListenerPort = 80
 
 // service is one API: its task definition and ECS service, behind an internet-facing
 // Application Load Balancer in the public subnets: the environment's, which it shares
@@ -67,7 +65,7 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 	}
 	t.Parameters.Set(OutClusterName, cfn.Parameter{Type: "String", Description: "ECS cluster (cluster stack output)"})
 	if len(m.Secrets) == 0 {
-		// a service with secrets has an execution role of its own (roles.go)
+		// a service with secrets has an execution role of its own (iam.ServiceExecutionRole)
 		t.Parameters.Set(OutExecutionRoleArn, cfn.Parameter{Type: "String", Description: "Task execution role ARN (cluster stack output)"})
 	}
 	t.Parameters.Set(OutCapacityProvider, cfn.Parameter{
@@ -92,10 +90,10 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 		"RetentionInDays": m.Logs.Retention,
 	}})
 	if len(m.Secrets) > 0 {
-		t.Resources.Set("ExecutionRole", serviceExecutionRole(m))
+		t.Resources.Set("ExecutionRole", iam.ServiceExecutionRole(m))
 	}
-	if hasTaskRole(m) {
-		t.Resources.Set("TaskRole", taskRole(m))
+	if iam.HasTaskRole(m) {
+		t.Resources.Set("TaskRole", iam.TaskRole(m))
 	}
 	t.Resources.Set("TaskDefinition", taskDefinition(m))
 	if own {
@@ -118,17 +116,17 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 		// (access logs, the web ACL)
 		full := !m.Shared()
 		if m.LoadBalancer.AccessLogs > 0 && full {
-			addAccessLogs(t, m, m.Name)
+			edge.AddAccessLogs(t, m, m.Name)
 		}
 		t.Resources.Set("LoadBalancer", loadBalancer(m))
 		t.Resources.Set(ResTargetGroup, targetGroup(m))
 		http := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref("TargetGroup")}}
 		if terminatesTLS(m) {
-			http = redirectToHTTPS()
+			http = edge.RedirectToHTTPS()
 		}
 		t.Resources.Set("Listener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
 			"LoadBalancerArn": cfn.Ref("LoadBalancer"),
-			"Port":            ListenerPort,
+			"Port":            edge.ListenerPort,
 			"Protocol":        "HTTP",
 			"DefaultActions":  http,
 		}})
@@ -137,25 +135,25 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 		}
 		switch {
 		case m.CloudFront():
-			url = addCloudFront(t, m, Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName")})
+			url = edge.AddCloudFront(t, m, edge.Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName")})
 		case m.HTTPS():
-			addDomain(t, m, full)
+			edge.AddDomain(t, m, full)
 			if full {
 				url = "https://" + m.Domain.Name
 			}
 		}
 		if m.LoadBalancer.WAF && full && !m.CloudFront() { // else the distribution's (edgeStack)
-			addWAF(t, m, "its load balancer", m.Name)
+			edge.AddWAF(t, m, "its load balancer", m.Name)
 		}
 		addRouting(t, m, idsOf(m, m.Shared()), !full)
 		if m.CloudFront() {
 			lb, _ := t.Resources.Get("LoadBalancer")
 			group, _ := t.Resources.Get("LoadBalancerSecurityGroup")
-			t.Parameters.Set(ParamCloudFrontPrefixList, prefixListParameter())
-			behindCloudFront(lb.(cfn.Resource), group.(cfn.Resource), cfn.Ref(OutTaskSubnets))
+			t.Parameters.Set(edge.ParamCloudFrontPrefixList, edge.PrefixListParameter())
+			edge.BehindCloudFront(lb.(cfn.Resource), group.(cfn.Resource), cfn.Ref(OutTaskSubnets))
 			for name, suffix := range map[string]string{ResTargetGroup: "a", ResAlternateTargetGroup: "b"} {
 				tg, _ := t.Resources.Get(name)
-				nameAfterLoadBalancer(tg.(cfn.Resource), suffix)
+				edge.NameAfterLoadBalancer(tg.(cfn.Resource), suffix)
 			}
 		}
 	}
@@ -266,7 +264,7 @@ func addServiceSecurityGroup(t *cfn.Template, m *manifest.Manifest, own, shared 
 		"GroupDescription":     fmt.Sprintf("berth %s tasks: the container port, from the load balancer only", m.Name),
 		"VpcId":                cfn.Ref(OutVpcID),
 		"SecurityGroupIngress": ingress,
-		"Tags":                 tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags":                 cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}})
 }
 
@@ -323,7 +321,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 	}
 	container["Environment"] = env
 	if len(m.Secrets) > 0 {
-		container["Secrets"] = secretsOf(m)
+		container["Secrets"] = iam.ContainerSecrets(m)
 	}
 	props := map[string]any{
 		"Family":                  cfn.Sub(fmt.Sprintf("%s-${Env}", m.Name)),
@@ -337,7 +335,7 @@ func taskDefinition(m *manifest.Manifest) cfn.Resource {
 	if len(m.Secrets) > 0 {
 		props["ExecutionRoleArn"] = cfn.GetAtt("ExecutionRole.Arn")
 	}
-	if hasTaskRole(m) {
+	if iam.HasTaskRole(m) {
 		props["TaskRoleArn"] = cfn.GetAtt("TaskRole.Arn")
 	}
 	switch {
@@ -369,13 +367,13 @@ func portMapping(m *manifest.Manifest) map[string]any {
 // and the only real egress is LoadBalancerToService.
 func loadBalancerSecurityGroup(m *manifest.Manifest) cfn.Resource {
 	ingress := []any{map[string]any{
-		"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": ListenerPort, "ToPort": ListenerPort, "CidrIp": "0.0.0.0/0",
+		"Description": "HTTP listener", "IpProtocol": "tcp", "FromPort": edge.ListenerPort, "ToPort": edge.ListenerPort, "CidrIp": "0.0.0.0/0",
 	}}
 	desc := "berth load balancer: the listener port from the internet"
 	if terminatesTLS(m) {
 		desc = "berth load balancer: HTTPS, and HTTP that redirects to it, from the internet"
 		ingress = append(ingress, map[string]any{
-			"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": HTTPSPort, "ToPort": HTTPSPort, "CidrIp": "0.0.0.0/0",
+			"Description": "HTTPS listener", "IpProtocol": "tcp", "FromPort": edge.HTTPSPort, "ToPort": edge.HTTPSPort, "CidrIp": "0.0.0.0/0",
 		})
 	}
 	return cfn.Resource{Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{
@@ -386,7 +384,7 @@ func loadBalancerSecurityGroup(m *manifest.Manifest) cfn.Resource {
 			"Description": "no traffic: replaces the default allow-all egress",
 			"IpProtocol":  "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32",
 		}},
-		"Tags": tags("Name", cfn.Sub("berth-${Env}-lb")),
+		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-lb")),
 	}}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/routing"
+	"github.com/berthdev/berth/internal/synth/edge"
 )
 
 // A service on the environment's load balancer (ingress.go): its target groups, its
@@ -93,7 +94,7 @@ func addRedirect(t *cfn.Template, m *manifest.Manifest) {
 		"ListenerArn": cfn.Ref(OutSharedHTTPListener),
 		"Priority":    cfn.Ref(ParamRulePriority),
 		"Conditions":  ruleConditions(m),
-		"Actions":     redirectToHTTPS(),
+		"Actions":     edge.RedirectToHTTPS(),
 	}}
 	if !m.HTTPS() {
 		r.Condition = servesHTTPS
@@ -126,14 +127,14 @@ func addSharedEgress(t *cfn.Template, m *manifest.Manifest) {
 // name the client asks for), and the alias record of the name, made once the service
 // runs behind the load balancer (a move between load balancers switches it then).
 func addSharedDomain(t *cfn.Template, m *manifest.Manifest, record bool) {
-	cert := certificate(t, m)
+	cert := edge.Certificate(t, m)
 	t.Resources.Set("ListenerCertificate", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::ListenerCertificate", Properties: map[string]any{
 		"ListenerArn":  cfn.Ref(ParamSharedListener),
 		"Certificates": []any{map[string]any{"CertificateArn": cert}},
 	}})
 	if record {
-		t.Resources.Set("DNSRecord", aliasRecord(m, cfn.Ref(OutSharedDNS), cfn.Ref(OutSharedZone)))
-		t.Outputs.Set(OutCertificateArn, output("Certificate of the service's name on the HTTPS listener", cert))
+		t.Resources.Set("DNSRecord", edge.AliasRecord(m, cfn.Ref(OutSharedDNS), cfn.Ref(OutSharedZone)))
+		t.Outputs.Set(edge.OutCertificateArn, output("Certificate of the service's name on the HTTPS listener", cert))
 	}
 }
 

@@ -1,7 +1,10 @@
 // Package synth turns a manifest into the CloudFormation templates of the system in
 // docs/architecture.md: network, cluster, the environment's load balancer (ingress)
 // and service as separate stacks wired by parameters, and a parent that nests them. It
-// is a pure function of the manifest.
+// is a pure function of the manifest. What stands in front of a service (package edge)
+// and the IAM side of its tasks (package iam) are written by packages of their own,
+// which synth calls; synth keeps the stacks, their wiring and the names berth deploy
+// reads.
 //
 // It makes no AWS call: it must not import the AWS path or local.
 package synth
@@ -17,6 +20,8 @@ import (
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/synth/edge"
+	"github.com/berthdev/berth/internal/synth/iam"
 )
 
 // Stack names one of the templates berth writes, in deployment order.
@@ -71,6 +76,20 @@ const (
 	DefaultEnv           = "dev"
 )
 
+// What package edge writes, as the rest of berth knows it: the region of the edge
+// stack, and the parameters and outputs that berth deploy, the edge room and ops pass
+// and read by these names.
+const (
+	EdgeRegion                = edge.EdgeRegion
+	CloudFrontPrefixListName  = edge.CloudFrontPrefixListName
+	ParamCloudFrontPrefixList = edge.ParamCloudFrontPrefixList
+	ParamHostedZone           = edge.ParamHostedZone
+	OutCertificateArn         = edge.OutCertificateArn
+	OutAccessLogBucket        = edge.OutAccessLogBucket
+	OutEdge                   = edge.OutEdge
+	OutDistributionID         = edge.OutDistributionID
+)
+
 // Templates are the four templates of one manifest.
 type Templates map[Stack]*cfn.Template
 
@@ -112,7 +131,7 @@ func Build(m *manifest.Manifest) Templates {
 }
 
 // Render marshals every template; the map is keyed by file name. A policy larger than
-// IAM takes is a manifest error (checkPolicies).
+// IAM takes is a manifest error (iam.CheckPolicies).
 func Render(m *manifest.Manifest) (map[string][]byte, error) {
 	ts := Build(m)
 	if err := checkPolicies(m, ts); err != nil {
@@ -203,6 +222,19 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 	return written, nil
 }
 
+// checkPolicies holds the policies of the templates to IAM's limits, stack by stack in
+// deployment order (iam.CheckPolicies).
+func checkPolicies(m *manifest.Manifest, ts Templates) error {
+	for _, stack := range append(append([]Stack{}, Stacks...), Parent) {
+		if t := ts[stack]; t != nil {
+			if err := iam.CheckPolicies(m, stack.File(), t, stack == Service); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // rename is os.Rename; tests make it fail to see a failed write undone.
 var rename = os.Rename
 
@@ -245,19 +277,6 @@ func envParameter() cfn.Parameter {
 		MaxLength:             cfn.Int(manifest.MaxEnvLength),
 		ConstraintDescription: "lower-case letters, digits and hyphens, starting with a letter",
 	}
-}
-
-// tags renders key/value pairs as a CloudFormation Tags list.
-func tags(kv ...any) []any {
-	var out []any
-	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, map[string]any{"Key": kv[i], "Value": kv[i+1]})
-	}
-	return out
-}
-
-func policyArn(name string) cfn.Sub {
-	return cfn.Sub("arn:${AWS::Partition}:iam::aws:policy/" + name)
 }
 
 func output(desc string, v any) cfn.Output { return cfn.Output{Description: desc, Value: v} }

@@ -1,4 +1,12 @@
-package synth
+// Package edge writes what stands in front of a service in its templates: HTTPS on its
+// own domain (the certificate, the HTTPS listener, the alias record, the redirect of
+// HTTP), the load balancer's access logs and AWS WAF web ACL, and CloudFront in front of
+// it all. The AWS side of the same things (the hosted zone, the validation records, the
+// prefix list's id) is internal/edge's.
+//
+// It is a part of synth's pure function: it makes no AWS call, and it must not import
+// synth (which imports it), the AWS path or local.
+package edge
 
 import (
 	"fmt"
@@ -9,10 +17,10 @@ import (
 	"github.com/berthdev/berth/internal/manifest"
 )
 
-// The edge of a service: HTTPS on its own domain, and the options in front of its load
-// balancer (access logs, AWS WAF).
-
 const (
+	// ListenerPort is the load balancer's HTTP listener: it forwards to the tasks, or
+	// with a domain redirects to HTTPS.
+	ListenerPort = 80
 	// HTTPSPort is the listener of a service with a domain; ListenerPort then redirects.
 	HTTPSPort = 443
 	// ParamHostedZone is the Route 53 public hosted zone of domain.name, which berth
@@ -37,12 +45,12 @@ const (
 	OutAccessLogBucket = "AccessLogBucket"
 )
 
-// addDomain serves the service over HTTPS on domain.name: a certificate (requested and
+// AddDomain serves the service over HTTPS on domain.name: a certificate (requested and
 // validated through the hosted zone, or the one given), a 443 listener, a redirect of
 // port 80 to it, and the alias record of the name (record: not while the service
 // moves to the environment's load balancer, whose record it is then).
-func addDomain(t *cfn.Template, m *manifest.Manifest, record bool) {
-	cert := certificate(t, m)
+func AddDomain(t *cfn.Template, m *manifest.Manifest, record bool) {
+	cert := Certificate(t, m)
 	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
 		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
 		"Port":            HTTPSPort,
@@ -55,30 +63,30 @@ func addDomain(t *cfn.Template, m *manifest.Manifest, record bool) {
 		}},
 	}})
 	if record {
-		t.Resources.Set("DNSRecord", aliasRecord(m, cfn.GetAtt("LoadBalancer.DNSName"), cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
-		t.Outputs.Set(OutCertificateArn, output("Certificate of the HTTPS listener", cert))
+		t.Resources.Set("DNSRecord", AliasRecord(m, cfn.GetAtt("LoadBalancer.DNSName"), cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
+		t.Outputs.Set(OutCertificateArn, cfn.Output{Description: "Certificate of the HTTPS listener", Value: cert})
 	}
 }
 
-// certificate is the certificate of domain.name: the one given, or one requested in the
-// stack (certificateResource).
-func certificate(t *cfn.Template, m *manifest.Manifest) any {
+// Certificate is the certificate of domain.name: the one given, or one requested in the
+// stack (CertificateResource).
+func Certificate(t *cfn.Template, m *manifest.Manifest) any {
 	d := m.Domain
-	t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
+	t.Parameters.Set(ParamHostedZone, HostedZoneParameter(m))
 	if d.Certificate != "" {
 		return d.Certificate
 	}
 	if _, ok := t.Resources.Get("Certificate"); !ok {
-		t.Resources.Set("Certificate", certificateResource(m))
+		t.Resources.Set("Certificate", CertificateResource(m))
 	}
 	return cfn.Ref("Certificate")
 }
 
-// aliasRecord points domain.name at a load balancer. The load balancer is IPv4 only
+// AliasRecord points domain.name at a load balancer. The load balancer is IPv4 only
 // (the VPC has no IPv6 range), so an A record and no AAAA: a client reaches it over
 // IPv4. A change of target is made in place (AliasTarget: update requires no
 // interruption), in one Route 53 change.
-func aliasRecord(m *manifest.Manifest, dns, zone any) cfn.Resource {
+func AliasRecord(m *manifest.Manifest, dns, zone any) cfn.Resource {
 	return cfn.Resource{Type: "AWS::Route53::RecordSet", Properties: map[string]any{
 		"HostedZoneId": cfn.Ref(ParamHostedZone),
 		"Name":         m.Domain.Name,
@@ -91,11 +99,11 @@ func aliasRecord(m *manifest.Manifest, dns, zone any) cfn.Resource {
 	}}
 }
 
-// certificateResource is domain.name's, requested from ACM and validated through the
+// CertificateResource is domain.name's, requested from ACM and validated through the
 // hosted zone: CloudFormation creates the validation record in the zone and completes
 // the resource once ACM has issued the certificate, so that what uses it never meets
 // a pending one (AWS::CertificateManager::Certificate, DomainValidationOptions).
-func certificateResource(m *manifest.Manifest) cfn.Resource {
+func CertificateResource(m *manifest.Manifest) cfn.Resource {
 	d := m.Domain
 	return cfn.Resource{Type: "AWS::CertificateManager::Certificate", Properties: map[string]any{
 		"DomainName":       d.Name,
@@ -103,13 +111,13 @@ func certificateResource(m *manifest.Manifest) cfn.Resource {
 		"DomainValidationOptions": []any{map[string]any{
 			"DomainName": d.Name, "HostedZoneId": cfn.Ref(ParamHostedZone),
 		}},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags": cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}}
 }
 
-// hostedZoneParameter is the zone of domain.name: berth deploy looks it up; parent.yml
+// HostedZoneParameter is the zone of domain.name: berth deploy looks it up; parent.yml
 // users give it (or the manifest names it by id).
-func hostedZoneParameter(m *manifest.Manifest) cfn.Parameter {
+func HostedZoneParameter(m *manifest.Manifest) cfn.Parameter {
 	p := cfn.Parameter{Type: "AWS::Route53::HostedZone::Id", Description: fmt.Sprintf("Route 53 public hosted zone of %s; berth deploy finds it", m.Domain.Name)}
 	if manifest.IsZoneID(m.Domain.Zone) {
 		p.Default = m.Domain.Zone
@@ -117,9 +125,9 @@ func hostedZoneParameter(m *manifest.Manifest) cfn.Parameter {
 	return p
 }
 
-// redirectToHTTPS is the port-80 listener of a service with a domain: a permanent
+// RedirectToHTTPS is the port-80 listener of a service with a domain: a permanent
 // redirect to the same host, path and query over HTTPS.
-func redirectToHTTPS() []any {
+func RedirectToHTTPS() []any {
 	return []any{map[string]any{
 		"Type": "redirect",
 		"RedirectConfig": map[string]any{
@@ -143,11 +151,11 @@ var elbLogAccounts = map[string]string{
 	"us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635", "cn-north-1": "638102146993", "cn-northwest-1": "037604701340",
 }
 
-// addAccessLogs gives the load balancer an S3 bucket of its own for access logs:
+// AddAccessLogs gives the load balancer an S3 bucket of its own for access logs:
 // encrypted with S3-managed keys (the only kind ELB can write to), public access
 // blocked, objects owned by the bucket, TLS only, and expired after the days asked.
 // berth delete empties it before the stack goes. who names it: the service, or ingress.
-func addAccessLogs(t *cfn.Template, m *manifest.Manifest, who string) {
+func AddAccessLogs(t *cfn.Template, m *manifest.Manifest, who string) {
 	regions := make([]string, 0, len(elbLogAccounts))
 	for r := range elbLogAccounts {
 		regions = append(regions, r)
@@ -185,7 +193,7 @@ func addAccessLogs(t *cfn.Template, m *manifest.Manifest, who string) {
 			"Id": "expire-access-logs", "Status": "Enabled", "ExpirationInDays": m.LoadBalancer.AccessLogs,
 			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1},
 		}}},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-access-logs", who))),
+		"Tags": cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s-access-logs", who))),
 	}})
 	bucket := cfn.Sub("arn:${AWS::Partition}:s3:::${AccessLogBucket}")
 	t.Resources.Set("AccessLogBucketPolicy", cfn.Resource{Type: "AWS::S3::BucketPolicy", Properties: map[string]any{
@@ -214,26 +222,26 @@ func addAccessLogs(t *cfn.Template, m *manifest.Manifest, who string) {
 			},
 		},
 	}})
-	t.Outputs.Set(OutAccessLogBucket, output("Bucket of the load balancer's access logs", cfn.Ref("AccessLogBucket")))
+	t.Outputs.Set(OutAccessLogBucket, cfn.Output{Description: "Bucket of the load balancer's access logs", Value: cfn.Ref("AccessLogBucket")})
 }
 
-// addWAF puts an AWS WAF web ACL in front of the load balancer: a per-address rate
+// AddWAF puts an AWS WAF web ACL in front of the load balancer: a per-address rate
 // limit, then AWS managed rule groups (addresses with a bad reputation, known bad
 // inputs, the common rule set). The common set's SizeRestrictions_BODY blocks bodies
 // over 8 KB, which an API that takes uploads or large JSON sends every day; it counts
 // instead of blocking. what is the load balancer's description, who names the web ACL's
 // metrics and tag: the service's, or the environment's ingress.
-func addWAF(t *cfn.Template, m *manifest.Manifest, what, who string) {
-	t.Resources.Set("WebACL", webACL(m, "REGIONAL", what, who))
+func AddWAF(t *cfn.Template, m *manifest.Manifest, what, who string) {
+	t.Resources.Set("WebACL", WebACL(m, "REGIONAL", what, who))
 	t.Resources.Set("WebACLAssociation", cfn.Resource{Type: "AWS::WAFv2::WebACLAssociation", Properties: map[string]any{
 		"ResourceArn": cfn.Ref("LoadBalancer"),
 		"WebACLArn":   cfn.GetAtt("WebACL.Arn"),
 	}})
 }
 
-// webACL is the web ACL of scope REGIONAL (a load balancer's) or CLOUDFRONT (a
+// WebACL is the web ACL of scope REGIONAL (a load balancer's) or CLOUDFRONT (a
 // distribution's, made in us-east-1), in front of what, named after who.
-func webACL(m *manifest.Manifest, scope, what, who string) cfn.Resource {
+func WebACL(m *manifest.Manifest, scope, what, who string) cfn.Resource {
 	visibility := func(metric string) map[string]any {
 		return map[string]any{"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": metric}
 	}
@@ -263,7 +271,7 @@ func webACL(m *manifest.Manifest, scope, what, who string) cfn.Resource {
 		"DefaultAction":    map[string]any{"Allow": map[string]any{}},
 		"Rules":            rules,
 		"VisibilityConfig": visibility(who),
-		"Tags":             tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", who))),
+		"Tags":             cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", who))),
 	}}
 }
 

@@ -1,4 +1,4 @@
-package synth
+package iam
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 // character limits"): a role's inline policies take 10,240 characters all together,
 // a managed policy 6,144; white space is not counted. CloudFormation would fail the
 // stack on the role, half-way through a deploy: synth refuses it with the line of the
-// manifest that takes the policy past the limit.
+// manifest that takes the policy past the limit (CheckPolicies).
 const (
 	maxRolePolicy    = 10240
 	maxManagedPolicy = 6144
@@ -33,39 +33,34 @@ const (
 	maxARN = 2048
 )
 
-// checkPolicies holds every policy of the templates to IAM's limits: each role's
-// inline policies together, each managed policy. A role made from the manifest that
-// is too large is a manifest error naming the entry (statement, secret) with which its
-// policy passes the limit, in the manifest's order; any other is berth's own bug.
-func checkPolicies(m *manifest.Manifest, ts Templates) error {
-	for _, stack := range append(append([]Stack{}, Stacks...), Parent) {
-		t := ts[stack]
-		if t == nil {
+// CheckPolicies holds every policy of the template t, written to file, to IAM's
+// limits: each role's inline policies together, each managed policy. A role made from
+// the manifest (the service stack's task and execution roles: service) that is too
+// large is a manifest error naming the entry (statement, secret) with which its policy
+// passes the limit, in the manifest's order; any other is berth's own bug.
+func CheckPolicies(m *manifest.Manifest, file string, t *cfn.Template, service bool) error {
+	for _, name := range t.Resources.Keys() {
+		v, _ := t.Resources.Get(name)
+		r, ok := v.(cfn.Resource)
+		if !ok {
 			continue
 		}
-		for _, name := range t.Resources.Keys() {
-			v, _ := t.Resources.Get(name)
-			r, ok := v.(cfn.Resource)
-			if !ok {
-				continue
+		switch r.Type {
+		case "AWS::IAM::Role":
+			size, err := rolePolicySize(r)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", file, name, err)
 			}
-			switch r.Type {
-			case "AWS::IAM::Role":
-				size, err := rolePolicySize(r)
-				if err != nil {
-					return fmt.Errorf("%s: %s: %w", stack.File(), name, err)
-				}
-				if size > maxRolePolicy {
-					return roleTooLarge(m, stack, name, size)
-				}
-			case "AWS::IAM::ManagedPolicy":
-				size, err := policySize(r.Properties["PolicyDocument"])
-				if err != nil {
-					return fmt.Errorf("%s: %s: %w", stack.File(), name, err)
-				}
-				if size > maxManagedPolicy {
-					return fmt.Errorf("%s: %s: the managed policy is %d characters; IAM takes %d in a managed policy (a bug in berth: please report it)", stack.File(), name, size, maxManagedPolicy)
-				}
+			if size > maxRolePolicy {
+				return roleTooLarge(m, file, service, name, size)
+			}
+		case "AWS::IAM::ManagedPolicy":
+			size, err := policySize(r.Properties["PolicyDocument"])
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", file, name, err)
+			}
+			if size > maxManagedPolicy {
+				return fmt.Errorf("%s: %s: the managed policy is %d characters; IAM takes %d in a managed policy (a bug in berth: please report it)", file, name, size, maxManagedPolicy)
 			}
 		}
 	}
@@ -90,12 +85,12 @@ func rolePolicySize(r cfn.Resource) (int, error) {
 // roleTooLarge finds what in the manifest takes the role past the limit: the first
 // prefix of its entries, in the manifest's order, whose role is too large ends with it.
 // Policies only grow as entries are added, so a binary search finds it.
-func roleTooLarge(m *manifest.Manifest, stack Stack, name string, size int) error {
+func roleTooLarge(m *manifest.Manifest, file string, service bool, name string, size int) error {
 	var keys []string
 	var build func(k int) cfn.Resource
 	var what, advice, role string
 	switch {
-	case stack == Service && name == "TaskRole":
+	case service && name == "TaskRole":
 		role, what = "task role", "statement"
 		advice = "move statements to a managed policy of your account and list its ARN in permissions (IAM takes 20 managed policies a role)"
 		statements := m.Permissions.Statements
@@ -105,9 +100,9 @@ func roleTooLarge(m *manifest.Manifest, stack Stack, name string, size int) erro
 		build = func(k int) cfn.Resource {
 			mm := *m
 			mm.Permissions.Statements = statements[:k]
-			return taskRole(&mm)
+			return TaskRole(&mm)
 		}
-	case stack == Service && name == "ExecutionRole":
+	case service && name == "ExecutionRole":
 		role, what = "execution role", "secret"
 		advice = "read fewer secrets, or keep values that go together in one Secrets Manager secret of JSON keys (secretsmanager:NAME#KEY), which the role reads once"
 		for _, k := range m.SecretNames() {
@@ -128,10 +123,10 @@ func roleTooLarge(m *manifest.Manifest, stack Stack, name string, size int) erro
 					mm.Secrets[name] = m.Secrets[name]
 				}
 			}
-			return serviceExecutionRole(&mm)
+			return ServiceExecutionRole(&mm)
 		}
 	default:
-		return fmt.Errorf("%s: %s: the role's inline policies are %d characters; IAM takes %d (a bug in berth: please report it)", stack.File(), name, size, maxRolePolicy)
+		return fmt.Errorf("%s: %s: the role's inline policies are %d characters; IAM takes %d (a bug in berth: please report it)", file, name, size, maxRolePolicy)
 	}
 	sizeOf := func(k int) int { n, _ := rolePolicySize(build(k)); return n }
 	k := sort.Search(len(keys), func(k int) bool { return sizeOf(k+1) > maxRolePolicy })

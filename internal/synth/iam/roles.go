@@ -1,4 +1,12 @@
-package synth
+// Package iam writes the IAM side of a service's template: the roles of its tasks (the
+// execution role that reads its secrets, the task role of its permissions and of ECS
+// Exec), where each secret is (its ARN, for the task definition and for the role), and
+// IAM's limits on the size of a policy, held with the line of the manifest that passes
+// them.
+//
+// It is a part of synth's pure function: it makes no AWS call, and it must not import
+// synth (which imports it), the AWS path or local.
+package iam
 
 import (
 	"slices"
@@ -14,11 +22,11 @@ import (
 // gets an execution role of its own in its stack, allowed to read exactly its
 // parameters and secrets, so that no other service's tasks can read them. A task role,
 // which the app's own AWS calls use, exists only when the manifest gives permissions
-// or turns exec on (hasTaskRole).
+// or turns exec on (HasTaskRole).
 
-// tasksTrust lets this account's ECS tasks assume a role, and no other account's
+// TasksTrust lets this account's ECS tasks assume a role, and no other account's
 // (confused deputy: aws:SourceAccount / aws:SourceArn).
-func tasksTrust() map[string]any {
+func TasksTrust() map[string]any {
 	return map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
@@ -32,14 +40,14 @@ func tasksTrust() map[string]any {
 	}
 }
 
-// serviceExecutionRole is the environment's execution role plus reading this
+// ServiceExecutionRole is the environment's execution role plus reading this
 // service's secrets: ssm:GetParameters on its parameters, secretsmanager:GetSecretValue
 // on its secrets and, for a customer managed key, kms:Decrypt through those two
 // services only. These are the permissions the ECS developer guide lists for secrets
 // (task_execution_IAM_role.html#task-execution-secrets); an AWS managed key (aws/ssm,
 // aws/secretsmanager) needs none, its key policy lets the account use it through the
 // service.
-func serviceExecutionRole(m *manifest.Manifest) cfn.Resource {
+func ServiceExecutionRole(m *manifest.Manifest) cfn.Resource {
 	var params, secrets, via []any
 	for _, name := range m.SecretNames() {
 		s := m.Secrets[name]
@@ -70,8 +78,8 @@ func serviceExecutionRole(m *manifest.Manifest) cfn.Resource {
 	}
 	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
 		"Description":              "berth " + m.Name + " task execution: pull the image, write logs, read the service's secrets",
-		"AssumeRolePolicyDocument": tasksTrust(),
-		"ManagedPolicyArns":        []any{policyArn("service-role/AmazonECSTaskExecutionRolePolicy")},
+		"AssumeRolePolicyDocument": TasksTrust(),
+		"ManagedPolicyArns":        []any{cfn.AWSManagedPolicy("service-role/AmazonECSTaskExecutionRolePolicy")},
 		"Policies": []any{map[string]any{
 			"PolicyName":     "read-secrets",
 			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
@@ -79,8 +87,8 @@ func serviceExecutionRole(m *manifest.Manifest) cfn.Resource {
 	}}
 }
 
-// hasTaskRole reports whether the tasks get a role of their own.
-func hasTaskRole(m *manifest.Manifest) bool { return !m.Permissions.Empty() || m.Exec }
+// HasTaskRole reports whether the tasks get a role of their own.
+func HasTaskRole(m *manifest.Manifest) bool { return !m.Permissions.Empty() || m.Exec }
 
 // execChannels are what the SSM agent that ECS Exec runs in each task calls to open
 // the Session Manager channels of a session, with the task role's credentials; these
@@ -91,9 +99,9 @@ var execChannels = []any{
 	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
 }
 
-// taskRole is what the app's code may call: the manifest's managed policies and
+// TaskRole is what the app's code may call: the manifest's managed policies and
 // statements, nothing else; with exec, also the channels of ECS Exec sessions.
-func taskRole(m *manifest.Manifest) cfn.Resource {
+func TaskRole(m *manifest.Manifest) cfn.Resource {
 	what := "the AWS calls of the app (berth.yml permissions)"
 	if m.Permissions.Empty() {
 		what = "ECS Exec sessions (berth.yml exec)"
@@ -102,7 +110,7 @@ func taskRole(m *manifest.Manifest) cfn.Resource {
 	}
 	props := map[string]any{
 		"Description":              "berth " + m.Name + " tasks: " + what,
-		"AssumeRolePolicyDocument": tasksTrust(),
+		"AssumeRolePolicyDocument": TasksTrust(),
 	}
 	var policies []any
 	p := m.Permissions
@@ -234,8 +242,8 @@ func appendNew(list []any, v any) []any {
 	return append(list, v)
 }
 
-// secretsOf is the task definition's Secrets: one per variable, by name.
-func secretsOf(m *manifest.Manifest) []any {
+// ContainerSecrets is the task definition's Secrets: one per variable, by name.
+func ContainerSecrets(m *manifest.Manifest) []any {
 	var out []any
 	for _, name := range m.SecretNames() {
 		out = append(out, map[string]any{"Name": name, "ValueFrom": secretRef(m.Secrets[name]).valueFrom})

@@ -1,4 +1,4 @@
-package synth
+package edge
 
 import (
 	"fmt"
@@ -72,15 +72,15 @@ type Origin struct {
 	ARN, DNSName any
 }
 
-// addCloudFront puts a distribution in front of the origin, through a VPC origin of
+// AddCloudFront puts a distribution in front of the origin, through a VPC origin of
 // its own, and with a domain the name's alias records; it returns the URL.
-func addCloudFront(t *cfn.Template, m *manifest.Manifest, o Origin) any {
+func AddCloudFront(t *cfn.Template, m *manifest.Manifest, o Origin) any {
 	t.Resources.Set("VpcOrigin", vpcOrigin(m, o.ARN))
 	t.Resources.Set("Distribution", distribution(m, cfn.GetAtt("VpcOrigin.Id"), o.DNSName))
 	var url any = cfn.Sub("https://${Distribution.DomainName}")
 	if m.HTTPS() {
 		url = "https://" + m.Domain.Name
-		t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
+		t.Parameters.Set(ParamHostedZone, HostedZoneParameter(m))
 		// the distribution answers over IPv4 and IPv6: an alias of each type ("Routing
 		// traffic to an Amazon CloudFront distribution by using your domain name", Route
 		// 53 Developer Guide)
@@ -105,8 +105,8 @@ func addCloudFront(t *cfn.Template, m *manifest.Manifest, o Origin) any {
 			ConstraintDescription: "the ARN of a web ACL of scope CLOUDFRONT",
 			Description:           "AWS WAF web ACL of the distribution, scope CLOUDFRONT, in us-east-1 (the edge stack's output; berth deploy passes it)"})
 	}
-	t.Outputs.Set(OutEdge, output("What stands in front of the load balancer", manifest.EdgeCloudFront))
-	t.Outputs.Set(OutDistributionID, output("The CloudFront distribution in front of the load balancer", cfn.Ref("Distribution")))
+	t.Outputs.Set(OutEdge, cfn.Output{Description: "What stands in front of the load balancer", Value: manifest.EdgeCloudFront})
+	t.Outputs.Set(OutDistributionID, cfn.Output{Description: "The CloudFront distribution in front of the load balancer", Value: cfn.Ref("Distribution")})
 	return url
 }
 
@@ -123,7 +123,7 @@ func vpcOrigin(m *manifest.Manifest, arn any) cfn.Resource {
 			"OriginProtocolPolicy": "http-only",
 			"OriginSSLProtocols":   []any{"TLSv1.2"},
 		},
-		"Tags": tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags": cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}}
 }
 
@@ -172,11 +172,11 @@ func distribution(m *manifest.Manifest, vpcOriginID, originDNS any) cfn.Resource
 	}
 	return cfn.Resource{Type: "AWS::CloudFront::Distribution", Properties: map[string]any{
 		"DistributionConfig": config,
-		"Tags":               tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags":               cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
 	}}
 }
 
-// behindCloudFront is what changes of the load balancer when CloudFront is in front of
+// BehindCloudFront is what changes of the load balancer when CloudFront is in front of
 // it: internal, in the tasks' (private) subnets, admitting only CloudFront's
 // origin-facing servers on the listener port. The group admits the managed prefix list
 // rather than the security group CloudFront makes for its VPC origins
@@ -187,7 +187,7 @@ func distribution(m *manifest.Manifest, vpcOriginID, originDNS any) cfn.Resource
 // rule. The load balancer loses its name: a change of scheme replaces it
 // (AWS::ElasticLoadBalancingV2::LoadBalancer, Scheme), which CloudFormation refuses for
 // a resource with a fixed name.
-func behindCloudFront(lb, group cfn.Resource, subnets any) {
+func BehindCloudFront(lb, group cfn.Resource, subnets any) {
 	delete(lb.Properties, "Name")
 	lb.Properties["Scheme"] = "internal"
 	lb.Properties["Subnets"] = subnets
@@ -198,42 +198,18 @@ func behindCloudFront(lb, group cfn.Resource, subnets any) {
 	}}
 }
 
-// nameAfterLoadBalancer names a target group after its load balancer's id, so that a
+// NameAfterLoadBalancer names a target group after its load balancer's id, so that a
 // new load balancer (edge none to cloudfront and back) gets new target groups: a target
 // group cannot serve two load balancers, and CloudFormation makes the new load balancer
 // and its listener before it deletes the old one ("The following target groups cannot
 // be associated with more than one load balancer",
 // aws-cloudformation/cloudformation-coverage-roadmap#780).
-func nameAfterLoadBalancer(tg cfn.Resource, suffix string) {
+func NameAfterLoadBalancer(tg cfn.Resource, suffix string) {
 	tg.Properties["Name"] = cfn.Join("-", []any{"berth", cfn.Select(3, cfn.Split("/", cfn.Ref("LoadBalancer"))), suffix})
 }
 
-// prefixListParameter is the id berth deploy looks up (parent.yml users give it).
-func prefixListParameter() cfn.Parameter {
+// PrefixListParameter is the id berth deploy looks up (parent.yml users give it).
+func PrefixListParameter() cfn.Parameter {
 	return cfn.Parameter{Type: "String", AllowedPattern: "^pl-[0-9a-f]+$", ConstraintDescription: "a prefix list id, pl-...",
 		Description: "Id of the managed prefix list " + CloudFrontPrefixListName + " in this region; berth deploy finds it"}
-}
-
-// NeedsEdgeStack reports whether m has resources in us-east-1: the certificate of its
-// domain (unless it brings one) and its web ACL, with CloudFront in front.
-func NeedsEdgeStack(m *manifest.Manifest) bool {
-	return m.CloudFront() && (m.HTTPS() && m.Domain.Certificate == "" || m.LoadBalancer.WAF)
-}
-
-// edgeStack holds what CloudFront takes from us-east-1 only: the domain's certificate
-// and the web ACL. berth deploys it there, before the service stack, which takes its
-// outputs.
-func edgeStack(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Description: fmt.Sprintf("berth service %s: what its CloudFront distribution takes from us-east-1 (generated from berth.yml)", m.Name)}
-	t.Parameters.Set(ParamEnv, envParameter())
-	if m.HTTPS() && m.Domain.Certificate == "" {
-		t.Parameters.Set(ParamHostedZone, hostedZoneParameter(m))
-		t.Resources.Set("Certificate", certificateResource(m))
-		t.Outputs.Set(OutCloudFrontCertificate, output("Certificate of the distribution", cfn.Ref("Certificate")))
-	}
-	if m.LoadBalancer.WAF {
-		t.Resources.Set("WebACL", webACL(m, "CLOUDFRONT", "its CloudFront distribution", m.Name))
-		t.Outputs.Set(OutCloudFrontWebACL, output("Web ACL of the distribution", cfn.GetAtt("WebACL.Arn")))
-	}
-	return t
 }
