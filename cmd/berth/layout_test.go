@@ -16,6 +16,7 @@ import (
 var floors = map[string]int{
 	"internal/hint": 0, "internal/style": 0, "internal/prompt": 0, "internal/version": 0, "internal/secrets": 0,
 	"internal/cfn": 0, "internal/rollout": 0, "internal/routing": 0, "internal/lb": 0, "internal/localtls": 0, "internal/listening": 0, "internal/chart": 0, "internal/vitals": 1,
+	"internal/manifest/strict": 0, "internal/manifest/policy": 0,
 	"internal/cfn/cfntest": 1, "internal/manifest": 1, "internal/check": 1, "internal/session": 1, "internal/stacks": 1,
 	"internal/image": 1, "internal/ci": 1,
 	"internal/stacks/stackstest": 2, "internal/instances": 2, "internal/synth": 2, "internal/appdir": 2, "internal/exit": 2,
