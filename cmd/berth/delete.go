@@ -3,8 +3,8 @@ package main
 import (
 	"encoding/json"
 
-	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/progress"
+	"github.com/berthdev/berth/internal/teardown"
 	"github.com/spf13/cobra"
 )
 
@@ -40,7 +40,7 @@ already gone succeeds.`,
 				return err
 			}
 			defer ch.stop()
-			do := deploy.DeleteOptions{Env: o.env, Environment: environment, Force: force, CIRole: ciRole, Progress: ch.progress, Poll: ch.aws.Poll()}
+			do := teardown.DeleteOptions{Env: o.env, Environment: environment, Force: force, CIRole: ciRole, Progress: ch.progress, Poll: ch.aws.Poll()}
 			if !environment && ciRole == "" {
 				if ch.m == nil {
 					return withHint(usageErrorf("no manifest at %s: berth cannot tell which service to delete", o.file),
@@ -48,7 +48,7 @@ already gone succeeds.`,
 				}
 				do.Service = ch.m.Name
 			}
-			r, err := ch.deployer().PlanDelete(ch.ctx, ch.id, do)
+			r, err := ch.deleter().PlanDelete(ch.ctx, ch.id, do)
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ already gone succeeds.`,
 				}
 				ch.progress.Restart()
 			}
-			return ch.deployer().Delete(ch.ctx, ch.id, do)
+			return ch.deleter().Delete(ch.ctx, ch.id, do)
 		},
 	}
 	o.flags(c)

@@ -23,7 +23,7 @@ import (
 // What the emulator cannot produce: it fails the DeleteStack call itself and writes no
 // resource DELETE_FAILED event (AWS answers the call, then reports the resource's
 // failure in events and resource statuses: covered on recorded answers in
-// internal/stacks and internal/deploy); and it ignores RetainResources, so the delete
+// internal/stacks and internal/teardown); and it ignores RetainResources, so the delete
 // offered to leave the certificate fails again here where AWS would finish, leaving it.
 func TestDeleteFailedOnACertificateInUseIsReportedAndRecovered_EmulatorFailsTheCallAndIgnoresRetainResources(t *testing.T) {
 	t.Parallel()

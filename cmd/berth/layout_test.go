@@ -16,16 +16,18 @@ import (
 var floors = map[string]int{
 	"internal/hint": 0, "internal/style": 0, "internal/prompt": 0, "internal/version": 0, "internal/secrets": 0,
 	"internal/cfn": 0, "internal/rollout": 0, "internal/routing": 0, "internal/lb/wire": 0, "internal/localtls": 0, "internal/listening": 0, "internal/chart": 0, "internal/vitals": 1,
+	"internal/manifest/strict": 0, "internal/manifest/policy": 0,
 	"internal/cfn/cfntest": 1, "internal/manifest": 1, "internal/check": 1, "internal/session": 1, "internal/stacks": 1,
 	"internal/image": 1, "internal/ci": 1, "internal/lb": 1,
-	"internal/instances": 2, "internal/synth/iam": 2, "internal/synth/edge": 2, "internal/appdir": 2, "internal/exit": 2,
+	"internal/stacks/stackstest": 2, "internal/instances": 2, "internal/synth/iam": 2, "internal/synth/edge": 2, "internal/appdir": 2, "internal/exit": 2,
 	"internal/synth": 3,
 	"internal/cost":  4, "internal/names": 4, "internal/identity": 4, "internal/local": 4,
 	"internal/buckets": 5, "internal/registry": 5, "internal/environment": 5, "internal/traffic": 5, "internal/network": 5, "internal/preflight": 5, "internal/cirole": 5, "internal/ingress": 5,
 	"internal/edge": 6,
-	"internal/ops":  7, "internal/deploy": 7, "internal/ecsexec": 7,
-	"internal/progress": 8,
-	"cmd/berth":         9,
+	"internal/ops":  7, "internal/teardown": 7, "internal/ecsexec": 7,
+	"internal/deploy":   8,
+	"internal/progress": 9,
+	"cmd/berth":         10,
 
 	// below every floor: any package may compile its patterns on first use
 	"internal/lazyregexp": -1,
@@ -34,7 +36,8 @@ var floors = map[string]int{
 var localPath = map[string]bool{"internal/local": true, "internal/lb": true, "internal/lb/wire": true, "internal/localtls": true, "internal/image": true}
 var awsPath = map[string]bool{"internal/session": true, "internal/stacks": true, "internal/names": true, "internal/buckets": true,
 	"internal/identity": true, "internal/registry": true, "internal/traffic": true, "internal/ingress": true, "internal/network": true, "internal/preflight": true, "internal/cirole": true, "internal/environment": true, "internal/edge": true,
-	"internal/ops": true, "internal/deploy": true, "internal/progress": true, "internal/ecsexec": true}
+	"internal/ops": true, "internal/deploy": true, "internal/teardown": true, "internal/progress": true, "internal/ecsexec": true,
+	"internal/stacks/stackstest": true}
 
 func TestImportsGoDownwards(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json", "../../...").Output()

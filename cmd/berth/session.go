@@ -14,6 +14,7 @@ import (
 	"github.com/berthdev/berth/internal/prompt"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/style"
+	"github.com/berthdev/berth/internal/teardown"
 	"github.com/spf13/cobra"
 )
 
@@ -48,9 +49,11 @@ type awsRun struct {
 	id   session.Identity
 }
 
-// deployer and reader are the AWS path for commands that change and that read.
-func (r *awsRun) deployer() *deploy.Clients { return deploy.New(r.aws) }
-func (r *awsRun) reader() *ops.Clients      { return ops.New(r.aws) }
+// deployer, deleter and reader are the AWS path for commands that change, that delete
+// and that read.
+func (r *awsRun) deployer() *deploy.Clients  { return deploy.New(r.aws) }
+func (r *awsRun) deleter() *teardown.Clients { return teardown.New(r.aws) }
+func (r *awsRun) reader() *ops.Clients       { return ops.New(r.aws) }
 
 // prepare validates the flags, loads the manifest, connects to AWS and asks who the
 // credentials belong to; the session's context ends on Ctrl-C.

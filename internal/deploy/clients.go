@@ -1,9 +1,9 @@
 // Package deploy is the AWS path's orchestration: the plan of a deploy (every stack,
 // every change, the image, the cost), the deploy that carries it out in order through
-// change sets, the diff that only shows it, and the delete of a service or an
-// environment. It decides which stacks a deploy needs and in what order; the rooms
-// below it know how: stacks (CloudFormation), environment, edge, identity, registry,
-// buckets, network.
+// change sets, the diff that only shows it, and berth ci role's stack. It decides which
+// stacks a deploy needs and in what order; the rooms below it know how: stacks
+// (CloudFormation), environment, edge, identity, registry, buckets, network; and
+// teardown what a deploy deletes on the way (berth delete itself is teardown's).
 //
 // Nothing on the AWS path imports it but the views (progress) and cmd/berth.
 package deploy
@@ -23,11 +23,12 @@ import (
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
 	"github.com/berthdev/berth/internal/synth"
+	"github.com/berthdev/berth/internal/teardown"
 	"github.com/berthdev/berth/internal/traffic"
 )
 
-// Clients are the AWS APIs a deploy and a delete call, each field the narrow
-// interface of the room that uses it (where two rooms use one API, the union).
+// Clients are the AWS APIs a deploy calls, each field the narrow interface of the room
+// that uses it (where two rooms use one API, the union).
 type Clients struct {
 	CF      stacks.CloudFormation
 	S3      buckets.S3
@@ -135,6 +136,14 @@ func (c *Clients) at(t *target) *Clients {
 		return c.in(synth.EdgeRegion)
 	}
 	return c
+}
+
+// teardown is c for what a deploy deletes (an edge stack the manifest no longer
+// needs, the environment's load balancer its last service moved off) and for the
+// diagnosis of a stack in a failed state.
+func (c *Clients) teardown() *teardown.Clients {
+	return &teardown.Clients{CF: c.CF, S3: c.S3, ECR: c.ECR, ECS: c.ECS, ELB: c.ELB, ASG: c.ASG, SSM: c.SSM, OIDC: c.OIDC,
+		Route53: c.Route53, ACM: c.ACM, EC2: c.EC2, Regions: c.Regions, ACMIn: c.ACMIn, CFIn: c.CFIn, Region: c.Region, Emulated: c.Emulated}
 }
 
 func (c *Clients) artifacts(id session.Identity) *buckets.Artifacts {

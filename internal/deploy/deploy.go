@@ -15,6 +15,7 @@ import (
 	"github.com/berthdev/berth/internal/registry"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/stacks"
+	"github.com/berthdev/berth/internal/teardown"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -144,7 +145,7 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 		sp := &pl.Stacks[i]
 		t := sp.target
 		if sp.Action == "delete" && t.kind == synth.Edge { // an edge stack the manifest no longer needs
-			left, err := c.deleteEdgeStack(ctx, t.live, id.Account, DeleteOptions{Env: o.Env, Progress: o.Progress, Poll: o.Poll})
+			left, err := c.teardown().DeleteEdgeStack(ctx, t.live, id.Account, teardown.DeleteOptions{Env: o.Env, Progress: o.Progress, Poll: o.Poll})
 			for _, l := range left {
 				o.Progress.Message("left in the account: " + l)
 			}
@@ -154,11 +155,11 @@ func (c *Clients) apply(ctx context.Context, id session.Identity, o Options, pl 
 			continue
 		}
 		if sp.Action == "delete" {
-			d := &deletion{DeleteOptions: DeleteOptions{Env: o.Env, Progress: o.Progress, Poll: o.Poll}, bucket: bucket, owner: id.Account}
-			if err := c.deleteIngress(ctx, d, t.live); err != nil {
+			left, err := c.teardown().DeleteIngress(ctx, t.live, id.Account, teardown.DeleteOptions{Env: o.Env, Progress: o.Progress, Poll: o.Poll})
+			if err != nil {
 				return err
 			}
-			for _, l := range d.left {
+			for _, l := range left {
 				o.Progress.Message("left in the account: " + l)
 			}
 			continue

@@ -106,7 +106,7 @@ func (c *Clients) planLoadBalancer(ctx context.Context, o Options, m *manifest.M
 		}
 	}
 	if !m.Shared() {
-		if users := domainUsers(lp.table, m.Name, m.Domain.Name); lp.liveShared && m.HTTPS() && len(users) > 0 {
+		if users := ingress.DomainUsers(lp.table, m.Name, m.Domain.Name); lp.liveShared && m.HTTPS() && len(users) > 0 {
 			return hint.Wrap(fmt.Errorf("service %s serves the domain %s on the environment's load balancer, where service(s) %s answer on it over HTTPS through its certificate: it cannot move to a load balancer of its own while they do; nothing was changed", m.Name, m.Domain.Name, strings.Join(users, ", ")),
 				"deploy them with another load_balancer.host first, or keep "+m.Name+" on the environment's load balancer (load_balancer.dedicated: false)")
 		}
@@ -144,28 +144,7 @@ func (c *Clients) domainOf(ctx context.Context, env, service string) (string, er
 	if err != nil || st == nil || st.Outputs[synth.OutCertificateArn] == "" {
 		return "", err
 	}
-	return domainOfURL(st.Outputs[synth.OutURL]), nil
-}
-
-// domainUsers are the services, other than service, that answer on domain over HTTPS
-// on the environment's load balancer: through service's certificate.
-func domainUsers(t routing.Table, service, domain string) []string {
-	var out []string
-	for _, r := range t {
-		if domain != "" && r.Service != service && r.HTTPS && strings.EqualFold(r.Host, domain) {
-			out = append(out, fmt.Sprintf("%s (%s)", r.Service, r.Route))
-		}
-	}
-	return out
-}
-
-func domainOfURL(u string) string {
-	rest, ok := strings.CutPrefix(u, "https://")
-	if !ok {
-		return ""
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	return host
+	return ingress.DomainOfURL(st.Outputs[synth.OutURL]), nil
 }
 
 // lbNotes are what the plan says of the service's load balancer: where its rule goes,

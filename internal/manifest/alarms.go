@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/lazyregexp"
+	"github.com/berthdev/berth/internal/manifest/strict"
 	"github.com/berthdev/berth/internal/rollout"
 	"go.yaml.in/yaml/v3"
 )
@@ -73,8 +74,8 @@ var (
 )
 
 // alarms decodes the alarms key.
-func (d *decoder) alarms(dst *Alarms) field {
-	return d.object(fields{
+func (d *decoder) alarms(dst *Alarms) strict.Field {
+	return d.Object(strict.Fields{
 		"notify":            d.notify(&dst.Notify),
 		"errors":            d.alarmPercent(&dst.Errors),
 		"latency_p99":       d.alarmDuration(&dst.LatencyP99),
@@ -90,40 +91,40 @@ func off(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && (n.Tag == "!!bool" && strings.EqualFold(n.Value, "false") || n.Tag == "!!str" && n.Value == "off")
 }
 
-func (d *decoder) alarmPercent(dst *float64) field {
+func (d *decoder) alarmPercent(dst *float64) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		if off(n) {
 			*dst = 0
 			return nil
 		}
 		if err := d.percent(dst)(n, key); err != nil {
-			return d.fail(n, key, "%s, or off", err.(*Error).Msg)
+			return d.Fail(n, key, "%s, or off", err.(*Error).Msg)
 		}
 		if *dst <= 0 || *dst > 100 {
-			return d.fail(n, key, "%s %% is out of range (more than 0, at most 100; off for no alarm)", strconv.FormatFloat(*dst, 'f', -1, 64))
+			return d.Fail(n, key, "%s %% is out of range (more than 0, at most 100; off for no alarm)", strconv.FormatFloat(*dst, 'f', -1, 64))
 		}
 		return nil
 	}
 }
 
-func (d *decoder) alarmDuration(dst *time.Duration) field {
+func (d *decoder) alarmDuration(dst *time.Duration) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		if off(n) {
 			*dst = 0
 			return nil
 		}
 		if err := d.duration(dst)(n, key); err != nil {
-			return d.fail(n, key, "%s, or off", err.(*Error).Msg)
+			return d.Fail(n, key, "%s, or off", err.(*Error).Msg)
 		}
 		if *dst < time.Millisecond {
-			return d.fail(n, key, "%s is out of range (at least 1ms; off for no alarm)", rollout.Minutes(*dst))
+			return d.Fail(n, key, "%s is out of range (at least 1ms; off for no alarm)", rollout.Minutes(*dst))
 		}
 		return nil
 	}
 }
 
 // onOff takes on or true, off or false.
-func (d *decoder) onOff(dst *bool) field {
+func (d *decoder) onOff(dst *bool) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		switch {
 		case off(n):
@@ -131,51 +132,51 @@ func (d *decoder) onOff(dst *bool) field {
 		case n.Kind == yaml.ScalarNode && (n.Tag == "!!bool" || n.Tag == "!!str" && n.Value == "on"):
 			*dst = true
 		default:
-			return d.fail(n, key, "must be on or off, got %s", kind(n))
+			return d.Fail(n, key, "must be on or off, got %s", strict.Kind(n))
 		}
 		return nil
 	}
 }
 
 // notify decodes alarms.notify: an address, endpoint or topic, or a list of them.
-func (d *decoder) notify(dst *Notify) field {
+func (d *decoder) notify(dst *Notify) strict.Field {
 	return func(n *yaml.Node, key string) error {
-		items := oneOrList(n)
+		items := strict.OneOrList(n)
 		if len(items) > MaxNotify {
-			return d.fail(n, key, "%d entries, more than %d (each is a subscription in the service's stack): notify a mailing list, or an SNS topic of your own", len(items), MaxNotify)
+			return d.Fail(n, key, "%d entries, more than %d (each is a subscription in the service's stack): notify a mailing list, or an SNS topic of your own", len(items), MaxNotify)
 		}
 		seen := map[string]bool{}
 		for i, it := range items {
 			sub := fmt.Sprintf("%s[%d]", key, i)
 			if it.Kind != yaml.ScalarNode || it.Tag != "!!str" || it.Value == "" {
-				return d.fail(it, key, "must be an email address, an https:// URL or an SNS topic ARN, or a list of them, got %s", kind(it))
+				return d.Fail(it, key, "must be an email address, an https:// URL or an SNS topic ARN, or a list of them, got %s", strict.Kind(it))
 			}
 			v := it.Value
 			if seen[strings.ToLower(v)] {
-				return d.fail(it, key, "%q is listed twice", v)
+				return d.Fail(it, key, "%q is listed twice", v)
 			}
 			seen[strings.ToLower(v)] = true
 			d.m.lines[sub] = it.Line
 			switch {
 			case strings.HasPrefix(v, "arn:"):
 				if !snsTopic.MatchString(v) {
-					return d.fail(it, key, "%q is not the ARN of a standard SNS topic (arn:aws:sns:REGION:ACCOUNT:NAME; CloudWatch alarms cannot publish to a FIFO topic)", v)
+					return d.Fail(it, key, "%q is not the ARN of a standard SNS topic (arn:aws:sns:REGION:ACCOUNT:NAME; CloudWatch alarms cannot publish to a FIFO topic)", v)
 				}
 				dst.Topics = append(dst.Topics, v)
 			case strings.Contains(v, "://"):
 				if err := httpsEndpoint(v); err != "" {
-					return d.fail(it, key, "%q %s", v, err)
+					return d.Fail(it, key, "%q %s", v, err)
 				}
 				dst.HTTPS = append(dst.HTTPS, v)
 			default:
 				if len(v) > 254 || !email.MatchString(v) {
-					return d.fail(it, key, "%q is not an email address (name@example.com), an https:// URL or an SNS topic ARN", v)
+					return d.Fail(it, key, "%q is not an email address (name@example.com), an https:// URL or an SNS topic ARN", v)
 				}
 				dst.Emails = append(dst.Emails, v)
 			}
 		}
 		if actions := len(dst.Topics) + min(1, len(dst.Emails)+len(dst.HTTPS)); actions > MaxAlarmActions {
-			return d.fail(n, key, "the alarms would publish to %d topics, more than the %d actions CloudWatch takes per alarm (the service's own topic counts as one)", actions, MaxAlarmActions)
+			return d.Fail(n, key, "the alarms would publish to %d topics, more than the %d actions CloudWatch takes per alarm (the service's own topic counts as one)", actions, MaxAlarmActions)
 		}
 		return nil
 	}

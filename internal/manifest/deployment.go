@@ -3,6 +3,7 @@ package manifest
 import (
 	"time"
 
+	"github.com/berthdev/berth/internal/manifest/strict"
 	"github.com/berthdev/berth/internal/rollout"
 	"go.yaml.in/yaml/v3"
 )
@@ -10,31 +11,31 @@ import (
 // deployment decodes the deployment key: the rolling bounds and the rollout. The
 // rollout's numbers are checked by rollout.Spec.Validate once defaults are in
 // (validateDeployment).
-func (d *decoder) deployment(dst *Deployment) field {
+func (d *decoder) deployment(dst *Deployment) strict.Field {
 	r := &dst.Rollout
-	return d.object(fields{
-		"max_percent":         d.int(&dst.MaxPercent),
-		"min_healthy_percent": d.int(&dst.MinHealthyPercent),
+	return d.Object(strict.Fields{
+		"max_percent":         d.Int(&dst.MaxPercent),
+		"min_healthy_percent": d.Int(&dst.MinHealthyPercent),
 		"strategy":            d.strategy(&r.Strategy),
-		"canary":              d.object(fields{"percent": d.percent(&r.Percent), "bake": d.duration(&r.Interval)}),
-		"linear":              d.object(fields{"percent": d.percent(&r.Percent), "interval": d.duration(&r.Interval)}),
+		"canary":              d.Object(strict.Fields{"percent": d.percent(&r.Percent), "bake": d.duration(&r.Interval)}),
+		"linear":              d.Object(strict.Fields{"percent": d.percent(&r.Percent), "interval": d.duration(&r.Interval)}),
 		"bake":                d.duration(&r.Bake),
-		"rollback_on": d.object(fields{
+		"rollback_on": d.Object(strict.Fields{
 			"errors":      d.percent(&r.Rule.ErrorPercent),
 			"latency_p99": d.duration(&r.Rule.LatencyP99),
 		}),
 	})
 }
 
-func (d *decoder) strategy(dst *rollout.Strategy) field {
+func (d *decoder) strategy(dst *rollout.Strategy) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		var s string
-		if err := d.str(&s)(n, key); err != nil {
+		if err := d.Str(&s)(n, key); err != nil {
 			return err
 		}
 		v, err := rollout.ParseStrategy(s)
 		if err != nil {
-			return d.fail(n, key, "%v", err)
+			return d.Fail(n, key, "%v", err)
 		}
 		*dst = v
 		return nil
@@ -42,14 +43,14 @@ func (d *decoder) strategy(dst *rollout.Strategy) field {
 }
 
 // percent accepts a number (5, 0.5) or text with a percent sign ("1%").
-func (d *decoder) percent(dst *float64) field {
+func (d *decoder) percent(dst *float64) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || n.Tag == "!!bool" {
-			return d.fail(n, key, "must be a percentage like 5 or 1%%, got %s", kind(n))
+			return d.Fail(n, key, "must be a percentage like 5 or 1%%, got %s", strict.Kind(n))
 		}
 		v, err := rollout.ParsePercent(n.Value)
 		if err != nil {
-			return d.fail(n, key, "%v", err)
+			return d.Fail(n, key, "%v", err)
 		}
 		*dst = v
 		return nil
@@ -57,14 +58,14 @@ func (d *decoder) percent(dst *float64) field {
 }
 
 // duration accepts Go's form (3m, 90s, 1h30m, 500ms) or 0.
-func (d *decoder) duration(dst *time.Duration) field {
+func (d *decoder) duration(dst *time.Duration) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" && n.Tag != "!!int" {
-			return d.fail(n, key, "must be a duration like 3m or 90s, got %s", kind(n))
+			return d.Fail(n, key, "must be a duration like 3m or 90s, got %s", strict.Kind(n))
 		}
 		v, err := rollout.ParseDuration(n.Value)
 		if err != nil {
-			return d.fail(n, key, "%v", err)
+			return d.Fail(n, key, "%v", err)
 		}
 		*dst = v
 		return nil

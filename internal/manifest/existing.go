@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/berthdev/berth/internal/lazyregexp"
+	"github.com/berthdev/berth/internal/manifest/strict"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -51,19 +52,19 @@ func (n Network) Zones() int {
 }
 
 // subnets decodes a list of subnet ids.
-func (d *decoder) subnets(dst *[]string) field {
+func (d *decoder) subnets(dst *[]string) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.SequenceNode {
-			return d.fail(n, key, "must be a list of subnet ids like [subnet-0123456789abcdef0, subnet-...], got %s", kind(n))
+			return d.Fail(n, key, "must be a list of subnet ids like [subnet-0123456789abcdef0, subnet-...], got %s", strict.Kind(n))
 		}
 		*dst = nil
 		for i, it := range n.Content {
 			sub := fmt.Sprintf("%s[%d]", key, i)
 			if it.Kind != yaml.ScalarNode || it.Tag != "!!str" || !subnetID.MatchString(it.Value) {
-				return d.fail(it, sub, "must be a subnet id like subnet-0123456789abcdef0, got %s", kind(it))
+				return d.Fail(it, sub, "must be a subnet id like subnet-0123456789abcdef0, got %s", strict.Kind(it))
 			}
 			if slices.Contains(*dst, it.Value) {
-				return d.fail(it, sub, "%s is listed twice", it.Value)
+				return d.Fail(it, sub, "%s is listed twice", it.Value)
 			}
 			d.m.lines[sub] = it.Line
 			*dst = append(*dst, it.Value)

@@ -1,5 +1,7 @@
 // Package manifest loads berth.yml: it decodes strictly, applies the reference defaults
 // of the system berth deploys, and validates every value against what AWS accepts.
+// Below it, strict is its YAML layer (one document, known keys, errors at their line)
+// and policy the IAM policy text its permissions write.
 //
 // It must not import synth, check, or anything that calls AWS or Docker.
 package manifest
@@ -12,12 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/lazyregexp"
+	"github.com/berthdev/berth/internal/manifest/strict"
 	"github.com/berthdev/berth/internal/rollout"
 )
 
@@ -311,27 +311,8 @@ func Parse(data []byte, file string) (*Manifest, error) {
 	return m, nil
 }
 
-// Error is a problem with one key of the manifest.
-type Error struct {
-	File string
-	Line int
-	Key  string
-	Msg  string
-}
-
-// Position is where the error is: the manifest and the line.
-func (e *Error) Position() (string, int) { return e.File, e.Line }
-
-func (e *Error) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	key := e.Key
-	if strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		key = strconv.Quote(key) // a key the user wrote in quotes, with a line break, say
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, key, e.Msg)
-}
+// Error is a problem with one key of the manifest: its file, line and key.
+type Error = strict.Error
 
 func (m *Manifest) errorf(key, format string, args ...any) error {
 	line := m.lines[key]

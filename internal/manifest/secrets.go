@@ -7,6 +7,8 @@ import (
 	"unicode"
 
 	"github.com/berthdev/berth/internal/lazyregexp"
+	"github.com/berthdev/berth/internal/manifest/policy"
+	"github.com/berthdev/berth/internal/manifest/strict"
 	"github.com/berthdev/berth/internal/secrets"
 	"go.yaml.in/yaml/v3"
 )
@@ -75,10 +77,6 @@ var (
 	arnSuffix = lazyregexp.New(`-[A-Za-z0-9]{6}$`)
 	kmsKeyID  = lazyregexp.New(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 	kmsKeyARN = lazyregexp.New(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
-	policyARN = lazyregexp.New(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/([A-Za-z0-9+=,.@_/-]+)$`)
-	action    = lazyregexp.New(`^[a-z0-9-]+:[A-Za-z0-9*?]+$`)
-	condOp    = lazyregexp.New(`^((ForAnyValue|ForAllValues):)?[A-Za-z]+$`)
-	condKey   = lazyregexp.New(`^[A-Za-z0-9_.:/-]+$`)
 )
 
 // MaxManagedPolicies is how many managed policies IAM attaches to a role at most (the
@@ -88,19 +86,19 @@ var (
 const MaxManagedPolicies = 20
 
 // secrets decodes secrets: {NAME: source}.
-func (d *decoder) secrets(dst *map[string]Secret) field {
+func (d *decoder) secrets(dst *map[string]Secret) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.MappingNode {
-			return d.fail(n, key, "must be a mapping of NAME: source (ssm:PARAMETER or secretsmanager:SECRET), got %s", kind(n))
+			return d.Fail(n, key, "must be a mapping of NAME: source (ssm:PARAMETER or secretsmanager:SECRET), got %s", strict.Kind(n))
 		}
 		*dst = map[string]Secret{}
-		return d.entries(n, key, envName, notEnvName, func(k, v *yaml.Node, sub string) error {
+		return d.Entries(n, key, envName, notEnvName, func(k, v *yaml.Node, sub string) error {
 			if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
-				return d.fail(v, sub, "must be a source such as ssm:/orders/db-password or secretsmanager:orders/api-key, got %s", kind(v))
+				return d.Fail(v, sub, "must be a source such as ssm:/orders/db-password or secretsmanager:orders/api-key, got %s", strict.Kind(v))
 			}
 			s, err := parseSecret(v.Value)
 			if err != nil {
-				return d.fail(v, sub, "%s", err.Error())
+				return d.Fail(v, sub, "%s", err.Error())
 			}
 			d.m.lines[sub] = k.Line
 			(*dst)[k.Value] = s
@@ -185,23 +183,23 @@ func parseSecretsManager(s *Secret, ref string) error {
 }
 
 // kmsKeys decodes secrets_kms_key: one key, or a list of them.
-func (d *decoder) kmsKeys(dst *[]string) field {
+func (d *decoder) kmsKeys(dst *[]string) strict.Field {
 	return func(n *yaml.Node, key string) error {
-		items := oneOrList(n)
+		items := strict.OneOrList(n)
 		if n.Kind == yaml.SequenceNode {
 			if len(items) == 0 {
-				return d.fail(n, key, "must name at least one key (leave the key out for the AWS managed keys)")
+				return d.Fail(n, key, "must name at least one key (leave the key out for the AWS managed keys)")
 			}
 		}
 		for _, it := range items {
 			if it.Kind != yaml.ScalarNode || it.Tag != "!!str" {
-				return d.fail(it, key, "must be a KMS key ARN or key id, or a list of them, got %s", kind(it))
+				return d.Fail(it, key, "must be a KMS key ARN or key id, or a list of them, got %s", strict.Kind(it))
 			}
 			if strings.HasPrefix(it.Value, "alias/") || strings.Contains(it.Value, ":alias/") {
-				return d.fail(it, key, "%q is an alias, which IAM cannot grant by: give the key's ARN (aws kms describe-key --key-id %s --query KeyMetadata.Arn)", it.Value, it.Value)
+				return d.Fail(it, key, "%q is an alias, which IAM cannot grant by: give the key's ARN (aws kms describe-key --key-id %s --query KeyMetadata.Arn)", it.Value, it.Value)
 			}
 			if !kmsKeyID.MatchString(it.Value) && !kmsKeyARN.MatchString(it.Value) {
-				return d.fail(it, key, "%q is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or key id", it.Value)
+				return d.Fail(it, key, "%q is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or key id", it.Value)
 			}
 			*dst = append(*dst, it.Value)
 		}
@@ -210,22 +208,22 @@ func (d *decoder) kmsKeys(dst *[]string) field {
 }
 
 // permissions decodes permissions: a list of managed policy ARNs and statements.
-func (d *decoder) permissions(dst *Permissions) field {
+func (d *decoder) permissions(dst *Permissions) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.SequenceNode {
-			return d.fail(n, key, "must be a list of managed policy ARNs and {allow: [...], resources: [...]} statements, got %s", kind(n))
+			return d.Fail(n, key, "must be a list of managed policy ARNs and {allow: [...], resources: [...]} statements, got %s", strict.Kind(n))
 		}
 		for i, it := range n.Content {
 			sub := fmt.Sprintf("%s[%d]", key, i)
 			d.m.lines[sub] = it.Line
 			switch {
 			case it.Kind == yaml.ScalarNode && it.Tag == "!!str":
-				if !policyARN.MatchString(it.Value) {
-					return d.fail(it, sub, "%q is not a managed policy ARN (arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess, or one of your account's)", it.Value)
+				if !policy.IsManaged(it.Value) {
+					return d.Fail(it, sub, "%q is not a managed policy ARN (arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess, or one of your account's)", it.Value)
 				}
 				for _, have := range dst.Managed {
 					if have == it.Value {
-						return d.fail(it, sub, "%s is listed twice", it.Value)
+						return d.Fail(it, sub, "%s is listed twice", it.Value)
 					}
 				}
 				dst.Managed = append(dst.Managed, it.Value)
@@ -237,11 +235,11 @@ func (d *decoder) permissions(dst *Permissions) field {
 				}
 				dst.Statements = append(dst.Statements, s)
 			default:
-				return d.fail(it, sub, "must be a managed policy ARN or a statement {allow: [actions], resources: [ARNs]}, got %s", kind(it))
+				return d.Fail(it, sub, "must be a managed policy ARN or a statement {allow: [actions], resources: [ARNs]}, got %s", strict.Kind(it))
 			}
 		}
 		if len(dst.Managed) > MaxManagedPolicies {
-			return d.fail(n, key, "%d managed policies: IAM attaches at most %d to a role", len(dst.Managed), MaxManagedPolicies)
+			return d.Fail(n, key, "%d managed policies: IAM attaches at most %d to a role", len(dst.Managed), MaxManagedPolicies)
 		}
 		return nil
 	}
@@ -249,9 +247,9 @@ func (d *decoder) permissions(dst *Permissions) field {
 
 func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
 	s := Statement{Key: key}
-	err := d.mapping(n, key, fields{
-		"allow":      d.strings(&s.Allow, "actions such as s3:GetObject"),
-		"resources":  d.strings(&s.Resources, "ARNs, or *"),
+	err := d.Mapping(n, key, strict.Fields{
+		"allow":      d.Strings(&s.Allow, "actions such as s3:GetObject"),
+		"resources":  d.Strings(&s.Resources, "ARNs, or *"),
 		"conditions": d.conditions(&s.Conditions),
 	})
 	if err != nil {
@@ -264,106 +262,42 @@ func (d *decoder) statement(n *yaml.Node, key string) (Statement, error) {
 		return s, d.m.errorf(key+".resources", "required: the ARNs the actions apply to (write [\"*\"] only for actions that take no resource)")
 	}
 	for i, a := range s.Allow {
-		if !action.MatchString(a) && a != "*" && a != "*:*" {
+		if !policy.IsAction(a) && a != "*" && a != "*:*" {
 			return s, &Error{File: d.m.File, Line: d.m.Line(fmt.Sprintf("%s.allow[%d]", key, i)), Key: key + ".allow",
 				Msg: fmt.Sprintf("%q is not an action (service:Action, such as s3:GetObject or s3:Get*)", a)}
 		}
 	}
 	for i, r := range s.Resources {
-		if err := checkResource(r); err != nil {
+		if err := policy.CheckResource(r); err != nil {
 			return s, &Error{File: d.m.File, Line: d.m.Line(fmt.Sprintf("%s.resources[%d]", key, i)), Key: key + ".resources", Msg: err.Error()}
 		}
 	}
 	return s, nil
 }
 
-var (
-	// the segments of an ARN in a policy (reference-arns.html): wildcards (* and ?) may
-	// stand in any segment but the service's (reference_policies_elements_resource.html)
-	arnPartition = lazyregexp.New(`^(aws(-[a-z]+)*|[a-z?*-]*[?*][a-z?*-]*)$`)
-	arnService   = lazyregexp.New(`^[a-z0-9-]+$`)
-	arnRegion    = lazyregexp.New(`^[a-z0-9?*-]*$`)
-	arnAccount   = lazyregexp.New(`^([0-9]{12}|aws|[0-9?*]*[?*][0-9?*]*)?$`)
-)
-
-// checkResource refuses a statement resource that is neither * nor an ARN of the shape
-// arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (region and account may be empty, as
-// in S3's), or that holds a character IAM does not take in a policy. A * ending a
-// segment also stands for the segments after it, so arn:aws:sqs:* is whole.
-func checkResource(r string) error {
-	if err := policyText(r); err != nil {
-		return err
-	}
-	if r == "*" {
-		return nil
-	}
-	parts := strings.SplitN(r, ":", 6)
-	if parts[0] != "arn" {
-		return fmt.Errorf("%q is not an ARN (arn:aws:s3:::orders-uploads/*), nor *", r)
-	}
-	whole := len(parts) == 6 && parts[5] != "" || len(parts) >= 4 && strings.HasSuffix(r, "*")
-	for i, re := range []*lazyregexp.Regexp{arnPartition, arnService, arnRegion, arnAccount} {
-		whole = whole && (i+1 >= len(parts) || re.MatchString(parts[i+1]))
-	}
-	if !whole {
-		return fmt.Errorf("%q is not an ARN of the shape arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (arn:aws:sqs:us-east-1:111122223333:orders; region and account may be empty, as in arn:aws:s3:::orders-uploads/*; * and ? may stand in any part but the service)", r)
-	}
-	return nil
-}
-
-// policyText refuses a character that IAM does not take in a policy document: tab,
-// line feed, carriage return and U+0020-U+00FF only (reference_iam-quotas.html, "IAM
-// name requirements"). CloudFormation would fail the role at deploy time.
-func policyText(s string) error {
-	for _, r := range s {
-		if r != '\t' && r != '\n' && r != '\r' && (r < 0x20 || r > 0xff) {
-			return fmt.Errorf("%q cannot be in an IAM policy, which takes tab, line feed, carriage return and U+0020-U+00FF only", r)
-		}
-	}
-	return nil
-}
-
-// strings decodes a non-empty list of non-empty strings; KEY[i] records the line of
-// each, for errors about one of them.
-func (d *decoder) strings(dst *[]string, what string) field {
-	return func(n *yaml.Node, key string) error {
-		if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-			return d.fail(n, key, "must be a list of %s, got %s", what, kind(n))
-		}
-		for i, it := range n.Content {
-			if it.Kind != yaml.ScalarNode || it.Tag != "!!str" || it.Value == "" {
-				return d.fail(it, key, "must be a list of %s, got %s", what, kind(it))
-			}
-			d.m.lines[fmt.Sprintf("%s[%d]", key, i)] = it.Line
-			*dst = append(*dst, it.Value)
-		}
-		return nil
-	}
-}
-
 // conditions decodes {Operator: {key: value or [values]}}, as IAM writes a Condition.
-func (d *decoder) conditions(dst *map[string]map[string][]string) field {
+func (d *decoder) conditions(dst *map[string]map[string][]string) strict.Field {
 	return func(n *yaml.Node, key string) error {
 		if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
-			return d.fail(n, key, "must be a mapping of IAM condition operators, such as {StringEquals: {\"s3:prefix\": [uploads/]}}, got %s", kind(n))
+			return d.Fail(n, key, "must be a mapping of IAM condition operators, such as {StringEquals: {\"s3:prefix\": [uploads/]}}, got %s", strict.Kind(n))
 		}
 		*dst = map[string]map[string][]string{}
-		return d.entries(n, key, condOp, "not an IAM condition operator (StringEquals, ArnLike, ForAnyValue:StringLike, ...)", func(op, keys *yaml.Node, sub string) error {
+		return d.Entries(n, key, policy.ConditionOperator, "not an IAM condition operator (StringEquals, ArnLike, ForAnyValue:StringLike, ...)", func(op, keys *yaml.Node, sub string) error {
 			if keys.Kind != yaml.MappingNode || len(keys.Content) == 0 {
-				return d.fail(keys, sub, "must be a mapping of condition keys to values, got %s", kind(keys))
+				return d.Fail(keys, sub, "must be a mapping of condition keys to values, got %s", strict.Kind(keys))
 			}
 			(*dst)[op.Value] = map[string][]string{}
-			return d.entries(keys, sub, condKey, "not a condition key (aws:SourceVpce, s3:prefix, aws:PrincipalTag/team, ...)", func(k, v *yaml.Node, ksub string) error {
-				vals := oneOrList(v)
+			return d.Entries(keys, sub, policy.ConditionKey, "not a condition key (aws:SourceVpce, s3:prefix, aws:PrincipalTag/team, ...)", func(k, v *yaml.Node, ksub string) error {
+				vals := strict.OneOrList(v)
 				if len(vals) == 0 {
-					return d.fail(v, ksub, "must have a value")
+					return d.Fail(v, ksub, "must have a value")
 				}
 				for _, x := range vals {
 					if x.Kind != yaml.ScalarNode || x.Tag == "!!null" {
-						return d.fail(x, ksub, "must be a value or a list of values, got %s", kind(x))
+						return d.Fail(x, ksub, "must be a value or a list of values, got %s", strict.Kind(x))
 					}
-					if err := policyText(x.Value); err != nil {
-						return d.fail(x, ksub, "%s", err.Error())
+					if err := policy.Text(x.Value); err != nil {
+						return d.Fail(x, ksub, "%s", err.Error())
 					}
 					(*dst)[op.Value][k.Value] = append((*dst)[op.Value][k.Value], x.Value)
 				}
@@ -416,16 +350,7 @@ func secretEntrySize(name string, s Secret) int {
 // plain text in the template, the task definition and every console that shows them.
 func (d *decoder) refuseCredential(v *yaml.Node, key string) error {
 	if what, ok := secrets.CredentialValue(v.Value); ok {
-		return d.fail(v, key, "the value is %s, which env would keep in plain text in the template and the task definition: move it to secrets (docs/aws.md, \"Secrets and permissions\")", what)
+		return d.Fail(v, key, "the value is %s, which env would keep in plain text in the template and the task definition: move it to secrets (docs/aws.md, \"Secrets and permissions\")", what)
 	}
 	return nil
-}
-
-// oneOrList is what a key that takes a value or a list of them holds: the list's items,
-// or the value alone.
-func oneOrList(n *yaml.Node) []*yaml.Node {
-	if n.Kind == yaml.SequenceNode {
-		return n.Content
-	}
-	return []*yaml.Node{n}
 }

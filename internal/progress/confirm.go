@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/prompt"
+	"github.com/berthdev/berth/internal/teardown"
 )
 
 // ConfirmRemoval asks before a delete; an environment named like production takes its
 // name typed out, not a y.
-func ConfirmRemoval(ctx context.Context, in io.Reader, out io.Writer, r *deploy.Removal) error {
-	if deploy.ProductionLike(r.Env) {
+func ConfirmRemoval(ctx context.Context, in io.Reader, out io.Writer, r *teardown.Removal) error {
+	if teardown.ProductionLike(r.Env) {
 		typed, err := prompt.Ask(ctx, in, out, fmt.Sprintf("%s looks like a production environment: type its name to delete this: ", r.Env))
 		if err != nil {
 			return fmt.Errorf("nothing deleted: %w", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/environment"
+	"github.com/berthdev/berth/internal/teardown"
 
 	"github.com/berthdev/berth/internal/style"
 )
@@ -57,7 +58,7 @@ func TestPlanSaysWhatTheDeployCosts(t *testing.T) {
 // its subnets stay.
 func TestRemovalSaysTheExistingNetworkStays(t *testing.T) {
 	var b bytes.Buffer
-	WriteRemoval(&b, &deploy.Removal{Env: "dev", Stacks: []string{"berth-dev-svc-api", "berth-dev-cluster"},
+	WriteRemoval(&b, &teardown.Removal{Env: "dev", Stacks: []string{"berth-dev-svc-api", "berth-dev-cluster"},
 		Keeps: &environment.Existing{VPC: "vpc-0abc1234", PublicSubnets: []string{"subnet-0aaa1111", "subnet-0bbb2222"}, PrivateSubnets: []string{"subnet-0ccc3333"}}}, style.Style{})
 	for _, want := range []string{"  - stack berth-dev-cluster\n", "the existing VPC vpc-0abc1234 and its subnets subnet-0aaa1111, subnet-0bbb2222, subnet-0ccc3333 stay as they are: berth did not create them"} {
 		if !strings.Contains(b.String(), want) {

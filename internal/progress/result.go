@@ -9,6 +9,7 @@ import (
 	"github.com/berthdev/berth/internal/deploy"
 	"github.com/berthdev/berth/internal/stacks"
 	"github.com/berthdev/berth/internal/style"
+	"github.com/berthdev/berth/internal/teardown"
 )
 
 // WriteDeployed ends a deploy: where the service answers, and what happens next on AWS,
@@ -30,7 +31,7 @@ func WriteDeployed(w io.Writer, res *deploy.Result, st style.Style) {
 }
 
 // WriteRemoval lists what a delete removes.
-func WriteRemoval(w io.Writer, r *deploy.Removal, st style.Style) {
+func WriteRemoval(w io.Writer, r *teardown.Removal, st style.Style) {
 	if r.Empty() && len(r.Kept) == 0 {
 		fmt.Fprintf(w, "nothing to delete: nothing berth made for %s is deployed\n", r.Env)
 		return
@@ -68,7 +69,7 @@ func WriteRemoval(w io.Writer, r *deploy.Removal, st style.Style) {
 		fmt.Fprintf(w, "environment %s stays: service(s) %s still run in it\n", r.Env, strings.Join(r.Remaining, ", "))
 	}
 	if r.Keeps != nil {
-		fmt.Fprintf(w, "%s\n", deploy.KeepsText(r.Keeps))
+		fmt.Fprintf(w, "%s\n", teardown.KeepsText(r.Keeps))
 	}
 	for _, rec := range r.Recoveries {
 		fmt.Fprintf(w, "%s\n", rec.Summary())

@@ -1,4 +1,4 @@
-package deploy
+package teardown
 
 import (
 	"context"
@@ -30,7 +30,7 @@ type DeleteOptions struct {
 	// or the stack's name), with the OpenID Connect provider when berth made it and no
 	// role trusts it any more.
 	CIRole   string
-	Progress Progress
+	Progress stacks.Progress
 	Poll     time.Duration
 }
 
@@ -186,7 +186,7 @@ func (c *Clients) noteRecovery(ctx context.Context, r *Removal, st *stacks.Stack
 	if !stacks.NeedsRecovery(st.Status) {
 		return nil
 	}
-	rec, err := c.recoveryOf(ctx, st)
+	rec, err := c.RecoveryOf(ctx, st)
 	if err == nil && rec != nil {
 		r.Recoveries = append(r.Recoveries, rec)
 	}
@@ -313,7 +313,7 @@ func (c *Clients) deleteService(ctx context.Context, d *deletion, service string
 		return removed, err
 	}
 	if edge != nil {
-		left, err := c.deleteEdgeStack(ctx, edge, d.owner, d.DeleteOptions)
+		left, err := c.DeleteEdgeStack(ctx, edge, d.owner, d.DeleteOptions)
 		d.left = append(d.left, left...)
 		if err != nil {
 			return removed, err
@@ -347,10 +347,10 @@ func (c *Clients) edgeStack(ctx context.Context, env, service string) (*stacks.S
 	return st, nil
 }
 
-// deleteEdgeStack removes a service's edge stack in us-east-1 (once nothing uses what
+// DeleteEdgeStack removes a service's edge stack in us-east-1 (once nothing uses what
 // it holds), and the validation records of its certificate that no other certificate
 // renews with; it returns what it left in the account.
-func (c *Clients) deleteEdgeStack(ctx context.Context, st *stacks.Stack, owner string, o DeleteOptions) ([]string, error) {
+func (c *Clients) DeleteEdgeStack(ctx context.Context, st *stacks.Stack, owner string, o DeleteOptions) ([]string, error) {
 	if st == nil {
 		return nil, nil
 	}

@@ -1,4 +1,4 @@
-package deploy
+package teardown
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func (c *Clients) checkDomainUsers(ctx context.Context, e *environment.Environme
 	if st == nil || ing == nil || st.Outputs[synth.OutCertificateArn] == "" || st.Outputs[synth.OutRoute] == "" {
 		return nil
 	}
-	domain := domainOfURL(st.Outputs[synth.OutURL])
+	domain := ingress.DomainOfURL(st.Outputs[synth.OutURL])
 	table, err := (&ingress.Clients{ELB: c.ELB}).Table(ctx, ing.Outputs)
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ func (c *Clients) checkDomainUsers(ctx context.Context, e *environment.Environme
 	var users []string
 	for _, u := range table {
 		if !deleted[u.Service] {
-			users = append(users, domainUsers(routing.Table{u}, service, domain)...)
+			users = append(users, ingress.DomainUsers(routing.Table{u}, service, domain)...)
 		}
 	}
 	if len(users) == 0 {
@@ -57,6 +57,14 @@ func (c *Clients) checkDomainUsers(ctx context.Context, e *environment.Environme
 	}
 	return hint.Wrap(fmt.Errorf("service %s serves the domain %s, on which service(s) %s answer over HTTPS through its certificate and alias record; nothing was deleted", service, domain, strings.Join(users, ", ")),
 		"delete them first, or deploy them with another load_balancer.host; or delete the whole environment (--environment --force)")
+}
+
+// DeleteIngress removes the environment's load balancer, as deleteIngress does, when a
+// deploy moved its last service off it; it returns what it left in the account.
+func (c *Clients) DeleteIngress(ctx context.Context, st *stacks.Stack, owner string, o DeleteOptions) ([]string, error) {
+	d := &deletion{DeleteOptions: o, owner: owner}
+	err := c.deleteIngress(ctx, d, st)
+	return d.left, err
 }
 
 // deleteIngress removes the environment's load balancer: its access logs first (their
