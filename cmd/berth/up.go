@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
@@ -65,7 +66,7 @@ berth up through its control endpoint, never by a process id.`,
 			} else if err := local.ValidTarget(env, service); err != nil {
 				return err
 			}
-			cli, err := local.Connect(c.Context())
+			cli, err := docker.Connect(c.Context())
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/style"
@@ -47,7 +48,7 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	if err := extra.Describe(ctx, out, m); err != nil {
 		return err
 	}
-	cli, err := Connect(ctx)
+	cli, err := docker.Connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func PrintStatus(ctx context.Context, w io.Writer, env string, asJSON bool) erro
 	if err := manifest.ValidEnv(env); err != nil {
 		return hint.Usage(fmt.Errorf("--env: %w", err))
 	}
-	cli, err := Connect(ctx)
+	cli, err := docker.Connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/style"
@@ -201,18 +202,18 @@ func (r *Runner) up(ctx context.Context) error {
 	prepared := make(chan engineSide, 1)
 	go func() { prepared <- prepareEngine(ctx, cli, o.Env, m.Name) }()
 	begun := time.Now()
-	img, err := Resolve(ctx, cli, m, r.out)
+	img, err := docker.Resolve(ctx, cli, m, r.out)
 	side := <-prepared
 	if err == nil {
 		err = side.err
 	}
 	if err != nil {
 		if side.network != "" { // not left behind by a start that fails
-			removeAll(context.Background(), cli, o.Env, m.Name, 0)
+			docker.RemoveAll(context.Background(), cli, o.Env, m.Name, 0)
 		}
 		return stopped(ctx, err)
 	}
-	r.out.Printf("image %s (revision %s) %s in %s", img.Ref, img.Revision, img.how(), time.Since(begun).Round(time.Millisecond))
+	r.out.Printf("image %s (revision %s) %s in %s", img.Ref, img.Revision, img.How(), time.Since(begun).Round(time.Millisecond))
 	r.primary, r.deployments = &deployment{id: 1, img: img, m: m}, 1
 	r.cpus, r.network = side.cpus, side.network
 	if side.removed > 0 {
@@ -270,9 +271,9 @@ type engineSide struct {
 // prepareEngine removes what an earlier run of the service left behind and makes its
 // network.
 func prepareEngine(ctx context.Context, cli *client.Client, env, service string) engineSide {
-	s := engineSide{cpus: engineCPUs(ctx, cli)}
-	if s.removed, _, s.err = removeAll(ctx, cli, env, service, 10); s.err == nil {
-		s.network, s.err = ensureNetwork(ctx, cli, env, service)
+	s := engineSide{cpus: docker.CPUs(ctx, cli)}
+	if s.removed, _, s.err = docker.RemoveAll(ctx, cli, env, service, 10); s.err == nil {
+		s.network, s.err = docker.EnsureNetwork(ctx, cli, env, service)
 	}
 	return s
 }
@@ -355,7 +356,7 @@ func (e *ListenError) Hint() string {
 	return "another process holds the address: stop it, or pass --listen 127.0.0.1:PORT"
 }
 
-func (r *Runner) spec(dep *deployment) replicaSpec {
+func (r *Runner) spec(dep *deployment) docker.Spec {
 	r.mu.Lock()
 	r.serial++
 	n := r.serial
@@ -365,10 +366,10 @@ func (r *Runner) spec(dep *deployment) replicaSpec {
 	for _, k := range m.EnvNames() {
 		vars = append(vars, k+"="+m.Env[k])
 	}
-	return replicaSpec{
-		name: m.Name + "-" + strconv.Itoa(n), image: dep.img.Ref, network: r.network, env: r.o.Env,
-		service: m.Name, revision: dep.img.Revision, port: m.Port, nanoCPUs: r.nanoCPUs(m.CPU),
-		memory: m.Memory, vars: vars, publish: r.o.ViaPorts, serial: n,
+	return docker.Spec{
+		Name: m.Name + "-" + strconv.Itoa(n), Image: dep.img.Ref, Network: r.network, Env: r.o.Env,
+		Service: m.Name, Revision: dep.img.Revision, Port: m.Port, NanoCPUs: r.nanoCPUs(m.CPU),
+		Memory: m.Memory, Vars: vars, Publish: r.o.ViaPorts, Serial: n,
 	}
 }
 
@@ -401,35 +402,35 @@ func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, e
 	s := r.spec(dep)
 	extra, err := r.replicaEnv(ctx, dep.m)
 	if err != nil {
-		return nil, fmt.Errorf("start replica %s: %w", s.name, err)
+		return nil, fmt.Errorf("start replica %s: %w", s.Name, err)
 	}
-	s.vars = append(s.vars, extra...)
-	st, err := startContainer(ctx, r.cli, s)
+	s.Vars = append(s.Vars, extra...)
+	st, err := docker.Start(ctx, r.cli, s)
 	if err != nil {
-		if st.id != "" {
-			r.cli.ContainerRemove(context.Background(), st.id, container.RemoveOptions{Force: true})
+		if st.ID != "" {
+			r.cli.ContainerRemove(context.Background(), st.ID, container.RemoveOptions{Force: true})
 		}
 		return nil, err
 	}
-	addr := st.published
-	if !r.o.ViaPorts && st.ip != "" {
-		addr = net.JoinHostPort(st.ip, strconv.Itoa(dep.m.Port))
+	addr := st.Published
+	if !r.o.ViaPorts && st.IP != "" {
+		addr = net.JoinHostPort(st.IP, strconv.Itoa(dep.m.Port))
 	}
-	rep := &replica{name: s.name, id: st.id, addr: addr, dep: dep, started: time.Now()}
+	rep := &replica{name: s.Name, id: st.ID, addr: addr, dep: dep, started: time.Now()}
 	r.mu.Lock()
-	r.replicas[st.id] = rep
+	r.replicas[st.ID] = rep
 	r.mu.Unlock()
-	go streamLogs(context.Background(), r.cli, st.id, s.name, s.serial, r.out)
-	if st.exited {
-		r.exited(rep, strconv.Itoa(st.exitCode))
+	go docker.StreamLogs(context.Background(), r.cli, st.ID, r.st.Nth(s.Serial, fmt.Sprintf("%-10s|", s.Name))+" ", r.out)
+	if st.Exited {
+		r.exited(rep, strconv.Itoa(st.ExitCode))
 		return rep, nil
 	}
 	if addr == "" {
 		r.failed(rep, "the engine gave it no address to reach it at")
 		return rep, nil
 	}
-	r.lb.RegisterIn(dep.group(), s.name, addr)
-	r.out.Printf("%s started (revision %s, %s)", s.name, dep.img.Revision, addr)
+	r.lb.RegisterIn(dep.group(), s.Name, addr)
+	r.out.Printf("%s started (revision %s, %s)", s.Name, dep.img.Revision, addr)
 	return rep, nil
 }
 
@@ -467,7 +468,7 @@ func (r *Runner) exited(rep *replica, code string) {
 	r.stops.Add(1)
 	go func() {
 		defer r.stops.Done()
-		lines := tailLogs(context.Background(), r.cli, rep.id, 10)
+		lines := docker.Tail(context.Background(), r.cli, rep.id, 10)
 		when := "before it was healthy"
 		if wasHealthy {
 			when = "while healthy"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -127,7 +128,7 @@ func (r *Runner) reload(ctx context.Context, req Reload) {
 		r.out.Printf("reload: %s: used on AWS only (berth deploy), nothing to apply locally", strings.Join(c.aws, ", "))
 	}
 	begun := time.Now()
-	img, err := Resolve(ctx, r.cli, c.applied, r.out)
+	img, err := docker.Resolve(ctx, r.cli, c.applied, r.out)
 	if err != nil {
 		r.out.Printf("reload (%s): %v; nothing changed, the running replicas stay", req.Why, err)
 		return

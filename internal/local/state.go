@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
@@ -101,15 +102,15 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 			health[r.Container] = r
 		}
 	}
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(env, "")})
+	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: docker.Filter(env, "")})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	for _, c := range list {
-		svc := c.Labels[LabelService]
+		svc := c.Labels[docker.LabelService]
 		st := byService[svc]
 		if st == nil {
-			st = &State{Service: svc, Env: c.Labels[LabelEnv]}
+			st = &State{Service: svc, Env: c.Labels[docker.LabelEnv]}
 			byService[svc] = st
 		}
 		h, ok := health[c.ID[:12]]
@@ -123,7 +124,7 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 			h.Health = "unknown (no berth up is running: berth down removes it)"
 		}
 		st.Replicas = append(st.Replicas, ReplicaState{
-			Name: c.Labels[LabelReplica], Container: c.ID[:12], Addr: h.Addr, Revision: c.Labels[LabelRevision],
+			Name: c.Labels[docker.LabelReplica], Container: c.ID[:12], Addr: h.Addr, Revision: c.Labels[docker.LabelRevision],
 			Health: h.Health, Reason: h.Reason, Status: c.Status, Traffic: h.Traffic,
 		})
 	}
@@ -160,6 +161,6 @@ func Down(ctx context.Context, cli *client.Client, env, service string, progress
 		}
 		stopped = append(stopped, inst)
 	}
-	containers, networks, err = removeAll(ctx, cli, env, service, 10)
+	containers, networks, err = docker.RemoveAll(ctx, cli, env, service, 10)
 	return stopped, containers, networks, err
 }
