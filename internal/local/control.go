@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/localtls"
+	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/routing"
 	"github.com/gofrs/flock"
@@ -66,7 +67,7 @@ type State struct {
 	Replicas []ReplicaState `json:"replicas"`
 	// Traffic is what the load balancer saw: since berth up started, the last minute,
 	// and a series of 10-second points.
-	Traffic *Traffic `json:"traffic,omitempty"`
+	Traffic *localvitals.Traffic `json:"traffic,omitempty"`
 	// Serving is each revision's share of the requests now; Rollout the rollout in
 	// progress, or how the last one ended (none before the first reload).
 	Serving []Serving     `json:"serving,omitempty"`
@@ -85,7 +86,7 @@ type ReplicaState struct {
 	Status    string `json:"status,omitempty"`
 	// Traffic is what the load balancer sent it: since it was registered, and the
 	// last minute.
-	Traffic *Traffic `json:"traffic,omitempty"`
+	Traffic *localvitals.Traffic `json:"traffic,omitempty"`
 }
 
 // ControlDir is where the records live: the user's cache directory, or BERTH_CONTROL_DIR

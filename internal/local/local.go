@@ -23,6 +23,7 @@ import (
 
 	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
+	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/style"
 	"github.com/docker/docker/api/types/container"
@@ -109,8 +110,8 @@ type Runner struct {
 	stops       sync.WaitGroup
 	warned      map[string]bool
 	progress    progressLog
-	vitals      *monitor // the load balancer's counters, read every few seconds
-	rel         *release // the rollout in progress (rollout.go); nil when none is
+	vitals      *localvitals.Monitor // the load balancer's counters, read every few seconds
+	rel         *release             // the rollout in progress (rollout.go); nil when none is
 	view        *RolloutState
 	readyOnce   sync.Once
 
@@ -230,10 +231,10 @@ func (r *Runner) up(ctx context.Context) error {
 	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
-	r.lb, r.vitals = balancer, newMonitor(balancer.Traffic, time.Now())
+	r.lb, r.vitals = balancer, localvitals.NewMonitor(balancer.Traffic, time.Now())
 	r.mu.Unlock()
-	r.vitals.st = r.st
-	go r.vitals.run(ctx, func(s string) { r.out.Printf("%s", s) })
+	r.vitals.Style = r.st
+	go r.vitals.Run(ctx, func(s string) { r.out.Printf("%s", s) })
 	srv := r.lb.Server()
 	go srv.Serve(ln)
 	if sh != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/lb"
+	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/berthdev/berth/internal/rollout"
 )
 
@@ -225,7 +226,7 @@ func serving(reps []*replica, healthy func(*replica) bool, split lb.Split) []Ser
 	var list []Serving
 	for d, p := range share {
 		if p > 0 {
-			list = append(list, Serving{Deployment: d.id, Revision: d.img.Revision, Percent: round(p, 1)})
+			list = append(list, Serving{Deployment: d.id, Revision: d.img.Revision, Percent: localvitals.Round(p, 1)})
 		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Deployment < list[j].Deployment })
@@ -270,7 +271,7 @@ func (r *Runner) rolloutLine(x *release, now time.Time) string {
 	return b.String()
 }
 
-func trim1(f float64) string { return strconv.FormatFloat(round(f, 1), 'f', -1, 64) }
+func trim1(f float64) string { return strconv.FormatFloat(localvitals.Round(f, 1), 'f', -1, 64) }
 
 // roundDuration keeps a duration's two or three leading digits: 1.2ms, 35ms, 2.4s.
 func roundDuration(d time.Duration) time.Duration {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
+	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 )
@@ -19,14 +20,14 @@ func (r *Runner) state() State {
 	r.mu.Unlock()
 	now := time.Now()
 	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: now.UTC(), Replicas: []ReplicaState{}}
-	var traffic map[string]*Traffic
+	var traffic map[string]*localvitals.Traffic
 	reps := r.snapshot()
 	if mon != nil {
 		started := map[string]time.Time{}
 		for _, rep := range reps {
 			started[rep.name] = rep.started
 		}
-		st.Traffic, traffic = mon.traffic(now, started)
+		st.Traffic, traffic = mon.Traffic(now, started)
 	}
 	health := map[string][2]string{}
 	if balancer != nil {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/berthdev/berth/internal/style"
 )
 
@@ -41,7 +42,7 @@ func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
 		fmt.Fprintf(w, "service %s, environment %s, %s\n\n", st.Service, env, url)
 		if t := st.Traffic; t != nil {
 			fmt.Fprintf(w, "  last minute: %s\n  since berth up started (%s): %d requests, %s 5xx\n\n",
-				t.LastMinute.text(), time.Duration(t.Total.Seconds*float64(time.Second)).Round(time.Second), t.Total.Requests, percent(t.Total.ErrorShare))
+				t.LastMinute.Text(), time.Duration(t.Total.Seconds*float64(time.Second)).Round(time.Second), t.Total.Requests, localvitals.Percent(t.Total.ErrorShare))
 		}
 		writeServing(w, st)
 		if len(st.Replicas) == 0 {
@@ -58,7 +59,7 @@ func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
 			rps, errs, p50, p99 := "-", "-", "-", "-"
 			if t := r.Traffic; t != nil && t.LastMinute.Requests > 0 {
 				v := t.LastMinute
-				rps, errs, p50, p99 = rate(v.RequestsPerSecond), percent(v.ErrorShare), millis(v.P50Ms), millis(v.P99Ms)
+				rps, errs, p50, p99 = localvitals.Rate(v.RequestsPerSecond), localvitals.Percent(v.ErrorShare), localvitals.Millis(v.P50Ms), localvitals.Millis(v.P99Ms)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Container, r.Revision, health, rps, errs, p50, p99, r.Addr, r.Status)
 		}
