@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/berthdev/berth/internal/control"
 	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
@@ -103,11 +104,11 @@ func AskReload(ctx context.Context, w io.Writer, file, env, service string) erro
 	if err := ValidTarget(env, service); err != nil {
 		return err
 	}
-	running, err := Running(ctx, env)
+	running, err := control.Running(ctx, env)
 	if err != nil {
 		return err
 	}
-	inst, err := Pick(running, env, service, mine)
+	inst, err := control.Pick(running, env, service, mine)
 	if err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func AskReload(ctx context.Context, w io.Writer, file, env, service string) erro
 }
 
 // WriteDown says what berth down stopped and removed.
-func WriteDown(w io.Writer, stopped []Instance, containers, networks int) {
+func WriteDown(w io.Writer, stopped []control.Instance, containers, networks int) {
 	for _, i := range stopped {
 		fmt.Fprintf(w, "stopped the berth up of %s in environment %s\n", i.Service, i.Env)
 	}

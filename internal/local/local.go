@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berthdev/berth/internal/control"
 	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/localvitals"
@@ -112,7 +113,7 @@ type Runner struct {
 	progress    progressLog
 	vitals      *localvitals.Monitor // the load balancer's counters, read every few seconds
 	rel         *release             // the rollout in progress (rollout.go); nil when none is
-	view        *RolloutState
+	view        *control.RolloutState
 	readyOnce   sync.Once
 
 	cancel     context.CancelFunc // a stop asked for through the control endpoint
@@ -152,11 +153,11 @@ func (r *Runner) up(ctx context.Context) error {
 
 	// First the claim on the service: a second berth up of it stops here, before it
 	// touches anything of the first one's.
-	ctl, err := startControl(ctx, o.Env, m.Name, r)
+	ctl, err := control.Start(ctx, o.Env, m.Name, r)
 	if err != nil {
 		return err
 	}
-	defer ctl.close()
+	defer ctl.Close()
 
 	var sh *shared // on the environment's shared listener, else a listener of its own
 	var ln net.Listener

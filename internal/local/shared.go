@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berthdev/berth/internal/control"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/manifest"
@@ -40,7 +41,7 @@ import (
 // it; routesLock makes checking a route and announcing it one step. (Their names do not
 // end in .json: they are no service's record.)
 func sharedFiles(env string) (addr, listenerLock, routesLock string, err error) {
-	dir, err := ControlDir()
+	dir, err := control.Dir()
 	if err != nil {
 		return "", "", "", err
 	}
@@ -69,7 +70,7 @@ type shared struct {
 // naming both, when another one takes the same requests), opens the service's private
 // listener and announces it with the route in the service's control record. ln is the
 // private listener; the environment's listener is served by run.
-func joinShared(ctx context.Context, o Options, ctl *control, out *Output) (*shared, net.Listener, error) {
+func joinShared(ctx context.Context, o Options, ctl *control.Endpoint, out *Output) (*shared, net.Listener, error) {
 	m := o.Manifest
 	addrFile, _, routesLock, err := sharedFiles(o.Env)
 	if err != nil {
@@ -100,7 +101,7 @@ func joinShared(ctx context.Context, o Options, ctl *control, out *Output) (*sha
 		sh.addr = DefaultListen
 	}
 	sh.url = "http://" + sh.addr + r.Path
-	if err := ctl.announce(r, ln.Addr().String()); err != nil {
+	if err := ctl.Announce(r, ln.Addr().String()); err != nil {
 		ln.Close()
 		return nil, nil, err
 	}
@@ -109,7 +110,7 @@ func joinShared(ctx context.Context, o Options, ctl *control, out *Output) (*sha
 
 // routeTaken refuses a route another berth up of the environment serves, as a deploy
 // refuses it: the manifest's line, both services, what to do.
-func routeTaken(m *manifest.Manifest, env string, holder Record) error {
+func routeTaken(m *manifest.Manifest, env string, holder control.Record) error {
 	key := "name"
 	for _, k := range []string{"load_balancer.path", "load_balancer.host", "domain"} {
 		if m.IsSet(k) {
@@ -129,18 +130,18 @@ func routeTaken(m *manifest.Manifest, env string, holder Record) error {
 
 // sharedRecords are the records of the environment's berth ups that are alive and on
 // its shared listener.
-func sharedRecords(env string) []Record {
-	dir, err := ControlDir()
+func sharedRecords(env string) []control.Record {
+	dir, err := control.Dir()
 	if err != nil {
 		return nil
 	}
 	paths, _ := filepath.Glob(filepath.Join(dir, env, "*.json"))
-	var out []Record
+	var out []control.Record
 	for _, p := range paths {
 		if info, err := os.Lstat(p); err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		var rec Record
+		var rec control.Record
 		b, err := os.ReadFile(p)
 		if err != nil || json.Unmarshal(b, &rec) != nil || rec.Route == nil || rec.Backend == "" {
 			continue
@@ -225,7 +226,7 @@ func (sh *shared) serve(ctx context.Context, own *lb.Balancer, addrFile string) 
 // how they read.
 func (sh *shared) routes(own *lb.Balancer) ([]lb.Route, string) {
 	recs := sharedRecords(sh.env)
-	slices.SortFunc(recs, func(a, b Record) int {
+	slices.SortFunc(recs, func(a, b control.Record) int {
 		switch {
 		case routing.Less(*a.Route, *b.Route):
 			return -1

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/berthdev/berth/internal/control"
 	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/localvitals"
@@ -13,13 +14,13 @@ import (
 	"github.com/docker/docker/client"
 )
 
-// state is what this berth up runs now, for the control endpoint.
-func (r *Runner) state() State {
+// State is what this berth up runs now, for the control endpoint.
+func (r *Runner) State() control.State {
 	r.mu.Lock()
 	balancer, url, mon, view := r.lb, r.url, r.vitals, r.view
 	r.mu.Unlock()
 	now := time.Now()
-	st := State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: now.UTC(), Replicas: []ReplicaState{}}
+	st := control.State{Service: r.o.Manifest.Name, Env: r.o.Env, URL: url, Updated: now.UTC(), Replicas: []control.ReplicaState{}}
 	var traffic map[string]*localvitals.Traffic
 	reps := r.snapshot()
 	if mon != nil {
@@ -51,13 +52,16 @@ func (r *Runner) state() State {
 			}
 			r.mu.Unlock()
 		}
-		st.Replicas = append(st.Replicas, ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.dep.img.Revision, Health: h[0], Reason: h[1], Traffic: traffic[rep.name]})
+		st.Replicas = append(st.Replicas, control.ReplicaState{Name: rep.name, Container: rep.id[:12], Addr: rep.addr, Revision: rep.dep.img.Revision, Health: h[0], Reason: h[1], Traffic: traffic[rep.name]})
 	}
 	sort.Slice(st.Replicas, func(i, j int) bool { return st.Replicas[i].Name < st.Replicas[j].Name })
 	return st
 }
 
-func (r *Runner) requestReload(ctx context.Context, why Reload) error {
+// RequestReload is "berth reload" through the control endpoint: a forced reload, asked
+// for once the manifest loads.
+func (r *Runner) RequestReload(ctx context.Context) error {
+	why := Reload{Why: "reload requested", Force: true}
 	if r.o.Load != nil {
 		m, err := r.o.Load()
 		if err != nil {
@@ -76,7 +80,8 @@ func (r *Runner) requestReload(ctx context.Context, why Reload) error {
 	return nil
 }
 
-func (r *Runner) requestStop() {
+// RequestStop is "berth down" through the control endpoint: a stop as Ctrl-C makes.
+func (r *Runner) RequestStop() {
 	r.out.Printf("stop requested through the control endpoint (berth down)")
 	r.cancel()
 }
@@ -84,17 +89,17 @@ func (r *Runner) requestStop() {
 // Status lists the services of env with their replicas as Docker sees them, and the
 // health that their running berth ups report. A service whose berth up is gone (a
 // crash) still shows its containers, for "berth down" to remove.
-func Status(ctx context.Context, cli *client.Client, env string) ([]State, error) {
-	byService := map[string]*State{}
-	health := map[string]ReplicaState{}
-	running, err := Running(ctx, env)
+func Status(ctx context.Context, cli *client.Client, env string) ([]control.State, error) {
+	byService := map[string]*control.State{}
+	health := map[string]control.ReplicaState{}
+	running, err := control.Running(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	silent := map[string]string{}
 	for _, inst := range running {
 		st := inst.State
-		st.Service, st.Env, st.PID, st.Replicas = inst.Service, inst.Env, inst.PID, []ReplicaState{}
+		st.Service, st.Env, st.PID, st.Replicas = inst.Service, inst.Env, inst.PID, []control.ReplicaState{}
 		byService[inst.Service] = &st
 		if inst.Unresponsive != "" {
 			silent[inst.Service] = inst.Unresponsive
@@ -111,7 +116,7 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 		svc := c.Labels[docker.LabelService]
 		st := byService[svc]
 		if st == nil {
-			st = &State{Service: svc, Env: c.Labels[docker.LabelEnv]}
+			st = &control.State{Service: svc, Env: c.Labels[docker.LabelEnv]}
 			byService[svc] = st
 		}
 		h, ok := health[c.ID[:12]]
@@ -124,12 +129,12 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 		default:
 			h.Health = "unknown (no berth up is running: berth down removes it)"
 		}
-		st.Replicas = append(st.Replicas, ReplicaState{
+		st.Replicas = append(st.Replicas, control.ReplicaState{
 			Name: c.Labels[docker.LabelReplica], Container: c.ID[:12], Addr: h.Addr, Revision: c.Labels[docker.LabelRevision],
 			Health: h.Health, Reason: h.Reason, Status: c.Status, Traffic: h.Traffic,
 		})
 	}
-	out := make([]State, 0, len(byService))
+	out := make([]control.State, 0, len(byService))
 	for _, st := range byService {
 		sort.Slice(st.Replicas, func(i, j int) bool { return st.Replicas[i].Name < st.Replicas[j].Name })
 		out = append(out, *st)
@@ -141,8 +146,8 @@ func Status(ctx context.Context, cli *client.Client, env string) ([]State, error
 // Down stops the berth ups running in env (every environment when env is empty; one
 // service when service is set), each as Ctrl-C would, then removes what crashed ones
 // left behind. stopped names the berth ups it stopped.
-func Down(ctx context.Context, cli *client.Client, env, service string, progress func(string)) (stopped []Instance, containers, networks int, err error) {
-	running, err := Running(ctx, env)
+func Down(ctx context.Context, cli *client.Client, env, service string, progress func(string)) (stopped []control.Instance, containers, networks int, err error) {
+	running, err := control.Running(ctx, env)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -150,7 +155,7 @@ func Down(ctx context.Context, cli *client.Client, env, service string, progress
 		if service != "" && inst.Service != service {
 			continue
 		}
-		if _, err := answering(inst); err != nil {
+		if _, err := control.Answering(inst); err != nil {
 			return stopped, 0, 0, err // its replicas are its own: never removed under it
 		}
 		progress(fmt.Sprintf("stopping the berth up of %s in environment %s (pid %d): it drains, then removes its replicas", inst.Service, inst.Env, inst.PID))

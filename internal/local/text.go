@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/berthdev/berth/internal/control"
 	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/berthdev/berth/internal/style"
 )
@@ -16,13 +17,13 @@ import (
 // WriteStatus prints the services berth up runs in env: the vital signs the load
 // balancer saw, and a table of replicas each (their figures are the last minute's); or
 // all of it as one JSON document.
-func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
+func WriteStatus(w io.Writer, env string, services []control.State, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Env      string  `json:"env"`
-			Services []State `json:"services"`
+			Env      string          `json:"env"`
+			Services []control.State `json:"services"`
 		}{env, services})
 	}
 	if len(services) == 0 {
@@ -74,7 +75,7 @@ func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
 //
 //	serving: revision 3f2a9c1d (deployment #1) 95 %, revision 7b1e0f42 (deployment #2) 5 %
 //	rollout: deployment #2 (revision 7b1e0f42), canary, PRODUCTION_TRAFFIC_SHIFT
-func writeServing(w io.Writer, st State) {
+func writeServing(w io.Writer, st control.State) {
 	if len(st.Serving) > 0 {
 		var s []string
 		for _, v := range st.Serving {
