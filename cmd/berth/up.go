@@ -5,6 +5,7 @@ import (
 
 	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/localops"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
@@ -63,7 +64,7 @@ berth up through its control endpoint, never by a process id.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if all {
 				env, service = "", ""
-			} else if err := local.ValidTarget(env, service); err != nil {
+			} else if err := localops.ValidTarget(env, service); err != nil {
 				return err
 			}
 			cli, err := docker.Connect(c.Context())
@@ -72,9 +73,9 @@ berth up through its control endpoint, never by a process id.`,
 			}
 			defer cli.Close()
 			w := c.OutOrStdout()
-			stopped, n, nets, err := local.Down(c.Context(), cli, env, service, func(msg string) { fmt.Fprintln(w, msg) })
+			stopped, n, nets, err := localops.Down(c.Context(), cli, env, service, func(msg string) { fmt.Fprintln(w, msg) })
 			if err == nil {
-				local.WriteDown(w, stopped, n, nets)
+				localops.WriteDown(w, stopped, n, nets)
 			}
 			return err
 		},
@@ -97,7 +98,7 @@ It returns once asked: berth up's output shows the rollout and any rollback.`,
 		Example: "  berth reload\n  berth reload --env demo --service orders",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return local.AskReload(c.Context(), c.OutOrStdout(), file, env, service)
+			return localops.AskReload(c.Context(), c.OutOrStdout(), file, env, service)
 		},
 	}
 	manifestFlag(c, &file)
