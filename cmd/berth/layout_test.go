@@ -19,8 +19,8 @@ var floors = map[string]int{
 	"internal/cfn/cfntest": 1, "internal/manifest": 1, "internal/check": 1, "internal/session": 1, "internal/stacks": 1,
 	"internal/image": 1, "internal/ci": 1, "internal/localvitals": 1,
 	"internal/instances": 2, "internal/synth": 2, "internal/appdir": 2, "internal/exit": 2, "internal/docker": 2, "internal/control": 2,
-	"internal/cost": 3, "internal/names": 3, "internal/identity": 3, "internal/local": 3, "internal/localexec": 3, "internal/localops": 3,
-	"internal/buckets": 4, "internal/registry": 4, "internal/environment": 4, "internal/traffic": 4, "internal/network": 4, "internal/preflight": 4, "internal/cirole": 4, "internal/ingress": 4,
+	"internal/cost": 3, "internal/names": 3, "internal/identity": 3, "internal/localexec": 3, "internal/localops": 3, "internal/envlistener": 3,
+	"internal/local": 4, "internal/buckets": 4, "internal/registry": 4, "internal/environment": 4, "internal/traffic": 4, "internal/network": 4, "internal/preflight": 4, "internal/cirole": 4, "internal/ingress": 4,
 	"internal/edge": 5,
 	"internal/ops":  6, "internal/deploy": 6, "internal/ecsexec": 6,
 	"internal/progress": 7,
@@ -30,7 +30,7 @@ var floors = map[string]int{
 	"internal/lazyregexp": -1,
 }
 
-var localPath = map[string]bool{"internal/local": true, "internal/docker": true, "internal/localexec": true, "internal/localvitals": true, "internal/control": true, "internal/localops": true, "internal/lb": true, "internal/localtls": true, "internal/image": true}
+var localPath = map[string]bool{"internal/local": true, "internal/docker": true, "internal/localexec": true, "internal/localvitals": true, "internal/control": true, "internal/localops": true, "internal/envlistener": true, "internal/lb": true, "internal/localtls": true, "internal/image": true}
 var awsPath = map[string]bool{"internal/session": true, "internal/stacks": true, "internal/names": true, "internal/buckets": true,
 	"internal/identity": true, "internal/registry": true, "internal/traffic": true, "internal/ingress": true, "internal/network": true, "internal/preflight": true, "internal/cirole": true, "internal/environment": true, "internal/edge": true,
 	"internal/ops": true, "internal/deploy": true, "internal/progress": true, "internal/ecsexec": true}

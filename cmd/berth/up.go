@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/berthdev/berth/internal/docker"
+	"github.com/berthdev/berth/internal/envlistener"
 	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/localops"
 	"github.com/berthdev/berth/internal/manifest"
@@ -35,7 +36,7 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 	}
 	manifestFlag(c, &o.File)
 	envFlag(c, &o.Env)
-	c.Flags().StringVar(&o.Listen, "listen", local.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
+	c.Flags().StringVar(&o.Listen, "listen", envlistener.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
 	c.Flags().BoolVar(&o.TLS, "tls", false, "serve HTTPS with a local certificate authority and redirect HTTP to it (the default when berth.yml has a domain or edge: cloudfront)")
 	c.Flags().StringVar(&o.TLSListen, "tls-listen", "", "address of the HTTPS listener (default: the first free port from 127.0.0.1:8443)")
 	c.Flags().BoolVar(&o.Watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")

@@ -23,6 +23,7 @@ import (
 
 	"github.com/berthdev/berth/internal/control"
 	"github.com/berthdev/berth/internal/docker"
+	"github.com/berthdev/berth/internal/envlistener"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/berthdev/berth/internal/manifest"
@@ -159,18 +160,18 @@ func (r *Runner) up(ctx context.Context) error {
 	}
 	defer ctl.Close()
 
-	var sh *shared // on the environment's shared listener, else a listener of its own
+	var sh *envlistener.Shared // on the environment's shared listener, else a listener of its own
 	var ln net.Listener
 	switch {
 	case m.Shared() && o.TLS != nil:
 		// the environment's listener is plain HTTP locally: HTTPS (a domain, --tls) keeps
 		// a listener of the service's own, as before load balancers were shared
 		r.out.Printf("HTTPS locally is a listener of %s's own: its route on the environment's listener is not served (--tls=false serves it there, over HTTP)", m.Name)
-		ln, err = listen(o.Listen, 8080, r.out)
+		ln, err = envlistener.Listen(o.Listen, 8080, r.out)
 	case m.Shared():
-		sh, ln, err = joinShared(ctx, o, ctl, r.out)
+		sh, ln, err = envlistener.Join(ctx, m, o.Env, o.Listen, ctl, r.out)
 	default:
-		ln, err = listen(o.Listen, 8080, r.out)
+		ln, err = envlistener.Listen(o.Listen, 8080, r.out)
 	}
 	if err != nil {
 		return err
@@ -178,11 +179,11 @@ func (r *Runner) up(ctx context.Context) error {
 	defer ln.Close()
 	url := "http://" + ln.Addr().String()
 	if sh != nil {
-		url = sh.url
+		url = sh.URL
 	}
 	var redirect *http.Server
 	if o.TLS != nil {
-		secure, err := listen(o.TLSListen, 8443, r.out)
+		secure, err := envlistener.Listen(o.TLSListen, 8443, r.out)
 		if err != nil {
 			return err
 		}
@@ -228,7 +229,7 @@ func (r *Runner) up(ctx context.Context) error {
 		cfg.Proto, cfg.CloudFront = "https", m.CloudFront() // the headers the app gets behind CloudFront
 	}
 	if sh != nil {
-		cfg.ListenerPort = sh.port()
+		cfg.ListenerPort = sh.Port()
 	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
@@ -247,7 +248,7 @@ func (r *Runner) up(ctx context.Context) error {
 	// that the two read in one order
 	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
 	if sh != nil {
-		go sh.run(ctx, balancer)
+		go sh.Run(ctx, balancer)
 	}
 
 	exits, exitErrs := r.watchExits(ctx)
@@ -257,7 +258,7 @@ func (r *Runner) up(ctx context.Context) error {
 	}
 	r.drainListener(srv)
 	if sh != nil {
-		sh.wait() // the environment's listener, drained alongside
+		sh.Wait() // the environment's listener, drained alongside
 	}
 	return stopped(ctx, err)
 }
@@ -309,53 +310,6 @@ func healthCheck(m *manifest.Manifest) lb.HealthCheck {
 		UnhealthyThreshold: h.UnhealthyThreshold,
 		InitialInterval:    250 * time.Millisecond,
 	}
-}
-
-// DefaultListen is where the load balancer listens unless told: the first free port
-// from 8080 up (8443 up for HTTPS), so that several services of an environment run
-// side by side.
-const DefaultListen = "127.0.0.1:8080"
-
-const defaultPorts = 20
-
-// listen opens the load balancer's address; an empty addr is the default: from port
-// first, moved up to the next free port when another process holds it.
-func listen(addr string, first int, out *Output) (net.Listener, error) {
-	if addr != "" {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, &ListenError{Addr: addr, Err: err}
-		}
-		return ln, nil
-	}
-	var firstErr error
-	for p := first; p < first+defaultPorts; p++ {
-		a := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
-		ln, err := net.Listen("tcp", a)
-		if err == nil {
-			if p != first {
-				out.Printf("127.0.0.1:%d is taken (another berth up?): listening on %s", first, a)
-			}
-			return ln, nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	return nil, &ListenError{Addr: fmt.Sprintf("127.0.0.1:%d-%d", first, first+defaultPorts-1), Err: firstErr}
-}
-
-// ListenError says the load balancer's address is taken.
-type ListenError struct {
-	Addr string
-	Err  error
-}
-
-func (e *ListenError) Error() string { return fmt.Sprintf("listen on %s: %v", e.Addr, e.Err) }
-
-// Hint tells the user what to do.
-func (e *ListenError) Hint() string {
-	return "another process holds the address: stop it, or pass --listen 127.0.0.1:PORT"
 }
 
 func (r *Runner) spec(dep *deployment) docker.Spec {
