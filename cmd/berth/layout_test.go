@@ -12,13 +12,13 @@ import (
 
 // The floors of docs/code-layout.md: a package may import only packages on lower
 // floors, and the local path and the AWS path do not import each other (but for
-// local's use of session, for the credentials of berth up --aws-profile).
+// replicaenv's use of session, for the credentials of berth up --aws-profile).
 var floors = map[string]int{
 	"internal/hint": 0, "internal/style": 0, "internal/prompt": 0, "internal/version": 0, "internal/secrets": 0,
 	"internal/cfn": 0, "internal/rollout": 0, "internal/routing": 0, "internal/lb": 0, "internal/localtls": 0, "internal/listening": 0, "internal/chart": 0, "internal/vitals": 1,
 	"internal/cfn/cfntest": 1, "internal/manifest": 1, "internal/check": 1, "internal/session": 1, "internal/stacks": 1,
 	"internal/image": 1, "internal/ci": 1, "internal/localvitals": 1,
-	"internal/instances": 2, "internal/synth": 2, "internal/appdir": 2, "internal/exit": 2, "internal/docker": 2, "internal/control": 2,
+	"internal/instances": 2, "internal/synth": 2, "internal/appdir": 2, "internal/exit": 2, "internal/docker": 2, "internal/control": 2, "internal/replicaenv": 2,
 	"internal/cost": 3, "internal/names": 3, "internal/identity": 3, "internal/localexec": 3, "internal/localops": 3, "internal/envlistener": 3,
 	"internal/local": 4, "internal/buckets": 4, "internal/registry": 4, "internal/environment": 4, "internal/traffic": 4, "internal/network": 4, "internal/preflight": 4, "internal/cirole": 4, "internal/ingress": 4,
 	"internal/edge": 5,
@@ -30,7 +30,7 @@ var floors = map[string]int{
 	"internal/lazyregexp": -1,
 }
 
-var localPath = map[string]bool{"internal/local": true, "internal/docker": true, "internal/localexec": true, "internal/localvitals": true, "internal/control": true, "internal/localops": true, "internal/envlistener": true, "internal/lb": true, "internal/localtls": true, "internal/image": true}
+var localPath = map[string]bool{"internal/local": true, "internal/docker": true, "internal/localexec": true, "internal/localvitals": true, "internal/control": true, "internal/localops": true, "internal/envlistener": true, "internal/replicaenv": true, "internal/lb": true, "internal/localtls": true, "internal/image": true}
 var awsPath = map[string]bool{"internal/session": true, "internal/stacks": true, "internal/names": true, "internal/buckets": true,
 	"internal/identity": true, "internal/registry": true, "internal/traffic": true, "internal/ingress": true, "internal/network": true, "internal/preflight": true, "internal/cirole": true, "internal/environment": true, "internal/edge": true,
 	"internal/ops": true, "internal/deploy": true, "internal/progress": true, "internal/ecsexec": true}
@@ -69,7 +69,7 @@ func TestImportsGoDownwards(t *testing.T) {
 			if floors[to] >= f {
 				t.Errorf("%s (floor %d) imports %s (floor %d): imports go downwards only", from, f, to, floors[to])
 			}
-			if localPath[from] && awsPath[to] && !(from == "internal/local" && to == "internal/session") ||
+			if localPath[from] && awsPath[to] && !(from == "internal/replicaenv" && to == "internal/session") ||
 				awsPath[from] && localPath[to] {
 				t.Errorf("%s imports %s: the local and the AWS path do not import each other", from, to)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/replicaenv"
 	"github.com/berthdev/berth/internal/style"
 )
 
@@ -40,7 +41,7 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	}
 	ctx, more, stop := OnInterrupt(ctx)
 	defer stop()
-	extra, err := NewReplicaEnv(ctx, f.AWSProfile)
+	extra, err := replicaenv.New(ctx, f.AWSProfile)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,11 @@
 // replaced when they exit or stay unhealthy, rolled out under the deployment's maximum
 // and minimum-healthy percentages.
 //
-// It is the Docker path: it must not import the AWS path, but session, for the
-// short-lived credentials replicas may get (berth up --aws-profile).
+// It is berth up's scheduler and decides what happens in which order; the rooms below
+// it do the rest: docker the engine, control the endpoint that status, reload and down
+// talk to, envlistener the environment's shared listener, localvitals the vital signs,
+// replicaenv the secrets and credentials. It must not import the AWS path, nor
+// localops and localexec, which act on a running berth up from outside.
 package local
 
 import (
@@ -327,6 +330,14 @@ func (r *Runner) spec(dep *deployment) docker.Spec {
 		Service: m.Name, Revision: dep.img.Revision, Port: m.Port, NanoCPUs: r.nanoCPUs(m.CPU),
 		Memory: m.Memory, Vars: vars, Publish: r.o.ViaPorts, Serial: n,
 	}
+}
+
+// replicaEnv is Options.ReplicaEnv, or nothing.
+func (r *Runner) replicaEnv(ctx context.Context, m *manifest.Manifest) ([]string, error) {
+	if r.o.ReplicaEnv == nil {
+		return nil, nil
+	}
+	return r.o.ReplicaEnv(ctx, m)
 }
 
 // nanoCPUs is the replica's CPU limit. ECS CPU units that exceed what the engine has

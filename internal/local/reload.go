@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -159,4 +160,19 @@ func (r *Runner) reload(ctx context.Context, req Reload) {
 	r.rollOut(dep)
 	r.out.Printf("rollout to %s (%s, image ready in %s): %s", dep, req.Why, time.Since(begun).Round(time.Millisecond), what)
 	r.out.Printf("%s", r.rel.describe())
+}
+
+// keys are the names of both manifests' env (or secrets, with secrets), sorted.
+func keys(a, b *manifest.Manifest, secrets bool) []string {
+	seen := map[string]bool{}
+	for _, m := range []*manifest.Manifest{a, b} {
+		names := m.EnvNames()
+		if secrets {
+			names = m.SecretNames()
+		}
+		for _, k := range names {
+			seen[k] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
