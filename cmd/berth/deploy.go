@@ -8,8 +8,8 @@ import (
 
 	"github.com/berthdev/berth/internal/ci"
 	"github.com/berthdev/berth/internal/deploy"
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/exit"
-	"github.com/berthdev/berth/internal/local"
 	"github.com/berthdev/berth/internal/progress"
 	"github.com/berthdev/berth/internal/version"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -124,7 +124,7 @@ exits 0 when nothing would change and 3 when something would (1 stays a failure)
 func (o *awsOptions) deployOptions(r *awsRun) deploy.Options {
 	opts := deploy.Options{Manifest: r.m, Env: o.env, Version: version.Short(), Poll: r.aws.Poll(), RefreshAMI: o.refreshAMI, UpdateEnv: o.updateEnv, Rollback: o.rollback}
 	if r.m.Image.Build != "" {
-		opts.Image = func(ctx context.Context, arch string) (v1.Image, error) { return local.BuildFor(ctx, r.m, arch) }
+		opts.Image = func(ctx context.Context, arch string) (v1.Image, error) { return docker.BuildFor(ctx, r.m, arch) }
 	}
 	return opts
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/berthdev/berth/internal/ecsexec"
-	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/localexec"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
@@ -49,5 +49,5 @@ func localExec(c *cobra.Command, o *awsOptions, task string, args []string) erro
 	if err := manifest.ValidEnv(o.env); err != nil {
 		return usageErrorf("--env: %v", err)
 	}
-	return local.ExecIn(c.Context(), local.ExecOptions{Env: o.env, Service: m.Name, Replica: task, Command: args, In: c.InOrStdin(), Out: c.OutOrStdout(), Err: c.ErrOrStderr()})
+	return localexec.ExecIn(c.Context(), localexec.ExecOptions{Env: o.env, Service: m.Name, Replica: task, Command: args, In: c.InOrStdin(), Out: c.OutOrStdout(), Err: c.ErrOrStderr()})
 }

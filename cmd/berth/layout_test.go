@@ -12,17 +12,18 @@ import (
 
 // The floors of docs/code-layout.md: a package may import only packages on lower
 // floors, and the local path and the AWS path do not import each other (but for
-// local's use of session, for the credentials of berth up --aws-profile).
+// replicaenv's use of session, for the credentials of berth up --aws-profile).
 var floors = map[string]int{
 	"internal/hint": 0, "internal/style": 0, "internal/prompt": 0, "internal/version": 0, "internal/secrets": 0,
 	"internal/cfn": 0, "internal/rollout": 0, "internal/routing": 0, "internal/lb/wire": 0, "internal/localtls": 0, "internal/listening": 0, "internal/chart": 0, "internal/vitals": 1,
 	"internal/manifest/strict": 0, "internal/manifest/policy": 0,
 	"internal/cfn/cfntest": 1, "internal/manifest": 1, "internal/check": 1, "internal/session": 1, "internal/stacks": 1,
 	"internal/image": 1, "internal/ci": 1, "internal/lb": 1,
+	"internal/localvitals": 2, "internal/docker": 2, "internal/replicaenv": 2,
 	"internal/stacks/stackstest": 2, "internal/instances": 2, "internal/synth/iam": 2, "internal/synth/edge": 2, "internal/appdir": 2, "internal/exit": 2,
-	"internal/synth": 3,
-	"internal/cost":  4, "internal/names": 4, "internal/identity": 4, "internal/local": 4,
-	"internal/buckets": 5, "internal/registry": 5, "internal/environment": 5, "internal/traffic": 5, "internal/network": 5, "internal/preflight": 5, "internal/cirole": 5, "internal/ingress": 5,
+	"internal/synth": 3, "internal/control": 3,
+	"internal/cost": 4, "internal/names": 4, "internal/identity": 4, "internal/localexec": 4, "internal/localops": 4, "internal/envlistener": 4,
+	"internal/local": 5, "internal/buckets": 5, "internal/registry": 5, "internal/environment": 5, "internal/traffic": 5, "internal/network": 5, "internal/preflight": 5, "internal/cirole": 5, "internal/ingress": 5,
 	"internal/edge": 6,
 	"internal/ops":  7, "internal/teardown": 7, "internal/ecsexec": 7,
 	"internal/deploy":   8,
@@ -33,7 +34,7 @@ var floors = map[string]int{
 	"internal/lazyregexp": -1,
 }
 
-var localPath = map[string]bool{"internal/local": true, "internal/lb": true, "internal/lb/wire": true, "internal/localtls": true, "internal/image": true}
+var localPath = map[string]bool{"internal/local": true, "internal/docker": true, "internal/localexec": true, "internal/localvitals": true, "internal/control": true, "internal/localops": true, "internal/envlistener": true, "internal/replicaenv": true, "internal/lb": true, "internal/lb/wire": true, "internal/localtls": true, "internal/image": true}
 var awsPath = map[string]bool{"internal/session": true, "internal/stacks": true, "internal/names": true, "internal/buckets": true,
 	"internal/identity": true, "internal/registry": true, "internal/traffic": true, "internal/ingress": true, "internal/network": true, "internal/preflight": true, "internal/cirole": true, "internal/environment": true, "internal/edge": true,
 	"internal/ops": true, "internal/deploy": true, "internal/teardown": true, "internal/progress": true, "internal/ecsexec": true,
@@ -73,7 +74,7 @@ func TestImportsGoDownwards(t *testing.T) {
 			if floors[to] >= f {
 				t.Errorf("%s (floor %d) imports %s (floor %d): imports go downwards only", from, f, to, floors[to])
 			}
-			if localPath[from] && awsPath[to] && !(from == "internal/local" && to == "internal/session") ||
+			if localPath[from] && awsPath[to] && !(from == "internal/replicaenv" && to == "internal/session") ||
 				awsPath[from] && localPath[to] {
 				t.Errorf("%s imports %s: the local and the AWS path do not import each other", from, to)
 			}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/chart"
-	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/localops"
 	"github.com/berthdev/berth/internal/ops"
 	"github.com/spf13/cobra"
 )
@@ -22,7 +22,7 @@ func newStatus() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if onLocal && validOutput(o.output) == nil { // else awsStatus says what is wrong with it
-				return local.PrintStatus(c.Context(), c.OutOrStdout(), o.env, o.output == "json")
+				return localops.PrintStatus(c.Context(), c.OutOrStdout(), o.env, o.output == "json")
 			}
 			from, err := ops.ParseSince(since, time.Now())
 			if err != nil {

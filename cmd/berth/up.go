@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 
+	"github.com/berthdev/berth/internal/docker"
+	"github.com/berthdev/berth/internal/envlistener"
 	"github.com/berthdev/berth/internal/local"
+	"github.com/berthdev/berth/internal/localops"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/spf13/cobra"
 )
@@ -33,7 +36,7 @@ berth.secrets.env next to berth.yml; replicas get AWS credentials only with
 	}
 	manifestFlag(c, &o.File)
 	envFlag(c, &o.Env)
-	c.Flags().StringVar(&o.Listen, "listen", local.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
+	c.Flags().StringVar(&o.Listen, "listen", envlistener.DefaultListen, "address of the local load balancer (default: the first free port from 8080)")
 	c.Flags().BoolVar(&o.TLS, "tls", false, "serve HTTPS with a local certificate authority and redirect HTTP to it (the default when berth.yml has a domain or edge: cloudfront)")
 	c.Flags().StringVar(&o.TLSListen, "tls-listen", "", "address of the HTTPS listener (default: the first free port from 127.0.0.1:8443)")
 	c.Flags().BoolVar(&o.Watch, "watch", false, "apply berth.yml and roll out when it or the sources of image.build change")
@@ -62,18 +65,18 @@ berth up through its control endpoint, never by a process id.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if all {
 				env, service = "", ""
-			} else if err := local.ValidTarget(env, service); err != nil {
+			} else if err := localops.ValidTarget(env, service); err != nil {
 				return err
 			}
-			cli, err := local.Connect(c.Context())
+			cli, err := docker.Connect(c.Context())
 			if err != nil {
 				return err
 			}
 			defer cli.Close()
 			w := c.OutOrStdout()
-			stopped, n, nets, err := local.Down(c.Context(), cli, env, service, func(msg string) { fmt.Fprintln(w, msg) })
+			stopped, n, nets, err := localops.Down(c.Context(), cli, env, service, func(msg string) { fmt.Fprintln(w, msg) })
 			if err == nil {
-				local.WriteDown(w, stopped, n, nets)
+				localops.WriteDown(w, stopped, n, nets)
 			}
 			return err
 		},
@@ -96,7 +99,7 @@ It returns once asked: berth up's output shows the rollout and any rollback.`,
 		Example: "  berth reload\n  berth reload --env demo --service orders",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return local.AskReload(c.Context(), c.OutOrStdout(), file, env, service)
+			return localops.AskReload(c.Context(), c.OutOrStdout(), file, env, service)
 		},
 	}
 	manifestFlag(c, &file)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/replicaenv"
 	"github.com/berthdev/berth/internal/style"
 )
 
@@ -39,7 +41,7 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	}
 	ctx, more, stop := OnInterrupt(ctx)
 	defer stop()
-	extra, err := NewReplicaEnv(ctx, f.AWSProfile)
+	extra, err := replicaenv.New(ctx, f.AWSProfile)
 	if err != nil {
 		return err
 	}
@@ -47,7 +49,7 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	if err := extra.Describe(ctx, out, m); err != nil {
 		return err
 	}
-	cli, err := Connect(ctx)
+	cli, err := docker.Connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -72,75 +74,6 @@ func RunUp(ctx context.Context, f UpFlags, load func(string) (*manifest.Manifest
 	})
 }
 
-// ValidTarget checks --env, and --service when given, as berth.yml's names are checked:
-// a usage error (exit 2) when one is not a name.
-func ValidTarget(env, service string) error {
-	if err := manifest.ValidEnv(env); err != nil {
-		return hint.Usage(fmt.Errorf("--env: %w", err))
-	}
-	if err := manifest.CheckName(service); service != "" && err != nil {
-		return hint.Usage(fmt.Errorf("--service: %w", err))
-	}
-	return nil
-}
-
 // maxRolloutSpeed keeps the rule's one-minute windows at a tenth of a second at least:
 // shorter ones would hold too few requests to judge.
 const maxRolloutSpeed = 600
-
-// AskReload asks the berth up of the service to apply its manifest again: the one
-// service names, else the manifest's (file), else the environment's only one. It
-// returns once that berth up has taken the request, not when the rollout ends: a
-// rollout takes as long as its strategy says (minutes, with canary's defaults) and may
-// end in a rollback that berth up carries out by itself, which is no failure of the
-// reload; w is told where to watch it.
-func AskReload(ctx context.Context, w io.Writer, file, env, service string) error {
-	mine := ""
-	if m, err := manifest.Load(file); err == nil {
-		mine = m.Name
-	}
-	if err := ValidTarget(env, service); err != nil {
-		return err
-	}
-	running, err := Running(ctx, env)
-	if err != nil {
-		return err
-	}
-	inst, err := Pick(running, env, service, mine)
-	if err != nil {
-		return err
-	}
-	if err := inst.Reload(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "asked the berth up of %s (pid %d) to apply berth.yml and roll out; its output shows the rollout, and \"berth status --local --env %s\" the revision serving\n", inst.Service, inst.PID, env)
-	return nil
-}
-
-// WriteDown says what berth down stopped and removed.
-func WriteDown(w io.Writer, stopped []Instance, containers, networks int) {
-	for _, i := range stopped {
-		fmt.Fprintf(w, "stopped the berth up of %s in environment %s\n", i.Service, i.Env)
-	}
-	if containers+networks > 0 || len(stopped) == 0 {
-		fmt.Fprintf(w, "removed %d container(s) and %d network(s)\n", containers, networks)
-	}
-}
-
-// PrintStatus is berth status --local: the replicas of env's services, as text or
-// indented JSON.
-func PrintStatus(ctx context.Context, w io.Writer, env string, asJSON bool) error {
-	if err := manifest.ValidEnv(env); err != nil {
-		return hint.Usage(fmt.Errorf("--env: %w", err))
-	}
-	cli, err := Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	services, err := Status(ctx, cli, env)
-	if err != nil {
-		return err
-	}
-	return WriteStatus(w, env, services, asJSON)
-}

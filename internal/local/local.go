@@ -3,8 +3,11 @@
 // replaced when they exit or stay unhealthy, rolled out under the deployment's maximum
 // and minimum-healthy percentages.
 //
-// It is the Docker path: it must not import the AWS path, but session, for the
-// short-lived credentials replicas may get (berth up --aws-profile).
+// It is berth up's scheduler and decides what happens in which order; the rooms below
+// it do the rest: docker the engine, control the endpoint that status, reload and down
+// talk to, envlistener the environment's shared listener, localvitals the vital signs,
+// replicaenv the secrets and credentials. It must not import the AWS path, nor
+// localops and localexec, which act on a running berth up from outside.
 package local
 
 import (
@@ -21,7 +24,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berthdev/berth/internal/control"
+	"github.com/berthdev/berth/internal/docker"
+	"github.com/berthdev/berth/internal/envlistener"
 	"github.com/berthdev/berth/internal/lb"
+	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/berthdev/berth/internal/style"
 	"github.com/docker/docker/api/types/container"
@@ -108,9 +115,9 @@ type Runner struct {
 	stops       sync.WaitGroup
 	warned      map[string]bool
 	progress    progressLog
-	vitals      *monitor // the load balancer's counters, read every few seconds
-	rel         *release // the rollout in progress (rollout.go); nil when none is
-	view        *RolloutState
+	vitals      *localvitals.Monitor // the load balancer's counters, read every few seconds
+	rel         *release             // the rollout in progress (rollout.go); nil when none is
+	view        *control.RolloutState
 	readyOnce   sync.Once
 
 	cancel     context.CancelFunc // a stop asked for through the control endpoint
@@ -150,24 +157,24 @@ func (r *Runner) up(ctx context.Context) error {
 
 	// First the claim on the service: a second berth up of it stops here, before it
 	// touches anything of the first one's.
-	ctl, err := startControl(ctx, o.Env, m.Name, r)
+	ctl, err := control.Start(ctx, o.Env, m.Name, r)
 	if err != nil {
 		return err
 	}
-	defer ctl.close()
+	defer ctl.Close()
 
-	var sh *shared // on the environment's shared listener, else a listener of its own
+	var sh *envlistener.Shared // on the environment's shared listener, else a listener of its own
 	var ln net.Listener
 	switch {
 	case m.Shared() && o.TLS != nil:
 		// the environment's listener is plain HTTP locally: HTTPS (a domain, --tls) keeps
 		// a listener of the service's own, as before load balancers were shared
 		r.out.Printf("HTTPS locally is a listener of %s's own: its route on the environment's listener is not served (--tls=false serves it there, over HTTP)", m.Name)
-		ln, err = listen(o.Listen, 8080, r.out)
+		ln, err = envlistener.Listen(o.Listen, 8080, r.out)
 	case m.Shared():
-		sh, ln, err = joinShared(ctx, o, ctl, r.out)
+		sh, ln, err = envlistener.Join(ctx, m, o.Env, o.Listen, ctl, r.out)
 	default:
-		ln, err = listen(o.Listen, 8080, r.out)
+		ln, err = envlistener.Listen(o.Listen, 8080, r.out)
 	}
 	if err != nil {
 		return err
@@ -175,11 +182,11 @@ func (r *Runner) up(ctx context.Context) error {
 	defer ln.Close()
 	url := "http://" + ln.Addr().String()
 	if sh != nil {
-		url = sh.url
+		url = sh.URL
 	}
 	var redirect *http.Server
 	if o.TLS != nil {
-		secure, err := listen(o.TLSListen, 8443, r.out)
+		secure, err := envlistener.Listen(o.TLSListen, 8443, r.out)
 		if err != nil {
 			return err
 		}
@@ -201,18 +208,18 @@ func (r *Runner) up(ctx context.Context) error {
 	prepared := make(chan engineSide, 1)
 	go func() { prepared <- prepareEngine(ctx, cli, o.Env, m.Name) }()
 	begun := time.Now()
-	img, err := Resolve(ctx, cli, m, r.out)
+	img, err := docker.Resolve(ctx, cli, m, r.out)
 	side := <-prepared
 	if err == nil {
 		err = side.err
 	}
 	if err != nil {
 		if side.network != "" { // not left behind by a start that fails
-			removeAll(context.Background(), cli, o.Env, m.Name, 0)
+			docker.RemoveAll(context.Background(), cli, o.Env, m.Name, 0)
 		}
 		return stopped(ctx, err)
 	}
-	r.out.Printf("image %s (revision %s) %s in %s", img.Ref, img.Revision, img.how(), time.Since(begun).Round(time.Millisecond))
+	r.out.Printf("image %s (revision %s) %s in %s", img.Ref, img.Revision, img.How(), time.Since(begun).Round(time.Millisecond))
 	r.primary, r.deployments = &deployment{id: 1, img: img, m: m}, 1
 	r.cpus, r.network = side.cpus, side.network
 	if side.removed > 0 {
@@ -225,14 +232,14 @@ func (r *Runner) up(ctx context.Context) error {
 		cfg.Proto, cfg.CloudFront = "https", m.CloudFront() // the headers the app gets behind CloudFront
 	}
 	if sh != nil {
-		cfg.ListenerPort = sh.port()
+		cfg.ListenerPort = sh.Port()
 	}
 	balancer := lb.New(cfg, r.onTargetChange)
 	r.mu.Lock()
-	r.lb, r.vitals = balancer, newMonitor(balancer.Traffic, time.Now())
+	r.lb, r.vitals = balancer, localvitals.NewMonitor(balancer.Traffic, time.Now())
 	r.mu.Unlock()
-	r.vitals.st = r.st
-	go r.vitals.run(ctx, func(s string) { r.out.Printf("%s", s) })
+	r.vitals.Style = r.st
+	go r.vitals.Run(ctx, func(s string) { r.out.Printf("%s", s) })
 	srv := r.lb.Server()
 	go srv.Serve(ln)
 	if sh != nil {
@@ -244,7 +251,7 @@ func (r *Runner) up(ctx context.Context) error {
 	// that the two read in one order
 	r.out.Printf("load balancer listening on %s: %d replica(s) of %s starting", url, m.Count.Min, m.Name)
 	if sh != nil {
-		go sh.run(ctx, balancer)
+		go sh.Run(ctx, balancer)
 	}
 
 	exits, exitErrs := r.watchExits(ctx)
@@ -254,7 +261,7 @@ func (r *Runner) up(ctx context.Context) error {
 	}
 	r.drainListener(srv)
 	if sh != nil {
-		sh.wait() // the environment's listener, drained alongside
+		sh.Wait() // the environment's listener, drained alongside
 	}
 	return stopped(ctx, err)
 }
@@ -270,9 +277,9 @@ type engineSide struct {
 // prepareEngine removes what an earlier run of the service left behind and makes its
 // network.
 func prepareEngine(ctx context.Context, cli *client.Client, env, service string) engineSide {
-	s := engineSide{cpus: engineCPUs(ctx, cli)}
-	if s.removed, _, s.err = removeAll(ctx, cli, env, service, 10); s.err == nil {
-		s.network, s.err = ensureNetwork(ctx, cli, env, service)
+	s := engineSide{cpus: docker.CPUs(ctx, cli)}
+	if s.removed, _, s.err = docker.RemoveAll(ctx, cli, env, service, 10); s.err == nil {
+		s.network, s.err = docker.EnsureNetwork(ctx, cli, env, service)
 	}
 	return s
 }
@@ -308,54 +315,7 @@ func healthCheck(m *manifest.Manifest) lb.HealthCheck {
 	}
 }
 
-// DefaultListen is where the load balancer listens unless told: the first free port
-// from 8080 up (8443 up for HTTPS), so that several services of an environment run
-// side by side.
-const DefaultListen = "127.0.0.1:8080"
-
-const defaultPorts = 20
-
-// listen opens the load balancer's address; an empty addr is the default: from port
-// first, moved up to the next free port when another process holds it.
-func listen(addr string, first int, out *Output) (net.Listener, error) {
-	if addr != "" {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, &ListenError{Addr: addr, Err: err}
-		}
-		return ln, nil
-	}
-	var firstErr error
-	for p := first; p < first+defaultPorts; p++ {
-		a := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
-		ln, err := net.Listen("tcp", a)
-		if err == nil {
-			if p != first {
-				out.Printf("127.0.0.1:%d is taken (another berth up?): listening on %s", first, a)
-			}
-			return ln, nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	return nil, &ListenError{Addr: fmt.Sprintf("127.0.0.1:%d-%d", first, first+defaultPorts-1), Err: firstErr}
-}
-
-// ListenError says the load balancer's address is taken.
-type ListenError struct {
-	Addr string
-	Err  error
-}
-
-func (e *ListenError) Error() string { return fmt.Sprintf("listen on %s: %v", e.Addr, e.Err) }
-
-// Hint tells the user what to do.
-func (e *ListenError) Hint() string {
-	return "another process holds the address: stop it, or pass --listen 127.0.0.1:PORT"
-}
-
-func (r *Runner) spec(dep *deployment) replicaSpec {
+func (r *Runner) spec(dep *deployment) docker.Spec {
 	r.mu.Lock()
 	r.serial++
 	n := r.serial
@@ -365,11 +325,19 @@ func (r *Runner) spec(dep *deployment) replicaSpec {
 	for _, k := range m.EnvNames() {
 		vars = append(vars, k+"="+m.Env[k])
 	}
-	return replicaSpec{
-		name: m.Name + "-" + strconv.Itoa(n), image: dep.img.Ref, network: r.network, env: r.o.Env,
-		service: m.Name, revision: dep.img.Revision, port: m.Port, nanoCPUs: r.nanoCPUs(m.CPU),
-		memory: m.Memory, vars: vars, publish: r.o.ViaPorts, serial: n,
+	return docker.Spec{
+		Name: m.Name + "-" + strconv.Itoa(n), Image: dep.img.Ref, Network: r.network, Env: r.o.Env,
+		Service: m.Name, Revision: dep.img.Revision, Port: m.Port, NanoCPUs: r.nanoCPUs(m.CPU),
+		Memory: m.Memory, Vars: vars, Publish: r.o.ViaPorts, Serial: n,
 	}
+}
+
+// replicaEnv is Options.ReplicaEnv, or nothing.
+func (r *Runner) replicaEnv(ctx context.Context, m *manifest.Manifest) ([]string, error) {
+	if r.o.ReplicaEnv == nil {
+		return nil, nil
+	}
+	return r.o.ReplicaEnv(ctx, m)
 }
 
 // nanoCPUs is the replica's CPU limit. ECS CPU units that exceed what the engine has
@@ -401,35 +369,35 @@ func (r *Runner) startReplica(ctx context.Context, dep *deployment) (*replica, e
 	s := r.spec(dep)
 	extra, err := r.replicaEnv(ctx, dep.m)
 	if err != nil {
-		return nil, fmt.Errorf("start replica %s: %w", s.name, err)
+		return nil, fmt.Errorf("start replica %s: %w", s.Name, err)
 	}
-	s.vars = append(s.vars, extra...)
-	st, err := startContainer(ctx, r.cli, s)
+	s.Vars = append(s.Vars, extra...)
+	st, err := docker.Start(ctx, r.cli, s)
 	if err != nil {
-		if st.id != "" {
-			r.cli.ContainerRemove(context.Background(), st.id, container.RemoveOptions{Force: true})
+		if st.ID != "" {
+			r.cli.ContainerRemove(context.Background(), st.ID, container.RemoveOptions{Force: true})
 		}
 		return nil, err
 	}
-	addr := st.published
-	if !r.o.ViaPorts && st.ip != "" {
-		addr = net.JoinHostPort(st.ip, strconv.Itoa(dep.m.Port))
+	addr := st.Published
+	if !r.o.ViaPorts && st.IP != "" {
+		addr = net.JoinHostPort(st.IP, strconv.Itoa(dep.m.Port))
 	}
-	rep := &replica{name: s.name, id: st.id, addr: addr, dep: dep, started: time.Now()}
+	rep := &replica{name: s.Name, id: st.ID, addr: addr, dep: dep, started: time.Now()}
 	r.mu.Lock()
-	r.replicas[st.id] = rep
+	r.replicas[st.ID] = rep
 	r.mu.Unlock()
-	go streamLogs(context.Background(), r.cli, st.id, s.name, s.serial, r.out)
-	if st.exited {
-		r.exited(rep, strconv.Itoa(st.exitCode))
+	go docker.StreamLogs(context.Background(), r.cli, st.ID, r.st.Nth(s.Serial, fmt.Sprintf("%-10s|", s.Name))+" ", r.out)
+	if st.Exited {
+		r.exited(rep, strconv.Itoa(st.ExitCode))
 		return rep, nil
 	}
 	if addr == "" {
 		r.failed(rep, "the engine gave it no address to reach it at")
 		return rep, nil
 	}
-	r.lb.RegisterIn(dep.group(), s.name, addr)
-	r.out.Printf("%s started (revision %s, %s)", s.name, dep.img.Revision, addr)
+	r.lb.RegisterIn(dep.group(), s.Name, addr)
+	r.out.Printf("%s started (revision %s, %s)", s.Name, dep.img.Revision, addr)
 	return rep, nil
 }
 
@@ -467,7 +435,7 @@ func (r *Runner) exited(rep *replica, code string) {
 	r.stops.Add(1)
 	go func() {
 		defer r.stops.Done()
-		lines := tailLogs(context.Background(), r.cli, rep.id, 10)
+		lines := docker.Tail(context.Background(), r.cli, rep.id, 10)
 		when := "before it was healthy"
 		if wasHealthy {
 			when = "while healthy"

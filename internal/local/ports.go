@@ -3,16 +3,14 @@ package local
 import (
 	"context"
 	"fmt"
-	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/listening"
-	"github.com/docker/docker/client"
 )
 
 // A replica whose health checks find nothing listening on the manifest's port is
@@ -48,10 +46,10 @@ func (r *Runner) lookAtPorts() {
 func (r *Runner) lookAt(rep *replica) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	socks, seen := containerSockets(ctx, r.cli, rep.id)
+	socks, seen := docker.Sockets(ctx, r.cli, rep.id)
 	var lines []string
 	if !seen {
-		lines = tailLogs(ctx, r.cli, rep.id, 200)
+		lines = docker.Tail(ctx, r.cli, rep.id, 200)
 	}
 	note := portNote(rep.dep.m.Port, socks, seen, lines)
 	r.mu.Lock()
@@ -64,33 +62,6 @@ func (r *Runner) lookAt(rep *replica) {
 	if !said { // once per deployment: its other replicas listen where this one does
 		r.out.Printf("%s: %s", rep.name, r.st.Yellow(note))
 	}
-}
-
-// containerSockets reads the listening sockets of a container's network namespace from
-// /proc, which works where berth runs beside a Linux engine. The engine's process id
-// names a process of this machine only then: it is believed only when that process is
-// in the container's control group.
-func containerSockets(ctx context.Context, cli *client.Client, id string) ([]listening.Socket, bool) {
-	if runtime.GOOS != "linux" {
-		return nil, false
-	}
-	info, err := cli.ContainerInspect(ctx, id)
-	if err != nil || info.State == nil || info.State.Pid <= 0 {
-		return nil, false
-	}
-	proc := "/proc/" + strconv.Itoa(info.State.Pid)
-	if cg, err := os.ReadFile(proc + "/cgroup"); err != nil || !strings.Contains(string(cg), info.ID) {
-		return nil, false
-	}
-	var socks []listening.Socket
-	seen := false
-	for _, table := range []string{"/net/tcp", "/net/tcp6"} {
-		if b, err := os.ReadFile(proc + table); err == nil {
-			seen = true
-			socks = append(socks, listening.InProcNet(b)...)
-		}
-	}
-	return socks, seen
 }
 
 // dockerDNS is where Docker's embedded DNS server listens in every container on a

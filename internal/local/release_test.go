@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/rollout"
 )
@@ -131,7 +132,7 @@ func TestReleaseWakesForWhatIsDue(t *testing.T) {
 // Status says each revision's share: the split's, spread over each side's healthy
 // replicas; without a split, an equal part per healthy replica.
 func TestServingShares(t *testing.T) {
-	one, two := &deployment{id: 1, img: Image{Revision: "aaa"}}, &deployment{id: 2, img: Image{Revision: "bbb"}}
+	one, two := &deployment{id: 1, img: docker.Image{Revision: "aaa"}}, &deployment{id: 2, img: docker.Image{Revision: "bbb"}}
 	reps := []*replica{{name: "a", dep: one}, {name: "b", dep: one}, {name: "c", dep: two}, {name: "d", dep: two}}
 	sick := map[string]bool{"d": true}
 	healthy := func(r *replica) bool { return !sick[r.name] }

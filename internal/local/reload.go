@@ -3,11 +3,13 @@ package local
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/manifest"
 )
 
@@ -127,7 +129,7 @@ func (r *Runner) reload(ctx context.Context, req Reload) {
 		r.out.Printf("reload: %s: used on AWS only (berth deploy), nothing to apply locally", strings.Join(c.aws, ", "))
 	}
 	begun := time.Now()
-	img, err := Resolve(ctx, r.cli, c.applied, r.out)
+	img, err := docker.Resolve(ctx, r.cli, c.applied, r.out)
 	if err != nil {
 		r.out.Printf("reload (%s): %v; nothing changed, the running replicas stay", req.Why, err)
 		return
@@ -158,4 +160,19 @@ func (r *Runner) reload(ctx context.Context, req Reload) {
 	r.rollOut(dep)
 	r.out.Printf("rollout to %s (%s, image ready in %s): %s", dep, req.Why, time.Since(begun).Round(time.Millisecond), what)
 	r.out.Printf("%s", r.rel.describe())
+}
+
+// keys are the names of both manifests' env (or secrets, with secrets), sorted.
+func keys(a, b *manifest.Manifest, secrets bool) []string {
+	seen := map[string]bool{}
+	for _, m := range []*manifest.Manifest{a, b} {
+		names := m.EnvNames()
+		if secrets {
+			names = m.SecretNames()
+		}
+		for _, k := range names {
+			seen[k] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/control"
 	"github.com/berthdev/berth/internal/lb"
+	"github.com/berthdev/berth/internal/localvitals"
 	"github.com/berthdev/berth/internal/rollout"
 )
 
@@ -23,27 +25,6 @@ import (
 
 // group is the deployment's group on the load balancer.
 func (d *deployment) group() string { return strconv.Itoa(d.id) }
-
-// RolloutState is a rollout as berth status --local shows it: the one in progress, or
-// how the last one ended.
-type RolloutState struct {
-	Deployment int    `json:"deployment"`
-	Revision   string `json:"revision"`
-	Strategy   string `json:"strategy"`
-	// Stage is ECS's name for it: SCALE_UP, PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, then
-	// COMPLETED or ROLLED_BACK.
-	Stage           string  `json:"stage"`
-	NewPercent      float64 `json:"new_percent"`
-	BakeLeftSeconds float64 `json:"bake_left_seconds,omitempty"`
-	Reason          string  `json:"reason,omitempty"` // why it was rolled back
-}
-
-// Serving is a revision and its share of the requests, as the load balancer sends them.
-type Serving struct {
-	Deployment int     `json:"deployment"`
-	Revision   string  `json:"revision"`
-	Percent    float64 `json:"percent"`
-}
 
 // rollOut makes dep primary and starts its release through the manifest's strategy. A
 // rollout in progress is superseded; what a rollback returns to stays the last
@@ -183,7 +164,7 @@ func (r *Runner) syncSplit() {
 
 // publish keeps what status shows of the release.
 func (r *Runner) publish(x *release, reason string) {
-	st := &RolloutState{Deployment: x.dep.id, Revision: x.dep.img.Revision, Strategy: string(x.spec.Strategy), Stage: x.stage,
+	st := &control.RolloutState{Deployment: x.dep.id, Revision: x.dep.img.Revision, Strategy: string(x.spec.Strategy), Stage: x.stage,
 		NewPercent: x.percent, BakeLeftSeconds: x.bakeLeft(time.Now()).Round(100 * time.Millisecond).Seconds(), Reason: reason}
 	if !x.shifts() && x.stage != stageRolledBack {
 		st.NewPercent = 100 // a rolling update's replicas take requests as they come
@@ -198,7 +179,7 @@ func (r *Runner) publish(x *release, reason string) {
 
 // serving is each revision's share of the requests now: the split's, spread over the
 // healthy replicas of each side; without one, each healthy replica's equal part.
-func serving(reps []*replica, healthy func(*replica) bool, split lb.Split) []Serving {
+func serving(reps []*replica, healthy func(*replica) bool, split lb.Split) []control.Serving {
 	in, out := 0, 0
 	for _, rep := range reps {
 		if !healthy(rep) {
@@ -222,10 +203,10 @@ func serving(reps []*replica, healthy func(*replica) bool, split lb.Split) []Ser
 			share[rep.dep] += (100 - split.Percent) / float64(out)
 		}
 	}
-	var list []Serving
+	var list []control.Serving
 	for d, p := range share {
 		if p > 0 {
-			list = append(list, Serving{Deployment: d.id, Revision: d.img.Revision, Percent: round(p, 1)})
+			list = append(list, control.Serving{Deployment: d.id, Revision: d.img.Revision, Percent: localvitals.Round(p, 1)})
 		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Deployment < list[j].Deployment })
@@ -270,7 +251,7 @@ func (r *Runner) rolloutLine(x *release, now time.Time) string {
 	return b.String()
 }
 
-func trim1(f float64) string { return strconv.FormatFloat(round(f, 1), 'f', -1, 64) }
+func trim1(f float64) string { return strconv.FormatFloat(localvitals.Round(f, 1), 'f', -1, 64) }
 
 // roundDuration keeps a duration's two or three leading digits: 1.2ms, 35ms, 2.4s.
 func roundDuration(d time.Duration) time.Duration {

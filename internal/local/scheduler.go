@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/berthdev/berth/internal/manifest"
 	"github.com/docker/docker/api/types/events"
@@ -18,7 +19,7 @@ import (
 // memory) that replicas are started from.
 type deployment struct {
 	id      int // 1 for the first, counting up
-	img     Image
+	img     docker.Image
 	m       *manifest.Manifest
 	changes string // what this deployment changed, for messages
 	// failures counts replicas in a row that ended before they were healthy, for the
@@ -36,7 +37,7 @@ func (d *deployment) String() string {
 
 // watchExits reports the containers of this environment that exit.
 func (r *Runner) watchExits(ctx context.Context) (<-chan events.Message, <-chan error) {
-	f := labelFilter(r.o.Env, r.m.Name)
+	f := docker.Filter(r.o.Env, r.m.Name)
 	f.Add("type", "container")
 	f.Add("event", "die")
 	return r.cli.Events(ctx, events.ListOptions{Filters: f})
@@ -178,10 +179,10 @@ func (r *Runner) startUpTo(ctx context.Context, dep *deployment, n int) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			var cannot *cannotStartError
+			var cannot *docker.CannotStartError
 			if errors.As(err, &cannot) {
 				// a replica that cannot start is a replica that crashed at once
-				r.out.Printf("%s %s: %s", cannot.replica, r.st.Red("could not start"), cannot.reason())
+				r.out.Printf("%s %s: %s", cannot.Replica, r.st.Red("could not start"), cannot.Reason())
 				r.mu.Lock()
 				dep.failures++
 				dep.failed++

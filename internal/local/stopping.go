@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/lb"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
@@ -113,7 +114,7 @@ func (r *Runner) leftBehind() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	e := &LeftBehindError{Env: r.o.Env, Service: r.m.Name}
-	list, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(r.o.Env, r.m.Name)})
+	list, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: docker.Filter(r.o.Env, r.m.Name)})
 	if err != nil {
 		e.Err = err
 		return e
@@ -125,7 +126,7 @@ func (r *Runner) leftBehind() error {
 		}
 		e.Containers = append(e.Containers, name)
 	}
-	nets, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: labelFilter(r.o.Env, r.m.Name)})
+	nets, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: docker.Filter(r.o.Env, r.m.Name)})
 	if err != nil {
 		e.Err = err
 		return e
@@ -197,7 +198,7 @@ func (r *Runner) teardown() {
 	if r.hurried() {
 		grace = 0
 	}
-	if _, _, err := removeAll(ctx, r.cli, r.o.Env, r.m.Name, grace); err != nil {
+	if _, _, err := docker.RemoveAll(ctx, r.cli, r.o.Env, r.m.Name, grace); err != nil {
 		r.out.Printf("%s %v (run \"berth down\")", r.st.Red("cleanup:"), err)
 		return
 	}

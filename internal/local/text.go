@@ -1,100 +1,14 @@
 package local
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/berthdev/berth/internal/style"
 )
-
-// WriteStatus prints the services berth up runs in env: the vital signs the load
-// balancer saw, and a table of replicas each (their figures are the last minute's); or
-// all of it as one JSON document.
-func WriteStatus(w io.Writer, env string, services []State, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Env      string  `json:"env"`
-			Services []State `json:"services"`
-		}{env, services})
-	}
-	if len(services) == 0 {
-		fmt.Fprintf(w, "nothing runs locally for environment %s (start it with \"berth up\")\n", env)
-		return nil
-	}
-	for i, st := range services {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		url := st.URL
-		if url == "" {
-			url = "(no berth up is running for it)"
-		} else if st.PID != 0 {
-			url += fmt.Sprintf(" (berth up pid %d)", st.PID)
-		}
-		fmt.Fprintf(w, "service %s, environment %s, %s\n\n", st.Service, env, url)
-		if t := st.Traffic; t != nil {
-			fmt.Fprintf(w, "  last minute: %s\n  since berth up started (%s): %d requests, %s 5xx\n\n",
-				t.LastMinute.text(), time.Duration(t.Total.Seconds*float64(time.Second)).Round(time.Second), t.Total.Requests, percent(t.Total.ErrorShare))
-		}
-		writeServing(w, st)
-		if len(st.Replicas) == 0 {
-			fmt.Fprintln(w, "  no replica yet")
-			continue
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "REPLICA\tCONTAINER\tREVISION\tHEALTH\tREQ/S\t5XX\tP50\tP99\tADDRESS\tDOCKER")
-		for _, r := range st.Replicas {
-			health := r.Health
-			if r.Reason != "" {
-				health += " (" + r.Reason + ")"
-			}
-			rps, errs, p50, p99 := "-", "-", "-", "-"
-			if t := r.Traffic; t != nil && t.LastMinute.Requests > 0 {
-				v := t.LastMinute
-				rps, errs, p50, p99 = rate(v.RequestsPerSecond), percent(v.ErrorShare), millis(v.P50Ms), millis(v.P99Ms)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Container, r.Revision, health, rps, errs, p50, p99, r.Addr, r.Status)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeServing says which revision serves, and the rollout in progress or the last:
-//
-//	serving: revision 3f2a9c1d (deployment #1) 95 %, revision 7b1e0f42 (deployment #2) 5 %
-//	rollout: deployment #2 (revision 7b1e0f42), canary, PRODUCTION_TRAFFIC_SHIFT
-func writeServing(w io.Writer, st State) {
-	if len(st.Serving) > 0 {
-		var s []string
-		for _, v := range st.Serving {
-			s = append(s, fmt.Sprintf("revision %s (deployment #%d) %s %%", v.Revision, v.Deployment, trim1(v.Percent)))
-		}
-		fmt.Fprintf(w, "  serving: %s\n", strings.Join(s, ", "))
-	}
-	if x := st.Rollout; x != nil {
-		fmt.Fprintf(w, "  rollout: deployment #%d (revision %s), %s, %s", x.Deployment, x.Revision, x.Strategy, x.Stage)
-		if x.BakeLeftSeconds > 0 {
-			fmt.Fprintf(w, ", bake %s left", time.Duration(x.BakeLeftSeconds*float64(time.Second)))
-		}
-		if x.Reason != "" {
-			fmt.Fprintf(w, ": %s", x.Reason)
-		}
-		fmt.Fprintln(w)
-	}
-	if len(st.Serving) > 0 || st.Rollout != nil {
-		fmt.Fprintln(w)
-	}
-}
 
 // stateWord colours a target's state: healthy green, unhealthy red, on its way yellow.
 func stateWord(st style.Style, state string) string {

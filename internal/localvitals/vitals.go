@@ -1,4 +1,11 @@
-package local
+// Package localvitals is berth up's count of a service's vital signs, as CloudWatch
+// counts them on AWS: it reads the local load balancer's counters every few seconds,
+// keeps the last minute and an hour of points in memory, says a line when traffic
+// changes, and writes the numbers short for berth status --local.
+//
+// It knows the balancer's counters, not Docker or the control endpoint: it imports
+// lb and style only.
+package localvitals
 
 import (
 	"context"
@@ -56,20 +63,21 @@ const (
 )
 
 func vitals(c lb.Counts, span time.Duration) Vitals {
-	v := Vitals{Seconds: round(span.Seconds(), 1), Requests: c.Requests, Errors5xx: c.Errors,
+	v := Vitals{Seconds: Round(span.Seconds(), 1), Requests: c.Requests, Errors5xx: c.Errors,
 		P50Ms: ms(c.Latency.Quantile(0.5)), P99Ms: ms(c.Latency.Quantile(0.99))}
 	if span > 0 {
-		v.RequestsPerSecond = round(float64(c.Requests)/span.Seconds(), 2)
+		v.RequestsPerSecond = Round(float64(c.Requests)/span.Seconds(), 2)
 	}
 	if c.Requests > 0 {
-		v.ErrorShare = round(float64(c.Errors)/float64(c.Requests), 4)
+		v.ErrorShare = Round(float64(c.Errors)/float64(c.Requests), 4)
 	}
 	return v
 }
 
-func ms(d time.Duration) float64 { return round(float64(d)/1e6, 3) }
+func ms(d time.Duration) float64 { return Round(float64(d)/1e6, 3) }
 
-func round(f float64, digits int) float64 {
+// Round rounds f to digits decimals, for numbers that read short in JSON and text.
+func Round(f float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(f*p) / p
 }
@@ -79,11 +87,11 @@ type reading struct {
 	tr lb.Traffic
 }
 
-// monitor reads the balancer's counters every samplePeriod.
-type monitor struct {
+// Monitor reads the balancer's counters every samplePeriod.
+type Monitor struct {
 	read    func() lb.Traffic
 	started time.Time
-	st      style.Style // of the summary line
+	Style   style.Style // of the summary line
 
 	mu       sync.Mutex
 	readings []reading // the last minute's, oldest first
@@ -91,14 +99,15 @@ type monitor struct {
 	quiet    bool // the last summary said no requests came
 }
 
-func newMonitor(read func() lb.Traffic, now time.Time) *monitor {
-	return &monitor{read: read, started: now, quiet: true,
+// NewMonitor makes the monitor of the counters read returns, started now.
+func NewMonitor(read func() lb.Traffic, now time.Time) *Monitor {
+	return &Monitor{read: read, started: now, quiet: true,
 		series: Series{PeriodSeconds: int(seriesPeriod / time.Second), Start: now.UTC()}}
 }
 
-// run reads the counters until ctx ends, and passes a summary of each period in which
+// Run reads the counters until ctx ends, and passes a summary of each period in which
 // something changed to say.
-func (m *monitor) run(ctx context.Context, say func(string)) {
+func (m *Monitor) Run(ctx context.Context, say func(string)) {
 	t := time.NewTicker(samplePeriod)
 	defer t.Stop()
 	for {
@@ -115,7 +124,7 @@ func (m *monitor) run(ctx context.Context, say func(string)) {
 
 // sample takes a reading at now and returns the summary line of the period since the
 // last one: when requests came, or once when they stopped; else "".
-func (m *monitor) sample(now time.Time) string {
+func (m *Monitor) sample(now time.Time) string {
 	tr := m.read()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -134,7 +143,7 @@ func (m *monitor) sample(now time.Time) string {
 	switch {
 	case d.Requests > 0:
 		m.quiet = false
-		return summary(m.st, vitals(d, now.Sub(prev.at)), perTarget(tr, prev.tr, now.Sub(prev.at)))
+		return summary(m.Style, vitals(d, now.Sub(prev.at)), perTarget(tr, prev.tr, now.Sub(prev.at)))
 	case !m.quiet:
 		m.quiet = true
 		return fmt.Sprintf("traffic: no requests in the last %s (%d since berth up started)", samplePeriod, tr.Total.Requests)
@@ -144,7 +153,7 @@ func (m *monitor) sample(now time.Time) string {
 
 // addPoint closes the series' periods that ended by now, from the readings at their
 // ends; a period without readings (a stalled process) counts nothing.
-func (m *monitor) addPoint(now time.Time, tr lb.Traffic) {
+func (m *Monitor) addPoint(now time.Time, tr lb.Traffic) {
 	s := &m.series
 	for {
 		end := s.Start.Add(time.Duration(len(s.Requests)+1) * seriesPeriod)
@@ -166,7 +175,7 @@ func (m *monitor) addPoint(now time.Time, tr lb.Traffic) {
 }
 
 // at is the reading closest to t, not after it (the counters' start when none is).
-func (m *monitor) at(t time.Time) lb.Counts {
+func (m *Monitor) at(t time.Time) lb.Counts {
 	var c lb.Counts
 	for _, r := range m.readings {
 		if r.at.After(t.Add(samplePeriod / 2)) {
@@ -177,9 +186,9 @@ func (m *monitor) at(t time.Time) lb.Counts {
 	return c
 }
 
-// traffic is what status shows: the service's, and each replica's by name; started
+// Traffic is what status shows: the service's, and each replica's by name; started
 // says when each replica started, for its total's rate.
-func (m *monitor) traffic(now time.Time, started map[string]time.Time) (service *Traffic, replicas map[string]*Traffic) {
+func (m *Monitor) Traffic(now time.Time, started map[string]time.Time) (service *Traffic, replicas map[string]*Traffic) {
 	tr := m.read()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -227,7 +236,7 @@ func perTarget(now, prev lb.Traffic, span time.Duration) []targetRate {
 // summary is berth up's line for a period with requests.
 func summary(st style.Style, v Vitals, targets []targetRate) string {
 	var b strings.Builder
-	text := v.text()
+	text := v.Text()
 	if v.Errors5xx > 0 {
 		text = st.Red(text)
 	}
@@ -238,37 +247,40 @@ func summary(st style.Style, v Vitals, targets []targetRate) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "%s %s/s", t.id, rate(t.rate))
+			fmt.Fprintf(&b, "%s %s/s", t.id, Rate(t.rate))
 		}
 		b.WriteString(")")
 	}
 	return b.String()
 }
 
-// text is the vital signs in a few words: "41.2 req/s, 0.5% 5xx, p50 1.3 ms, p99 8.1 ms".
-func (v Vitals) text() string {
-	s := fmt.Sprintf("%s req/s, %s 5xx", rate(v.RequestsPerSecond), percent(v.ErrorShare))
+// Text is the vital signs in a few words: "41.2 req/s, 0.5% 5xx, p50 1.3 ms, p99 8.1 ms".
+func (v Vitals) Text() string {
+	s := fmt.Sprintf("%s req/s, %s 5xx", Rate(v.RequestsPerSecond), Percent(v.ErrorShare))
 	if v.P50Ms > 0 || v.P99Ms > 0 {
-		s += fmt.Sprintf(", p50 %s, p99 %s", millis(v.P50Ms), millis(v.P99Ms))
+		s += fmt.Sprintf(", p50 %s, p99 %s", Millis(v.P50Ms), Millis(v.P99Ms))
 	}
 	return s
 }
 
-func rate(r float64) string {
+// Rate is requests per second, one decimal below 10.
+func Rate(r float64) string {
 	if r < 10 {
 		return fmt.Sprintf("%.1f", r)
 	}
 	return fmt.Sprintf("%.0f", r)
 }
 
-func percent(share float64) string {
+// Percent is a share (0 to 1) as a percentage; "<0.1%" for a sliver.
+func Percent(share float64) string {
 	if share > 0 && share < 0.001 {
 		return "<0.1%"
 	}
 	return fmt.Sprintf("%.1f%%", share*100)
 }
 
-func millis(v float64) string {
+// Millis is milliseconds, one decimal below 10.
+func Millis(v float64) string {
 	if v < 10 {
 		return fmt.Sprintf("%.1f ms", v)
 	}

@@ -1,13 +1,18 @@
-package local
+// Package replicaenv is what berth up gives each replica besides the manifest's env:
+// the values of the manifest's secrets, from the developer's environment or the
+// secrets file next to the manifest, and, only with --aws-profile, short-lived AWS
+// credentials standing in for the task role. Nothing here is ever printed but names.
+//
+// It is the one package of the local path that takes one of the AWS path, session,
+// for those credentials; it imports nothing of berth up's (local).
+package replicaenv
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,17 +22,14 @@ import (
 	"github.com/berthdev/berth/internal/session"
 )
 
-// ReplicaEnv is what berth up gives each replica besides the manifest's env: the values
-// of the manifest's secrets, from the developer's environment or the secrets file next
-// to the manifest, and, only with --aws-profile, short-lived AWS credentials standing
-// in for the task role. Nothing here is ever printed but names.
-type ReplicaEnv struct {
+// Env is what berth up gives each replica besides the manifest's env.
+type Env struct {
 	creds *session.ReplicaCredentials // nil without --aws-profile
 }
 
-// NewReplicaEnv resolves the profile's credentials once, when one is given.
-func NewReplicaEnv(ctx context.Context, profile string) (*ReplicaEnv, error) {
-	e := &ReplicaEnv{}
+// New resolves the profile's credentials once, when one is given.
+func New(ctx context.Context, profile string) (*Env, error) {
+	e := &Env{}
 	if profile == "" {
 		return e, nil
 	}
@@ -39,8 +41,9 @@ func NewReplicaEnv(ctx context.Context, profile string) (*ReplicaEnv, error) {
 	return e, nil
 }
 
-// Vars is Options.ReplicaEnv.
-func (e *ReplicaEnv) Vars(ctx context.Context, m *manifest.Manifest) ([]string, error) {
+// Vars is what berth up's Options.ReplicaEnv asks for: the variables a replica of m
+// gets, with fresh credentials.
+func (e *Env) Vars(ctx context.Context, m *manifest.Manifest) ([]string, error) {
 	v, err := Secrets(m)
 	if err != nil {
 		return nil, err
@@ -76,7 +79,7 @@ func Secrets(m *manifest.Manifest) (secrets.Values, error) {
 
 // Describe tells, before the replicas start, where each secret comes from and what
 // AWS credentials the replicas get: names, sources and times, never values.
-func (e *ReplicaEnv) Describe(ctx context.Context, w io.Writer, m *manifest.Manifest) error {
+func (e *Env) Describe(ctx context.Context, w io.Writer, m *manifest.Manifest) error {
 	if len(m.Secrets) > 0 {
 		v, err := Secrets(m)
 		if err != nil {
@@ -110,27 +113,4 @@ func (e *ReplicaEnv) Describe(ctx context.Context, w io.Writer, m *manifest.Mani
 		fmt.Fprintln(w, "AWS credentials: none; on AWS the tasks have the role of permissions (pass --aws-profile to give the replicas yours)")
 	}
 	return nil
-}
-
-// replicaEnv is Options.ReplicaEnv, or nothing.
-func (r *Runner) replicaEnv(ctx context.Context, m *manifest.Manifest) ([]string, error) {
-	if r.o.ReplicaEnv == nil {
-		return nil, nil
-	}
-	return r.o.ReplicaEnv(ctx, m)
-}
-
-// keys are the names of both manifests' env (or secrets, with secrets), sorted.
-func keys(a, b *manifest.Manifest, secrets bool) []string {
-	seen := map[string]bool{}
-	for _, m := range []*manifest.Manifest{a, b} {
-		names := m.EnvNames()
-		if secrets {
-			names = m.SecretNames()
-		}
-		for _, k := range names {
-			seen[k] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(seen))
 }

@@ -1,4 +1,8 @@
-package local
+// Package localexec is berth exec --local: a command in a running replica of berth up,
+// as docker exec runs it, on the terminal it was called from.
+//
+// It is the local twin of ecsexec: it imports docker and hint, nothing of the AWS path.
+package localexec
 
 import (
 	"context"
@@ -10,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/berthdev/berth/internal/docker"
 	"github.com/berthdev/berth/internal/hint"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
@@ -42,7 +47,7 @@ func (e *ExitError) ExitStatus() int { return e.Code }
 // ExecIn connects to the Docker engine and runs Exec: a command that exits with a
 // code other than 0 is an *ExitError.
 func ExecIn(ctx context.Context, o ExecOptions) error {
-	cli, err := Connect(ctx)
+	cli, err := docker.Connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -82,7 +87,7 @@ func Exec(ctx context.Context, cli *client.Client, o ExecOptions) (int, error) {
 	}
 	info, err := cli.ContainerInspect(ctx, rep.ID)
 	if err != nil {
-		return 0, fmt.Errorf("inspect replica %s: %w", rep.Labels[LabelReplica], err)
+		return 0, fmt.Errorf("inspect replica %s: %w", rep.Labels[docker.LabelReplica], err)
 	}
 	if err := hasProgram(ctx, cli, info, cmd[0]); err != nil {
 		return 0, err
@@ -97,11 +102,11 @@ func Exec(ctx context.Context, cli *client.Client, o ExecOptions) (int, error) {
 	}
 	created, err := cli.ContainerExecCreate(ctx, rep.ID, ec)
 	if err != nil {
-		return 0, fmt.Errorf("exec in replica %s: %w", rep.Labels[LabelReplica], err)
+		return 0, fmt.Errorf("exec in replica %s: %w", rep.Labels[docker.LabelReplica], err)
 	}
 	conn, err := cli.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: tty, ConsoleSize: ec.ConsoleSize})
 	if err != nil {
-		return 0, fmt.Errorf("exec in replica %s: %w", rep.Labels[LabelReplica], err)
+		return 0, fmt.Errorf("exec in replica %s: %w", rep.Labels[docker.LabelReplica], err)
 	}
 	defer conn.Close()
 	if tty {
@@ -121,29 +126,29 @@ func Exec(ctx context.Context, cli *client.Client, o ExecOptions) (int, error) {
 		_, err = stdcopy.StdCopy(o.Out, o.Err, conn.Reader)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return 0, fmt.Errorf("exec in replica %s: %w", rep.Labels[LabelReplica], err)
+		return 0, fmt.Errorf("exec in replica %s: %w", rep.Labels[docker.LabelReplica], err)
 	}
 	done, err := cli.ContainerExecInspect(ctx, created.ID)
 	if err != nil {
-		return 0, fmt.Errorf("exec in replica %s: %w", rep.Labels[LabelReplica], err)
+		return 0, fmt.Errorf("exec in replica %s: %w", rep.Labels[docker.LabelReplica], err)
 	}
 	return done.ExitCode, nil
 }
 
 // pickReplica is the replica --task names, else the first by name.
 func pickReplica(ctx context.Context, cli *client.Client, o ExecOptions) (container.Summary, error) {
-	list, err := cli.ContainerList(ctx, container.ListOptions{Filters: labelFilter(o.Env, o.Service)})
+	list, err := cli.ContainerList(ctx, container.ListOptions{Filters: docker.Filter(o.Env, o.Service)})
 	if err != nil {
 		return container.Summary{}, fmt.Errorf("list containers: %w", err)
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Labels[LabelReplica] < list[j].Labels[LabelReplica] })
+	sort.Slice(list, func(i, j int) bool { return list[i].Labels[docker.LabelReplica] < list[j].Labels[docker.LabelReplica] })
 	if len(list) == 0 {
 		return container.Summary{}, hint.Wrap(fmt.Errorf("no replica of %s runs locally in environment %s", o.Service, o.Env),
 			"start it with \"berth up --env "+o.Env+"\", then run berth exec --local from another shell")
 	}
 	var names []string
 	for _, c := range list {
-		name := c.Labels[LabelReplica]
+		name := c.Labels[docker.LabelReplica]
 		if o.Replica == "" || o.Replica == name || strings.HasPrefix(c.ID, o.Replica) {
 			return c, nil
 		}

@@ -1,28 +1,7 @@
-package local
-
-import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"net"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
-
-	"github.com/berthdev/berth/internal/hint"
-	"github.com/berthdev/berth/internal/lb"
-	"github.com/berthdev/berth/internal/manifest"
-	"github.com/berthdev/berth/internal/routing"
-	"github.com/gofrs/flock"
-)
-
-// The environment's shared listener, as on AWS one load balancer takes the requests of
-// every service of an environment by their routes (load_balancer.path and host, the
-// same rules: internal/routing), so that the same URLs work locally. Each berth up of
+// Package envlistener is berth up's shared listener of an environment: as on AWS one
+// load balancer takes the requests of every service of an environment by their routes
+// (load_balancer.path and host, the same rules: internal/routing), so that the same
+// URLs work locally. Each berth up of
 // an environment runs its own service as before, behind its own balancer, now on a
 // private loopback port; and one of them, whichever holds the environment's listener
 // lock, also serves the environment's listener (8080, or the next free port) and sends
@@ -34,13 +13,41 @@ import (
 // berth up stops, another takes the listener over within half a second, on the same
 // address. A service with load_balancer.dedicated: true keeps a listener of its own,
 // as before.
+//
+// It also opens the address of any listener berth up serves on (Listen): from 8080
+// up, so that several services of an environment run side by side. It reads the
+// control records of the environment's berth ups (control), never their Docker side;
+// it imports nothing of berth up's above it (local) and nothing of the AWS path.
+package envlistener
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berthdev/berth/internal/control"
+	"github.com/berthdev/berth/internal/hint"
+	"github.com/berthdev/berth/internal/lb"
+	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/routing"
+	"github.com/gofrs/flock"
+)
 
 // sharedFile is where the environment's listener's address is kept, so that whoever
 // takes the listener over serves it on the same address; listenerLock says who serves
 // it; routesLock makes checking a route and announcing it one step. (Their names do not
 // end in .json: they are no service's record.)
 func sharedFiles(env string) (addr, listenerLock, routesLock string, err error) {
-	dir, err := ControlDir()
+	dir, err := control.Dir()
 	if err != nil {
 		return "", "", "", err
 	}
@@ -51,13 +58,13 @@ func sharedFiles(env string) (addr, listenerLock, routesLock string, err error) 
 	return filepath.Join(base, ".listener"), filepath.Join(base, ".listener.lock"), filepath.Join(base, ".routes.lock"), nil
 }
 
-// shared is this berth up's part in the environment's listener.
-type shared struct {
+// Shared is this berth up's part in the environment's listener.
+type Shared struct {
 	env, service string
 	route        routing.Route
 	addr         string // the environment's listener
-	url          string
-	out          *Output
+	URL          string // where the service answers on it
+	out          io.Writer
 	idle, drain  time.Duration
 	done         chan struct{} // closed once run has returned: the listener is drained
 
@@ -65,13 +72,13 @@ type shared struct {
 	upstreams map[string]*lb.Balancer // the other services' private listeners, by address
 }
 
-// joinShared claims the service's route among the environment's berth ups (refused,
+// Join claims the service's route among the environment's berth ups (refused,
 // naming both, when another one takes the same requests), opens the service's private
 // listener and announces it with the route in the service's control record. ln is the
-// private listener; the environment's listener is served by run.
-func joinShared(ctx context.Context, o Options, ctl *control, out *Output) (*shared, net.Listener, error) {
-	m := o.Manifest
-	addrFile, _, routesLock, err := sharedFiles(o.Env)
+// private listener; the environment's listener is served by Run. listen is --listen,
+// empty for the address the environment's listener has, or the default.
+func Join(ctx context.Context, m *manifest.Manifest, env, listen string, ctl *control.Endpoint, out io.Writer) (*Shared, net.Listener, error) {
+	addrFile, _, routesLock, err := sharedFiles(env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,26 +88,26 @@ func joinShared(ctx context.Context, o Options, ctl *control, out *Output) (*sha
 	}
 	defer lock.Unlock()
 	r := m.Route()
-	for _, rec := range sharedRecords(o.Env) {
+	for _, rec := range sharedRecords(env) {
 		if rec.Service != m.Name && rec.Route != nil && routing.Same(*rec.Route, r) {
-			return nil, nil, routeTaken(m, o.Env, rec)
+			return nil, nil, routeTaken(m, env, rec)
 		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, fmt.Errorf("the service's listener: %w", err)
 	}
-	sh := &shared{env: o.Env, service: m.Name, route: r, out: out, upstreams: map[string]*lb.Balancer{}, done: make(chan struct{}),
+	sh := &Shared{env: env, service: m.Name, route: r, out: out, upstreams: map[string]*lb.Balancer{}, done: make(chan struct{}),
 		idle: time.Duration(m.LoadBalancer.IdleTimeout) * time.Second, drain: time.Duration(m.LoadBalancer.DeregistrationDelay) * time.Second}
-	sh.addr = o.Listen
+	sh.addr = listen
 	if b, err := os.ReadFile(addrFile); err == nil && sh.addr == "" {
 		sh.addr = strings.TrimSpace(string(b))
 	}
 	if sh.addr == "" {
 		sh.addr = DefaultListen
 	}
-	sh.url = "http://" + sh.addr + r.Path
-	if err := ctl.announce(r, ln.Addr().String()); err != nil {
+	sh.URL = "http://" + sh.addr + r.Path
+	if err := ctl.Announce(r, ln.Addr().String()); err != nil {
 		ln.Close()
 		return nil, nil, err
 	}
@@ -109,7 +116,7 @@ func joinShared(ctx context.Context, o Options, ctl *control, out *Output) (*sha
 
 // routeTaken refuses a route another berth up of the environment serves, as a deploy
 // refuses it: the manifest's line, both services, what to do.
-func routeTaken(m *manifest.Manifest, env string, holder Record) error {
+func routeTaken(m *manifest.Manifest, env string, holder control.Record) error {
 	key := "name"
 	for _, k := range []string{"load_balancer.path", "load_balancer.host", "domain"} {
 		if m.IsSet(k) {
@@ -129,18 +136,18 @@ func routeTaken(m *manifest.Manifest, env string, holder Record) error {
 
 // sharedRecords are the records of the environment's berth ups that are alive and on
 // its shared listener.
-func sharedRecords(env string) []Record {
-	dir, err := ControlDir()
+func sharedRecords(env string) []control.Record {
+	dir, err := control.Dir()
 	if err != nil {
 		return nil
 	}
 	paths, _ := filepath.Glob(filepath.Join(dir, env, "*.json"))
-	var out []Record
+	var out []control.Record
 	for _, p := range paths {
 		if info, err := os.Lstat(p); err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		var rec Record
+		var rec control.Record
 		b, err := os.ReadFile(p)
 		if err != nil || json.Unmarshal(b, &rec) != nil || rec.Route == nil || rec.Backend == "" {
 			continue
@@ -158,15 +165,15 @@ func sharedRecords(env string) []Record {
 	return out
 }
 
-// run serves the environment's listener whenever this berth up holds it, until ctx
+// Run serves the environment's listener whenever this berth up holds it, until ctx
 // ends: it waits for the lock, binds the address (the recorded one, else the first free
 // port from 8080), and routes to own (this service's balancer) and to the others'
 // private listeners, reading the routes again every half second.
-func (sh *shared) run(ctx context.Context, own *lb.Balancer) {
+func (sh *Shared) Run(ctx context.Context, own *lb.Balancer) {
 	defer close(sh.done)
 	addrFile, listenerLock, _, err := sharedFiles(sh.env)
 	if err != nil {
-		sh.out.Printf("the environment's listener: %v", err)
+		sh.printf("the environment's listener: %v", err)
 		return
 	}
 	lock := flock.New(listenerLock, flock.SetPermissions(0o600))
@@ -183,25 +190,25 @@ func (sh *shared) run(ctx context.Context, own *lb.Balancer) {
 	}
 }
 
-func (sh *shared) serve(ctx context.Context, own *lb.Balancer, addrFile string) {
+func (sh *Shared) serve(ctx context.Context, own *lb.Balancer, addrFile string) {
 	ln, err := net.Listen("tcp", sh.addr)
 	if err != nil {
-		sh.out.Printf("the environment's listener %s is taken (%v): another address", sh.addr, err)
-		if ln, err = listen("", 8080, sh.out); err != nil {
-			sh.out.Printf("the environment's listener: %v", err)
+		sh.printf("the environment's listener %s is taken (%v): another address", sh.addr, err)
+		if ln, err = Listen("", 8080, sh.out); err != nil {
+			sh.printf("the environment's listener: %v", err)
 			return
 		}
 	}
 	os.WriteFile(addrFile, []byte(ln.Addr().String()), 0o600)
 	router := lb.NewRouter(sh.idle)
 	go router.Serve(ln)
-	sh.out.Printf("serving the listener of environment %s on http://%s for its services' routes", sh.env, ln.Addr())
+	sh.printf("serving the listener of environment %s on http://%s for its services' routes", sh.env, ln.Addr())
 	var last string
 	for {
 		routes, text := sh.routes(own)
 		router.SetRoutes(routes)
 		if text != last {
-			sh.out.Printf("routes of environment %s: %s", sh.env, text)
+			sh.printf("routes of environment %s: %s", sh.env, text)
 			last = text
 		}
 		select {
@@ -223,9 +230,9 @@ func (sh *shared) serve(ctx context.Context, own *lb.Balancer, addrFile string) 
 
 // routes are the environment's routes in the order the ALB's priorities give them, and
 // how they read.
-func (sh *shared) routes(own *lb.Balancer) ([]lb.Route, string) {
+func (sh *Shared) routes(own *lb.Balancer) ([]lb.Route, string) {
 	recs := sharedRecords(sh.env)
-	slices.SortFunc(recs, func(a, b Record) int {
+	slices.SortFunc(recs, func(a, b control.Record) int {
 		switch {
 		case routing.Less(*a.Route, *b.Route):
 			return -1
@@ -259,7 +266,7 @@ func (sh *shared) routes(own *lb.Balancer) ([]lb.Route, string) {
 	return out, strings.Join(text, ", ")
 }
 
-func (sh *shared) upstream(addr string) *lb.Balancer {
+func (sh *Shared) upstream(addr string) *lb.Balancer {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if b := sh.upstreams[addr]; b != nil {
@@ -273,7 +280,7 @@ func (sh *shared) upstream(addr string) *lb.Balancer {
 }
 
 // closeUpstreams closes the balancers of the services gone (all when keep is nil).
-func (sh *shared) closeUpstreams(keep map[string]bool) {
+func (sh *Shared) closeUpstreams(keep map[string]bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	for addr, b := range sh.upstreams {
@@ -284,13 +291,16 @@ func (sh *shared) closeUpstreams(keep map[string]bool) {
 	}
 }
 
-// wait waits until the environment's listener, if this berth up served it, is drained.
-func (sh *shared) wait() { <-sh.done }
+// Wait waits until the environment's listener, if this berth up served it, is drained.
+func (sh *Shared) Wait() { <-sh.done }
 
-// port is the environment's listener's port, which the service's balancer reports in
+// Port is the environment's listener's port, which the service's balancer reports in
 // X-Forwarded-Port as the ALB reports its listener's.
-func (sh *shared) port() int {
+func (sh *Shared) Port() int {
 	_, port, _ := net.SplitHostPort(sh.addr)
 	p, _ := strconv.Atoi(port)
 	return p
 }
+
+// printf says one line on berth up's output.
+func (sh *Shared) printf(format string, args ...any) { fmt.Fprintf(sh.out, format+"\n", args...) }

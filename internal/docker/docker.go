@@ -1,4 +1,10 @@
-package local
+// Package docker is berth up's edge of the local Docker engine: finding the engine as
+// the Docker CLI does, the replicas' containers and network and the labels that find
+// them again, their logs and sockets, and the image they run, built or pulled.
+//
+// It knows the engine, not the scheduler: it imports image, manifest, listening and
+// localtls, nothing of berth up's above it and nothing of the AWS path.
+package docker
 
 import (
 	"bufio"
@@ -83,8 +89,8 @@ func (e *NoEngineError) Unwrap() error { return e.Err }
 
 func networkName(env, service string) string { return "berth-" + env + "-" + service }
 
-// labelFilter selects what berth made for env and service; empty means any.
-func labelFilter(env, service string) filters.Args {
+// Filter selects what berth made for env and service; empty means any.
+func Filter(env, service string) filters.Args {
 	f := filters.NewArgs(filters.Arg("label", LabelManaged+"=true"))
 	if env != "" {
 		f.Add("label", LabelEnv+"="+env)
@@ -95,7 +101,8 @@ func labelFilter(env, service string) filters.Args {
 	return f
 }
 
-func ensureNetwork(ctx context.Context, cli *client.Client, env, service string) (string, error) {
+// EnsureNetwork makes the network of env and service, unless it is there.
+func EnsureNetwork(ctx context.Context, cli *client.Client, env, service string) (string, error) {
 	name := networkName(env, service)
 	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
 	if err != nil {
@@ -116,103 +123,104 @@ func ensureNetwork(ctx context.Context, cli *client.Client, env, service string)
 	return name, nil
 }
 
-type replicaSpec struct {
-	name, image, network, env, service, revision string
-	port, memory                                 int
-	nanoCPUs                                     int64
-	vars                                         []string
-	// publish publishes the port on the loopback address, for a balancer that cannot
+// Spec is one replica as the engine is to run it.
+type Spec struct {
+	Name, Image, Network, Env, Service, Revision string
+	Port, Memory                                 int
+	NanoCPUs                                     int64
+	Vars                                         []string
+	// Publish publishes the port on the loopback address, for a balancer that cannot
 	// reach container addresses; elsewhere nothing on the host reaches a replica but
 	// through its network (and publishing costs the start a fifth of a second).
-	publish bool
-	serial  int // 1 for the first replica of a berth up, counting up
+	Publish bool
+	Serial  int // 1 for the first replica of a berth up, counting up
 }
 
-// started is what the engine says of a replica it has just started.
-type started struct {
-	id, ip, published string
-	// exited is set when the app was gone before it could be inspected: a crash at
+// Started is what the engine says of a replica it has just started.
+type Started struct {
+	ID, IP, Published string
+	// Exited is set when the app was gone before it could be inspected: a crash at
 	// start, which has no addresses any more.
-	exited   bool
-	exitCode int
+	Exited   bool
+	ExitCode int
 }
 
-// startContainer creates and starts one replica. Its port, when published, is published
+// Start creates and starts one replica. Its port, when published, is published
 // on the loopback address only: nothing outside this machine can reach a replica, as
 // on AWS nothing outside the VPC reaches a task.
-func startContainer(ctx context.Context, cli *client.Client, s replicaSpec) (started, error) {
-	port := nat.Port(strconv.Itoa(s.port) + "/tcp")
+func Start(ctx context.Context, cli *client.Client, s Spec) (Started, error) {
+	port := nat.Port(strconv.Itoa(s.Port) + "/tcp")
 	var bindings nat.PortMap
-	if s.publish {
+	if s.Publish {
 		bindings = nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}}
 	}
 	cfg := &container.Config{
-		Image:        s.image,
-		Env:          s.vars,
+		Image:        s.Image,
+		Env:          s.Vars,
 		ExposedPorts: nat.PortSet{port: {}},
 		Labels: map[string]string{
-			LabelManaged: "true", LabelEnv: s.env, LabelService: s.service,
-			LabelRevision: s.revision, LabelReplica: s.name,
+			LabelManaged: "true", LabelEnv: s.Env, LabelService: s.Service,
+			LabelRevision: s.Revision, LabelReplica: s.Name,
 		},
 	}
 	host := &container.HostConfig{
-		NetworkMode:  container.NetworkMode(s.network),
+		NetworkMode:  container.NetworkMode(s.Network),
 		PortBindings: bindings,
 		Resources: container.Resources{
-			NanoCPUs: s.nanoCPUs,
-			Memory:   int64(s.memory) << 20,
+			NanoCPUs: s.NanoCPUs,
+			Memory:   int64(s.Memory) << 20,
 		},
 	}
 	netcfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-		s.network: {Aliases: []string{s.name}},
+		s.Network: {Aliases: []string{s.Name}},
 	}}
 	created, err := cli.ContainerCreate(ctx, cfg, host, netcfg, nil, containerName(s))
 	if err != nil {
-		return started{}, fmt.Errorf("create replica %s: %w", s.name, err)
+		return Started{}, fmt.Errorf("create replica %s: %w", s.Name, err)
 	}
-	st := started{id: created.ID}
+	st := Started{ID: created.ID}
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		cli.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
 		if strings.Contains(err.Error(), "OCI runtime") { // runc's and crun's words for a process that did not start
-			return started{}, &cannotStartError{replica: s.name, err: err}
+			return Started{}, &CannotStartError{Replica: s.Name, err: err}
 		}
-		return started{}, fmt.Errorf("start replica %s: %w", s.name, err)
+		return Started{}, fmt.Errorf("start replica %s: %w", s.Name, err)
 	}
 	info, err := cli.ContainerInspect(ctx, created.ID)
 	if err != nil {
-		return st, fmt.Errorf("inspect replica %s: %w", s.name, err)
+		return st, fmt.Errorf("inspect replica %s: %w", s.Name, err)
 	}
 	if info.State != nil && !info.State.Running {
 		// The app exited between start and inspect, and the engine has taken its
 		// address and port back (what "the engine published no port" was): a crash at
 		// start, for the scheduler to report and back off from, like any other exit.
-		st.exited, st.exitCode = true, info.State.ExitCode
+		st.Exited, st.ExitCode = true, info.State.ExitCode
 		return st, nil
 	}
-	if n := info.NetworkSettings.Networks[s.network]; n != nil {
-		st.ip = n.IPAddress
+	if n := info.NetworkSettings.Networks[s.Network]; n != nil {
+		st.IP = n.IPAddress
 	}
 	if b := info.NetworkSettings.Ports[port]; len(b) > 0 {
-		st.published = b[0].HostIP + ":" + b[0].HostPort
+		st.Published = b[0].HostIP + ":" + b[0].HostPort
 	}
 	return st, nil
 }
 
-// cannotStartError says the engine accepted a replica but could not start its
+// CannotStartError says the engine accepted a replica but could not start its
 // process: a command that does not exist or cannot run in the image. ECS calls it
 // CannotStartContainerError and treats it as a task that stopped: so does berth up.
-type cannotStartError struct {
-	replica string
+type CannotStartError struct {
+	Replica string
 	err     error
 }
 
-func (e *cannotStartError) Error() string {
-	return fmt.Sprintf("%s could not start: %s", e.replica, e.reason())
+func (e *CannotStartError) Error() string {
+	return fmt.Sprintf("%s could not start: %s", e.Replica, e.Reason())
 }
 
-// reason is the runtime's own words, without the layers of the engine's around them
+// Reason is the runtime's own words, without the layers of the engine's around them
 // ("failed to create task for container: failed to create shim task: ...").
-func (e *cannotStartError) reason() string {
+func (e *CannotStartError) Reason() string {
 	msg := e.err.Error()
 	if i := strings.LastIndex(msg, "exec: "); i >= 0 {
 		msg = msg[i:]
@@ -220,10 +228,10 @@ func (e *cannotStartError) reason() string {
 	return strings.TrimSuffix(msg, ": unknown")
 }
 
-func (e *cannotStartError) Unwrap() error { return e.err }
+func (e *CannotStartError) Unwrap() error { return e.err }
 
-// engineCPUs is how many CPUs the Docker engine has, 0 when it does not say.
-func engineCPUs(ctx context.Context, cli *client.Client) int {
+// CPUs is how many CPUs the Docker engine has, 0 when it does not say.
+func CPUs(ctx context.Context, cli *client.Client) int {
 	info, err := cli.Info(ctx)
 	if err != nil {
 		return 0
@@ -231,8 +239,8 @@ func engineCPUs(ctx context.Context, cli *client.Client) int {
 	return info.NCPU
 }
 
-// tailLogs returns the last n lines a replica wrote, for the report of its exit.
-func tailLogs(ctx context.Context, cli *client.Client, id string, n int) []string {
+// Tail returns the last n lines a replica wrote, for the report of its exit.
+func Tail(ctx context.Context, cli *client.Client, id string, n int) []string {
 	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(n)})
 	if err != nil {
 		return nil
@@ -247,12 +255,12 @@ func tailLogs(ctx context.Context, cli *client.Client, id string, n int) []strin
 	return strings.Split(text, "\n")
 }
 
-func containerName(s replicaSpec) string { return "berth-" + s.env + "-" + s.name }
+func containerName(s Spec) string { return "berth-" + s.Env + "-" + s.Name }
 
-// removeAll stops and removes every container and network berth made for env and
+// RemoveAll stops and removes every container and network berth made for env and
 // service (empty: any); containers get grace seconds after SIGTERM.
-func removeAll(ctx context.Context, cli *client.Client, env, service string, grace int) (containers, networks int, err error) {
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: labelFilter(env, service)})
+func RemoveAll(ctx context.Context, cli *client.Client, env, service string, grace int) (containers, networks int, err error) {
+	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: Filter(env, service)})
 	if err != nil {
 		return 0, 0, fmt.Errorf("list containers: %w", err)
 	}
@@ -275,7 +283,7 @@ func removeAll(ctx context.Context, cli *client.Client, env, service string, gra
 	if err := errors.Join(errs...); err != nil {
 		return 0, 0, fmt.Errorf("remove containers: %w", err)
 	}
-	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: labelFilter(env, service)})
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: Filter(env, service)})
 	if err != nil {
 		return len(list), 0, fmt.Errorf("list networks: %w", err)
 	}
@@ -293,15 +301,15 @@ func removeAll(ctx context.Context, cli *client.Client, env, service string, gra
 	return len(list), len(nets), nil
 }
 
-// streamLogs copies a replica's output to w, each line prefixed with its name in the
-// n-th colour.
-func streamLogs(ctx context.Context, cli *client.Client, id, name string, n int, w *Output) {
+// StreamLogs copies a replica's output to w, each line after prefix (its name, in its
+// colour).
+func StreamLogs(ctx context.Context, cli *client.Client, id, prefix string, w io.Writer) {
 	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
 	if err != nil {
 		return
 	}
 	defer rc.Close()
-	pw := &prefixWriter{prefix: w.st.Nth(n, fmt.Sprintf("%-10s|", name)) + " ", w: w}
+	pw := &prefixWriter{prefix: prefix, w: w}
 	stdcopy.StdCopy(pw, pw, rc)
 	pw.Flush()
 }

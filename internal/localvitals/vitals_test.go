@@ -1,8 +1,6 @@
-package local
+package localvitals
 
 import (
-	"bytes"
-	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +37,7 @@ func (f *fakeCounters) serve(target string, n, errors uint64, took time.Duration
 func TestUpSummarisesTrafficWhenItChanges(t *testing.T) {
 	f := &fakeCounters{}
 	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	m := newMonitor(f.read, start)
+	m := NewMonitor(f.read, start)
 	if s := m.sample(start.Add(samplePeriod)); s != "" {
 		t.Errorf("no traffic yet, yet %q", s)
 	}
@@ -63,7 +61,7 @@ func TestUpSummarisesTrafficWhenItChanges(t *testing.T) {
 func TestStatusTrafficLastMinuteAndSeries(t *testing.T) {
 	f := &fakeCounters{}
 	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	m := newMonitor(f.read, start)
+	m := NewMonitor(f.read, start)
 	// 30 requests of 1 ms in the first 10 s; then 10 s later 60 of 40 ms, 6 of them 5xx
 	f.serve("api-1", 30, 0, time.Millisecond)
 	m.sample(start.Add(5 * time.Second))
@@ -73,7 +71,7 @@ func TestStatusTrafficLastMinuteAndSeries(t *testing.T) {
 	for s := 20; s <= 75; s += 5 {
 		m.sample(start.Add(time.Duration(s) * time.Second))
 	}
-	svc, reps := m.traffic(start.Add(78*time.Second), map[string]time.Time{"api-1": start, "api-2": start.Add(18 * time.Second)})
+	svc, reps := m.Traffic(start.Add(78*time.Second), map[string]time.Time{"api-1": start, "api-2": start.Add(18 * time.Second)})
 	if svc.Total.Requests != 90 || svc.Total.Errors5xx != 6 {
 		t.Errorf("total %+v", svc.Total)
 	}
@@ -99,12 +97,12 @@ func TestStatusTrafficLastMinuteAndSeries(t *testing.T) {
 func TestSeriesKeepsAnHour(t *testing.T) {
 	f := &fakeCounters{}
 	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	m := newMonitor(f.read, start)
+	m := NewMonitor(f.read, start)
 	for at := samplePeriod; at <= 2*time.Hour; at += samplePeriod {
 		f.serve("api-1", 1, 0, time.Millisecond)
 		m.sample(start.Add(at))
 	}
-	svc, _ := m.traffic(start.Add(2*time.Hour), nil)
+	svc, _ := m.Traffic(start.Add(2*time.Hour), nil)
 	if n := len(svc.Series.Requests); n != seriesPoints {
 		t.Errorf("%d points, want %d", n, seriesPoints)
 	}
@@ -113,33 +111,5 @@ func TestSeriesKeepsAnHour(t *testing.T) {
 	}
 	if r := svc.Series.Requests[seriesPoints-1]; r != 2 {
 		t.Errorf("last point %d requests, want 2 (one per 5 s)", r)
-	}
-}
-
-func TestStatusTextShowsTheVitalSigns(t *testing.T) {
-	st := State{Service: "api", Env: "dev", URL: "http://127.0.0.1:8080", PID: 42,
-		Traffic: &Traffic{
-			Total:      Vitals{Seconds: 3600, Requests: 1500, Errors5xx: 3, ErrorShare: 0.002},
-			LastMinute: Vitals{Seconds: 60, Requests: 600, RequestsPerSecond: 10, ErrorShare: 0.005, P50Ms: 1.234, P99Ms: 12.5},
-		},
-		Replicas: []ReplicaState{
-			{Name: "api-1", Container: "abc", Revision: "r1", Health: "healthy", Addr: "172.18.0.2:8080",
-				Traffic: &Traffic{LastMinute: Vitals{Requests: 600, RequestsPerSecond: 10, ErrorShare: 0.005, P50Ms: 1.234, P99Ms: 12.5}}},
-			{Name: "api-2", Container: "def", Revision: "r1", Health: "initial", Addr: "172.18.0.3:8080"},
-		}}
-	var b bytes.Buffer
-	if err := WriteStatus(&b, "dev", []State{st}, false); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"last minute: 10 req/s, 0.5% 5xx, p50 1.2 ms, p99 12 ms",
-		"since berth up started (1h0m0s): 1500 requests, 0.2% 5xx",
-		"REQ/S  5XX   P50     P99",
-		"api-1    abc        r1        healthy  10     0.5%  1.2 ms  12 ms",
-		"api-2    def        r1        initial  -      -     -       -",
-	} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("no %q in\n%s", want, b.String())
-		}
 	}
 }

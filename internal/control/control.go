@@ -1,4 +1,19 @@
-package local
+// Package control is how "berth reload", "berth down" and "berth status --local" find
+// a running "berth up" and talk to it, the same way on Linux, macOS and Windows. Each
+// berth up holds an operating-system lock on (env, service) for as long as it lives
+// (flock on Unix, LockFileEx on Windows; the kernel lets go when the process dies,
+// however it dies), and serves a small HTTP endpoint on a loopback port with a secret
+// made for the run, announced in a record file only the user can read. The lock
+// decides who runs a service: a second berth up cannot take it, and a record whose
+// lock nobody holds is stale and removed. The secret decides whom berth talks to: a
+// port that a killed berth up left is never sent a command unless whoever answers
+// knows its secret, so berth never acts on another process, as a process id in a stale
+// file could make it do.
+//
+// It holds both ends of that conversation, not what either side does with it: it
+// imports no Docker, nothing of berth up's (local, envlistener, localops) and nothing
+// of the AWS path; localvitals only for the traffic a state carries.
+package control
 
 import (
 	"context"
@@ -23,17 +38,6 @@ import (
 	"github.com/gofrs/flock"
 )
 
-// How "berth reload", "berth down" and "berth status --local" find a running "berth up"
-// and talk to it, the same way on Linux, macOS and Windows. Each berth up holds an
-// operating-system lock on (env, service) for as long as it lives (flock on Unix,
-// LockFileEx on Windows; the kernel lets go when the process dies, however it dies),
-// and serves a small HTTP endpoint on a loopback port with a secret made for the run,
-// announced in a record file only the user can read. The lock decides who runs a
-// service: a second berth up cannot take it, and a record whose lock nobody holds is
-// stale and removed. The secret decides whom berth talks to: a port that a killed berth
-// up left is never sent a command unless whoever answers knows its secret, so berth
-// never acts on another process, as a process id in a stale file could make it do.
-
 // Record is what a running "berth up" announces about itself.
 type Record struct {
 	Env     string    `json:"env"`
@@ -44,7 +48,7 @@ type Record struct {
 	Started time.Time `json:"started"`
 	// Route and Backend, for a service on the environment's shared listener: what it
 	// takes there, and its own balancer's private address, to which the berth up that
-	// serves the listener sends it (shared.go).
+	// serves the listener sends it (internal/envlistener).
 	Route   *routing.Route `json:"route,omitempty"`
 	Backend string         `json:"backend,omitempty"`
 }
@@ -57,40 +61,9 @@ type Instance struct {
 	Unresponsive string
 }
 
-// State is what a running "berth up" says it runs.
-type State struct {
-	Service  string         `json:"service"`
-	Env      string         `json:"env"`
-	URL      string         `json:"url,omitempty"`
-	PID      int            `json:"pid,omitempty"`
-	Replicas []ReplicaState `json:"replicas"`
-	// Traffic is what the load balancer saw: since berth up started, the last minute,
-	// and a series of 10-second points.
-	Traffic *Traffic `json:"traffic,omitempty"`
-	// Serving is each revision's share of the requests now; Rollout the rollout in
-	// progress, or how the last one ended (none before the first reload).
-	Serving []Serving     `json:"serving,omitempty"`
-	Rollout *RolloutState `json:"rollout,omitempty"`
-	Updated time.Time     `json:"updated"`
-}
-
-// ReplicaState is one replica as status shows it.
-type ReplicaState struct {
-	Name      string `json:"name"`
-	Container string `json:"container"`
-	Addr      string `json:"addr,omitempty"`
-	Revision  string `json:"revision"`
-	Health    string `json:"health"`
-	Reason    string `json:"reason,omitempty"`
-	Status    string `json:"status,omitempty"`
-	// Traffic is what the load balancer sent it: since it was registered, and the
-	// last minute.
-	Traffic *Traffic `json:"traffic,omitempty"`
-}
-
-// ControlDir is where the records live: the user's cache directory, or BERTH_CONTROL_DIR
+// Dir is where the records live: the user's cache directory, or BERTH_CONTROL_DIR
 // (tests, and people who want them elsewhere). Never a directory other users share.
-func ControlDir() (string, error) {
+func Dir() (string, error) {
 	if d := os.Getenv("BERTH_CONTROL_DIR"); d != "" {
 		return d, nil
 	}
@@ -116,7 +89,7 @@ func privateControlDirs(envDir string) error {
 // validated (lower-case letters, digits, hyphens) before they got here: no path
 // separator, no "..".
 func files(env, service string) (record, lock string, err error) {
-	dir, err := ControlDir()
+	dir, err := Dir()
 	if err != nil {
 		return "", "", err
 	}
@@ -124,26 +97,26 @@ func files(env, service string) (record, lock string, err error) {
 	return base + ".json", base + ".lock", nil
 }
 
-// controller is what the control endpoint asks of the berth up it belongs to.
-type controller interface {
-	state() State
-	// requestReload checks that the manifest loads, and asks for the reload; an error
-	// says why it was not asked for.
-	requestReload(context.Context, Reload) error
-	requestStop()
+// Up is what the control endpoint asks of the berth up it belongs to.
+type Up interface {
+	State() State
+	// RequestReload checks that the manifest loads, and asks for the reload ("berth
+	// reload": a forced one); an error says why it was not asked for.
+	RequestReload(context.Context) error
+	RequestStop()
 }
 
-// control is the endpoint of one running berth up, and its claim on (env, service).
-type control struct {
+// Endpoint is the endpoint of one running berth up, and its claim on (env, service).
+type Endpoint struct {
 	srv  *http.Server
 	path string
 	lock *flock.Flock
 	rec  Record
 }
 
-// announce adds to the record where the service answers on the environment's shared
+// Announce adds to the record where the service answers on the environment's shared
 // listener and where its balancer listens.
-func (c *control) announce(r routing.Route, backend string) error {
+func (c *Endpoint) Announce(r routing.Route, backend string) error {
 	c.rec.Route, c.rec.Backend = &r, backend
 	return writeRecord(c.path, c.rec)
 }
@@ -166,9 +139,9 @@ func (e *AlreadyRunningError) Hint() string {
 	return fmt.Sprintf("\"berth reload --env %s --service %s\" applies berth.yml to it; \"berth down --env %s --service %s\" stops it; --env NAME runs another copy beside it", i.Env, i.Service, i.Env, i.Service)
 }
 
-// startControl claims (env, service) and serves the endpoint for c: when a live berth
-// up holds the claim, it returns an *AlreadyRunningError and nothing is started.
-func startControl(ctx context.Context, env, service string, c controller) (*control, error) {
+// Start claims (env, service) and serves the endpoint for c: when a live berth up
+// holds the claim, it returns an *AlreadyRunningError and nothing is started.
+func Start(ctx context.Context, env, service string, c Up) (*Endpoint, error) {
 	path, lockPath, err := files(env, service)
 	if err != nil {
 		return nil, err
@@ -198,13 +171,13 @@ func startControl(ctx context.Context, env, service string, c controller) (*cont
 		return nil, fmt.Errorf("control endpoint: %w", err)
 	}
 	rec := Record{Env: env, Service: service, PID: os.Getpid(), Control: ln.Addr().String(), Token: hex.EncodeToString(secret), Started: time.Now().UTC()}
-	ctl := &control{path: path, lock: lock, rec: rec, srv: &http.Server{
+	ctl := &Endpoint{path: path, lock: lock, rec: rec, srv: &http.Server{
 		Handler: controlHandler(rec, c), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 8 << 10,
 	}}
 	go ctl.srv.Serve(ln)
 	if err := writeRecord(path, rec); err != nil {
-		ctl.close()
+		ctl.Close()
 		return nil, err
 	}
 	return ctl, nil
@@ -242,24 +215,24 @@ func writeRecord(path string, rec Record) error {
 	return fmt.Errorf("control record: %w", err)
 }
 
-// close gives up the claim and stops answering. Only the holder of the lock removes
+// Close gives up the claim and stops answering. Only the holder of the lock removes
 // the record, so it is always its own.
-func (c *control) close() {
+func (c *Endpoint) Close() {
 	os.Remove(c.path)
 	c.srv.Close()
 	c.lock.Unlock()
 }
 
-func controlHandler(rec Record, c controller) http.Handler {
+func controlHandler(rec Record, c Up) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/state", func(w http.ResponseWriter, _ *http.Request) {
-		st := c.state()
+		st := c.State()
 		st.PID = rec.PID
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(st)
 	})
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, req *http.Request) {
-		if err := c.requestReload(req.Context(), Reload{Why: "reload requested", Force: true}); err != nil {
+		if err := c.RequestReload(req.Context()); err != nil {
 			refusal := reloadRefusal{Error: err.Error()}
 			errors.As(err, &refusal.Manifest)
 			w.Header().Set("Content-Type", "application/json")
@@ -271,7 +244,7 @@ func controlHandler(rec Record, c controller) http.Handler {
 	})
 	mux.HandleFunc("POST /v1/stop", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
-		c.requestStop()
+		c.RequestStop()
 	})
 	want := []byte("Bearer " + rec.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -342,7 +315,7 @@ func probe(ctx context.Context, path string) Instance {
 // environment and service: those that hold their service's lock, whether or not they
 // answer. A record whose lock nobody holds is stale and removed.
 func Running(ctx context.Context, env string) ([]Instance, error) {
-	dir, err := ControlDir()
+	dir, err := Dir()
 	if err != nil {
 		return nil, err
 	}
@@ -459,18 +432,19 @@ func Pick(running []Instance, env, service, manifestService string) (Instance, e
 	if want != "" {
 		for _, i := range running {
 			if i.Service == want {
-				return answering(i)
+				return Answering(i)
 			}
 		}
 		return Instance{}, &NotRunningError{Env: env, Service: want, Running: running}
 	}
 	if len(running) == 1 {
-		return answering(running[0])
+		return Answering(running[0])
 	}
 	return Instance{}, &NotRunningError{Env: env, Running: running}
 }
 
-func answering(i Instance) (Instance, error) {
+// Answering is i, or why it does not answer.
+func Answering(i Instance) (Instance, error) {
 	if i.Unresponsive != "" {
 		return i, fmt.Errorf("the berth up of %s in environment %s (pid %d) holds it but does not answer: %s", i.Service, i.Env, i.PID, i.Unresponsive)
 	}

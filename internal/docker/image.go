@@ -1,4 +1,4 @@
-package local
+package docker
 
 import (
 	"context"
@@ -71,8 +71,8 @@ func Resolve(ctx context.Context, cli *client.Client, m *manifest.Manifest, out 
 	return built, nil
 }
 
-// how says how the image came to be ready, for berth up's line about it.
-func (i Image) how() string {
+// How says how the image came to be ready, for berth up's line about it.
+func (i Image) How() string {
 	if i.Unchanged {
 		return "unchanged since its last build, ready"
 	}

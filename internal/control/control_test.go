@@ -1,4 +1,4 @@
-package local
+package control
 
 import (
 	"context"
@@ -24,28 +24,28 @@ type fakeUp struct {
 	env, service string
 	reloads      atomic.Int32
 	stop         func()
-	refuse       error // what requestReload answers
+	refuse       error // what RequestReload answers
 }
 
-func (f *fakeUp) state() State {
+func (f *fakeUp) State() State {
 	return State{Service: f.service, Env: f.env, URL: "http://127.0.0.1:8080",
 		Replicas: []ReplicaState{{Name: f.service + "-1", Container: "0123456789ab", Health: "healthy"}}}
 }
-func (f *fakeUp) requestReload(_ context.Context, r Reload) error {
+func (f *fakeUp) RequestReload(context.Context) error {
 	f.reloads.Add(1)
 	return f.refuse
 }
-func (f *fakeUp) requestStop() { go f.stop() }
+func (f *fakeUp) RequestStop() { go f.stop() }
 
-func startFake(t *testing.T, env, service string) (*fakeUp, *control) {
+func startFake(t *testing.T, env, service string) (*fakeUp, *Endpoint) {
 	t.Helper()
 	f := &fakeUp{env: env, service: service}
-	ctl, err := startControl(context.Background(), env, service, f)
+	ctl, err := Start(context.Background(), env, service, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.stop = func() { time.Sleep(100 * time.Millisecond); ctl.close() }
-	t.Cleanup(ctl.close)
+	f.stop = func() { time.Sleep(100 * time.Millisecond); ctl.Close() }
+	t.Cleanup(ctl.Close)
 	return f, ctl
 }
 
@@ -94,7 +94,7 @@ func TestReloadAndDownFindTheRunningUpWithoutSignals(t *testing.T) {
 func TestASecondUpOfTheSameServiceIsRefused(t *testing.T) {
 	t.Setenv("BERTH_CONTROL_DIR", t.TempDir())
 	startFake(t, "dev", "orders")
-	_, err := startControl(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
+	_, err := Start(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
 	var already *AlreadyRunningError
 	if !errors.As(err, &already) || already.Instance.PID != os.Getpid() || already.Instance.State.URL == "" {
 		t.Fatalf("second claim: %v", err)
@@ -124,7 +124,7 @@ func TestAStaleRecordIsNeverBelieved(t *testing.T) {
 		plantRecord(t, Record{Env: "dev", Service: service, PID: 1, Control: addr, Token: "old"})
 	}
 	plantRecord(t, Record{Env: "dev", Service: "elsewhere", PID: 1, Control: "192.0.2.1:80", Token: "old"})
-	dir, _ := ControlDir()
+	dir, _ := Dir()
 	os.WriteFile(filepath.Join(dir, "dev", "garbage.json"), []byte("{"), 0o600)
 
 	if running, _ := Running(ctx, "dev"); len(running) != 0 {
@@ -195,10 +195,10 @@ func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
 	for round := range 30 {
 		const n = 6
 		results := make(chan error, n)
-		ctls := make(chan *control, n)
+		ctls := make(chan *Endpoint, n)
 		for range n {
 			go func() {
-				ctl, err := startControl(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
+				ctl, err := Start(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
 				if err == nil {
 					ctls <- ctl
 				}
@@ -219,7 +219,7 @@ func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
 		if wins != 1 {
 			t.Fatalf("round %d: %d winners", round, wins)
 		}
-		(<-ctls).close()
+		(<-ctls).Close()
 	}
 }
 
@@ -234,11 +234,11 @@ func TestAnUnresponsiveUpKeepsItsService(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	stuck := &stuckUp{fakeUp: fakeUp{env: "dev", service: "orders"}, release: release}
-	ctl, err := startControl(context.Background(), "dev", "orders", stuck)
+	ctl, err := Start(context.Background(), "dev", "orders", stuck)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ctl.close()
+	defer ctl.Close()
 	stuck.stuck.Store(true)
 
 	running, err := Running(context.Background(), "dev")
@@ -251,7 +251,7 @@ func TestAnUnresponsiveUpKeepsItsService(t *testing.T) {
 	if _, err := Pick(running, "dev", "orders", ""); err == nil || !strings.Contains(err.Error(), "does not answer") {
 		t.Errorf("pick: %v", err)
 	}
-	_, err = startControl(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
+	_, err = Start(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
 	var already *AlreadyRunningError
 	if !errors.As(err, &already) {
 		t.Errorf("a second berth up beside an unresponsive one: %v", err)
@@ -264,11 +264,11 @@ type stuckUp struct {
 	release chan struct{}
 }
 
-func (s *stuckUp) state() State {
+func (s *stuckUp) State() State {
 	if s.stuck.Load() {
 		<-s.release
 	}
-	return s.fakeUp.state()
+	return s.fakeUp.State()
 }
 
 // A berth up whose berth.yml does not load says so to "berth reload", as the manifest
@@ -302,7 +302,7 @@ func TestAWorldWritableControlDirectoryIsRefused(t *testing.T) {
 	t.Setenv("BERTH_CONTROL_DIR", dir)
 	os.Chmod(dir, 0o777)
 	var unsafe *localtls.UnsafeDirError
-	_, err := startControl(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
+	_, err := Start(context.Background(), "dev", "orders", &fakeUp{env: "dev", service: "orders"})
 	if !errors.As(err, &unsafe) || !strings.Contains(err.Error(), "is writable by every user (mode 0777)") {
 		t.Errorf("claim in a world-writable directory: %v", err)
 	}
