@@ -265,7 +265,7 @@ func TestDeployAndDiffInGitHubActions(t *testing.T) {
 		t.Errorf("diff --exit-code of a new environment: exit %d, want 3\n%q\n%s", r.code, r.stdout, r.stderr)
 	}
 	got, _ := os.ReadFile(summary)
-	for _, want := range []string{"### berth plan: orders to ci-gha — 42 change(s)", "Estimate: **$", "before traffic", "```text", "berth-ci-gha-network: create, 21 change(s)", "+ VPC"} {
+	for _, want := range []string{"### berth plan: orders to ci-gha — 42 change(s)", "Estimate: **environment ci-gha $", "before traffic", "```text", "berth-ci-gha-network: create, 21 change(s)", "+ VPC"} {
 		if !strings.Contains(string(got), want) {
 			t.Errorf("job summary lacks %q:\n%s", want, got)
 		}
