@@ -160,9 +160,10 @@ func TestVerifyRespectsItsTimeout(t *testing.T) {
 	r := berthWith(t, dir, env, "verify", "--env", "e2e-vt", "--timeout", "5s")
 	took := time.Since(start)
 	t.Logf("verify --timeout 5s took %s", took.Round(time.Millisecond))
-	// well short of the default 10 minutes, with room for a busy machine: verify stops
-	// at its timeout instead of starting another look
-	if took > 10*time.Second || r.code != 1 {
+	// well short of the default 10 minutes, with room for a busy machine and the
+	// emulator the parallel tests share (it answers one call at a time): verify stops at
+	// its timeout instead of starting another look
+	if took > time.Minute || r.code != 1 {
 		t.Errorf("verify --timeout 5s: exit %d after %s", r.code, took)
 	}
 	if !strings.Contains(r.stdout, "waiting: 0/3 running, 0/0 targets healthy") || !strings.Contains(r.stdout, "of 5s") ||

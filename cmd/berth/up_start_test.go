@@ -177,10 +177,14 @@ func TestUpSecondAndThirdCtrlC(t *testing.T) {
 
 	q := launchUp(t, dir, "e2e-hurry")
 	q.waitFor("ready: ", time.Minute)
-	for range 3 {
-		q.cmd.Process.Signal(syscall.SIGINT)
-		time.Sleep(20 * time.Millisecond)
-	}
+	// each Ctrl-C once the one before it is seen: two SIGINTs that reach the process
+	// together are one (a pending signal is not queued twice), which a person's three
+	// presses are not
+	q.cmd.Process.Signal(syscall.SIGINT)
+	q.waitFor("stopping: no new connections", 5*time.Second)
+	q.cmd.Process.Signal(syscall.SIGINT)
+	q.waitFor("second Ctrl-C", 5*time.Second)
+	q.cmd.Process.Signal(syscall.SIGINT)
 	err := q.wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
