@@ -30,6 +30,11 @@ const (
 	OutSharedSecurityGroup = "SharedLoadBalancerSecurityGroup"
 	OutSharedHTTPListener  = "SharedHTTPListener"
 	OutSharedHTTPSListener = "SharedHTTPSListener"
+	// OutSharedDistribution and OutSharedDistributionDomain are the environment's
+	// CloudFront distribution (edge: cloudfront on its load balancer) and its
+	// *.cloudfront.net name, where its services answer, each on its path.
+	OutSharedDistribution       = "SharedDistribution"
+	OutSharedDistributionDomain = "SharedDistributionDomain"
 )
 
 // IngressSettings are the manifest keys the environment's load balancer is made from,
@@ -39,6 +44,9 @@ func IngressSettings(m *manifest.Manifest) map[string]string {
 	if m.LoadBalancer.WAF {
 		keys = append(keys, "load_balancer.rate_limit")
 	}
+	if m.CloudFront() { // recorded only then: an ingress stack that says none has none
+		keys = append(keys, "edge")
+	}
 	return m.Settings(keys)
 }
 
@@ -46,6 +54,9 @@ func IngressSettings(m *manifest.Manifest) map[string]string {
 // manifest as they deploy to the environment (the environment's own, or the
 // manifest's when it is the first shared service, or changes them with --update-env).
 func ingress(m *manifest.Manifest) *cfn.Template {
+	if m.CloudFront() {
+		return ingressBehindCloudFront(m)
+	}
 	t := &cfn.Template{Description: "berth ingress: the environment's internet-facing Application Load Balancer, shared by its services through a listener rule each (generated from berth.yml)"}
 	t.Metadata.Set(MetadataKey, map[string]any{"settings": IngressSettings(m)})
 	t.Parameters.Set(ParamEnv, envParameter())
@@ -165,4 +176,52 @@ func addSharedHostIngress(t *cfn.Template) {
 		"ToPort":                DynamicPortTo,
 		"SourceSecurityGroupId": cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
 	}})
+}
+
+// ingressBehindCloudFront is the environment's load balancer with CloudFront in front
+// (edge: cloudfront on it): internal, in the private subnets, admitting only
+// CloudFront's origin-facing servers (edge.BehindCloudFront, as a load balancer of a
+// service's own behind its distribution), and one distribution for the environment,
+// reaching it through one VPC origin; every service answers on the distribution's
+// *.cloudfront.net name, on its path. The environment's, not each service's: a VPC
+// origin is of one load balancer, and a distribution per service in front of one
+// load balancer would each reach every service's rules. It has an HTTP listener only:
+// the distribution serves HTTPS to viewers, and no domain or web ACL is on the shared
+// load balancer with it (manifest: validateSharedCloudFront).
+func ingressBehindCloudFront(m *manifest.Manifest) *cfn.Template {
+	t := &cfn.Template{Description: "berth ingress: the environment's CloudFront distribution and the internal Application Load Balancer behind it, shared by its services through a listener rule each (generated from berth.yml)"}
+	t.Metadata.Set(MetadataKey, map[string]any{"settings": IngressSettings(m)})
+	t.Parameters.Set(ParamEnv, envParameter())
+	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
+	t.Parameters.Set(OutTaskSubnets, networkParameter(m, OutTaskSubnets, "Private subnets of the internal load balancer"))
+	t.Parameters.Set(edge.ParamCloudFrontPrefixList, edge.PrefixListParameter())
+
+	group := sharedSecurityGroup()
+	t.Resources.Set("LoadBalancerSecurityGroup", group)
+	if m.LoadBalancer.AccessLogs > 0 {
+		edge.AddAccessLogs(t, m, "ingress")
+	}
+	lb := loadBalancer(m)
+	edge.BehindCloudFront(lb, group, cfn.Ref(OutTaskSubnets))
+	t.Resources.Set("LoadBalancer", lb)
+	t.Resources.Set("HTTPListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
+		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
+		"Port":            edge.ListenerPort,
+		"Protocol":        "HTTP",
+		"DefaultActions":  noRoute(),
+	}})
+	url := edge.AddCloudFront(t, m, edge.Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName"), Owner: "ingress"})
+	t.Outputs.Set(OutSharedLoadBalancer, output("The environment's load balancer", cfn.Ref("LoadBalancer")))
+	t.Outputs.Set(OutSharedFullName, output("Its CloudWatch dimension", cfn.GetAtt("LoadBalancer.LoadBalancerFullName")))
+	t.Outputs.Set(OutSharedDNS, output("Its DNS name, internal: CloudFront's origin", cfn.GetAtt("LoadBalancer.DNSName")))
+	t.Outputs.Set(OutSharedZone, output("Its DNS name's hosted zone", cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
+	t.Outputs.Set(OutSharedSecurityGroup, output("Its security group: the services' tasks admit it", cfn.GetAtt("LoadBalancerSecurityGroup.GroupId")))
+	t.Outputs.Set(OutSharedHTTPListener, output("The HTTP listener", cfn.Ref("HTTPListener")))
+	t.Outputs.Set(OutSharedDistribution, output("The environment's CloudFront distribution", cfn.Ref("Distribution")))
+	t.Outputs.Set(OutSharedDistributionDomain, output("Its name, where the services answer on their paths", cfn.GetAtt("Distribution.DomainName")))
+	t.Outputs.Set(OutURL, output("Where the environment's load balancer answers, through the distribution", url))
+	if m.LoadBalancer.AccessLogs > 0 {
+		t.Outputs.Set(edge.OutAccessLogBucket, output("Bucket of the load balancer's access logs", cfn.Ref("AccessLogBucket")))
+	}
+	return t
 }
