@@ -86,12 +86,12 @@ type Status struct {
 	URL      string   `json:"url,omitempty"`
 	// Edge is what stands in front of the load balancer: none, or cloudfront with the
 	// distribution's id.
-	Edge         string   `json:"edge,omitempty"`
-	Distribution string   `json:"distribution,omitempty"`
+	Edge         string `json:"edge,omitempty"`
+	Distribution string `json:"distribution,omitempty"`
 	// SharedEdge: the distribution is the environment's, in front of the load balancer
 	// the service shares with the environment's other services.
-	SharedEdge bool `json:"shared_edge,omitempty"`
-	Capacity     []string `json:"capacity_providers"`
+	SharedEdge bool     `json:"shared_edge,omitempty"`
+	Capacity   []string `json:"capacity_providers"`
 	// ContainerInstances is how many EC2 instances have joined the cluster.
 	ContainerInstances int32 `json:"container_instances"`
 	// Notes are what the user may want to act on (a newer AMI, capacity that fails to launch).
