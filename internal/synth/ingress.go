@@ -53,27 +53,40 @@ func IngressSettings(m *manifest.Manifest) map[string]string {
 // ingress is the environment's load balancer, from the load_balancer keys of the
 // manifest as they deploy to the environment (the environment's own, or the
 // manifest's when it is the first shared service, or changes them with --update-env).
+//
+// With CloudFront in front (edge: cloudfront on it) the load balancer is internal
+// (edge.BehindCloudFront), behind one VPC origin and distribution of the environment's,
+// on whose name every service answers on its path; an HTTP listener only (no domain
+// there: manifest's validateSharedCloudFront). docs/shared-load-balancer.md says why.
 func ingress(m *manifest.Manifest) *cfn.Template {
-	if m.CloudFront() {
-		return ingressBehindCloudFront(m)
-	}
+	cf := m.CloudFront()
 	t := &cfn.Template{Description: "berth ingress: the environment's internet-facing Application Load Balancer, shared by its services through a listener rule each (generated from berth.yml)"}
+	if cf {
+		t.Description = "berth ingress: the environment's CloudFront distribution and the internal Application Load Balancer behind it, shared by its services through a listener rule each (generated from berth.yml)"
+	}
 	t.Metadata.Set(MetadataKey, map[string]any{"settings": IngressSettings(m)})
 	t.Parameters.Set(ParamEnv, envParameter())
 	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
-	t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
-	t.Parameters.Set(ParamDefaultDomain, cfn.Parameter{Type: "String", Default: "",
-		Description: "Name of the HTTPS listener's default certificate: the first domain of a service of the environment (berth deploy sets it); empty for no HTTPS listener"})
-	t.Parameters.Set(ParamDefaultDomainZone, cfn.Parameter{Type: "String", Default: "",
-		Description: "Route 53 public hosted zone the default certificate is validated through"})
+	if cf {
+		t.Parameters.Set(OutTaskSubnets, networkParameter(m, OutTaskSubnets, "Private subnets of the internal load balancer"))
+		t.Parameters.Set(edge.ParamCloudFrontPrefixList, edge.PrefixListParameter())
+	} else {
+		t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
+		t.Parameters.Set(ParamDefaultDomain, cfn.Parameter{Type: "String", Default: "",
+			Description: "Name of the HTTPS listener's default certificate: the first domain of a service of the environment (berth deploy sets it); empty for no HTTPS listener"})
+		t.Parameters.Set(ParamDefaultDomainZone, cfn.Parameter{Type: "String", Default: "",
+			Description: "Route 53 public hosted zone the default certificate is validated through"})
+		t.Conditions.Set(hasHTTPS, cfn.Not(cfn.Equals(cfn.Ref(ParamDefaultDomain), "")))
+	}
 	if Bridge(m) {
 		t.Parameters.Set(OutHostSecurityGroup, cfn.Parameter{Type: "AWS::EC2::SecurityGroup::Id", Description: "Security group of the container instances (cluster stack output)"})
 	}
-	t.Conditions.Set(hasHTTPS, cfn.Not(cfn.Equals(cfn.Ref(ParamDefaultDomain), "")))
 
-	// its properties never depend on a parameter or setting: a security group whose
-	// inline rules CloudFormation updates loses the rules the services' stacks add to it
-	t.Resources.Set("LoadBalancerSecurityGroup", sharedSecurityGroup())
+	// its properties never depend on a setting that may change while services are on
+	// it (edge cannot): a security group whose inline rules CloudFormation updates
+	// loses the rules the services' stacks add to it
+	group := sharedSecurityGroup()
+	t.Resources.Set("LoadBalancerSecurityGroup", group)
 	if Bridge(m) {
 		addSharedHostIngress(t)
 	}
@@ -82,6 +95,9 @@ func ingress(m *manifest.Manifest) *cfn.Template {
 	}
 	lb := loadBalancer(m)
 	delete(lb.Properties, "Name") // CloudFormation names it: no name of a service's can meet it
+	if cf {
+		edge.BehindCloudFront(lb, group, cfn.Ref(OutTaskSubnets))
+	}
 	t.Resources.Set("LoadBalancer", lb)
 	t.Resources.Set("HTTPListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
 		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
@@ -89,35 +105,32 @@ func ingress(m *manifest.Manifest) *cfn.Template {
 		"Protocol":        "HTTP",
 		"DefaultActions":  noRoute(),
 	}})
-	t.Resources.Set("Certificate", cfn.Resource{Type: "AWS::CertificateManager::Certificate", Condition: hasHTTPS, Properties: map[string]any{
-		"DomainName":       cfn.Ref(ParamDefaultDomain),
-		"ValidationMethod": "DNS",
-		"DomainValidationOptions": []any{map[string]any{
-			"DomainName": cfn.Ref(ParamDefaultDomain), "HostedZoneId": cfn.Ref(ParamDefaultDomainZone),
-		}},
-		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-ingress")),
-	}})
-	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Condition: hasHTTPS, Properties: map[string]any{
-		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
-		"Port":            edge.HTTPSPort,
-		"Protocol":        "HTTPS",
-		"SslPolicy":       edge.TLSPolicy,
-		"Certificates":    []any{map[string]any{"CertificateArn": cfn.Ref("Certificate")}},
-		"DefaultActions":  noRoute(),
-		"ListenerAttributes": []any{map[string]any{
-			"Key": "routing.http.response.strict_transport_security.header_value", "Value": edge.HSTS,
-		}},
-	}})
+	var url any
+	if cf {
+		url = edge.AddCloudFront(t, m, edge.Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName"), Owner: "ingress"})
+	} else {
+		edge.AddEnvironmentHTTPSListener(t, hasHTTPS, ParamDefaultDomain, ParamDefaultDomainZone, noRoute())
+	}
 	if m.LoadBalancer.WAF {
 		edge.AddWAF(t, m, "the shared load balancer of the environment", "ingress")
 	}
+	dns, zone := "Its public DNS name", "Its DNS name's hosted zone, for alias records"
+	if cf {
+		dns, zone = "Its DNS name, internal: CloudFront's origin", "Its DNS name's hosted zone"
+	}
 	t.Outputs.Set(OutSharedLoadBalancer, output("The environment's load balancer", cfn.Ref("LoadBalancer")))
 	t.Outputs.Set(OutSharedFullName, output("Its CloudWatch dimension", cfn.GetAtt("LoadBalancer.LoadBalancerFullName")))
-	t.Outputs.Set(OutSharedDNS, output("Its public DNS name", cfn.GetAtt("LoadBalancer.DNSName")))
-	t.Outputs.Set(OutSharedZone, output("Its DNS name's hosted zone, for alias records", cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
+	t.Outputs.Set(OutSharedDNS, output(dns, cfn.GetAtt("LoadBalancer.DNSName")))
+	t.Outputs.Set(OutSharedZone, output(zone, cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
 	t.Outputs.Set(OutSharedSecurityGroup, output("Its security group: the services' tasks admit it", cfn.GetAtt("LoadBalancerSecurityGroup.GroupId")))
 	t.Outputs.Set(OutSharedHTTPListener, output("The HTTP listener", cfn.Ref("HTTPListener")))
-	t.Outputs.Set(OutSharedHTTPSListener, cfn.Output{Description: "The HTTPS listener", Value: cfn.Ref("HTTPSListener"), Condition: hasHTTPS})
+	if cf {
+		t.Outputs.Set(OutSharedDistribution, output("The environment's CloudFront distribution", cfn.Ref("Distribution")))
+		t.Outputs.Set(OutSharedDistributionDomain, output("Its name, where the services answer on their paths", cfn.GetAtt("Distribution.DomainName")))
+		t.Outputs.Set(OutURL, output("Where the environment's load balancer answers, through the distribution", url))
+	} else {
+		t.Outputs.Set(OutSharedHTTPSListener, cfn.Output{Description: "The HTTPS listener", Value: cfn.Ref("HTTPSListener"), Condition: hasHTTPS})
+	}
 	if m.LoadBalancer.AccessLogs > 0 {
 		t.Outputs.Set(edge.OutAccessLogBucket, output("Bucket of the load balancer's access logs", cfn.Ref("AccessLogBucket")))
 	}
@@ -176,52 +189,4 @@ func addSharedHostIngress(t *cfn.Template) {
 		"ToPort":                DynamicPortTo,
 		"SourceSecurityGroupId": cfn.GetAtt("LoadBalancerSecurityGroup.GroupId"),
 	}})
-}
-
-// ingressBehindCloudFront is the environment's load balancer with CloudFront in front
-// (edge: cloudfront on it): internal, in the private subnets, admitting only
-// CloudFront's origin-facing servers (edge.BehindCloudFront, as a load balancer of a
-// service's own behind its distribution), and one distribution for the environment,
-// reaching it through one VPC origin; every service answers on the distribution's
-// *.cloudfront.net name, on its path. The environment's, not each service's: a VPC
-// origin is of one load balancer, and a distribution per service in front of one
-// load balancer would each reach every service's rules. It has an HTTP listener only:
-// the distribution serves HTTPS to viewers, and no domain or web ACL is on the shared
-// load balancer with it (manifest: validateSharedCloudFront).
-func ingressBehindCloudFront(m *manifest.Manifest) *cfn.Template {
-	t := &cfn.Template{Description: "berth ingress: the environment's CloudFront distribution and the internal Application Load Balancer behind it, shared by its services through a listener rule each (generated from berth.yml)"}
-	t.Metadata.Set(MetadataKey, map[string]any{"settings": IngressSettings(m)})
-	t.Parameters.Set(ParamEnv, envParameter())
-	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
-	t.Parameters.Set(OutTaskSubnets, networkParameter(m, OutTaskSubnets, "Private subnets of the internal load balancer"))
-	t.Parameters.Set(edge.ParamCloudFrontPrefixList, edge.PrefixListParameter())
-
-	group := sharedSecurityGroup()
-	t.Resources.Set("LoadBalancerSecurityGroup", group)
-	if m.LoadBalancer.AccessLogs > 0 {
-		edge.AddAccessLogs(t, m, "ingress")
-	}
-	lb := loadBalancer(m)
-	edge.BehindCloudFront(lb, group, cfn.Ref(OutTaskSubnets))
-	t.Resources.Set("LoadBalancer", lb)
-	t.Resources.Set("HTTPListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
-		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
-		"Port":            edge.ListenerPort,
-		"Protocol":        "HTTP",
-		"DefaultActions":  noRoute(),
-	}})
-	url := edge.AddCloudFront(t, m, edge.Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName"), Owner: "ingress"})
-	t.Outputs.Set(OutSharedLoadBalancer, output("The environment's load balancer", cfn.Ref("LoadBalancer")))
-	t.Outputs.Set(OutSharedFullName, output("Its CloudWatch dimension", cfn.GetAtt("LoadBalancer.LoadBalancerFullName")))
-	t.Outputs.Set(OutSharedDNS, output("Its DNS name, internal: CloudFront's origin", cfn.GetAtt("LoadBalancer.DNSName")))
-	t.Outputs.Set(OutSharedZone, output("Its DNS name's hosted zone", cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
-	t.Outputs.Set(OutSharedSecurityGroup, output("Its security group: the services' tasks admit it", cfn.GetAtt("LoadBalancerSecurityGroup.GroupId")))
-	t.Outputs.Set(OutSharedHTTPListener, output("The HTTP listener", cfn.Ref("HTTPListener")))
-	t.Outputs.Set(OutSharedDistribution, output("The environment's CloudFront distribution", cfn.Ref("Distribution")))
-	t.Outputs.Set(OutSharedDistributionDomain, output("Its name, where the services answer on their paths", cfn.GetAtt("Distribution.DomainName")))
-	t.Outputs.Set(OutURL, output("Where the environment's load balancer answers, through the distribution", url))
-	if m.LoadBalancer.AccessLogs > 0 {
-		t.Outputs.Set(edge.OutAccessLogBucket, output("Bucket of the load balancer's access logs", cfn.Ref("AccessLogBucket")))
-	}
-	return t
 }
