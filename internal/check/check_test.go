@@ -256,6 +256,16 @@ Resources:
 	if r := rs["BERTH009 Rule"]; r.Status != Pass {
 		t.Errorf("a rule redirecting to HTTPS: %+v", r)
 	}
+	// behind CloudFront the shared load balancer is internal: its rule forwards plain
+	// HTTP inside the VPC, the distribution (in the ingress template) serving HTTPS
+	internal := strings.Replace(string(src("SharedLoadBalancerSecurityGroup", forward)), "      listeners:", "      scheme: internal\n      edge: cloudfront\n      listeners:", 1)
+	if r := verdicts([]byte(internal))["BERTH009 Rule"]; r.Status != Pass {
+		t.Errorf("a rule on an internal load balancer behind CloudFront: %+v", r)
+	}
+	edgeOnly := strings.Replace(internal, "      scheme: internal\n", "", 1)
+	if r := verdicts([]byte(edgeOnly))["BERTH009 Rule"]; r.Status != Fail {
+		t.Errorf("a rule on a load balancer said to be behind CloudFront but not internal: %+v", r)
+	}
 }
 
 // A task security group passed in as a parameter cannot be judged from the template:

@@ -10,7 +10,8 @@ import (
 // services share answers what no rule takes itself (a fixed response), and each
 // service's rule on its HTTP listener is judged the same way; such a rule is in the
 // service's template, on a listener it takes as a parameter, whose protocol the
-// template says (sharedListeners).
+// template says (sharedListeners), as it says when that load balancer is internal
+// behind CloudFront (sharedBehindHTTPSEdge).
 func httpsOnly(d *cfn.Doc) []Result {
 	var out []Result
 	for _, r := range ofType(d, "AWS::ElasticLoadBalancingV2::ListenerRule") {
@@ -19,6 +20,8 @@ func httpsOnly(d *cfn.Doc) []Result {
 		case proto == "HTTPS":
 			out = append(out, pass(r))
 		case proto == "HTTP" && redirectsToHTTPS(p["Actions"]):
+			out = append(out, pass(r))
+		case proto == "HTTP" && sharedBehindHTTPSEdge(d):
 			out = append(out, pass(r))
 		case proto == "HTTP":
 			out = append(out, fail(r, "forwards plain HTTP on the environment's shared HTTP listener; serve the service on a domain, and its HTTP requests redirect to HTTPS (berth does with domain: in berth.yml)"))
@@ -76,6 +79,17 @@ func answersItself(actions any) bool {
 	}
 	a, _ := as[0].(map[string]any)
 	return a["Type"] == "fixed-response"
+}
+
+// sharedBehindHTTPSEdge reports whether the template's Metadata says the load balancer
+// that services share is internal, with CloudFront in front (berth: load_balancer:
+// scheme, edge): its HTTP listener is on no network the internet reaches, and the
+// distribution that is its way in is judged in the template that makes it (the
+// ingress stack's: BERTH009 on its listener, BERTH014 on the distribution).
+func sharedBehindHTTPSEdge(d *cfn.Doc) bool {
+	scheme, _ := path(d.Metadata, "berth", "load_balancer", "scheme").(string)
+	edge, _ := path(d.Metadata, "berth", "load_balancer", "edge").(string)
+	return scheme == "internal" && edge == "cloudfront"
 }
 
 // sharedListeners are the listeners of a load balancer that services share, which a

@@ -44,6 +44,8 @@ type Estimate struct {
 	// service on it shares, rather than the service's own.
 	LoadBalancer float64 `json:"load_balancer"`
 	Shared       bool    `json:"load_balancer_shared"`
+	// Internal: the load balancer has no public address (CloudFront in front).
+	Internal bool `json:"load_balancer_internal,omitempty"`
 	// Environment is the part of Total the environment pays once for all its services:
 	// its NAT gateways with their addresses, and the shared load balancer with its
 	// addresses. The rest (Service) is the service's own.
@@ -118,7 +120,13 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 		lb.PerUse = "LCUs grow with every service's connections, bytes and rule evaluations"
 	}
 	add(lb)
-	e.Shared, e.LoadBalancer = m.Shared(), lb.Monthly+float64(azs)*month(p.IPv4Hour)
+	// public IPv4: one per load balancer node (one per zone) unless the load balancer is
+	// internal (CloudFront in front)
+	lbIPs := azs
+	if m.CloudFront() {
+		lbIPs = 0
+	}
+	e.Shared, e.Internal, e.LoadBalancer = m.Shared(), m.CloudFront(), lb.Monthly+float64(lbIPs)*month(p.IPv4Hour)
 	if e.Shared {
 		e.Environment += e.LoadBalancer
 	}
@@ -150,10 +158,6 @@ func Of(m *manifest.Manifest, region string) (*Estimate, error) {
 	// public IPv4: the NAT gateways' addresses, one per load balancer node (one per
 	// zone) unless the load balancer is internal (CloudFront in front), and the
 	// instances' or tasks' own with public placement
-	lbIPs := azs
-	if m.CloudFront() {
-		lbIPs = 0
-	}
 	if ips := nats + lbIPs + computeIPs; ips > 0 {
 		add(Line{Item: "public IPv4 addresses", Quantity: fmt.Sprintf("%d × $%.3f/hour (%s)", ips, p.IPv4Hour, ipWhy(nats, lbIPs, computeIPs, m)),
 			Monthly: float64(ips) * month(p.IPv4Hour)})
@@ -201,7 +205,12 @@ const (
 // addEdge prices the options in front of the load balancer and in the VPC.
 func addEdge(m *manifest.Manifest, p Prices, add func(Line)) {
 	if m.CloudFront() {
-		add(Line{Item: "CloudFront distribution", Quantity: fmt.Sprintf("no monthly fee; free each month: %d TB out and %s requests", CloudFrontFreeGB/1024, "10,000,000"),
+		quantity := fmt.Sprintf("no monthly fee; free each month: %d TB out and %s requests", CloudFrontFreeGB/1024, "10,000,000")
+		if m.Shared() {
+			// one per environment, in front of its load balancer (the ingress stack's)
+			quantity = "the environment's: once for all the services on its load balancer; " + quantity + ", for all of them"
+		}
+		add(Line{Item: "CloudFront distribution", Quantity: quantity,
 			PerUse: fmt.Sprintf("then $%.4f per 10,000 HTTPS requests and $%.3f per GB out (United States; Europe's requests cost more)", CloudFrontHTTPSPer10000, CloudFrontGB)})
 	}
 	if m.HTTPS() {

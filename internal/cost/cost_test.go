@@ -334,3 +334,30 @@ func TestTheSharedLoadBalancerIsPaidOnce(t *testing.T) {
 		t.Errorf("the estimate does not say the load balancer is shared:\n%s", b.String())
 	}
 }
+
+// CloudFront in front of the environment's load balancer: the load balancer, internal,
+// has no public address (its $7.30 of them gone from the environment's part), and the
+// distribution is the environment's, said once for all its services. By hand: the
+// load balancer's hours and one LCU, (0.0225 + 0.008) × 730 = $22.265.
+func TestCloudFrontOnTheSharedLoadBalancer(t *testing.T) {
+	plain, _ := Of(parse(t, "name: web\nload_balancer: {path: /web}\n"), "us-east-1")
+	cf, err := Of(parse(t, "name: web\nedge: cloudfront\nload_balancer: {path: /web}\n"), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cf.Shared || !cf.Internal || !near(cf.LoadBalancer, 22.265) || !near(plain.Environment-cf.Environment, 7.30) || !near(plain.Total-cf.Total, 7.30) || !near(plain.Service(), cf.Service()) {
+		t.Errorf("shared behind CloudFront: %+v; without: %+v", cf, plain)
+	}
+	var line Line
+	for _, l := range cf.Lines {
+		if l.Item == "CloudFront distribution" {
+			line = l
+		}
+	}
+	if !strings.Contains(line.Quantity, "the environment's: once for all the services on its load balancer") || line.Monthly != 0 {
+		t.Errorf("CloudFront line: %+v", line)
+	}
+	if got := SharingText(cf, 2); !strings.Contains(got, "internal, behind CloudFront, it has no public address") {
+		t.Errorf("sharing: %q", got)
+	}
+}

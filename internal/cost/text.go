@@ -76,6 +76,9 @@ func WriteText(w io.Writer, service string, e *Estimate, alts []Alternative, st 
 // estimate counts it).
 func SharingText(e *Estimate, services int) string {
 	each := fmt.Sprintf("$%.2f a month with its addresses", e.LoadBalancer)
+	if e.Internal {
+		each = fmt.Sprintf("$%.2f a month; internal, behind CloudFront, it has no public address", e.LoadBalancer)
+	}
 	if !e.Shared {
 		return fmt.Sprintf("The load balancer (%s) is the service's own (load_balancer.dedicated: true): on the environment's, which its services share, it is paid once for all of them.", each)
 	}

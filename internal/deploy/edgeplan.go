@@ -14,7 +14,10 @@ import (
 // URL with it unless the service keeps its domain.
 func edgeNotes(m *manifest.Manifest, live *stacks.Stack) []string {
 	var notes []string
-	if m.CloudFront() {
+	if m.CloudFront() && m.Shared() {
+		notes = append(notes, "edge: cloudfront, the environment's: its CloudFront distribution serves HTTPS on its *.cloudfront.net name (HTTP redirected to it), this service on "+
+			m.Route().String()+", and reaches the environment's load balancer, internal, through a VPC origin; nothing else reaches the load balancer")
+	} else if m.CloudFront() {
 		where := "its own *.cloudfront.net name"
 		if m.HTTPS() {
 			where = m.Domain.Name

@@ -248,6 +248,8 @@ func (c *Clients) ServiceStack(ctx context.Context, env, service string) (string
 //     changes their capacity too, so it takes --update-env.
 //   - a key of the shared load balancer (IngressKeys), for a service on it, when other
 //     services share it: it changes their load balancer too, so it takes --update-env.
+//     Its edge not even then, while any service is on it: CloudFront in front makes the
+//     load balancer internal, a new one, under the services' rules.
 func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) error {
 	if e == nil || (e.Network == nil && e.Cluster == nil && e.Ingress == nil) {
 		return nil
@@ -269,6 +271,9 @@ func checkEnvironment(m *manifest.Manifest, e *Environment, updateEnv bool) erro
 		case movesTasks[key] != "" && len(e.Services) > 0:
 			return conflict(m, key, fmt.Sprintf("%s, and service(s) %s run in it: %s", runs, strings.Join(e.ServiceNames(), ", "), movesTasks[key]),
 				fmt.Sprintf("remove %s to use the environment's; to change it, delete the services first (berth delete), or deploy to a new environment", key))
+		case key == "edge" && len(e.Shared()) > 0:
+			return conflict(m, key, fmt.Sprintf("the load balancer of environment %s has edge %s and this manifest says %s, and service(s) %s are on it: CloudFront in front makes the load balancer internal, in other subnets, which replaces it (and its listeners) under them, so --update-env does not change it", e.Name, deployedIngressSetting(e, key), m.Setting(key), strings.Join(e.Shared(), ", ")),
+				fmt.Sprintf("remove edge to use the environment's, set load_balancer.dedicated: true for a load balancer (and edge) of the service's own, or deploy to a new environment (--env NAME); to change the edge of %s, delete the services on its load balancer first", e.Name))
 		case slices.Contains(manifest.IngressKeys, key):
 			if sharing := slices.DeleteFunc(e.Shared(), func(s string) bool { return s == m.Name }); len(sharing) > 0 && !updateEnv {
 				return conflict(m, key, fmt.Sprintf("the load balancer of environment %s runs %s and this manifest says %s, and service(s) %s share it", e.Name, deployed, m.Setting(key), strings.Join(sharing, ", ")),
@@ -304,6 +309,9 @@ func differing(m *manifest.Manifest, e *Environment) []string {
 func deployedIngressSetting(e *Environment, key string) string {
 	if key == "load_balancer.rate_limit" && e.Settings["load_balancer.waf"] != "true" {
 		return "" // changed with waf, which differs then
+	}
+	if key == "edge" && e.Ingress != nil && e.Settings[key] == "" {
+		return manifest.EdgeNone // recorded only with CloudFront in front
 	}
 	return e.Settings[key]
 }

@@ -2,6 +2,7 @@ package environment
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -287,5 +288,54 @@ func TestTheSharedLoadBalancerIsAPartOfTheEnvironment(t *testing.T) {
 	}
 	if _, err := ForEnvironment(parse("name: orders\nload_balancer:\n  waf: false\n"), e, false); err != nil {
 		t.Errorf("the only service on it changes it: %v", err)
+	}
+}
+
+// edge is a key of the environment's load balancer: a service on it takes the
+// environment's, and one that asks for another is refused while services are on it,
+// --update-env or not (the load balancer would be replaced under them). An ingress
+// stack that records no edge has none.
+func TestTheEdgeOfTheSharedLoadBalancerIsTheEnvironments(t *testing.T) {
+	withRoute := func(s types.Stack) types.Stack {
+		s.Outputs = []types.Output{{OutputKey: aws.String("Route"), OutputValue: aws.String("/orders")}}
+		return s
+	}
+	parse := func(text string) *manifest.Manifest {
+		m, err := manifest.Parse([]byte(text), "berth.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for _, tc := range []struct{ recorded, other, want string }{
+		{"      edge: cloudfront\n", "none", "berth.yml:2: edge: the load balancer of environment dev has edge cloudfront and this manifest says none, and service(s) orders are on it"},
+		{"", "cloudfront", "berth.yml:2: edge: the load balancer of environment dev has edge none and this manifest says cloudfront, and service(s) orders are on it"},
+	} {
+		cf := &stacksCF{stacks: []types.Stack{
+			stack("berth-dev-cluster", names.TagEnv, "dev", names.TagStack, "cluster"),
+			stack("berth-dev-ingress", names.TagEnv, "dev", names.TagStack, "ingress"),
+			withRoute(stack("berth-dev-svc-orders", names.TagEnv, "dev", names.TagService, "orders", names.TagStack, "service")),
+		}, templates: map[string]string{
+			"berth-dev-ingress": "Metadata:\n  berth:\n    settings:\n      load_balancer.idle_timeout: \"30\"\n" + tc.recorded + "Resources:\n  LoadBalancer:\n    Type: AWS::ElasticLoadBalancingV2::LoadBalancer\n",
+		}}
+		c := &Clients{CF: cf}
+		e, err := c.ReadFor(context.Background(), "dev", parse("name: users\nedge: "+tc.other+"\nload_balancer:\n  path: /users\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, updateEnv := range []bool{false, true} {
+			_, err := ForEnvironment(parse("name: users\nedge: "+tc.other+"\nload_balancer:\n  path: /users\n"), e, updateEnv)
+			var h interface{ Hint() string }
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &h) || !strings.Contains(h.Hint(), "load_balancer.dedicated: true") {
+				t.Errorf("--update-env %v: %v", updateEnv, err)
+			}
+		}
+		m, err := ForEnvironment(parse("name: users\nload_balancer:\n  path: /users\n"), e, false)
+		if err != nil || m.CloudFront() != (tc.recorded != "") || !m.Shared() {
+			t.Errorf("left out: %v, edge %s", err, m.Edge)
+		}
+		if own, err := ForEnvironment(parse("name: users\nedge: "+tc.other+"\nload_balancer:\n  dedicated: true\n"), e, false); err != nil || own.Edge != tc.other {
+			t.Errorf("dedicated: %v", err)
+		}
 	}
 }

@@ -12,8 +12,10 @@ import (
 // berth deploy sees its own load balancer in the deployed stack and keeps it.
 
 // IngressKeys are the keys that set the load balancer itself: on a shared load balancer
-// they belong to the environment, like NetworkKeys and CapacityKeys.
-var IngressKeys = []string{"load_balancer.idle_timeout", "load_balancer.access_logs", "load_balancer.waf", "load_balancer.rate_limit"}
+// they belong to the environment, like NetworkKeys and CapacityKeys. edge is one of
+// them there: CloudFront in front of the environment's load balancer makes it internal,
+// which it is for every service on it, and one distribution serves them all.
+var IngressKeys = []string{"load_balancer.idle_timeout", "load_balancer.access_logs", "load_balancer.waf", "load_balancer.rate_limit", "edge"}
 
 // Shared reports whether the service answers on its environment's load balancer.
 func (m *Manifest) Shared() bool { return !m.LoadBalancer.Dedicated }
@@ -38,11 +40,14 @@ func (m *Manifest) Route() routing.Route {
 
 // defaultLoadBalancer: the environment's by default; a load balancer of the service's own
 // when the manifest asks for includeSubDomains in its HSTS header, which would bind
-// every host of a shared listener, or for CloudFront in front, whose VPC origin is the
-// service's internal load balancer (and says neither dedicated, path nor host).
+// every host of a shared listener, or for CloudFront in front (and says neither
+// dedicated, path nor host): a distribution of the service's own, as before the
+// environment's load balancer could have one, on a name of its own and with a domain
+// or WAF if it wants them. An edge the manifest leaves out and takes from its
+// environment's load balancer (Inherit) keeps it there.
 func defaultLoadBalancer(m *Manifest) {
 	if !m.ChoosesLoadBalancer() {
-		m.LoadBalancer.Dedicated = m.Domain.HSTSSubdomains || m.Edge == EdgeCloudFront
+		m.LoadBalancer.Dedicated = m.Domain.HSTSSubdomains || m.IsSet("edge") && m.Edge == EdgeCloudFront
 	}
 }
 
@@ -66,10 +71,30 @@ func validateLoadBalancer(m *Manifest) error {
 	switch {
 	case m.HTTPS() && lb.Host != "" && lb.Host != m.Domain.Name:
 		return m.errorf("load_balancer.host", "%q is not domain.name %s: with a domain the service answers on its name (leave host out)", lb.Host, m.Domain.Name)
-	case !lb.Dedicated && m.Edge == EdgeCloudFront:
-		return m.errorf("edge", "CloudFront in front reaches an internal load balancer of the service's own: set load_balancer.dedicated: true, or leave load_balancer.path and host out")
+	case !lb.Dedicated && m.CloudFront():
+		return validateSharedCloudFront(m)
 	case !lb.Dedicated && m.Domain.HSTSSubdomains:
 		return m.errorf("domain.hsts_subdomains", "includeSubDomains would go to every host of the environment's shared listener: set load_balancer.dedicated: true for a load balancer of the service's own")
+	}
+	return nil
+}
+
+// validateSharedCloudFront: CloudFront in front of the environment's load balancer is one
+// distribution for the environment, on its own *.cloudfront.net name, routing by path.
+// Not built: a domain (the distribution would need every service's name as an alias
+// and a certificate in us-east-1 covering all of them), WAF (a web ACL of scope
+// CLOUDFRONT, in us-east-1, of the environment's), and a host (every request reaches
+// the load balancer with the distribution's name; a rule for another host never
+// matches). A dedicated load balancer has each.
+func validateSharedCloudFront(m *Manifest) error {
+	const own = "set load_balancer.dedicated: true for CloudFront in front of a load balancer of the service's own, which has it"
+	switch {
+	case m.HTTPS():
+		return m.errorf("domain", "with edge: cloudfront on the environment's shared load balancer the environment has one distribution, on its own *.cloudfront.net name; a domain on it is not built (it would need every service's name as an alias and a certificate in us-east-1 covering them): %s, or leave edge out", own)
+	case m.LoadBalancer.WAF:
+		return m.errorf("load_balancer.waf", "with edge: cloudfront on the environment's shared load balancer the web ACL would be the environment's distribution's, of scope CLOUDFRONT in us-east-1, which is not built: %s, or leave waf out", own)
+	case m.LoadBalancer.Host != "":
+		return m.errorf("load_balancer.host", "with edge: cloudfront on the environment's shared load balancer every request comes on the distribution's name, so a rule for %s would never match: route by load_balancer.path, or %s", m.LoadBalancer.Host, own)
 	}
 	return nil
 }

@@ -83,3 +83,46 @@ func TestTheSharedLoadBalancersKeysAreInherited(t *testing.T) {
 		t.Errorf("dedicated: %+v", lb)
 	}
 }
+
+// CloudFront in front of the environment's load balancer (issue 24 with issue 23): a
+// path or dedicated: false puts the service there; a bare edge: cloudfront keeps a load
+// balancer and distribution of the service's own; what is not built is refused.
+func TestCloudFrontOnTheSharedLoadBalancer(t *testing.T) {
+	for _, tc := range []struct {
+		src    string
+		shared bool
+	}{
+		{"name: a\nedge: cloudfront\n", false},
+		{"name: a\nedge: cloudfront\nload_balancer:\n  path: /orders\n", true},
+		{"name: a\nedge: cloudfront\nload_balancer:\n  dedicated: false\n", true},
+	} {
+		m, err := Parse([]byte(tc.src), filepath.Join(t.TempDir(), "berth.yml"))
+		if err != nil || m.Shared() != tc.shared || !m.CloudFront() {
+			t.Errorf("%q: %v, shared %v", tc.src, err, m != nil && m.Shared())
+		}
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"domain", "name: a\nedge: cloudfront\ndomain: api.example.com\nload_balancer:\n  path: /a\n", `berth.yml:3: domain: with edge: cloudfront on the environment's shared load balancer the environment has one distribution`},
+		{"waf", "name: a\nedge: cloudfront\nload_balancer:\n  path: /a\n  waf: true\n", `berth.yml:5: load_balancer.waf: with edge: cloudfront on the environment's shared load balancer the web ACL`},
+		{"host", "name: a\nedge: cloudfront\nload_balancer:\n  host: api.example.com\n", `berth.yml:4: load_balancer.host: with edge: cloudfront on the environment's shared load balancer every request comes on the distribution's name`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.src), filepath.Join(t.TempDir(), "berth.yml"))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "load_balancer.dedicated: true") || !IsManifestError(err) {
+				t.Errorf("%v, want %q", err, tc.want)
+			}
+		})
+	}
+	// a service that leaves edge out takes its environment's and stays on its load balancer
+	m, _ := Parse([]byte("name: b\nload_balancer:\n  path: /b\n"), "berth.yml")
+	bare, _ := Parse([]byte("name: c\n"), "berth.yml")
+	for _, m := range []*Manifest{m, bare} {
+		if err := m.Inherit(map[string]string{"edge": "cloudfront", "network.placement": "private"}); err != nil || !m.CloudFront() || !m.Shared() {
+			t.Errorf("%s: %v, cloudfront %v, shared %v", m.Name, err, m.CloudFront(), m.Shared())
+		}
+	}
+	own, _ := Parse([]byte("name: d\nload_balancer:\n  dedicated: true\n"), "berth.yml")
+	if err := own.Inherit(map[string]string{"edge": "cloudfront"}); err != nil || own.CloudFront() {
+		t.Errorf("dedicated: %v, cloudfront %v", err, own.CloudFront())
+	}
+}

@@ -123,6 +123,8 @@ func (m *Manifest) settingField(key string) (*string, *int) {
 		return nil, &m.LoadBalancer.AccessLogs
 	case "load_balancer.rate_limit":
 		return nil, &m.LoadBalancer.RateLimit
+	case "edge":
+		return &m.Edge, nil
 	}
 	return nil, nil
 }

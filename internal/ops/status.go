@@ -86,9 +86,12 @@ type Status struct {
 	URL      string   `json:"url,omitempty"`
 	// Edge is what stands in front of the load balancer: none, or cloudfront with the
 	// distribution's id.
-	Edge         string   `json:"edge,omitempty"`
-	Distribution string   `json:"distribution,omitempty"`
-	Capacity     []string `json:"capacity_providers"`
+	Edge         string `json:"edge,omitempty"`
+	Distribution string `json:"distribution,omitempty"`
+	// SharedEdge: the distribution is the environment's, in front of the load balancer
+	// the service shares with the environment's other services.
+	SharedEdge bool     `json:"shared_edge,omitempty"`
+	Capacity   []string `json:"capacity_providers"`
 	// ContainerInstances is how many EC2 instances have joined the cluster.
 	ContainerInstances int32 `json:"container_instances"`
 	// Notes are what the user may want to act on (a newer AMI, capacity that fails to launch).
@@ -207,7 +210,9 @@ func (c *Clients) Status(ctx context.Context, env, service string) (*Status, err
 	}
 	st.URL = svc.Outputs[synth.OutURL]
 	st.Edge, st.Distribution = cmp.Or(svc.Outputs[synth.OutEdge], manifest.EdgeNone), svc.Outputs[synth.OutDistributionID]
-	if st.Edge == manifest.EdgeCloudFront && c.CFIn != nil {
+	_, shared := svc.Outputs[synth.OutRoute]
+	st.SharedEdge = shared && st.Edge == manifest.EdgeCloudFront
+	if st.Edge == manifest.EdgeCloudFront && !st.SharedEdge && c.CFIn != nil {
 		// the certificate and web ACL of the distribution, in us-east-1, when it has any
 		name := names.Stack(env, service, synth.Edge)
 		edge, err := stacks.Describe(ctx, c.CFIn(synth.EdgeRegion), name)
@@ -367,6 +372,10 @@ type EnvironmentStatus struct {
 	// Routes is the routing table of the environment's load balancer, while services
 	// share one: which host and path goes to which service, in the order it is tried.
 	Routes routing.Table `json:"routes"`
+	// Edge is what stands in front of the environment's load balancer (none, or
+	// cloudfront with its Distribution), while services share one.
+	Edge         string `json:"edge,omitempty"`
+	Distribution string `json:"distribution,omitempty"`
 }
 
 // CIRoleStatus is one CI role stack and whose jobs its roles trust.
@@ -403,6 +412,7 @@ func (c *Clients) EnvironmentStatus(ctx context.Context, env string) (*Environme
 		out.Stacks = append(out.Stacks, ss)
 	}
 	if ing := stacks.Usable(e.Ingress); ing != nil {
+		out.Edge, out.Distribution = cmp.Or(ing.Outputs[synth.OutEdge], manifest.EdgeNone), ing.Outputs[synth.OutSharedDistribution]
 		if out.Routes, err = (&ingress.Clients{ELB: c.ELB}).Table(ctx, ing.Outputs); err != nil {
 			return nil, err
 		}

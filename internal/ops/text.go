@@ -46,7 +46,10 @@ func (st *Status) WriteText(w io.Writer) {
 		tw.Flush()
 	}
 	fmt.Fprintf(w, "\nurl: %s\n", st.URL)
-	if st.Edge == manifest.EdgeCloudFront {
+	switch {
+	case st.SharedEdge:
+		fmt.Fprintf(w, "edge: cloudfront, the environment's (distribution %s, in front of the load balancer its services share; the load balancer is internal, reached through it only)\n", st.Distribution)
+	case st.Edge == manifest.EdgeCloudFront:
 		fmt.Fprintf(w, "edge: cloudfront (distribution %s; the load balancer is internal, reached through it only)\n", st.Distribution)
 	}
 	for _, n := range st.Notes {
@@ -85,6 +88,9 @@ func (st *EnvironmentStatus) WriteText(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil || len(st.Routes) == 0 {
 		return err
+	}
+	if st.Edge == manifest.EdgeCloudFront {
+		fmt.Fprintf(w, "\nedge: cloudfront (distribution %s; the environment's load balancer is internal, reached through it only)\n", st.Distribution)
 	}
 	fmt.Fprintf(w, "\nthe environment's load balancer, in the order its listeners try the rules:\n")
 	st.Routes.WriteText(w, "")

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -202,10 +203,13 @@ func (c *Clients) urlCheck(ctx context.Context, st *Status, o VerifyOptions, lef
 }
 
 // redirectCheck: plain HTTP on the service's domain answers with a permanent redirect
-// to the same place over HTTPS, and nothing else.
+// to the same place over HTTPS, and nothing else; on the service's path, which is all
+// of the name that is the service's when it shares it (the environment's distribution,
+// or a host of the environment's load balancer).
 func (c *Clients) redirectCheck(ctx context.Context, st *Status, o VerifyOptions, left time.Duration) Check {
 	u, _ := url.Parse(st.URL)
-	plain := "http://" + u.Host + "/"
+	p := cmp.Or(u.Path, "/")
+	plain := "http://" + u.Host + p
 	name := "GET " + plain + " redirects to HTTPS"
 	if c.emulatorRunsNothing(st) || c.Emulated != "" && !loopback(st.URL) {
 		return Check{name, "skip", "the endpoint is an emulator, and " + u.Host + " is not a name that serves"}
@@ -215,8 +219,8 @@ func (c *Clients) redirectCheck(ctx context.Context, st *Status, o VerifyOptions
 		return Check{name, "fail", err.Error()}
 	}
 	// the load balancer writes the port it redirects to: https://host:443/
-	want := "https://" + u.Host + "/"
-	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently || loc != want && loc != "https://"+u.Host+":443/" {
+	want := "https://" + u.Host + p
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently || loc != want && loc != "https://"+u.Host+":443"+p {
 		return Check{name, "fail", fmt.Sprintf("%s, Location %q; want 301 to %s", resp.Status, loc, want)}
 	}
 	return Check{name, "pass", resp.Status + " to " + resp.Header.Get("Location")}

@@ -48,6 +48,13 @@ func TestVerifyChecksHTTPSAndTheRedirect(t *testing.T) {
 		t.Errorf("redirect check: %+v", r)
 	}
 
+	// a service on a path of a shared name (the environment's distribution, or a host of
+	// its load balancer) is asked on its path, which is all of the name that is its own
+	onPath := c.redirectCheck(context.Background(), &Status{URL: "https://example.com/orders"}, VerifyOptions{HTTP: client}, time.Minute)
+	if onPath.Result != "pass" || onPath.Name != "GET http://example.com/orders redirects to HTTPS" || !strings.Contains(onPath.Detail, "to https://example.com:443/orders") {
+		t.Errorf("redirect check on a path: %+v", onPath)
+	}
+
 	// a certificate for another name fails the HTTPS check, with Go's reason
 	other := c.urlCheck(context.Background(), &Status{URL: "https://api.example.net"}, VerifyOptions{HTTP: client}, time.Minute)
 	if other.Result != "fail" || !strings.Contains(other.Detail, "certificate is valid for") {

@@ -30,6 +30,11 @@ const (
 	OutSharedSecurityGroup = "SharedLoadBalancerSecurityGroup"
 	OutSharedHTTPListener  = "SharedHTTPListener"
 	OutSharedHTTPSListener = "SharedHTTPSListener"
+	// OutSharedDistribution and OutSharedDistributionDomain are the environment's
+	// CloudFront distribution (edge: cloudfront on its load balancer) and its
+	// *.cloudfront.net name, where its services answer, each on its path.
+	OutSharedDistribution       = "SharedDistribution"
+	OutSharedDistributionDomain = "SharedDistributionDomain"
 )
 
 // IngressSettings are the manifest keys the environment's load balancer is made from,
@@ -39,30 +44,49 @@ func IngressSettings(m *manifest.Manifest) map[string]string {
 	if m.LoadBalancer.WAF {
 		keys = append(keys, "load_balancer.rate_limit")
 	}
+	if m.CloudFront() { // recorded only then: an ingress stack that says none has none
+		keys = append(keys, "edge")
+	}
 	return m.Settings(keys)
 }
 
 // ingress is the environment's load balancer, from the load_balancer keys of the
 // manifest as they deploy to the environment (the environment's own, or the
 // manifest's when it is the first shared service, or changes them with --update-env).
+//
+// With CloudFront in front (edge: cloudfront on it) the load balancer is internal
+// (edge.BehindCloudFront), behind one VPC origin and distribution of the environment's,
+// on whose name every service answers on its path; an HTTP listener only (no domain
+// there: manifest's validateSharedCloudFront). docs/shared-load-balancer.md says why.
 func ingress(m *manifest.Manifest) *cfn.Template {
+	cf := m.CloudFront()
 	t := &cfn.Template{Description: "berth ingress: the environment's internet-facing Application Load Balancer, shared by its services through a listener rule each (generated from berth.yml)"}
+	if cf {
+		t.Description = "berth ingress: the environment's CloudFront distribution and the internal Application Load Balancer behind it, shared by its services through a listener rule each (generated from berth.yml)"
+	}
 	t.Metadata.Set(MetadataKey, map[string]any{"settings": IngressSettings(m)})
 	t.Parameters.Set(ParamEnv, envParameter())
 	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
-	t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
-	t.Parameters.Set(ParamDefaultDomain, cfn.Parameter{Type: "String", Default: "",
-		Description: "Name of the HTTPS listener's default certificate: the first domain of a service of the environment (berth deploy sets it); empty for no HTTPS listener"})
-	t.Parameters.Set(ParamDefaultDomainZone, cfn.Parameter{Type: "String", Default: "",
-		Description: "Route 53 public hosted zone the default certificate is validated through"})
+	if cf {
+		t.Parameters.Set(OutTaskSubnets, networkParameter(m, OutTaskSubnets, "Private subnets of the internal load balancer"))
+		t.Parameters.Set(edge.ParamCloudFrontPrefixList, edge.PrefixListParameter())
+	} else {
+		t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
+		t.Parameters.Set(ParamDefaultDomain, cfn.Parameter{Type: "String", Default: "",
+			Description: "Name of the HTTPS listener's default certificate: the first domain of a service of the environment (berth deploy sets it); empty for no HTTPS listener"})
+		t.Parameters.Set(ParamDefaultDomainZone, cfn.Parameter{Type: "String", Default: "",
+			Description: "Route 53 public hosted zone the default certificate is validated through"})
+		t.Conditions.Set(hasHTTPS, cfn.Not(cfn.Equals(cfn.Ref(ParamDefaultDomain), "")))
+	}
 	if Bridge(m) {
 		t.Parameters.Set(OutHostSecurityGroup, cfn.Parameter{Type: "AWS::EC2::SecurityGroup::Id", Description: "Security group of the container instances (cluster stack output)"})
 	}
-	t.Conditions.Set(hasHTTPS, cfn.Not(cfn.Equals(cfn.Ref(ParamDefaultDomain), "")))
 
-	// its properties never depend on a parameter or setting: a security group whose
-	// inline rules CloudFormation updates loses the rules the services' stacks add to it
-	t.Resources.Set("LoadBalancerSecurityGroup", sharedSecurityGroup())
+	// its properties never depend on a setting that may change while services are on
+	// it (edge cannot): a security group whose inline rules CloudFormation updates
+	// loses the rules the services' stacks add to it
+	group := sharedSecurityGroup()
+	t.Resources.Set("LoadBalancerSecurityGroup", group)
 	if Bridge(m) {
 		addSharedHostIngress(t)
 	}
@@ -71,6 +95,9 @@ func ingress(m *manifest.Manifest) *cfn.Template {
 	}
 	lb := loadBalancer(m)
 	delete(lb.Properties, "Name") // CloudFormation names it: no name of a service's can meet it
+	if cf {
+		edge.BehindCloudFront(lb, group, cfn.Ref(OutTaskSubnets))
+	}
 	t.Resources.Set("LoadBalancer", lb)
 	t.Resources.Set("HTTPListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Properties: map[string]any{
 		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
@@ -78,35 +105,32 @@ func ingress(m *manifest.Manifest) *cfn.Template {
 		"Protocol":        "HTTP",
 		"DefaultActions":  noRoute(),
 	}})
-	t.Resources.Set("Certificate", cfn.Resource{Type: "AWS::CertificateManager::Certificate", Condition: hasHTTPS, Properties: map[string]any{
-		"DomainName":       cfn.Ref(ParamDefaultDomain),
-		"ValidationMethod": "DNS",
-		"DomainValidationOptions": []any{map[string]any{
-			"DomainName": cfn.Ref(ParamDefaultDomain), "HostedZoneId": cfn.Ref(ParamDefaultDomainZone),
-		}},
-		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-ingress")),
-	}})
-	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Condition: hasHTTPS, Properties: map[string]any{
-		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
-		"Port":            edge.HTTPSPort,
-		"Protocol":        "HTTPS",
-		"SslPolicy":       edge.TLSPolicy,
-		"Certificates":    []any{map[string]any{"CertificateArn": cfn.Ref("Certificate")}},
-		"DefaultActions":  noRoute(),
-		"ListenerAttributes": []any{map[string]any{
-			"Key": "routing.http.response.strict_transport_security.header_value", "Value": edge.HSTS,
-		}},
-	}})
+	var url any
+	if cf {
+		url = edge.AddCloudFront(t, m, edge.Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName"), Owner: "ingress"})
+	} else {
+		edge.AddEnvironmentHTTPSListener(t, hasHTTPS, ParamDefaultDomain, ParamDefaultDomainZone, noRoute())
+	}
 	if m.LoadBalancer.WAF {
 		edge.AddWAF(t, m, "the shared load balancer of the environment", "ingress")
 	}
+	dns, zone := "Its public DNS name", "Its DNS name's hosted zone, for alias records"
+	if cf {
+		dns, zone = "Its DNS name, internal: CloudFront's origin", "Its DNS name's hosted zone"
+	}
 	t.Outputs.Set(OutSharedLoadBalancer, output("The environment's load balancer", cfn.Ref("LoadBalancer")))
 	t.Outputs.Set(OutSharedFullName, output("Its CloudWatch dimension", cfn.GetAtt("LoadBalancer.LoadBalancerFullName")))
-	t.Outputs.Set(OutSharedDNS, output("Its public DNS name", cfn.GetAtt("LoadBalancer.DNSName")))
-	t.Outputs.Set(OutSharedZone, output("Its DNS name's hosted zone, for alias records", cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
+	t.Outputs.Set(OutSharedDNS, output(dns, cfn.GetAtt("LoadBalancer.DNSName")))
+	t.Outputs.Set(OutSharedZone, output(zone, cfn.GetAtt("LoadBalancer.CanonicalHostedZoneID")))
 	t.Outputs.Set(OutSharedSecurityGroup, output("Its security group: the services' tasks admit it", cfn.GetAtt("LoadBalancerSecurityGroup.GroupId")))
 	t.Outputs.Set(OutSharedHTTPListener, output("The HTTP listener", cfn.Ref("HTTPListener")))
-	t.Outputs.Set(OutSharedHTTPSListener, cfn.Output{Description: "The HTTPS listener", Value: cfn.Ref("HTTPSListener"), Condition: hasHTTPS})
+	if cf {
+		t.Outputs.Set(OutSharedDistribution, output("The environment's CloudFront distribution", cfn.Ref("Distribution")))
+		t.Outputs.Set(OutSharedDistributionDomain, output("Its name, where the services answer on their paths", cfn.GetAtt("Distribution.DomainName")))
+		t.Outputs.Set(OutURL, output("Where the environment's load balancer answers, through the distribution", url))
+	} else {
+		t.Outputs.Set(OutSharedHTTPSListener, cfn.Output{Description: "The HTTPS listener", Value: cfn.Ref("HTTPSListener"), Condition: hasHTTPS})
+	}
 	if m.LoadBalancer.AccessLogs > 0 {
 		t.Outputs.Set(edge.OutAccessLogBucket, output("Bucket of the load balancer's access logs", cfn.Ref("AccessLogBucket")))
 	}

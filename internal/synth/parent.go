@@ -47,7 +47,11 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	// what CloudFront takes from us-east-1 cannot be a nested stack of a stack in
 	// another region: sam users deploy edge.yml there first and pass its outputs, and
 	// the origin-facing prefix list of the region
+	// (the ingress's, with CloudFront in front of the environment's load balancer)
 	svc := service(m)
+	if m.Shared() && m.CloudFront() {
+		svc = ingress(m)
+	}
 	for _, p := range []string{edge.ParamCloudFrontPrefixList, edge.OutCloudFrontCertificate, edge.OutCloudFrontWebACL} {
 		if v, ok := svc.Parameters.Get(p); ok {
 			param := v.(cfn.Parameter)
@@ -76,7 +80,7 @@ func parent(m *manifest.Manifest) *cfn.Template {
 	for _, o := range []string{OutClusterName, OutExecutionRoleArn, OutCapacityProvider, OutHostSecurityGroup} {
 		from[o] = out("Cluster", o)
 	}
-	for _, o := range []string{OutSharedFullName, OutSharedDNS, OutSharedZone, OutSharedSecurityGroup, OutSharedHTTPListener} {
+	for _, o := range []string{OutSharedFullName, OutSharedDNS, OutSharedZone, OutSharedSecurityGroup, OutSharedHTTPListener, OutSharedDistribution, OutSharedDistributionDomain} {
 		from[o] = out("Ingress", o)
 	}
 	from[ParamSharedListener] = out("Ingress", OutSharedHTTPListener)

@@ -102,6 +102,12 @@ func sharedMetadata(m *manifest.Manifest) map[string]any {
 		listeners[OutSharedHTTPListener] = "HTTP"
 	}
 	lb := map[string]any{"listeners": listeners}
+	if m.CloudFront() {
+		// an internal load balancer whose way in is the environment's distribution, which
+		// serves HTTPS only: berth check passes the service's rule on its HTTP listener
+		// (the distribution is judged in the ingress template)
+		lb["scheme"], lb["edge"] = "internal", manifest.EdgeCloudFront
+	}
 	if !Bridge(m) {
 		lb["security_group"] = OutSharedSecurityGroup
 	}

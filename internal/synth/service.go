@@ -45,6 +45,8 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 	own, shared := !m.Shared() || moving, m.Shared() || moving
 	behind := "an internet-facing Application Load Balancer"
 	switch {
+	case m.Shared() && m.CloudFront():
+		behind = "the environment's CloudFront distribution and internal Application Load Balancer"
 	case m.Shared():
 		behind = "the environment's internet-facing Application Load Balancer"
 	case m.CloudFront():
@@ -54,7 +56,11 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 		m.Name, capacityWords(m), m.Network.Placement, behind)}
 	t.Parameters.Set(ParamEnv, envParameter())
 	t.Parameters.Set(OutVpcID, networkParameter(m, OutVpcID, "VPC of the environment"))
-	if own && !m.CloudFront() { // else the load balancer is internal, in the tasks' subnets
+	// CloudFront in front of the load balancer of the service's own; on the way to the
+	// environment's load balancer with CloudFront in front of it, the service's own stays
+	// as it is (internet-facing) until the move is done
+	ownCF := m.CloudFront() && !m.Shared()
+	if own && !ownCF { // else the load balancer is internal, in the tasks' subnets
 		t.Parameters.Set(OutPublicSubnets, networkParameter(m, OutPublicSubnets, "Public subnets of the load balancer"))
 	}
 	switch {
@@ -134,8 +140,8 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 			url, dns = cfn.Sub("http://${LoadBalancer.DNSName}"), cfn.GetAtt("LoadBalancer.DNSName")
 		}
 		switch {
-		case m.CloudFront():
-			url = edge.AddCloudFront(t, m, edge.Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName")})
+		case ownCF:
+			url = edge.AddCloudFront(t, m, edge.Origin{ARN: cfn.Ref("LoadBalancer"), DNSName: cfn.GetAtt("LoadBalancer.DNSName"), Owner: m.Name})
 		case m.HTTPS():
 			edge.AddDomain(t, m, full)
 			if full {
@@ -146,7 +152,7 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 			edge.AddWAF(t, m, "its load balancer", m.Name)
 		}
 		addRouting(t, m, idsOf(m, m.Shared()), !full)
-		if m.CloudFront() {
+		if ownCF {
 			lb, _ := t.Resources.Get("LoadBalancer")
 			group, _ := t.Resources.Get("LoadBalancerSecurityGroup")
 			t.Parameters.Set(edge.ParamCloudFrontPrefixList, edge.PrefixListParameter())
@@ -167,6 +173,11 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 		if full {
 			url, dns = sharedURL(m), cfn.Ref(OutSharedDNS)
 		}
+		if full && m.CloudFront() {
+			// what status says of the edge: the environment's distribution
+			t.Outputs.Set(OutEdge, output("What stands in front of the load balancer", manifest.EdgeCloudFront))
+			t.Outputs.Set(OutDistributionID, output("The environment's CloudFront distribution, in front of its load balancer", cfn.Ref(OutSharedDistribution)))
+		}
 	}
 	addAlarms(t, m, ids)
 	svc := ecsService(m, own, shared)
@@ -184,7 +195,9 @@ func serviceOf(m *manifest.Manifest, moving bool, sm *manifest.Manifest) *cfn.Te
 
 	t.Outputs.Set(OutURL, output("Where the service answers", url))
 	lbWhat := "Public DNS name of the load balancer"
-	if m.CloudFront() {
+	if m.Shared() && m.CloudFront() {
+		lbWhat = "DNS name of the environment's internal load balancer, CloudFront's origin"
+	} else if m.CloudFront() {
 		lbWhat = "DNS name of the internal load balancer, CloudFront's origin"
 	}
 	t.Outputs.Set(OutLoadBalancerDNS, output(lbWhat, dns))

@@ -43,6 +43,10 @@ func addSharedParameters(t *cfn.Template, m *manifest.Manifest, source bool) {
 		t.Parameters.Set(OutSharedFullName, str("The environment's load balancer's CloudWatch dimension"))
 		t.Parameters.Set(OutSharedDNS, str("The environment's load balancer's DNS name"))
 	}
+	if !source && m.CloudFront() {
+		t.Parameters.Set(OutSharedDistribution, str("The environment's CloudFront distribution"))
+		t.Parameters.Set(OutSharedDistributionDomain, str("The environment's CloudFront distribution's name"))
+	}
 	if !Bridge(m) { // bridge-mode tasks are reached through the instances' group (ingress.go)
 		t.Parameters.Set(OutSharedSecurityGroup, cfn.Parameter{Type: "AWS::EC2::SecurityGroup::Id", Description: "The environment's load balancer's security group (ingress stack output)"})
 	}
@@ -139,10 +143,13 @@ func addSharedDomain(t *cfn.Template, m *manifest.Manifest, record bool) {
 }
 
 // sharedURL is where a service on the environment's load balancer answers: https on its
-// domain, its host, or the load balancer's DNS name, and its path.
+// domain, its host, the environment's distribution's name, or the load balancer's DNS
+// name, and its path.
 func sharedURL(m *manifest.Manifest) any {
 	r := m.Route()
 	switch {
+	case m.CloudFront():
+		return cfn.Sub("https://${" + OutSharedDistributionDomain + "}" + r.Path)
 	case m.HTTPS():
 		return "https://" + m.Domain.Name + r.Path
 	case r.Host != "":

@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden templates in testdat
 var cases = []string{"default", "orders", "all-options", "ec2-public", "fargate", "fargate-single", "fargate-public", "fargate-spot", "fargate-spot-single", "fargate-spot-public", "https", "https-edge", "https-zone-id", "secrets", "permissions-fargate", "permissions-admin", "canary", "linear", "blue-green",
 	"existing-vpc", "existing-vpc-public", "existing-vpc-fargate", "existing-vpc-fargate-public", "existing-vpc-spot", "existing-vpc-spot-public", "exec", "exec-fargate", "alarms", "alarms-topic",
 	"cloudfront", "cloudfront-domain", "cloudfront-waf",
-	"dedicated", "shared-path", "shared-path-users", "shared-host", "shared-domain"}
+	"dedicated", "shared-path", "shared-path-users", "shared-host", "shared-domain", "shared-cloudfront", "shared-cloudfront-users"}
 
 func load(t testing.TB, name string) *manifest.Manifest {
 	t.Helper()

@@ -65,18 +65,20 @@ const (
 	OutDistributionID = "DistributionId"
 )
 
-// Origin is the load balancer a distribution reaches: the service's own, or (once an
-// environment shares one) the environment's, each given as values the template can
-// use (a Ref, a GetAtt, a parameter).
+// Origin is the load balancer a distribution reaches: the service's own, or the
+// environment's (the ingress stack's, which its services share), each given as values
+// the template can use (a Ref, a GetAtt, a parameter); Owner names what the
+// distribution and VPC origin are of (berth-<env>-<owner>): the service, or ingress.
 type Origin struct {
 	ARN, DNSName any
+	Owner        string
 }
 
 // AddCloudFront puts a distribution in front of the origin, through a VPC origin of
 // its own, and with a domain the name's alias records; it returns the URL.
 func AddCloudFront(t *cfn.Template, m *manifest.Manifest, o Origin) any {
-	t.Resources.Set("VpcOrigin", vpcOrigin(m, o.ARN))
-	t.Resources.Set("Distribution", distribution(m, cfn.GetAtt("VpcOrigin.Id"), o.DNSName))
+	t.Resources.Set("VpcOrigin", vpcOrigin(o.Owner, o.ARN))
+	t.Resources.Set("Distribution", distribution(m, o.Owner, cfn.GetAtt("VpcOrigin.Id"), o.DNSName))
 	var url any = cfn.Sub("https://${Distribution.DomainName}")
 	if m.HTTPS() {
 		url = "https://" + m.Domain.Name
@@ -113,27 +115,27 @@ func AddCloudFront(t *cfn.Template, m *manifest.Manifest, o Origin) any {
 // vpcOrigin is CloudFront's way into the VPC, to the load balancer at arn. CloudFront
 // speaks plain HTTP to it, inside the VPC, as the load balancer does to the tasks: an
 // HTTPS origin would need a certificate for a name the load balancer does not have.
-func vpcOrigin(m *manifest.Manifest, arn any) cfn.Resource {
+func vpcOrigin(owner string, arn any) cfn.Resource {
 	return cfn.Resource{Type: "AWS::CloudFront::VpcOrigin", Properties: map[string]any{
 		"VpcOriginEndpointConfig": map[string]any{
-			"Name":                 cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name)),
+			"Name":                 cfn.Sub(fmt.Sprintf("berth-${Env}-%s", owner)),
 			"Arn":                  arn,
 			"HTTPPort":             ListenerPort,
 			"HTTPSPort":            HTTPSPort,
 			"OriginProtocolPolicy": "http-only",
 			"OriginSSLProtocols":   []any{"TLSv1.2"},
 		},
-		"Tags": cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags": cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", owner))),
 	}}
 }
 
 // distribution serves viewers HTTPS only (HTTP is redirected), caches nothing, and
 // passes every request to the origin as the viewer sent it.
-func distribution(m *manifest.Manifest, vpcOriginID, originDNS any) cfn.Resource {
+func distribution(m *manifest.Manifest, owner string, vpcOriginID, originDNS any) cfn.Resource {
 	const origin = "load-balancer"
 	config := map[string]any{
 		"Enabled":     true,
-		"Comment":     cfn.Sub(fmt.Sprintf("berth ${Env} %s", m.Name)),
+		"Comment":     cfn.Sub(fmt.Sprintf("berth ${Env} %s", owner)),
 		"HttpVersion": "http2and3",
 		"IPV6Enabled": true,
 		"Origins": []any{map[string]any{
@@ -172,7 +174,7 @@ func distribution(m *manifest.Manifest, vpcOriginID, originDNS any) cfn.Resource
 	}
 	return cfn.Resource{Type: "AWS::CloudFront::Distribution", Properties: map[string]any{
 		"DistributionConfig": config,
-		"Tags":               cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", m.Name))),
+		"Tags":               cfn.Tags("Name", cfn.Sub(fmt.Sprintf("berth-${Env}-%s", owner))),
 	}}
 }
 

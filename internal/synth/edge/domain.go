@@ -68,6 +68,32 @@ func AddDomain(t *cfn.Template, m *manifest.Manifest, record bool) {
 	}
 }
 
+// AddEnvironmentHTTPSListener is the HTTPS listener of the environment's load balancer,
+// made once (condition) a service of it has a domain, on a certificate of that first
+// domain's name (domain, validated through zone): ALB requires a default certificate,
+// which no service then owns. What no rule takes gets defaultActions.
+func AddEnvironmentHTTPSListener(t *cfn.Template, condition, domain, zone string, defaultActions []any) {
+	t.Resources.Set("Certificate", cfn.Resource{Type: "AWS::CertificateManager::Certificate", Condition: condition, Properties: map[string]any{
+		"DomainName":       cfn.Ref(domain),
+		"ValidationMethod": "DNS",
+		"DomainValidationOptions": []any{map[string]any{
+			"DomainName": cfn.Ref(domain), "HostedZoneId": cfn.Ref(zone),
+		}},
+		"Tags": cfn.Tags("Name", cfn.Sub("berth-${Env}-ingress")),
+	}})
+	t.Resources.Set("HTTPSListener", cfn.Resource{Type: "AWS::ElasticLoadBalancingV2::Listener", Condition: condition, Properties: map[string]any{
+		"LoadBalancerArn": cfn.Ref("LoadBalancer"),
+		"Port":            HTTPSPort,
+		"Protocol":        "HTTPS",
+		"SslPolicy":       TLSPolicy,
+		"Certificates":    []any{map[string]any{"CertificateArn": cfn.Ref("Certificate")}},
+		"DefaultActions":  defaultActions,
+		"ListenerAttributes": []any{map[string]any{
+			"Key": "routing.http.response.strict_transport_security.header_value", "Value": HSTS,
+		}},
+	}})
+}
+
 // Certificate is the certificate of domain.name: the one given, or one requested in the
 // stack (CertificateResource).
 func Certificate(t *cfn.Template, m *manifest.Manifest) any {
