@@ -5,7 +5,8 @@
 #
 #   scripts/bench-start.sh [--rt] [rounds, default 5] [BINARY ...]
 #
-# With no BINARY it builds ./cmd/berth as the release does (CGO_ENABLED=0 -trimpath).
+# With no BINARY it builds ./cmd/berth as the release does (CGO_ENABLED=0 -trimpath,
+# -ldflags "-s -w": the symbol table and DWARF left out, as scripts/release.sh does).
 # Several binaries are compared: label=path names one (base=/tmp/old new=/tmp/new).
 # Rounds are interleaved (every binary and command once, then again) so that a
 # neighbour's load hits them alike; a round is hyperfine -N with 3 warm-up runs and 20
@@ -39,7 +40,7 @@ trap 'rm -rf "$work"' EXIT
 
 labels=() bins=()
 if [ $# -eq 0 ]; then
-  CGO_ENABLED=0 go build -trimpath -o "$work/berth" ./cmd/berth
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/berth" ./cmd/berth
   labels=(berth) bins=("$work/berth")
 fi
 for b in "$@"; do
