@@ -121,7 +121,7 @@ func TestFailedDeployShowsTheCause(t *testing.T) {
 	// moto answers the failed execution with a bare 400 (its Logs error does not survive
 	// CloudFormation's XML protocol) and writes no stack event, so berth can only pass on
 	// what it got; the root cause from stack events is tested on recorded AWS events
-	// (internal/deploy/rootcause_test.go).
+	// (internal/stacks/rootcause_test.go).
 	if !strings.Contains(r.stderr, "berth: execute change set of berth-e2e-fail-svc-orders") || !strings.Contains(r.stderr, "StatusCode: 400") {
 		t.Errorf("stderr does not carry moto's error:\n%s", r.stderr)
 	}
