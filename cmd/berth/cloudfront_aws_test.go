@@ -153,27 +153,7 @@ func TestCloudFrontInFrontFromTheFirstDeploy_TheEmulatorServesNoRequest(t *testi
 	if lb.Scheme != elbtypes.LoadBalancerSchemeEnumInternal || aws.ToString(lb.LoadBalancerName) == "orders-e2e-cf" || !slices.Equal(subnets, want) {
 		t.Errorf("load balancer %s, %s, in %v; want internal, unnamed, in the private subnets %v", aws.ToString(lb.LoadBalancerName), lb.Scheme, subnets, want)
 	}
-	pls, err := ec2API(t).DescribeManagedPrefixLists(ctx, &ec2.DescribeManagedPrefixListsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("prefix-list-name"), Values: []string{"com.amazonaws.global.cloudfront.origin-facing"}}}})
-	if err != nil || len(pls.PrefixLists) != 1 {
-		t.Fatalf("the origin-facing prefix list: %v %v", err, pls)
-	}
-	sgs, _ := ec2API(t).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: lb.SecurityGroups})
-	var sources []string
-	for _, p := range sgs.SecurityGroups[0].IpPermissions {
-		for _, rng := range p.IpRanges {
-			sources = append(sources, aws.ToString(rng.CidrIp))
-		}
-		for _, pl := range p.PrefixListIds {
-			sources = append(sources, aws.ToString(p.IpProtocol)+" "+aws.ToString(pl.PrefixListId))
-		}
-		for _, g := range p.UserIdGroupPairs {
-			sources = append(sources, aws.ToString(g.GroupId))
-		}
-	}
-	if strings.Join(sources, ", ") != "tcp "+aws.ToString(pls.PrefixLists[0].PrefixListId) {
-		t.Errorf("the load balancer admits %v; want CloudFront's origin-facing prefix list only", sources)
-	}
+	admitsOnlyCloudFront(t, ctx, lb)
 
 	var d cfDistribution
 	cloudFrontAPI(t, "distribution/"+out["DistributionId"], &d)
@@ -312,5 +292,32 @@ func TestCloudFrontOnADomainWithWAFHasItsEdgeInUSEast1_TheEmulatorServesNoReques
 	}
 	if list, _ := s.ACM.ListCertificates(ctx, &acm.ListCertificatesInput{}); len(list.CertificateSummaryList) != 0 {
 		t.Errorf("certificates left in %s: %+v", region, list.CertificateSummaryList)
+	}
+}
+
+// admitsOnlyCloudFront fails t unless the load balancer's security group admits
+// CloudFront's origin-facing prefix list and nothing else: no address range, no group.
+func admitsOnlyCloudFront(t *testing.T, ctx context.Context, lb elbtypes.LoadBalancer) {
+	t.Helper()
+	pls, err := ec2API(t).DescribeManagedPrefixLists(ctx, &ec2.DescribeManagedPrefixListsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("prefix-list-name"), Values: []string{"com.amazonaws.global.cloudfront.origin-facing"}}}})
+	if err != nil || len(pls.PrefixLists) != 1 {
+		t.Fatalf("the origin-facing prefix list: %v %v", err, pls)
+	}
+	sgs, _ := ec2API(t).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: lb.SecurityGroups})
+	var sources []string
+	for _, p := range sgs.SecurityGroups[0].IpPermissions {
+		for _, rng := range p.IpRanges {
+			sources = append(sources, aws.ToString(rng.CidrIp))
+		}
+		for _, pl := range p.PrefixListIds {
+			sources = append(sources, aws.ToString(p.IpProtocol)+" "+aws.ToString(pl.PrefixListId))
+		}
+		for _, g := range p.UserIdGroupPairs {
+			sources = append(sources, aws.ToString(g.GroupId))
+		}
+	}
+	if strings.Join(sources, ", ") != "tcp "+aws.ToString(pls.PrefixLists[0].PrefixListId) {
+		t.Errorf("the load balancer admits %v; want CloudFront's origin-facing prefix list only", sources)
 	}
 }

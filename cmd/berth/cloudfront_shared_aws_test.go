@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -62,24 +60,7 @@ func TestCloudFrontInFrontOfTheEnvironmentsLoadBalancer_TheEmulatorServesNoReque
 	if lb.Scheme != elbtypes.LoadBalancerSchemeEnumInternal || !slices.Equal(subnets, want) {
 		t.Errorf("the environment's load balancer: %s in %v; want internal in the private subnets %v", lb.Scheme, subnets, want)
 	}
-	pls, err := ec2API(t).DescribeManagedPrefixLists(ctx, &ec2.DescribeManagedPrefixListsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("prefix-list-name"), Values: []string{"com.amazonaws.global.cloudfront.origin-facing"}}}})
-	if err != nil || len(pls.PrefixLists) != 1 {
-		t.Fatalf("the origin-facing prefix list: %v %v", err, pls)
-	}
-	sgs, _ := ec2API(t).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: lb.SecurityGroups})
-	var sources []string
-	for _, p := range sgs.SecurityGroups[0].IpPermissions {
-		for _, rng := range p.IpRanges {
-			sources = append(sources, aws.ToString(rng.CidrIp))
-		}
-		for _, pl := range p.PrefixListIds {
-			sources = append(sources, aws.ToString(p.IpProtocol)+" "+aws.ToString(pl.PrefixListId))
-		}
-	}
-	if strings.Join(sources, ", ") != "tcp "+aws.ToString(pls.PrefixLists[0].PrefixListId) {
-		t.Errorf("the load balancer admits %v; want CloudFront's origin-facing prefix list only", sources)
-	}
+	admitsOnlyCloudFront(t, ctx, lb)
 	var d cfDistribution
 	cloudFrontAPI(t, "distribution/"+dist, &d)
 	origins := vpcOriginsOn(t, lbARN)
