@@ -70,6 +70,11 @@ type Shared struct {
 
 	mu        sync.Mutex
 	upstreams map[string]*lb.Balancer // the other services' private listeners, by address
+
+	// held is the environment's listener, bound by Join when no other berth up served
+	// it then, with the lock that says so: Run serves it at once
+	held     net.Listener
+	heldLock *flock.Flock
 }
 
 // Join claims the service's route among the environment's berth ups (refused,
@@ -78,7 +83,7 @@ type Shared struct {
 // private listener; the environment's listener is served by Run. listen is --listen,
 // empty for the address the environment's listener has, or the default.
 func Join(ctx context.Context, m *manifest.Manifest, env, listen string, ctl *control.Endpoint, out io.Writer) (*Shared, net.Listener, error) {
-	addrFile, _, routesLock, err := sharedFiles(env)
+	addrFile, listenerLock, routesLock, err := sharedFiles(env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,12 +111,47 @@ func Join(ctx context.Context, m *manifest.Manifest, env, listen string, ctl *co
 	if sh.addr == "" {
 		sh.addr = DefaultListen
 	}
+	// when no berth up serves the environment's listener now, this one will: it binds
+	// the address here, so that the URL it says is the one that answers (another
+	// program on the address moves it, or with --listen refuses it, before anything runs)
+	if l := flock.New(listenerLock, flock.SetPermissions(0o600)); tryLock(l) {
+		held, err := net.Listen("tcp", sh.addr)
+		if err != nil && listen != "" {
+			l.Unlock()
+			ln.Close()
+			return nil, nil, hint.Wrap(fmt.Errorf("--listen %s: %w", listen, err), "another program listens there: give --listen another address, or leave it out for the first free port from 8080")
+		}
+		if err != nil {
+			fmt.Fprintf(out, "the environment's listener %s is taken (%v): another address\n", sh.addr, err)
+			if held, err = Listen("", 8080, out); err != nil {
+				l.Unlock()
+				ln.Close()
+				return nil, nil, err
+			}
+		}
+		sh.held, sh.heldLock, sh.addr = held, l, held.Addr().String()
+	}
 	sh.URL = "http://" + sh.addr + r.Path
 	if err := ctl.Announce(r, ln.Addr().String()); err != nil {
+		sh.release()
 		ln.Close()
 		return nil, nil, err
 	}
 	return sh, ln, nil
+}
+
+func tryLock(l *flock.Flock) bool {
+	ok, err := l.TryLock()
+	return err == nil && ok
+}
+
+// release gives up the environment's listener Join bound, if Run never served it.
+func (sh *Shared) release() {
+	if sh.held != nil {
+		sh.held.Close()
+		sh.heldLock.Unlock()
+		sh.held = nil
+	}
 }
 
 // routeTaken refuses a route another berth up of the environment serves, as a deploy
@@ -176,6 +216,13 @@ func (sh *Shared) Run(ctx context.Context, own *lb.Balancer) {
 		sh.printf("the environment's listener: %v", err)
 		return
 	}
+	if sh.held != nil {
+		ln, lock := sh.held, sh.heldLock
+		sh.held = nil
+		sh.serveOn(ctx, own, addrFile, ln)
+		lock.Unlock()
+		return
+	}
 	lock := flock.New(listenerLock, flock.SetPermissions(0o600))
 	for ctx.Err() == nil {
 		if ok, err := lock.TryLock(); err == nil && ok {
@@ -199,6 +246,11 @@ func (sh *Shared) serve(ctx context.Context, own *lb.Balancer, addrFile string) 
 			return
 		}
 	}
+	sh.serveOn(ctx, own, addrFile, ln)
+}
+
+// serveOn serves the environment's listener on ln, holding its lock, until ctx ends.
+func (sh *Shared) serveOn(ctx context.Context, own *lb.Balancer, addrFile string, ln net.Listener) {
 	os.WriteFile(addrFile, []byte(ln.Addr().String()), 0o600)
 	router := lb.NewRouter(sh.idle)
 	go router.Serve(ln)
