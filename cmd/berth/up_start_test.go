@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -261,5 +262,26 @@ func TestServiceFlagIsValidatedLikeEnv(t *testing.T) {
 				t.Errorf("%s --service %q: exit %d %q, want 2 and a --service error", cmd, bad, r.code, r.stderr)
 			}
 		}
+	}
+}
+
+// A --listen address another program holds is refused before anything runs: the
+// environment's listener does not move to an address other than the one asked for,
+// which berth would then say it answers on.
+func TestUpRefusesATakenListenAddress(t *testing.T) {
+	t.Parallel()
+	needDocker(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := testApp(t, "taken", "count: 1\n")
+	r := berth(t, dir, "up", "--env", "e2e-taken", "--listen", taken.Addr().String())
+	if r.code != 1 || !strings.Contains(r.stderr, "--listen "+taken.Addr().String()) || !strings.Contains(r.stderr, "hint: another program listens there") {
+		t.Errorf("berth up on a taken --listen: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if c := labelled(t, "container", "e2e-taken"); len(c) > 0 {
+		t.Errorf("containers %v were started", c)
 	}
 }
