@@ -115,19 +115,18 @@ func Join(ctx context.Context, m *manifest.Manifest, env, listen string, ctl *co
 	// the address here, so that the URL it says is the one that answers (another
 	// program on the address moves it, or with --listen refuses it, before anything runs)
 	if l := flock.New(listenerLock, flock.SetPermissions(0o600)); tryLock(l) {
-		held, err := net.Listen("tcp", sh.addr)
-		if err != nil && listen != "" {
-			l.Unlock()
-			ln.Close()
-			return nil, nil, hint.Wrap(fmt.Errorf("--listen %s: %w", listen, err), "another program listens there: give --listen another address, or leave it out for the first free port from 8080")
+		var held net.Listener
+		if listen != "" {
+			if held, err = net.Listen("tcp", listen); err != nil {
+				err = hint.Wrap(fmt.Errorf("--listen %s: %w", listen, err), "another program listens there: give --listen another address, or leave it out for the first free port from 8080")
+			}
+		} else {
+			held, err = sh.bind()
 		}
 		if err != nil {
-			fmt.Fprintf(out, "the environment's listener %s is taken (%v): another address\n", sh.addr, err)
-			if held, err = Listen("", 8080, out); err != nil {
-				l.Unlock()
-				ln.Close()
-				return nil, nil, err
-			}
+			l.Unlock()
+			ln.Close()
+			return nil, nil, err
 		}
 		sh.held, sh.heldLock, sh.addr = held, l, held.Addr().String()
 	}
@@ -238,15 +237,23 @@ func (sh *Shared) Run(ctx context.Context, own *lb.Balancer) {
 }
 
 func (sh *Shared) serve(ctx context.Context, own *lb.Balancer, addrFile string) {
+	ln, err := sh.bind()
+	if err != nil {
+		sh.printf("the environment's listener: %v", err)
+		return
+	}
+	sh.serveOn(ctx, own, addrFile, ln)
+}
+
+// bind binds the environment's listener on its address or, when another program holds
+// that, on the first free port from 8080, saying so.
+func (sh *Shared) bind() (net.Listener, error) {
 	ln, err := net.Listen("tcp", sh.addr)
 	if err != nil {
 		sh.printf("the environment's listener %s is taken (%v): another address", sh.addr, err)
-		if ln, err = Listen("", 8080, sh.out); err != nil {
-			sh.printf("the environment's listener: %v", err)
-			return
-		}
+		ln, err = Listen("", 8080, sh.out)
 	}
-	sh.serveOn(ctx, own, addrFile, ln)
+	return ln, err
 }
 
 // serveOn serves the environment's listener on ln, holding its lock, until ctx ends.
