@@ -46,19 +46,11 @@ type CostChange struct {
 }
 
 // Difference is After - Before (After when nothing was deployed).
-func (c *CostChange) Difference() float64 {
-	if c.Before == nil {
-		return c.After
-	}
-	return math.Round((c.After-*c.Before)*100) / 100
-}
+func (c *CostChange) Difference() float64 { return round(c.After - ptrOr(c.Before)) }
 
 // ServiceDifference is the change of the service's own part.
 func (c *CostChange) ServiceDifference() float64 {
-	if c.ServiceBefore == nil {
-		return c.ServiceAfter
-	}
-	return math.Round((c.ServiceAfter-*c.ServiceBefore)*100) / 100
+	return round(c.ServiceAfter - ptrOr(c.ServiceBefore))
 }
 
 // planCost estimates the environment as it runs now and as it runs after the deploy;
