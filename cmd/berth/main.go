@@ -19,6 +19,7 @@ func main() {
 	if ecsexec.IsChild(os.Args) {
 		ecsexec.RunChild(os.Args) // berth exec's Session Manager client: it never returns
 	}
+	collectLess(os.Args[1:])
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
