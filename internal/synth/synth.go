@@ -10,6 +10,7 @@
 package synth
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -160,11 +161,14 @@ func ValidDir(dir string) error {
 	return nil
 }
 
-// Write renders the templates into dir, creating it if needed. It writes all of them or
-// none: each template goes to a new file in a private staging directory inside dir,
-// then replaces its destination by rename, so a symlink in place of a template is
-// replaced, never followed. Should a rename fail, the templates already replaced are
-// put back. A network.yml an earlier synth left is removed when m has no network stack.
+// Write renders the templates into dir, creating it if needed, and returns their paths.
+// It writes all of them or none: each template goes to a new file in a private staging
+// directory inside dir, then replaces its destination by rename, so a symlink in place
+// of a template is replaced, never followed. Should a rename fail, the templates
+// already replaced are put back. A template whose file already holds exactly its text
+// is left as it is (its modification time too, which make and its kind go by), and
+// costs no write and no fsync. A network.yml an earlier synth left is removed when m
+// has no network stack.
 func Write(m *manifest.Manifest, dir string) ([]string, error) {
 	files, err := Render(m)
 	if err != nil {
@@ -173,23 +177,45 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
+	order := append(append([]Stack{}, StacksOf(m)...), Parent)
+	var changed []Stack
+	for _, s := range order {
+		path := filepath.Join(dir, s.File())
+		if st, err := os.Lstat(path); err == nil && st.IsDir() {
+			return nil, fmt.Errorf("write %s: it is a directory", path)
+		}
+		if !holds(path, files[s.File()]) {
+			changed = append(changed, s)
+		}
+	}
+	var stale []Stack
+	for _, s := range []Stack{Network, Cluster, Edge, Service} {
+		if slices.Contains(order, s) {
+			continue
+		}
+		if st, err := os.Lstat(filepath.Join(dir, s.File())); err == nil && !st.IsDir() {
+			stale = append(stale, s)
+		}
+	}
+	var paths []string
+	for _, s := range order {
+		paths = append(paths, filepath.Join(dir, s.File()))
+	}
+	if len(changed) == 0 && len(stale) == 0 {
+		return paths, nil
+	}
 	stage, err := os.MkdirTemp(dir, ".berth-synth-")
 	if err != nil {
 		return nil, fmt.Errorf("write templates: %w", err)
 	}
 	defer os.RemoveAll(stage)
-	order := append(append([]Stack{}, StacksOf(m)...), Parent)
-	for _, s := range order {
+	for _, s := range changed {
 		if err := writeNew(filepath.Join(stage, s.File()), files[s.File()]); err != nil {
 			return nil, err
 		}
-		if st, err := os.Lstat(filepath.Join(dir, s.File())); err == nil && st.IsDir() {
-			return nil, fmt.Errorf("write %s: it is a directory", filepath.Join(dir, s.File()))
-		}
 	}
-	var written []string
 	var undo []func()
-	for _, s := range order {
+	for _, s := range changed {
 		path, old := filepath.Join(dir, s.File()), filepath.Join(stage, s.File()+".old")
 		restore := func() { os.Remove(path) }
 		if err := rename(path, old); err == nil {
@@ -202,24 +228,28 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 			return nil, rollback(undo, fmt.Errorf("write %s: %w", path, err))
 		}
 		undo = append(undo, restore)
-		written = append(written, path)
 	}
 	// a template an earlier synth wrote that this manifest has none of (network.yml,
 	// with network.vpc; edge.yml) would no longer apply: it goes too, restored should
 	// this fail
-	for _, s := range []Stack{Network, Cluster, Edge, Service} {
-		if slices.Contains(order, s) {
-			continue
-		}
+	for _, s := range stale {
 		path, old := filepath.Join(dir, s.File()), filepath.Join(stage, s.File()+".old")
-		if st, err := os.Lstat(path); err != nil || st.IsDir() {
-			continue
-		}
 		if err := rename(path, old); err != nil {
 			return nil, rollback(undo, fmt.Errorf("remove %s, which no longer applies: %w", path, err))
 		}
 	}
-	return written, nil
+	return paths, nil
+}
+
+// holds reports whether path is a regular file (not a symlink, which Write replaces)
+// whose content is exactly data.
+func holds(path string, data []byte) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(data)) {
+		return false
+	}
+	have, err := os.ReadFile(path)
+	return err == nil && bytes.Equal(have, data)
 }
 
 // checkPolicies holds the policies of the templates to IAM's limits, stack by stack in

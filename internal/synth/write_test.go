@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Issue 10, case 8: a symlink in place of a template made synth overwrite the file it
@@ -123,6 +125,44 @@ func TestWriteRemovesANetworkTemplateThatNoLongerApplies(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "network.yml")); err == nil {
 		t.Error("network.yml of the earlier synth is still there")
+	}
+	assertNoStaging(t, dir)
+}
+
+// A second synth of the same manifest finds every template already holding its text:
+// it writes nothing, so each file keeps its modification time (make and its kind
+// rebuild nothing) and no fsync is paid; a template that differs is replaced.
+func TestWriteLeavesUnchangedTemplatesAlone(t *testing.T) {
+	dir := t.TempDir()
+	first, err := Write(load(t, "default"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, f := range first {
+		if err := os.Chtimes(f, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "cluster.yml"), "edited by hand\n")
+	second, err := Write(load(t, "default"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(first, second) {
+		t.Errorf("second synth reports %v, want %v: the same templates, whether rewritten or not", second, first)
+	}
+	for _, f := range second {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rewritten := !st.ModTime().Equal(long); rewritten != (filepath.Base(f) == "cluster.yml") {
+			t.Errorf("%s rewritten: %v; only the template edited by hand should be", filepath.Base(f), rewritten)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "cluster.yml")); !strings.Contains(string(b), "AWS::ECS::Cluster") {
+		t.Errorf("cluster.yml not restored: %.40q", b)
 	}
 	assertNoStaging(t, dir)
 }
