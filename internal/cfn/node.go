@@ -11,7 +11,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/berthdev/berth/internal/lazyregexp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -94,24 +93,78 @@ func str(s string) *yaml.Node {
 	return n
 }
 
-var (
-	// words YAML 1.1 or 1.2 resolve to a boolean, a null, infinity or not-a-number; any
-	// case, although the specifications list only some spellings, since quoting costs
-	// nothing and readers differ
-	specialWord = lazyregexp.New(`(?i)^(?:y|n|yes|no|true|false|on|off|~|null|[-+]?\.inf|[-+]?\.nan|<<|=)$`)
-	// anything that starts like a number and is made only of what YAML 1.1 and 1.2 write
-	// numbers with: digits, signs, dots, underscores, sexagesimal colons, exponents and
-	// the 0x, 0o and 0b prefixes. A superset of both versions' int and float forms (the
-	// 1.1 float pattern even matches "." and "1.2.3").
-	numberLike = lazyregexp.New(`^[-+]?[0-9._][0-9a-fA-F_.:+\-xXoO]*$`)
-	// YAML 1.1 timestamps, 2001-12-14 and longer forms
-	timestampLike = lazyregexp.New(`^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}`)
-)
-
 // ambiguous reports whether s, written as a plain scalar, could read back as anything
-// but the string s under YAML 1.1 or 1.2.
+// but the string s under YAML 1.1 or 1.2: a special word, something that starts like a
+// number, or a timestamp. Every string of every template passes here, so it is written
+// out by hand; ambiguousPatterns in node_test.go say the same as regular expressions,
+// and FuzzAmbiguousAgreesWithItsPatterns holds the two to one answer.
 func ambiguous(s string) bool {
-	return s == "" || specialWord.MatchString(s) || numberLike.MatchString(s) || timestampLike.MatchString(s)
+	return s == "" || specialWord(s) || numberLike(s) || timestampLike(s)
+}
+
+// specialWords are the words YAML 1.1 or 1.2 resolve to a boolean, a null, infinity or
+// not-a-number. They are matched in any case, although the specifications list only
+// some spellings, since quoting costs nothing and readers differ.
+var specialWords = []string{"y", "n", "yes", "no", "true", "false", "on", "off", "~", "null",
+	".inf", "-.inf", "+.inf", ".nan", "-.nan", "+.nan", "<<", "="}
+
+func specialWord(s string) bool {
+	// the longest word has five letters, and a letter folds to a rune of at most 3 bytes
+	if len(s) > 15 {
+		return false
+	}
+	for _, w := range specialWords {
+		if strings.EqualFold(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// numberLike reports anything that starts like a number and is made only of what YAML
+// 1.1 and 1.2 write numbers with: digits, signs, dots, underscores, sexagesimal colons,
+// exponents and the 0x, 0o and 0b prefixes. A superset of both versions' int and float
+// forms (the 1.1 float pattern even matches "." and "1.2.3").
+func numberLike(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if s == "" || !(isDigit(s[0]) || s[0] == '.' || s[0] == '_') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case isDigit(c), 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		case c == '_', c == '.', c == ':', c == '+', c == '-', c == 'x', c == 'X', c == 'o', c == 'O':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// timestampLike reports the start of a YAML 1.1 timestamp: 2001-12-14, 2001-1-1 and
+// whatever follows them.
+func timestampLike(s string) bool {
+	if len(s) < 8 || !allDigits(s[:4]) || s[4] != '-' {
+		return false
+	}
+	i := 5
+	for i < 7 && i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i > 5 && i+1 < len(s) && s[i] == '-' && isDigit(s[i+1])
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasSpecialRunes reports characters the emitter could write raw but YAML 1.1 and 1.2

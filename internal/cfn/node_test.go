@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -213,4 +214,43 @@ func TestHiddenCharactersAreEscaped(t *testing.T) {
 	default:
 		check("PyYAML", docs[0].(map[string]any))
 	}
+}
+
+// ambiguousPatterns are what ambiguous recognises, said as regular expressions: the
+// special words in any case, anything that starts like a number and holds only what
+// numbers are written with, and a YAML 1.1 timestamp's start.
+var ambiguousPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)^(?:y|n|yes|no|true|false|on|off|~|null|[-+]?\.inf|[-+]?\.nan|<<|=)$`),
+	regexp.MustCompile(`^[-+]?[0-9._][0-9a-fA-F_.:+\-xXoO]*$`),
+	regexp.MustCompile(`^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}`),
+	regexp.MustCompile(`^$`),
+}
+
+func matchesAmbiguousPatterns(s string) bool {
+	for _, p := range ambiguousPatterns {
+		if p.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAmbiguousAgreesWithItsPatterns(t *testing.T) {
+	for _, s := range append(trickyStrings, "yeſ", "\u212aey", "2001-123-1", "2001-12-", "2001-1-x",
+		"1a", "0xZZ", "+", "-", "+.", "_", "abc", "Yes please", "2001-12-1") {
+		if got, want := ambiguous(s), matchesAmbiguousPatterns(s); got != want {
+			t.Errorf("ambiguous(%q) = %v, its patterns say %v", s, got, want)
+		}
+	}
+}
+
+func FuzzAmbiguousAgreesWithItsPatterns(f *testing.F) {
+	for _, s := range trickyStrings {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ambiguous(s), matchesAmbiguousPatterns(s); got != want {
+			t.Errorf("ambiguous(%q) = %v, its patterns say %v", s, got, want)
+		}
+	})
 }
