@@ -41,9 +41,20 @@ as the only way in, NAT gateways as the only way out. "berth up" runs the same m
 on the local Docker engine.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version.Line(),
+		// berth --version is answered here rather than by cobra's Version field, whose
+		// output can only be changed by a text/template: a program that links
+		// text/template keeps every exported method of every type it uses, since a
+		// template may call any of them by name, and the AWS SDK's clients then weigh
+		// 40 MB more and every command starts slower (docs/performance.md)
+		RunE: func(c *cobra.Command, _ []string) error {
+			if v, _ := c.Flags().GetBool("version"); v {
+				fmt.Fprintf(c.OutOrStdout(), "berth %s\n", version.Line())
+				return nil
+			}
+			return c.Help()
+		},
 	}
-	root.SetVersionTemplate("berth {{.Version}}\n")
+	root.Flags().BoolP("version", "v", false, "version for berth")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})

@@ -1,11 +1,8 @@
 package ci
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
-	"sync"
-	"text/template"
 
 	"github.com/berthdev/berth/internal/lazyregexp"
 )
@@ -101,21 +98,47 @@ func (w Workflow) File() string {
 	return ".github/workflows/berth.yml"
 }
 
-// Render writes the workflow file.
+// Render writes the workflow file: githubWorkflow or gitlabWorkflow with each {{.Name}}
+// replaced by its value, in one pass: a value is never read for names. Check has held
+// each value from the command line to what a workflow file may hold as it is.
+// (text/template would do it too, but a program that links it keeps every exported
+// method of every type it uses, and berth's AWS clients would weigh 40 MB more:
+// docs/performance.md.)
 func (w Workflow) Render() ([]byte, error) {
 	if err := w.Check(); err != nil {
 		return nil, err
 	}
-	t := github()
+	text, planRole, deployRole := githubWorkflow, "${{ vars.BERTH_PLAN_ROLE_ARN }}", "${{ vars.BERTH_ROLE_ARN }}"
 	if w.Provider == "gitlab" {
-		t = gitlab()
+		text, planRole, deployRole = gitlabWorkflow, "$BERTH_PLAN_ROLE_ARN", "$BERTH_ROLE_ARN"
 	}
-	var b bytes.Buffer
-	err := t.Execute(&b, struct {
-		Workflow
-		Checkout, CheckoutTag, Credentials, CredentialsTag, Archive, Check string
-	}{w, checkoutAction, checkoutTag, credentialsAction, credentialsTag, Archive(w.BerthVersion), w.check()})
-	return b.Bytes(), err
+	// on GitLab, a role's ARN is quoted; the variable that stands for it is not
+	quote := func(arn string) string {
+		if w.Provider == "gitlab" {
+			return `"` + arn + `"`
+		}
+		return arn
+	}
+	if w.PlanRole != "" {
+		planRole = quote(w.PlanRole)
+	}
+	if w.DeployRole != "" {
+		deployRole = quote(w.DeployRole)
+	}
+	trusted, environment := "its branch "+w.Branch, ""
+	if w.CIEnvironment != "" {
+		trusted, environment = "its GitHub environment "+w.CIEnvironment, "\n    environment: "+w.CIEnvironment
+	}
+	text = strings.ReplaceAll(text, "{{.Install}}", githubInstall)
+	return []byte(strings.NewReplacer(
+		"{{.Env}}", w.Env, "{{.Region}}", w.Region, "{{.Manifest}}", w.Manifest, "{{.Branch}}", w.Branch,
+		"{{.BerthVersion}}", w.BerthVersion, "{{.BerthSHA256}}", w.BerthSHA256, "{{.Generator}}", w.Generator,
+		"{{.Archive}}", Archive(w.BerthVersion), "{{.ReleaseURL}}", ReleaseURL, "{{.Check}}", w.check(),
+		"{{.Checkout}}", checkoutAction, "{{.CheckoutTag}}", checkoutTag,
+		"{{.Credentials}}", credentialsAction, "{{.CredentialsTag}}", credentialsTag,
+		"{{.PlanRole}}", planRole, "{{.DeployRole}}", deployRole,
+		"{{.TrustedBy}}", trusted, "{{.Environment}}", environment,
+	).Replace(text)), nil
 }
 
 // check is the berth check command of the plan job.
@@ -127,16 +150,14 @@ func (w Workflow) check() string {
 	return c
 }
 
-// the workflows are parsed on first use: every berth command would pay for them at start
-var github = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("github").Parse(`# berth for environment {{.Env}}: on a pull request, berth check and berth diff (the
+const githubWorkflow = `# berth for environment {{.Env}}: on a pull request, berth check and berth diff (the
 # plan, with its cost change, in the job summary); on a push to {{.Branch}}, berth deploy.
 # Written by "berth ci init github" ({{.Generator}}): review it, then commit it.
 #
 # Credentials come only from OpenID Connect: each job asks GitHub for a token
 # (id-token: write) and exchanges it for a role that "berth ci role" made, which trusts
 # this repository's pull requests (the plan role: it reads and prepares change sets) or
-# {{if .CIEnvironment}}its GitHub environment {{.CIEnvironment}}{{else}}its branch {{.Branch}}{{end}} (the deploy role), and nothing else. No AWS key is stored anywhere.
+# {{.TrustedBy}} (the deploy role), and nothing else. No AWS key is stored anywhere.
 name: berth {{.Env}}
 
 on:
@@ -164,14 +185,14 @@ jobs:
       id-token: write
     # a newer push to the pull request replaces the plan of the older one
     concurrency:
-      group: berth-{{.Env}}-plan-${{"{{"}} github.event.pull_request.number {{"}}"}}
+      group: berth-{{.Env}}-plan-${{ github.event.pull_request.number }}
       cancel-in-progress: true
     steps:
-{{template "install" .}}
+{{.Install}}
       - uses: {{.Credentials}} # {{.CredentialsTag}}
         with:
-          role-to-assume: {{if .PlanRole}}{{.PlanRole}}{{else}}${{"{{"}} vars.BERTH_PLAN_ROLE_ARN {{"}}"}}{{end}}
-          aws-region: ${{"{{"}} env.AWS_REGION {{"}}"}}
+          role-to-assume: {{.PlanRole}}
+          aws-region: ${{ env.AWS_REGION }}
       - name: berth check
         run: {{.Check}}
       - name: berth diff
@@ -180,10 +201,7 @@ jobs:
   deploy:
     name: deploy ({{.Env}})
     if: github.event_name == 'push'
-    runs-on: ubuntu-24.04
-{{- if .CIEnvironment}}
-    environment: {{.CIEnvironment}}
-{{- end}}
+    runs-on: ubuntu-24.04{{.Environment}}
     permissions:
       contents: read
       id-token: write
@@ -192,15 +210,18 @@ jobs:
       group: berth-{{.Env}}
       cancel-in-progress: false
     steps:
-{{template "install" .}}
+{{.Install}}
       - uses: {{.Credentials}} # {{.CredentialsTag}}
         with:
-          role-to-assume: {{if .DeployRole}}{{.DeployRole}}{{else}}${{"{{"}} vars.BERTH_ROLE_ARN {{"}}"}}{{end}}
-          aws-region: ${{"{{"}} env.AWS_REGION {{"}}"}}
+          role-to-assume: {{.DeployRole}}
+          aws-region: ${{ env.AWS_REGION }}
       - name: berth deploy
         run: berth deploy -f {{.Manifest}} --env {{.Env}} --yes
-{{/* the same first steps in both jobs: the repository, then berth, checked */ -}}
-{{define "install"}}      - uses: {{.Checkout}} # {{.CheckoutTag}}
+`
+
+// githubInstall is the same first steps of both GitHub jobs: the repository, then
+// berth, checked.
+const githubInstall = `      - uses: {{.Checkout}} # {{.CheckoutTag}}
         with:
           persist-credentials: false
       - name: Install berth
@@ -209,12 +230,9 @@ jobs:
           echo "${BERTH_SHA256}  $RUNNER_TEMP/berth.tar.gz" | sha256sum -c -
           mkdir -p "$RUNNER_TEMP/bin"
           tar -xzf "$RUNNER_TEMP/berth.tar.gz" -C "$RUNNER_TEMP/bin" berth
-          echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"
-{{- end}}`))
-})
+          echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"`
 
-var gitlab = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("gitlab").Parse(`# berth for environment {{.Env}}: in a merge request's pipeline, berth check and berth diff
+const gitlabWorkflow = `# berth for environment {{.Env}}: in a merge request's pipeline, berth check and berth diff
 # (the plan, with its cost change, in the job log); on a push to {{.Branch}}, berth deploy.
 # Written by "berth ci init gitlab" ({{.Generator}}): review it, then commit it.
 #
@@ -251,7 +269,7 @@ berth-plan:
   rules:
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
   variables:
-    AWS_ROLE_ARN: {{if .PlanRole}}"{{.PlanRole}}"{{else}}$BERTH_PLAN_ROLE_ARN{{end}}
+    AWS_ROLE_ARN: {{.PlanRole}}
   script:
     - {{.Check}}
     - berth diff -f {{.Manifest}} --env {{.Env}}
@@ -266,11 +284,7 @@ berth-deploy:
   environment:
     name: {{.Env}}
   variables:
-    AWS_ROLE_ARN: {{if .DeployRole}}"{{.DeployRole}}"{{else}}$BERTH_ROLE_ARN{{end}}
+    AWS_ROLE_ARN: {{.DeployRole}}
   script:
     - berth deploy -f {{.Manifest}} --env {{.Env}} --yes
-`))
-})
-
-// ReleaseURL is the base of the downloads, for the template.
-func (Workflow) ReleaseURL() string { return ReleaseURL }
+`
