@@ -142,6 +142,9 @@ func (t *Template) Marshal() ([]byte, error) {
 	// every template berth writes goes through here: characters that would make it read
 	// differently than it is are written as escapes
 	quoteHidden(root)
+	if out, ok := emit(root); ok {
+		return escapeHidden(out), nil
+	}
 	if err := enc.Encode(root); err != nil {
 		return nil, err
 	}
