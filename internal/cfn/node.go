@@ -109,8 +109,11 @@ var specialWords = []string{"y", "n", "yes", "no", "true", "false", "on", "off",
 	".inf", "-.inf", "+.inf", ".nan", "-.nan", "+.nan", "<<", "="}
 
 func specialWord(s string) bool {
-	// the longest word has five letters, and a letter folds to a rune of at most 3 bytes
-	if len(s) > 15 {
+	// every string of a template passes here, most of them long or starting otherwise:
+	// the longest word is five letters, of which only s has a longer rune folding to
+	// it (ſ, two bytes), and each word starts with one of these, in any case (no rune
+	// outside ASCII folds to them)
+	if len(s) == 0 || len(s) > 6 || !strings.ContainsRune("yYnNtTfFoO~.-+<=", rune(s[0])) {
 		return false
 	}
 	for _, w := range specialWords {

@@ -236,7 +236,7 @@ func matchesAmbiguousPatterns(s string) bool {
 }
 
 func TestAmbiguousAgreesWithItsPatterns(t *testing.T) {
-	for _, s := range append(trickyStrings, "yeſ", "\u212aey", "2001-123-1", "2001-12-", "2001-1-x",
+	for _, s := range append(trickyStrings, "yeſ", "falſe", "FALſE", "\u212aey", "2001-123-1", "2001-12-", "2001-1-x",
 		"1a", "0xZZ", "+", "-", "+.", "_", "abc", "Yes please", "2001-12-1") {
 		if got, want := ambiguous(s), matchesAmbiguousPatterns(s); got != want {
 			t.Errorf("ambiguous(%q) = %v, its patterns say %v", s, got, want)
