@@ -22,7 +22,8 @@ func newSynth() *cobra.Command {
 		Long: `synth writes network.yml (none with network.vpc), cluster.yml and service.yml (stacks
 wired by parameters, as "berth deploy" deploys them) and parent.yml, which nests them for
 "sam deploy" or "aws cloudformation package" + "deploy". Nothing is written when the
-manifest is invalid.`,
+manifest is invalid, and a template whose file already holds its text is left as it is
+(its modification time too).`,
 		Example: "  berth synth\n  berth synth -f berth.yml -o out",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
