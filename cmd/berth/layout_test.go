@@ -22,7 +22,7 @@ var floors = map[string]int{
 	"internal/localvitals": 2, "internal/docker": 2, "internal/replicaenv": 2,
 	"internal/stacks/stackstest": 2, "internal/instances": 2, "internal/synth/iam": 2, "internal/synth/edge": 2, "internal/appdir": 2, "internal/exit": 2,
 	"internal/synth": 3, "internal/control": 3,
-	"internal/cost": 4, "internal/names": 4, "internal/identity": 4, "internal/localexec": 4, "internal/localops": 4, "internal/envlistener": 4,
+	"internal/synth/templatedir": 4, "internal/cost": 4, "internal/names": 4, "internal/identity": 4, "internal/localexec": 4, "internal/localops": 4, "internal/envlistener": 4,
 	"internal/local": 5, "internal/buckets": 5, "internal/registry": 5, "internal/environment": 5, "internal/traffic": 5, "internal/network": 5, "internal/preflight": 5, "internal/cirole": 5, "internal/ingress": 5,
 	"internal/edge": 6,
 	"internal/ops":  7, "internal/teardown": 7, "internal/ecsexec": 7,

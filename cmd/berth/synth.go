@@ -6,7 +6,7 @@ import (
 	"github.com/berthdev/berth/internal/instances"
 	"github.com/berthdev/berth/internal/manifest"
 
-	"github.com/berthdev/berth/internal/synth"
+	"github.com/berthdev/berth/internal/synth/templatedir"
 	"github.com/spf13/cobra"
 )
 
@@ -27,14 +27,14 @@ manifest is invalid, and a template whose file already holds its text is left as
 		Example: "  berth synth\n  berth synth -f berth.yml -o out",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := synth.ValidDir(o.out); err != nil {
+			if err := templatedir.ValidDir(o.out); err != nil {
 				return err
 			}
 			m, err := manifest.Open(o.file)
 			if err != nil {
 				return err
 			}
-			files, err := synth.Write(m, o.out)
+			files, err := templatedir.Write(m, o.out)
 			if err != nil {
 				return err
 			}

@@ -177,11 +177,17 @@ func TestCfnLint(t *testing.T) {
 	var files []string
 	for _, name := range cases {
 		dir := filepath.Join(root, name)
-		if _, err := Write(load(t, name), dir); err != nil {
+		rendered, err := Render(load(t, name))
+		if err != nil {
 			t.Fatal(err)
 		}
-		written, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
-		files = append(files, written...)
+		os.MkdirAll(dir, 0o755)
+		for file, text := range rendered {
+			if err := os.WriteFile(filepath.Join(dir, file), text, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, filepath.Join(dir, file))
+		}
 	}
 	out, err := exec.Command(lint, files...).CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {

@@ -1,4 +1,4 @@
-package synth
+package templatedir
 
 import (
 	"fmt"
@@ -8,7 +8,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berthdev/berth/internal/manifest"
 )
+
+// load reads one of synth's test manifests.
+func load(t testing.TB, name string) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Load(filepath.Join("..", "testdata", name, "berth.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
 
 // Issue 10, case 8: a symlink in place of a template made synth overwrite the file it
 // points to, outside the output directory.
