@@ -300,7 +300,6 @@ func mustRead(t *testing.T, path string) string {
 }
 
 type cwEvent = cwlTypes.InputLogEvent
-type cwClient = cloudwatchlogs.Client
 type cwCreateStream = cloudwatchlogs.CreateLogStreamInput
 type cwPut = cloudwatchlogs.PutLogEventsInput
 type cfnCapability = cfnTypes.Capability
