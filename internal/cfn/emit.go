@@ -17,7 +17,8 @@ import (
 // TestEmitWritesWhatYAMLv3Writes and FuzzEmitWritesWhatYAMLv3Writes hold the two to
 // one text.
 func emit(root *yaml.Node) (out []byte, ok bool) {
-	if root.Kind != yaml.MappingNode || !plainNode(root) || root.Style&yaml.FlowStyle != 0 || len(root.Content) == 0 {
+	if tag, ok := collectionTag(root); !ok || tag != "" || root.Kind != yaml.MappingNode || !plainNode(root) ||
+		root.Style&yaml.FlowStyle != 0 || len(root.Content) == 0 || len(root.Content)%2 != 0 {
 		return nil, false
 	}
 	e := &emitter{b: make([]byte, 0, 16<<10), ok: true}
@@ -108,6 +109,10 @@ func (e *emitter) blockValue(v *yaml.Node, indent int, item bool) {
 		e.ok = false
 		return
 	}
+	if v.Kind == yaml.MappingNode && len(v.Content)%2 != 0 {
+		e.ok = false // yaml.v3 drops a key without a value
+		return
+	}
 	if v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 {
 		e.b = append(e.b, ' ')
 		if tag != "" {
@@ -137,6 +142,10 @@ func (e *emitter) flow(n *yaml.Node) {
 	open, end := byte('['), byte(']')
 	if n.Kind == yaml.MappingNode {
 		open, end = '{', '}'
+		if len(n.Content)%2 != 0 {
+			e.ok = false // yaml.v3 drops a key without a value
+			return
+		}
 	}
 	e.b = append(e.b, open)
 	for i, c := range n.Content {
@@ -256,11 +265,14 @@ func (e *emitter) scalar(n *yaml.Node, indent int, flow, key bool) {
 	case style == yaml.SingleQuotedStyle:
 		e.singleQuoted(v)
 	case style == yaml.LiteralStyle:
-		if flow || key || !blockAllowed(v) {
-			e.doubleQuoted(v)
-			return
+		switch {
+		case flow || key || v == "" || v[len(v)-1] == ' ' || strings.Contains(v, " \n"):
+			e.doubleQuoted(v) // yaml.v3 cannot write these as a block
+		case literalAsIs(v):
+			e.literal(v, indent)
+		default:
+			e.ok = false
 		}
-		e.literal(v, indent)
 	case style != 0:
 		e.ok = false // folded
 	case v == "":
@@ -276,8 +288,10 @@ func (e *emitter) scalar(n *yaml.Node, indent int, flow, key bool) {
 	}
 }
 
-// resolvesTo reports a value berth wrote for a number, a boolean or null (strconv's
-// forms), which reads back as that type untagged.
+// resolvesTo reports a value in the forms strconv writes a number, a boolean or null
+// in, which reads back untagged as that type: an int without leading zeros that fits
+// 64 bits, a float with a fraction (a whole float, 1e16 say, would read back as an int
+// and keeps its tag: yaml.v3 writes that).
 func resolvesTo(tag, v string) bool {
 	switch tag {
 	case "!!bool":
@@ -285,12 +299,14 @@ func resolvesTo(tag, v string) bool {
 	case "!!null":
 		return v == "null"
 	}
-	digits := strings.TrimPrefix(v, "-")
-	whole, frac, dot := strings.Cut(digits, ".")
-	if whole == "" || !allDigits(whole) || tag == "!!int" && dot {
+	whole, frac, dot := strings.Cut(strings.TrimPrefix(v, "-"), ".")
+	if whole == "" || len(whole) > 18 || !allDigits(whole) || len(whole) > 1 && whole[0] == '0' {
 		return false
 	}
-	return !dot || frac != "" && allDigits(frac)
+	if tag == "!!int" {
+		return !dot
+	}
+	return dot && frac != "" && allDigits(frac)
 }
 
 // plainAllowed reports whether yaml.v3 writes v (printable ASCII, no line break) bare:
@@ -336,15 +352,12 @@ func plainAllowed(v string, flow bool) bool {
 	return !blockIndicator
 }
 
-// blockAllowed reports whether a multi-line value can be a literal block as yaml.v3
-// writes one: no space at its end or before a line break, not starting with a space or
-// a line break (which take an indentation indicator), and at most one line break at
-// its end (more take the keep indicator, and yaml.v3 then ends the document with ...).
-func blockAllowed(v string) bool {
-	if v[0] == ' ' || v[0] == '\n' || v[len(v)-1] == ' ' || strings.Contains(v, " \n") || strings.HasSuffix(v, "\n\n") {
-		return false
-	}
-	return true
+// literalAsIs reports a value (one yaml.v3 writes as a block) that emit writes as
+// yaml.v3 does: not starting with a space or a line break (which take an indentation
+// indicator) and with at most one line break at its end (more take the keep
+// indicator, and yaml.v3 may then end the document with ...).
+func literalAsIs(v string) bool {
+	return v[0] != ' ' && v[0] != '\n' && !strings.HasSuffix(v, "\n\n")
 }
 
 // literal writes v as a literal block: | (or |- without a final line break), then
