@@ -12,16 +12,11 @@ import (
 // yamlv3 is the text yaml.v3's encoder writes for n, which emit must write too.
 func yamlv3(t testing.TB, n *yaml.Node) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
+	out, err := safeV3(n)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := enc.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return out
 }
 
 // Every template berth writes, every variant of internal/synth's goldens, is written
