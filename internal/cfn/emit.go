@@ -14,8 +14,8 @@ import (
 // what they hold, scalars of printable ASCII. Anything else (another character, an
 // anchor, a comment, a key that is not simple) and ok is false: the caller then asks
 // yaml.v3, so that the text never depends on which of the two wrote it.
-// TestEmitWritesWhatYAMLv3Writes and FuzzEmitWritesWhatYAMLv3Writes hold the two to
-// one text.
+// TestEmitWritesWhatYAMLv3Writes (every golden), FuzzEmitWritesWhatYAMLv3Writes and
+// TestEmitMatchesYAMLv3OnRandomTrees hold the two to one text.
 func emit(root *yaml.Node) (out []byte, ok bool) {
 	if tag, ok := collectionTag(root); !ok || tag != "" || root.Kind != yaml.MappingNode || !plainNode(root) ||
 		root.Style&yaml.FlowStyle != 0 || len(root.Content) == 0 || len(root.Content)%2 != 0 {
