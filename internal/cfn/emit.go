@@ -251,10 +251,10 @@ func (e *emitter) scalar(n *yaml.Node, indent int, flow, key bool) {
 		tag = n.Tag
 	}
 	style := n.Style &^ yaml.TaggedStyle // a local tag is written either way
-	if style == 0 && strings.Contains(v, "\n") {
+	multiline := strings.Contains(v, "\n")
+	if style == 0 && multiline {
 		style = yaml.LiteralStyle
 	}
-	multiline := strings.Contains(v, "\n")
 	if tag != "" {
 		e.b = append(e.b, tag...)
 		e.b = append(e.b, ' ')

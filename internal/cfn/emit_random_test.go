@@ -120,16 +120,7 @@ func safeV3(n *yaml.Node) (out []byte, err error) {
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return encodeYAMLv3(n)
 }
 
 func TestEmitMatchesYAMLv3OnRandomTrees(t *testing.T) {

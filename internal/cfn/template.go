@@ -132,9 +132,6 @@ func (t *Template) Marshal() ([]byte, error) {
 			doc.Set(s.name, s.m)
 		}
 	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
 	root, err := doc.yamlNode()
 	if err != nil {
 		return nil, err
@@ -142,14 +139,26 @@ func (t *Template) Marshal() ([]byte, error) {
 	// every template berth writes goes through here: characters that would make it read
 	// differently than it is are written as escapes
 	quoteHidden(root)
-	if out, ok := emit(root); ok {
-		return escapeHidden(out), nil
+	out, ok := emit(root)
+	if !ok {
+		if out, err = encodeYAMLv3(root); err != nil {
+			return nil, err
+		}
 	}
-	if err := enc.Encode(root); err != nil {
+	return escapeHidden(out), nil
+}
+
+// encodeYAMLv3 is the text yaml.v3's encoder writes for n, indented by two spaces: what
+// emit stands in for, and what writes the trees it leaves.
+func encodeYAMLv3(n *yaml.Node) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return escapeHidden(buf.Bytes()), nil
+	return buf.Bytes(), nil
 }
