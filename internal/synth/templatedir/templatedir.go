@@ -48,12 +48,15 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 	}
 	order := append(append([]synth.Stack{}, synth.StacksOf(m)...), synth.Parent)
 	var changed []synth.Stack
+	var paths []string
 	for _, s := range order {
 		path := filepath.Join(dir, s.File())
-		if st, err := os.Lstat(path); err == nil && st.IsDir() {
+		paths = append(paths, path)
+		st, err := os.Lstat(path)
+		if err == nil && st.IsDir() {
 			return nil, fmt.Errorf("write %s: it is a directory", path)
 		}
-		if !holds(path, files[s.File()]) {
+		if err != nil || !holds(path, st, files[s.File()]) {
 			changed = append(changed, s)
 		}
 	}
@@ -65,10 +68,6 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 		if st, err := os.Lstat(filepath.Join(dir, s.File())); err == nil && !st.IsDir() {
 			stale = append(stale, s)
 		}
-	}
-	var paths []string
-	for _, s := range order {
-		paths = append(paths, filepath.Join(dir, s.File()))
 	}
 	if len(changed) == 0 && len(stale) == 0 {
 		return paths, nil
@@ -110,11 +109,10 @@ func Write(m *manifest.Manifest, dir string) ([]string, error) {
 	return paths, nil
 }
 
-// holds reports whether path is a regular file (not a symlink, which Write replaces)
-// whose content is exactly data.
-func holds(path string, data []byte) bool {
-	st, err := os.Lstat(path)
-	if err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(data)) {
+// holds reports whether path, which Lstat described as st, is a regular file (not a
+// symlink, which Write replaces) whose content is exactly data.
+func holds(path string, st fs.FileInfo, data []byte) bool {
+	if !st.Mode().IsRegular() || st.Size() != int64(len(data)) {
 		return false
 	}
 	have, err := os.ReadFile(path)
