@@ -147,3 +147,26 @@ func TestTheTaskRoleIsThePermissions(t *testing.T) {
 		}
 	}
 }
+
+// The role ECS shifts traffic with trusts ecs.amazonaws.com exactly as AWS's page
+// "Amazon ECS infrastructure IAM role for load balancers" writes its trust policy, with
+// no condition: AWS documents no aws:SourceAccount from ECS when it assumes this role,
+// and a condition ECS does not meet would fail every canary, linear and blue/green
+// deployment (helper review, 2026-12-04).
+func TestDeploymentRoleTrustsECSAsAWSDocumentsIt(t *testing.T) {
+	for _, name := range []string{"canary", "linear", "blue-green"} {
+		doc := serviceDoc(t, load(t, name))
+		role, ok := doc.Resources[ResDeploymentRole]
+		if !ok {
+			t.Fatalf("%s: no %s", name, ResDeploymentRole)
+		}
+		stmts := role.Properties["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any)
+		want := map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}
+		if len(stmts) != 1 || fmt.Sprint(stmts[0]) != fmt.Sprint(want) {
+			t.Errorf("%s: the deployment role's trust is %v, want AWS's documented %v", name, stmts, want)
+		}
+		if got := fmt.Sprint(role.Properties["ManagedPolicyArns"]); !strings.Contains(got, "policy/AmazonECSInfrastructureRolePolicyForLoadBalancers") {
+			t.Errorf("%s: the deployment role's policies are %s", name, got)
+		}
+	}
+}

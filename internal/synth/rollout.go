@@ -185,7 +185,11 @@ func addRouting(t *cfn.Template, m *manifest.Manifest, ids lbIDs, source bool) {
 
 // deploymentRole is the role ECS moves the production rule's traffic with: the AWS
 // managed AmazonECSInfrastructureRolePolicyForLoadBalancers, trusted by
-// ecs.amazonaws.com for this account only.
+// ecs.amazonaws.com with the trust policy AWS documents for it ("Amazon ECS
+// infrastructure IAM role for load balancers"), which has no condition: AWS does not
+// say ECS sends aws:SourceAccount when it assumes this role, and a condition ECS does
+// not meet would fail every traffic-shifting deployment. (The task role's trust,
+// ecs-tasks.amazonaws.com, is scoped: AWS documents those keys for it.)
 func deploymentRole(m *manifest.Manifest) cfn.Resource {
 	return cfn.Resource{Type: "AWS::IAM::Role", Properties: map[string]any{
 		"Description": fmt.Sprintf("berth %s: ECS moves traffic between the service's target groups during %s deployments", m.Name, m.Deployment.Rollout.Strategy),
@@ -193,7 +197,6 @@ func deploymentRole(m *manifest.Manifest) cfn.Resource {
 			"Version": "2012-10-17",
 			"Statement": []any{map[string]any{
 				"Effect": "Allow", "Principal": map[string]any{"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole",
-				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": cfn.Ref("AWS::AccountId")}},
 			}},
 		},
 		"ManagedPolicyArns": []any{cfn.AWSManagedPolicy("AmazonECSInfrastructureRolePolicyForLoadBalancers")},
