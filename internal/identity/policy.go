@@ -75,7 +75,8 @@ var apiActions = []string{
 	// berth status: the vital signs (one GetMetricData call), the service's alarms, and
 	// the load balancer of its target group (the metrics' LoadBalancer dimension)
 	"cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeTargetGroups",
-	// berth exec: a session in a task through ECS Exec
+	// berth exec: a session in a task through ECS Exec (a person's, never a CI job's:
+	// operatorOnly)
 	"ecs:ExecuteCommand",
 	// CloudFront in front (edge: cloudfront): the origin-facing prefix list the load
 	// balancer admits; the edge stack is CloudFormation's and ACM's in us-east-1
@@ -89,6 +90,12 @@ var apiActions = []string{
 var ciAPIActions = []string{
 	"iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider", "iam:ListRoles", "iam:DeleteOpenIDConnectProvider",
 }
+
+// operatorOnly are what berth calls for a person at a terminal and a CI job never
+// does: a CI job's role leaves them out. ecs:ExecuteCommand takes no narrower resource
+// than the environment's tasks, and a deploy role with it could open a shell in any
+// task of the account whose service turned exec on (helper review, 2026-12-04).
+var operatorOnly = map[string]bool{"ecs:ExecuteCommand": true}
 
 // ciOnlyTypes are the resource types of the CI role stack only: a CI job's role is
 // granted none of their handlers' actions (it must not widen its own rights).
@@ -190,20 +197,22 @@ var scopes = []scope{
 		if env == "" {
 			return []string{stack + "berth-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
 		}
-		// the environment's own stacks by their exact names (names.Stack): not the stack
-		// of the CI roles themselves
+		// the environment's own stacks by their exact names (names.Stack), the load
+		// balancer its services share (ingress) among them: not the stack of the CI roles
+		// themselves
 		e := stack + "berth-" + env + "-"
-		return []string{e + "network/*", e + "cluster/*", e + "svc-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
+		return []string{e + "network/*", e + "cluster/*", e + "ingress/*", e + "svc-*/*", "arn:" + p + ":cloudformation:*:*:changeSet/berth-*/*"}
 	}, nil, ""},
 	// the artifact bucket (berth-artifacts-..., an environment's templates under
 	// <env>/) and the buckets of berth's stacks, which CloudFormation names after them
-	// (berth-<env>-...; only a service's stack has one)
+	// (berth-<env>-...: the access logs of a service's own load balancer, or of the
+	// environment's shared one)
 	{"Buckets", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(o PolicyOptions) []string {
 		s3 := "arn:" + o.Partition + ":s3:::"
 		if o.Env == "" {
 			return []string{s3 + "berth-*", s3 + "berth-*/*"}
 		}
-		return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/*", s3 + "berth-" + o.Env + "-svc-*"}
+		return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/*", s3 + "berth-" + o.Env + "-svc-*", s3 + "berth-" + o.Env + "-ingress-*"}
 	}, nil, ""},
 	{"Repos", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(o PolicyOptions) []string {
 		return []string{"arn:" + o.Partition + ":ecr:*:*:repository/berth/" + under(o.Env)}
@@ -312,7 +321,9 @@ func Actions() []string { return actions(true) }
 func actions(withCI bool) []string {
 	set := map[string]bool{}
 	for _, a := range apiActions {
-		set[a] = true
+		if withCI || !operatorOnly[a] {
+			set[a] = true
+		}
 	}
 	if withCI {
 		for _, a := range ciAPIActions {

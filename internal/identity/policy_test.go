@@ -10,6 +10,7 @@ import (
 
 	"github.com/berthdev/berth/internal/cfn"
 	"github.com/berthdev/berth/internal/manifest"
+	"github.com/berthdev/berth/internal/names"
 	"github.com/berthdev/berth/internal/session"
 	"github.com/berthdev/berth/internal/synth"
 )
@@ -198,6 +199,8 @@ func TestAnEnvironmentsPolicyStaysInIt(t *testing.T) {
 		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-network/1", true},
 		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-cluster/1", true},
 		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-svc-orders/1", true},
+		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-ingress/1", true},
+		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-eu-ingress/1", false},
 		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-eu-network/1", false},
 		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-staging-svc-orders/1", false},
 		{"Stacks", "arn:aws:cloudformation:eu-west-1:123456789012:stack/berth-prod-ci-github-1a2b3c4d/1", false},
@@ -212,6 +215,8 @@ func TestAnEnvironmentsPolicyStaysInIt(t *testing.T) {
 		{"Buckets", "arn:aws:s3:::berth-artifacts-123456789012-eu-west-1/staging/berth-staging-network/t.yml", false},
 		{"Buckets", "arn:aws:s3:::berth-prod-svc-orders-accesslogsbucket-abc/AWSLogs/x", true},
 		{"Buckets", "arn:aws:s3:::berth-prod-eu-svc-orders-accesslogsbucket-abc/AWSLogs/x", false},
+		{"Buckets", "arn:aws:s3:::berth-prod-ingress-accesslogsbucket-abc", true},
+		{"Buckets", "arn:aws:s3:::berth-prod-eu-ingress-accesslogsbucket-abc", false},
 		{"Repos", "arn:aws:ecr:eu-west-1:123456789012:repository/berth/prod/orders", true},
 		{"Repos", "arn:aws:ecr:eu-west-1:123456789012:repository/berth/staging/orders", false},
 		{"LogGroups", "arn:aws:logs:eu-west-1:123456789012:log-group:/berth/prod/orders:*", true},
@@ -224,6 +229,9 @@ func TestAnEnvironmentsPolicyStaysInIt(t *testing.T) {
 		if got := allows(s, tc.arn); got != tc.want {
 			t.Errorf("%s allows %s: %v, want %v", tc.sid, tc.arn, got, tc.want)
 		}
+	}
+	if strings.Contains(string(doc), "ecs:ExecuteCommand") {
+		t.Errorf("a CI job's policy can open a shell in a task:\n%s", doc)
 	}
 	if _, ok := st["OIDCProviders"]; ok || strings.Contains(string(doc), "ListRoles") {
 		t.Errorf("a CI job's policy can touch identity providers:\n%s", doc)
@@ -277,6 +285,45 @@ func TestTheOIDCWildcardCoversItsActions(t *testing.T) {
 		}
 		if !matched && a != "iam:ListRoles" && a != "iam:ListOpenIDConnectProviders" {
 			t.Errorf("%s has no scope", a)
+		}
+	}
+}
+
+// Every stack berth deploys for a manifest of the synthesis test data, by the name it
+// gives it (names.Stack), is within the Stacks statement of an environment's deploy
+// and plan policies: a stack left out fails the CI job's deploy or diff with
+// AccessDenied on its first change set (the environment's shared load balancer,
+// berth-<env>-ingress, was; helper review, 2026-12-04).
+func TestTheCIPoliciesReachEveryStackBerthDeploys(t *testing.T) {
+	o := PolicyOptions{Partition: "aws", Env: "prod", Bucket: "berth-artifacts-123456789012-eu-west-1"}
+	deploy, err := envPolicy(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanPolicy(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../synth/testdata/*/berth.yml")
+	seen := map[synth.Stack]bool{}
+	for _, f := range files {
+		m, err := manifest.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range synth.StacksOf(m) {
+			seen[s] = true
+			arn := "arn:aws:cloudformation:us-east-1:123456789012:stack/" + names.Stack("prod", m.Name, s) + "/1"
+			for role, doc := range map[string][]byte{"deploy": deploy, "plan": plan} {
+				if !allows(statements(t, doc)["Stacks"], arn) {
+					t.Errorf("%s: the %s role cannot change %s", f, role, arn)
+				}
+			}
+		}
+	}
+	for _, s := range []synth.Stack{synth.Network, synth.Cluster, synth.Ingress, synth.Service, synth.Edge} {
+		if !seen[s] {
+			t.Errorf("no manifest of the synthesis test data deploys the %s stack", s)
 		}
 	}
 }
