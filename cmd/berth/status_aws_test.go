@@ -92,6 +92,24 @@ func TestStatusDiffVerifyLogs(t *testing.T) {
 	if !strings.Contains(r.stdout, "estimate: environment e2e-st $258.13 a month (unchanged)") {
 		t.Errorf("diff after a cpu change does not say what it costs:\n%s", r.stdout)
 	}
+	// A service template past the 51,200 bytes CloudFormation takes inline goes to the
+	// artifact bucket: a diff's under the plan's prefix, which berth ci role's plan role
+	// may write, never where a deploy's templates are (names.PlanArtifactPrefix).
+	big := mustRead(t, filepath.Join(dir, "berth.yml")) + "env:\n"
+	for i := range 45 {
+		big += fmt.Sprintf("  V%d: %s\n", i, strings.Repeat("x", 1000))
+	}
+	writeFile(t, filepath.Join(dir, "berth.yml"), big)
+	deployed, planned := artifacts(t, c, "e2e-st/berth-"), artifacts(t, c, "e2e-st/_plan/berth-e2e-st-svc-orders/")
+	r = berthWith(t, dir, env, "diff", "--env", "e2e-st")
+	mustSucceed(t, r, "diff of a template too large to go inline")
+	if now := artifacts(t, c, "e2e-st/berth-"); now != deployed {
+		t.Errorf("diff wrote where a deploy's templates are: %d objects, then %d", deployed, now)
+	}
+	if now := artifacts(t, c, "e2e-st/_plan/berth-e2e-st-svc-orders/"); now != planned+1 {
+		t.Errorf("diff's template under the plan's prefix: %d objects, then %d, want one more", planned, now)
+	}
+	writeFile(t, filepath.Join(dir, "berth.yml"), big[:strings.Index(big, "env:\n")])
 
 	r = berthWith(t, dir, env, "status", "--env", "e2e-st", "-o", "json")
 	mustSucceed(t, r, "status")

@@ -119,14 +119,15 @@ func (a *Artifacts) squatted(err error) error {
 		"berth writes nothing to a bucket that account "+a.Owner+" does not own; if this account owns it, grant s3:ListBucket on it")
 }
 
-// Upload puts a template under a content-addressed key and returns its TemplateURL.
-func (a *Artifacts) Upload(ctx context.Context, env, stack string, body []byte) (string, error) {
+// Upload puts a template under prefix (names.ArtifactPrefix, or PlanArtifactPrefix for
+// a plan) at a content-addressed key and returns its TemplateURL.
+func (a *Artifacts) Upload(ctx context.Context, prefix string, body []byte) (string, error) {
 	sum := sha256.Sum256(body)
-	key := fmt.Sprintf("%s%s.yml", names.ArtifactPrefix(env, stack), hex.EncodeToString(sum[:8]))
+	key := fmt.Sprintf("%s%s.yml", prefix, hex.EncodeToString(sum[:8]))
 	_, err := a.api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(a.Bucket), Key: aws.String(key), Body: bytes.NewReader(body),
 		ExpectedBucketOwner: aws.String(a.Owner)})
 	if err != nil {
-		return "", fmt.Errorf("upload %s template: %w", stack, err)
+		return "", fmt.Errorf("upload the template to s3://%s/%s: %w", a.Bucket, key, err)
 	}
 	return a.templateURL(key)
 }

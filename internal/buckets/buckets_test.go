@@ -79,7 +79,7 @@ func TestEveryArtifactCallNamesTheOwner(t *testing.T) {
 	if _, err := a.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Upload(ctx, "dev", "berth-dev-network", []byte("x")); err != nil {
+	if _, err := a.Upload(ctx, "dev/berth-dev-network/", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.EmptyPrefix(ctx, "dev/"); err != nil {

@@ -48,6 +48,9 @@ type Options struct {
 	// Rollback deploys the image the service ran before the current one, through the
 	// same strategy (berth rollback), instead of the manifest's.
 	Rollback bool
+	// diff is set by Diff: a template too large to go inline goes under the plan's
+	// prefix (names.PlanArtifactPrefix), never where a deploy's are.
+	diff bool
 }
 
 // Result is what a deploy leaves.
@@ -300,7 +303,7 @@ func (c *Clients) applyStack(ctx context.Context, o Options, bucket *buckets.Art
 	// us-east-1, goes inline (the artifact bucket is the region's, and the template small)
 	url, body := "", t.body
 	if t.kind != synth.Edge {
-		if url, err = bucket.Upload(ctx, o.Env, name, t.body); err != nil {
+		if url, err = bucket.Upload(ctx, names.ArtifactPrefix(o.Env, name), t.body); err != nil {
 			return nil, err
 		}
 		body = nil

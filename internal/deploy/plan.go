@@ -267,7 +267,11 @@ func (c *Clients) planUpdate(ctx context.Context, id session.Identity, o Options
 			return err
 		}
 		var err error
-		if url, err = bucket.Upload(ctx, o.Env, t.name, body); err != nil {
+		prefix := names.ArtifactPrefix(o.Env, t.name)
+		if o.diff {
+			prefix = names.PlanArtifactPrefix(o.Env, t.name)
+		}
+		if url, err = bucket.Upload(ctx, prefix, body); err != nil {
 			return err
 		}
 	}

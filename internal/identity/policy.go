@@ -136,6 +136,10 @@ type PolicyOptions struct {
 	// Bucket is the artifact bucket (names.Bucket), which the environment's scope
 	// names exactly: a wildcard on the bucket's name would take in every object of it.
 	Bucket string
+	// plan is set by PlanPolicy: the plan role writes templates under the plan's
+	// prefix of the environment only (names.PlanArtifactPrefix), never where the
+	// deploy role's templates are.
+	plan bool
 }
 
 type statement struct {
@@ -211,6 +215,9 @@ var scopes = []scope{
 		s3 := "arn:" + o.Partition + ":s3:::"
 		if o.Env == "" {
 			return []string{s3 + "berth-*", s3 + "berth-*/*"}
+		}
+		if o.plan { // names.PlanArtifactPrefix (TestThePlanRoleWritesOnlyPlanTemplates)
+			return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/_plan/*"}
 		}
 		return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/*", s3 + "berth-" + o.Env + "-svc-*", s3 + "berth-" + o.Env + "-ingress-*"}
 	}, nil, ""},
@@ -459,6 +466,7 @@ func PlanPolicy(o PolicyOptions) ([]byte, error) {
 	if o.Partition == "" {
 		o.Partition = "aws"
 	}
+	o.plan = true
 	byScope, rest := byScopes(slices.Compact(slices.Sorted(slices.Values(planActions))))
 	doc := policyDoc{Version: "2012-10-17"}
 	for _, s := range scopes {

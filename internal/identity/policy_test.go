@@ -327,3 +327,37 @@ func TestTheCIPoliciesReachEveryStackBerthDeploys(t *testing.T) {
 		}
 	}
 }
+
+// The plan role, which a pull request's job may assume, writes templates under the
+// plan's prefix (names.PlanArtifactPrefix, where berth diff uploads) and nowhere a
+// deploy's template goes (names.ArtifactPrefix): a template it could overwrite there
+// would be run by CloudFormation with the deploy role's rights (helper review,
+// 2026-12-04). The deploy role reaches both.
+func TestThePlanRoleWritesOnlyPlanTemplates(t *testing.T) {
+	o := PolicyOptions{Partition: "aws", Env: "prod", Bucket: "berth-artifacts-123456789012-eu-west-1"}
+	plan, err := PlanPolicy(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploy, err := envPolicy(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	object := func(key string) string { return "arn:aws:s3:::" + o.Bucket + "/" + key }
+	for _, tc := range []struct {
+		key          string
+		plan, deploy bool
+	}{
+		{names.PlanArtifactPrefix("prod", "berth-prod-svc-orders") + "0123456789abcdef.yml", true, true},
+		{names.ArtifactPrefix("prod", "berth-prod-svc-orders") + "0123456789abcdef.yml", false, true},
+		{names.ArtifactPrefix("prod", "berth-prod-network") + "0123456789abcdef.yml", false, true},
+		{names.PlanArtifactPrefix("staging", "berth-staging-svc-orders") + "0123456789abcdef.yml", false, false},
+	} {
+		if got := allows(statements(t, plan)["Buckets"], object(tc.key)); got != tc.plan {
+			t.Errorf("the plan role reaches %s: %v, want %v", tc.key, got, tc.plan)
+		}
+		if got := allows(statements(t, deploy)["Buckets"], object(tc.key)); got != tc.deploy {
+			t.Errorf("the deploy role reaches %s: %v, want %v", tc.key, got, tc.deploy)
+		}
+	}
+}

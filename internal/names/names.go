@@ -68,6 +68,13 @@ func Bucket(account, region string) string {
 // stack, so that deleting one service leaves the others' templates.
 func ArtifactPrefix(env, stack string) string { return env + "/" + stack + "/" }
 
+// PlanArtifactPrefix is where berth diff puts the templates of one stack: beside the
+// deploy's under the environment (deleting it empties both), apart from them, so that
+// the plan role of berth ci role, which any branch's job may assume, can write its own
+// and never a template the deploy role then hands CloudFormation. No stack's name is
+// "_plan": they all start with "berth-".
+func PlanArtifactPrefix(env, stack string) string { return env + "/_plan/" + stack + "/" }
+
 // CIPart is the berth:stack tag of a CI role stack, which belongs to an environment
 // without being one of its parts (network, cluster, service).
 const CIPart = "ci"

@@ -137,11 +137,13 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 		} else if ok {
 			r.Repositories = append(r.Repositories, RepoRemoval{Name: names.Repository(o.Env, svc), Images: n})
 		}
-		n, err := bucket.Count(ctx, names.ArtifactPrefix(o.Env, name))
-		if err != nil {
-			return nil, err
+		for _, prefix := range []string{names.ArtifactPrefix(o.Env, name), names.PlanArtifactPrefix(o.Env, name)} {
+			n, err := bucket.Count(ctx, prefix)
+			if err != nil {
+				return nil, err
+			}
+			r.Artifacts += n
 		}
-		r.Artifacts += n
 	}
 	for _, svc := range e.ServiceNames() {
 		if !gone[svc] {
@@ -324,6 +326,11 @@ func (c *Clients) deleteService(ctx context.Context, d *deletion, service string
 	if err != nil {
 		return removed, err
 	}
+	planned, _, err := d.bucket.EmptyPrefix(ctx, names.PlanArtifactPrefix(d.Env, name))
+	if err != nil {
+		return removed, err
+	}
+	n += planned
 	if n > 0 {
 		d.Progress.Message(fmt.Sprintf("removed %d template object(s) of %s from the artifact bucket", n, name))
 		removed++
