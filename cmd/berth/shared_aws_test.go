@@ -318,3 +318,48 @@ func lbDNS(t *testing.T, c *session.Session, arn string) string {
 	}
 	return aws.ToString(lbs.LoadBalancers[0].DNSName)
 }
+
+// A service on a host, deployed before that host became another service's domain, is
+// served over HTTP until it is deployed again; then its rule moves to the HTTPS listener
+// with a redirect on HTTP, at a new priority: CloudFormation creates the moved rule and
+// its redirect before it deletes the old rule, whose priority the HTTP listener holds
+// until then (ingress.Place).
+func TestARuleMovesToHTTPSWhenItsHostGetsADomain(t *testing.T) {
+	env := awsEnv(t)
+	c := clients(t, env)
+	const e = "e2e-mvh"
+	createZone(t, c, "mv.test", false)
+	cart := project(t, "name: orders", "name: cart\nload_balancer:\n  host: api.mv.test\n  path: /cart")
+	mustSucceed(t, berthWith(t, cart, env, "deploy", "--env", e, "--yes"), "deploy cart")
+	p := priority("api.mv.test", "/cart")
+	if rules := rulesOf(t, c, e); !slices.Contains(rules[80], p+" api.mv.test,/cart,/cart/* forward") {
+		t.Fatalf("cart's rule before the domain: %v", rules)
+	}
+	api := project(t, "name: orders", "name: api\ndomain: api.mv.test\nload_balancer:\n  path: /v1")
+	r := berthWith(t, api, env, "deploy", "--env", e, "--yes")
+	mustSucceed(t, r, "deploy api")
+	if !strings.Contains(r.stdout, "service cart answers api.mv.test/cart on HTTP only") {
+		t.Errorf("deploy api does not say cart is on HTTP only:\n%s", r.stdout)
+	}
+	r = berthWith(t, cart, env, "deploy", "--env", e, "--yes")
+	mustSucceed(t, r, "deploy cart again")
+	rules := rulesOf(t, c, e)
+	var forward, redirect string
+	for _, rule := range rules[443] {
+		if strings.HasSuffix(rule, " api.mv.test,/cart,/cart/* forward") {
+			forward = strings.Fields(rule)[0]
+		}
+	}
+	for _, rule := range rules[80] {
+		if strings.HasSuffix(rule, " api.mv.test,/cart,/cart/* redirect") {
+			redirect = strings.Fields(rule)[0]
+		}
+		if strings.HasSuffix(rule, " forward") && strings.Contains(rule, "/cart") {
+			t.Errorf("cart is still forwarded on HTTP: %v", rules[80])
+		}
+	}
+	if forward == "" || forward != redirect || forward == p {
+		t.Errorf("cart's rules after the move: HTTPS %v, HTTP %v; want a forward and its redirect at one new priority", rules[443], rules[80])
+	}
+	mustSucceed(t, berthWith(t, t.TempDir(), env, "delete", "--env", e, "--environment", "--force", "--yes"), "delete the environment")
+}

@@ -142,6 +142,24 @@ func TestPlacingARoute(t *testing.T) {
 	if err != nil || !pl.HTTPS || len(pl.Notes) != 1 || !strings.Contains(pl.Notes[0], "service shop answers shop.example.com/ on HTTP only") {
 		t.Errorf("a domain over a host served on HTTP: %+v %v", pl, err)
 	}
+	// A rule that changes listener (a host served over HTTPS since another service took
+	// its domain; a domain given or taken away) changes priority too: CloudFormation
+	// creates the new rule and its HTTP twin before it deletes the old one, whose
+	// priority the HTTP listener holds until then (PriorityInUse; helper review,
+	// 2026-12-04). A rule that stays on its listener keeps its priority.
+	moved := append(table, routing.Entry{Route: routing.Route{Host: "api.example.com", Path: "/cart"}, Service: "cart", Priority: 900})
+	pl, err = Place("dev", parse(t, "name: cart\nload_balancer:\n  host: api.example.com\n  path: /cart\n"), moved, domains)
+	if err != nil || !pl.HTTPS || pl.Priority == 900 || pl.Priority == 0 {
+		t.Errorf("a rule moving to the HTTPS listener: %+v %v", pl, err)
+	}
+	pl, err = Place("dev", parse(t, "name: api\ndomain: api.example.com\nload_balancer:\n  path: /v1\n"), table, domains)
+	if err != nil || !pl.HTTPS || pl.Priority != 812 {
+		t.Errorf("a rule that stays on the HTTPS listener: %+v %v", pl, err)
+	}
+	pl, err = Place("dev", parse(t, "name: api\nload_balancer:\n  host: api.example.com\n  path: /v1\n"), table, domains)
+	if err != nil || pl.HTTPS || pl.Priority == 812 || pl.Priority == 0 {
+		t.Errorf("a rule moving to the HTTP listener, its domain taken away: %+v %v", pl, err)
+	}
 	// a priority another route holds moves within the route's class
 	r := routing.Route{Path: "/users"}
 	held := append(table, routing.Entry{Route: routing.Route{Path: "/other"}, Service: "other", Priority: r.Preferred()})

@@ -56,10 +56,21 @@ func Place(env string, m *manifest.Manifest, t routing.Table, domainOf func(serv
 			pl.Notes = append(pl.Notes, fmt.Sprintf("service %s answers %s on HTTP only (deployed before this domain): deploy it again and it is served over HTTPS too", e.Service, e.Route))
 		}
 	}
-	if own, ok := t.Of(m.Name); ok && routing.Same(own.Route, r) {
+	own, placed := t.Of(m.Name)
+	if placed && routing.Same(own.Route, r) && own.HTTPS == pl.HTTPS {
 		pl.Priority = own.Priority
 	} else {
-		p, ok := r.Priority(t.Taken(m.Name))
+		taken := t.Taken(m.Name)
+		if placed && own.HTTPS != pl.HTTPS {
+			// The rule changes listener: CloudFormation replaces it (ListenerArn is
+			// create-only, AWS::ElasticLoadBalancingV2::ListenerRule's schema), creating the
+			// new rule and the HTTP twin (addRedirect, at the rule's priority) before it
+			// deletes the old rule, or the twin, in its cleanup. The old priority on the HTTP
+			// listener is held until then, and a listener takes a priority once
+			// (PriorityInUse): the rule takes another.
+			taken = func(p int) bool { return p == own.Priority || t.Taken(m.Name)(p) }
+		}
+		p, ok := r.Priority(taken)
 		if !ok {
 			return nil, fmt.Errorf("the load balancer of environment %s has no priority left for a rule like %s's (%s): it holds %d of that specificity already", env, m.Name, r, routing.ClassWidth)
 		}
