@@ -46,16 +46,21 @@ const (
 	capacityDatapoints = 5
 )
 
-// errorAlarm is the share of the service's requests answered with a server error, in
-// percent: 5xx from its tasks in either target group (a canary's new revision answers
-// from the alternate one) and 5xx the load balancer gave itself (502, 503, 504: a
-// task that died or answered nothing), over every request the target groups took plus
-// those. ELB publishes these as Sums every minute, and only when they are not zero
-// ("CloudWatch metrics for your Application Load Balancer": HTTPCode_Target_5XX_Count
-// and RequestCount by LoadBalancer and TargetGroup, HTTPCode_ELB_5XX_Count by
-// LoadBalancer), hence FILL(…, 0). Above deployment.rollback_on.errors in 2 of 3
-// minutes, it is in ALARM: ECS Express Mode's rule ("Updating an Amazon ECS Express
-// Mode service").
+// errorAlarm is the share of a target group's requests its tasks answered with a
+// server error, in percent, for the worse of the service's two target groups: during a
+// canary or linear deployment the new revision answers from one and the old from the
+// other, and a share over both would dilute the canary's (a canary of 5 % failing one
+// request in ten is 0.5 % of all requests; helper review, 2026-12-04). The slower
+// group's p99 is the latency alarm's for the same reason. Once a deployment is done
+// the idle group has no requests, and its share is 0. With the service's own load
+// balancer, the 5xx the load balancer gave itself (502, 503, 504: a task that died or
+// answered nothing) count as a third share, of every request. ELB publishes these as
+// Sums every minute, and only when they are not zero ("CloudWatch metrics for your
+// Application Load Balancer": HTTPCode_Target_5XX_Count and RequestCount by
+// LoadBalancer and TargetGroup, HTTPCode_ELB_5XX_Count by LoadBalancer), hence FILL(…,
+// 0); metric math applies IF and MAX per datapoint. Above
+// deployment.rollback_on.errors in 2 of 3 minutes, it is in ALARM: ECS Express Mode's
+// rule ("Updating an Amazon ECS Express Mode service").
 //
 // On the environment's load balancer the load balancer's own 5xx are every service's
 // (ELB publishes them by LoadBalancer only): they would roll one service back for
@@ -65,20 +70,21 @@ func errorAlarm(m *manifest.Manifest, ids lbIDs) cfn.Resource {
 	metrics := []any{
 		albMetric(ids, "target5xxA", "HTTPCode_Target_5XX_Count", "Sum", ids.targetGroup),
 		albMetric(ids, "target5xxB", "HTTPCode_Target_5XX_Count", "Sum", ids.alternate),
-		albMetric(ids, "lb5xx", "HTTPCode_ELB_5XX_Count", "Sum", ""),
 		albMetric(ids, "requestsA", "RequestCount", "Sum", ids.targetGroup),
 		albMetric(ids, "requestsB", "RequestCount", "Sum", ids.alternate),
-		expression("errors", "FILL(target5xxA, 0) + FILL(target5xxB, 0) + FILL(lb5xx, 0)", "", false),
-		expression("total", "FILL(requestsA, 0) + FILL(requestsB, 0) + FILL(lb5xx, 0)", "", false),
-		expression("share", "IF(total > 0, 100 * errors / total, 0)", "5xx share of requests (%)", true),
+		expression("shareA", "IF(FILL(requestsA, 0) > 0, 100 * FILL(target5xxA, 0) / FILL(requestsA, 0), 0)", "", false),
+		expression("shareB", "IF(FILL(requestsB, 0) > 0, 100 * FILL(target5xxB, 0) / FILL(requestsB, 0), 0)", "", false),
 	}
-	if ids.shared {
-		metrics = append(append(metrics[:2:2], metrics[3:5]...),
-			expression("errors", "FILL(target5xxA, 0) + FILL(target5xxB, 0)", "", false),
-			expression("total", "FILL(requestsA, 0) + FILL(requestsB, 0)", "", false),
-			metrics[7])
+	shares := "MAX([shareA, shareB])"
+	if !ids.shared {
+		metrics = append(metrics,
+			albMetric(ids, "lb5xx", "HTTPCode_ELB_5XX_Count", "Sum", ""),
+			expression("total", "FILL(requestsA, 0) + FILL(requestsB, 0) + FILL(lb5xx, 0)", "", false),
+			expression("shareLB", "IF(total > 0, 100 * FILL(lb5xx, 0) / total, 0)", "", false))
+		shares = "MAX([shareA, shareB, shareLB])"
 	}
-	return alarm(m, "errors", fmt.Sprintf("berth %s: more than %g %% of requests answered with a server error (5xx) in %d of %d minutes",
+	metrics = append(metrics, expression("share", shares, "5xx share of the worse target group's requests (%)", true))
+	return alarm(m, "errors", fmt.Sprintf("berth %s: more than %g %% of a target group's requests answered with a server error (5xx) in %d of %d minutes",
 		m.Name, r.ErrorPercent, alarmDatapoints, alarmEvaluation), metrics, r.ErrorPercent)
 }
 

@@ -3,6 +3,7 @@ package synth
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/berthdev/berth/internal/cfn"
@@ -57,6 +58,38 @@ func TestOneAlarmPerThingWatched(t *testing.T) {
 		}
 		if !slices.Equal(got, tc.alarms) || !slices.Equal(deployment, tc.deployment) || !slices.Equal(notifying, tc.notifying) {
 			t.Errorf("%q:\n alarms %v, want %v\n deployment %v, want %v\n notifying %v, want %v", tc.src, got, tc.alarms, deployment, tc.deployment, notifying, tc.notifying)
+		}
+	}
+}
+
+// The error alarm judges each target group on its own requests and takes the worse:
+// during a canary the new revision's share is its own, not diluted by the old
+// revision's traffic in the other group (a canary of 5 % failing one request in ten
+// would be 0.5 % of both groups' requests, under a 1 % threshold; helper review,
+// 2026-12-04). With its own load balancer the service's alarm adds the load balancer's
+// own 5xx as a third share; on the shared one it cannot tell whose they are.
+func TestTheErrorAlarmTakesTheWorseTargetGroup(t *testing.T) {
+	for name, want := range map[string]string{"canary": "MAX([shareA, shareB])", "dedicated": "MAX([shareA, shareB, shareLB])"} {
+		doc := serviceDoc(t, load(t, name))
+		exprs := map[string]string{}
+		returned := ""
+		for _, q := range doc.Resources[ResErrorAlarm].Properties["Metrics"].([]any) {
+			q := q.(map[string]any)
+			if e, ok := q["Expression"].(string); ok {
+				exprs[q["Id"].(string)] = e
+				if q["ReturnData"] == true {
+					returned = e
+				}
+			}
+		}
+		if returned != want {
+			t.Errorf("%s: the alarm returns %q, want %q", name, returned, want)
+		}
+		for group, other := range map[string]string{"A": "B", "B": "A"} {
+			e := exprs["share"+group]
+			if !strings.Contains(e, "target5xx"+group) || !strings.Contains(e, "requests"+group) || strings.Contains(e, other+",") || strings.Contains(e, other+")") {
+				t.Errorf("%s: share%s is %q: not its own group's 5xx over its own requests", name, group, e)
+			}
 		}
 	}
 }
