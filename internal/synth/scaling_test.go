@@ -1,0 +1,62 @@
+package synth
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/berthdev/berth/internal/manifest"
+)
+
+// Scaling on requests per task follows the traffic: a rolling update keeps it in the
+// group that serves, whose predefined ALBRequestCountPerTarget is the measure; a
+// canary, linear or blue/green deployment moves it to the other group without a stack
+// update, so there the policy is metric math over both groups' RequestCount and the
+// service's running tasks, and never tracks a group left without requests (helper
+// review, 2026-12-04). The emulator drops scaling policies (../shared/MOTO.md), so the
+// template is where this is held.
+func TestRequestScalingFollowsTheTrafficShift_EmulatorDropsScalingPolicies(t *testing.T) {
+	for _, tc := range []struct{ manifest, want string }{
+		{"name: a\ncount: {min: 2, max: 6, requests: 500}\n", "predefined"},
+		{"name: a\ncount: {min: 2, max: 6, requests: 500}\ndeployment: {strategy: canary}\n", "math"},
+		{"name: a\ncount: {min: 2, max: 6, requests: 500}\ndeployment: {strategy: linear}\n", "math"},
+		{"name: a\ncount: {min: 2, max: 6, requests: 500}\ndeployment: {strategy: blue-green}\n", "math"},
+	} {
+		m, err := manifest.Parse([]byte(tc.manifest), filepath.Join(t.TempDir(), "berth.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := serviceDoc(t, m).Resources["RequestsScalingPolicy"].Properties["TargetTrackingScalingPolicyConfiguration"].(map[string]any)
+		if tc.want == "predefined" {
+			if p, ok := cfg["PredefinedMetricSpecification"].(map[string]any); !ok || p["PredefinedMetricType"] != "ALBRequestCountPerTarget" {
+				t.Errorf("%q: %v, want ALBRequestCountPerTarget of the serving group", tc.manifest, cfg)
+			}
+			continue
+		}
+		spec, ok := cfg["CustomizedMetricSpecification"].(map[string]any)
+		if !ok || cfg["PredefinedMetricSpecification"] != nil {
+			t.Fatalf("%q: %v, want metric math", tc.manifest, cfg)
+		}
+		var groups, tasks int
+		result := ""
+		for _, q := range spec["Metrics"].([]any) {
+			q := q.(map[string]any)
+			if e, ok := q["Expression"].(string); ok && q["ReturnData"] == true {
+				result = e
+			}
+			if ms, ok := q["MetricStat"].(map[string]any); ok {
+				if _, has := ms["Period"]; has {
+					t.Errorf("%q: a TargetTrackingMetricStat takes no Period: %v", tc.manifest, ms)
+				}
+				switch ms["Metric"].(map[string]any)["MetricName"] {
+				case "RequestCount":
+					groups++
+				case "RunningTaskCount":
+					tasks++
+				}
+			}
+		}
+		if groups != 2 || tasks != 1 || result != "(FILL(requests_a, 0) + FILL(requests_b, 0)) / tasks" {
+			t.Errorf("%q: %d groups' requests, %d task counts, result %q", tc.manifest, groups, tasks, result)
+		}
+	}
+}
