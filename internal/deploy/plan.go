@@ -40,6 +40,9 @@ type Plan struct {
 	// ("canary 5 % for 3m, then 100 %, bake 3m: ≥ 6m"), and what rolls it back.
 	Rollout  string `json:"rollout"`
 	Rollback string `json:"rollback_on"`
+	// ShortBake warns of a bake too short for the rule to roll anything back
+	// (rollout.Spec.ShortBake).
+	ShortBake string `json:"short_bake,omitempty"`
 	// Network is what berth found of an existing VPC (network.vpc) it deploys into.
 	Network *network.Report `json:"network,omitempty"`
 	// Routes is the routing table of the environment's load balancer as the deploy
@@ -162,6 +165,7 @@ func (c *Clients) plan(ctx context.Context, id session.Identity, o Options) (*Pl
 	}
 	pl.Cost = c.planCost(ctx, id.Region, prep)
 	pl.Rollout, pl.Rollback = m.Deployment.Rollout.String(), m.Deployment.Rollout.Rule.String()
+	pl.ShortBake = m.Deployment.Rollout.ShortBake()
 	if note := strategyNote(m, stacks.Usable(svc.live), prep.serving); note != "" {
 		pl.Notes = append(pl.Notes, note)
 	}

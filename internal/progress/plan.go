@@ -27,6 +27,9 @@ func WritePlan(w io.Writer, pl *deploy.Plan, st style.Style) {
 	if pl.Rollout != "" {
 		fmt.Fprintf(w, "  rollout: %s; rolled back on %s\n", pl.Rollout, pl.Rollback)
 	}
+	if pl.ShortBake != "" {
+		fmt.Fprintf(w, "  %s %s\n", st.Bold("warning:"), pl.ShortBake)
+	}
 	for _, s := range pl.Stacks {
 		switch s.Action {
 		case "none":

@@ -18,8 +18,21 @@ func TestPlanSaysTheRollout(t *testing.T) {
 	var b bytes.Buffer
 	WritePlan(&b, &deploy.Plan{Rollout: spec.String(), Rollback: spec.Rule.String()}, style.Style{})
 	want := "  rollout: canary 5 % for 3m, then 100 %, bake 3m: ≥ 6m; rolled back on 5xx > 1 % in 2 of 3 one-minute windows\n"
-	if !strings.Contains(b.String(), want) {
+	if !strings.Contains(b.String(), want) || strings.Contains(b.String(), "warning") {
 		t.Errorf("plan:\n%s\nwant %q", b.String(), want)
+	}
+	// a bake shorter than the rule's windows: the alarms cannot roll back once it is
+	// over and the old revision gone (helper review, 2026-12-04)
+	spec.Strategy, spec.Bake = rollout.BlueGreen, 0
+	b.Reset()
+	WritePlan(&b, &deploy.Plan{Rollout: spec.String(), Rollback: spec.Rule.String(), ShortBake: spec.ShortBake()}, style.Style{})
+	if want := "  warning: bake 0 is shorter than the 3m the rule needs to judge a release"; !strings.Contains(b.String(), want) {
+		t.Errorf("plan with no bake:\n%s\nwant %q", b.String(), want)
+	}
+	for _, s := range []rollout.Spec{{Strategy: rollout.Rolling}, {Strategy: rollout.Canary, Bake: 3 * time.Minute}} {
+		if w := s.ShortBake(); w != "" {
+			t.Errorf("%s: %q", s.Strategy, w)
+		}
 	}
 }
 

@@ -184,6 +184,21 @@ func (s Spec) String() string {
 	return "rolling: tasks replaced a few at a time"
 }
 
+// ShortBake says, when the bake of a traffic-shifting rollout is shorter than the
+// rule's windows, what that costs: the rule needs 3 one-minute windows to judge (and
+// the load balancer's metrics come a minute at a time), and once the bake is over the
+// old revision is gone ("BakeTimeInMinutes": the time both revisions run after all the
+// traffic moved, in which a deployment can still roll back), so a release it finds bad
+// after that stays. "" when the bake is long enough, or the strategy keeps no old
+// revision (rolling: ECS bakes it by the alarms).
+func (s Spec) ShortBake() string {
+	if !s.Strategy.ShiftsTraffic() || s.Bake >= Windows*Window {
+		return ""
+	}
+	return fmt.Sprintf("bake %s is shorter than the %s the rule needs to judge a release: one found bad after the bake is not rolled back, the old revision being gone (deployment.bake: 3m or more)",
+		Minutes(s.Bake), Minutes(Windows*Window))
+}
+
 // String says the rule: "errors > 1 % or p99 > 2s in 2 of 3 one-minute windows".
 func (r Rule) String() string {
 	s := fmt.Sprintf("5xx > %s %%", num(r.ErrorPercent))
