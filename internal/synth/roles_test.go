@@ -142,8 +142,16 @@ func TestTheTaskRoleIsThePermissions(t *testing.T) {
 			if doc.Resources["Service"].Properties["EnableExecuteCommand"] != true {
 				t.Errorf("%s: exec without EnableExecuteCommand on the service", name)
 			}
+			// turning exec on starts no task by itself (UpdateService; aws/aws-cli#7548):
+			// the nonce that comes with it makes the deploy replace the tasks, which then
+			// have the agent (helper review, 2026-12-04)
+			if got := fmt.Sprint(doc.Resources["Service"].Properties["ForceNewDeployment"]); got != "map[EnableForceNewDeployment:true ForceNewDeploymentNonce:exec]" {
+				t.Errorf("%s: exec turned on replaces no task: ForceNewDeployment %s", name, got)
+			}
 		} else if _, set := doc.Resources["Service"].Properties["EnableExecuteCommand"]; set {
 			t.Errorf("%s: EnableExecuteCommand without exec", name)
+		} else if _, set := doc.Resources["Service"].Properties["ForceNewDeployment"]; set {
+			t.Errorf("%s: a forced deployment without exec", name)
 		}
 	}
 }

@@ -475,8 +475,17 @@ func ecsService(m *manifest.Manifest, own, shared bool) cfn.Resource {
 		props["HealthCheckGracePeriodSeconds"] = m.Health.GracePeriod
 	}
 	if m.Exec {
-		// ECS starts the SSM agent in each new task for "berth exec" (ecs-exec.html)
+		// ECS starts the SSM agent in each new task for "berth exec" (ecs-exec.html).
+		// Turning it on starts no task by itself: UpdateService starts new tasks for a
+		// new task definition, network, load balancers and the like, and
+		// enableExecuteCommand is not among them (ECS API Reference, UpdateService;
+		// aws/aws-cli#7548). The nonce, which appears with exec, makes the deploy that
+		// turns it on replace the tasks (AWS::ECS::Service ForceNewDeployment: "When you
+		// change the ForceNewDeploymentNonce value ... ECS starts a new deployment"). Off
+		// again, the task role loses the ssmmessages actions the agent needs, which ends
+		// exec in the tasks that still run it.
 		props["EnableExecuteCommand"] = true
+		props["ForceNewDeployment"] = map[string]any{"EnableForceNewDeployment": true, "ForceNewDeploymentNonce": "exec"}
 	}
 	if !Bridge(m) {
 		// a Fargate task in a public subnet needs a public address to pull its image and
