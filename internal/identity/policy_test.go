@@ -295,15 +295,7 @@ func TestTheOIDCWildcardCoversItsActions(t *testing.T) {
 // AccessDenied on its first change set (the environment's shared load balancer,
 // berth-<env>-ingress, was; helper review, 2026-12-04).
 func TestTheCIPoliciesReachEveryStackBerthDeploys(t *testing.T) {
-	o := PolicyOptions{Partition: "aws", Env: "prod", Bucket: "berth-artifacts-123456789012-eu-west-1"}
-	deploy, err := envPolicy(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := PlanPolicy(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	deploy, plan := ciPolicies(t)
 	files, _ := filepath.Glob("../synth/testdata/*/berth.yml")
 	seen := map[synth.Stack]bool{}
 	for _, f := range files {
@@ -334,16 +326,8 @@ func TestTheCIPoliciesReachEveryStackBerthDeploys(t *testing.T) {
 // would be run by CloudFormation with the deploy role's rights (helper review,
 // 2026-12-04). The deploy role reaches both.
 func TestThePlanRoleWritesOnlyPlanTemplates(t *testing.T) {
-	o := PolicyOptions{Partition: "aws", Env: "prod", Bucket: "berth-artifacts-123456789012-eu-west-1"}
-	plan, err := PlanPolicy(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deploy, err := envPolicy(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	object := func(key string) string { return "arn:aws:s3:::" + o.Bucket + "/" + key }
+	deploy, plan := ciPolicies(t)
+	object := func(key string) string { return "arn:aws:s3:::berth-artifacts-123456789012-eu-west-1/" + key }
 	for _, tc := range []struct {
 		key          string
 		plan, deploy bool
@@ -360,4 +344,19 @@ func TestThePlanRoleWritesOnlyPlanTemplates(t *testing.T) {
 			t.Errorf("the deploy role reaches %s: %v, want %v", tc.key, got, tc.deploy)
 		}
 	}
+}
+
+// ciPolicies are the deploy and plan roles' policies of berth ci role for environment
+// prod.
+func ciPolicies(t *testing.T) (deploy, plan []byte) {
+	t.Helper()
+	o := PolicyOptions{Partition: "aws", Env: "prod", Bucket: "berth-artifacts-123456789012-eu-west-1"}
+	deploy, err := envPolicy(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err = PlanPolicy(o); err != nil {
+		t.Fatal(err)
+	}
+	return deploy, plan
 }
