@@ -210,7 +210,8 @@ var scopes = []scope{
 	// the artifact bucket (berth-artifacts-..., an environment's templates under
 	// <env>/) and the buckets of berth's stacks, which CloudFormation names after them
 	// (berth-<env>-...: the access logs of a service's own load balancer, or of the
-	// environment's shared one)
+	// environment's shared one, by its logical ID: berth-<env>-ingress-* would take in
+	// the buckets of an environment named <env>-ingress, as env names take "ingress")
 	{"Buckets", func(a string) bool { return strings.HasPrefix(a, "s3:") }, func(o PolicyOptions) []string {
 		s3 := "arn:" + o.Partition + ":s3:::"
 		if o.Env == "" {
@@ -219,7 +220,7 @@ var scopes = []scope{
 		if o.plan { // names.PlanArtifactPrefix (TestThePlanRoleWritesOnlyPlanTemplates)
 			return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/_plan/*"}
 		}
-		return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/*", s3 + "berth-" + o.Env + "-svc-*", s3 + "berth-" + o.Env + "-ingress-*"}
+		return []string{s3 + o.Bucket, s3 + o.Bucket + "/" + o.Env + "/*", s3 + "berth-" + o.Env + "-svc-*", s3 + "berth-" + o.Env + "-ingress-accesslogbucket-*"}
 	}, nil, ""},
 	{"Repos", func(a string) bool { return strings.HasPrefix(a, "ecr:") && a != "ecr:GetAuthorizationToken" }, func(o PolicyOptions) []string {
 		return []string{"arn:" + o.Partition + ":ecr:*:*:repository/berth/" + under(o.Env)}

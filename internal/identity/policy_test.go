@@ -215,8 +215,9 @@ func TestAnEnvironmentsPolicyStaysInIt(t *testing.T) {
 		{"Buckets", "arn:aws:s3:::berth-artifacts-123456789012-eu-west-1/staging/berth-staging-network/t.yml", false},
 		{"Buckets", "arn:aws:s3:::berth-prod-svc-orders-accesslogsbucket-abc/AWSLogs/x", true},
 		{"Buckets", "arn:aws:s3:::berth-prod-eu-svc-orders-accesslogsbucket-abc/AWSLogs/x", false},
-		{"Buckets", "arn:aws:s3:::berth-prod-ingress-accesslogsbucket-abc", true},
-		{"Buckets", "arn:aws:s3:::berth-prod-eu-ingress-accesslogsbucket-abc", false},
+		{"Buckets", "arn:aws:s3:::berth-prod-ingress-accesslogbucket-abc", true},
+		{"Buckets", "arn:aws:s3:::berth-prod-eu-ingress-accesslogbucket-abc", false},
+		{"Buckets", "arn:aws:s3:::berth-prod-ingress-svc-orders-accesslogsbucket-abc", false}, // environment prod-ingress's
 		{"Repos", "arn:aws:ecr:eu-west-1:123456789012:repository/berth/prod/orders", true},
 		{"Repos", "arn:aws:ecr:eu-west-1:123456789012:repository/berth/staging/orders", false},
 		{"LogGroups", "arn:aws:logs:eu-west-1:123456789012:log-group:/berth/prod/orders:*", true},
@@ -303,12 +304,24 @@ func TestTheCIPoliciesReachEveryStackBerthDeploys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ts := synth.Build(m)
 		for _, s := range synth.StacksOf(m) {
 			seen[s] = true
-			arn := "arn:aws:cloudformation:us-east-1:123456789012:stack/" + names.Stack("prod", m.Name, s) + "/1"
+			stack := names.Stack("prod", m.Name, s)
+			arn := "arn:aws:cloudformation:us-east-1:123456789012:stack/" + stack + "/1"
 			for role, doc := range map[string][]byte{"deploy": deploy, "plan": plan} {
 				if !allows(statements(t, doc)["Stacks"], arn) {
 					t.Errorf("%s: the %s role cannot change %s", f, role, arn)
+				}
+			}
+			// a bucket of the stack, by the name CloudFormation gives it
+			// (STACK-LOGICALID-SUFFIX, lower case)
+			for _, id := range ts[s].Resources.Keys() {
+				if r, _ := ts[s].Resources.Get(id); r.(cfn.Resource).Type == "AWS::S3::Bucket" {
+					bucket := "arn:aws:s3:::" + strings.ToLower(stack+"-"+id) + "-1a2b3c4d5e6f"
+					if !allows(statements(t, deploy)["Buckets"], bucket) {
+						t.Errorf("%s: the deploy role cannot make %s", f, bucket)
+					}
 				}
 			}
 		}
