@@ -35,8 +35,11 @@ func addAutoScaling(t *cfn.Template, m *manifest.Manifest, ids lbIDs) {
 // "does not perform scaling when the specified metric has insufficient data" ("Use a
 // target metric to scale Amazon ECS services"; helper review, 2026-12-04). There it is
 // metric math ("Create a target tracking scaling policy for Application Auto Scaling
-// using metric math"): both groups' RequestCount over the service's running tasks
-// (Container Insights' RunningTaskCount, which the cluster has on).
+// using metric math"): the busier group's RequestCountPerTarget (the predefined
+// metric's own measure, "always reported", a group without requests at 0). Not both
+// groups' requests over all the service's tasks: while both revisions run (a canary's
+// new one at full count, a blue/green bake) that reads half the load, and scale-out,
+// which goes on during a deployment, would wait for twice the traffic (helper review).
 func requestsMetric(m *manifest.Manifest, ids lbIDs) (string, map[string]any) {
 	if !m.Deployment.Rollout.Strategy.ShiftsTraffic() {
 		return "PredefinedMetricSpecification", map[string]any{
@@ -52,10 +55,9 @@ func requestsMetric(m *manifest.Manifest, ids lbIDs) (string, map[string]any) {
 		return q
 	}
 	return "CustomizedMetricSpecification", map[string]any{"Metrics": []any{
-		stat(albMetric(ids, "requests_a", "RequestCount", "Sum", ids.targetGroup)),
-		stat(albMetric(ids, "requests_b", "RequestCount", "Sum", ids.alternate)),
-		stat(ecsMetric("tasks", "ECS/ContainerInsights", "RunningTaskCount", m)),
-		expression("per_task", "(FILL(requests_a, 0) + FILL(requests_b, 0)) / tasks", "requests per task per minute", true),
+		stat(albMetric(ids, "per_target_a", "RequestCountPerTarget", "Sum", ids.targetGroup)),
+		stat(albMetric(ids, "per_target_b", "RequestCountPerTarget", "Sum", ids.alternate)),
+		expression("per_task", "MAX([FILL(per_target_a, 0), FILL(per_target_b, 0)])", "requests per task per minute, the busier target group's", true),
 	}}
 }
 

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -10,9 +11,9 @@ import (
 // Scaling on requests per task follows the traffic: a rolling update keeps it in the
 // group that serves, whose predefined ALBRequestCountPerTarget is the measure; a
 // canary, linear or blue/green deployment moves it to the other group without a stack
-// update, so there the policy is metric math over both groups' RequestCount and the
-// service's running tasks, and never tracks a group left without requests (helper
-// review, 2026-12-04). The emulator drops scaling policies (../shared/MOTO.md), so the
+// update, so there the policy is metric math, the busier of the two groups'
+// requests per target, and never tracks a group left without requests (helper review,
+// 2026-12-04). The emulator drops scaling policies (../shared/MOTO.md), so the
 // template is where this is held.
 func TestRequestScalingFollowsTheTrafficShift_EmulatorDropsScalingPolicies(t *testing.T) {
 	for _, tc := range []struct{ manifest, want string }{
@@ -36,7 +37,7 @@ func TestRequestScalingFollowsTheTrafficShift_EmulatorDropsScalingPolicies(t *te
 		if !ok || cfg["PredefinedMetricSpecification"] != nil {
 			t.Fatalf("%q: %v, want metric math", tc.manifest, cfg)
 		}
-		var groups, tasks int
+		groups := map[string]bool{}
 		result := ""
 		for _, q := range spec["Metrics"].([]any) {
 			q := q.(map[string]any)
@@ -47,16 +48,14 @@ func TestRequestScalingFollowsTheTrafficShift_EmulatorDropsScalingPolicies(t *te
 				if _, has := ms["Period"]; has {
 					t.Errorf("%q: a TargetTrackingMetricStat takes no Period: %v", tc.manifest, ms)
 				}
-				switch ms["Metric"].(map[string]any)["MetricName"] {
-				case "RequestCount":
-					groups++
-				case "RunningTaskCount":
-					tasks++
+				metric := ms["Metric"].(map[string]any)
+				if metric["MetricName"] == "RequestCountPerTarget" {
+					groups[fmt.Sprint(metric["Dimensions"])] = true
 				}
 			}
 		}
-		if groups != 2 || tasks != 1 || result != "(FILL(requests_a, 0) + FILL(requests_b, 0)) / tasks" {
-			t.Errorf("%q: %d groups' requests, %d task counts, result %q", tc.manifest, groups, tasks, result)
+		if len(groups) != 2 || result != "MAX([FILL(per_target_a, 0), FILL(per_target_b, 0)])" {
+			t.Errorf("%q: requests per target of %d distinct groups, result %q", tc.manifest, len(groups), result)
 		}
 	}
 }
