@@ -41,6 +41,9 @@ type docSession struct {
 	env    []string
 	code   int // the last command's exit code
 	ups    []*background
+	// lastUp is the berth up the last command started, whose exit code an echo $?
+	// after it asks for
+	lastUp *background
 	ports  map[string]string // the port a berth up listens on → the one it is shown as
 	curlTo map[string]string // the other way round
 }
@@ -149,10 +152,19 @@ func (s *docSession) runCommand(args []string) (string, *background) {
 	}
 	if len(args) == 2 && args[0] == "echo" && args[1] == "$?" {
 		code := s.code // the previous command's
-		s.code = 0
+		if bg := s.lastUp; bg != nil {
+			// a berth up the block expects to have ended: its output can match before
+			// its exit is seen, on a loaded machine (it printed its error, then exits)
+			select {
+			case <-bg.done:
+				code = bg.code
+			case <-time.After(time.Minute):
+			}
+		}
+		s.code, s.lastUp = 0, nil
 		return fmt.Sprintf("%d\n", code), nil
 	}
-	s.code = 0
+	s.code, s.lastUp = 0, nil
 	switch args[0] {
 	case "berth":
 		if len(args) > 1 && args[1] == "up" {
@@ -253,6 +265,7 @@ func (s *docSession) startUp(args, env []string) *background {
 		close(bg.done)
 	}()
 	s.ups = append(s.ups, bg)
+	s.lastUp = bg
 	return bg
 }
 
