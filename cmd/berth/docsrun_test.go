@@ -34,13 +34,13 @@ import (
 
 // docSession is one transcript as it runs.
 type docSession struct {
-	t      *testing.T
-	tr     *transcript
-	root   string // the block's temporary directory; cd stays inside it
-	cwd    string
-	env    []string
-	code   int // the last command's exit code
-	ups    []*background
+	t    *testing.T
+	tr   *transcript
+	root string // the block's temporary directory; cd stays inside it
+	cwd  string
+	env  []string
+	code int // the last command's exit code
+	ups  []*background
 	// lastUp is the berth up the last command started, whose exit code an echo $?
 	// after it asks for
 	lastUp *background
