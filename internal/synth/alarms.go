@@ -274,6 +274,11 @@ func AlarmName(m *manifest.Manifest, what string) cfn.Sub {
 }
 
 func alarm(m *manifest.Manifest, what, desc string, metrics []any, threshold float64) cfn.Resource {
+	for _, q := range metrics {
+		if ms, ok := q.(map[string]any)["MetricStat"].(map[string]any); ok {
+			ms["Period"] = alarmPeriod // the alarm's; a scaling policy's query takes none
+		}
+	}
 	return cfn.Resource{Type: "AWS::CloudWatch::Alarm", Properties: map[string]any{
 		"AlarmName":          AlarmName(m, what),
 		"AlarmDescription":   desc,
@@ -309,12 +314,13 @@ func ecsMetric(id, namespace, name string, m *manifest.Manifest) map[string]any 
 	})
 }
 
+// metricStat is one metric query, as an alarm (which adds its period) and a target
+// tracking policy (TargetTrackingMetricStat: Metric, Stat, no Period) take it.
 func metricStat(id, namespace, name, stat string, dims []any) map[string]any {
 	return map[string]any{
 		"Id": id,
 		"MetricStat": map[string]any{
 			"Metric": map[string]any{"Namespace": namespace, "MetricName": name, "Dimensions": dims},
-			"Period": alarmPeriod,
 			"Stat":   stat,
 		},
 		"ReturnData": false,

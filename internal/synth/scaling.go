@@ -49,14 +49,9 @@ func requestsMetric(m *manifest.Manifest, ids lbIDs) (string, map[string]any) {
 				cfn.Sub(ids.loadBalancerName()+"/${"+ids.targetGroup+".TargetGroupFullName}")),
 		}
 	}
-	// TargetTrackingMetricStat takes no Period: the alarms' one-minute queries without it
-	stat := func(q map[string]any) map[string]any {
-		delete(q["MetricStat"].(map[string]any), "Period")
-		return q
-	}
 	return "CustomizedMetricSpecification", map[string]any{"Metrics": []any{
-		stat(albMetric(ids, "per_target_a", "RequestCountPerTarget", "Sum", ids.targetGroup)),
-		stat(albMetric(ids, "per_target_b", "RequestCountPerTarget", "Sum", ids.alternate)),
+		albMetric(ids, "per_target_a", "RequestCountPerTarget", "Sum", ids.targetGroup),
+		albMetric(ids, "per_target_b", "RequestCountPerTarget", "Sum", ids.alternate),
 		expression("per_task", "MAX([FILL(per_target_a, 0), FILL(per_target_b, 0)])", "requests per task per minute, the busier target group's", true),
 	}}
 }
