@@ -60,7 +60,8 @@ func Place(env string, m *manifest.Manifest, t routing.Table, domainOf func(serv
 	if placed && routing.Same(own.Route, r) && own.HTTPS == pl.HTTPS {
 		pl.Priority = own.Priority
 	} else {
-		taken := t.Taken(m.Name)
+		others := t.Taken(m.Name)
+		taken := others
 		if placed && own.HTTPS != pl.HTTPS {
 			// The rule changes listener: CloudFormation replaces it (ListenerArn is
 			// create-only, AWS::ElasticLoadBalancingV2::ListenerRule's schema), creating the
@@ -68,7 +69,7 @@ func Place(env string, m *manifest.Manifest, t routing.Table, domainOf func(serv
 			// deletes the old rule, or the twin, in its cleanup. The old priority on the HTTP
 			// listener is held until then, and a listener takes a priority once
 			// (PriorityInUse): the rule takes another.
-			taken = func(p int) bool { return p == own.Priority || t.Taken(m.Name)(p) }
+			taken = func(p int) bool { return p == own.Priority || others(p) }
 		}
 		p, ok := r.Priority(taken)
 		if !ok {

@@ -75,6 +75,12 @@ func ArtifactPrefix(env, stack string) string { return env + "/" + stack + "/" }
 // "_plan": they all start with "berth-".
 func PlanArtifactPrefix(env, stack string) string { return env + "/_plan/" + stack + "/" }
 
+// ArtifactPrefixes are every prefix of one stack's templates: its deploys' and its
+// plans', which go with it.
+func ArtifactPrefixes(env, stack string) []string {
+	return []string{ArtifactPrefix(env, stack), PlanArtifactPrefix(env, stack)}
+}
+
 // CIPart is the berth:stack tag of a CI role stack, which belongs to an environment
 // without being one of its parts (network, cluster, service).
 const CIPart = "ci"

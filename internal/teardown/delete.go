@@ -137,7 +137,7 @@ func (c *Clients) PlanDelete(ctx context.Context, id session.Identity, o DeleteO
 		} else if ok {
 			r.Repositories = append(r.Repositories, RepoRemoval{Name: names.Repository(o.Env, svc), Images: n})
 		}
-		for _, prefix := range []string{names.ArtifactPrefix(o.Env, name), names.PlanArtifactPrefix(o.Env, name)} {
+		for _, prefix := range names.ArtifactPrefixes(o.Env, name) {
 			n, err := bucket.Count(ctx, prefix)
 			if err != nil {
 				return nil, err
@@ -322,15 +322,14 @@ func (c *Clients) deleteService(ctx context.Context, d *deletion, service string
 		}
 		removed++
 	}
-	n, _, err := d.bucket.EmptyPrefix(ctx, names.ArtifactPrefix(d.Env, name))
-	if err != nil {
-		return removed, err
+	n := 0
+	for _, prefix := range names.ArtifactPrefixes(d.Env, name) {
+		objects, _, err := d.bucket.EmptyPrefix(ctx, prefix)
+		if err != nil {
+			return removed, err
+		}
+		n += objects
 	}
-	planned, _, err := d.bucket.EmptyPrefix(ctx, names.PlanArtifactPrefix(d.Env, name))
-	if err != nil {
-		return removed, err
-	}
-	n += planned
 	if n > 0 {
 		d.Progress.Message(fmt.Sprintf("removed %d template object(s) of %s from the artifact bucket", n, name))
 		removed++
