@@ -195,8 +195,9 @@ func (s Spec) ShortBake() string {
 	if !s.Strategy.ShiftsTraffic() || s.Bake >= Windows*Window {
 		return ""
 	}
-	return fmt.Sprintf("bake %s is shorter than the %s the rule needs to judge a release: one found bad after the bake is not rolled back, the old revision being gone (deployment.bake: 3m or more)",
-		Minutes(s.Bake), Minutes(Windows*Window))
+	least := Minutes(Windows * Window)
+	return fmt.Sprintf("bake %s is shorter than the %s the rule needs to judge a release: one found bad after the bake is not rolled back, the old revision being gone (deployment.bake: %s or more)",
+		Minutes(s.Bake), least, least)
 }
 
 // String says the rule: "errors > 1 % or p99 > 2s in 2 of 3 one-minute windows".
