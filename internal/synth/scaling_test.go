@@ -2,10 +2,7 @@ package synth
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
-
-	"github.com/berthdev/berth/internal/manifest"
 )
 
 // Scaling on requests per task follows the traffic: a rolling update keeps it in the
@@ -22,11 +19,7 @@ func TestRequestScalingFollowsTheTrafficShift_EmulatorDropsScalingPolicies(t *te
 		{"name: a\ncount: {min: 2, max: 6, requests: 500}\ndeployment: {strategy: linear}\n", "math"},
 		{"name: a\ncount: {min: 2, max: 6, requests: 500}\ndeployment: {strategy: blue-green}\n", "math"},
 	} {
-		m, err := manifest.Parse([]byte(tc.manifest), filepath.Join(t.TempDir(), "berth.yml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := serviceDoc(t, m).Resources["RequestsScalingPolicy"].Properties["TargetTrackingScalingPolicyConfiguration"].(map[string]any)
+		cfg := serviceDoc(t, parse(t, tc.manifest)).Resources["RequestsScalingPolicy"].Properties["TargetTrackingScalingPolicyConfiguration"].(map[string]any)
 		if tc.want == "predefined" {
 			if p, ok := cfg["PredefinedMetricSpecification"].(map[string]any); !ok || p["PredefinedMetricType"] != "ALBRequestCountPerTarget" {
 				t.Errorf("%q: %v, want ALBRequestCountPerTarget of the serving group", tc.manifest, cfg)
